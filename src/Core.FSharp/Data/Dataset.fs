@@ -1,0 +1,78 @@
+namespace Lrbs.Core.Data
+
+open Lrbs.Core.Models
+
+/// What a dataset asks the model to predict.
+[<RequireQualifiedAccess>]
+type Targets =
+    /// One class id per example, with the class names.
+    | Classes of labels: int[] * names: string[]
+    /// k binary labels per example (0/1), row-major, with the label names.
+    | MultiLabel of values: float32[] * names: string[]
+    /// (x1, y1, x2, y2) in [0, 1] per example, row-major.
+    | Boxes of values: float32[]
+
+/// A dataset in memory: inputs as float32 (N x C x H x W, or N x F), scaled as
+/// the study asks, and its targets. `OfficialTrain` marks the first rows that form
+/// the publisher's training partition (the rest is its test partition).
+type Dataset =
+    { Name: string
+      Input: Shape
+      X: float32[]
+      Targets: Targets
+      Count: int
+      OfficialTrain: int option }
+
+/// A problem with data on disk: the file and what is wrong with it.
+type DataError =
+    | Missing of path: string * hint: string
+    | Malformed of path: string * problem: string
+    | Unknown of name: string * allowed: string list
+
+    member e.Message =
+        match e with
+        | Missing(p, hint) -> $"data file not found: {p}" + (if hint = "" then "" else $" ({hint})")
+        | Malformed(p, problem) -> $"{p}: {problem}"
+        | Unknown(n, allowed) -> $"""unknown dataset '{n}'; allowed: {String.concat ", " allowed}"""
+
+module Dataset =
+    let classCount (d: Dataset) =
+        match d.Targets with
+        | Targets.Classes(_, names) -> names.Length
+        | Targets.MultiLabel(_, names) -> names.Length
+        | Targets.Boxes _ -> 4
+
+    /// The model head that fits the targets.
+    let head (d: Dataset) =
+        match d.Targets with
+        | Targets.Classes(_, names) -> Catalog.Classes names.Length
+        | Targets.MultiLabel(_, names) -> Catalog.MultiLabel names.Length
+        | Targets.Boxes _ -> Catalog.Box
+
+    /// The rows at `indices`, in that order (a copy).
+    let take (indices: int[]) (d: Dataset) =
+        let size = d.Input.Size
+        let x = Array.zeroCreate<float32> (indices.Length * size)
+        indices |> Array.iteri (fun k i -> System.Array.Copy(d.X, i * size, x, k * size, size))
+        let rows (values: float32[]) width =
+            let out = Array.zeroCreate<float32> (indices.Length * width)
+            indices |> Array.iteri (fun k i -> System.Array.Copy(values, i * width, out, k * width, width))
+            out
+        let targets =
+            match d.Targets with
+            | Targets.Classes(labels, names) -> Targets.Classes(indices |> Array.map (fun i -> labels[i]), names)
+            | Targets.MultiLabel(v, names) -> Targets.MultiLabel(rows v names.Length, names)
+            | Targets.Boxes v -> Targets.Boxes(rows v 4)
+        { d with X = x; Targets = targets; Count = indices.Length; OfficialTrain = None }
+
+    /// Zero-pads square grey images (N x 1 x s x s) to `target` x `target`, centred.
+    let padImages (target: int) (d: Dataset) =
+        match d.Input with
+        | Shape.Image(1, h, w) when h <= target && w <= target && (h < target || w < target) ->
+            let top, left = (target - h) / 2, (target - w) / 2
+            let x = Array.zeroCreate<float32> (d.Count * target * target)
+            for n in 0 .. d.Count - 1 do
+                for r in 0 .. h - 1 do
+                    System.Array.Copy(d.X, n * h * w + r * w, x, n * target * target + (r + top) * target + left, w)
+            { d with X = x; Input = Shape.Image(1, target, target) }
+        | _ -> d

@@ -1,0 +1,109 @@
+/// Reader for the IDX format of MNIST and Fashion-MNIST (plain or gzip), and for
+/// a folder holding the four standard files.
+module Lrbs.Core.Data.Idx
+
+open System.IO
+open System.IO.Compression
+open Lrbs.Core.Models
+
+/// An IDX array of unsigned bytes.
+type IdxArray = { Dims: int[]; Data: byte[] }
+
+let private readAllBytes (path: string) =
+    let raw = File.ReadAllBytes path
+    if raw.Length >= 2 && raw[0] = 0x1fuy && raw[1] = 0x8buy then
+        use gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
+        use out = new MemoryStream()
+        try
+            gz.CopyTo out
+            Ok(out.ToArray())
+        with :? InvalidDataException as e -> Error(Malformed(path, $"corrupt or truncated gzip data ({e.Message})"))
+    else
+        Ok raw
+
+/// Parses IDX bytes (magic 0x00 0x00 0x08 ndim, then ndim big-endian int32 sizes, then the data).
+let parse (path: string) (bytes: byte[]) : Result<IdxArray, DataError> =
+    let be (i: int) = (int bytes[i] <<< 24) ||| (int bytes[i + 1] <<< 16) ||| (int bytes[i + 2] <<< 8) ||| int bytes[i + 3]
+    if bytes.Length < 4 then
+        Error(Malformed(path, $"too short for an IDX header ({bytes.Length} bytes)"))
+    elif bytes[0] <> 0uy || bytes[1] <> 0uy then
+        Error(Malformed(path, $"wrong magic number 0x{be 0:X8}: an IDX file starts with 00 00"))
+    elif bytes[2] <> 0x08uy then
+        Error(Malformed(path, $"IDX element type 0x{bytes[2]:X2} is not supported (only 0x08, unsigned byte)"))
+    else
+        let ndim = int bytes[3]
+        let header = 4 + 4 * ndim
+        if ndim < 1 || bytes.Length < header then
+            Error(Malformed(path, $"truncated header: {ndim} dimensions need {header} bytes, file has {bytes.Length}"))
+        else
+            let dims = Array.init ndim (fun k -> be (4 + 4 * k))
+            let expected = dims |> Array.fold (fun acc d -> acc * int64 d) 1L
+            let actual = int64 (bytes.Length - header)
+            if dims |> Array.exists (fun d -> d < 0) then Error(Malformed(path, $"negative dimension in %A{dims}"))
+            elif actual < expected then
+                Error(Malformed(path, $"truncated: dimensions %A{dims} need {expected} data bytes, file has {actual}"))
+            elif actual > expected then
+                Error(Malformed(path, $"{actual - expected} trailing bytes after the {expected} that dimensions %A{dims} describe"))
+            else
+                Ok { Dims = dims; Data = bytes[header..] }
+
+/// Reads one IDX file (gzip detected from its first bytes).
+let read (path: string) : Result<IdxArray, DataError> =
+    if not (File.Exists path) then Error(Missing(path, ""))
+    else readAllBytes path |> Result.bind (parse path)
+
+/// Builds a dataset from an images file (N x H x W) and a labels file (N), scaling pixels to [0, 1].
+let imagesAndLabels (name: string) (classNames: string[]) (imagesPath: string) (labelsPath: string) =
+    match read imagesPath, read labelsPath with
+    | Error e, _
+    | _, Error e -> Error e
+    | Ok images, Ok labels ->
+        if images.Dims.Length <> 3 then
+            Error(Malformed(imagesPath, $"expected 3 dimensions (N x H x W), got %A{images.Dims}"))
+        elif labels.Dims.Length <> 1 then
+            Error(Malformed(labelsPath, $"expected 1 dimension (N), got %A{labels.Dims}"))
+        elif images.Dims[0] <> labels.Dims[0] then
+            Error(Malformed(labelsPath, $"{labels.Dims[0]} labels for {images.Dims[0]} images in {imagesPath}"))
+        else
+            match labels.Data |> Array.tryFind (fun l -> int l >= classNames.Length) with
+            | Some bad -> Error(Malformed(labelsPath, $"label {bad} is out of range 0..{classNames.Length - 1}"))
+            | None ->
+                Ok
+                    { Name = name
+                      Input = Shape.Image(1, images.Dims[1], images.Dims[2])
+                      X = images.Data |> Array.map (fun b -> float32 b / 255.0f)
+                      Targets = Targets.Classes(labels.Data |> Array.map int, classNames)
+                      Count = images.Dims[0]
+                      OfficialTrain = None }
+
+/// The file in `dir` named `stem` or `stem.gz`.
+let private find (dir: string) (stem: string) =
+    [ stem; stem + ".gz" ] |> List.map (fun f -> Path.Combine(dir, f)) |> List.tryFind File.Exists
+
+/// Reads a folder with the four standard files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
+/// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; each optionally .gz): the official
+/// training rows first, then the test rows.
+let loadFolder (name: string) (classNames: string[]) (dir: string) (hint: string) : Result<Dataset, DataError> =
+    let need stem =
+        match find dir stem with
+        | Some p -> Ok p
+        | None -> Error(Missing(Path.Combine(dir, stem + "[.gz]"), hint))
+    let part prefix =
+        need $"{prefix}-images-idx3-ubyte"
+        |> Result.bind (fun imgs -> need $"{prefix}-labels-idx1-ubyte" |> Result.bind (imagesAndLabels name classNames imgs))
+    match part "train", part "t10k" with
+    | Error e, _
+    | _, Error e -> Error e
+    | Ok train, Ok test when train.Input <> test.Input ->
+        Error(Malformed(dir, $"train images are {train.Input} but test images are {test.Input}"))
+    | Ok train, Ok test ->
+        let labels (d: Dataset) =
+            match d.Targets with
+            | Targets.Classes(l, _) -> l
+            | _ -> [||]
+        Ok
+            { train with
+                X = Array.append train.X test.X
+                Targets = Targets.Classes(Array.append (labels train) (labels test), classNames)
+                Count = train.Count + test.Count
+                OfficialTrain = Some train.Count }

@@ -1,0 +1,70 @@
+using Lrbs.Core.Data;
+using Lrbs.Core.Training;
+using Spectre.Console;
+
+namespace Lrbs.Host.Presentation;
+
+/// <summary>The live display of one trial: a progress bar per epoch and a line per finished epoch.</summary>
+public static class TrainDisplay
+{
+    public static TrialResult Run(TrialConfig config, SplitData data, TextWriter output)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        console.MarkupLine(
+            $"[bold]{config.Dataset}[/] ({data.Train.Count} train / {data.Test.Count} test, split {SplitModule.describe(config.Split)})  " +
+            $"model [bold]{config.Model}[/]  {config.OptimizerName} lr={config.Lr} batch={config.BatchSize}  seed={config.Seed}");
+        TrialResult? result = null;
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                var progress = new Lrbs.Core.Training.Progress(
+                    FuncConvert.FromAction<int, int>((maxEpochs, batches) => { }),
+                    FuncConvert.FromAction<int, int, int, double>((epoch, batch, batches, loss) =>
+                    {
+                        if (task is null || batch == 1)
+                        {
+                            task?.StopTask();
+                            task = ctx.AddTask($"epoch {epoch}", maxValue: batches);
+                        }
+                        task.Value = batch;
+                        if (batch % 50 == 0 || batch == batches) task.Description = $"epoch {epoch} loss {loss:F4}";
+                    }),
+                    FuncConvert.FromAction<EpochRecord>(e =>
+                    {
+                        task?.StopTask();
+                        var val = e.ValLoss is null ? "" : $"  val_loss {e.ValLoss.Value:F4}";
+                        console.MarkupLine(
+                            $"epoch {e.Epoch,3}  loss {e.TrainLoss:F4}  train_{MetricLabel(data)} {e.TrainMetric:F4}{val}  " +
+                            $"test_{MetricLabel(data)} {e.TestMetric:F4}  {e.Seconds:F1}s");
+                    }));
+                result = Trainer.run(config, data, progress);
+            });
+        return result!;
+    }
+
+    static string MetricLabel(SplitData data) => Trainer.metricName(data.Train);
+
+    public static void Summary(TrialResult r, TextWriter output)
+    {
+        var stop = r.StopReason is null ? "" : $" ({r.StopReason.Value})";
+        output.WriteLine(
+            $"status {r.Status.Name}{stop}; {r.Epochs.Length} epochs, {r.Steps} steps, {r.WallSeconds:F1}s; " +
+            $"final test {r.MetricName} {r.FinalTestMetric:F4}");
+    }
+}
+
+/// <summary>F# function values from C# lambdas.</summary>
+static class FuncConvert
+{
+    public static Microsoft.FSharp.Core.FSharpFunc<A, Microsoft.FSharp.Core.Unit> FromAction<A>(Action<A> f) =>
+        Microsoft.FSharp.Core.FuncConvert.FromAction(f);
+
+    public static Microsoft.FSharp.Core.FSharpFunc<A, Microsoft.FSharp.Core.FSharpFunc<B, Microsoft.FSharp.Core.Unit>> FromAction<A, B>(Action<A, B> f) =>
+        Microsoft.FSharp.Core.FuncConvert.FromAction(f);
+
+    public static Microsoft.FSharp.Core.FSharpFunc<A, Microsoft.FSharp.Core.FSharpFunc<B, Microsoft.FSharp.Core.FSharpFunc<C, Microsoft.FSharp.Core.FSharpFunc<D, Microsoft.FSharp.Core.Unit>>>> FromAction<A, B, C, D>(Action<A, B, C, D> f) =>
+        Microsoft.FSharp.Core.FuncConvert.FromFunc<A, B, C, D, Microsoft.FSharp.Core.Unit>((a, b, c, d) => { f(a, b, c, d); return null!; });
+}

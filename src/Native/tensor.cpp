@@ -1,0 +1,97 @@
+// Tensors: creation from and copy to managed buffers, shape, disposal.
+#include "guard.h"
+#include <cstring>
+#include <limits>
+#include <vector>
+
+using lrbs::get;
+using lrbs::wrap;
+
+static std::vector<int64_t> dims(const int64_t* shape, int ndim) {
+  if (ndim < 0) throw std::invalid_argument("negative rank");
+  if (ndim > 0 && shape == nullptr) throw std::invalid_argument("null shape");
+  return std::vector<int64_t>(shape, shape + ndim);
+}
+
+static void check_count(const at::Tensor& t, int64_t count) {
+  if (t.numel() != count)
+    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values but the tensor has " +
+                                std::to_string(t.numel()));
+}
+
+extern "C" {
+
+lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim) {
+  LRBS_TRY
+  auto d = dims(shape, ndim);
+  auto t = at::empty(d, at::kFloat);
+  if (t.numel() > 0) {
+    if (data == nullptr) throw std::invalid_argument("null data");
+    std::memcpy(t.data_ptr<float>(), data, sizeof(float) * t.numel());
+  }
+  return wrap(t);
+  LRBS_CATCH(nullptr)
+}
+
+lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim) {
+  LRBS_TRY
+  auto d = dims(shape, ndim);
+  auto t = at::empty(d, at::kLong);
+  if (t.numel() > 0) {
+    if (data == nullptr) throw std::invalid_argument("null data");
+    std::memcpy(t.data_ptr<int64_t>(), data, sizeof(int64_t) * t.numel());
+  }
+  return wrap(t);
+  LRBS_CATCH(nullptr)
+}
+
+lrbs_tensor* lrbs_tensor_zeros(const int64_t* shape, int ndim) {
+  LRBS_OP(at::zeros(dims(shape, ndim), at::kFloat))
+}
+
+lrbs_tensor* lrbs_tensor_scalar(double value) { LRBS_OP(at::scalar_tensor(value, at::kFloat)) }
+
+int lrbs_tensor_to_float32(lrbs_tensor* h, float* out, int64_t count) {
+  LRBS_TRY
+  auto t = get(h).detach().to(at::kFloat).contiguous();
+  check_count(t, count);
+  if (count > 0) std::memcpy(out, t.data_ptr<float>(), sizeof(float) * count);
+  return 0;
+  LRBS_CATCH(-1)
+}
+
+int lrbs_tensor_to_int64(lrbs_tensor* h, int64_t* out, int64_t count) {
+  LRBS_TRY
+  auto t = get(h).detach().to(at::kLong).contiguous();
+  check_count(t, count);
+  if (count > 0) std::memcpy(out, t.data_ptr<int64_t>(), sizeof(int64_t) * count);
+  return 0;
+  LRBS_CATCH(-1)
+}
+
+int lrbs_tensor_ndim(lrbs_tensor* h) { LRBS_TRY return static_cast<int>(get(h).dim()); LRBS_CATCH(-1) }
+
+int lrbs_tensor_shape(lrbs_tensor* h, int64_t* out, int capacity) {
+  LRBS_TRY
+  auto& t = get(h);
+  if (capacity < t.dim()) throw std::invalid_argument("shape buffer too small");
+  for (int64_t i = 0; i < t.dim(); ++i) out[i] = t.size(i);
+  return static_cast<int>(t.dim());
+  LRBS_CATCH(-1)
+}
+
+int64_t lrbs_tensor_numel(lrbs_tensor* h) { LRBS_TRY return get(h).numel(); LRBS_CATCH(-1) }
+
+double lrbs_tensor_item(lrbs_tensor* h) {
+  LRBS_TRY return get(h).item<double>(); LRBS_CATCH(std::numeric_limits<double>::quiet_NaN())
+}
+
+lrbs_tensor* lrbs_tensor_clone(lrbs_tensor* h) { LRBS_OP(get(h).clone()) }
+lrbs_tensor* lrbs_tensor_detach(lrbs_tensor* h) { LRBS_OP(get(h).detach()) }
+
+void lrbs_tensor_dispose(lrbs_tensor* h) {
+  if (h == nullptr) return;
+  lrbs::live_tensors.fetch_sub(1, std::memory_order_relaxed);
+  delete h;  // at::Tensor's destructor does not throw
+}
+}
