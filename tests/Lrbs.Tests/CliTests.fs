@@ -1,0 +1,74 @@
+module Lrbs.Tests.CliTests
+
+open System.IO
+open System.Text.Json
+open NUnit.Framework
+open Lrbs.Tests.Support
+
+/// Runs the CLI in-process; returns (exit code, stdout, stderr).
+let run (args: string list) =
+    use out = new StringWriter()
+    use err = new StringWriter()
+    let code = Lrbs.Host.Cli.CommandLine.Run(Array.ofList args, out, err)
+    code, out.ToString(), err.ToString()
+
+[<Test>]
+let ``train --help lists every option`` () =
+    let code, out, _ = run [ "train"; "--help" ]
+    Assert.That(code, Is.EqualTo 0)
+    for o in [ "--dataset"; "--model"; "--optimizer"; "--lr"; "--batch-size"; "--epochs"; "--seed"; "--json"; "--split"; "--threads" ] do
+        StringAssert.Contains(o, out)
+
+let badInputs: obj[] list =
+    [ [| [ "--dataset"; "cifar" ]; "--dataset: unknown dataset 'cifar'; allowed: fashion-mnist, mnist" |]
+      [| [ "--dataset"; "mnist"; "--model"; "vgg" ]; "--model: unknown model 'vgg'; allowed: mlp-100-50" |]
+      [| [ "--dataset"; "mnist"; "--optimizer"; "lion" ]; "--optimizer: unknown optimizer 'lion'; allowed: sgd" |]
+      [| [ "--dataset"; "mnist"; "--lr"; "-0.1" ]; "--lr: learning rate must be a positive number, got -0.1" |]
+      [| [ "--dataset"; "mnist"; "--lr"; "0" ]; "--lr: learning rate must be a positive number, got 0" |]
+      [| [ "--dataset"; "mnist"; "--batch-size"; "0" ]; "--batch-size: batch size must be a positive integer, got 0" |]
+      [| [ "--dataset"; "mnist"; "--batch-size"; "9000" ]; "batch size 9000 is larger than the training set (8000 rows)" |]
+      [| [ "--dataset"; "mnist"; "--data-dir"; "/nonexistent/idx" ]; "data file not found: /nonexistent/idx/train-images-idx3-ubyte" |]
+      [| [ "--dataset"; "mnist"; "--split"; "official" ]; "--split: this dataset has no official train/test split" |]
+      [| [ "--dataset"; "mnist"; "--lr"; "abc" ]; "abc" |]
+      [| [ "--model"; "mlp-100-50" ]; "--dataset" |] ]
+
+[<TestCaseSource(nameof badInputs)>]
+let ``bad input exits 2 with one clear message`` (args: string list, expected: string) =
+    let code, out, err = run ("train" :: args)
+    Assert.That(code, Is.EqualTo 2, err)
+    StringAssert.Contains(expected, err)
+    Assert.That(out, Is.Empty)
+
+[<Test>]
+let ``--json prints one object with config, status, curves and final metrics; reruns are identical`` () =
+    let args = [ "train"; "--dataset"; "mnist"; "--train-limit"; "600"; "--epochs"; "2"; "--batch-size"; "30"; "--optimizer"; "adam"; "--lr"; "0.001"; "--json" ]
+    let code, out, err = run args
+    Assert.That(code, Is.EqualTo 0, err)
+    use doc = JsonDocument.Parse out
+    let root = doc.RootElement
+    Assert.That(root.GetProperty("config").GetProperty("optimizer").GetString(), Is.EqualTo "adam")
+    Assert.That(root.GetProperty("config").GetProperty("batch_size").GetInt32(), Is.EqualTo 30)
+    Assert.That(root.GetProperty("status").GetString(), Is.EqualTo "ok")
+    Assert.That(root.GetProperty("train_loss").GetArrayLength(), Is.EqualTo 2)
+    Assert.That(root.GetProperty("test_accuracy").GetArrayLength(), Is.EqualTo 2)
+    Assert.That(root.GetProperty("final").GetProperty("steps").GetInt32(), Is.EqualTo 40)
+    let acc = root.GetProperty("final").GetProperty("test_accuracy").GetDouble()
+    Assert.That(acc, Is.InRange(0.5, 1.0))
+    let _, again, _ = run args
+    use doc2 = JsonDocument.Parse again
+    Assert.That(doc2.RootElement.GetProperty("train_loss").GetRawText(), Is.EqualTo(root.GetProperty("train_loss").GetRawText()))
+
+[<Test>]
+let ``the live display prints a line per epoch and the final accuracy`` () =
+    let code, out, err = run [ "train"; "--dataset"; "mnist"; "--train-limit"; "300"; "--epochs"; "2"; "--batch-size"; "30" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("epoch   1", out)
+    StringAssert.Contains("epoch   2", out)
+    StringAssert.Contains("final test accuracy", out)
+
+[<Test>]
+let ``list names the datasets, models and optimizers`` () =
+    let code, out, _ = run [ "list" ]
+    Assert.That(code, Is.EqualTo 0)
+    for name in [ "fashion-mnist"; "mnist"; "mlp-100-50"; "cnn-box"; "adam-bias-corrected" ] do
+        StringAssert.Contains(name, out)

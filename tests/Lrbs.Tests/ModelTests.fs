@@ -1,0 +1,105 @@
+module Lrbs.Tests.ModelTests
+
+open NUnit.Framework
+open Lrbs.Tests.Support
+open Lrbs.Core.Engine
+open Lrbs.Core.Models
+
+let private count name input head =
+    Catalog.build name input head |> Result.bind ModelSpec.parameterCount
+
+[<Test>]
+let ``S7 box CNN has 16,656 parameters`` () =
+    assertEq (Ok 16656) (count "cnn-box" (Shape.Image(1, 128, 128)) Catalog.Box)
+
+[<Test>]
+let ``the MLPs and the S4 CNN have Keras's parameter counts`` () =
+    assertEq (Ok 84060) (count "mlp-100-50" (Shape.Image(1, 28, 28)) (Catalog.Classes 10))
+    assertEq (Ok 108060) (count "mlp-100-50" (Shape.Image(1, 32, 32)) (Catalog.Classes 10))
+    assertEq (Ok 24593) (count "mlp-200-90-50-sigmoid" (Shape.Vector 8) (Catalog.Classes 3))
+    assertEq (Ok 99395) (count "cnn-animals" (Shape.Image(3, 32, 32)) (Catalog.Classes 3))
+
+[<Test>]
+let ``an unknown model or a layer that does not fit is an error naming it`` () =
+    match Catalog.build "resnet" (Shape.Vector 8) (Catalog.Classes 3) with
+    | Error e -> StringAssert.Contains("unknown model 'resnet'", e); StringAssert.Contains("mlp-100-50", e)
+    | Ok _ -> Assert.Fail "expected an error"
+    match Catalog.build "cnn-animals" (Shape.Vector 8) (Catalog.Classes 3) with
+    | Error e -> StringAssert.Contains("needs an image input", e)
+    | Ok _ -> Assert.Fail "expected an error"
+
+[<TestCase(5, 3, 1, 5, 1, 1)>]
+[<TestCase(5, 3, 2, 3, 1, 1)>]
+[<TestCase(6, 3, 2, 3, 0, 1)>]
+[<TestCase(4, 2, 1, 4, 0, 1)>]
+let ``same padding follows TensorFlow, extra padding at the end`` (size, kernel, stride, out, before, after) =
+    Assert.That(ModelSpec.convAxis Padding.Same size kernel stride, Is.EqualTo((out, (before, after))))
+
+[<Test>]
+let ``valid padding output size`` () =
+    Assert.That(fst (ModelSpec.convAxis Padding.Valid 32 3 1), Is.EqualTo 30)
+    Assert.That(fst (ModelSpec.convAxis Padding.Valid 7 3 2), Is.EqualTo 3)
+
+let private mlp = { Name = "m"; Input = Shape.Vector 20; Layers = [ Layer.Dense(30, Activation.Relu); Layer.Dense(5, Activation.Softmax) ] }
+
+[<Test>]
+let ``initialisation is glorot_uniform with zero biases and depends only on the seed`` () =
+    use a = Network.Create(mlp, 5UL)
+    use b = Network.Create(mlp, 5UL)
+    use c = Network.Create(mlp, 6UL)
+    let wa, wb, wc = a.GetKerasWeights(), b.GetKerasWeights(), c.GetKerasWeights()
+    assertEq (wb |> List.map (fun w -> w.Values)) (wa |> List.map (fun w -> w.Values))
+    Assert.That(wa[0].Values <> wc[0].Values, Is.True)
+    let limit = float32 (sqrt (6.0 / 50.0))
+    assertEq [| 20; 30 |] (wa[0].Shape)
+    Assert.That(wa[0].Values |> Array.forall (fun v -> abs v <= limit), Is.True)
+    Assert.That(wa[0].Values |> Array.map abs |> Array.average, Is.EqualTo(limit / 2.0f).Within(0.1f * limit))
+    Assert.That(wa[1].Values |> Array.forall ((=) 0.0f), Is.True)
+
+[<Test>]
+let ``conv fans include the receptive field`` () =
+    let spec = { Name = "c"; Input = Shape.Image(3, 8, 8); Layers = [ Layer.Conv2D(16, 3, 1, Padding.Same, Activation.Relu) ] }
+    use net = Network.Create(spec, 1UL)
+    let k = (net.GetKerasWeights()).[0]
+    assertEq [| 3; 3; 3; 16 |] (k.Shape)
+    let limit = float32 (sqrt (6.0 / float (3 * 9 + 16 * 9)))
+    Assert.That(k.Values |> Array.map abs |> Array.max, Is.LessThanOrEqualTo limit)
+    Assert.That(k.Values |> Array.map abs |> Array.max, Is.GreaterThan(0.9f * limit))
+
+[<Test>]
+let ``a Keras-layout conv kernel computes Keras's cross-correlation`` () =
+    // input 2 channels 3x3, kernel (kh=3, kw=3, in=2, out=2), valid padding: one output pixel per filter.
+    let spec = { Name = "c"; Input = Shape.Image(2, 3, 3); Layers = [ Layer.Conv2D(2, 3, 1, Padding.Valid, Activation.Linear) ] }
+    use net = Network.Create(spec, 1UL)
+    let kernel = Array.init (3 * 3 * 2 * 2) (fun i -> float32 i / 10.0f)
+    net.SetKerasWeights [ { Name = "k"; Shape = [| 3; 3; 2; 2 |]; Values = kernel }; { Name = "b"; Shape = [| 2 |]; Values = [| 0.5f; -0.5f |] } ]
+    let x = Array.init 18 (fun i -> float32 (i + 1)) // NCHW: channel c, row r, col q at c*9 + r*3 + q
+    use _ = new Scope()
+    let out = net.Forward(T.ofFloat32 [| 1L; 2L; 3L; 3L |] x, false).Output.ToArray()
+    let expected f =
+        0.5f * (if f = 0 then 1.0f else -1.0f)
+        + Seq.sum [ for r in 0..2 do for q in 0..2 do for c in 0..1 -> kernel[((r * 3 + q) * 2 + c) * 2 + f] * x[c * 9 + r * 3 + q] ]
+    Assert.That(out[0], Is.EqualTo(expected 0).Within(1e-3f))
+    Assert.That(out[1], Is.EqualTo(expected 1).Within(1e-3f))
+    assertEq kernel (net.GetKerasWeights()).[0].Values
+
+[<Test>]
+let ``Flatten uses Keras's channels-last order`` () =
+    let spec = { Name = "f"; Input = Shape.Image(2, 1, 2); Layers = [ Layer.Flatten ] }
+    use net = Network.Create(spec, 1UL)
+    use _ = new Scope()
+    // NCHW values: c0 = [1, 2], c1 = [10, 20]  ->  NHWC flatten: [1, 10, 2, 20]
+    let out = net.Forward(T.ofFloat32 [| 1L; 2L; 1L; 2L |] [| 1.0f; 2.0f; 10.0f; 20.0f |], false).Output.ToArray()
+    assertEq [| 1.0f; 10.0f; 2.0f; 20.0f |] (out)
+
+[<Test>]
+let ``dropout is active in training only and max-pool halves each side`` () =
+    let spec = { Name = "d"; Input = Shape.Image(1, 4, 4); Layers = [ Layer.MaxPool2D 2; Layer.Flatten; Layer.Dropout 0.5 ] }
+    use net = Network.Create(spec, 1UL)
+    use _ = new Scope()
+    let x = T.ofFloat32 [| 1L; 1L; 4L; 4L |] (Array.init 16 (fun i -> float32 i + 1.0f))
+    assertEq [| 6.0f; 8.0f; 14.0f; 16.0f |] (net.Forward(x, false).Output.ToArray())
+    Runtime.manualSeed 3UL
+    let trained = [ for _ in 1..20 -> net.Forward(x, true).Output.ToArray() ] |> Array.concat
+    Assert.That(trained |> Array.exists ((=) 0.0f), Is.True, "some units dropped")
+    Assert.That(trained |> Array.filter ((<>) 0.0f) |> Array.forall (fun v -> List.contains v [ 12.0f; 16.0f; 28.0f; 32.0f ]), Is.True, "kept units scaled by 1/(1-rate)")
