@@ -19,30 +19,33 @@ static void check_count(const at::Tensor& t, int64_t count) {
                                 std::to_string(t.numel()));
 }
 
+// A new tensor of `dtype` holding a copy of the caller's buffer.
+template <typename T>
+static at::Tensor from_buffer(const T* data, const int64_t* shape, int ndim, at::ScalarType dtype) {
+  auto t = at::empty(dims(shape, ndim), dtype);
+  if (t.numel() > 0) {
+    if (data == nullptr) throw std::invalid_argument("null data");
+    std::memcpy(t.data_ptr<T>(), data, sizeof(T) * t.numel());
+  }
+  return t;
+}
+
+// Copies a tensor (converted to `dtype`) into the caller's buffer of `count` values.
+template <typename T>
+static void copy_out(const at::Tensor& src, T* out, int64_t count, at::ScalarType dtype) {
+  auto t = src.detach().to(dtype).contiguous();
+  check_count(t, count);
+  if (count > 0) std::memcpy(out, t.data_ptr<T>(), sizeof(T) * count);
+}
+
 extern "C" {
 
 lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim) {
-  LRBS_TRY
-  auto d = dims(shape, ndim);
-  auto t = at::empty(d, at::kFloat);
-  if (t.numel() > 0) {
-    if (data == nullptr) throw std::invalid_argument("null data");
-    std::memcpy(t.data_ptr<float>(), data, sizeof(float) * t.numel());
-  }
-  return wrap(t);
-  LRBS_CATCH(nullptr)
+  LRBS_OP(from_buffer(data, shape, ndim, at::kFloat))
 }
 
 lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim) {
-  LRBS_TRY
-  auto d = dims(shape, ndim);
-  auto t = at::empty(d, at::kLong);
-  if (t.numel() > 0) {
-    if (data == nullptr) throw std::invalid_argument("null data");
-    std::memcpy(t.data_ptr<int64_t>(), data, sizeof(int64_t) * t.numel());
-  }
-  return wrap(t);
-  LRBS_CATCH(nullptr)
+  LRBS_OP(from_buffer(data, shape, ndim, at::kLong))
 }
 
 lrbs_tensor* lrbs_tensor_zeros(const int64_t* shape, int ndim) {
@@ -52,21 +55,11 @@ lrbs_tensor* lrbs_tensor_zeros(const int64_t* shape, int ndim) {
 lrbs_tensor* lrbs_tensor_scalar(double value) { LRBS_OP(at::scalar_tensor(value, at::kFloat)) }
 
 int lrbs_tensor_to_float32(lrbs_tensor* h, float* out, int64_t count) {
-  LRBS_TRY
-  auto t = get(h).detach().to(at::kFloat).contiguous();
-  check_count(t, count);
-  if (count > 0) std::memcpy(out, t.data_ptr<float>(), sizeof(float) * count);
-  return 0;
-  LRBS_CATCH(-1)
+  LRBS_TRY copy_out(get(h), out, count, at::kFloat); return 0; LRBS_CATCH(-1)
 }
 
 int lrbs_tensor_to_int64(lrbs_tensor* h, int64_t* out, int64_t count) {
-  LRBS_TRY
-  auto t = get(h).detach().to(at::kLong).contiguous();
-  check_count(t, count);
-  if (count > 0) std::memcpy(out, t.data_ptr<int64_t>(), sizeof(int64_t) * count);
-  return 0;
-  LRBS_CATCH(-1)
+  LRBS_TRY copy_out(get(h), out, count, at::kLong); return 0; LRBS_CATCH(-1)
 }
 
 int lrbs_tensor_ndim(lrbs_tensor* h) { LRBS_TRY return static_cast<int>(get(h).dim()); LRBS_CATCH(-1) }

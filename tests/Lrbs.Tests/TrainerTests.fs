@@ -73,3 +73,14 @@ let ``a batch larger than the training set is refused naming the limit`` () =
         Assert.That(e.Field, Is.EqualTo "batch_size")
         StringAssert.Contains("1..1000", e.Message)
     | other -> Assert.Fail $"%A{other}"
+
+[<Test>]
+let ``an exception inside a trial becomes status failed with its message`` () =
+    let c = config "sgd" 0.01 32 1
+    let d = prepared c
+    // A model whose layer does not fit the data makes the engine throw mid-trial.
+    let broken = { d with Train = { d.Train with Input = Lrbs.Core.Models.Shape.Vector 7 } }
+    let r = Trainer.tryRun c broken Progress.None
+    match r.Status with
+    | TrialStatus.Failed message -> Assert.That(message, Is.Not.Empty)
+    | other -> Assert.Fail $"expected failed, got %A{other}"

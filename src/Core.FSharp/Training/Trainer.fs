@@ -252,3 +252,23 @@ module Trainer =
           ParameterCount = ModelSpec.parameterCount spec |> Result.defaultValue 0
           TrainCount = data.Train.Count
           TestCount = data.Test.Count }
+
+    /// Like `run`, but an exception inside the trial becomes status `failed` with its
+    /// message instead of escaping: one broken trial must not stop a sweep.
+    let tryRun (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult =
+        let clock = Stopwatch.StartNew()
+        try
+            run c data progress
+        with e ->
+            { Config = c
+              Status = TrialStatus.Failed e.Message
+              StopReason = None
+              Epochs = []
+              MetricName = metricName data.Train
+              FinalTestMetric = nan
+              FinalTestLoss = nan
+              Steps = 0
+              WallSeconds = clock.Elapsed.TotalSeconds
+              ParameterCount = 0
+              TrainCount = data.Train.Count
+              TestCount = data.Test.Count }

@@ -40,7 +40,7 @@ public static class TrainDisplay
                             $"epoch {e.Epoch,3}  loss {e.TrainLoss:F4}  train_{MetricLabel(data)} {e.TrainMetric:F4}{val}  " +
                             $"test_{MetricLabel(data)} {e.TestMetric:F4}  {e.Seconds:F1}s");
                     }));
-                result = Trainer.run(config, data, progress);
+                result = Trainer.tryRun(config, data, progress);
             });
         return result!;
     }
@@ -49,6 +49,11 @@ public static class TrainDisplay
 
     public static void Summary(TrialResult r, TextWriter output)
     {
+        if (r.Status is TrialStatus.Failed failed)
+        {
+            output.WriteLine($"status failed: {failed.message}");
+            return;
+        }
         var stop = r.StopReason is null ? "" : $" ({r.StopReason.Value})";
         output.WriteLine(
             $"status {r.Status.Name}{stop}; {r.Epochs.Length} epochs, {r.Steps} steps, {r.WallSeconds:F1}s; " +
