@@ -66,3 +66,27 @@ module TrialConfig =
               | _ -> ()
               if c.Seed < 0 then yield { Field = "seed"; Message = $"seed must be >= 0, got {c.Seed}" } ]
         if errors.IsEmpty then Ok c else Error errors
+
+    /// The canonical text of a config: every field that changes training, in a fixed order.
+    let canonical (c: TrialConfig) =
+        let r (v: float) = v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+        String.concat
+            "|"
+            [ "dataset=" + c.Dataset
+              "data_dir=" + defaultArg c.DataDir ""
+              "model=" + c.Model
+              "optimizer=" + c.OptimizerName
+              "optimizer_spec=" + (sprintf "%A" c.Optimizer).Replace("\n", " ")
+              "lr=" + r c.Lr
+              "batch_size=" + string c.BatchSize
+              "schedule=" + (sprintf "%A" c.Schedule).Replace("\n", " ")
+              "stopping=" + (sprintf "%A" c.Stopping).Replace("\n", " ")
+              "split=" + Split.describe c.Split
+              "seed=" + string c.Seed
+              "train_limit=" + (c.TrainLimit |> Option.map string |> Option.defaultValue "") ]
+
+    /// A stable id: the first 16 hex digits of SHA-256 over the canonical config, so
+    /// that resume and shards agree on identity across runs and machines.
+    let id (c: TrialConfig) =
+        let bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical c))
+        System.Convert.ToHexString(bytes).ToLowerInvariant().Substring(0, 16)
