@@ -53,3 +53,22 @@ module Schedule =
         | Schedule.GrowBatchOnPlateau(f, p, m) when f < 2 || p < 1 || m < 1 ->
             Error $"grow-batch-on-plateau needs factor >= 2, patience >= 1, max_batch >= 1; got {f}, {p}, {m}"
         | s -> Ok s
+
+    /// Parses "constant", "step:FACTOR:EVERY", "plateau:FACTOR:PATIENCE[:MIN_LR]" or
+    /// "grow-batch:FACTOR:PATIENCE:MAX_BATCH".
+    let parse (text: string) : Result<Schedule, string> =
+        let inv = System.Globalization.CultureInfo.InvariantCulture
+        let f (s: string) = System.Double.TryParse(s, System.Globalization.NumberStyles.Float, inv) |> function | true, v -> Some v | _ -> None
+        let i (s: string) = System.Int32.TryParse(s, System.Globalization.NumberStyles.Integer, inv) |> function | true, v -> Some v | _ -> None
+        let parsed =
+            match text.Trim().ToLowerInvariant().Split(':') with
+            | [| "constant" |] -> Some Schedule.Constant
+            | [| "step"; a; b |] -> Option.map2 (fun x y -> Schedule.StepDecay(x, y)) (f a) (i b)
+            | [| "plateau"; a; b |] -> Option.map2 (fun x y -> Schedule.ReduceOnPlateau(x, y, 0.0)) (f a) (i b)
+            | [| "plateau"; a; b; c |] -> Option.map3 (fun x y z -> Schedule.ReduceOnPlateau(x, y, z)) (f a) (i b) (f c)
+            | [| "grow-batch"; a; b; c |] -> Option.map3 (fun x y z -> Schedule.GrowBatchOnPlateau(x, y, z)) (i a) (i b) (i c)
+            | _ -> None
+        match parsed with
+        | Some s -> validate s
+        | None ->
+            Error $"unknown schedule '{text}'; allowed: constant, step:FACTOR:EVERY, plateau:FACTOR:PATIENCE[:MIN_LR], grow-batch:FACTOR:PATIENCE:MAX_BATCH"

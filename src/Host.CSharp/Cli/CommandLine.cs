@@ -21,6 +21,7 @@ public static class CommandLine
             "lrbs: learning-rate x batch-size studies of small image models, on libtorch, with results in Parquet.");
         root.Subcommands.Add(TrainCommand.Build(output, error));
         root.Subcommands.Add(ListCommand.Build(output));
+        root.Subcommands.Add(SweepCommand.Build(output, error));
         root.Subcommands.Add(ResultsCommand.Build(output, error));
         return root;
     }

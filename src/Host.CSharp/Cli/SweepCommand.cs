@@ -1,0 +1,135 @@
+using System.CommandLine;
+using Lrbs.Core.Training;
+using Lrbs.Host.Storage;
+using Lrbs.Host.Sweeps;
+using Lrbs.Host.Presentation;
+using Spectre.Console;
+
+namespace Lrbs.Host.Cli;
+
+/// <summary>`lrbs sweep plan|run FILE`: expand a YAML sweep into trials; run the unfinished ones.</summary>
+public static class SweepCommand
+{
+    public static Command Build(TextWriter output, TextWriter error)
+    {
+        var sweep = new Command("sweep", "Plan and run sweeps described by YAML files (see README, 'Sweep files').");
+        sweep.Subcommands.Add(Plan(output, error));
+        sweep.Subcommands.Add(Run(output, error));
+        return sweep;
+    }
+
+    static Argument<string> FileArgument() => new("FILE") { Description = "The sweep file (YAML)." };
+    static Option<string?> ShardOption() => new("--shard") { Description = "Only shard K of N (K from 0): trials whose plan index mod N is K. For Slurm arrays and Kubernetes Indexed Jobs." };
+    static Option<string?> OutOption() => new("--out") { Description = "Results folder (overrides the file's 'out')." };
+
+    static Command Plan(TextWriter output, TextWriter error)
+    {
+        var file = FileArgument();
+        var shard = ShardOption();
+        var outDir = OutOption();
+        var cmd = new Command("plan", "List the trials a sweep file expands to, with their stable ids and whether they are finished; runs nothing.") { file, shard, outDir };
+        cmd.SetAction(parse => Guard(error, () =>
+        {
+            var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
+            var table = new Table().Border(TableBorder.Simple);
+            foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }) table.AddColumn(c);
+            var mine = s.Trials.Where(sh.Owns).ToList();
+            foreach (var t in mine)
+                table.AddRow(t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.OptimizerName,
+                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), store.IsFinished(t.Id) ? "finished" : "planned");
+            Console(output).Write(table);
+            output.WriteLine($"{mine.Count} trials ({mine.Count(t => store.IsFinished(t.Id))} finished) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    static Command Run(TextWriter output, TextWriter error)
+    {
+        var file = FileArgument();
+        var shard = ShardOption();
+        var outDir = OutOption();
+        var workers = new Option<int>("--workers") { Description = "Trials run in parallel, one libtorch thread each.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers };
+        cmd.SetAction(parse => Guard(error, () =>
+        {
+            var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
+            var n = parse.GetValue(workers);
+            if (n < 1) throw new ArgumentException($"--workers must be >= 1, got {n}");
+            var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current);
+            var pending = runner.Pending();
+            foreach (var t in pending) // check data-dependent limits before anything is written
+            {
+                var data = Trainer.prepare(t.Config);
+                if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
+            }
+            CheckWritable(store.OutDir);
+            output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
+            var results = SweepDisplay.Run(runner, pending.Count, Console(output));
+            var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
+            output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
+            return ExitCodes.Ok;
+        }));
+        return cmd;
+    }
+
+    static (Sweep, ResultsStore, Shard) Load(string file, string? outDir, string? shard)
+    {
+        var sh = shard is null ? Shard.All : Shard.Parse(shard);
+        var s = SweepFile.Load(file);
+        return (s, new ResultsStore(outDir ?? s.Out), sh);
+    }
+
+    static void CheckWritable(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var probe = Path.Combine(dir, $".probe-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"output folder {dir} is not writable: {e.Message}");
+        }
+    }
+
+    static IAnsiConsole Console(TextWriter output)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        if (System.Console.IsOutputRedirected || output != System.Console.Out) console.Profile.Width = 200; // no terminal: do not wrap ids
+        return console;
+    }
+
+    static int Guard(TextWriter error, Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (e is SweepFileException or ArgumentException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+}
+
+/// <summary>The code version recorded with every trial: the git commit, if the tree is a checkout.</summary>
+public static class CodeVersion
+{
+    public static readonly string Current = Read();
+
+    static string Read()
+    {
+        try
+        {
+            var root = Lrbs.Core.Data.Registry.repositoryRoot();
+            var head = Path.Combine(root, ".git", "HEAD");
+            if (!File.Exists(head)) return "unknown";
+            var text = File.ReadAllText(head).Trim();
+            if (!text.StartsWith("ref: ")) return text[..Math.Min(12, text.Length)];
+            var refPath = Path.Combine(root, ".git", text[5..]);
+            return File.Exists(refPath) ? File.ReadAllText(refPath).Trim()[..12] : "unknown";
+        }
+        catch (IOException) { return "unknown"; }
+    }
+}

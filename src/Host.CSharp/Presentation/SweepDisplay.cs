@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using Lrbs.Core.Training;
+using Lrbs.Host.Sweeps;
+using Spectre.Console;
+
+namespace Lrbs.Host.Presentation;
+
+/// <summary>The live display of a sweep: overall progress with ETA, and one line per running trial.</summary>
+public static class SweepDisplay
+{
+    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, int total, IAnsiConsole console)
+    {
+        IReadOnlyList<TrialResult> results = [];
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var overall = ctx.AddTask("trials", maxValue: Math.Max(1, total));
+                results = runner.Run(new Observer(ctx, overall, console), CancellationToken.None);
+            });
+        return results;
+    }
+
+    sealed class Observer(ProgressContext ctx, ProgressTask overall, IAnsiConsole console) : ISweepObserver
+    {
+        readonly ConcurrentDictionary<string, ProgressTask> _running = new();
+
+        static string Label(PlannedTrial t) => $"{t.Id[..8]} {t.Config.OptimizerName} lr={t.Config.Lr} B={t.Config.BatchSize}";
+
+        public void Started(PlannedTrial t)
+        {
+            lock (ctx) _running[t.Id] = ctx.AddTask(Label(t), maxValue: t.Config.Stopping.MaxEpochs);
+        }
+
+        public void Epoch(PlannedTrial t, EpochRecord e)
+        {
+            if (!_running.TryGetValue(t.Id, out var task)) return;
+            task.Value = e.Epoch;
+            task.Description = $"{Label(t)} epoch {e.Epoch} loss {e.TrainLoss:F4}";
+        }
+
+        public void Finished(PlannedTrial t, TrialResult r)
+        {
+            if (_running.TryRemove(t.Id, out var task)) { task.Value = task.MaxValue; task.StopTask(); }
+            overall.Increment(1);
+            var error = r.Status is TrialStatus.Failed f ? $": {f.message}" : "";
+            console.MarkupLine(Markup.Escape($"{t.Id} {r.Status.Name}{error}; {r.Epochs.Length} epochs, test {r.MetricName} {r.FinalTestMetric:F4}, {r.WallSeconds:F1}s"));
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace Lrbs.Host.Sweeps;
+
+/// <summary>Shard K of N: the trials whose plan index i has i mod N = K (K from 0, as Slurm's
+/// $SLURM_ARRAY_TASK_ID and Kubernetes' $JOB_COMPLETION_INDEX count).</summary>
+public sealed record Shard(int Index, int Count)
+{
+    public static readonly Shard All = new(0, 1);
+
+    public bool Owns(PlannedTrial t) => t.Index % Count == Index;
+
+    /// <summary>Parses "K/N"; the error says what is allowed.</summary>
+    public static Shard Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out var k) && int.TryParse(parts[1], out var n) && n >= 1 && k >= 0 && k < n)
+            return new Shard(k, n);
+        throw new ArgumentException($"--shard '{text}': expected K/N with N >= 1 and 0 <= K < N (e.g. 0/4 .. 3/4)");
+    }
+}

