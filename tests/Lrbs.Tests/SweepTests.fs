@@ -157,3 +157,66 @@ let ``N shard processes together run exactly the plan, each trial once`` () =
     assertEq plan (committed out)
     let rows = ResultsReader.Query(out, "SELECT count(*) FROM trials")
     Assert.That(rows.Rows[0][0], Is.EqualTo(string plan.Count))
+
+/// Runs a shipped cluster script locally with the scheduler's variables set.
+let runScript (script: string) (args: string list) (env: (string * string) list) =
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    let psi = ProcessStartInfo("bash", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root)
+    psi.ArgumentList.Add(Path.Combine(root, script))
+    for a in args do psi.ArgumentList.Add a
+    for k, v in env do psi.Environment[k] <- v
+    let p = Process.Start psi
+    let err = p.StandardError.ReadToEndAsync()
+    p.StandardOutput.ReadToEnd() |> ignore
+    p.WaitForExit()
+    p.ExitCode, err.Result
+
+[<Test>]
+let ``the sbatch script runs one shard per array task`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 1)
+    for k in 0..1 do
+        let code, err =
+            runScript "examples/slurm/sweep.sbatch" [ f; out ]
+                [ "SLURM_ARRAY_TASK_ID", string k; "SLURM_ARRAY_TASK_COUNT", "2"; "SLURM_CPUS_PER_TASK", "1"
+                  "SLURM_SUBMIT_DIR", Lrbs.Core.Data.Registry.repositoryRoot () ]
+        Assert.That(code, Is.EqualTo 0, err)
+    assertEq (planIds f) (committed out)
+
+[<Test>]
+let ``the Indexed Job's entry point runs shard JOB_COMPLETION_INDEX of SHARDS`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 1)
+    let code, err = runScript "examples/kubernetes/run-shard.sh" [ f; out ] [ "JOB_COMPLETION_INDEX", "1"; "SHARDS", "3"; "WORKERS", "1" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let expected = (SweepFile.Load f).Trials |> Seq.filter (Shard(1, 3)).Owns |> Seq.map (fun t -> t.Id) |> Set.ofSeq
+    assertEq expected (committed out)
+    let manifest = File.ReadAllText(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples", "kubernetes", "sweep-job.yaml"))
+    let doc = YamlDotNet.RepresentationModel.YamlStream()
+    doc.Load(new StringReader(manifest))
+    StringAssert.Contains("completionMode: Indexed", manifest)
+    StringAssert.Contains("run-shard.sh", manifest)
+
+[<Test>]
+let ``trial states allow only the documented moves`` () =
+    Assert.That(TrialStates.CanMove(TrialState.Planned, TrialState.Running), Is.True)
+    Assert.That(TrialStates.CanMove(TrialState.Running, TrialState.Planned), Is.True, "a crash returns a running trial to planned")
+    Assert.That(TrialStates.CanMove(TrialState.Finished, TrialState.Running), Is.False)
+    Assert.That(TrialStates.CanMove(TrialState.Planned, TrialState.Finished), Is.False, "nothing is finished without running")
+    Assert.Throws<InvalidOperationException>(fun () -> TrialStates.Move(TrialState.Diverged, TrialState.Planned) |> ignore) |> ignore
+
+[<Test>]
+let ``a diverged trial is recorded with its status and the sweep goes on; plan shows the states`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp ((sweepYaml out 1).Replace("lr: [0.001, 0.01, 0.1]", "lr: [0.01, 1.0e+20]"))
+    let code, _, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let rows = ResultsReader.Query(out, "SELECT status, count(*) FROM trials GROUP BY 1 ORDER BY 1")
+    assertEq [ [| "diverged"; "2" |]; [| "ok"; "2" |] ] (rows.Rows |> Seq.map (Array.map string) |> List.ofSeq)
+    let code, output, _ = CliTests.run [ "sweep"; "plan"; f ]
+    Assert.That(code, Is.EqualTo 0)
+    StringAssert.Contains("diverged", output)
+    StringAssert.Contains("4 trials (4 committed)", output)

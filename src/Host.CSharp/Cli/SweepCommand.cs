@@ -34,11 +34,13 @@ public static class SweepCommand
             var table = new Table().Border(TableBorder.Simple);
             foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }) table.AddColumn(c);
             var mine = s.Trials.Where(sh.Owns).ToList();
+            var committed = TrialStates.Committed(store);
+            string State(PlannedTrial t) => (committed.TryGetValue(t.Id, out var st) ? st : TrialState.Planned).ToString().ToLowerInvariant();
             foreach (var t in mine)
                 table.AddRow(t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.OptimizerName,
-                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), store.IsFinished(t.Id) ? "finished" : "planned");
+                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t));
             Console(output).Write(table);
-            output.WriteLine($"{mine.Count} trials ({mine.Count(t => store.IsFinished(t.Id))} finished) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
+            output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -50,13 +52,14 @@ public static class SweepCommand
         var shard = ShardOption();
         var outDir = OutOption();
         var workers = new Option<int>("--workers") { Description = "Trials run in parallel, one libtorch thread each.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers };
+        var retry = new Option<bool>("--retry-failed") { Description = "Also rerun trials committed with status failed (an error, not divergence)." };
+        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers, retry };
         cmd.SetAction(parse => Guard(error, () =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var n = parse.GetValue(workers);
             if (n < 1) throw new ArgumentException($"--workers must be >= 1, got {n}");
-            var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current);
+            var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry));
             var pending = runner.Pending();
             foreach (var t in pending) // check data-dependent limits before anything is written
             {

@@ -15,11 +15,16 @@ public interface ISweepObserver
 
 /// <summary>Runs the unfinished trials of a sweep (or of one shard) with N workers, one libtorch
 /// thread each, and commits each finished trial to the results store before starting another.</summary>
-public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Shard shard, string codeVersion)
+public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Shard shard, string codeVersion, bool retryFailed = false)
 {
-    /// <summary>The trials of this shard that are not yet committed, in plan order.</summary>
-    public IReadOnlyList<PlannedTrial> Pending() =>
-        sweep.Trials.Where(shard.Owns).Where(t => !store.IsFinished(t.Id)).ToList();
+    /// <summary>The trials of this shard to run, in plan order: those not committed, and with
+    /// retryFailed those committed as failed.</summary>
+    public IReadOnlyList<PlannedTrial> Pending()
+    {
+        var committed = TrialStates.Committed(store);
+        return sweep.Trials.Where(shard.Owns).Where(t =>
+            !committed.TryGetValue(t.Id, out var state) || (retryFailed && state == TrialState.Failed)).ToList();
+    }
 
     public IReadOnlyList<TrialResult> Run(ISweepObserver observer, CancellationToken cancel)
     {
@@ -30,9 +35,11 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         {
             while (!cancel.IsCancellationRequested && queue.TryDequeue(out var t))
             {
+                var state = TrialStates.Move(TrialState.Planned, TrialState.Running);
                 observer.Started(t);
                 var result = RunOne(t, observer);
                 store.Write(sweep.Name, result, codeVersion); // the commit point
+                TrialStates.Move(state, TrialStates.Of(result.Status));
                 results.Add(result);
                 observer.Finished(t, result);
             }
