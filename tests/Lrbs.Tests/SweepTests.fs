@@ -136,6 +136,8 @@ let ``a sweep killed with SIGKILL resumes: finished trials skipped, the union is
     assertEq [| Some(string plan.Count); Some(string plan.Count) |] (rows.Rows[0] |> Array.map Option.ofObj)
     let epochs = ResultsReader.Query(out, "SELECT count(*) FROM epochs")
     Assert.That(epochs.Rows[0][0], Is.EqualTo(string (plan.Count * 6)))
+    let unplanned = ResultsReader.Query(out, "SELECT count(*) FROM manifest m FULL JOIN trials t USING (trial_id) WHERE m.trial_id IS NULL OR t.trial_id IS NULL")
+    Assert.That(unplanned.Rows[0][0], Is.EqualTo "0", "manifest and committed trials agree")
 
 [<Test>]
 let ``N shard processes together run exactly the plan, each trial once`` () =

@@ -7,7 +7,7 @@ public static class ResultsReader
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"results folder not found: {folder}");
         using var db = new DuckDb();
-        foreach (var table in new[] { "trials", "epochs" })
+        foreach (var table in new[] { "trials", "epochs", "manifest" })
         {
             var parts = Path.Combine(folder, table);
             var files = Directory.Exists(parts) ? Directory.GetFiles(parts, "*.parquet").Where(f => !Path.GetFileName(f).StartsWith(".tmp-")).ToArray() : [];

@@ -70,6 +70,29 @@ public sealed class ResultsStore(string outDir)
         WritePart(db, "trials", TrialColumns(r.MetricName), [trialRow], TrialPath(id));
     }
 
+    /// <summary>Writes OUT/manifest/SWEEP.parquet: one row per planned trial (plan index, id and
+    /// config), so tools can tell planned from committed. Shards write identical content.</summary>
+    public void WriteManifest(string sweep, IEnumerable<(int Index, string Id, TrialConfig Config)> trials)
+    {
+        var dir = Path.Combine(OutDir, "manifest");
+        Directory.CreateDirectory(dir);
+        var rows = trials.Select(t => new[]
+        {
+            DuckDb.Text(sweep), Int(t.Index), DuckDb.Text(t.Id), DuckDb.Text(t.Config.Dataset), DuckDb.Text(t.Config.Model),
+            DuckDb.Text(t.Config.OptimizerName), DuckDb.Double(t.Config.Lr), Int(t.Config.BatchSize), Int(t.Config.Seed),
+            DuckDb.Text(SplitModule.describe(t.Config.Split)), DuckDb.Text(t.Config.Schedule.ToString()), Int(t.Config.Stopping.MaxEpochs),
+            DuckDb.Text(TrialConfigModule.canonical(t.Config)),
+        }).ToList();
+        IReadOnlyList<(string, string)> columns =
+        [
+            ("sweep", "VARCHAR"), ("plan_index", "INTEGER"), ("trial_id", "VARCHAR"), ("dataset", "VARCHAR"), ("model", "VARCHAR"),
+            ("optimizer", "VARCHAR"), ("lr", "DOUBLE"), ("batch_size", "INTEGER"), ("seed", "INTEGER"), ("split", "VARCHAR"),
+            ("schedule", "VARCHAR"), ("max_epochs", "INTEGER"), ("config", "VARCHAR"),
+        ];
+        using var db = new DuckDb();
+        WritePart(db, "manifest", columns, rows, Path.Combine(dir, sweep + ".parquet"));
+    }
+
     static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);
 
     static void WritePart(DuckDb db, string table, IReadOnlyList<(string Name, string Type)> columns, IReadOnlyList<string[]> rows, string finalPath)
