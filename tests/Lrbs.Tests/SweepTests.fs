@@ -222,3 +222,16 @@ let ``a diverged trial is recorded with its status and the sweep goes on; plan s
     Assert.That(code, Is.EqualTo 0)
     StringAssert.Contains("diverged", output)
     StringAssert.Contains("4 trials (4 committed)", output)
+
+[<Test>]
+let ``the stopping rule can vary in the grid`` () =
+    use tmp = new TempDir()
+    let f = writeSweep tmp ((sweepYaml tmp.Path 1).Replace("  lr: [0.001, 0.01, 0.1]", "  max_epochs: [1, 3]\n  stop_when_stable: [true, false]"))
+    let s = SweepFile.Load f
+    Assert.That(s.Trials.Count, Is.EqualTo(2 * 2 * 2))
+    assertEq [ 1; 3 ] (s.Trials |> Seq.map (fun t -> t.Config.Stopping.MaxEpochs) |> Seq.distinct |> Seq.sort |> List.ofSeq)
+    Assert.That(s.Trials |> Seq.filter (fun t -> t.Config.Stopping.Stabilisation = Some(1e-2, 10)) |> Seq.length, Is.EqualTo 4)
+    let bad = writeSweep tmp ((sweepYaml tmp.Path 1).Replace("batch_size: 30", "batch_size: 30\nstop_when_stable: maybe"))
+    let code, _, err = CliTests.run [ "sweep"; "plan"; bad ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("stop_when_stable: expected true or false, got 'maybe'", err)

@@ -90,17 +90,21 @@ type Network private (spec: ModelSpec, shapes: Shape list, parameters: Tensor[])
             | Layer.Dropout r -> if training && r > 0.0 then h <- T.dropout r true h)
         { PreActivation = pre; Output = h }
 
-    /// The weights in Keras's layout and order.
-    member _.GetKerasWeights() : KerasWeight list =
+    /// Keras-layout copies of one tensor per parameter (the parameter itself, or its gradient).
+    member private _.ToKeras(select: Tensor -> Tensor) : KerasWeight list =
         List.zip (kerasShapes spec shapes) (List.ofArray parameters)
-        |> List.map (fun ((name, shape), t) ->
-            let values =
-                if shape.Length = 4 then
-                    use k = T.permute [| 2L; 3L; 1L; 0L |] t // (out,in,kh,kw) -> (kh,kw,in,out)
-                    k.ToArray()
-                else
-                    t.ToArray()
+        |> List.map (fun ((name, shape), p) ->
+            use _ = new Scope()
+            let t = select p
+            let values = if shape.Length = 4 then (T.permute [| 2L; 3L; 1L; 0L |] t).ToArray() else t.ToArray() // (out,in,kh,kw) -> (kh,kw,in,out)
             { Name = name; Shape = shape; Values = values })
+
+    /// The weights in Keras's layout and order.
+    member this.GetKerasWeights() : KerasWeight list = this.ToKeras id
+
+    /// The gradients of the last backward pass in Keras's layout (zeros where there is none).
+    member this.GetKerasGradients() : KerasWeight list =
+        this.ToKeras(fun p -> match T.grad p with Some g -> g | None -> T.zeros p.Shape)
 
     /// Replaces the weights with Keras-layout arrays (shapes must match).
     member _.SetKerasWeights(weights: KerasWeight list) =

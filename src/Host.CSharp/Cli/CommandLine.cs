@@ -23,6 +23,7 @@ public static class CommandLine
         root.Subcommands.Add(ListCommand.Build(output));
         root.Subcommands.Add(SweepCommand.Build(output, error));
         root.Subcommands.Add(ResultsCommand.Build(output, error));
+        root.Subcommands.Add(ParityCommand.Build(output, error));
         return root;
     }
 

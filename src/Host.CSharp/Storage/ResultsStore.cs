@@ -66,8 +66,8 @@ public sealed class ResultsStore(string outDir)
             $"TIMESTAMP {DuckDb.Text(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture))}",
         };
         using var db = new DuckDb();
-        WritePart(db, "epochs", EpochColumns(r.MetricName), epochRows, Path.Combine(EpochsDir, id + ".parquet"));
-        WritePart(db, "trials", TrialColumns(r.MetricName), [trialRow], TrialPath(id));
+        ParquetPart.Write(db, "epochs", EpochColumns(r.MetricName), epochRows, Path.Combine(EpochsDir, id + ".parquet"));
+        ParquetPart.Write(db, "trials", TrialColumns(r.MetricName), [trialRow], TrialPath(id));
     }
 
     /// <summary>Writes OUT/manifest/SWEEP.parquet: one row per planned trial (plan index, id and
@@ -90,29 +90,9 @@ public sealed class ResultsStore(string outDir)
             ("schedule", "VARCHAR"), ("max_epochs", "INTEGER"), ("config", "VARCHAR"),
         ];
         using var db = new DuckDb();
-        WritePart(db, "manifest", columns, rows, Path.Combine(dir, sweep + ".parquet"));
+        ParquetPart.Write(db, "manifest", columns, rows, Path.Combine(dir, sweep + ".parquet"));
     }
 
     static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);
 
-    static void WritePart(DuckDb db, string table, IReadOnlyList<(string Name, string Type)> columns, IReadOnlyList<string[]> rows, string finalPath)
-    {
-        db.Execute($"CREATE OR REPLACE TABLE {table} ({string.Join(", ", columns.Select(c => $"\"{c.Name}\" {c.Type}"))})");
-        if (rows.Count > 0)
-        {
-            var sql = new StringBuilder($"INSERT INTO {table} VALUES ");
-            sql.AppendJoin(", ", rows.Select(r => "(" + string.Join(", ", r) + ")"));
-            db.Execute(sql.ToString());
-        }
-        var temp = Path.Combine(Path.GetDirectoryName(finalPath)!, $".tmp-{Path.GetFileNameWithoutExtension(finalPath)}-{Guid.NewGuid():N}.parquet");
-        try
-        {
-            db.Execute($"COPY {table} TO {DuckDb.Text(temp)} (FORMAT parquet)");
-            File.Move(temp, finalPath, overwrite: true); // rename(2): readers see the old file or the whole new one
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
 }

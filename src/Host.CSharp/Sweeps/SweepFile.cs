@@ -22,7 +22,7 @@ public sealed record Sweep(string Name, string Out, IReadOnlyList<PlannedTrial> 
 public static class SweepFile
 {
     /// <summary>Trial fields that may stand at the top level (one value) or under grid (a list).</summary>
-    public static readonly string[] TrialKeys = ["dataset", "data_dir", "model", "optimizer", "lr", "batch_size", "seed", "split", "schedule", "train_limit"];
+    public static readonly string[] TrialKeys = ["dataset", "data_dir", "model", "optimizer", "lr", "batch_size", "seed", "split", "schedule", "train_limit", "max_epochs", "stop_when_stable", "early_stopping_patience"];
     static readonly string[] TopKeys = [.. TrialKeys, "name", "grid", "repeats", "stopping", "out"];
     static readonly string[] StoppingKeys = ["max_epochs", "stabilisation", "early_stopping"];
 
@@ -116,7 +116,7 @@ public static class SweepFile
             v.TryGetValue("lr", out var lr) ? Double(lr, where(lr, "lr")) : 0.01,
             v.TryGetValue("batch_size", out var b) ? Int(b, where(b, "batch_size"), min: 1) : 32,
             v.ContainsKey("schedule") ? Check("schedule", ScheduleModule.parse(v["schedule"].Value ?? "")) : Schedule.Constant,
-            stopping,
+            StoppingFor(v, stopping, where),
             v.ContainsKey("split") ? Check("split", SplitModule.parse(v["split"].Value ?? "")) : Registry.defaultSplit(dataset),
             (v.TryGetValue("seed", out var s) ? Int(s, where(s, "seed"), min: 0) : 1) + repeat,
             v.TryGetValue("train_limit", out var t) ? FSharpOption<int>.Some(Int(t, where(t, "train_limit"), min: 1)) : null);
@@ -128,6 +128,22 @@ public static class SweepFile
             throw new SweepFileException(node is null ? $"{e.Field}: {e.Message}" : $"{where(node, e.Field)}: {e.Message}");
         }
         return config;
+    }
+
+    /// <summary>The stopping block, overridden by the trial keys max_epochs, stop_when_stable
+    /// (the studies' rule: loss change &lt; 1e-2 for 10 epochs) and early_stopping_patience, so
+    /// that the stopping rule can vary in the grid.</summary>
+    static Stopping StoppingFor(Dictionary<string, YamlScalarNode> v, Stopping s, Func<YamlNode, string, string> where)
+    {
+        if (v.TryGetValue("max_epochs", out var m)) s = new Stopping(Int(m, where(m, "max_epochs"), min: 1), s.Stabilisation, s.EarlyStopping);
+        if (v.TryGetValue("stop_when_stable", out var st))
+        {
+            var on = st.Value switch { "true" => true, "false" => false, _ => throw new SweepFileException($"{where(st, "stop_when_stable")}: expected true or false, got '{st.Value}'") };
+            s = new Stopping(s.MaxEpochs, on ? FSharpOption<Tuple<double, int>>.Some(Tuple.Create(1e-2, 10)) : FSharpOption<Tuple<double, int>>.None, s.EarlyStopping);
+        }
+        if (v.TryGetValue("early_stopping_patience", out var p))
+            s = new Stopping(s.MaxEpochs, s.Stabilisation, Tuple.Create(Int(p, where(p, "early_stopping_patience"), min: 1), 0.0));
+        return s;
     }
 
     static Stopping ParseStopping(YamlNode node, Func<(YamlNode Node, string Key), string> where)

@@ -1,0 +1,110 @@
+using Lrbs.Core.Engine;
+using Lrbs.Core.Losses;
+using Lrbs.Core.Models;
+using Lrbs.Core.Optimizers;
+using Lrbs.Core.Training;
+using Microsoft.FSharp.Collections;
+
+namespace Lrbs.Host.Parity;
+
+/// <summary>One parity case: a model, its starting weights, the batches and learning rates of
+/// every step, and the optimizer form it asks for.</summary>
+public sealed record ParityCase(
+    string Name, string ModelName, ModelSpec Spec, Loss Loss, string OptimizerName, OptimizerSpec Optimizer,
+    int BatchSize, IReadOnlyList<KerasWeight> Weights, IReadOnlyList<KerasBatch> Batches, IReadOnlyList<double> LearningRates);
+
+/// <summary>The parity matrix: the studies' models x optimizer forms x batch sizes 1, 4, 64.</summary>
+public static class ParityCases
+{
+    public const int DefaultSteps = 20;
+
+    /// <summary>Models of the matrix: name, spec, loss, and how to draw one batch.</summary>
+    static readonly (string Name, Func<ModelSpec> Spec, Loss Loss, Func<Rng, int, KerasBatch> Batch)[] Models =
+    [
+        ("mlp-relu (S1/S2)", () => Build("mlp-100-50", Shape.NewImage(1, 28, 28), Catalog.Head.NewClasses(10)), Loss.CrossEntropy, (r, n) => Images(r, n, 28, 28, 1, Classes(r, n, 10))),
+        ("mlp-sigmoid (S3)", () => Build("mlp-200-90-50-sigmoid", Shape.NewVector(8), Catalog.Head.NewClasses(3)), Loss.CrossEntropy, (r, n) => Vectors(r, n, 8, Classes(r, n, 3))),
+        // S4's layers on 8x8x3 inputs: TensorFlow.js's CPU backend needs minutes per step at 32x32, batch 64.
+        ("cnn (S4, 8x8x3)", () => Build("cnn-animals", Shape.NewImage(3, 8, 8), Catalog.Head.NewClasses(3)), Loss.CrossEntropy, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3))),
+        ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), Loss.OneMinusIoU, Boxes),
+        ("multi-label head", () => new ModelSpec("multi-label", Shape.NewVector(12),
+            ListModule.OfSeq(new[] { Layer.NewDense(16, Activation.Relu), Layer.NewDense(3, Activation.Sigmoid) })), Loss.BinaryCrossEntropy,
+            (r, n) => Vectors(r, n, 12, (Enumerable.Range(0, n * 3).Select(_ => r.NextDouble() < 0.5 ? 1f : 0f).ToArray(), [n, 3]))),
+    ];
+
+    /// <summary>Optimizer forms: name on our side, spec, and the form named in the case file.</summary>
+    public static readonly (string Name, OptimizerSpec Spec)[] Optimizers =
+    [
+        ("sgd", OptimizerSpec.NewSgd(SgdConfig.Default)),
+        ("sgd-momentum (keras form)", OptimizerSpec.NewSgd(new SgdConfig(0.9, false, MomentumForm.Keras))),
+        ("sgd-momentum (pytorch/tfjs form)", OptimizerSpec.NewSgd(new SgdConfig(0.9, false, MomentumForm.PyTorch))),
+        ("adam (keras epsilon)", OptimizerSpec.NewAdam(AdamConfig.Default)),
+        ("adam (bias-corrected epsilon, tfjs)", OptimizerSpec.NewAdam(new AdamConfig(0.9, 0.999, 1e-7, EpsilonPlacement.BiasCorrected))),
+    ];
+
+    public static readonly int[] BatchSizes = [1, 4, 64];
+
+    /// <summary>Every case, in a fixed order, with data drawn from a fixed seed.</summary>
+    public static IEnumerable<ParityCase> All(int steps = DefaultSteps)
+    {
+        foreach (var (modelName, spec, loss, batch) in Models)
+            foreach (var b in BatchSizes)
+            {
+                var s = spec();
+                using var net = Network.Create(s, 1234UL);
+                var weights = net.GetKerasWeights().ToList();
+                if (loss.IsOneMinusIoU)
+                {
+                    // Start from a centred box: with random initial boxes most are inverted, and
+                    // 1 - IoU then has no gradient at all, which would make the case vacuous.
+                    var last = weights[^1];
+                    weights[^1] = new KerasWeight(last.Name, last.Shape, [0.25f, 0.25f, 0.75f, 0.75f]);
+                }
+                var rng = Rng.Derive(99UL, $"{modelName}/{b}");
+                var batches = Enumerable.Range(0, steps).Select(_ => batch(rng, b)).ToList();
+                foreach (var (optName, opt) in Optimizers)
+                {
+                    // Each optimizer at its Keras default learning rate (SGD 0.01, Adam 0.001), halved in
+                    // the middle so that the momentum forms must part there.
+                    var lr0 = opt.IsAdam ? 0.001 : 0.01;
+                    var lrs = Enumerable.Range(0, steps).Select(i => i < steps / 2 ? lr0 : lr0 / 2).ToList();
+                    yield return new ParityCase($"{modelName} | {optName} | batch {b}", modelName, s, loss, optName, opt, b, weights, batches, lrs);
+                }
+            }
+    }
+
+    static ModelSpec Build(string name, Shape input, Catalog.Head head)
+    {
+        var r = Catalog.build(name, input, head);
+        return r.IsOk ? r.ResultValue : throw new InvalidOperationException(r.ErrorValue);
+    }
+
+    static (float[], int[]) Classes(Rng r, int n, int k)
+    {
+        var y = new float[n * k];
+        for (var i = 0; i < n; i++) y[i * k + r.NextInt(k)] = 1f;
+        return (y, [n, k]);
+    }
+
+    static KerasBatch Images(Rng r, int n, int h, int w, int c, (float[] Y, int[] Shape) y) =>
+        new(Enumerable.Range(0, n * h * w * c).Select(_ => (float)r.NextDouble()).ToArray(), [n, h, w, c], y.Y, y.Shape);
+
+    static KerasBatch Vectors(Rng r, int n, int f, (float[] Y, int[] Shape) y) =>
+        new(Enumerable.Range(0, n * f).Select(_ => (float)r.NextDouble()).ToArray(), [n, f], y.Y, y.Shape);
+
+    /// <summary>S7 data: black 128x128 images with one white rectangle; target (x1, y1, x2, y2) in [0, 1].</summary>
+    static KerasBatch Boxes(Rng r, int n)
+    {
+        const int size = 128;
+        var x = new float[n * size * size];
+        var y = new float[n * 4];
+        for (var i = 0; i < n; i++)
+        {
+            int x1 = r.NextInt(size - 8), y1 = r.NextInt(size - 8);
+            int x2 = x1 + 4 + r.NextInt(size - x1 - 4), y2 = y1 + 4 + r.NextInt(size - y1 - 4);
+            for (var row = y1; row < y2; row++)
+                for (var col = x1; col < x2; col++) x[i * size * size + row * size + col] = 1f;
+            y[i * 4] = x1 / (float)size; y[i * 4 + 1] = y1 / (float)size; y[i * 4 + 2] = x2 / (float)size; y[i * 4 + 3] = y2 / (float)size;
+        }
+        return new KerasBatch(x, [n, size, size, 1], y, [n, 4]);
+    }
+}

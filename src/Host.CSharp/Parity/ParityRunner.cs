@@ -1,0 +1,26 @@
+using Lrbs.Core.Training;
+using Microsoft.FSharp.Collections;
+
+namespace Lrbs.Host.Parity;
+
+/// <summary>Writes the cases, has a reference answer them, runs our engine on the same cases
+/// and compares.</summary>
+public static class ParityRunner
+{
+    /// <summary>Our engine on a case: the libtorch optimizer named by the case.</summary>
+    public static StepTrace Engine(ParityCase c) =>
+        StepTraceModule.run(c.Optimizer, c.Spec, ListModule.OfSeq(c.Weights), c.Loss, Steps(c));
+
+    public static FSharpList<Tuple<KerasBatch, double>> Steps(ParityCase c) =>
+        ListModule.OfSeq(c.Batches.Zip(c.LearningRates, Tuple.Create));
+
+    public static IReadOnlyList<CaseResult> Run(IReadOnlyList<ParityCase> cases, ReferenceBridge bridge, string workDir, Func<ParityCase, StepTrace> engine)
+    {
+        var dirs = cases.Select((c, i) => Path.Combine(workDir, $"case{i:D3}")).ToList();
+        foreach (var (c, d) in cases.Zip(dirs)) CaseFiles.Write(c, d);
+        var answers = bridge.Run(dirs);
+        return cases.Zip(answers, (c, a) => a.Unsupported is null
+            ? Comparison.Compare(c, engine(c), a)
+            : new CaseResult(c, a.Reference, "SKIP", a.Unsupported, null, null, null)).ToList();
+    }
+}

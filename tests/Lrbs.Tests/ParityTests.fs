@@ -1,0 +1,116 @@
+module Lrbs.Tests.ParityTests
+
+open System
+open System.IO
+open NUnit.Framework
+open Lrbs.Tests.Support
+open Lrbs.Core.Engine
+open Lrbs.Core.Optimizers
+open Lrbs.Core.Training
+open Lrbs.Host.Parity
+
+let root () = Lrbs.Core.Data.Registry.repositoryRoot ()
+
+/// A deliberately wrong Adam: its first-moment bias correction uses t + 1 instead of t.
+type BrokenAdam(parameters: Tensor[]) =
+    inherit Optimizer(parameters)
+    override _.Build p = [| T.zeros p.Shape; T.zeros p.Shape |]
+    override _.UpdateStep(w, g, state, lr, t) =
+        let m, v = state[0], state[1]
+        use _ = new Scope()
+        T.addInPlace m 0.1 (g - m)
+        T.addInPlace v 0.001 (T.square g - v)
+        let alpha = lr * sqrt (1.0 - 0.999 ** float t) / (1.0 - 0.9 ** float (t + 1))
+        T.addcdivInPlace w -alpha m (T.sqrt v + 1e-7)
+
+let private cases (filter: string) = ParityCases.All(ParityCases.DefaultSteps) |> Seq.filter (fun c -> c.Name.Contains filter) |> List.ofSeq
+
+let private runAgainst (bridge: ReferenceBridge) (cs: ParityCase list) engine =
+    use tmp = new TempDir()
+    ParityRunner.Run(ResizeArray cs, bridge, tmp.Path, Func<_, _>(engine))
+
+let private describe (results: seq<CaseResult>) =
+    results |> Seq.map (fun r -> $"{r.Case.Name}: {r.Verdict} {r.Note} loss %A{r.Loss} grads %A{r.Gradients} weights %A{r.Weights}") |> String.concat "\n"
+
+[<Test>]
+let ``the parity matrix passes against the Python float64 reference`` () =
+    let results = runAgainst (ReferenceBridge.Python(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
+    Assert.That(results.Count, Is.EqualTo(5 * 5 * 3))
+    let failed = results |> Seq.filter (fun r -> r.Verdict <> "PASS")
+    Assert.That(Seq.isEmpty failed, Is.True, describe failed)
+
+[<Test>]
+let ``the parity matrix passes against TensorFlow.js, save where TensorFlow.js itself is off`` () =
+    let results = runAgainst (ReferenceBridge.Tfjs(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
+    let byVerdict v = results |> Seq.filter (fun r -> r.Verdict = v) |> List.ofSeq
+    // TensorFlow.js has plain SGD, the PyTorch momentum form and the bias-corrected Adam.
+    Assert.That(byVerdict "SKIP" |> List.forall (fun r -> r.Case.OptimizerName.Contains "keras"), Is.True)
+    Assert.That(byVerdict "SKIP", Has.Length.EqualTo(5 * 2 * 3))
+    let failed = byVerdict "FAIL"
+    Assert.That(failed.Length, Is.LessThanOrEqualTo 1, describe failed)
+    // A failure is only acceptable where our engine matches the float64 oracle on the same case:
+    // then TensorFlow.js is at least (our gap to it - our gap to the oracle) away from exact maths.
+    if not failed.IsEmpty then
+        let oracle = runAgainst (ReferenceBridge.Python(root ())) (failed |> List.map (fun r -> r.Case)) ParityRunner.Engine
+        for r, o in Seq.zip failed oracle do
+            Assert.That(o.Verdict, Is.EqualTo "PASS", describe [ o ])
+            Assert.That(o.Weights.MaxAbs * 10.0, Is.LessThan r.Weights.MaxAbs, describe [ r; o ])
+
+[<Test>]
+let ``a broken optimizer makes the comparison fail`` () =
+    let cs = cases "adam (keras epsilon)" |> List.filter (fun c -> c.Name.StartsWith "mlp")
+    let broken (c: ParityCase) = StepTrace.runWith (fun ps -> new BrokenAdam(ps) :> Optimizer) c.Spec (List.ofSeq c.Weights) c.Loss (List.ofSeq (ParityRunner.Steps c))
+    let results = runAgainst (ReferenceBridge.Python(root ())) cs broken
+    Assert.That(results.Count, Is.EqualTo 6)
+    for r in results do
+        Assert.That(r.Verdict, Is.EqualTo "FAIL", r.Case.Name)
+        Assert.That(r.Gradients.Within, Is.True, "the first gradients are still right: only the update is wrong")
+        Assert.That(r.Weights.Within, Is.False)
+
+[<Test>]
+let ``the two momentum forms are told apart: Keras momentum against the PyTorch-form reference fails`` () =
+    let c = cases "mlp-relu (S1/S2) | sgd-momentum (pytorch/tfjs form) | batch 4" |> List.exactlyOne
+    let kerasForm (c: ParityCase) = StepTrace.run (OptimizerSpec.Sgd { Momentum = 0.9; Nesterov = false; Form = MomentumForm.Keras }) c.Spec (List.ofSeq c.Weights) c.Loss (List.ofSeq (ParityRunner.Steps c))
+    let r = runAgainst (ReferenceBridge.Python(root ())) [ c ] kerasForm |> Seq.exactlyOne
+    Assert.That(r.Verdict, Is.EqualTo "FAIL", "the learning rate halves mid-case, so the forms must part")
+
+[<Test>]
+let ``a missing node or python names what is missing and how to install it`` () =
+    use tmp = new TempDir()
+    let c = cases "multi-label head | sgd | batch 1"
+    let tfjs = ReferenceBridge.Tfjs(root ())
+    let bridge = ReferenceBridge(tfjs.Name, "/nonexistent/node", tfjs.Script, tfjs.InstallHint)
+    let e = Assert.Throws<ReferenceException>(fun () -> ParityRunner.Run(ResizeArray c, bridge, tmp.Path, Func<_, _>(ParityRunner.Engine)) |> ignore)
+    StringAssert.Contains("'/nonexistent/node', which was not found", e.Message)
+    StringAssert.Contains("apt-get install nodejs", e.Message)
+    let python = ReferenceBridge.Python(root ())
+    let py = ReferenceBridge(python.Name, "/nonexistent/python3", python.Script, python.InstallHint)
+    let e = Assert.Throws<ReferenceException>(fun () -> ParityRunner.Run(ResizeArray c, py, tmp.Path, Func<_, _>(ParityRunner.Engine)) |> ignore)
+    StringAssert.Contains("python3-numpy", e.Message)
+
+[<Test>]
+let ``a malformed case file is reported by the reference with the file`` () =
+    use tmp = new TempDir()
+    let c = cases "multi-label head | sgd | batch 1" |> List.exactlyOne
+    let dir = tmp.File "case"
+    CaseFiles.Write(c, dir)
+    File.WriteAllText(Path.Combine(dir, "w0.npy"), "garbage")
+    for bridge in [ ReferenceBridge.Tfjs(root ()); ReferenceBridge.Python(root ()) ] do
+        let e = Assert.Throws<ReferenceException>(fun () -> bridge.Run(ResizeArray [ dir ], 1) |> ignore)
+        StringAssert.Contains($"the {bridge.Name} reference", e.Message)
+        StringAssert.Contains("w0.npy", e.Message)
+    File.WriteAllText(Path.Combine(dir, "case.json"), "{ not json")
+    let e = Assert.Throws<ReferenceException>(fun () -> (ReferenceBridge.Tfjs(root ())).Run(ResizeArray [ dir ], 1) |> ignore)
+    StringAssert.Contains("JSON", e.Message)
+
+[<Test>]
+let ``npy files written for the references read back in numpy`` () =
+    use tmp = new TempDir()
+    let f = tmp.File "a.npy"
+    Npy.Write(f, [| 2; 3 |], [| 1.0f; 2.0f; 3.0f; 4.0f; 5.0f; 6.5f |])
+    let py = (ReferenceBridge.Python(root ())).Program
+    let psi = Diagnostics.ProcessStartInfo(py, [ "-c"; $"import numpy as np; a = np.load('{f}'); print(a.dtype, a.shape, a[1, 2])" ], RedirectStandardOutput = true)
+    use p = Diagnostics.Process.Start psi
+    let out = p.StandardOutput.ReadToEnd().Trim()
+    p.WaitForExit()
+    Assert.That(out, Is.EqualTo "float32 (2, 3) 6.5")
