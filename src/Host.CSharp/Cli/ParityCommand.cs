@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Lrbs.Core.Data;
 using Lrbs.Host.Parity;
+using Lrbs.Host.Presentation;
 using Lrbs.Host.Storage;
 using Spectre.Console;
 
@@ -56,8 +57,7 @@ public static class ParityCommand
 
     static void Print(IReadOnlyList<CaseResult> results, TextWriter output)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-        if (output != Console.Out || Console.IsOutputRedirected) console.Profile.Width = 220;
+        var console = Consoles.For(output);
         var table = new Table().Border(TableBorder.Simple);
         foreach (var c in new[] { "case", "loss max abs", "loss max rel", "grad max abs", "grad max rel", "weight max abs", "weight max rel", "verdict" }) table.AddColumn(c);
         foreach (var r in results)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lrbs.Host.Presentation;
 using Lrbs.Host.Storage;
 using Spectre.Console;
 
@@ -21,7 +22,7 @@ public static class ResultsCommand
                 var table = new Table().Border(TableBorder.Simple);
                 foreach (var c in result.Columns) table.AddColumn(Markup.Escape(c));
                 foreach (var row in result.Rows) table.AddRow(row.Select(v => Markup.Escape(v ?? "NULL")).ToArray());
-                AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }).Write(table);
+                Consoles.For(output).Write(table);
                 output.WriteLine($"{result.Rows.Count} rows");
                 return ExitCodes.Ok;
             }

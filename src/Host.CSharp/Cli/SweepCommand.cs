@@ -39,7 +39,7 @@ public static class SweepCommand
             foreach (var t in mine)
                 table.AddRow(t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.OptimizerName,
                     t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t));
-            Console(output).Write(table);
+            Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             return ExitCodes.Ok;
         }));
@@ -69,7 +69,7 @@ public static class SweepCommand
             CheckWritable(store.OutDir);
             store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
             output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
-            var results = SweepDisplay.Run(runner, pending.Count, Console(output));
+            var results = SweepDisplay.Run(runner, pending.Count, Consoles.For(output));
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
             return ExitCodes.Ok;
@@ -97,13 +97,6 @@ public static class SweepCommand
         {
             throw new ArgumentException($"output folder {dir} is not writable: {e.Message}");
         }
-    }
-
-    static IAnsiConsole Console(TextWriter output)
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-        if (System.Console.IsOutputRedirected || output != System.Console.Out) console.Profile.Width = 200; // no terminal: do not wrap ids
-        return console;
     }
 
     static int Guard(TextWriter error, Func<int> body)

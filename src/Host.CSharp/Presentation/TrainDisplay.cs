@@ -9,7 +9,7 @@ public static class TrainDisplay
 {
     public static TrialResult Run(TrialConfig config, SplitData data, TextWriter output)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        var console = Consoles.For(output);
         console.MarkupLine(
             $"[bold]{config.Dataset}[/] ({data.Train.Count} train / {data.Test.Count} test, split {SplitModule.describe(config.Split)})  " +
             $"model [bold]{config.Model}[/]  {config.OptimizerName} lr={config.Lr} batch={config.BatchSize}  seed={config.Seed}");
