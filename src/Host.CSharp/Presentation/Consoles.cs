@@ -6,11 +6,14 @@ namespace Lrbs.Host.Presentation;
 public static class Consoles
 {
     /// <summary>A console writing to `output`; without a terminal (redirected, or a test's writer)
-    /// it is 220 columns wide so that ids and case names are not wrapped.</summary>
+    /// it writes no colour codes and is 220 columns wide so that ids and case names are not wrapped.</summary>
     public static IAnsiConsole For(TextWriter output)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
-        if (output != Console.Out || Console.IsOutputRedirected) console.Profile.Width = 220;
+        var terminal = output == Console.Out && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(terminal
+            ? new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }
+            : new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+        if (!terminal) console.Profile.Width = 220;
         return console;
     }
 }
