@@ -61,7 +61,12 @@ public static class SweepCommand
             if (n < 1) throw new ArgumentException($"--workers must be >= 1, got {n}");
             var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry));
             var pending = runner.Pending();
-            foreach (var t in pending) // check data-dependent limits before anything is written
+            // Check data-dependent limits before anything is written: they depend only on the data,
+            // split, row limit and model, so one check per such group, with its largest batch.
+            var checks = pending
+                .GroupBy(t => (t.Config.Dataset, t.Config.DataDir?.Value, Split: Lrbs.Core.Data.SplitModule.describe(t.Config.Split), Limit: t.Config.TrainLimit?.Value, t.Config.Model))
+                .Select(g => g.MaxBy(t => t.Config.BatchSize)!);
+            foreach (var t in checks)
             {
                 var data = Trainer.prepare(t.Config);
                 if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
