@@ -74,7 +74,7 @@ public static class SweepCommand
             CheckWritable(store.OutDir);
             store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
             output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
-            var results = SweepDisplay.Run(runner, pending.Count, Consoles.For(output));
+            var results = SweepDisplay.Run(runner, pending, Consoles.For(output));
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
             return ExitCodes.Ok;

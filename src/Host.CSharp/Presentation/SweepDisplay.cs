@@ -8,7 +8,7 @@ namespace Lrbs.Host.Presentation;
 /// <summary>The live display of a sweep: overall progress with ETA, and one line per running trial.</summary>
 public static class SweepDisplay
 {
-    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, int total, IAnsiConsole console)
+    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, IReadOnlyList<PlannedTrial> pending, IAnsiConsole console)
     {
         IReadOnlyList<TrialResult> results = [];
         console.Progress()
@@ -16,8 +16,8 @@ public static class SweepDisplay
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var overall = ctx.AddTask("trials", maxValue: Math.Max(1, total));
-                results = runner.Run(new Observer(ctx, overall, console), CancellationToken.None);
+                var overall = ctx.AddTask("trials", maxValue: Math.Max(1, pending.Count));
+                results = runner.Run(pending, new Observer(ctx, overall, console), CancellationToken.None);
             });
         return results;
     }

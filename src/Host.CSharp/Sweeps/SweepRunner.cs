@@ -26,10 +26,11 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
             !committed.TryGetValue(t.Id, out var state) || (retryFailed && state == TrialState.Failed)).ToList();
     }
 
-    public IReadOnlyList<TrialResult> Run(ISweepObserver observer, CancellationToken cancel)
+    /// <summary>Runs the given trials (normally <see cref="Pending"/>, read once by the caller).</summary>
+    public IReadOnlyList<TrialResult> Run(IReadOnlyList<PlannedTrial> pending, ISweepObserver observer, CancellationToken cancel)
     {
         Runtime.setThreads(1); // intra-op threads are process-wide in libtorch: one per trial
-        var queue = new ConcurrentQueue<PlannedTrial>(Pending());
+        var queue = new ConcurrentQueue<PlannedTrial>(pending);
         var results = new ConcurrentBag<TrialResult>();
         var threads = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => new Thread(() =>
         {

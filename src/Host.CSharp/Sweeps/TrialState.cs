@@ -26,10 +26,13 @@ public static class TrialStates
         CanMove(from, to) ? to : throw new InvalidOperationException($"illegal trial state move {from} -> {to}");
 
     /// <summary>The committed state of a finished trial's status.</summary>
-    public static TrialState Of(TrialStatus status) => status switch
+    public static TrialState Of(TrialStatus status) => OfStatusName(status.Name);
+
+    /// <summary>The committed state of a status as stored in the trials table (TrialStatus.Name).</summary>
+    static TrialState OfStatusName(string? name) => name switch
     {
-        _ when status.IsDiverged => TrialState.Diverged,
-        _ when status.IsFailed => TrialState.Failed,
+        "diverged" => TrialState.Diverged,
+        "failed" => TrialState.Failed,
         _ => TrialState.Finished,
     };
 
@@ -40,6 +43,6 @@ public static class TrialStates
             return new Dictionary<string, TrialState>();
         return ResultsReader.Query(store.OutDir, "SELECT trial_id, status FROM trials").Rows.ToDictionary(
             r => r[0]!,
-            r => r[1] switch { "diverged" => TrialState.Diverged, "failed" => TrialState.Failed, _ => TrialState.Finished });
+            r => OfStatusName(r[1]));
     }
 }
