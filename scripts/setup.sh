@@ -7,9 +7,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-# 1. Debian packages (libtorch 1.13.1 CPU, OpenBLAS so BLAS is fast, OpenCV for
-#    image decode, Fashion-MNIST, numpy for the Python reference, the C++ toolchain).
-apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy cmake g++ make)
+# 1. Debian packages: libtorch 1.13.1 (CPU), OpenBLAS so BLAS is fast, OpenCV for image
+#    decode, Fashion-MNIST, numpy for the Python reference, PyTorch (the same libtorch) as a
+#    peer of `lrbs bench`, Chromium for the report's rendering test, the C++ toolchain.
+apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy python3-torch chromium cmake g++ make)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 missing=()
 for p in "${apt_packages[@]}"; do

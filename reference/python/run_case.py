@@ -4,10 +4,11 @@
     python3 reference/python/run_case.py CASE_DIR ANSWER.json
 
 An independent float64 oracle written with numpy from the Keras formulas: layers
-(Dense, Conv2D same/valid, MaxPooling2D, Flatten in NHWC order), losses (Keras's
-clipped categorical and binary cross-entropy, 1 - IoU) with their gradients, and the
-optimizers in both forms (Keras and PyTorch momentum; Keras and bias-corrected Adam
-epsilon placement).
+(Dense, Conv2D same/valid, MaxPooling2D, Flatten in NHWC order), losses with their
+gradients (categorical and binary cross-entropy both from the cached logits, as tf.keras
+and Keras 3 on TensorFlow compute them, and from clipped probabilities, as TensorFlow.js
+does; 1 - IoU), and the optimizers in both forms (Keras and PyTorch momentum; Keras and
+bias-corrected Adam epsilon placement).
 
     python3 reference/python/run_case.py CASE_DIR ANSWER.json [CASE_DIR ANSWER.json ...]
 """
@@ -125,13 +126,16 @@ def forward_backward(layers, params, x, y, loss):
             out = a.reshape(a.shape[0], -1)
             caches.append((a.shape,))
         a = out
-    value, da = loss_and_grad(loss, y, a)
+    logits = loss.endswith("_logits")
+    # The logits forms take the last layer's pre-activation and give its gradient directly.
+    value, da = logits_loss_and_grad(loss, y, caches[-1][1]) if logits else loss_and_grad(loss, y, a)
     grads = [None] * len(params)
-    for layer, cache in reversed(list(zip(layers, caches))):
+    last = len(layers) - 1
+    for index, (layer, cache) in reversed(list(enumerate(zip(layers, caches)))):
         t = layer["type"]
         if t == "dense":
             inp, z, out, pi = cache
-            dz = act_backward(layer["activation"], z, out, da)
+            dz = da if (logits and index == last) else act_backward(layer["activation"], z, out, da)
             grads[pi], grads[pi + 1] = inp.T @ dz, dz.sum(axis=0)
             da = dz @ params[pi].T
         elif t == "conv2d":
@@ -158,10 +162,11 @@ def loss_and_grad(name, y, p):
         dp = (dq - (dq * q).sum(axis=-1, keepdims=True)) / s
         return value, dp
     if name == "binary_crossentropy":
+        # Keras 3 and TensorFlow.js from probabilities: clip, then -(y log p + (1 - y) log(1 - p)).
         k = y.shape[1]
         pc = np.clip(p, EPS, 1 - EPS)
-        value = -(y * np.log(pc + EPS) + (1 - y) * np.log(1 - pc + EPS)).mean()
-        dpc = -(y / (pc + EPS) - (1 - y) / (1 - pc + EPS)) / (n * k)
+        value = -(y * np.log(pc) + (1 - y) * np.log(1 - pc)).mean()
+        dpc = -(y / pc - (1 - y) / (1 - pc)) / (n * k)
         return value, dpc * ((p >= EPS) & (p <= 1 - EPS))
     if name == "one_minus_iou":
         px1, py1, px2, py2 = p.T
@@ -185,6 +190,21 @@ def loss_and_grad(name, y, p):
         g[:, 3] += drh * (py2 <= ty2) + dph * (py2 - py1 >= 0)
         g[:, 1] += -drh * (py1 >= ty1) - dph * (py2 - py1 >= 0)
         return value, g
+    raise ValueError(f"unknown loss {name}")
+
+
+def logits_loss_and_grad(name, y, z):
+    """Cross-entropies from the logits z of a softmax / sigmoid output (no clipping):
+    tf.nn.softmax_cross_entropy_with_logits and tf.nn.sigmoid_cross_entropy_with_logits."""
+    n = y.shape[0]
+    if name == "categorical_crossentropy_logits":
+        zs = z - z.max(axis=-1, keepdims=True)
+        logp = zs - np.log(np.exp(zs).sum(axis=-1, keepdims=True))
+        return -(y * logp).sum(axis=-1).mean(), (np.exp(logp) - y) / n
+    if name == "binary_crossentropy_logits":
+        k = y.shape[1]
+        value = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).mean()
+        return value, (1.0 / (1.0 + np.exp(-z)) - y) / (n * k)
     raise ValueError(f"unknown loss {name}")
 
 

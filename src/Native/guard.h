@@ -1,4 +1,4 @@
-// Shared internals of the shim: the handle type, the live-handle counter,
+// Shared internals of the shim: the tensor handle, the live-handle counter,
 // the thread-local last error and the one macro pair every exported body uses.
 #pragma once
 #include <ATen/ATen.h>
@@ -11,12 +11,12 @@ struct lrbs_tensor {
 };
 
 namespace lrbs {
-extern std::atomic<int64_t> live_tensors;
+extern std::atomic<int64_t> live_handles;
 void set_error(const std::string& message);
 void clear_error();
 
 inline lrbs_tensor* wrap(at::Tensor t) {
-  live_tensors.fetch_add(1, std::memory_order_relaxed);
+  live_handles.fetch_add(1, std::memory_order_relaxed);
   return new lrbs_tensor{std::move(t)};
 }
 
@@ -44,7 +44,3 @@ inline at::Tensor& get(lrbs_tensor* h) {
     lrbs::set_error("unknown C++ exception in lrbs_native");      \
     return error_value;                                           \
   }
-
-// Shorthand for unary/binary ops returning a new handle.
-#define LRBS_OP(expr) \
-  LRBS_TRY return lrbs::wrap(expr); LRBS_CATCH(nullptr)

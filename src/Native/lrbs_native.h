@@ -1,10 +1,10 @@
 /* lrbs_native: a small C ABI over libtorch for the lrbs F# core.
  *
  * Conventions (see STYLE.md):
- *  - Tensors are opaque handles (lrbs_tensor*). Every handle returned by a
- *    function is owned by the caller and released with lrbs_tensor_dispose.
- *  - Functions returning a handle return NULL on error; functions returning
- *    int return 0 on success and -1 on error. In both cases the message is
+ *  - Tensors and nets are opaque handles. Every handle returned by a function is
+ *    owned by the caller and released with its dispose function.
+ *  - Functions returning a handle return NULL on error; functions returning int
+ *    return 0 (or a count) on success and -1 on error. In both cases the message is
  *    available from lrbs_last_error() on the same thread.
  *  - No C++ exception ever crosses this boundary.
  *  - Names follow lrbs_<area>_<verb>.
@@ -20,88 +20,95 @@ extern "C" {
 #define LRBS_API __attribute__((visibility("default")))
 
 typedef struct lrbs_tensor lrbs_tensor;
+typedef struct lrbs_net lrbs_net;
 
 /* ---- runtime (runtime.cpp) ---- */
 LRBS_API const char* lrbs_last_error(void);
+/* Intra-op threads of libtorch (OpenMP) and of the BLAS (OpenBLAS), process-wide. */
 LRBS_API int lrbs_runtime_set_threads(int n);
 LRBS_API int lrbs_runtime_get_threads(void);
-LRBS_API int lrbs_runtime_manual_seed(uint64_t seed);
-LRBS_API int64_t lrbs_runtime_live_tensors(void);
+/* Threads the BLAS library uses now, or 0 when it is not OpenBLAS. */
+LRBS_API int lrbs_runtime_blas_threads(void);
+/* Live tensor and net handles (a leak check for tests). */
+LRBS_API int64_t lrbs_runtime_live_handles(void);
 LRBS_API const char* lrbs_runtime_version(void);
+/* 1 (default): optimizer updates run as one fused loop per parameter on the CPU; 0: as
+ * ATen operations (the path other devices take). Returns the previous setting. For tests. */
+LRBS_API int lrbs_runtime_fused_updates(int enabled);
 
-/* ---- tensors (tensor.cpp) ---- */
+/* ---- tensors (tensor.cpp): data moved in and out of the engine ---- */
 LRBS_API lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim);
 LRBS_API lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim);
-LRBS_API lrbs_tensor* lrbs_tensor_zeros(const int64_t* shape, int ndim);
-LRBS_API lrbs_tensor* lrbs_tensor_scalar(double value);
 LRBS_API int lrbs_tensor_to_float32(lrbs_tensor* t, float* out, int64_t count);
 LRBS_API int lrbs_tensor_to_int64(lrbs_tensor* t, int64_t* out, int64_t count);
-LRBS_API int lrbs_tensor_ndim(lrbs_tensor* t);
-LRBS_API int lrbs_tensor_shape(lrbs_tensor* t, int64_t* out, int capacity);
+LRBS_API int lrbs_tensor_shape(lrbs_tensor* t, int64_t* out, int capacity); /* returns ndim */
 LRBS_API int64_t lrbs_tensor_numel(lrbs_tensor* t);
-LRBS_API double lrbs_tensor_item(lrbs_tensor* t);
-LRBS_API lrbs_tensor* lrbs_tensor_clone(lrbs_tensor* t);
-LRBS_API lrbs_tensor* lrbs_tensor_detach(lrbs_tensor* t);
 LRBS_API void lrbs_tensor_dispose(lrbs_tensor* t);
 
-/* ---- element-wise and reduction ops (ops.cpp) ---- */
-LRBS_API lrbs_tensor* lrbs_ops_add(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_sub(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_mul(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_div(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_add_scalar(lrbs_tensor* a, double s);
-LRBS_API lrbs_tensor* lrbs_ops_mul_scalar(lrbs_tensor* a, double s);
-LRBS_API lrbs_tensor* lrbs_ops_neg(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_log(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_exp(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_sqrt(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_square(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_clamp(lrbs_tensor* a, double lo, double hi);
-LRBS_API lrbs_tensor* lrbs_ops_maximum(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_minimum(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_matmul(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_sum(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_mean(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_sum_dim(lrbs_tensor* a, int dim, int keepdim);
-LRBS_API lrbs_tensor* lrbs_ops_mean_dim(lrbs_tensor* a, int dim, int keepdim);
-LRBS_API lrbs_tensor* lrbs_ops_argmax(lrbs_tensor* a, int dim);
-LRBS_API lrbs_tensor* lrbs_ops_eq(lrbs_tensor* a, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_ops_gt_scalar(lrbs_tensor* a, double s);
-LRBS_API lrbs_tensor* lrbs_ops_to_float32(lrbs_tensor* a);
-LRBS_API lrbs_tensor* lrbs_ops_reshape(lrbs_tensor* a, const int64_t* shape, int ndim);
-LRBS_API lrbs_tensor* lrbs_ops_permute(lrbs_tensor* a, const int64_t* dims, int ndim);
-LRBS_API lrbs_tensor* lrbs_ops_select_cols(lrbs_tensor* a, int64_t start, int64_t length);
-LRBS_API lrbs_tensor* lrbs_ops_index_select(lrbs_tensor* a, int dim, lrbs_tensor* index);
-LRBS_API lrbs_tensor* lrbs_ops_one_hot(lrbs_tensor* labels, int64_t classes);
-LRBS_API int lrbs_ops_all_finite(lrbs_tensor* a); /* 1 finite, 0 not, -1 error */
+/* ---- nets (net/): K members of one architecture trained by one fused step ---- */
+enum { LRBS_LAYER_DENSE = 1, LRBS_LAYER_CONV2D = 2, LRBS_LAYER_MAXPOOL2D = 3, LRBS_LAYER_FLATTEN = 4, LRBS_LAYER_DROPOUT = 5 };
+enum { LRBS_ACT_LINEAR = 0, LRBS_ACT_RELU = 1, LRBS_ACT_SIGMOID = 2, LRBS_ACT_SOFTMAX = 3 };
+enum { LRBS_LOSS_CE_LOGITS = 0, LRBS_LOSS_CE_CLIPPED = 1, LRBS_LOSS_BCE_LOGITS = 2, LRBS_LOSS_BCE_CLIPPED = 3, LRBS_LOSS_ONE_MINUS_IOU = 4 };
+enum { LRBS_OPT_SGD = 0, LRBS_OPT_ADAM = 1 };
 
-/* ---- neural-network ops (nn.cpp) ---- */
-LRBS_API lrbs_tensor* lrbs_nn_linear(lrbs_tensor* x, lrbs_tensor* w, lrbs_tensor* b);
-LRBS_API lrbs_tensor* lrbs_nn_conv2d(lrbs_tensor* x, lrbs_tensor* w, lrbs_tensor* b,
-                                     int stride, int pad_top, int pad_bottom, int pad_left, int pad_right);
-LRBS_API lrbs_tensor* lrbs_nn_max_pool2d(lrbs_tensor* x, int kernel, int stride);
-LRBS_API lrbs_tensor* lrbs_nn_relu(lrbs_tensor* x);
-LRBS_API lrbs_tensor* lrbs_nn_sigmoid(lrbs_tensor* x);
-LRBS_API lrbs_tensor* lrbs_nn_softmax(lrbs_tensor* x, int dim);
-LRBS_API lrbs_tensor* lrbs_nn_log_softmax(lrbs_tensor* x, int dim);
-LRBS_API lrbs_tensor* lrbs_nn_dropout(lrbs_tensor* x, double rate, int training);
+/* One layer and the shape of its input (a vector has in_height = in_width = 0),
+ * with Keras's padding already resolved by the caller. */
+typedef struct {
+  int32_t kind;
+  int32_t activation;
+  int32_t units;  /* Dense units, Conv2D filters */
+  int32_t kernel; /* Conv2D kernel size, MaxPool2D pool size */
+  int32_t stride;
+  int32_t pad_top, pad_bottom, pad_left, pad_right;
+  int32_t in_channels, in_height, in_width;
+  double rate; /* Dropout */
+} lrbs_layer;
 
-/* ---- autograd (autograd.cpp) ---- */
-LRBS_API int lrbs_autograd_set_requires_grad(lrbs_tensor* t, int requires);
-LRBS_API int lrbs_autograd_backward(lrbs_tensor* loss);
-/* *out receives the gradient, or NULL when the tensor has none. */
-LRBS_API int lrbs_autograd_grad(lrbs_tensor* t, lrbs_tensor** out);
-LRBS_API int lrbs_autograd_zero_grad(lrbs_tensor* t);
-/* Sets grad mode on this thread; returns the previous mode (1/0) or -1. */
-LRBS_API int lrbs_autograd_set_enabled(int enabled);
+/* Optimizer hyper-parameters; the learning rate is given per step and per member. */
+typedef struct {
+  int32_t kind;
+  double momentum;
+  int32_t nesterov;
+  int32_t pytorch_form;   /* SGD momentum: 0 Keras (v = mu v - lr g), 1 PyTorch (b = mu b + g) */
+  double beta1, beta2, epsilon;
+  int32_t bias_corrected; /* Adam epsilon: 0 Keras placement, 1 bias-corrected (PyTorch, TF.js) */
+} lrbs_optimizer;
 
-/* ---- in-place updates for optimizers (inplace.cpp); run under no-grad ---- */
-LRBS_API int lrbs_inplace_add(lrbs_tensor* self, lrbs_tensor* other, double alpha);      /* self += alpha*other */
-LRBS_API int lrbs_inplace_mul_scalar(lrbs_tensor* self, double s);                       /* self *= s */
-LRBS_API int lrbs_inplace_addcmul(lrbs_tensor* self, lrbs_tensor* a, lrbs_tensor* b, double value); /* self += value*a*b */
-LRBS_API int lrbs_inplace_addcdiv(lrbs_tensor* self, lrbs_tensor* a, lrbs_tensor* b, double value); /* self += value*a/b */
-LRBS_API int lrbs_inplace_copy(lrbs_tensor* self, lrbs_tensor* src);
-LRBS_API int lrbs_inplace_zero(lrbs_tensor* self);
+/* A net of `members` independent copies of one architecture. `shared_input`: every
+ * member sees the same batch (x rows shared), else each member has its own batch
+ * (an index of shape (members, n)). `seeds`: one dropout generator seed per member.
+ * Weights start at zero: write them with lrbs_net_write. */
+LRBS_API lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input,
+                                   int loss, const lrbs_optimizer* optimizer, const uint64_t* seeds);
+LRBS_API void lrbs_net_dispose(lrbs_net* net);
+LRBS_API int lrbs_net_members(lrbs_net* net);
+/* Number of parameter arrays of one member (kernel and bias of each weighted layer). */
+LRBS_API int lrbs_net_param_arrays(lrbs_net* net);
+/* One member's parameter array (what: 0 weights, 1 gradients of the last step) in
+ * Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in, out), biases (out). */
+LRBS_API int lrbs_net_read(lrbs_net* net, int what, int index, int member, float* out, int64_t count);
+LRBS_API int lrbs_net_write(lrbs_net* net, int index, int member, const float* values, int64_t count);
+
+/* The training step: gathers rows [start, start+size) of `index` (shared: (n); per
+ * member: (members, n); NULL: x and y rows themselves), runs forward, loss, backward
+ * and the optimizer update of every member (learning rate lrs[k]), and adds the
+ * batch's loss and metric to the epoch statistics. gns_micro > 0 also measures the
+ * squared gradient norms for the gradient noise scale over micro-batches of that size
+ * (before the update; the parameters do not change because of it). */
+LRBS_API int lrbs_net_step(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, lrbs_tensor* index, int64_t start,
+                           int64_t size, const double* lrs, int64_t gns_micro);
+/* Per member: mean loss of the last step (for parity traces), and the gradient noise
+ * scale measurements of the last step that asked for them (|G_b|^2, |G_B|^2). */
+LRBS_API int lrbs_net_last_loss(lrbs_net* net, double* out);
+LRBS_API int lrbs_net_gns(lrbs_net* net, double* small_sq, double* big_sq);
+/* Per member (loss sum, metric sum, examples) since the last reset; resets when asked. */
+LRBS_API int lrbs_net_stats(lrbs_net* net, double* out, int reset);
+/* Per member (loss sum, metric sum, examples) over rows of x and y, in evaluation mode. */
+LRBS_API int lrbs_net_evaluate(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, int64_t chunk, double* out);
+/* Outputs (after the last activation) of every member for the rows of x: (members, n, outputs). */
+LRBS_API lrbs_tensor* lrbs_net_predict(lrbs_net* net, lrbs_tensor* x, int64_t chunk);
+/* Keeps only the given members (in that order), with their weights and optimizer state. */
+LRBS_API int lrbs_net_keep_members(lrbs_net* net, const int64_t* members, int count);
 
 #ifdef __cplusplus
 }

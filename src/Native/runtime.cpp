@@ -1,13 +1,32 @@
-// Runtime: last error, threads, seeding, the live-handle counter.
+// Runtime: last error, threads (libtorch's and the BLAS's), the live-handle counter.
 #include "guard.h"
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <torch/version.h>
+#include "net/optimizer.h"
 
 namespace lrbs {
-std::atomic<int64_t> live_tensors{0};
+std::atomic<int64_t> live_handles{0};
 static thread_local std::string last_error;
 void set_error(const std::string& message) { last_error = message; }
 void clear_error() { last_error.clear(); }
+
+// OpenBLAS keeps its own thread pool; libtorch's set_num_threads does not reach it.
+// Looked up at run time so the shim also loads against another BLAS.
+template <typename F>
+static F openblas(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+// glibc serves blocks above a dynamic threshold with mmap and returns them with munmap:
+// every activation of a training step would be mapped, zero-faulted and unmapped again
+// (measured: a third of a box-CNN epoch at batch 16 went to the kernel). Keep such blocks
+// in the heap for reuse instead. Runs once when the shim loads.
+__attribute__((constructor)) static void keep_freed_blocks() {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
+}
 }  // namespace lrbs
 
 extern "C" {
@@ -18,22 +37,27 @@ int lrbs_runtime_set_threads(int n) {
   LRBS_TRY
   if (n < 1) throw std::invalid_argument("thread count must be >= 1, got " + std::to_string(n));
   at::set_num_threads(n);
+  if (auto set = lrbs::openblas<void (*)(int)>("openblas_set_num_threads")) set(n);
   return 0;
   LRBS_CATCH(-1)
 }
 
-int lrbs_runtime_get_threads(void) {
-  LRBS_TRY return at::get_num_threads(); LRBS_CATCH(-1)
-}
+int lrbs_runtime_get_threads(void) { LRBS_TRY return at::get_num_threads(); LRBS_CATCH(-1) }
 
-int lrbs_runtime_manual_seed(uint64_t seed) {
+int lrbs_runtime_blas_threads(void) {
   LRBS_TRY
-  at::manual_seed(seed);
-  return 0;
+  auto get = lrbs::openblas<int (*)()>("openblas_get_num_threads");
+  return get ? get() : 0;
   LRBS_CATCH(-1)
 }
 
-int64_t lrbs_runtime_live_tensors(void) { return lrbs::live_tensors.load(); }
+int64_t lrbs_runtime_live_handles(void) { return lrbs::live_handles.load(); }
 
 const char* lrbs_runtime_version(void) { return TORCH_VERSION; }
+
+int lrbs_runtime_fused_updates(int enabled) {
+  const bool previous = lrbs::net::fused_updates;
+  lrbs::net::fused_updates = enabled != 0;
+  return previous ? 1 : 0;
+}
 }

@@ -1,7 +1,6 @@
 // Tensors: creation from and copy to managed buffers, shape, disposal.
 #include "guard.h"
 #include <cstring>
-#include <limits>
 #include <vector>
 
 using lrbs::get;
@@ -11,12 +10,6 @@ static std::vector<int64_t> dims(const int64_t* shape, int ndim) {
   if (ndim < 0) throw std::invalid_argument("negative rank");
   if (ndim > 0 && shape == nullptr) throw std::invalid_argument("null shape");
   return std::vector<int64_t>(shape, shape + ndim);
-}
-
-static void check_count(const at::Tensor& t, int64_t count) {
-  if (t.numel() != count)
-    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values but the tensor has " +
-                                std::to_string(t.numel()));
 }
 
 // A new tensor of `dtype` holding a copy of the caller's buffer.
@@ -33,26 +26,22 @@ static at::Tensor from_buffer(const T* data, const int64_t* shape, int ndim, at:
 // Copies a tensor (converted to `dtype`) into the caller's buffer of `count` values.
 template <typename T>
 static void copy_out(const at::Tensor& src, T* out, int64_t count, at::ScalarType dtype) {
-  auto t = src.detach().to(dtype).contiguous();
-  check_count(t, count);
+  auto t = src.detach().to(at::kCPU).to(dtype).contiguous();
+  if (t.numel() != count)
+    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values but the tensor has " +
+                                std::to_string(t.numel()));
   if (count > 0) std::memcpy(out, t.data_ptr<T>(), sizeof(T) * count);
 }
 
 extern "C" {
 
 lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim) {
-  LRBS_OP(from_buffer(data, shape, ndim, at::kFloat))
+  LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kFloat)); LRBS_CATCH(nullptr)
 }
 
 lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim) {
-  LRBS_OP(from_buffer(data, shape, ndim, at::kLong))
+  LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kLong)); LRBS_CATCH(nullptr)
 }
-
-lrbs_tensor* lrbs_tensor_zeros(const int64_t* shape, int ndim) {
-  LRBS_OP(at::zeros(dims(shape, ndim), at::kFloat))
-}
-
-lrbs_tensor* lrbs_tensor_scalar(double value) { LRBS_OP(at::scalar_tensor(value, at::kFloat)) }
 
 int lrbs_tensor_to_float32(lrbs_tensor* h, float* out, int64_t count) {
   LRBS_TRY copy_out(get(h), out, count, at::kFloat); return 0; LRBS_CATCH(-1)
@@ -61,8 +50,6 @@ int lrbs_tensor_to_float32(lrbs_tensor* h, float* out, int64_t count) {
 int lrbs_tensor_to_int64(lrbs_tensor* h, int64_t* out, int64_t count) {
   LRBS_TRY copy_out(get(h), out, count, at::kLong); return 0; LRBS_CATCH(-1)
 }
-
-int lrbs_tensor_ndim(lrbs_tensor* h) { LRBS_TRY return static_cast<int>(get(h).dim()); LRBS_CATCH(-1) }
 
 int lrbs_tensor_shape(lrbs_tensor* h, int64_t* out, int capacity) {
   LRBS_TRY
@@ -75,16 +62,9 @@ int lrbs_tensor_shape(lrbs_tensor* h, int64_t* out, int capacity) {
 
 int64_t lrbs_tensor_numel(lrbs_tensor* h) { LRBS_TRY return get(h).numel(); LRBS_CATCH(-1) }
 
-double lrbs_tensor_item(lrbs_tensor* h) {
-  LRBS_TRY return get(h).item<double>(); LRBS_CATCH(std::numeric_limits<double>::quiet_NaN())
-}
-
-lrbs_tensor* lrbs_tensor_clone(lrbs_tensor* h) { LRBS_OP(get(h).clone()) }
-lrbs_tensor* lrbs_tensor_detach(lrbs_tensor* h) { LRBS_OP(get(h).detach()) }
-
 void lrbs_tensor_dispose(lrbs_tensor* h) {
   if (h == nullptr) return;
-  lrbs::live_tensors.fetch_sub(1, std::memory_order_relaxed);
+  lrbs::live_handles.fetch_sub(1, std::memory_order_relaxed);
   delete h;  // at::Tensor's destructor does not throw
 }
 }

@@ -13,23 +13,30 @@ let run (args: string list) =
     code, out.ToString(), err.ToString()
 
 [<Test>]
-let ``train --help lists every option`` () =
+let ``train --help lists every trial key as an option with its default`` () =
     let code, out, _ = run [ "train"; "--help" ]
     Assert.That(code, Is.EqualTo 0)
-    for o in [ "--dataset"; "--model"; "--optimizer"; "--lr"; "--batch-size"; "--epochs"; "--seed"; "--json"; "--split"; "--threads" ] do
+    for o in [ "--dataset"; "--model"; "--optimizer"; "--lr"; "--batch-size"; "--epochs"; "--seed"; "--json"; "--split"; "--threads"
+               "--pool"; "--data-seed"; "--cross-entropy"; "--schedule"; "--scaling"; "--noise-scale-every"; "--early-stopping" ] do
         StringAssert.Contains(o, out)
+    StringAssert.Contains("(default 32)", out)
 
 let badInputs: obj[] list =
     [ [| [ "--dataset"; "cifar" ]; "--dataset: unknown dataset 'cifar'; allowed: fashion-mnist, mnist" |]
       [| [ "--dataset"; "mnist"; "--model"; "vgg" ]; "--model: unknown model 'vgg'; allowed: mlp-100-50" |]
       [| [ "--dataset"; "mnist"; "--optimizer"; "lion" ]; "--optimizer: unknown optimizer 'lion'; allowed: sgd" |]
-      [| [ "--dataset"; "mnist"; "--lr"; "-0.1" ]; "--lr: learning rate must be a positive number, got -0.1" |]
-      [| [ "--dataset"; "mnist"; "--lr"; "0" ]; "--lr: learning rate must be a positive number, got 0" |]
-      [| [ "--dataset"; "mnist"; "--batch-size"; "0" ]; "--batch-size: batch size must be a positive integer, got 0" |]
+      [| [ "--dataset"; "mnist"; "--lr"; "-0.1" ]; "--lr: expected a number > 0, got '-0.1'" |]
+      [| [ "--dataset"; "mnist"; "--lr"; "0" ]; "--lr: expected a number > 0, got '0'" |]
+      [| [ "--dataset"; "mnist"; "--lr"; "abc" ]; "--lr: expected a number > 0, got 'abc'" |]
+      [| [ "--dataset"; "mnist"; "--batch-size"; "0" ]; "--batch-size: expected an integer >= 1, got '0'" |]
       [| [ "--dataset"; "mnist"; "--batch-size"; "9000" ]; "batch size 9000 is larger than the training set (8000 rows)" |]
       [| [ "--dataset"; "mnist"; "--data-dir"; "/nonexistent/idx" ]; "data file not found: /nonexistent/idx/train-images-idx3-ubyte" |]
       [| [ "--dataset"; "mnist"; "--split"; "official" ]; "--split: this dataset has no official train/test split" |]
-      [| [ "--dataset"; "mnist"; "--lr"; "abc" ]; "abc" |]
+      [| [ "--dataset"; "mnist"; "--early-stopping"; "3" ]; "--early-stopping: early stopping watches the validation loss, but split 80/20 has no validation part" |]
+      [| [ "--dataset"; "mnist"; "--schedule"; "plateau:0.5:2" ]; "--schedule: schedule plateau:0.5:2:0:0.0001:0 watches the validation loss" |]
+      [| [ "--dataset"; "mnist"; "--warmup-epochs"; "2" ]; "--warmup-epochs: warm-up rises to a scaled rate: it needs scaling" |]
+      [| [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "5" ]; "--noise-scale-small: the small batch (5) must divide batch_size (32)" |]
+      [| [ "--dataset"; "mnist"; "--threads"; "0" ]; "--threads: expected an integer >= 1, got '0'" |]
       [| [ "--model"; "mlp-100-50" ]; "--dataset" |] ]
 
 [<TestCaseSource(nameof badInputs)>]
@@ -48,6 +55,7 @@ let ``--json prints one object with config, status, curves and final metrics; re
     let root = doc.RootElement
     Assert.That(root.GetProperty("config").GetProperty("optimizer").GetString(), Is.EqualTo "adam")
     Assert.That(root.GetProperty("config").GetProperty("batch_size").GetInt32(), Is.EqualTo 30)
+    Assert.That(root.GetProperty("config").GetProperty("cross_entropy").GetString(), Is.EqualTo "logits")
     Assert.That(root.GetProperty("status").GetString(), Is.EqualTo "ok")
     Assert.That(root.GetProperty("train_loss").GetArrayLength(), Is.EqualTo 2)
     Assert.That(root.GetProperty("test_accuracy").GetArrayLength(), Is.EqualTo 2)

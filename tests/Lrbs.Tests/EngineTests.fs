@@ -6,7 +6,7 @@ open Lrbs.Tests.Support
 open Lrbs.Core.Engine
 open Lrbs.Core.Models
 open Lrbs.Core.Losses
-open Lrbs.Core.Optimizers
+open Lrbs.Core.Training
 
 [<Test>]
 let ``float32 round trip keeps values and shape`` () =
@@ -15,67 +15,69 @@ let ``float32 round trip keeps values and shape`` () =
     assertEq [| 1.0f; 2.0f; 3.0f; 4.0f; 5.0f; 6.0f |] (t.ToArray())
 
 [<Test>]
-let ``a C++ exception surfaces as a NativeException with libtorch's message`` () =
-    use a = T.ofFloat32 [| 2L; 3L |] (Array.zeroCreate 6)
-    use b = T.ofFloat32 [| 2L; 3L |] (Array.zeroCreate 6)
-    let e = Assert.Throws<NativeException>(fun () -> T.matmul a b |> ignore)
-    StringAssert.Contains("cannot be multiplied", e.Message)
+let ``a C++ exception surfaces as a NativeException with the shim's message`` () =
+    let spec = { Name = "bad"; Input = Shape.Vector 4; Layers = [ Layer.Dense(3, Activation.Softmax); Layer.Flatten ] }
+    let e = Assert.Throws<NativeException>(fun () -> network spec (Loss.CrossEntropy LossForm.Logits) "sgd" |> ignore)
+    StringAssert.Contains("softmax is supported on the last layer only", e.Message)
+    let spec = { Name = "bad"; Input = Shape.Vector 4; Layers = [ Layer.Dense(3, Activation.Relu) ] }
+    let e = Assert.Throws<NativeException>(fun () -> network spec (Loss.CrossEntropy LossForm.Logits) "sgd" |> ignore)
+    StringAssert.Contains("categorical cross-entropy needs a last layer with softmax activation, got relu", e.Message)
+
+[<Test>]
+let ``a bad step is refused by the shim, not a crash`` () =
+    let spec = { Name = "m"; Input = Shape.Vector 4; Layers = [ Layer.Dense(3, Activation.Softmax) ] }
+    use net = network spec (Loss.CrossEntropy LossForm.Logits) "sgd"
+    use _ = new Scope()
+    let y = T.ofInt64 [| 2L |] [| 0L; 1L |]
+    let e = Assert.Throws<NativeException>(fun () -> stepOn net [| 2L; 5L |] (Array.zeroCreate 10) y 0.1)
+    Assert.That(e.Message, Is.Not.Empty)
 
 [<Test>]
 let ``a disposed tensor refuses use instead of crashing`` () =
-    let t = T.scalar 1.0
+    let t = T.ofFloat32 [| 1L |] [| 1.0f |]
     (t :> IDisposable).Dispose()
     Assert.Throws<ObjectDisposedException>(fun () -> t.ToArray() |> ignore) |> ignore
 
 [<Test>]
 let ``a scope disposes what was made in it, and MoveToOuter keeps a result`` () =
-    let before = Runtime.liveTensors ()
+    let before = Runtime.liveHandles ()
     let kept =
         use s = new Scope()
-        let a = T.ofFloat32 [| 3L |] [| 1.0f; 2.0f; 3.0f |]
-        let b = a * 2.0 + 1.0
-        s.MoveToOuter b
-    Assert.That(Runtime.liveTensors (), Is.EqualTo(before + 1L))
-    assertEq [| 3.0f; 5.0f; 7.0f |] (kept.ToArray())
+        T.ofFloat32 [| 3L |] [| 1.0f; 2.0f; 3.0f |] |> ignore
+        s.MoveToOuter(T.ofFloat32 [| 1L |] [| 7.0f |])
+    Assert.That(Runtime.liveHandles (), Is.EqualTo(before + 1L))
+    assertEq [| 7.0f |] (kept.ToArray())
     (kept :> IDisposable).Dispose()
-    Assert.That(Runtime.liveTensors (), Is.EqualTo before)
+    Assert.That(Runtime.liveHandles (), Is.EqualTo before)
 
 [<Test>]
-let ``the live native tensor count returns to zero after a training step`` () =
-    let before = Runtime.liveTensors ()
-    let spec = { Name = "t"; Input = Shape.Image(1, 8, 8); Layers = [ Layer.Conv2D(2, 3, 1, Padding.Same, Activation.Relu); Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(3, Activation.Softmax) ] }
-    do
-        use net = Network.Create(spec, 7UL)
-        use opt = Factory.create (OptimizerSpec.Adam AdamConfig.Default) net.Parameters
-        for _ in 1..3 do
-            use _ = new Scope()
-            let x = T.ofFloat32 [| 4L; 1L; 8L; 8L |] (Array.init 256 (fun i -> float32 (i % 7) / 7.0f))
-            let y = T.ofInt64 [| 4L |] [| 0L; 1L; 2L; 1L |]
-            let loss = Loss.compute Loss.CrossEntropy (net.Forward(x, true)) y
-            T.backward loss
-            opt.Step 0.01
-        Assert.That(Runtime.liveTensors (), Is.GreaterThan before, "parameters and optimizer state are alive while in use")
-    Assert.That(Runtime.liveTensors (), Is.EqualTo before)
+let ``Trainer.run itself leaves no native handle behind, step after step`` () =
+    let c = trial [ "dataset", "mnist"; "train_limit", "300"; "batch_size", "16"; "max_epochs", "2"; "optimizer", "adam"; "lr", "0.001" ]
+    let d = prepared c
+    let before = Runtime.liveHandles ()
+    let during = Collections.Generic.List<int64>()
+    let progress = { Progress.None with OnBatch = fun _ _ _ _ -> during.Add(Runtime.liveHandles ()) }
+    let r = Trainer.run c d progress
+    Assert.That(r.Steps, Is.EqualTo(2 * 19))
+    Assert.That(during.Count, Is.EqualTo r.Steps)
+    Assert.That(during |> Seq.forall (fun h -> h = during[0]), Is.True, $"handles grew during an epoch: %A{Seq.distinct during |> List.ofSeq}")
+    Assert.That(during[0], Is.GreaterThan before, "data, order and net are alive while training")
+    Assert.That(Runtime.liveHandles (), Is.EqualTo before)
 
 [<Test>]
-let ``NoGrad stops gradient recording and restores it`` () =
-    use _ = new Scope()
-    let w = T.ofFloat32 [| 2L |] [| 1.0f; 2.0f |]
-    T.requiresGrad w
-    do
-        use _ = new NoGrad()
-        let y = T.sum (w * w)
-        Assert.Throws<NativeException>(fun () -> T.backward y) |> ignore
-    T.backward (T.sum (w * w))
-    assertEq [| 2.0f; 4.0f |] ((T.grad w).Value.ToArray())
-
-[<Test>]
-let ``thread count is settable and read back`` () =
+let ``threads: the environment is set before load, and setThreads reaches libtorch and OpenBLAS`` () =
+    for v in ThreadEnvironment.variables do
+        Assert.That(ThreadEnvironment.get v, Is.Not.Null, $"{v} is set")
     let previous = Runtime.threads ()
+    Runtime.setThreads 2
+    Assert.That(Runtime.threads (), Is.EqualTo 2)
+    Assert.That(Runtime.blasThreads (), Is.EqualTo 2)
     Runtime.setThreads 1
     Assert.That(Runtime.threads (), Is.EqualTo 1)
+    Assert.That(Runtime.blasThreads (), Is.EqualTo 1)
     Runtime.setThreads previous
-    Assert.Throws<NativeException>(fun () -> Runtime.setThreads 0) |> ignore
+    let e = Assert.Throws<NativeException>(fun () -> Runtime.setThreads 0)
+    StringAssert.Contains("thread count must be >= 1, got 0", e.Message)
 
 [<Test>]
 let ``the generator is deterministic and permutations are permutations`` () =

@@ -8,14 +8,19 @@ open Lrbs.Core.Models
 open Lrbs.Core.Losses
 open Lrbs.Tests.Support
 
-let private out (pre: Tensor) (output: Tensor) = { PreActivation = pre; Output = output }
+/// A one-layer net whose pre-activation is its input (identity kernel, zero bias), so a
+/// loss can be evaluated on chosen logits or boxes through the training step itself.
+let private identityNet (k: int) (activation: Activation) (loss: Loss) =
+    let spec = { Name = "id"; Input = Shape.Vector k; Layers = [ Layer.Dense(k, activation) ] }
+    let net = network spec loss "sgd"
+    net.SetKerasWeights(0, [ { Name = "k"; Shape = [| k; k |]; Values = Array.init (k * k) (fun i -> if i / k = i % k then 1.0f else 0.0f) }
+                             { Name = "b"; Shape = [| k |]; Values = Array.zeroCreate k } ])
+    net
 
-/// float64 Keras categorical cross-entropy on probabilities (renormalise, clip, -sum y log p).
-let private kerasCe (probs: float[][]) (labels: int[]) =
-    Array.map2 (fun (p: float[]) y ->
-        let s = Array.sum p
-        -log (min (max (p[y] / s) 1e-7) (1.0 - 1e-7))) probs labels
-    |> Array.average
+/// The loss of one step at lr 0 (the weights do not move).
+let private lossOn (net: Network) (n: int) (k: int) (x: float[]) (y: Tensor) =
+    stepOn net [| int64 n; int64 k |] (Array.map float32 x) y 0.0
+    (net.LastLoss())[0]
 
 let private softmax (z: float[]) =
     let m = Array.max z
@@ -31,44 +36,46 @@ let private logitsGen =
         return n, k, z, y
     }
 
-[<FsCheck.NUnit.Property(MaxTest = 50)>]
-let ``cross-entropy on probabilities matches the float64 Keras formula`` () =
+[<FsCheck.NUnit.Property(MaxTest = 40)>]
+let ``categorical cross-entropy matches the float64 formulas of both forms`` () =
     Prop.forAll (Arb.fromGen logitsGen) (fun (n, k, z, y) ->
         use _ = new Scope()
-        let rows = Array.chunkBySize k z |> Array.map softmax
-        let zt = T.ofFloat32 [| int64 n; int64 k |] (Array.map float32 z)
-        let loss = Loss.compute Loss.CrossEntropy (out zt (T.softmax 1 zt)) (T.ofInt64 [| int64 n |] (Array.map int64 y))
-        abs (loss.Item - kerasCe rows y) < 1e-5)
-
-[<FsCheck.NUnit.Property(MaxTest = 50)>]
-let ``the logits form equals the probability form while no probability is clipped`` () =
-    Prop.forAll (Arb.fromGen logitsGen) (fun (n, k, z, y) ->
-        use _ = new Scope()
-        let zt = T.ofFloat32 [| int64 n; int64 k |] (Array.map float32 z)
-        let yt = T.ofInt64 [| int64 n |] (Array.map int64 y)
-        let o = out zt (T.softmax 1 zt)
-        abs ((Loss.compute Loss.CrossEntropy o yt).Item - (Loss.compute Loss.CrossEntropyLogits o yt).Item) < 1e-5)
+        let labels = T.ofInt64 [| int64 n |] (Array.map int64 y)
+        let rows = Array.chunkBySize k (Array.map (float32 >> float) z)
+        // logits form: -log_softmax(z)[y]; clipped form: -log(clip(softmax(z)[y], 1e-7, 1 - 1e-7))
+        let logits = Array.map2 (fun (r: float[]) t -> -(r[t] - (r |> Array.map (fun v -> exp (v - Array.max r)) |> Array.sum |> log) - Array.max r)) rows y |> Array.average
+        let clipped = Array.map2 (fun (r: float[]) t -> -log (min (max (softmax r).[t] 1e-7) (1.0 - 1e-7))) rows y |> Array.average
+        use a = identityNet k Activation.Softmax (Loss.CrossEntropy LossForm.Logits)
+        use b = identityNet k Activation.Softmax (Loss.CrossEntropy LossForm.Clipped)
+        abs (lossOn a n k z labels - logits) < 1e-5 * (1.0 + logits) && abs (lossOn b n k z labels - clipped) < 1e-5 * (1.0 + clipped))
 
 [<Test>]
-let ``a confidently wrong softmax is clipped at -log(1e-7)`` () =
+let ``a confidently wrong softmax: the clipped form stops at -log(1e-7), the logits form does not`` () =
     use _ = new Scope()
-    let p = T.ofFloat32 [| 1L; 2L |] [| 1.0f; 0.0f |]
-    let l = Loss.compute Loss.CrossEntropy (out p p) (T.ofInt64 [| 1L |] [| 1L |])
-    Assert.That(l.Item, Is.EqualTo(-log 1e-7).Within(1e-3))
+    let z = [| 30.0; -30.0 |]
+    let y = T.ofInt64 [| 1L |] [| 1L |]
+    use clipped = identityNet 2 Activation.Softmax (Loss.CrossEntropy LossForm.Clipped)
+    use logits = identityNet 2 Activation.Softmax (Loss.CrossEntropy LossForm.Logits)
+    Assert.That(lossOn clipped 1 2 z y, Is.EqualTo(-log 1e-7).Within(1e-3))
+    Assert.That(lossOn logits 1 2 z y, Is.EqualTo(60.0).Within(1e-4))
 
 [<Test>]
-let ``binary cross-entropy follows Keras's formula`` () =
+let ``binary cross-entropy follows Keras's formulas in both forms`` () =
     use _ = new Scope()
-    let p = [| 0.9; 0.2; 0.5; 1.0 |]
-    let y = [| 1.0; 0.0; 1.0; 0.0 |]
-    let pt = T.ofFloat32 [| 2L; 2L |] (Array.map float32 p)
-    let l = Loss.compute Loss.BinaryCrossEntropy (out pt pt) (T.ofFloat32 [| 2L; 2L |] (Array.map float32 y))
-    let expected =
+    let z = [| 2.0; -1.5; 0.0; 20.0 |]
+    let t = [| 1.0; 0.0; 1.0; 0.0 |]
+    let y = T.ofFloat32 [| 2L; 2L |] (Array.map float32 t)
+    let p = z |> Array.map (fun v -> 1.0 / (1.0 + exp -v))
+    let logits = Array.map2 (fun zi yi -> max zi 0.0 - zi * yi + log (1.0 + exp (-(abs zi)))) z t |> Array.average
+    let clipped =
         Array.map2 (fun pi yi ->
             let pc = float (float32 (min (max pi 1e-7) (1.0 - 1e-7))) // the engine clips in float32
-            -(yi * log (pc + 1e-7) + (1.0 - yi) * log (1.0 - pc + 1e-7))) p y
+            -(yi * log pc + (1.0 - yi) * log (1.0 - pc))) p t
         |> Array.average
-    Assert.That(l.Item, Is.EqualTo(expected).Within(1e-4))
+    use a = identityNet 2 Activation.Sigmoid (Loss.BinaryCrossEntropy LossForm.Logits)
+    use b = identityNet 2 Activation.Sigmoid (Loss.BinaryCrossEntropy LossForm.Clipped)
+    Assert.That(lossOn a 2 2 z y, Is.EqualTo(logits).Within(1e-5))
+    Assert.That(lossOn b 2 2 z y, Is.EqualTo(clipped).Within(1e-4))
 
 let private boxGen =
     gen {
@@ -79,43 +86,67 @@ let private boxGen =
         return sortBox a, sortBox b
     }
 
-[<FsCheck.NUnit.Property(MaxTest = 100)>]
-let ``IoU is symmetric, in [0, 1], and the tensor loss agrees with the pure metric`` () =
+[<FsCheck.NUnit.Property(MaxTest = 60)>]
+let ``IoU is symmetric, in [0, 1], and the engine's 1 - IoU agrees with the pure metric`` () =
     Prop.forAll (Arb.fromGen boxGen) (fun (a, b) ->
         use _ = new Scope()
         let iouAB = Metrics.boxIoU a b
-        let ta, tb = T.ofFloat32 [| 1L; 4L |] a, T.ofFloat32 [| 1L; 4L |] b
-        let loss = (Loss.compute Loss.OneMinusIoU (out ta ta) tb).Item
+        use net = identityNet 4 Activation.Linear Loss.OneMinusIoU
+        let loss = lossOn net 1 4 (Array.map float a) (T.ofFloat32 [| 1L; 4L |] b)
         iouAB >= 0.0 && iouAB <= 1.0 + 1e-6 && abs (iouAB - Metrics.boxIoU b a) < 1e-9 && abs (loss - (1.0 - iouAB)) < 1e-4)
 
 [<Test>]
 let ``1 - IoU is 0 for the same box and 1 for disjoint boxes`` () =
     use _ = new Scope()
-    let box = T.ofFloat32 [| 1L; 4L |] [| 0.1f; 0.1f; 0.5f; 0.6f |]
-    let far = T.ofFloat32 [| 1L; 4L |] [| 0.6f; 0.7f; 0.9f; 0.9f |]
-    Assert.That((Loss.compute Loss.OneMinusIoU (out box box) box).Item, Is.EqualTo(0.0).Within(1e-5))
-    Assert.That((Loss.compute Loss.OneMinusIoU (out box box) far).Item, Is.EqualTo(1.0).Within(1e-6))
+    use net = identityNet 4 Activation.Linear Loss.OneMinusIoU
+    let box = [| 0.1; 0.1; 0.5; 0.6 |]
+    Assert.That(lossOn net 1 4 box (T.ofFloat32 [| 1L; 4L |] (Array.map float32 box)), Is.EqualTo(0.0).Within(1e-5))
+    Assert.That(lossOn net 1 4 box (T.ofFloat32 [| 1L; 4L |] [| 0.6f; 0.7f; 0.9f; 0.9f |]), Is.EqualTo(1.0).Within(1e-6))
+
+/// Gradients written by hand in the engine against central finite differences of its own loss.
+let private checkGradients (spec: ModelSpec) (loss: Loss) (xShape: int64[]) (x: float32[]) (y: unit -> Tensor) =
+    use _ = new Scope()
+    use net = Network.Create(spec, loss, optimizer "sgd", [| 11UL |], true)
+    let weights = net.GetKerasWeights 0
+    let lossAt (ws: KerasWeight list) =
+        net.SetKerasWeights(0, ws)
+        stepOn net xShape x (y ()) 0.0
+        (net.LastLoss())[0]
+    lossAt weights |> ignore
+    let grads = net.GetKerasGradients 0
+    let h = 1e-2f
+    for i, w in List.indexed weights do
+        let numeric =
+            Array.init w.Values.Length (fun j ->
+                let at (d: float32) = lossAt (List.updateAt i { w with Values = Array.updateAt j (w.Values[j] + d) w.Values } weights)
+                (at h - at -h) / (2.0 * float h))
+        assertAllClose 2e-2 5e-4 numeric (grads[i].Values |> Array.map float)
+
+[<TestCase("logits")>]
+[<TestCase("clipped")>]
+let ``hand-written gradients of an MLP match finite differences`` (form: string) =
+    let form = match LossForm.parse form with Ok f -> f | Error e -> failwith e
+    let spec = { Name = "g"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Sigmoid); Layer.Dense(3, Activation.Softmax) ] }
+    checkGradients spec (Loss.CrossEntropy form) [| 2L; 3L |] [| 0.5f; -1.0f; 2.0f; 1.5f; 0.2f; -0.3f |] (fun () -> T.ofInt64 [| 2L |] [| 2L; 0L |])
 
 [<Test>]
-let ``autograd through the shim matches finite differences`` () =
-    use _ = new Scope()
-    let spec = { Name = "g"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Sigmoid); Layer.Dense(3, Activation.Softmax) ] }
-    use net = Network.Create(spec, 11UL)
-    let x = T.ofFloat32 [| 2L; 3L |] [| 0.5f; -1.0f; 2.0f; 1.5f; 0.2f; -0.3f |]
-    let y = T.ofInt64 [| 2L |] [| 2L; 0L |]
-    let lossAt () = (Loss.compute Loss.CrossEntropy (net.Forward(x, false)) y).Item
-    T.backward (Loss.compute Loss.CrossEntropy (net.Forward(x, false)) y)
-    let w = net.Parameters[0]
-    let g = (T.grad w).Value.ToArray()
-    let weights = net.GetKerasWeights()
-    let original = weights[0].Values
-    let h = 1e-2f
-    let numeric =
-        Array.init original.Length (fun i ->
-            let at delta =
-                let v = Array.copy original
-                v[i] <- v[i] + delta
-                net.SetKerasWeights({ weights[0] with Values = v } :: weights.Tail)
-                lossAt ()
-            (at h - at -h) / (2.0 * float h))
-    assertAllClose 2e-2 2e-4 numeric (Array.map float g)
+let ``hand-written gradients of conv, pool and flatten match finite differences`` () =
+    let spec =
+        { Name = "c"; Input = Shape.Image(2, 5, 5)
+          Layers = [ Layer.Conv2D(3, 3, 2, Padding.Same, Activation.Relu); Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(2, Activation.Sigmoid) ] }
+    let x = Array.init (2 * 2 * 25) (fun i -> float32 ((i * 37) % 17) / 8.0f - 1.0f)
+    checkGradients spec (Loss.BinaryCrossEntropy LossForm.Logits) [| 2L; 2L; 5L; 5L |] x (fun () -> T.ofFloat32 [| 2L; 2L |] [| 1.0f; 0.0f; 0.0f; 1.0f |])
+
+[<Test>]
+let ``dropout draws its masks from the trial's own generator, only while training`` () =
+    let spec = { Name = "d"; Input = Shape.Vector 8; Layers = [ Layer.Dense(16, Activation.Relu); Layer.Dropout 0.5; Layer.Dense(3, Activation.Softmax) ] }
+    let losses seed =
+        use _ = new Scope()
+        use net = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer "sgd", [| seed |], true)
+        [ for _ in 1..5 ->
+              stepOn net [| 4L; 8L |] (Array.init 32 (fun i -> float32 (i % 5) / 5.0f)) (T.ofInt64 [| 4L |] [| 0L; 1L; 2L; 1L |]) 0.0
+              (net.LastLoss())[0] ]
+    let a = losses 3UL
+    assertEq a (losses 3UL)
+    Assert.That(List.distinct a |> List.length, Is.GreaterThan 1, "masks change from step to step at lr 0")
+    Assert.That(losses 4UL <> a, Is.True)

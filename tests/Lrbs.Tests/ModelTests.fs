@@ -4,6 +4,7 @@ open NUnit.Framework
 open Lrbs.Tests.Support
 open Lrbs.Core.Engine
 open Lrbs.Core.Models
+open Lrbs.Core.Losses
 
 let private count name input head =
     Catalog.build name input head |> Result.bind ModelSpec.parameterCount
@@ -41,13 +42,15 @@ let ``valid padding output size`` () =
     Assert.That(fst (ModelSpec.convAxis Padding.Valid 7 3 2), Is.EqualTo 3)
 
 let private mlp = { Name = "m"; Input = Shape.Vector 20; Layers = [ Layer.Dense(30, Activation.Relu); Layer.Dense(5, Activation.Softmax) ] }
+let private ce = Loss.CrossEntropy LossForm.Logits
+let private iou = Loss.OneMinusIoU
 
 [<Test>]
 let ``initialisation is glorot_uniform with zero biases and depends only on the seed`` () =
-    use a = Network.Create(mlp, 5UL)
-    use b = Network.Create(mlp, 5UL)
-    use c = Network.Create(mlp, 6UL)
-    let wa, wb, wc = a.GetKerasWeights(), b.GetKerasWeights(), c.GetKerasWeights()
+    use a = Network.Create(mlp, ce, optimizer "sgd", [| 5UL |], true)
+    use b = Network.Create(mlp, ce, optimizer "sgd", [| 5UL |], true)
+    use c = Network.Create(mlp, ce, optimizer "sgd", [| 6UL |], true)
+    let wa, wb, wc = a.GetKerasWeights 0, b.GetKerasWeights 0, c.GetKerasWeights 0
     assertEq (wb |> List.map (fun w -> w.Values)) (wa |> List.map (fun w -> w.Values))
     Assert.That(wa[0].Values <> wc[0].Values, Is.True)
     let limit = float32 (sqrt (6.0 / 50.0))
@@ -57,49 +60,55 @@ let ``initialisation is glorot_uniform with zero biases and depends only on the 
     Assert.That(wa[1].Values |> Array.forall ((=) 0.0f), Is.True)
 
 [<Test>]
+let ``each member of a net is initialised from its own seed`` () =
+    use pack = Network.Create(mlp, ce, optimizer "sgd", [| 5UL; 6UL |], false)
+    use alone = Network.Create(mlp, ce, optimizer "sgd", [| 6UL |], true)
+    assertEq ((alone.GetKerasWeights 0).[0].Values) ((pack.GetKerasWeights 1).[0].Values)
+
+[<Test>]
 let ``conv fans include the receptive field`` () =
-    let spec = { Name = "c"; Input = Shape.Image(3, 8, 8); Layers = [ Layer.Conv2D(16, 3, 1, Padding.Same, Activation.Relu) ] }
-    use net = Network.Create(spec, 1UL)
-    let k = (net.GetKerasWeights()).[0]
+    let spec = { Name = "c"; Input = Shape.Image(3, 8, 8); Layers = [ Layer.Conv2D(16, 3, 1, Padding.Same, Activation.Relu); Layer.Flatten; Layer.Dense(4, Activation.Linear) ] }
+    use net = network spec iou "sgd"
+    let k = (net.GetKerasWeights 0).[0]
     assertEq [| 3; 3; 3; 16 |] (k.Shape)
     let limit = float32 (sqrt (6.0 / float (3 * 9 + 16 * 9)))
     Assert.That(k.Values |> Array.map abs |> Array.max, Is.LessThanOrEqualTo limit)
     Assert.That(k.Values |> Array.map abs |> Array.max, Is.GreaterThan(0.9f * limit))
 
+/// A Dense(4, linear) after `features` inputs that copies them to its first outputs.
+let private copyOut features =
+    [ { Name = "k"; Shape = [| features; 4 |]; Values = Array.init (features * 4) (fun i -> if i / 4 = i % 4 then 1.0f else 0.0f) }
+      { Name = "b"; Shape = [| 4 |]; Values = Array.zeroCreate 4 } ]
+
 [<Test>]
 let ``a Keras-layout conv kernel computes Keras's cross-correlation`` () =
     // input 2 channels 3x3, kernel (kh=3, kw=3, in=2, out=2), valid padding: one output pixel per filter.
-    let spec = { Name = "c"; Input = Shape.Image(2, 3, 3); Layers = [ Layer.Conv2D(2, 3, 1, Padding.Valid, Activation.Linear) ] }
-    use net = Network.Create(spec, 1UL)
+    let spec = { Name = "c"; Input = Shape.Image(2, 3, 3); Layers = [ Layer.Conv2D(2, 3, 1, Padding.Valid, Activation.Linear); Layer.Flatten; Layer.Dense(4, Activation.Linear) ] }
+    use net = network spec iou "sgd"
     let kernel = Array.init (3 * 3 * 2 * 2) (fun i -> float32 i / 10.0f)
-    net.SetKerasWeights [ { Name = "k"; Shape = [| 3; 3; 2; 2 |]; Values = kernel }; { Name = "b"; Shape = [| 2 |]; Values = [| 0.5f; -0.5f |] } ]
+    net.SetKerasWeights(0, [ { Name = "k"; Shape = [| 3; 3; 2; 2 |]; Values = kernel }; { Name = "b"; Shape = [| 2 |]; Values = [| 0.5f; -0.5f |] } ] @ copyOut 2)
     let x = Array.init 18 (fun i -> float32 (i + 1)) // NCHW: channel c, row r, col q at c*9 + r*3 + q
-    use _ = new Scope()
-    let out = net.Forward(T.ofFloat32 [| 1L; 2L; 3L; 3L |] x, false).Output.ToArray()
+    let out = predict net [| 1L; 2L; 3L; 3L |] x
     let expected f =
         0.5f * (if f = 0 then 1.0f else -1.0f)
         + Seq.sum [ for r in 0..2 do for q in 0..2 do for c in 0..1 -> kernel[((r * 3 + q) * 2 + c) * 2 + f] * x[c * 9 + r * 3 + q] ]
     Assert.That(out[0], Is.EqualTo(expected 0).Within(1e-3f))
     Assert.That(out[1], Is.EqualTo(expected 1).Within(1e-3f))
-    assertEq kernel (net.GetKerasWeights()).[0].Values
+    assertEq kernel (net.GetKerasWeights 0).[0].Values
 
 [<Test>]
 let ``Flatten uses Keras's channels-last order`` () =
-    let spec = { Name = "f"; Input = Shape.Image(2, 1, 2); Layers = [ Layer.Flatten ] }
-    use net = Network.Create(spec, 1UL)
-    use _ = new Scope()
+    let spec = { Name = "f"; Input = Shape.Image(2, 1, 2); Layers = [ Layer.Flatten; Layer.Dense(4, Activation.Linear) ] }
+    use net = network spec iou "sgd"
+    net.SetKerasWeights(0, copyOut 4)
     // NCHW values: c0 = [1, 2], c1 = [10, 20]  ->  NHWC flatten: [1, 10, 2, 20]
-    let out = net.Forward(T.ofFloat32 [| 1L; 2L; 1L; 2L |] [| 1.0f; 2.0f; 10.0f; 20.0f |], false).Output.ToArray()
-    assertEq [| 1.0f; 10.0f; 2.0f; 20.0f |] (out)
+    assertEq [| 1.0f; 10.0f; 2.0f; 20.0f |] (predict net [| 1L; 2L; 1L; 2L |] [| 1.0f; 2.0f; 10.0f; 20.0f |])
 
 [<Test>]
-let ``dropout is active in training only and max-pool halves each side`` () =
-    let spec = { Name = "d"; Input = Shape.Image(1, 4, 4); Layers = [ Layer.MaxPool2D 2; Layer.Flatten; Layer.Dropout 0.5 ] }
-    use net = Network.Create(spec, 1UL)
-    use _ = new Scope()
-    let x = T.ofFloat32 [| 1L; 1L; 4L; 4L |] (Array.init 16 (fun i -> float32 i + 1.0f))
-    assertEq [| 6.0f; 8.0f; 14.0f; 16.0f |] (net.Forward(x, false).Output.ToArray())
-    Runtime.manualSeed 3UL
-    let trained = [ for _ in 1..20 -> net.Forward(x, true).Output.ToArray() ] |> Array.concat
-    Assert.That(trained |> Array.exists ((=) 0.0f), Is.True, "some units dropped")
-    Assert.That(trained |> Array.filter ((<>) 0.0f) |> Array.forall (fun v -> List.contains v [ 12.0f; 16.0f; 28.0f; 32.0f ]), Is.True, "kept units scaled by 1/(1-rate)")
+let ``max-pool keeps each window's largest value and dropout is off when evaluating`` () =
+    let spec = { Name = "d"; Input = Shape.Image(1, 4, 4); Layers = [ Layer.MaxPool2D 2; Layer.Flatten; Layer.Dropout 0.5; Layer.Dense(4, Activation.Linear) ] }
+    use net = network spec iou "sgd"
+    net.SetKerasWeights(0, copyOut 4)
+    let x = Array.init 16 (fun i -> float32 i + 1.0f)
+    assertEq [| 6.0f; 8.0f; 14.0f; 16.0f |] (predict net [| 1L; 1L; 4L; 4L |] x)
+    assertEq [| 6.0f; 8.0f; 14.0f; 16.0f |] (predict net [| 1L; 1L; 4L; 4L |] x)

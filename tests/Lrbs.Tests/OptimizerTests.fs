@@ -4,119 +4,137 @@ open NUnit.Framework
 open FsCheck
 open FsCheck.FSharp
 open Lrbs.Core.Engine
+open Lrbs.Core.Models
+open Lrbs.Core.Losses
 open Lrbs.Core.Optimizers
 open Lrbs.Tests.Support
+open Lrbs.Core.Training
+open Lrbs.Tests.OptimizerOracle
 
-/// Runs the libtorch-backed optimizer on one weight vector, feeding the given gradients
-/// (through autograd: loss = sum(w * g) has gradient g).
-let torchRun (spec: OptimizerSpec) (w0: float[]) (steps: (float * float[]) list) =
-    use _ = new Scope()
-    let w = (T.ofFloat32 [| int64 w0.Length |] (Array.map float32 w0)).Detach()
-    T.requiresGrad w
-    use opt = Factory.create spec [| w |]
-    for lr, g in steps do
-        use _ = new Scope()
-        T.backward (T.sum (w * T.ofFloat32 [| int64 g.Length |] (Array.map float32 g)))
-        opt.Step lr
-    let result = w.ToArray() |> Array.map float
-    (w :> System.IDisposable).Dispose()
-    result
+/// The float64 update rules (OptimizerOracle) applied to the gradients the engine reports.
+let private oracleStep (spec: OptimizerSpec) =
+    let mutable sgdBuffers: float[] list = []
+    let mutable adamStates: AdamState list = []
+    fun (lr: float) (weights: float[] list) (grads: float[] list) ->
+        match spec with
+        | OptimizerSpec.Sgd c ->
+            if sgdBuffers.IsEmpty then sgdBuffers <- weights |> List.map (fun w -> Array.zeroCreate w.Length)
+            let next = List.map3 (fun b w g -> sgd c lr b w g) sgdBuffers weights grads
+            sgdBuffers <- next |> List.map snd
+            next |> List.map fst
+        | OptimizerSpec.Adam c ->
+            if adamStates.IsEmpty then adamStates <- weights |> List.map (fun w -> adamInit w.Length)
+            let next = List.map3 (fun s w g -> adam c lr s w g) adamStates weights grads
+            adamStates <- next |> List.map snd
+            next |> List.map fst
 
-/// The float64 specification on the same inputs.
-let specRun (spec: OptimizerSpec) (w0: float[]) (steps: (float * float[]) list) =
-    let w = w0 |> Array.map (float32 >> float) // same starting point as the float32 engine
-    match spec with
-    | OptimizerSpec.Sgd c ->
-        steps |> List.fold (fun (w, b) (lr, g) -> UpdateRules.sgd c lr b w g) (w, Array.zeroCreate w.Length) |> fst
-    | OptimizerSpec.Adam c ->
-        steps |> List.fold (fun (w, s) (lr, g) -> UpdateRules.adam c lr s w g) (w, UpdateRules.adamInit w.Length) |> fst
-
-let private value = Gen.choose (-1000, 1000) |> Gen.map (fun v -> float v / 1000.0)
-
-let private specGen =
-    Gen.oneof
-        [ gen {
-              let! mu = Gen.elements [ 0.0; 0.5; 0.9 ]
-              let! nesterov = if mu = 0.0 then Gen.constant false else Gen.elements [ false; true ]
-              let! form = Gen.elements [ MomentumForm.Keras; MomentumForm.PyTorch ]
-              return OptimizerSpec.Sgd { Momentum = mu; Nesterov = nesterov; Form = form }
-          }
-          gen {
-              let! placement = Gen.elements [ EpsilonPlacement.Keras; EpsilonPlacement.BiasCorrected ]
-              let! b1 = Gen.elements [ 0.9; 0.5 ]
-              return OptimizerSpec.Adam { AdamConfig.Default with Beta1 = b1; Placement = placement }
-          } ]
+let private names = [ "sgd"; "sgd-momentum"; "sgd-nesterov"; "sgd-momentum-torch"; "adam"; "adam-bias-corrected" ]
 
 let private caseGen =
     gen {
-        let! spec = specGen
-        let! n = Gen.choose (1, 8)
-        let! w = Gen.arrayOfLength n value
-        let! k = Gen.choose (1, 6)
-        let! steps = Gen.listOfLength k (Gen.zip (Gen.elements [ 0.001; 0.01; 0.1 ]) (Gen.arrayOfLength n value))
-        return spec, w, steps
+        let! name = Gen.elements names
+        let! lrs = Gen.listOfLength 4 (Gen.elements [ 0.001; 0.01; 0.1 ])
+        let! seed = Gen.choose (0, 1000)
+        return name, lrs, uint64 seed
     }
 
-[<FsCheck.NUnit.Property(MaxTest = 60)>]
-let ``the libtorch optimizers match the float64 specification`` () =
-    Prop.forAll (Arb.fromGen caseGen) (fun (spec, w, steps) ->
-        let expected = specRun spec w steps
-        let actual = torchRun spec w steps
-        Array.forall2 (fun e a -> abs (a - e) <= 2e-5 + 1e-4 * abs e) expected actual
-        |> Prop.label $"%A{spec}\nexpected %A{expected}\nactual   %A{actual}")
+let private spec = { Name = "o"; Input = Shape.Vector 6; Layers = [ Layer.Dense(5, Activation.Relu); Layer.Dense(3, Activation.Softmax) ] }
+let private xs = Array.init 24 (fun i -> float32 ((i * 7) % 11) / 11.0f - 0.3f)
+
+[<FsCheck.NUnit.Property(MaxTest = 40)>]
+let ``the native in-place updates match the float64 rules on the engine's own gradients`` () =
+    Prop.forAll (Arb.fromGen caseGen) (fun (name, lrs, seed) ->
+        use _ = new Scope()
+        use net = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, [| seed |], true)
+        let rule = oracleStep (optimizer name)
+        let mutable expected = net.GetKerasWeights 0 |> List.map (fun w -> w.Values |> Array.map float)
+        let y = T.ofInt64 [| 4L |] [| 0L; 2L; 1L; 2L |]
+        for lr in lrs do
+            stepOn net [| 4L; 6L |] xs y lr
+            expected <- rule lr expected (net.GetKerasGradients 0 |> List.map (fun g -> g.Values |> Array.map float))
+            // continue the oracle from the engine's weights, so float32 rounding does not accumulate
+            let actual = net.GetKerasWeights 0 |> List.map (fun w -> w.Values |> Array.map float)
+            List.iter2 (assertAllClose 1e-4 2e-6) expected actual
+            expected <- actual
+        true)
+
+[<FsCheck.NUnit.Property(MaxTest = 20)>]
+let ``members of one net with different learning rates update as they would alone`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements names) (Gen.listOfLength 3 (Gen.elements [ 0.001; 0.01; 0.1 ])))) (fun (name, lrs) ->
+        use _ = new Scope()
+        let y = T.ofInt64 [| 4L |] [| 0L; 2L; 1L; 2L |]
+        use pack = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, [| 7UL; 7UL; 7UL |], true)
+        let alone = lrs |> List.map (fun _ -> Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, [| 7UL |], true))
+        for _ in 1..3 do
+            Step.run pack { X = T.ofFloat32 [| 4L; 6L |] xs; Y = y; Order = None } 0 4 (Array.ofList lrs) 0
+            List.iter2 (fun (n: Network) lr -> stepOn n [| 4L; 6L |] xs y lr) alone lrs
+        alone
+        |> List.iteri (fun k n ->
+            List.iter2 (fun (a: KerasWeight) (b: KerasWeight) -> assertAllClose 1e-5 1e-7 (Array.map float a.Values) (Array.map float b.Values))
+                (n.GetKerasWeights 0) (pack.GetKerasWeights k)
+            (n :> System.IDisposable).Dispose())
+        true)
 
 [<FsCheck.NUnit.Property(MaxTest = 30)>]
-let ``a first step with lr 0 changes nothing`` () =
-    Prop.forAll (Arb.fromGen caseGen) (fun (spec, w, steps) ->
-        let g = snd steps.Head
-        let w32 = w |> Array.map (float32 >> float)
-        torchRun spec w [ 0.0, g ] = w32 && specRun spec w [ 0.0, g ] = w32)
+let ``the fused CPU update loops and the ATen sequence agree`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip caseGen (Gen.elements [ 1; 3 ]))) (fun ((name, lrs, seed), members) ->
+        use _ = new Scope()
+        let y = T.ofInt64 [| 4L |] [| 0L; 2L; 1L; 2L |]
+        let run fused =
+            let previous = Runtime.fusedUpdates fused
+            try
+                use net = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, Array.init members (fun k -> seed + uint64 k), true)
+                for lr in lrs do
+                    Step.run net { X = T.ofFloat32 [| 4L; 6L |] xs; Y = y; Order = None } 0 4 (Array.init members (fun k -> lr * float (k + 1))) 0
+                [ for k in 0 .. members - 1 do yield! net.GetKerasWeights k |> List.collect (fun w -> List.ofArray w.Values) ]
+            finally
+                Runtime.fusedUpdates previous |> ignore
+        let a, b = run true, run false
+        List.forall2 (fun (x: float32) y -> abs (x - y) <= 1e-6f + 1e-5f * abs y) a b)
 
 [<FsCheck.NUnit.Property(MaxTest = 50)>]
 let ``plain SGD is linear in the gradient`` () =
+    let value = Gen.choose (-1000, 1000) |> Gen.map (fun v -> float v / 1000.0)
     let gen3 = Gen.choose (1, 6) |> Gen.bind (fun n -> Gen.three (Gen.arrayOfLength n value))
     Prop.forAll (Arb.fromGen (Gen.zip gen3 (Gen.two (Gen.elements [ -2.0; 0.5; 3.0 ])))) (fun ((w, g1, g2), (a, b)) ->
-        let sgd = OptimizerSpec.Sgd SgdConfig.Default
-        let delta g = Array.map2 (-) (specRun sgd w [ 0.1, g ]) (w |> Array.map (float32 >> float))
+        let delta g = Array.map2 (-) (fst (sgd SgdConfig.Default 0.1 [||] w g)) w
         let combined = delta (Array.map2 (fun x y -> a * x + b * y) g1 g2)
         let separate = Array.map2 (fun x y -> a * x + b * y) (delta g1) (delta g2)
         Array.forall2 (fun x y -> abs (x - y) < 1e-9) combined separate)
 
 [<FsCheck.NUnit.Property(MaxTest = 50)>]
-let ``Adam's first step moves each weight by about lr`` () =
+let ``Adam's first step moves each weight by about lr against the gradient`` () =
     let big = Gen.choose (10, 1000) |> Gen.bind (fun v -> Gen.elements [ float v / 1000.0; -(float v) / 1000.0 ])
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements [ EpsilonPlacement.Keras; EpsilonPlacement.BiasCorrected ]) (Gen.arrayOfLength 5 big))) (fun (placement, g) ->
         let lr = 0.01
-        let w = Array.zeroCreate 5
-        let moved = torchRun (OptimizerSpec.Adam { AdamConfig.Default with Placement = placement }) w [ lr, g ]
-        Array.forall2 (fun m gi -> abs (abs m - lr) < 1e-4 * lr * 10.0 && sign m = -(sign gi)) moved g)
+        let moved, _ = adam { AdamConfig.Default with Placement = placement } lr (adamInit 5) (Array.zeroCreate 5) g
+        Array.forall2 (fun m gi -> abs (abs m - lr) < 1e-3 * lr && sign m = -(sign gi)) moved g)
 
 [<FsCheck.NUnit.Property(MaxTest = 50)>]
 let ``the Keras and PyTorch momentum forms agree at constant lr and differ after it changes`` () =
     let caseGen =
         gen {
             let! n = Gen.choose (1, 5)
-            let! w = Gen.arrayOfLength n value
+            let! w = Gen.arrayOfLength n (Gen.choose (-1000, 1000) |> Gen.map (fun v -> float v / 1000.0))
             let! gs = Gen.listOfLength 4 (Gen.arrayOfLength n (Gen.choose (100, 1000) |> Gen.map (fun v -> float v / 1000.0)))
             let! nesterov = Gen.elements [ false; true ]
             return w, gs, nesterov
         }
     Prop.forAll (Arb.fromGen caseGen) (fun (w, gs, nesterov) ->
-        let form f = OptimizerSpec.Sgd { Momentum = 0.9; Nesterov = nesterov; Form = f }
+        let run form steps =
+            let c = { Momentum = 0.9; Nesterov = nesterov; Form = form }
+            steps |> List.fold (fun (w, b) (lr, g) -> sgd c lr b w g) (w, Array.zeroCreate w.Length) |> fst
         let constant = gs |> List.map (fun g -> 0.05, g)
         let changed = gs |> List.mapi (fun i g -> (if i < 2 then 0.05 else 0.005), g)
         let close a b = Array.forall2 (fun x y -> abs (x - y) < 1e-9) a b
-        let agree = close (specRun (form MomentumForm.Keras) w constant) (specRun (form MomentumForm.PyTorch) w constant)
-        let differ = not (close (specRun (form MomentumForm.Keras) w changed) (specRun (form MomentumForm.PyTorch) w changed))
-        let torchDiffers =
-            Array.exists2 (fun x y -> abs (x - y) > 1e-4) (torchRun (form MomentumForm.Keras) w changed) (torchRun (form MomentumForm.PyTorch) w changed)
-        agree && differ && torchDiffers)
+        close (run MomentumForm.Keras constant) (run MomentumForm.PyTorch constant)
+        && not (close (run MomentumForm.Keras changed) (run MomentumForm.PyTorch changed)))
 
 [<Test>]
 let ``Keras and bias-corrected epsilon placements differ when gradients are tiny`` () =
     let g = [| 1e-7; -1e-7 |]
-    let keras = specRun (OptimizerSpec.Adam AdamConfig.Default) [| 0.0; 0.0 |] [ 0.1, g ]
-    let corrected = specRun (OptimizerSpec.Adam { AdamConfig.Default with Placement = EpsilonPlacement.BiasCorrected }) [| 0.0; 0.0 |] [ 0.1, g ]
+    let keras, _ = adam AdamConfig.Default 0.1 (adamInit 2) [| 0.0; 0.0 |] g
+    let corrected, _ = adam { AdamConfig.Default with Placement = EpsilonPlacement.BiasCorrected } 0.1 (adamInit 2) [| 0.0; 0.0 |] g
     // Keras adds eps to sqrt(v) before bias correction, so its effective epsilon is larger: a smaller step.
     Assert.That(abs corrected[0], Is.GreaterThan(abs keras[0] * 2.0))
 

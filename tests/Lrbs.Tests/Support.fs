@@ -4,6 +4,17 @@ module Lrbs.Tests.Support
 open System
 open System.IO
 open NUnit.Framework
+open Lrbs.Core.Engine
+open Lrbs.Core.Models
+open Lrbs.Core.Losses
+open Lrbs.Core.Optimizers
+open Lrbs.Core.Training
+
+/// Runs once before any test touches the engine, as the host does at start-up.
+[<SetUpFixture>]
+type EngineSetup() =
+    [<OneTimeSetUp>]
+    member _.ConfigureThreads() = ThreadEnvironment.configure 1
 
 /// |a - b| <= atol + rtol |b| element-wise, with the worst offender in the message.
 let assertAllClose (rtol: float) (atol: float) (expected: float[]) (actual: float[]) =
@@ -36,3 +47,33 @@ type TempDir() =
 
 let fashionMnistAvailable () =
     File.Exists(Path.Combine(Lrbs.Core.Data.Registry.fashionMnistDir, "train-images-idx3-ubyte.gz"))
+
+/// A trial from key = value pairs (the builder's errors fail the test).
+let trial (fields: (string * string) list) =
+    match TrialConfig.build fields with
+    | Ok c -> c
+    | Error e -> failwithf "%A" e
+
+/// The data of a trial (errors fail the test).
+let prepared (c: TrialConfig) =
+    match Trainer.prepare c with
+    | Ok d -> d
+    | Error e -> failwithf "%A" e
+
+let optimizer name =
+    match OptimizerSpec.ofName name with
+    | Ok o -> o
+    | Error e -> failwith e
+
+/// One member (seed 0) of a model on the engine.
+let network (spec: ModelSpec) (loss: Loss) (opt: string) = Network.Create(spec, loss, optimizer opt, [| 0UL |], true)
+
+/// Runs the training step on a batch given in the engine's layout (N, C, H, W) or (N, F).
+let stepOn (net: Network) (xShape: int64[]) (x: float32[]) (y: Tensor) (lr: float) =
+    use _ = new Scope()
+    Step.run net { X = T.ofFloat32 xShape x; Y = y; Order = None } 0 (int xShape[0]) (Array.create net.Members lr) 0
+
+/// Outputs of member 0 on a batch in the engine's layout.
+let predict (net: Network) (xShape: int64[]) (x: float32[]) =
+    use _ = new Scope()
+    (net.Predict(T.ofFloat32 xShape x)).ToArray()

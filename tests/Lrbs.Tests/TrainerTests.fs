@@ -4,19 +4,13 @@ open NUnit.Framework
 open Lrbs.Tests.Support
 open Lrbs.Core.Data
 open Lrbs.Core.Training
-open Lrbs.Core.Schedules
 
-let private config optimizer lr batch epochs =
-    { TrialConfig.create "mnist" "mlp-100-50" optimizer lr batch epochs 3 with TrainLimit = Some 1000 }
-
-let private prepared (c: TrialConfig) =
-    match Trainer.prepare c with
-    | Ok d -> d
-    | Error e -> failwithf "%A" e
+let private config (extra: (string * string) list) =
+    trial ([ "dataset", "mnist"; "model", "mlp-100-50"; "train_limit", "1000"; "seed", "3" ] @ extra)
 
 [<Test>]
 let ``training on real digits lowers the loss and beats chance by far`` () =
-    let c = config "adam" 0.001 32 3
+    let c = config [ "optimizer", "adam"; "lr", "0.001"; "batch_size", "32"; "max_epochs", "3" ]
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Status, Is.EqualTo TrialStatus.Ok)
     Assert.That(r.Epochs.Length, Is.EqualTo 3)
@@ -26,14 +20,14 @@ let ``training on real digits lowers the loss and beats chance by far`` () =
 
 [<Test>]
 let ``the last partial batch is a step, as in Keras`` () =
-    let c = config "sgd" 0.01 64 2
+    let c = config [ "batch_size", "64"; "max_epochs", "2" ]
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Steps, Is.EqualTo(2 * 16)) // ceil(1000 / 64) = 16
     assertEq [ 16; 16 ] (r.Epochs |> List.map (fun e -> e.Steps))
 
 [<Test>]
 let ``the same seed gives bit-identical losses and a different seed does not`` () =
-    let c = config "sgd-momentum" 0.01 16 2
+    let c = config [ "optimizer", "sgd-momentum"; "batch_size", "16"; "max_epochs", "2" ]
     let d = prepared c
     let losses (c: TrialConfig) = (Trainer.run c d Progress.None).Epochs |> List.map (fun e -> e.TrainLoss)
     assertEq (losses c) (losses c)
@@ -41,14 +35,14 @@ let ``the same seed gives bit-identical losses and a different seed does not`` (
 
 [<Test>]
 let ``an exploding run is recorded as diverged, not thrown`` () =
-    let c = config "sgd" 1e20 8 3
+    let c = config [ "lr", "1e20"; "batch_size", "8"; "max_epochs", "3" ]
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Status, Is.EqualTo TrialStatus.Diverged)
     Assert.That(r.StopReason, Is.EqualTo(Some StopReason.Diverged))
 
 [<Test>]
 let ``loss stabilisation stops a trial early`` () =
-    let c = { config "sgd" 1e-6 100 50 with Stopping = { Stopping.Epochs 50 with Stabilisation = Some(1e-2, 3) } }
+    let c = config [ "lr", "1e-6"; "batch_size", "100"; "max_epochs", "50"; "stop_when_stable", "true"; "stable_patience", "3" ]
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Status, Is.EqualTo TrialStatus.StoppedEarly)
     Assert.That(r.StopReason, Is.EqualTo(Some StopReason.LossStabilised))
@@ -57,18 +51,24 @@ let ``loss stabilisation stops a trial early`` () =
 [<Test>]
 let ``early stopping and a plateau schedule use the validation split`` () =
     let c =
-        { config "adam" 0.001 50 30 with
-            Split = Split.Pooled(0.8, 0.1)
-            Stopping = { Stopping.Epochs 30 with EarlyStopping = Some(1, 0.5) }
-            Schedule = Schedule.ReduceOnPlateau(0.5, 1, 1e-5) }
+        config [ "optimizer", "adam"; "lr", "0.001"; "batch_size", "50"; "max_epochs", "30"; "split", "80/10/10"
+                 "early_stopping_patience", "1"; "early_stopping_min_delta", "0.5"; "schedule", "plateau:0.5:1:1e-5" ]
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Epochs |> List.forall (fun e -> e.ValLoss.IsSome), Is.True)
     Assert.That(r.StopReason, Is.EqualTo(Some StopReason.EarlyStopped))
     Assert.That(r.Epochs.Length, Is.LessThan 30)
 
 [<Test>]
+let ``linear scaling with warm-up trains at lr0 first and at the scaled rate after the warm-up`` () =
+    let c = config [ "lr", "0.01"; "batch_size", "40"; "scaling", "linear"; "base_batch", "10"; "warmup_epochs", "1"; "max_epochs", "2" ]
+    let r = Trainer.run c (prepared c) Progress.None
+    Assert.That(TrialConfig.targetLr c, Is.EqualTo(0.04).Within(1e-15))
+    Assert.That(r.Epochs[0].Lr, Is.LessThan 0.04, "the first epoch ends inside the warm-up ramp")
+    Assert.That(r.Epochs[1].Lr, Is.EqualTo(0.04).Within(1e-15))
+
+[<Test>]
 let ``a batch larger than the training set is refused naming the limit`` () =
-    match Trainer.prepare (config "sgd" 0.01 5000 1) with
+    match Trainer.prepare (config [ "batch_size", "5000" ]) with
     | Error [ e ] ->
         Assert.That(e.Field, Is.EqualTo "batch_size")
         StringAssert.Contains("1..1000", e.Message)
@@ -76,7 +76,7 @@ let ``a batch larger than the training set is refused naming the limit`` () =
 
 [<Test>]
 let ``an exception inside a trial becomes status failed with its message`` () =
-    let c = config "sgd" 0.01 32 1
+    let c = config [ "max_epochs", "1" ]
     let d = prepared c
     // A model whose layer does not fit the data makes the engine throw mid-trial.
     let broken = { d with Train = { d.Train with Input = Lrbs.Core.Models.Shape.Vector 7 } }
@@ -84,3 +84,12 @@ let ``an exception inside a trial becomes status failed with its message`` () =
     match r.Status with
     | TrialStatus.Failed message -> Assert.That(message, Is.Not.Empty)
     | other -> Assert.Fail $"expected failed, got %A{other}"
+
+[<Test>]
+let ``a pool draws N rows before the split, and repeats share the data`` () =
+    let c = trial [ "dataset", "mnist"; "pool", "1000"; "max_epochs", "1" ]
+    let d = prepared c
+    Assert.That(d.Train.Count + d.Test.Count, Is.EqualTo 1000)
+    Assert.That(d.Test.Count, Is.EqualTo 200)
+    let again = prepared { c with Seed = 9 }
+    assertEq d.Test.X again.Test.X

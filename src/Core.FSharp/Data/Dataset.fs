@@ -12,6 +12,13 @@ type Targets =
     /// (x1, y1, x2, y2) in [0, 1] per example, row-major.
     | Boxes of values: float32[]
 
+/// The kind of target a dataset has (known from its name, before any data is read).
+[<RequireQualifiedAccess>]
+type TargetKind =
+    | Classes
+    | MultiLabel
+    | Boxes
+
 /// A dataset in memory: inputs as float32 (N x C x H x W, or N x F), scaled as
 /// the study asks, and its targets. `OfficialTrain` marks the first rows that form
 /// the publisher's training partition (the rest is its test partition).

@@ -7,7 +7,7 @@ open Lrbs.Core.Engine
 type Split =
     /// The publisher's own train/test partition (e.g. Fashion-MNIST 60k/10k).
     | Official
-    /// Pool every row, shuffle with the seed, take fractions for train and validation;
+    /// Pool every row, shuffle with the data seed, take fractions for train and validation;
     /// the rest is test (0.8, 0.0 = 80/20; 0.8, 0.1 = 80/10/10).
     | Pooled of train: float * validation: float
 
@@ -18,24 +18,32 @@ type SplitData =
       Test: Dataset }
 
 module Split =
-    /// Index sets (train, validation, test) for a split of n rows; pure and seeded.
-    let indices (split: Split) (seed: uint64) (n: int) (officialTrain: int option) : Result<int[] * int[] * int[], string> =
-        match split with
-        | Split.Official ->
+    /// Index sets (train, validation, test) for a split of n rows; pure and seeded. With a
+    /// pool of N, a seeded draw of N rows is split instead of all n.
+    let indices (split: Split) (seed: uint64) (pool: int option) (n: int) (officialTrain: int option) : Result<int[] * int[] * int[], string> =
+        match split, pool with
+        | Split.Official, Some _ -> Error "a pool is split by a pooled split, not the official one"
+        | Split.Official, None ->
             match officialTrain with
             | Some k -> Ok([| 0 .. k - 1 |], [||], [| k .. n - 1 |])
-            | None -> Error "this dataset has no official train/test split; use a pooled split (e.g. --split 80/20)"
-        | Split.Pooled(tr, va) when tr <= 0.0 || va < 0.0 || tr + va >= 1.0 ->
+            | None -> Error "this dataset has no official train/test split; use a pooled split (e.g. split 80/20)"
+        | Split.Pooled(tr, va), _ when tr <= 0.0 || va < 0.0 || tr + va >= 1.0 ->
             Error $"a pooled split needs train > 0, validation >= 0 and train + validation < 1; got {tr}, {va}"
-        | Split.Pooled(tr, va) ->
-            let perm = Rng.Derive(seed, "split").Permutation n
-            let nTrain = int (round (tr * float n))
-            let nVal = int (round (va * float n))
+        | Split.Pooled _, Some p when p > n -> Error $"pool {p} is larger than the dataset ({n} rows)"
+        | Split.Pooled(tr, va), _ ->
+            let rows =
+                match pool with
+                | Some p -> (Rng.Derive(seed, "pool").Permutation n)[.. p - 1]
+                | None -> [| 0 .. n - 1 |]
+            let m = rows.Length
+            let perm = Rng.Derive(seed, "split").Permutation m |> Array.map (fun i -> rows[i])
+            let nTrain = int (round (tr * float m))
+            let nVal = int (round (va * float m))
             Ok(perm[.. nTrain - 1], perm[nTrain .. nTrain + nVal - 1], perm[nTrain + nVal ..])
 
     /// Applies a split to a dataset.
-    let apply (split: Split) (seed: uint64) (d: Dataset) : Result<SplitData, string> =
-        indices split seed d.Count d.OfficialTrain
+    let apply (split: Split) (seed: uint64) (pool: int option) (d: Dataset) : Result<SplitData, string> =
+        indices split seed pool d.Count d.OfficialTrain
         |> Result.map (fun (tr, va, te) ->
             { Train = Dataset.take tr d
               Validation = (if va.Length = 0 then None else Some(Dataset.take va d))

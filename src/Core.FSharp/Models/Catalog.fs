@@ -38,6 +38,8 @@ let private models: (string * string * (Shape -> Head -> Layer list)) list =
           let c f = Layer.Conv2D(f, 3, 1, Padding.Valid, A.Relu)
           [ c 32; Layer.MaxPool2D 2; c 32; Layer.MaxPool2D 2; c 64; Layer.MaxPool2D 2; Layer.Flatten
             Layer.Dense(64, A.Relu); Layer.Dropout 0.5; head h ]
+      "cnn-small", "S6: [Conv(16, 32 3x3 same relu) + MaxPool 2x2] x2 -> Flatten -> Dense(64, relu) -> head",
+      fun _ h -> [ conv 16; Layer.MaxPool2D 2; conv 32; Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(64, A.Relu); head h ]
       "cnn-box", "S7: MaxPool -> Conv(4) -> MaxPool -> Conv(4) -> MaxPool -> Flatten -> Dense(16, relu) -> head",
       fun _ h ->
           let c f = Layer.Conv2D(f, 3, 1, Padding.Same, A.Relu)

@@ -20,39 +20,46 @@ type StepTrace =
       FirstGradients: KerasWeight list
       FinalWeights: KerasWeight list }
 
-/// Replays given batches with given learning rates from given weights, for parity checks.
+/// Replays given batches with given learning rates from given weights, through the same
+/// training step every trial runs (Step.run), for the parity checks.
 module StepTrace =
+    /// NHWC (Keras) to NCHW (the engine), on the managed side.
+    let private toChannelsFirst (x: float32[]) (shape: int[]) =
+        let n, h, w, c = shape[0], shape[1], shape[2], shape[3]
+        Array.init x.Length (fun i ->
+            let col = i % w
+            let row = (i / w) % h
+            let ch = (i / (w * h)) % c
+            let k = i / (w * h * c)
+            x[((k * h + row) * w + col) * c + ch])
+
     let private toEngine (b: KerasBatch) (loss: Loss) =
         let x =
-            let t = T.ofFloat32 (Array.map int64 b.XShape) b.X
-            if b.XShape.Length = 4 then T.permute [| 0L; 3L; 1L; 2L |] t else t // NHWC -> NCHW
+            if b.XShape.Length = 4 then
+                let s = b.XShape
+                T.ofFloat32 [| int64 s[0]; int64 s[3]; int64 s[1]; int64 s[2] |] (toChannelsFirst b.X s)
+            else
+                T.ofFloat32 (Array.map int64 b.XShape) b.X
         let y =
             match loss with
-            | Loss.CrossEntropy
-            | Loss.CrossEntropyLogits ->
+            | Loss.CrossEntropy _ ->
                 let k = b.YShape[1]
                 T.ofInt64 [| int64 b.YShape[0] |] (Array.init b.YShape[0] (fun i -> int64 (Metrics.argmaxRow b.Y k i)))
             | _ -> T.ofFloat32 (Array.map int64 b.YShape) b.Y
         x, y
 
-    /// Runs one step per (batch, lr) pair with the engine's optimizer `make`.
-    let runWith (make: Tensor[] -> Optimizer) (spec: ModelSpec) (weights: KerasWeight list) (loss: Loss) (steps: (KerasBatch * float) list) =
-        use net = Network.Create(spec, 0UL)
-        net.SetKerasWeights weights
-        use opt = make net.Parameters
+    /// Runs one step per (batch, lr) pair with the given optimizer and loss.
+    let run (optimizer: OptimizerSpec) (spec: ModelSpec) (loss: Loss) (weights: KerasWeight list) (steps: (KerasBatch * float) list) =
+        use net = Network.Create(spec, loss, optimizer, [| 0UL |], true)
+        net.SetKerasWeights(0, weights)
         let mutable first = []
         let losses =
             steps
             |> List.mapi (fun i (batch, lr) ->
                 use _ = new Scope()
                 let x, y = toEngine batch loss
-                let l = Loss.compute loss (net.Forward(x, true)) y
-                T.backward l
-                if i = 0 then first <- net.GetKerasGradients()
-                opt.Step lr
-                l.Item)
+                Step.run net { X = x; Y = y; Order = None } 0 batch.XShape[0] [| lr |] 0
+                if i = 0 then first <- net.GetKerasGradients 0
+                (net.LastLoss())[0])
             |> Array.ofList
-        { Losses = losses; FirstGradients = first; FinalWeights = net.GetKerasWeights() }
-
-    /// Runs with the named optimizer spec.
-    let run (optimizer: OptimizerSpec) spec weights loss steps = runWith (Factory.create optimizer) spec weights loss steps
+        { Losses = losses; FirstGradients = first; FinalWeights = net.GetKerasWeights 0 }

@@ -1,70 +1,15 @@
 namespace Lrbs.Core.Training
 
 open System
+open System.Collections.Concurrent
 open System.Diagnostics
 open Lrbs.Core.Engine
 open Lrbs.Core.Models
 open Lrbs.Core.Losses
 open Lrbs.Core.Data
-open Lrbs.Core.Optimizers
 open Lrbs.Core.Schedules
 
-/// One finished epoch.
-type EpochRecord =
-    { Epoch: int
-      /// Mean training loss over the epoch's examples (batches weighted by size, as Keras).
-      TrainLoss: float
-      /// Running training metric over the epoch (accuracy, or IoU for boxes).
-      TrainMetric: float
-      ValLoss: float option
-      ValMetric: float option
-      TestLoss: float
-      TestMetric: float
-      Lr: float
-      BatchSize: int
-      Steps: int
-      Seconds: float }
-
-/// How a trial ended.
-[<RequireQualifiedAccess>]
-type TrialStatus =
-    | Ok
-    | StoppedEarly
-    | Diverged
-    | Failed of message: string
-
-    member s.Name =
-        match s with
-        | Ok -> "ok"
-        | StoppedEarly -> "stopped_early"
-        | Diverged -> "diverged"
-        | Failed _ -> "failed"
-
-/// The outcome of one trial.
-type TrialResult =
-    { Config: TrialConfig
-      Status: TrialStatus
-      StopReason: StopReason option
-      Epochs: EpochRecord list
-      /// "accuracy", "exact_match" or "iou".
-      MetricName: string
-      FinalTestMetric: float
-      FinalTestLoss: float
-      Steps: int
-      WallSeconds: float
-      ParameterCount: int
-      TrainCount: int
-      TestCount: int }
-
-/// Callbacks for live displays; all optional.
-type Progress =
-    { OnStart: int -> int -> unit // max epochs, batches in the first epoch
-      OnBatch: int -> int -> int -> float -> unit // epoch, batch (1-based), batches, batch loss
-      OnEpoch: EpochRecord -> unit }
-
-    static member None = { OnStart = (fun _ _ -> ()); OnBatch = (fun _ _ _ _ -> ()); OnEpoch = ignore }
-
-/// Data prepared for the engine: inputs (N, ...) and targets as native tensors.
+/// A partition's rows resident in the engine: inputs (N, ...) and targets.
 type internal Resident(d: Dataset) =
     let shape =
         match d.Input with
@@ -85,11 +30,21 @@ type internal Resident(d: Dataset) =
             (x :> IDisposable).Dispose()
             (y :> IDisposable).Dispose()
 
+/// One member of a training run while it trains.
+type private Member =
+    { Index: int
+      Config: TrialConfig
+      mutable Schedule: ScheduleState
+      Epochs: Collections.Generic.List<EpochRecord>
+      mutable Stop: StopReason option
+      mutable Steps: int
+      mutable Noise: NoiseEma }
+
 module Trainer =
-    let lossFor (d: Dataset) =
+    let lossFor (c: TrialConfig) (d: Dataset) =
         match d.Targets with
-        | Targets.Classes _ -> Loss.CrossEntropy
-        | Targets.MultiLabel _ -> Loss.BinaryCrossEntropy
+        | Targets.Classes _ -> Loss.CrossEntropy c.LossForm
+        | Targets.MultiLabel _ -> Loss.BinaryCrossEntropy c.LossForm
         | Targets.Boxes _ -> Loss.OneMinusIoU
 
     let metricName (d: Dataset) =
@@ -98,177 +53,229 @@ module Trainer =
         | Targets.MultiLabel _ -> "exact_match"
         | Targets.Boxes _ -> "iou"
 
-    /// The metric of predictions (N x k, row-major) against a dataset's targets.
-    let metricOf (d: Dataset) (outputs: float32[]) =
-        match d.Targets with
-        | Targets.Classes(labels, names) -> Metrics.accuracy outputs names.Length labels
-        | Targets.MultiLabel(v, names) -> snd (Metrics.multiLabel outputs v names.Length)
-        | Targets.Boxes v -> Metrics.meanIoU outputs v
+    /// The part of a config that decides the data a trial sees.
+    let dataKey (c: TrialConfig) =
+        String.Join(
+            "|",
+            c.Dataset, defaultArg c.DataDir "", c.DataSeed, string c.Pool, Split.describe c.Split, string c.TrainLimit,
+            string c.ImageSize, String.Join(",", c.Labels)
+        )
 
-    /// Model outputs for every row (no gradients, eval mode), row-major.
-    let predict (net: Network) (x: Tensor) (count: int) (batch: int) =
-        use _ = new NoGrad()
-        [| for start in 0..batch .. count - 1 do
-               use _ = new Scope()
-               let n = min batch (count - start)
-               let idx = T.ofInt64 [| int64 n |] (Array.init n (fun i -> int64 (start + i)))
-               yield! (net.Forward(T.indexSelect 0 idx x, false)).Output.ToArray() |]
+    let private splits = ConcurrentDictionary<string, Lazy<Result<SplitData, ConfigError list>>>()
 
-    /// Mean loss and metric over a partition (eval mode, batches of 1024).
-    let internal evaluate (net: Network) (loss: Loss) (r: Resident) =
-        use _ = new NoGrad()
-        let d = r.Data
-        let mutable total = 0.0
-        let outputs = Collections.Generic.List<float32>()
-        for start in 0..1024 .. d.Count - 1 do
-            use _ = new Scope()
-            let n = min 1024 (d.Count - start)
-            let idx = T.ofInt64 [| int64 n |] (Array.init n (fun i -> int64 (start + i)))
-            let out = net.Forward(T.indexSelect 0 idx r.X, false)
-            total <- total + (Loss.compute loss out (T.indexSelect 0 idx r.Y)).Item * float n
-            outputs.AddRange(out.Output.ToArray())
-        total / float d.Count, metricOf d (outputs.ToArray())
-
-    /// Loads, splits and checks the data a config asks for.
+    /// Loads, splits and checks the data a config asks for (once per process for each
+    /// data key: the trials of a sweep share it).
     let prepare (c: TrialConfig) : Result<SplitData, ConfigError list> =
         let fail field msg = Error [ { Field = field; Message = msg } ]
-        match Registry.load c.Dataset c.DataDir with
-        | Error e -> fail "dataset" e.Message
-        | Ok d ->
-            match Split.apply c.Split (uint64 c.Seed) d with
-            | Error e -> fail "split" e
-            | Ok s ->
-                let s =
-                    match c.TrainLimit with
-                    | Some n when n < s.Train.Count -> { s with Train = Dataset.take [| 0 .. n - 1 |] s.Train }
-                    | _ -> s
-                if c.BatchSize > s.Train.Count then
-                    fail "batch_size" $"batch size {c.BatchSize} is larger than the training set ({s.Train.Count} rows); allowed: 1..{s.Train.Count}"
-                else
-                    match Catalog.build c.Model s.Train.Input (Dataset.head s.Train) with
-                    | Error e -> fail "model" e
-                    | Ok _ -> Ok s
+        let data =
+            splits.GetOrAdd(
+                dataKey c,
+                fun _ ->
+                    lazy
+                        (let request: Registry.LoadRequest = { DataDir = c.DataDir; ImageSize = c.ImageSize; Labels = c.Labels; DataSeed = c.DataSeed }
+                         match Registry.load c.Dataset request with
+                         | Error e -> fail (match e with DataError.Missing _ | DataError.Malformed _ -> "data_dir" | _ -> "dataset") e.Message
+                         | Ok d ->
+                             match Split.apply c.Split (uint64 c.DataSeed) c.Pool d with
+                             | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
+                             | Ok s ->
+                                 match c.TrainLimit with
+                                 | Some n when n < s.Train.Count -> Ok { s with Train = Dataset.take [| 0 .. n - 1 |] s.Train }
+                                 | _ -> Ok s)
+            ).Value
+        data
+        |> Result.bind (fun s ->
+            if c.BatchSize > s.Train.Count then
+                fail "batch_size" $"batch size {c.BatchSize} is larger than the training set ({s.Train.Count} rows); allowed: 1..{s.Train.Count}"
+            else
+                match Catalog.build c.Model s.Train.Input (Dataset.head s.Train) with
+                | Error e -> fail "model" e
+                | Ok _ -> Ok s)
 
-    /// Trains one trial. Divergence (a NaN or infinite loss) is a status, not an exception.
-    let run (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult =
+    /// Trials with the same pack key can train as members of one net: they differ only in
+    /// learning rate, a schedule that changes only the learning rate, and seed.
+    let packKey (c: TrialConfig) =
+        let schedule = if Schedule.changesBatch c.Schedule then c.Schedule else Schedule.Constant
+        TrialConfig.canonical { c with Lr = 1.0; Seed = 0; Schedule = schedule }
+
+    /// Why a trial cannot share a packed step, if it cannot.
+    let whyNotPackable (c: TrialConfig) =
+        if Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size" else None
+
+    let private failed (c: TrialConfig) (data: SplitData) (message: string) (seconds: float) =
+        { Config = c
+          Status = TrialStatus.Failed message
+          StopReason = None
+          Epochs = []
+          MetricName = metricName data.Train
+          FinalTestMetric = nan
+          FinalTestLoss = nan
+          Steps = 0
+          WallSeconds = seconds
+          ParameterCount = 0
+          TrainCount = data.Train.Count
+          TestCount = data.Test.Count
+          PackSize = 1
+          TestOutputs = None }
+
+    /// Trains the members of a pack (a single trial is a pack of one) through the one
+    /// training step. Each member keeps its own learning rate, schedule, seed (weights,
+    /// shuffle order, dropout masks), stopping rule and result; a member that stops or
+    /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
+    /// loss) is a status, not an exception.
+    let runPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
-        let seed = uint64 c.Seed
-        Runtime.manualSeed seed
+        if configs.Length = 0 then invalidArg "configs" "a pack needs at least one trial"
+        let c0 = configs[0]
+        if configs |> Array.exists (fun c -> packKey c <> packKey c0) then
+            invalidArg "configs" "the trials of a pack must differ only in learning rate, learning-rate schedule and seed"
+        if configs.Length > 1 && (whyNotPackable c0).IsSome then invalidArg "configs" $"cannot pack: {(whyNotPackable c0).Value}"
         let spec =
-            match Catalog.build c.Model data.Train.Input (Dataset.head data.Train) with
+            match Catalog.build c0.Model data.Train.Input (Dataset.head data.Train) with
             | Ok s -> s
-            | Error e -> invalidArg "c" e
-        let loss = lossFor data.Train
-        use net = Network.Create(spec, seed)
-        use opt = Factory.create c.Optimizer net.Parameters
+            | Error e -> invalidArg "configs" e
+        let seeds = configs |> Array.map (fun c -> uint64 c.Seed)
+        let shared = (Array.distinct seeds).Length = 1
+        use net = Network.Create(spec, lossFor c0 data.Train, TrialConfig.optimizerSpec c0, seeds, shared)
         use train = new Resident(data.Train)
         use test = new Resident(data.Test)
         use validation = data.Validation |> Option.map (fun v -> new Resident(v)) |> Option.toObj
-        let shuffler = Rng.Derive(seed, "shuffle")
         let n = data.Train.Count
-        let epochs = Collections.Generic.List<EpochRecord>()
-        let mutable schedule = Schedule.start c.Lr c.BatchSize
-        let mutable stop: StopReason option = None
-        let mutable steps = 0
-        progress.OnStart c.Stopping.MaxEpochs ((n + c.BatchSize - 1) / c.BatchSize)
-        while stop.IsNone do
-            let epoch = epochs.Count + 1
+        let shufflers = seeds |> Array.distinct |> Array.map (fun s -> s, Rng.Derive(s, "shuffle")) |> dict
+        let members =
+            configs
+            |> Array.mapi (fun i c ->
+                { Index = i; Config = c; Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
+                  Epochs = Collections.Generic.List(); Stop = None; Steps = 0; Noise = NoiseScale.empty })
+        let results: TrialResult option[] = Array.create configs.Length None
+        let parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
+        let mutable active = members // in the net's member order
+        let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
+        progress.OnStart c0.Stopping.MaxEpochs firstBatches
+        let finish (position: int) (m: Member) =
+            let last = if m.Epochs.Count = 0 then None else Some m.Epochs[m.Epochs.Count - 1]
+            let outputs =
+                if m.Config.Predictions && m.Stop <> Some StopReason.Diverged then
+                    use all = net.Predict test.X // (members, rows, outputs)
+                    let values = all.ToArray()
+                    let size = values.Length / active.Length
+                    Some values[position * size .. (position + 1) * size - 1]
+                else None
+            let r =
+                { Config = m.Config
+                  Status =
+                    match m.Stop with
+                    | Some StopReason.Diverged -> TrialStatus.Diverged
+                    | Some StopReason.MaxEpochs -> TrialStatus.Ok
+                    | _ -> TrialStatus.StoppedEarly
+                  StopReason = m.Stop
+                  Epochs = List.ofSeq m.Epochs
+                  MetricName = metricName data.Train
+                  FinalTestMetric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
+                  FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
+                  Steps = m.Steps
+                  WallSeconds = clock.Elapsed.TotalSeconds
+                  ParameterCount = parameters
+                  TrainCount = data.Train.Count
+                  TestCount = data.Test.Count
+                  PackSize = configs.Length
+                  TestOutputs = outputs }
+            results[m.Index] <- Some r
+            progress.OnFinished m.Index r
+        while active.Length > 0 do
+            let epoch = active[0].Epochs.Count + 1
             let epochClock = Stopwatch.StartNew()
-            let batch = schedule.BatchSize
+            let batch = active[0].Schedule.BatchSize
             let batches = (n + batch - 1) / batch
-            let order = shuffler.Permutation n
-            let mutable lossSum = 0.0
-            let mutable metricSum = 0.0
-            let mutable seen = 0
-            let mutable b = 0
-            while b < batches && stop.IsNone do
-                use _ = new Scope()
+            // One order per distinct seed, drawn every epoch so each member's order depends only on its seed.
+            let perms = shufflers |> Seq.map (fun kv -> kv.Key, kv.Value.Permutation n) |> dict
+            use order =
+                if shared then T.ofInt64 [| int64 n |] (perms[seeds[0]] |> Array.map int64)
+                else T.ofInt64 [| int64 active.Length; int64 n |] (active |> Array.collect (fun m -> perms[seeds[m.Index]] |> Array.map int64))
+            let source = { X = train.X; Y = train.Y; Order = Some order }
+            let lrs = Array.zeroCreate<float> active.Length
+            let sample () = (net.Statistics false).[0].MeanLoss
+            for b in 0 .. batches - 1 do
                 let start = b * batch
                 let size = min batch (n - start) // the last batch may be smaller, as in Keras
-                let idx = T.ofInt64 [| int64 size |] (Array.init size (fun i -> int64 order[start + i]))
-                let y = T.indexSelect 0 idx train.Y
-                let out = net.Forward(T.indexSelect 0 idx train.X, true)
-                let l = Loss.compute loss out y
-                let value = l.Item
-                if not (Double.IsFinite value) then
-                    stop <- Some StopReason.Diverged
+                active
+                |> Array.iteri (fun i m ->
+                    lrs[i] <-
+                        match m.Config.Scaling with
+                        | Some s when s.WarmupEpochs > 0 -> LrScaling.warmup m.Config.Lr m.Schedule.Lr (s.WarmupEpochs * firstBatches) m.Steps
+                        | _ -> m.Schedule.Lr)
+                let noise =
+                    match c0.NoiseScale with
+                    | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
+                    | _ -> 0
+                Step.run net source start size lrs noise
+                if noise > 0 then
+                    net.NoiseMeasurement()
+                    |> Array.iteri (fun i (small, big) ->
+                        let m = active[i]
+                        m.Noise <- NoiseScale.add c0.NoiseScale.Value.Ema (NoiseScale.estimate noise size small big) m.Noise)
+                for m in active do
+                    m.Steps <- m.Steps + 1
+                progress.OnBatch epoch (b + 1) batches sample
+            let trainSeconds = epochClock.Elapsed.TotalSeconds
+            let stats = net.Statistics true
+            let valTotals = if isNull validation then None else Some(net.Evaluate(validation.X, validation.Y))
+            let testTotals = net.Evaluate(test.X, test.Y)
+            active
+            |> Array.iteri (fun i m ->
+                let s = stats[i]
+                if not (Double.IsFinite s.LossSum) then
+                    m.Stop <- Some StopReason.Diverged
                 else
-                    T.backward l
-                    opt.Step schedule.Lr
-                    steps <- steps + 1
-                    lossSum <- lossSum + value * float size
-                    metricSum <-
-                        metricSum
-                        + (match data.Train.Targets with
-                           | Targets.Classes _ -> (T.eq (T.argmax 1 out.Output) y |> T.sum).Item
-                           | Targets.Boxes _ -> (Loss.iou out.Output y |> T.sum).Item
-                           | Targets.MultiLabel _ ->
-                               let hit = T.eq (T.gtScalar 0.5 out.Output) y |> T.meanDim 1
-                               (T.eq hit (T.scalar 1.0) |> T.sum).Item)
-                    seen <- seen + size
-                    progress.OnBatch epoch (b + 1) batches value
-                b <- b + 1
-            if stop.IsNone then
-                let valLoss, valMetric =
-                    if isNull validation then None, None
-                    else
-                        let l, m = evaluate net loss validation
-                        Some l, Some m
-                let testLoss, testMetric = evaluate net loss test
-                let record =
-                    { Epoch = epoch
-                      TrainLoss = lossSum / float seen
-                      TrainMetric = metricSum / float seen
-                      ValLoss = valLoss
-                      ValMetric = valMetric
-                      TestLoss = testLoss
-                      TestMetric = testMetric
-                      Lr = schedule.Lr
-                      BatchSize = batch
-                      Steps = batches
-                      Seconds = epochClock.Elapsed.TotalSeconds }
-                epochs.Add record
-                progress.OnEpoch record
-                if not (Double.IsFinite record.TrainLoss) then stop <- Some StopReason.Diverged
-                else
-                    let trainLosses = epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
-                    let valLosses = epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
-                    stop <- Stopping.check c.Stopping trainLosses valLosses
-                    schedule <- Schedule.next c.Schedule epoch (defaultArg valLoss record.TrainLoss) schedule
-        let last = if epochs.Count = 0 then None else Some epochs[epochs.Count - 1]
-        { Config = c
-          Status =
-            match stop with
-            | Some StopReason.Diverged -> TrialStatus.Diverged
-            | Some StopReason.MaxEpochs -> TrialStatus.Ok
-            | _ -> TrialStatus.StoppedEarly
-          StopReason = stop
-          Epochs = List.ofSeq epochs
-          MetricName = metricName data.Train
-          FinalTestMetric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
-          FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
-          Steps = steps
-          WallSeconds = clock.Elapsed.TotalSeconds
-          ParameterCount = ModelSpec.parameterCount spec |> Result.defaultValue 0
-          TrainCount = data.Train.Count
-          TestCount = data.Test.Count }
+                    let noise = NoiseScale.read m.Noise
+                    let record =
+                        { Epoch = epoch
+                          TrainLoss = s.MeanLoss
+                          TrainMetric = s.MeanMetric
+                          ValLoss = valTotals |> Option.map (fun v -> v[i].MeanLoss)
+                          ValMetric = valTotals |> Option.map (fun v -> v[i].MeanMetric)
+                          TestLoss = testTotals.[i].MeanLoss
+                          TestMetric = testTotals.[i].MeanMetric
+                          Lr = lrs[i]
+                          BatchSize = batch
+                          Steps = batches
+                          Seconds = epochClock.Elapsed.TotalSeconds
+                          TrainSeconds = trainSeconds
+                          NoiseG2 = noise |> Option.map (fun (g, _, _) -> g)
+                          NoiseTrace = noise |> Option.map (fun (_, t, _) -> t)
+                          NoiseBSimple = noise |> Option.map (fun (_, _, b) -> b) }
+                    m.Epochs.Add record
+                    progress.OnEpoch m.Index record
+                    let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
+                    let valLosses = m.Epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
+                    m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
+                    m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
+            let stopped, going = active |> Array.partition (fun m -> m.Stop.IsSome)
+            active |> Array.iteri (fun position m -> if m.Stop.IsSome then finish position m)
+            if stopped.Length > 0 && going.Length > 0 then
+                net.KeepMembers(going |> Array.map (fun m -> Array.IndexOf(active, m)))
+            active <- going
+        results |> Array.map Option.get
 
-    /// Like `run`, but an exception inside the trial becomes status `failed` with its
-    /// message instead of escaping: one broken trial must not stop a sweep.
-    let tryRun (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult =
+    /// One trial (a pack of one).
+    let run (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult = (runPack [| c |] data progress)[0]
+
+    /// Like `runPack`, but an exception inside the run becomes status `failed` with its
+    /// message for every member not finished yet: one broken run must not stop a sweep.
+    let tryRunPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
+        let finished = ConcurrentDictionary<int, TrialResult>()
+        let tracking = { progress with OnFinished = fun i r -> finished[i] <- r; progress.OnFinished i r }
         try
-            run c data progress
+            runPack configs data tracking
         with e ->
-            { Config = c
-              Status = TrialStatus.Failed e.Message
-              StopReason = None
-              Epochs = []
-              MetricName = metricName data.Train
-              FinalTestMetric = nan
-              FinalTestLoss = nan
-              Steps = 0
-              WallSeconds = clock.Elapsed.TotalSeconds
-              ParameterCount = 0
-              TrainCount = data.Train.Count
-              TestCount = data.Test.Count }
+            configs
+            |> Array.mapi (fun i c ->
+                match finished.TryGetValue i with
+                | true, r -> r
+                | _ ->
+                    let r = { failed c data e.Message clock.Elapsed.TotalSeconds with PackSize = configs.Length }
+                    progress.OnFinished i r
+                    r)
+
+    let tryRun (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult = (tryRunPack [| c |] data progress)[0]

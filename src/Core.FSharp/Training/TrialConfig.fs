@@ -1,92 +1,297 @@
 namespace Lrbs.Core.Training
 
+open System
+open System.Globalization
 open Lrbs.Core.Data
+open Lrbs.Core.Losses
 open Lrbs.Core.Optimizers
 open Lrbs.Core.Schedules
 
-/// Everything that defines one trial. Two equal configs train identically.
+/// Everything that defines one trial: two equal configs train identically. Built only by
+/// TrialConfig.build from key = text pairs (the command line, sweep files and tests all
+/// go through it), so the defaults and the checks exist once.
 type TrialConfig =
     { Dataset: string
-      /// Folder to read the dataset from instead of its default place.
       DataDir: string option
+      /// Seeds the pool draw and the split (repeats vary `Seed`, not the data).
+      DataSeed: int
+      /// A seeded draw of this many rows before the split.
+      Pool: int option
+      Split: Split
+      /// Use only the first N training rows (quick runs).
+      TrainLimit: int option
+      /// Image-folder datasets: the side images are resized to.
+      ImageSize: int option
+      /// Attribute datasets: the attributes that form the multi-label target.
+      Labels: string list
       Model: string
-      /// The optimizer's name (OptimizerSpec.names) and its resolved spec.
-      OptimizerName: string
-      Optimizer: OptimizerSpec
+      LossForm: LossForm
+      /// The optimizer's name (OptimizerSpec.names).
+      Optimizer: string
+      /// The learning rate (with Scaling: the base rate lr0 at BaseBatch).
       Lr: float
+      Scaling: LrScaling option
       BatchSize: int
       Schedule: Schedule
       Stopping: Stopping
-      Split: Split
+      /// Seeds the initial weights, the shuffling and the dropout masks.
       Seed: int
-      /// Use only the first N training rows (quick runs); None = all.
-      TrainLimit: int option }
+      NoiseScale: NoiseScale option
+      /// Keep the model's outputs on every test example (OUT/predictions/ID.parquet).
+      Predictions: bool }
 
-/// A bad configuration value: the field and what is allowed.
+/// A bad configuration value: the field, and a message with the value and what is allowed.
 type ConfigError = { Field: string; Message: string }
 
 module TrialConfig =
-    /// A config with the study defaults for a dataset/model/optimizer name.
-    let create dataset model (optimizerName: string) lr batchSize epochs seed =
-        { Dataset = dataset
-          DataDir = None
-          Model = model
-          OptimizerName = optimizerName
-          Optimizer = OptimizerSpec.ofName optimizerName |> Result.defaultValue (OptimizerSpec.Sgd SgdConfig.Default)
-          Lr = lr
-          BatchSize = batchSize
-          Schedule = Schedule.Constant
-          Stopping = Stopping.Epochs epochs
-          Split = Registry.defaultSplit dataset
-          Seed = seed
-          TrainLimit = None }
+    let private inv = CultureInfo.InvariantCulture
 
-    /// Checks every field that can be checked without data; returns all problems.
-    let validate (c: TrialConfig) : Result<TrialConfig, ConfigError list> =
-        let err field (r: Result<_, string>) =
-            match r with
-            | Error m -> [ { Field = field; Message = m } ]
-            | Ok _ -> []
-        let errors =
-            [ if not (List.contains c.Dataset Registry.names) then
-                  yield { Field = "dataset"; Message = (DataError.Unknown(c.Dataset, Registry.names)).Message }
-              if not (List.contains c.Model Lrbs.Core.Models.Catalog.names) then
-                  yield
-                      { Field = "model"
-                        Message = $"""unknown model '{c.Model}'; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}""" }
-              yield! OptimizerSpec.ofName c.OptimizerName |> Result.bind (fun _ -> OptimizerSpec.validate c.Optimizer) |> err "optimizer"
-              if not (c.Lr > 0.0) || System.Double.IsInfinity c.Lr then
-                  yield { Field = "lr"; Message = $"learning rate must be a positive number, got {c.Lr}" }
-              if c.BatchSize < 1 then
-                  yield { Field = "batch_size"; Message = $"batch size must be a positive integer, got {c.BatchSize}" }
-              yield! Schedule.validate c.Schedule |> err "schedule"
-              yield! Stopping.validate c.Stopping |> err "stopping"
-              match c.TrainLimit with
-              | Some n when n < 1 -> yield { Field = "train_limit"; Message = $"must be >= 1, got {n}" }
-              | _ -> ()
-              if c.Seed < 0 then yield { Field = "seed"; Message = $"seed must be >= 0, got {c.Seed}" } ]
-        if errors.IsEmpty then Ok c else Error errors
+    /// The keys a trial is built from: (key, default as text, meaning). The one place where defaults live.
+    let keys: (string * string * string) list =
+        [ "dataset", "", "dataset name (see `lrbs list`); required"
+          "data_dir", "", "read the dataset from this folder or file instead of its default place"
+          "data_seed", "1", "seeds the pool draw and the split"
+          "pool", "", "draw this many rows (seeded) before the split"
+          "split", "", "official, TRAIN/TEST or TRAIN/VAL/TEST percent (e.g. 80/20, 80/10/10); default: the dataset's own"
+          "train_limit", "", "use only the first N training rows"
+          "image_size", "", "image folders: resize images to SIZE x SIZE (default 32)"
+          "labels", "", "attribute datasets: comma-separated attributes to predict"
+          "model", "mlp-100-50", "model name (see `lrbs list`)"
+          "cross_entropy", "logits", "logits (tf.keras on TensorFlow) or clipped (TensorFlow.js)"
+          "optimizer", "sgd", "optimizer name (see `lrbs list`)"
+          "lr", "0.01", "learning rate (> 0); with scaling, the base rate at base_batch"
+          "scaling", "none", "none, linear or sqrt: lr = lr0 (B/base_batch)^k"
+          "base_batch", "", "the batch size at which lr is right (needs scaling)"
+          "warmup_epochs", "0", "with scaling: rise linearly from lr to the scaled rate over these epochs"
+          "batch_size", "32", "batch size (1 .. training rows)"
+          "schedule", "constant", "constant, step:F:K, plateau:F:P[:MIN_LR[:MIN_DELTA[:COOLDOWN]]], grow-batch:F:P:MAX[:MIN_DELTA[:COOLDOWN]]"
+          "max_epochs", "5", "maximum epochs"
+          "stop_when_stable", "false", "stop when the epoch loss changes by < stable_delta for stable_patience epochs"
+          "stable_delta", "0.01", "loss change below which an epoch counts as stable"
+          "stable_patience", "10", "consecutive stable epochs that stop a trial"
+          "early_stopping_patience", "", "stop after this many epochs without validation-loss improvement (needs a validation split)"
+          "early_stopping_min_delta", "0", "improvement the early stopping rule requires"
+          "seed", "1", "seeds weights, shuffling and dropout"
+          "noise_scale_every", "", "measure the gradient noise scale every N steps"
+          "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
+          "noise_scale_ema", "0.95", "decay of the noise scale's moving averages"
+          "predictions", "false", "keep the outputs on every test example (sweeps: OUT/predictions/ID.parquet)" ]
 
-    /// The canonical text of a config: every field that changes training, in a fixed order.
+    let keyNames = keys |> List.map (fun (k, _, _) -> k)
+    let defaultOf key = keys |> List.pick (fun (k, d, _) -> if k = key then Some d else None)
+
+    let private number (text: string) =
+        match Double.TryParse(text, NumberStyles.Float, inv) with
+        | true, v when Double.IsFinite v -> Some v
+        | _ -> None
+
+    let private positive (text: string) =
+        match number text with
+        | Some v when v > 0.0 -> Ok v
+        | _ -> Error $"expected a number > 0, got '{text}'"
+
+    let private nonNegative (text: string) =
+        match number text with
+        | Some v when v >= 0.0 -> Ok v
+        | _ -> Error $"expected a number >= 0, got '{text}'"
+
+    let private integer (least: int) (text: string) =
+        match Int32.TryParse(text, NumberStyles.Integer, inv) with
+        | true, v when v >= least -> Ok v
+        | _ -> Error $"expected an integer >= {least}, got '{text}'"
+
+    let private boolean (text: string) =
+        match text.ToLowerInvariant() with
+        | "true" -> Ok true
+        | "false" -> Ok false
+        | _ -> Error $"expected true or false, got '{text}'"
+
+    let private fraction (text: string) =
+        match number text with
+        | Some v when v >= 0.0 && v < 1.0 -> Ok v
+        | _ -> Error $"expected a number in [0, 1), got '{text}'"
+
+    /// The nearest key within edit distance 3, as " (did you mean 'x'?)".
+    let suggest (key: string) (allowed: string seq) =
+        let distance (a: string) (b: string) =
+            let d = Array2D.init (a.Length + 1) (b.Length + 1) (fun i j -> if i = 0 then j elif j = 0 then i else 0)
+            for i in 1 .. a.Length do
+                for j in 1 .. b.Length do
+                    d[i, j] <- min (min (d[i - 1, j] + 1) (d[i, j - 1] + 1)) (d[i - 1, j - 1] + (if a[i - 1] = b[j - 1] then 0 else 1))
+            d[a.Length, b.Length]
+        match allowed |> Seq.map (fun a -> a, distance key a) |> Seq.sortBy snd |> Seq.tryHead with
+        | Some(best, d) when d <= 3 -> $" (did you mean '{best}'?)"
+        | _ -> ""
+
+    /// Builds a trial from key = text pairs; absent keys take their defaults. Returns every
+    /// problem found, each naming its key, the value and what is allowed.
+    let build (fields: (string * string) list) : Result<TrialConfig, ConfigError list> =
+        let errors = ResizeArray<ConfigError>()
+        let fail field message = errors.Add { Field = field; Message = message }
+        for k, _ in fields do
+            if not (List.contains k keyNames) then
+                fail k $"""unknown key '{k}'{suggest k keyNames}; allowed: {String.concat ", " keyNames}"""
+        for k, n in fields |> List.countBy fst do
+            if n > 1 then fail k $"given {n} times"
+        let given = Map.ofList fields
+        let text key = given |> Map.tryFind key |> Option.defaultWith (fun () -> defaultOf key)
+        let isGiven key = given.ContainsKey key
+        /// The parsed value of a key (its default when absent), or `fallback` after recording the error.
+        let value key (parse: string -> Result<'a, string>) (fallback: 'a) =
+            match parse (text key) with
+            | Ok v -> v
+            | Error e ->
+                fail key e
+                fallback
+        let optional key parse =
+            if (text key) = "" then None else Some(value key parse Unchecked.defaultof<_>)
+
+        let dataset = text "dataset"
+        let info = Registry.tryInfo dataset
+        if dataset = "" then fail "dataset" $"""missing; allowed: {String.concat ", " Registry.names}"""
+        elif info.IsNone then fail "dataset" (DataError.Unknown(dataset, Registry.names)).Message
+        let split =
+            if isGiven "split" then value "split" Split.parse Split.Official
+            else info |> Option.map (fun i -> i.DefaultSplit) |> Option.defaultValue Split.Official
+        let model = text "model"
+        if not (List.contains model Lrbs.Core.Models.Catalog.names) then
+            fail "model" $"""unknown model '{model}'; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}"""
+        let optimizer = text "optimizer"
+        match OptimizerSpec.ofName optimizer with
+        | Error e -> fail "optimizer" e
+        | Ok _ -> ()
+        let scalingRule = value "scaling" LrScaling.parseRule None
+        let baseBatch = optional "base_batch" (integer 1)
+        let warmup = value "warmup_epochs" (integer 0) 0
+        let scaling =
+            match scalingRule, baseBatch with
+            | Some rule, Some b -> Some { Rule = rule; BaseBatch = b; WarmupEpochs = warmup }
+            | Some _, None -> fail "base_batch" "scaling needs base_batch, the batch size at which lr is right"; None
+            | None, Some _ -> fail "base_batch" "base_batch needs scaling (linear or sqrt)"; None
+            | None, None ->
+                if warmup > 0 then fail "warmup_epochs" "warm-up rises to a scaled rate: it needs scaling (linear or sqrt)"
+                None
+        let stableOn =
+            value "stop_when_stable" boolean false || isGiven "stable_delta" || isGiven "stable_patience"
+        let stopping =
+            { MaxEpochs = value "max_epochs" (integer 1) 1
+              Stabilisation =
+                if stableOn then Some(value "stable_delta" positive 0.01, value "stable_patience" (integer 1) 1) else None
+              EarlyStopping =
+                optional "early_stopping_patience" (integer 1)
+                |> Option.map (fun p -> p, value "early_stopping_min_delta" nonNegative 0.0) }
+        if stopping.EarlyStopping.IsNone && isGiven "early_stopping_min_delta" then
+            fail "early_stopping_min_delta" "needs early_stopping_patience"
+        let noise =
+            match optional "noise_scale_every" (integer 1), optional "noise_scale_small" (integer 1) with
+            | Some every, Some small -> Some { Every = every; Small = small; Ema = value "noise_scale_ema" fraction 0.95 }
+            | None, None ->
+                if isGiven "noise_scale_ema" then fail "noise_scale_ema" "needs noise_scale_every and noise_scale_small"
+                None
+            | Some _, None -> fail "noise_scale_every" "the noise scale needs both every and small: give noise_scale_small too"; None
+            | None, Some _ -> fail "noise_scale_small" "the noise scale needs both every and small: give noise_scale_every too"; None
+        let config =
+            { Dataset = dataset
+              DataDir = optional "data_dir" Ok
+              DataSeed = value "data_seed" (integer 0) 0
+              Pool = optional "pool" (integer 1)
+              Split = split
+              TrainLimit = optional "train_limit" (integer 1)
+              ImageSize = optional "image_size" (integer 4)
+              Labels =
+                (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
+              Model = model
+              LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
+              Optimizer = optimizer
+              Lr = value "lr" positive 0.01
+              Scaling = scaling
+              BatchSize = value "batch_size" (integer 1) 1
+              Schedule = value "schedule" Schedule.parse Schedule.Constant
+              Stopping = stopping
+              Seed = value "seed" (integer 0) 0
+              NoiseScale = noise
+              Predictions = value "predictions" boolean false }
+
+        // Checks across keys: an option that cannot apply is an error, never ignored.
+        let hasValidation =
+            match config.Split with
+            | Split.Pooled(_, v) -> v > 0.0
+            | Split.Official -> false
+        let splitText = Split.describe config.Split
+        if config.Stopping.EarlyStopping.IsSome && not hasValidation then
+            fail "early_stopping_patience" $"early stopping watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
+        if Schedule.needsValidation config.Schedule && not hasValidation then
+            fail "schedule" $"schedule {Schedule.canonical config.Schedule} watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
+        match config.Schedule with
+        | Schedule.GrowBatchOnPlateau(_, maxBatch, _) when maxBatch < config.BatchSize ->
+            fail "schedule" $"grow-batch's max_batch {maxBatch} is below batch_size {config.BatchSize}"
+        | _ -> ()
+        if config.Pool.IsSome && config.Split = Split.Official then
+            fail "pool" "a pool is drawn before a pooled split; the official split keeps the publisher's partition (use e.g. split 80/20)"
+        match config.NoiseScale with
+        | Some n when n.Small >= config.BatchSize ->
+            fail "noise_scale_small" $"the small batch ({n.Small}) must be smaller than batch_size ({config.BatchSize})"
+        | Some n when config.BatchSize % n.Small <> 0 ->
+            fail "noise_scale_small" $"the small batch ({n.Small}) must divide batch_size ({config.BatchSize})"
+        | Some _ when Schedule.changesBatch config.Schedule ->
+            fail "noise_scale_every" "the noise scale needs a fixed batch size; the grow-batch schedule changes it"
+        | _ -> ()
+        match info with
+        | Some i ->
+            if config.ImageSize.IsSome && not i.UsesImageSize then fail "image_size" $"dataset {dataset} has fixed-size images; image_size applies to image folders"
+            if not config.Labels.IsEmpty && not i.UsesLabels then fail "labels" $"dataset {dataset} has no attributes to choose; labels applies to attribute datasets"
+            if i.Targets = TargetKind.Boxes && config.LossForm <> LossForm.Logits then
+                fail "cross_entropy" $"dataset {dataset} has box targets (loss 1 - IoU): cross_entropy does not apply"
+            if i.NeedsDataDir && config.DataDir.IsNone then fail "data_dir" $"dataset {dataset} is read from a folder you name: {i.DataHint}"
+        | None -> ()
+        if errors.Count = 0 then Ok config else Error(List.ofSeq errors)
+
+    /// The resolved optimizer (the name was checked by build).
+    let optimizerSpec (c: TrialConfig) =
+        match OptimizerSpec.ofName c.Optimizer with
+        | Ok s -> s
+        | Error e -> invalidArg "c" e
+
+    /// The learning rate the trial starts from after the warm-up (lr, or lr scaled to the batch).
+    let targetLr (c: TrialConfig) =
+        match c.Scaling with
+        | Some s -> LrScaling.scaled s c.Lr c.BatchSize
+        | None -> c.Lr
+
+    /// The version of the canonical text: change it only with a reason, since every id changes.
+    [<Literal>]
+    let CanonicalVersion = "lrbs-trial v1"
+
+    /// The canonical text of a config: a version line, then every key (defaults included)
+    /// as key=value, sorted, numbers in round-trip form. Trial ids hash exactly this.
     let canonical (c: TrialConfig) =
-        let r (v: float) = v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
-        String.concat
-            "|"
-            [ "dataset=" + c.Dataset
-              "data_dir=" + defaultArg c.DataDir ""
-              "model=" + c.Model
-              "optimizer=" + c.OptimizerName
-              "optimizer_spec=" + (sprintf "%A" c.Optimizer).Replace("\n", " ")
-              "lr=" + r c.Lr
-              "batch_size=" + string c.BatchSize
-              "schedule=" + (sprintf "%A" c.Schedule).Replace("\n", " ")
-              "stopping=" + (sprintf "%A" c.Stopping).Replace("\n", " ")
-              "split=" + Split.describe c.Split
-              "seed=" + string c.Seed
-              "train_limit=" + (c.TrainLimit |> Option.map string |> Option.defaultValue "") ]
+        let r (v: float) = v.ToString("R", inv)
+        let opt f = Option.map f >> Option.defaultValue ""
+        let values =
+            [ "dataset", c.Dataset
+              "data_dir", opt id c.DataDir
+              "data_seed", string c.DataSeed
+              "pool", opt string c.Pool
+              "split", Split.describe c.Split
+              "train_limit", opt string c.TrainLimit
+              "image_size", opt string c.ImageSize
+              "labels", String.concat "," c.Labels
+              "model", c.Model
+              "cross_entropy", LossForm.name c.LossForm
+              "optimizer", c.Optimizer
+              "lr", r c.Lr
+              "scaling", opt (fun (s: LrScaling) -> $"{LrScaling.ruleName s.Rule}:{s.BaseBatch}:{s.WarmupEpochs}") c.Scaling
+              "batch_size", string c.BatchSize
+              "schedule", Schedule.canonical c.Schedule
+              "max_epochs", string c.Stopping.MaxEpochs
+              "stabilisation", opt (fun (d, p) -> $"{r d}:{p}") c.Stopping.Stabilisation
+              "early_stopping", opt (fun (p, d) -> $"{p}:{r d}") c.Stopping.EarlyStopping
+              "seed", string c.Seed
+              "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
+              "predictions", (if c.Predictions then "true" else "false") ]
+        CanonicalVersion + "\n" + (values |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
 
-    /// A stable id: the first 16 hex digits of SHA-256 over the canonical config, so
-    /// that resume and shards agree on identity across runs and machines.
+    /// A stable id: the first 16 hex digits of SHA-256 over the canonical text.
     let id (c: TrialConfig) =
-        let bytes = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical c))
-        System.Convert.ToHexString(bytes).ToLowerInvariant().Substring(0, 16)
+        let bytes = Security.Cryptography.SHA256.HashData(Text.Encoding.UTF8.GetBytes(canonical c))
+        Convert.ToHexString(bytes).ToLowerInvariant().Substring(0, 16)

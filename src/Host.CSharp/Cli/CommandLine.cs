@@ -24,6 +24,7 @@ public static class CommandLine
         root.Subcommands.Add(SweepCommand.Build(output, error));
         root.Subcommands.Add(ResultsCommand.Build(output, error));
         root.Subcommands.Add(ParityCommand.Build(output, error));
+        root.Subcommands.Add(BenchCommand.Build(output, error));
         return root;
     }
 

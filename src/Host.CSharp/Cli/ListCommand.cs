@@ -14,7 +14,7 @@ public static class ListCommand
         cmd.SetAction(_ =>
         {
             output.WriteLine("datasets:");
-            foreach (var (name, description, _) in Registry.datasets) output.WriteLine($"  {name,-24} {description}");
+            foreach (var d in Registry.datasets) output.WriteLine($"  {d.Name,-24} {d.Description}");
             output.WriteLine("models:");
             foreach (var (name, description) in Catalog.describe()) output.WriteLine($"  {name,-24} {description}");
             output.WriteLine("optimizers:");

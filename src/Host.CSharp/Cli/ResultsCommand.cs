@@ -26,7 +26,7 @@ public static class ResultsCommand
                 output.WriteLine($"{result.Rows.Count} rows");
                 return ExitCodes.Ok;
             }
-            catch (Exception e) when (e is StorageException or DirectoryNotFoundException)
+            catch (Exception e) when (e is StorageException or ResultsException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;

@@ -34,13 +34,14 @@ public static class SweepCommand
             var table = new Table().Border(TableBorder.Simple);
             foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }) table.AddColumn(c);
             var mine = s.Trials.Where(sh.Owns).ToList();
-            var committed = TrialStates.Committed(store);
-            string State(PlannedTrial t) => (committed.TryGetValue(t.Id, out var st) ? st : TrialState.Planned).ToString().ToLowerInvariant();
+            var committed = store.Committed();
+            foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
+            string State(PlannedTrial t) => committed.Statuses.TryGetValue(t.Id, out var st) ? st.Name : "planned";
             foreach (var t in mine)
-                table.AddRow(t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.OptimizerName,
+                table.AddRow(t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.Optimizer,
                     t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t));
             Consoles.For(output).Write(table);
-            output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
+            output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             return ExitCodes.Ok;
         }));
         return cmd;
@@ -60,11 +61,13 @@ public static class SweepCommand
             var n = parse.GetValue(workers);
             if (n < 1) throw new ArgumentException($"--workers must be >= 1, got {n}");
             var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry));
-            var pending = runner.Pending();
+            var committed = store.Committed();
+            foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
+            var pending = runner.Pending(committed);
             // Check data-dependent limits before anything is written: they depend only on the data,
             // split, row limit and model, so one check per such group, with its largest batch.
             var checks = pending
-                .GroupBy(t => (t.Config.Dataset, t.Config.DataDir?.Value, Split: Lrbs.Core.Data.SplitModule.describe(t.Config.Split), Limit: t.Config.TrainLimit?.Value, t.Config.Model))
+                .GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model))
                 .Select(g => g.MaxBy(t => t.Config.BatchSize)!);
             foreach (var t in checks)
             {
@@ -74,7 +77,7 @@ public static class SweepCommand
             CheckWritable(store.OutDir);
             store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
             output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
-            var results = SweepDisplay.Run(runner, pending, Consoles.For(output));
+            var results = SweepDisplay.Run(runner, SweepRunner.Singles(pending), pending.Count, Consoles.For(output));
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
             return ExitCodes.Ok;
@@ -107,7 +110,7 @@ public static class SweepCommand
     static int Guard(TextWriter error, Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is SweepFileException or ArgumentException)
+        catch (Exception e) when (e is SweepFileException or ArgumentException or ResultsException)
         {
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadInput;
@@ -115,23 +118,33 @@ public static class SweepCommand
     }
 }
 
-/// <summary>The code version recorded with every trial: the git commit, if the tree is a checkout.</summary>
+/// <summary>The code version recorded with every trial: the git commit, with "-dirty" when the
+/// tracked code (results/ aside) has uncommitted changes, so that results never pass for the
+/// output of a commit that did not make them.</summary>
 public static class CodeVersion
 {
     public static readonly string Current = Read();
 
     static string Read()
     {
+        var root = Lrbs.Core.Data.Registry.repositoryRoot();
+        var commit = Git(root, "rev-parse", "--short=12", "HEAD");
+        if (commit is null) return "unknown";
+        var changes = Git(root, "status", "--porcelain", "--", ".", ":(exclude)results");
+        return changes is null ? commit + "-unknown" : changes.Length > 0 ? commit + "-dirty" : commit;
+    }
+
+    static string? Git(string root, params string[] args)
+    {
         try
         {
-            var root = Lrbs.Core.Data.Registry.repositoryRoot();
-            var head = Path.Combine(root, ".git", "HEAD");
-            if (!File.Exists(head)) return "unknown";
-            var text = File.ReadAllText(head).Trim();
-            if (!text.StartsWith("ref: ")) return text[..Math.Min(12, text.Length)];
-            var refPath = Path.Combine(root, ".git", text[5..]);
-            return File.Exists(refPath) ? File.ReadAllText(refPath).Trim()[..12] : "unknown";
+            var psi = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var text = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit();
+            return p.ExitCode == 0 ? text : null;
         }
-        catch (IOException) { return "unknown"; }
+        catch (System.ComponentModel.Win32Exception) { return null; }
     }
 }

@@ -21,7 +21,7 @@ public static class CaseFiles
         {
             ["name"] = c.Name,
             ["model"] = new Dictionary<string, object> { ["input"] = Input(c.Spec.Input), ["layers"] = c.Spec.Layers.Select(Layer).ToList() },
-            ["loss"] = LossModule.name(c.Loss) switch { "one_minus_iou" => "one_minus_iou", var n => n },
+            ["loss"] = LossModule.name(c.Loss),
             ["optimizer"] = Optimizer(c.Optimizer),
             ["learning_rates"] = c.LearningRates,
             ["weights"] = c.Weights.Select((w, i) => new Dictionary<string, object> { ["name"] = w.Name, ["shape"] = w.Shape, ["file"] = $"w{i}.npy" }).ToList(),

@@ -18,41 +18,51 @@ public static class ParityCases
 {
     public const int DefaultSteps = 20;
 
-    /// <summary>Models of the matrix: name, spec, loss, and how to draw one batch.</summary>
-    static readonly (string Name, Func<ModelSpec> Spec, Loss Loss, Func<Rng, int, KerasBatch> Batch)[] Models =
+    static readonly Loss[] CrossEntropies = [Loss.NewCrossEntropy(LossForm.Logits), Loss.NewCrossEntropy(LossForm.Clipped)];
+    static readonly Loss[] BinaryCrossEntropies = [Loss.NewBinaryCrossEntropy(LossForm.Logits), Loss.NewBinaryCrossEntropy(LossForm.Clipped)];
+
+    /// <summary>Models of the matrix: name, spec, the losses it is checked with (the logits form of
+    /// Keras on TensorFlow and the clipped form of TensorFlow.js), and how to draw one batch.</summary>
+    static readonly (string Name, Func<ModelSpec> Spec, Loss[] Losses, Func<Rng, int, KerasBatch> Batch)[] Models =
     [
-        ("mlp-relu (S1/S2)", () => Build("mlp-100-50", Shape.NewImage(1, 28, 28), Catalog.Head.NewClasses(10)), Loss.CrossEntropy, (r, n) => Images(r, n, 28, 28, 1, Classes(r, n, 10))),
-        ("mlp-sigmoid (S3)", () => Build("mlp-200-90-50-sigmoid", Shape.NewVector(8), Catalog.Head.NewClasses(3)), Loss.CrossEntropy, (r, n) => Vectors(r, n, 8, Classes(r, n, 3))),
+        ("mlp-relu (S1/S2)", () => Build("mlp-100-50", Shape.NewImage(1, 28, 28), Catalog.Head.NewClasses(10)), CrossEntropies, (r, n) => Images(r, n, 28, 28, 1, Classes(r, n, 10))),
+        ("mlp-sigmoid (S3)", () => Build("mlp-200-90-50-sigmoid", Shape.NewVector(8), Catalog.Head.NewClasses(3)), CrossEntropies, (r, n) => Vectors(r, n, 8, Classes(r, n, 3))),
         // S4's layers on 8x8x3 inputs: TensorFlow.js's CPU backend needs minutes per step at 32x32, batch 64.
-        ("cnn (S4, 8x8x3)", () => Build("cnn-animals", Shape.NewImage(3, 8, 8), Catalog.Head.NewClasses(3)), Loss.CrossEntropy, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3))),
-        ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), Loss.OneMinusIoU, Boxes),
+        ("cnn (S4, 8x8x3)", () => Build("cnn-animals", Shape.NewImage(3, 8, 8), Catalog.Head.NewClasses(3)), CrossEntropies, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3))),
+        ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), [Loss.OneMinusIoU], Boxes),
         ("multi-label head", () => new ModelSpec("multi-label", Shape.NewVector(12),
-            ListModule.OfSeq(new[] { Layer.NewDense(16, Activation.Relu), Layer.NewDense(3, Activation.Sigmoid) })), Loss.BinaryCrossEntropy,
+            ListModule.OfSeq(new[] { Layer.NewDense(16, Activation.Relu), Layer.NewDense(3, Activation.Sigmoid) })), BinaryCrossEntropies,
             (r, n) => Vectors(r, n, 12, (Enumerable.Range(0, n * 3).Select(_ => r.NextDouble() < 0.5 ? 1f : 0f).ToArray(), [n, 3]))),
     ];
 
-    /// <summary>Optimizer forms: name on our side, spec, and the form named in the case file.</summary>
-    public static readonly (string Name, OptimizerSpec Spec)[] Optimizers =
+    /// <summary>Optimizer forms: the case's label and the trial optimizer name it resolves from.</summary>
+    public static readonly (string Name, string TrialName)[] Optimizers =
     [
-        ("sgd", OptimizerSpec.NewSgd(SgdConfig.Default)),
-        ("sgd-momentum (keras form)", OptimizerSpec.NewSgd(new SgdConfig(0.9, false, MomentumForm.Keras))),
-        ("sgd-momentum (pytorch/tfjs form)", OptimizerSpec.NewSgd(new SgdConfig(0.9, false, MomentumForm.PyTorch))),
-        ("adam (keras epsilon)", OptimizerSpec.NewAdam(AdamConfig.Default)),
-        ("adam (bias-corrected epsilon, tfjs)", OptimizerSpec.NewAdam(new AdamConfig(0.9, 0.999, 1e-7, EpsilonPlacement.BiasCorrected))),
+        ("sgd", "sgd"),
+        ("sgd-momentum (keras form)", "sgd-momentum"),
+        ("sgd-momentum (pytorch/tfjs form)", "sgd-momentum-torch"),
+        ("adam (keras epsilon)", "adam"),
+        ("adam (bias-corrected epsilon, tfjs)", "adam-bias-corrected"),
     ];
+
+    static OptimizerSpec Resolve(string name)
+    {
+        var r = OptimizerSpecModule.ofName(name);
+        return r.IsOk ? r.ResultValue : throw new InvalidOperationException(r.ErrorValue);
+    }
 
     public static readonly int[] BatchSizes = [1, 4, 64];
 
     /// <summary>Every case, in a fixed order, with data drawn from a fixed seed.</summary>
     public static IEnumerable<ParityCase> All(int steps = DefaultSteps)
     {
-        foreach (var (modelName, spec, loss, batch) in Models)
+        foreach (var (modelName, spec, losses, batch) in Models)
             foreach (var b in BatchSizes)
             {
                 var s = spec();
-                using var net = Network.Create(s, 1234UL);
-                var weights = net.GetKerasWeights().ToList();
-                if (loss.IsOneMinusIoU)
+                using var net = Network.Create(s, losses[0], Resolve("sgd"), [1234UL], true);
+                var weights = net.GetKerasWeights(0).ToList();
+                if (losses[0].IsOneMinusIoU)
                 {
                     // Start from a centred box: with random initial boxes most are inverted, and
                     // 1 - IoU then has no gradient at all, which would make the case vacuous.
@@ -61,14 +71,17 @@ public static class ParityCases
                 }
                 var rng = Rng.Derive(99UL, $"{modelName}/{b}");
                 var batches = Enumerable.Range(0, steps).Select(_ => batch(rng, b)).ToList();
-                foreach (var (optName, opt) in Optimizers)
-                {
-                    // Each optimizer at its Keras default learning rate (SGD 0.01, Adam 0.001), halved in
-                    // the middle so that the momentum forms must part there.
-                    var lr0 = opt.IsAdam ? 0.001 : 0.01;
-                    var lrs = Enumerable.Range(0, steps).Select(i => i < steps / 2 ? lr0 : lr0 / 2).ToList();
-                    yield return new ParityCase($"{modelName} | {optName} | batch {b}", modelName, s, loss, optName, opt, b, weights, batches, lrs);
-                }
+                foreach (var loss in losses)
+                    foreach (var (optName, trialName) in Optimizers)
+                    {
+                        // Each optimizer at its Keras default learning rate (SGD 0.01, Adam 0.001), halved in
+                        // the middle so that the momentum forms must part there.
+                        var opt = Resolve(trialName);
+                        var lr0 = opt.IsAdam ? 0.001 : 0.01;
+                        var lrs = Enumerable.Range(0, steps).Select(i => i < steps / 2 ? lr0 : lr0 / 2).ToList();
+                        var lossLabel = losses.Length > 1 ? $" | {LossModule.name(loss)}" : "";
+                        yield return new ParityCase($"{modelName}{lossLabel} | {optName} | batch {b}", modelName, s, loss, optName, opt, b, weights, batches, lrs);
+                    }
             }
     }
 

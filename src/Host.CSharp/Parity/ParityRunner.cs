@@ -7,9 +7,9 @@ namespace Lrbs.Host.Parity;
 /// and compares.</summary>
 public static class ParityRunner
 {
-    /// <summary>Our engine on a case: the libtorch optimizer named by the case.</summary>
+    /// <summary>Our engine on a case: the training step every trial runs, with the case's optimizer and loss.</summary>
     public static StepTrace Engine(ParityCase c) =>
-        StepTraceModule.run(c.Optimizer, c.Spec, ListModule.OfSeq(c.Weights), c.Loss, Steps(c));
+        StepTraceModule.run(c.Optimizer, c.Spec, c.Loss, ListModule.OfSeq(c.Weights), Steps(c));
 
     public static FSharpList<Tuple<KerasBatch, double>> Steps(ParityCase c) =>
         ListModule.OfSeq(c.Batches.Zip(c.LearningRates, Tuple.Create));

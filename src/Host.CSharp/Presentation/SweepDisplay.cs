@@ -8,7 +8,7 @@ namespace Lrbs.Host.Presentation;
 /// <summary>The live display of a sweep: overall progress with ETA, and one line per running trial.</summary>
 public static class SweepDisplay
 {
-    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, IReadOnlyList<PlannedTrial> pending, IAnsiConsole console)
+    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, IReadOnlyList<WorkUnit> units, int trials, IAnsiConsole console)
     {
         IReadOnlyList<TrialResult> results = [];
         console.Progress()
@@ -16,8 +16,8 @@ public static class SweepDisplay
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var overall = ctx.AddTask("trials", maxValue: Math.Max(1, pending.Count));
-                results = runner.Run(pending, new Observer(ctx, overall, console), CancellationToken.None);
+                var overall = ctx.AddTask("trials", maxValue: Math.Max(1, trials));
+                results = runner.Run(units, new Observer(ctx, overall, console), CancellationToken.None);
             });
         return results;
     }
@@ -26,7 +26,7 @@ public static class SweepDisplay
     {
         readonly ConcurrentDictionary<string, ProgressTask> _running = new();
 
-        static string Label(PlannedTrial t) => $"{t.Id[..8]} {t.Config.OptimizerName} lr={t.Config.Lr} B={t.Config.BatchSize}";
+        static string Label(PlannedTrial t) => $"{t.Id[..8]} {t.Config.Optimizer} lr={t.Config.Lr} B={t.Config.BatchSize} seed={t.Config.Seed}";
 
         public void Started(PlannedTrial t)
         {

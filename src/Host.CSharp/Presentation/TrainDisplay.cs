@@ -12,7 +12,7 @@ public static class TrainDisplay
         var console = Consoles.For(output);
         console.MarkupLine(
             $"[bold]{config.Dataset}[/] ({data.Train.Count} train / {data.Test.Count} test, split {SplitModule.describe(config.Split)})  " +
-            $"model [bold]{config.Model}[/]  {config.OptimizerName} lr={config.Lr} batch={config.BatchSize}  seed={config.Seed}");
+            $"model [bold]{config.Model}[/]  {config.Optimizer} lr={config.Lr} batch={config.BatchSize}  seed={config.Seed}");
         TrialResult? result = null;
         console.Progress()
             .AutoClear(false)
@@ -20,9 +20,8 @@ public static class TrainDisplay
             .Start(ctx =>
             {
                 ProgressTask? task = null;
-                var progress = new Lrbs.Core.Training.Progress(
-                    FuncConvert.FromAction<int, int>((maxEpochs, batches) => { }),
-                    FuncConvert.FromAction<int, int, int, double>((epoch, batch, batches, loss) =>
+                var progress = Lrbs.Core.Training.Progress.Of(
+                    (epoch, batch, batches, runningLoss) =>
                     {
                         if (task is null || batch == 1)
                         {
@@ -30,16 +29,18 @@ public static class TrainDisplay
                             task = ctx.AddTask($"epoch {epoch}", maxValue: batches);
                         }
                         task.Value = batch;
-                        if (batch % 50 == 0 || batch == batches) task.Description = $"epoch {epoch} loss {loss:F4}";
-                    }),
-                    FuncConvert.FromAction<EpochRecord>(e =>
+                        // the display samples the running loss now and then; the step never waits for it
+                        if (batch % 200 == 0 || batch == batches) task.Description = $"epoch {epoch} loss {runningLoss():F4}";
+                    },
+                    (_, e) =>
                     {
                         task?.StopTask();
                         var val = e.ValLoss is null ? "" : $"  val_loss {e.ValLoss.Value:F4}";
                         console.MarkupLine(
                             $"epoch {e.Epoch,3}  loss {e.TrainLoss:F4}  train_{MetricLabel(data)} {e.TrainMetric:F4}{val}  " +
                             $"test_{MetricLabel(data)} {e.TestMetric:F4}  {e.Seconds:F1}s");
-                    }));
+                    },
+                    null);
                 result = Trainer.tryRun(config, data, progress);
             });
         return result!;
@@ -61,15 +62,3 @@ public static class TrainDisplay
     }
 }
 
-/// <summary>F# function values from C# lambdas.</summary>
-static class FuncConvert
-{
-    public static Microsoft.FSharp.Core.FSharpFunc<A, Microsoft.FSharp.Core.Unit> FromAction<A>(Action<A> f) =>
-        Microsoft.FSharp.Core.FuncConvert.FromAction(f);
-
-    public static Microsoft.FSharp.Core.FSharpFunc<A, Microsoft.FSharp.Core.FSharpFunc<B, Microsoft.FSharp.Core.Unit>> FromAction<A, B>(Action<A, B> f) =>
-        Microsoft.FSharp.Core.FuncConvert.FromAction(f);
-
-    public static Microsoft.FSharp.Core.FSharpFunc<A, Microsoft.FSharp.Core.FSharpFunc<B, Microsoft.FSharp.Core.FSharpFunc<C, Microsoft.FSharp.Core.FSharpFunc<D, Microsoft.FSharp.Core.Unit>>>> FromAction<A, B, C, D>(Action<A, B, C, D> f) =>
-        Microsoft.FSharp.Core.FuncConvert.FromFunc<A, B, C, D, Microsoft.FSharp.Core.Unit>((a, b, c, d) => { f(a, b, c, d); return null!; });
-}

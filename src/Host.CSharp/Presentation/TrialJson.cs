@@ -19,7 +19,9 @@ public static class TrialJson
             w.WriteStartObject("config");
             w.WriteString("dataset", c.Dataset);
             w.WriteString("model", c.Model);
-            w.WriteString("optimizer", c.OptimizerName);
+            w.WriteString("trial_id", TrialConfigModule.id(c));
+            w.WriteString("optimizer", c.Optimizer);
+            w.WriteString("cross_entropy", Lrbs.Core.Losses.LossFormModule.name(c.LossForm));
             Number(w, "lr", c.Lr);
             w.WriteNumber("batch_size", c.BatchSize);
             w.WriteNumber("max_epochs", c.Stopping.MaxEpochs);
@@ -47,6 +49,8 @@ public static class TrialJson
                 w.WriteNumber("batch_size", e.BatchSize);
                 w.WriteNumber("steps", e.Steps);
                 Number(w, "seconds", e.Seconds);
+                Number(w, "train_seconds", e.TrainSeconds);
+                Number(w, "gns_b_simple", e.NoiseBSimple?.Value);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -56,10 +60,17 @@ public static class TrialJson
             w.WriteNumber("epochs", r.Epochs.Length);
             w.WriteNumber("steps", r.Steps);
             Number(w, "wall_seconds", r.WallSeconds);
+            Number(w, "train_seconds", r.Epochs.Sum(e => e.TrainSeconds));
             w.WriteNumber("parameters", r.ParameterCount);
             w.WriteNumber("train_rows", r.TrainCount);
             w.WriteNumber("test_rows", r.TestCount);
             w.WriteEndObject();
+            if (r.TestOutputs is not null)
+            {
+                w.WriteStartArray("test_outputs");
+                foreach (var v in r.TestOutputs.Value) w.WriteNumberValue(v);
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));

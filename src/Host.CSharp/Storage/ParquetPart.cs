@@ -2,8 +2,9 @@ using System.Text;
 
 namespace Lrbs.Host.Storage;
 
-/// <summary>One Parquet file written atomically: rows go into a typed DuckDB table, DuckDB
-/// copies it to a temporary file beside the target, and a rename puts it in place.</summary>
+/// <summary>One Parquet file written atomically and durably: rows go into a typed DuckDB table,
+/// DuckDB copies it to a temporary file beside the target, and <see cref="Durable.Publish"/>
+/// puts it in place.</summary>
 public static class ParquetPart
 {
     public static void Write(DuckDb db, string table, IReadOnlyList<(string Name, string Type)> columns, IReadOnlyList<string[]> rows, string finalPath)
@@ -15,11 +16,11 @@ public static class ParquetPart
             sql.AppendJoin(", ", rows.Select(r => "(" + string.Join(", ", r) + ")"));
             db.Execute(sql.ToString());
         }
-        var temp = Path.Combine(Path.GetDirectoryName(finalPath)!, $".tmp-{Path.GetFileNameWithoutExtension(finalPath)}-{Guid.NewGuid():N}.parquet");
+        var temp = Durable.TempPath(finalPath);
         try
         {
             db.Execute($"COPY {table} TO {DuckDb.Text(temp)} (FORMAT parquet)");
-            File.Move(temp, finalPath, overwrite: true); // rename(2): readers see the old file or the whole new one
+            Durable.Publish(temp, finalPath);
         }
         finally
         {

@@ -1,9 +1,6 @@
 using System.Globalization;
-using Lrbs.Core.Data;
-using Lrbs.Core.Optimizers;
-using Lrbs.Core.Schedules;
 using Lrbs.Core.Training;
-using Microsoft.FSharp.Core;
+using Microsoft.FSharp.Collections;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -15,16 +12,26 @@ public sealed class SweepFileException(string message) : Exception(message);
 /// <summary>One planned trial of a sweep: its stable id and configuration.</summary>
 public sealed record PlannedTrial(int Index, string Id, TrialConfig Config);
 
-/// <summary>A parsed sweep: its name, output folder and the trials it expands to, in plan order.</summary>
-public sealed record Sweep(string Name, string Out, IReadOnlyList<PlannedTrial> Trials);
+/// <summary>A parsed sweep: its name, output folder, whether it packs trials, and the trials it
+/// expands to, in plan order.</summary>
+public sealed record Sweep(string Name, string Out, bool Pack, IReadOnlyList<PlannedTrial> Trials);
 
-/// <summary>Reads a YAML sweep file (see README "Sweep files") and expands it into trials.</summary>
+/// <summary>Reads a YAML sweep file (see README "Sweep files") and expands it into trials. It
+/// only turns YAML into key = text pairs: the core's TrialConfig.build parses and checks them.</summary>
 public static class SweepFile
 {
-    /// <summary>Trial fields that may stand at the top level (one value) or under grid (a list).</summary>
-    public static readonly string[] TrialKeys = ["dataset", "data_dir", "model", "optimizer", "lr", "batch_size", "seed", "split", "schedule", "train_limit", "max_epochs", "stop_when_stable", "early_stopping_patience"];
-    static readonly string[] TopKeys = [.. TrialKeys, "name", "grid", "repeats", "stopping", "out"];
-    static readonly string[] StoppingKeys = ["max_epochs", "stabilisation", "early_stopping"];
+    /// <summary>Nested blocks and the flat trial keys their entries stand for.</summary>
+    static readonly Dictionary<string, Dictionary<string, string>> Blocks = new()
+    {
+        ["noise_scale"] = new() { ["every"] = "noise_scale_every", ["small"] = "noise_scale_small", ["ema"] = "noise_scale_ema" },
+        ["stopping"] = new() { ["max_epochs"] = "max_epochs", ["stabilisation"] = "", ["early_stopping"] = "" },
+        ["stopping.stabilisation"] = new() { ["delta"] = "stable_delta", ["patience"] = "stable_patience" },
+        ["stopping.early_stopping"] = new() { ["patience"] = "early_stopping_patience", ["min_delta"] = "early_stopping_min_delta" },
+    };
+
+    static readonly string[] SweepKeys = ["name", "grid", "grids", "repeats", "out", "pack"];
+    static IEnumerable<string> TrialKeys => TrialConfigModule.keyNames;
+    static IEnumerable<string> TopKeys => [.. SweepKeys, .. TrialKeys, "noise_scale", "stopping"];
 
     public static Sweep Load(string path)
     {
@@ -35,60 +42,125 @@ public static class SweepFile
         catch (InvalidOperationException e) { throw new SweepFileException($"{path}: malformed YAML (the parser stopped: {e.Message})"); }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new SweepFileException($"{path}: a sweep file is a YAML mapping of keys ({string.Join(", ", TopKeys)})");
-        return Parse(path, root);
+        return new Parser(path).Parse(root);
     }
 
-    static Sweep Parse(string path, YamlMappingNode root)
+    sealed class Parser(string path)
     {
         string Where(YamlNode n, string key) => $"{path}:{n.Start.Line}: {key}";
-        var settings = new Dictionary<string, YamlScalarNode>();
-        var grid = new List<(string Key, List<YamlScalarNode> Values)>();
-        string? name = null, outDir = null;
-        int repeats = 1;
-        var stopping = Stopping.Epochs(5);
 
-        foreach (var (keyNode, value) in root.Children)
+        public Sweep Parse(YamlMappingNode root)
         {
-            var key = ((YamlScalarNode)keyNode).Value ?? "";
-            if (!TopKeys.Contains(key)) throw new SweepFileException($"{Where(keyNode, key)}: unknown key{Suggest(key, TopKeys)}; allowed: {string.Join(", ", TopKeys)}");
-            switch (key)
+            var settings = new Dictionary<string, YamlScalarNode>();
+            var grids = new List<List<(string Key, List<YamlScalarNode> Values)>>();
+            string? name = null, outDir = null;
+            int repeats = 1;
+            var pack = false;
+            foreach (var (keyNode, value) in root.Children)
             {
-                case "name": name = Scalar(value, Where(value, key)).Value; break;
-                case "out": outDir = Scalar(value, Where(value, key)).Value; break;
-                case "repeats": repeats = Int(Scalar(value, Where(value, key)), Where(value, key), min: 1); break;
-                case "stopping": stopping = ParseStopping(value, p => Where(p.Node, "stopping." + p.Key)); break;
-                case "grid":
-                    if (value is not YamlMappingNode g) throw new SweepFileException($"{Where(value, key)}: expected a mapping of trial keys to lists");
-                    foreach (var (gk, gv) in g.Children)
-                    {
-                        var gkey = ((YamlScalarNode)gk).Value ?? "";
-                        if (!TrialKeys.Contains(gkey)) throw new SweepFileException($"{Where(gk, "grid." + gkey)}: unknown key{Suggest(gkey, TrialKeys)}; allowed: {string.Join(", ", TrialKeys)}");
-                        var list = gv is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, Where(c, "grid." + gkey))).ToList() : [Scalar(gv, Where(gv, "grid." + gkey))];
-                        if (list.Count == 0) throw new SweepFileException($"{Where(gv, "grid." + gkey)}: empty list; give at least one value");
-                        grid.Add((gkey, list));
-                    }
-                    break;
-                default: settings[key] = Scalar(value, Where(value, key)); break;
+                var key = ((YamlScalarNode)keyNode).Value ?? "";
+                if (!TopKeys.Contains(key))
+                    throw new SweepFileException($"{Where(keyNode, key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TopKeys)}; allowed: {string.Join(", ", TopKeys)}");
+                switch (key)
+                {
+                    case "name": name = Scalar(value, key).Value; break;
+                    case "out": outDir = Scalar(value, key).Value; break;
+                    case "repeats": repeats = Int(Scalar(value, key), key, min: 1); break;
+                    case "pack": pack = Bool(Scalar(value, key), key); break;
+                    case "noise_scale":
+                    case "stopping": Flatten(value, key, settings); break;
+                    case "grid": grids.Add(Grid(value, "grid")); break;
+                    case "grids":
+                        if (value is not YamlSequenceNode list || list.Children.Count == 0)
+                            throw new SweepFileException($"{Where(value, key)}: expected a list of grids (mappings of trial keys to lists)");
+                        grids.AddRange(list.Children.Select((g, i) => Grid(g, $"grids[{i}]")));
+                        break;
+                    default: settings[key] = Scalar(value, key); break;
+                }
+            }
+            if (name is null) throw new SweepFileException($"{path}: missing key 'name'");
+            outDir ??= Path.Combine("results", name);
+            if (root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grid") && root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grids"))
+                throw new SweepFileException($"{path}: give either grid (one grid) or grids (a list of grids), not both");
+            if (grids.Count == 0) grids.Add([]);
+            if (grids.All(g => g.Count == 0) && settings.Count == 0)
+                throw new SweepFileException($"{path}: empty sweep: give trial keys ({string.Join(", ", TrialKeys)}) at the top or under grid");
+
+            var trials = new List<PlannedTrial>();
+            var seen = new HashSet<string>();
+            foreach (var combo in grids.SelectMany(Cartesian))
+            {
+                var values = new Dictionary<string, YamlScalarNode>(settings);
+                foreach (var (k, v) in combo) values[k] = v;
+                for (var r = 0; r < repeats; r++)
+                {
+                    var config = Build(values, r);
+                    var id = TrialConfigModule.id(config);
+                    if (seen.Add(id)) trials.Add(new PlannedTrial(trials.Count, id, config));
+                }
+            }
+            return new Sweep(name, outDir, pack, trials);
+        }
+
+        List<(string, List<YamlScalarNode>)> Grid(YamlNode value, string name)
+        {
+            if (value is not YamlMappingNode g) throw new SweepFileException($"{Where(value, name)}: expected a mapping of trial keys to lists");
+            var grid = new List<(string, List<YamlScalarNode>)>();
+            foreach (var (gk, gv) in g.Children)
+            {
+                var key = ((YamlScalarNode)gk).Value ?? "";
+                if (!TrialKeys.Contains(key))
+                    throw new SweepFileException($"{Where(gk, name + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TrialKeys)}; allowed: {string.Join(", ", TrialKeys)}");
+                var list = gv is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, name + "." + key)).ToList() : [Scalar(gv, name + "." + key)];
+                if (list.Count == 0) throw new SweepFileException($"{Where(gv, name + "." + key)}: empty list; give at least one value");
+                grid.Add((key, list));
+            }
+            return grid;
+        }
+
+        /// <summary>A nested block (noise_scale, stopping and its sub-blocks) as flat trial keys.</summary>
+        void Flatten(YamlNode node, string block, Dictionary<string, YamlScalarNode> settings)
+        {
+            var allowed = Blocks[block];
+            if (node is not YamlMappingNode m) throw new SweepFileException($"{Where(node, block)}: expected a mapping ({string.Join(", ", allowed.Keys)})");
+            foreach (var (k, v) in m.Children)
+            {
+                var key = ((YamlScalarNode)k).Value ?? "";
+                if (!allowed.TryGetValue(key, out var flat))
+                    throw new SweepFileException($"{Where(k, block + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, allowed.Keys)}; allowed: {string.Join(", ", allowed.Keys)}");
+                if (flat == "") Flatten(v, block + "." + key, settings); // its keys turn the rule on
+                else settings[flat] = Scalar(v, block + "." + key);
             }
         }
-        if (name is null) throw new SweepFileException($"{path}: missing key 'name'");
-        outDir ??= Path.Combine("results", name);
-        if (grid.Count == 0 && settings.Count == 0) throw new SweepFileException($"{path}: empty sweep: give trial keys ({string.Join(", ", TrialKeys)}) at the top or under grid");
 
-        var trials = new List<PlannedTrial>();
-        var seen = new HashSet<string>();
-        foreach (var combo in Cartesian(grid))
+        TrialConfig Build(Dictionary<string, YamlScalarNode> values, int repeat)
         {
-            var values = new Dictionary<string, YamlScalarNode>(settings);
-            foreach (var (k, v) in combo) values[k] = v;
-            for (var r = 0; r < repeats; r++)
+            var fields = values.Select(kv => Tuple.Create(kv.Key, kv.Value.Value ?? "")).ToList();
+            if (repeat > 0)
             {
-                var config = Build(values, stopping, r, (n, k) => Where(n, k));
-                var id = TrialConfigModule.id(config);
-                if (seen.Add(id)) trials.Add(new PlannedTrial(trials.Count, id, config));
+                var seedText = values.TryGetValue("seed", out var s) ? s.Value ?? "" : TrialConfigModule.defaultOf("seed");
+                if (int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed))
+                    fields = [.. fields.Where(f => f.Item1 != "seed"), Tuple.Create("seed", (seed + repeat).ToString(CultureInfo.InvariantCulture))];
             }
+            var built = TrialConfigModule.build(ListModule.OfSeq(fields));
+            if (built.IsOk) return built.ResultValue;
+            var e = built.ErrorValue.Head;
+            throw new SweepFileException(values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
         }
-        return new Sweep(name, outDir, trials);
+
+        YamlScalarNode Scalar(YamlNode node, string key) =>
+            node as YamlScalarNode ?? throw new SweepFileException($"{Where(node, key)}: expected a single value, got a {(node is YamlSequenceNode ? "list" : "mapping")}");
+
+        int Int(YamlScalarNode n, string key, int min) =>
+            int.TryParse(n.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min
+                ? v : throw new SweepFileException($"{Where(n, key)}: expected an integer >= {min}, got '{n.Value}'");
+
+        bool Bool(YamlScalarNode n, string key) => n.Value switch
+        {
+            "true" => true,
+            "false" => false,
+            _ => throw new SweepFileException($"{Where(n, key)}: expected true or false, got '{n.Value}'"),
+        };
     }
 
     static IEnumerable<List<(string, YamlScalarNode)>> Cartesian(List<(string Key, List<YamlScalarNode> Values)> grid)
@@ -97,122 +169,5 @@ public static class SweepFile
         foreach (var (key, values) in grid)
             acc = acc.SelectMany(prefix => values.Select(v => new List<(string, YamlScalarNode)>(prefix) { (key, v) }));
         return acc;
-    }
-
-    static TrialConfig Build(Dictionary<string, YamlScalarNode> v, Stopping stopping, int repeat, Func<YamlNode, string, string> where)
-    {
-        string Need(string key) => v.TryGetValue(key, out var n) ? n.Value ?? "" : throw new SweepFileException($"missing trial key '{key}' (give it at the top level or under grid)");
-        string? Opt(string key) => v.TryGetValue(key, out var n) ? n.Value : null;
-        T Check<T>(string key, FSharpResult<T, string> r) => r.IsOk ? r.ResultValue : throw new SweepFileException($"{where(v[key], key)}: {r.ErrorValue}");
-
-        var dataset = Need("dataset");
-        var optimizerName = Opt("optimizer") ?? "sgd";
-        var config = new TrialConfig(
-            dataset,
-            Opt("data_dir") is string d ? FSharpOption<string>.Some(d) : null,
-            Opt("model") ?? "mlp-100-50",
-            optimizerName,
-            v.ContainsKey("optimizer") ? Check("optimizer", OptimizerSpecModule.ofName(optimizerName)) : OptimizerSpec.NewSgd(SgdConfig.Default),
-            v.TryGetValue("lr", out var lr) ? Double(lr, where(lr, "lr")) : 0.01,
-            v.TryGetValue("batch_size", out var b) ? Int(b, where(b, "batch_size"), min: 1) : 32,
-            v.ContainsKey("schedule") ? Check("schedule", ScheduleModule.parse(v["schedule"].Value ?? "")) : Schedule.Constant,
-            StoppingFor(v, stopping, where),
-            v.ContainsKey("split") ? Check("split", SplitModule.parse(v["split"].Value ?? "")) : Registry.defaultSplit(dataset),
-            (v.TryGetValue("seed", out var s) ? Int(s, where(s, "seed"), min: 0) : 1) + repeat,
-            v.TryGetValue("train_limit", out var t) ? FSharpOption<int>.Some(Int(t, where(t, "train_limit"), min: 1)) : null);
-        var valid = TrialConfigModule.validate(config);
-        if (valid.IsError)
-        {
-            var e = valid.ErrorValue.Head;
-            var node = v.TryGetValue(e.Field, out var n) ? n : null;
-            throw new SweepFileException(node is null ? $"{e.Field}: {e.Message}" : $"{where(node, e.Field)}: {e.Message}");
-        }
-        return config;
-    }
-
-    /// <summary>The stopping block, overridden by the trial keys max_epochs, stop_when_stable
-    /// (the studies' rule: loss change &lt; 1e-2 for 10 epochs) and early_stopping_patience, so
-    /// that the stopping rule can vary in the grid.</summary>
-    static Stopping StoppingFor(Dictionary<string, YamlScalarNode> v, Stopping s, Func<YamlNode, string, string> where)
-    {
-        if (v.TryGetValue("max_epochs", out var m)) s = new Stopping(Int(m, where(m, "max_epochs"), min: 1), s.Stabilisation, s.EarlyStopping);
-        if (v.TryGetValue("stop_when_stable", out var st))
-        {
-            var on = st.Value switch { "true" => true, "false" => false, _ => throw new SweepFileException($"{where(st, "stop_when_stable")}: expected true or false, got '{st.Value}'") };
-            s = new Stopping(s.MaxEpochs, on ? FSharpOption<Tuple<double, int>>.Some(Tuple.Create(1e-2, 10)) : FSharpOption<Tuple<double, int>>.None, s.EarlyStopping);
-        }
-        if (v.TryGetValue("early_stopping_patience", out var p))
-            s = new Stopping(s.MaxEpochs, s.Stabilisation, Tuple.Create(Int(p, where(p, "early_stopping_patience"), min: 1), 0.0));
-        return s;
-    }
-
-    static Stopping ParseStopping(YamlNode node, Func<(YamlNode Node, string Key), string> where)
-    {
-        if (node is not YamlMappingNode m) throw new SweepFileException($"{where((node, ""))}: expected a mapping ({string.Join(", ", StoppingKeys)})");
-        int maxEpochs = 5;
-        FSharpOption<Tuple<double, int>>? stable = null;
-        FSharpOption<Tuple<int, double>>? early = null;
-        foreach (var (k, v) in m.Children)
-        {
-            var key = ((YamlScalarNode)k).Value ?? "";
-            switch (key)
-            {
-                case "max_epochs": maxEpochs = Int(Scalar(v, where((v, key))), where((v, key)), min: 1); break;
-                case "stabilisation":
-                    var sm = Mapping(v, where((v, key)), ["delta", "patience"]);
-                    stable = Tuple.Create(Double(sm["delta"], where((sm["delta"], key + ".delta"))), Int(sm["patience"], where((sm["patience"], key + ".patience")), min: 1));
-                    break;
-                case "early_stopping":
-                    var em = Mapping(v, where((v, key)), ["patience", "min_delta"]);
-                    early = Tuple.Create(Int(em["patience"], where((em["patience"], key + ".patience")), min: 1),
-                        em.TryGetValue("min_delta", out var md) ? Double(md, where((md, key + ".min_delta"))) : 0.0);
-                    break;
-                default: throw new SweepFileException($"{where((k, key))}: unknown key{Suggest(key, StoppingKeys)}; allowed: {string.Join(", ", StoppingKeys)}");
-            }
-        }
-        return new Stopping(maxEpochs, stable, early);
-    }
-
-    static Dictionary<string, YamlScalarNode> Mapping(YamlNode node, string where, string[] allowed)
-    {
-        if (node is not YamlMappingNode m) throw new SweepFileException($"{where}: expected a mapping ({string.Join(", ", allowed)})");
-        var result = new Dictionary<string, YamlScalarNode>();
-        foreach (var (k, v) in m.Children)
-        {
-            var key = ((YamlScalarNode)k).Value ?? "";
-            if (!allowed.Contains(key)) throw new SweepFileException($"{where}.{key}: unknown key{Suggest(key, allowed)}; allowed: {string.Join(", ", allowed)}");
-            result[key] = Scalar(v, $"{where}.{key}");
-        }
-        if (!result.ContainsKey(allowed[0])) throw new SweepFileException($"{where}: missing '{allowed[0]}'");
-        return result;
-    }
-
-    static YamlScalarNode Scalar(YamlNode node, string where) =>
-        node as YamlScalarNode ?? throw new SweepFileException($"{where}: expected a single value, got a {(node is YamlSequenceNode ? "list" : "mapping")}");
-
-    static int Int(YamlScalarNode n, string where, int min) =>
-        int.TryParse(n.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min
-            ? v : throw new SweepFileException($"{where}: expected an integer >= {min}, got '{n.Value}'");
-
-    static double Double(YamlScalarNode n, string where) =>
-        double.TryParse(n.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-            ? v : throw new SweepFileException($"{where}: expected a number, got '{n.Value}'");
-
-    /// <summary>" (did you mean 'x'?)" for the nearest allowed key within edit distance 3.</summary>
-    static string Suggest(string key, IEnumerable<string> allowed)
-    {
-        var best = allowed.Select(a => (a, d: Levenshtein(key, a))).OrderBy(p => p.d).First();
-        return best.d <= 3 ? $" '{key}' (did you mean '{best.a}'?)" : $" '{key}'";
-    }
-
-    static int Levenshtein(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-            for (var j = 1; j <= b.Length; j++)
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-        return d[a.Length, b.Length];
     }
 }

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using Lrbs.Core.Training;
+using Lrbs.Host.Storage;
+using Lrbs.Host.Sweeps;
+using Microsoft.FSharp.Collections;
+
+namespace Lrbs.Host.Bench;
+
+/// <summary>One measurement: a system on a case (seconds per epoch), or a skipped peer and why.</summary>
+public sealed record BenchRow(string Part, string Case, string Model, string Optimizer, int BatchSize, string System,
+    double? Seconds, int Steps, string Version, string? Note);
+
+/// <summary>How much to measure. Quick: small row counts, for tests of the bench itself.</summary>
+public sealed record BenchOptions(bool Quick, int Repeat, IReadOnlyList<Peer> Peers, IReadOnlySet<string> Parts);
+
+/// <summary>Measures lrbs through its production code (Trainer.run, SweepRunner) beside its peers
+/// on the same rows, in one run on one machine.</summary>
+public sealed class BenchRunner(BenchOptions options, Action<string> log)
+{
+    public static readonly int[] MlpBatches = [4, 16, 64, 256];
+    public static readonly int[] CnnBatches = [16, 256];
+
+    public static IEnumerable<BenchCase> TrainingCases(bool quick)
+    {
+        foreach (var opt in new[] { "sgd", "adam" })
+            foreach (var b in quick ? [4, 64] : MlpBatches)
+                yield return new BenchCase("mlp", opt, opt == "sgd" ? 0.01 : 0.001, b);
+        foreach (var b in quick ? [16] : CnnBatches)
+            yield return new BenchCase("boxcnn", "adam", 0.001, b);
+    }
+
+    /// <summary>The lrbs trial of a case (the studies' S2 and S7 settings, one epoch).</summary>
+    public TrialConfig Config(BenchCase c, int? limit = null)
+    {
+        var fields = c.Model == "mlp"
+            ? new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("model", "mlp-100-50") }
+            : [("dataset", "boxes"), ("model", "cnn-box")];
+        fields.AddRange([("optimizer", c.Optimizer), ("lr", c.Lr.ToString("R")), ("batch_size", c.BatchSize.ToString()), ("max_epochs", "1")]);
+        var rows = limit ?? (options.Quick ? (c.Model == "mlp" ? 2048 : 256) : null);
+        if (rows is int n) fields.Add(("train_limit", n.ToString()));
+        var built = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2))));
+        return built.IsOk ? built.ResultValue : throw new InvalidOperationException(string.Join("; ", built.ErrorValue.Select(e => e.Message)));
+    }
+
+    static Lrbs.Core.Data.SplitData Prepare(TrialConfig c)
+    {
+        var d = Trainer.prepare(c);
+        return d.IsOk ? d.ResultValue : throw new InvalidOperationException(string.Join("; ", d.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
+    }
+
+    public IReadOnlyList<BenchRow> Run(string workDir)
+    {
+        var rows = new List<BenchRow>();
+        if (options.Parts.Contains("training")) rows.AddRange(Training(workDir));
+        if (options.Parts.Contains("sweep")) rows.AddRange(Sweep(workDir));
+        return rows;
+    }
+
+    IEnumerable<BenchRow> Training(string workDir)
+    {
+        Lrbs.Core.Engine.Runtime.setThreads(1);
+        var exported = new HashSet<string>();
+        foreach (var c in TrainingCases(options.Quick))
+        {
+            var config = Config(c);
+            var data = Prepare(config);
+            var dir = Path.Combine(workDir, c.Model);
+            if (exported.Add(c.Model)) BenchData.Export(data.Train, dir);
+            var perEpoch = (data.Train.Count + c.BatchSize - 1) / c.BatchSize;
+            log($"{c.Label}: lrbs");
+            Trainer.run(Config(c, limit: 16 * c.BatchSize), Prepare(Config(c, limit: 16 * c.BatchSize)), Progress.None); // warm-up
+            var lrbs = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+            yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs", lrbs, perEpoch,
+                $"lrbs (libtorch {Lrbs.Core.Engine.Runtime.libtorchVersion()}, fused native step)", null);
+            foreach (var peer in options.Peers)
+            {
+                // full epochs for the native peers; TensorFlow.js times a fraction of one, scaled
+                var steps = peer is TfjsWasm ? Math.Min(perEpoch, options.Quick ? 20 : 400) : perEpoch;
+                log($"{c.Label}: {peer.Name}");
+                var answers = Enumerable.Range(0, options.Repeat).Select(_ => peer.Run(dir, c, steps)).ToList();
+                var best = answers.Where(a => a.SecondsPerEpoch is not null).MinBy(a => a.SecondsPerEpoch) ?? answers[0];
+                yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, peer.Name, best.SecondsPerEpoch, best.Steps, best.Version, best.Skipped);
+            }
+        }
+    }
+
+    /// <summary>The same 8 trials through the sweep runner with 1 and then 2 workers.</summary>
+    IEnumerable<BenchRow> Sweep(string workDir)
+    {
+        var trials = new List<PlannedTrial>();
+        foreach (var lr in new[] { 0.001, 0.003, 0.01, 0.03 })
+            foreach (var b in new[] { 16, 32 })
+            {
+                var fields = new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("optimizer", "sgd"), ("lr", lr.ToString("R")),
+                    ("batch_size", b.ToString()), ("max_epochs", options.Quick ? "1" : "2") };
+                if (options.Quick) fields.Add(("train_limit", "1000"));
+                var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
+                trials.Add(new PlannedTrial(trials.Count, TrialConfigModule.id(c), c));
+            }
+        Prepare(trials[0].Config); // the data is loaded once per process; not part of either timing
+        foreach (var workers in new[] { 1, 2 })
+        {
+            log($"sweep of {trials.Count} trials: {workers} worker(s)");
+            var out_ = Path.Combine(workDir, $"sweep-{workers}");
+            var sweep = new Sweep("bench", out_, false, trials);
+            var runner = new SweepRunner(sweep, new ResultsStore(out_), workers, Shard.All, "bench");
+            var clock = Stopwatch.StartNew();
+            runner.Run(SweepRunner.Singles(trials), new Silent(), CancellationToken.None);
+            yield return new BenchRow("sweep", $"{trials.Count} trials", "mlp", "sgd", 0, $"lrbs {workers} worker{(workers > 1 ? "s" : "")}",
+                clock.Elapsed.TotalSeconds, trials.Count, "lrbs sweep run (in process)", null);
+        }
+    }
+
+    sealed class Silent : ISweepObserver
+    {
+        public void Started(PlannedTrial t) { }
+        public void Epoch(PlannedTrial t, EpochRecord e) { }
+        public void Finished(PlannedTrial t, TrialResult r) { }
+    }
+}

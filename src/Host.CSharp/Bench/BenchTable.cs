@@ -1,0 +1,92 @@
+using System.Globalization;
+using Lrbs.Host.Storage;
+
+namespace Lrbs.Host.Bench;
+
+/// <summary>Ratios of lrbs to each peer, the issue's targets, the printed table and the Parquet file.</summary>
+public static class BenchTable
+{
+    /// <summary>The target on lrbs / peer time for a case, if there is one.</summary>
+    public static double? Target(BenchRow peer) => peer.System switch
+    {
+        "pytorch" => peer.BatchSize <= 16 ? 0.5 : 1.0,
+        "libtorch" => 1.2,
+        _ => null,
+    };
+
+    public sealed record Ratio(BenchRow Peer, double? LrbsSeconds, double? Value, double? Target, string Verdict);
+
+    public static IReadOnlyList<Ratio> Ratios(IReadOnlyList<BenchRow> rows)
+    {
+        var result = new List<Ratio>();
+        foreach (var peer in rows.Where(r => r.Part == "training" && r.System != "lrbs"))
+        {
+            var lrbs = rows.FirstOrDefault(r => r.Part == "training" && r.System == "lrbs" && r.Case == peer.Case)?.Seconds;
+            double? ratio = lrbs is double l && peer.Seconds is double p ? l / p : null;
+            var target = Target(peer);
+            var verdict = peer.Note is not null ? "skipped" : target is null ? "" : ratio <= target ? "met" : "MISSED";
+            result.Add(new Ratio(peer, lrbs, ratio, target, verdict));
+        }
+        return result;
+    }
+
+    /// <summary>Throughput of 2 workers over 1 (target >= 1.8), or null.</summary>
+    public static double? SweepSpeedup(IReadOnlyList<BenchRow> rows)
+    {
+        var one = rows.FirstOrDefault(r => r.Part == "sweep" && r.System == "lrbs 1 worker")?.Seconds;
+        var two = rows.FirstOrDefault(r => r.Part == "sweep" && r.System == "lrbs 2 workers")?.Seconds;
+        return one is double a && two is double b ? a / b : null;
+    }
+
+    static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
+
+    public static void Print(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
+        var training = rows.Where(r => r.Part == "training").ToList();
+        if (training.Count > 0)
+        {
+            output.WriteLine("Seconds per training epoch (same rows, one thread each; lower is better):");
+            var systems = training.Select(r => r.System).Distinct().ToList();
+            output.WriteLine(string.Join(" | ", new[] { "case".PadRight(26) }.Concat(systems.Select(s => s.PadLeft(10)))));
+            foreach (var group in training.GroupBy(r => r.Case))
+                output.WriteLine(string.Join(" | ", new[] { group.Key.PadRight(26) }.Concat(systems.Select(s => F(group.FirstOrDefault(r => r.System == s)?.Seconds).PadLeft(10)))));
+            output.WriteLine();
+            output.WriteLine("lrbs / peer (time ratio; target: <= 0.5 x pytorch at batch <= 16, <= 1.0 x pytorch, <= 1.2 x libtorch):");
+            foreach (var r in Ratios(rows))
+                output.WriteLine($"  {r.Peer.Case,-26} vs {r.Peer.System,-10} {F(r.Value),7}  {(r.Target is double t ? $"target <= {t:0.0}" : ""),-14} {r.Verdict}{(r.Peer.Note is null ? "" : $" ({r.Peer.Note})")}");
+        }
+        var speedup = SweepSpeedup(rows);
+        if (speedup is not null)
+        {
+            output.WriteLine();
+            foreach (var r in rows.Where(r => r.Part == "sweep")) output.WriteLine($"sweep of {r.Case}: {r.System}: {F(r.Seconds, "0.00")} s");
+            output.WriteLine($"throughput of 2 workers over 1: {F(speedup, "0.00")}x (target >= 1.8: {(speedup >= 1.8 ? "met" : "MISSED")})");
+        }
+    }
+
+    public static void Save(IReadOnlyList<BenchRow> rows, string path, string codeVersion)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        IReadOnlyList<(string, string)> columns =
+        [
+            ("part", "VARCHAR"), ("case", "VARCHAR"), ("model", "VARCHAR"), ("optimizer", "VARCHAR"), ("batch_size", "INTEGER"),
+            ("system", "VARCHAR"), ("seconds", "DOUBLE"), ("steps", "INTEGER"), ("version", "VARCHAR"), ("note", "VARCHAR"),
+            ("lrbs_over_system", "DOUBLE"), ("target", "DOUBLE"), ("verdict", "VARCHAR"),
+            ("code_version", "VARCHAR"), ("machine", "VARCHAR"), ("measured_at", "TIMESTAMP"),
+        ];
+        var ratios = Ratios(rows).ToDictionary(r => r.Peer);
+        var now = $"TIMESTAMP {DuckDb.Text(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))}";
+        var data = rows.Select(r =>
+        {
+            ratios.TryGetValue(r, out var q);
+            return new[]
+            {
+                DuckDb.Text(r.Part), DuckDb.Text(r.Case), DuckDb.Text(r.Model), DuckDb.Text(r.Optimizer), r.BatchSize.ToString(CultureInfo.InvariantCulture),
+                DuckDb.Text(r.System), DuckDb.Double(r.Seconds), r.Steps.ToString(CultureInfo.InvariantCulture), DuckDb.Text(r.Version), DuckDb.Text(r.Note),
+                DuckDb.Double(q?.Value), DuckDb.Double(q?.Target), DuckDb.Text(q?.Verdict), DuckDb.Text(codeVersion), DuckDb.Text(Environment.MachineName), now,
+            };
+        }).ToList();
+        using var db = new DuckDb();
+        ParquetPart.Write(db, "bench", columns, data, path);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Lrbs.Host.Storage;
+
+/// <summary>Files that survive a machine crash: data reaches the disk (fsync) before the rename
+/// that publishes it, and the folder's entry after. Temporary names carry the host, the process
+/// id and its start time, so that an orphan of a dead process on this host can be told from a
+/// live writer (here or on another host sharing the folder), which is never touched.</summary>
+public static class Durable
+{
+    [DllImport("libc", SetLastError = true)] static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+    [DllImport("libc", SetLastError = true)] static extern int fsync(int fd);
+    [DllImport("libc")] static extern int close(int fd);
+    const int ORdOnly = 0, ODirectory = 0x10000;
+
+    static readonly string Host = Sanitize(Environment.MachineName);
+    static readonly int Pid = Environment.ProcessId;
+    static readonly long Started = Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks;
+
+    static string Sanitize(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
+
+    /// <summary>A temporary name beside `finalPath`: .tmp~HOST~PID~START~GUID~NAME.</summary>
+    public static string TempPath(string finalPath) =>
+        Path.Combine(Path.GetDirectoryName(finalPath)!, $".tmp~{Host}~{Pid}~{Started}~{Guid.NewGuid():N}~{Path.GetFileName(finalPath)}");
+
+    public static bool IsTemp(string path) => Path.GetFileName(path).StartsWith(".tmp~", StringComparison.Ordinal);
+
+    /// <summary>Flushes a written file to the disk.</summary>
+    public static void SyncFile(string path)
+    {
+        using var f = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        f.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Flushes a folder's entries (a rename inside it) to the disk.</summary>
+    public static void SyncFolder(string dir)
+    {
+        var fd = open(dir, ORdOnly | ODirectory);
+        if (fd < 0) throw new IOException($"cannot open folder {dir} to sync it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (fsync(fd) != 0) throw new IOException($"cannot sync folder {dir} (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally { close(fd); }
+    }
+
+    /// <summary>Publishes a finished temporary file: fsync it, rename it over `finalPath`, fsync the folder.</summary>
+    public static void Publish(string temp, string finalPath)
+    {
+        SyncFile(temp);
+        File.Move(temp, finalPath, overwrite: true); // rename(2): readers see the old file or the whole new one
+        SyncFolder(Path.GetDirectoryName(Path.GetFullPath(finalPath))!);
+    }
+
+    /// <summary>Whether a temporary file was left by a process of this host that no longer runs.</summary>
+    public static bool IsOrphan(string tempPath)
+    {
+        var parts = Path.GetFileName(tempPath).Split('~');
+        if (parts.Length < 6 || parts[1] != Host || !int.TryParse(parts[2], out var pid) || !long.TryParse(parts[3], out var started)) return false;
+        if (pid == Pid && started == Started) return false;
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return p.StartTime.ToUniversalTime().Ticks != started; // the pid was reused by another process
+        }
+        catch (ArgumentException) { return true; } // no such process
+        catch (InvalidOperationException) { return true; } // it exited meanwhile
+    }
+
+    /// <summary>Removes this host's orphaned temporary files under `dir`; returns their paths.</summary>
+    public static IReadOnlyList<string> RemoveOrphans(string dir)
+    {
+        if (!Directory.Exists(dir)) return [];
+        var removed = new List<string>();
+        foreach (var f in Directory.EnumerateFiles(dir, ".tmp~*", SearchOption.AllDirectories))
+            if (IsOrphan(f))
+            {
+                File.Delete(f);
+                removed.Add(f);
+            }
+        return removed;
+    }
+}

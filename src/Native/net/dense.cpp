@@ -1,0 +1,77 @@
+// Dense(units, activation), as Keras: z = x W + b, a = act(z), W of shape (in, units).
+//   backward: dz = act'(z) * dy;  dW = x^T dz;  db = sum over rows of dz;  dx = dz W^T
+// K members: a shared input meets all members' kernels in one wide matrix product
+// x (N, in) @ W (in, K*units); per-member inputs use batched products.
+#include "layer.h"
+
+namespace lrbs::net {
+namespace {
+class Dense final : public Layer {
+ public:
+  Dense(const lrbs_layer& s, int64_t K, bool shared)
+      : act_(s.activation), K_(K), in_(s.in_channels), out_(s.units), shared_(shared) {
+    if (s.in_height != 0 || s.in_width != 0) throw std::invalid_argument("Dense needs a flat input: add Flatten before it");
+    w_.kind = shared ? ParamKind::DenseKernelWide : ParamKind::DenseKernel;
+    w_.value = shared ? at::zeros({in_, K, out_}) : at::zeros({K, in_, out_});
+    w_.grad = at::zeros_like(w_.value);
+    b_.kind = ParamKind::DenseBias;
+    b_.value = at::zeros({K, out_});
+    b_.grad = at::zeros_like(b_.value);
+  }
+
+  Act forward(const Act& x, const Context&) override {
+    x_ = x.t;
+    if (shared_) {  // x (N, in): one (N, K*out) product, seen as (K, N, out)
+      const int64_t n = x_.size(0);
+      z_ = at::addmm(b_.value.view({K_ * out_}), x_, w_.value.view({in_, K_ * out_})).view({n, K_, out_}).transpose(0, 1);
+    } else if (K_ == 1) {
+      z_ = at::addmm(b_.value.select(0, 0), x_.select(0, 0), w_.value.select(0, 0)).unsqueeze(0);
+    } else {
+      z_ = at::baddbmm(b_.value.unsqueeze(1), x_, w_.value);
+    }
+    a_ = activate(act_, z_);
+    return {a_, false};
+  }
+
+  at::Tensor backward(const at::Tensor& dy, bool preactivation, bool need_dx) override {
+    const auto dz = preactivation ? dy : activation_backward(act_, dy, z_, a_);  // (K, N, out)
+    at::sum_out(b_.grad, dz, {1});
+    if (shared_) {
+      if (need_dx) throw std::logic_error("a shared input has no gradient");
+      auto gw = w_.grad.view({in_, K_ * out_});
+      at::mm_out(gw, x_.t(), dz.transpose(0, 1).reshape({x_.size(0), K_ * out_}));
+      return {};
+    }
+    if (K_ == 1) {
+      const auto d = dz.select(0, 0);
+      auto gw = w_.grad.select(0, 0);
+      at::mm_out(gw, x_.select(0, 0).t(), d);
+      return need_dx ? at::mm(d, w_.value.select(0, 0).t()).unsqueeze(0) : at::Tensor();
+    }
+    at::bmm_out(w_.grad, x_.transpose(1, 2), dz);
+    return need_dx ? at::bmm(dz, w_.value.transpose(1, 2)) : at::Tensor();
+  }
+
+  std::vector<Param*> params() override { return {&w_, &b_}; }
+  at::Tensor z() const override { return z_; }
+  at::Tensor a() const override { return a_; }
+
+  void keep_members(const at::Tensor& idx, int64_t K) override {
+    for (Param* p : {&w_, &b_}) {
+      p->value = p->select_members(p->value, idx, K);
+      p->grad = p->select_members(p->grad, idx, K);
+    }
+    K_ = idx.numel();
+  }
+
+ private:
+  int act_;
+  int64_t K_, in_, out_;
+  bool shared_;
+  Param w_, b_;
+  at::Tensor x_, z_, a_;
+};
+}  // namespace
+
+std::unique_ptr<Layer> make_dense(const lrbs_layer& s, int64_t K, bool shared) { return std::make_unique<Dense>(s, K, shared); }
+}  // namespace lrbs::net

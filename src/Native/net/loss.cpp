@@ -1,0 +1,147 @@
+// The losses of lrbs, each the mean over the batch of a per-example loss, with the
+// gradient of that mean w.r.t. the last layer's pre-activation z (a = act(z)).
+//
+// categorical cross-entropy, logits form (tf.keras and Keras 3 on TensorFlow: softmax
+//   caches its logits, `_keras_logits`, and the loss uses them; no clipping):
+//     l = -log_softmax(z)[y];                       dz = (softmax(z) - onehot(y)) / N
+// categorical cross-entropy, clipped form (TensorFlow.js, and Keras without logits):
+//     q = a / sum(a);  l = -log(clip(q[y], 1e-7, 1 - 1e-7))
+// binary cross-entropy, logits form (sigmoid caches its logits likewise):
+//     l = mean_j max(z,0) - z y + log(1 + exp(-|z|));  dz = (sigmoid(z) - y) / (N L)
+// binary cross-entropy, clipped form (TensorFlow.js, Keras 3 without logits):
+//     p = clip(a, 1e-7, 1 - 1e-7);  l = -mean_j (y log p + (1 - y) log(1 - p))
+// 1 - IoU of boxes (x1, y1, x2, y2), negative widths counted as 0, IoU = I / (U + 1e-7).
+// Clipping passes the gradient on its bounds (as libtorch's clamp does).
+#include "loss.h"
+#include <string>
+#include "../lrbs_native.h"
+
+namespace lrbs::net {
+namespace {
+constexpr double kEps = 1e-7;
+
+at::Tensor per_member(const at::Tensor& y, int64_t K, int64_t dims) {
+  return y.dim() == dims ? y.unsqueeze(0).expand({K, -1}) : y;
+}
+
+at::Tensor per_member_rows(const at::Tensor& y, int64_t K) {
+  return y.dim() == 2 ? y.unsqueeze(0).expand({K, -1, -1}) : y;
+}
+
+at::Tensor inside(const at::Tensor& p) { return (p >= kEps).logical_and_(p <= 1.0 - kEps); }
+
+LossOutput categorical(bool logits, const at::Tensor& z, const at::Tensor& a, const at::Tensor& labels, bool gradient) {
+  const int64_t K = z.size(0), n = z.size(1);
+  const auto y = per_member(labels, K, 1).unsqueeze(-1);  // (K, N, 1)
+  LossOutput out;
+  out.metric = z.argmax(-1).eq(y.squeeze(-1)).sum(1);
+  if (logits) {
+    const auto logp = at::log_softmax(z, -1);
+    out.loss = logp.gather(-1, y).neg_().mean(at::IntArrayRef{1, 2});
+    if (gradient) {
+      out.dz = logp.exp();
+      out.dz.scatter_add_(-1, y, at::full({K, n, 1}, -1.0, z.options()));
+      out.dz.div_(static_cast<double>(n));
+    }
+    return out;
+  }
+  const auto s = a.sum(-1, true);
+  const auto q = a / s;
+  const auto qy = q.gather(-1, y);  // (K, N, 1)
+  const auto qc = qy.clamp(kEps, 1.0 - kEps);
+  out.loss = qc.log().neg_().mean(at::IntArrayRef{1, 2});
+  if (gradient) {
+    // dl/dq is -1/(N qc) at the true class (inside the clip), 0 elsewhere; then q = a/s, a = softmax(z).
+    const auto dqy = inside(qy).to(z.scalar_type()).div_(qc).div_(-static_cast<double>(n));
+    const auto dq = at::zeros_like(q).scatter_(-1, y, dqy);
+    const auto da = (dq - (dq * q).sum(-1, true)) / s;
+    out.dz = at::_softmax_backward_data(da, a, -1, a.scalar_type());
+  }
+  return out;
+}
+
+LossOutput binary(bool logits, const at::Tensor& z, const at::Tensor& a, const at::Tensor& targets, bool gradient) {
+  const int64_t K = z.size(0);
+  const auto y = per_member_rows(targets, K);
+  const double count = static_cast<double>(z.size(1) * z.size(2));
+  LossOutput out;
+  out.metric = (a > 0.5).eq(y > 0.5).all(-1).sum(1);
+  if (logits) {
+    out.loss = (z.clamp_min(0) - z * y + z.abs().neg_().exp_().log1p_()).mean(at::IntArrayRef{1, 2});
+    if (gradient) out.dz = (a - y).div_(count);
+    return out;
+  }
+  const auto p = a.clamp(kEps, 1.0 - kEps);
+  out.loss = (y * p.log() + (1 - y) * (1 - p).log()).neg_().mean(at::IntArrayRef{1, 2});
+  if (gradient) {
+    const auto dp = (y / p - (1 - y) / (1 - p)).mul_(inside(a)).div_(-count);
+    out.dz = at::sigmoid_backward(dp, a);
+  }
+  return out;
+}
+
+LossOutput one_minus_iou(const at::Tensor& boxes, const at::Tensor& targets, bool gradient) {
+  const int64_t K = boxes.size(0), n = boxes.size(1);
+  const auto t = per_member_rows(targets, K);
+  const auto c = [](const at::Tensor& b, int64_t i) { return b.select(-1, i); };
+  const auto px1 = c(boxes, 0), py1 = c(boxes, 1), px2 = c(boxes, 2), py2 = c(boxes, 3);
+  const auto tx1 = c(t, 0), ty1 = c(t, 1), tx2 = c(t, 2), ty2 = c(t, 3);
+  const auto rw = at::minimum(px2, tx2) - at::maximum(px1, tx1);
+  const auto rh = at::minimum(py2, ty2) - at::maximum(py1, ty1);
+  const auto iw = rw.clamp_min(0), ih = rh.clamp_min(0);
+  const auto inter = iw * ih;
+  const auto pw = (px2 - px1).clamp_min(0), ph = (py2 - py1).clamp_min(0);
+  const auto u = pw * ph + (tx2 - tx1).clamp_min(0) * (ty2 - ty1).clamp_min(0) - inter + kEps;
+  const auto iou = inter / u;
+  LossOutput out;
+  out.metric = iou.sum(1);
+  out.loss = iou.mean(1).neg_().add_(1.0);
+  if (gradient) {
+    const double diou = -1.0 / static_cast<double>(n);
+    const auto dinter = (u.reciprocal() + inter / (u * u)).mul_(diou);
+    const auto dunion = (inter / (u * u)).mul_(-diou);
+    const auto dpw = dunion * ph, dph = dunion * pw;
+    const auto drw = (dinter * ih).mul_(rw >= 0), drh = (dinter * iw).mul_(rh >= 0);
+    const auto wpos = (px2 - px1) >= 0, hpos = (py2 - py1) >= 0;
+    const auto g0 = -(drw * (px1 >= tx1)) - dpw * wpos;
+    const auto g1 = -(drh * (py1 >= ty1)) - dph * hpos;
+    const auto g2 = drw * (px2 <= tx2) + dpw * wpos;
+    const auto g3 = drh * (py2 <= ty2) + dph * hpos;
+    out.dz = at::stack({g0, g1, g2, g3}, -1);
+  }
+  return out;
+}
+}  // namespace
+
+LossOutput loss_forward(int kind, const at::Tensor& z, const at::Tensor& a, const at::Tensor& y, bool gradient) {
+  switch (kind) {
+    case LRBS_LOSS_CE_LOGITS: return categorical(true, z, a, y, gradient);
+    case LRBS_LOSS_CE_CLIPPED: return categorical(false, z, a, y, gradient);
+    case LRBS_LOSS_BCE_LOGITS: return binary(true, z, a, y, gradient);
+    case LRBS_LOSS_BCE_CLIPPED: return binary(false, z, a, y, gradient);
+    case LRBS_LOSS_ONE_MINUS_IOU: return one_minus_iou(a, y, gradient);
+  }
+  throw std::invalid_argument("unknown loss " + std::to_string(kind));
+}
+
+void check_loss(int kind, int last_activation, int64_t outputs) {
+  const char* names[] = {"linear", "relu", "sigmoid", "softmax"};
+  auto need = [&](int activation, const char* loss) {
+    if (last_activation != activation)
+      throw std::invalid_argument(std::string(loss) + " needs a last layer with " + names[activation] + " activation, got " +
+                                  names[last_activation]);
+  };
+  switch (kind) {
+    case LRBS_LOSS_CE_LOGITS:
+    case LRBS_LOSS_CE_CLIPPED: need(LRBS_ACT_SOFTMAX, "categorical cross-entropy"); return;
+    case LRBS_LOSS_BCE_LOGITS:
+    case LRBS_LOSS_BCE_CLIPPED: need(LRBS_ACT_SIGMOID, "binary cross-entropy"); return;
+    case LRBS_LOSS_ONE_MINUS_IOU:
+      need(LRBS_ACT_LINEAR, "1 - IoU");
+      if (outputs != 4) throw std::invalid_argument("1 - IoU needs 4 outputs (x1, y1, x2, y2), got " + std::to_string(outputs));
+      return;
+  }
+  throw std::invalid_argument("unknown loss " + std::to_string(kind));
+}
+
+}  // namespace lrbs::net

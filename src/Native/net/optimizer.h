@@ -1,0 +1,53 @@
+// Optimizers: one update of every parameter of every member in one call (like
+// PyTorch's foreach optimizers), in place, with persistent state and no temporaries
+// per parameter. Shared concerns live here; sgd.cpp and adam.cpp hold only the maths.
+#pragma once
+#include <functional>
+#include <memory>
+#include <vector>
+#include "layer.h"
+
+namespace lrbs::net {
+
+// Learning rates of the K members: one scalar when they agree, else a vector that
+// broadcasts against Param::by_member.
+struct Rates {
+  std::vector<double> values;
+  bool uniform() const;
+  at::Tensor vector(const Param& p, int64_t K, double scale = 1.0) const;  // scale * lr, (K, 1) or (1, K, 1)
+};
+
+// Whether updates run as one fused loop over each parameter's elements (CPU, contiguous
+// float32) or as a sequence of ATen operations (any device). Both compute the same
+// formulas in the same order; tests switch this to compare them.
+extern bool fused_updates;
+
+// Calls f(start, length, member) for the contiguous runs of a parameter's elements and the
+// member each run belongs to.
+void for_each_member_run(const Param& p, int64_t K, const std::function<void(int64_t, int64_t, int64_t)>& f);
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update of every parameter from its gradient.
+  void step(const std::vector<Param*>& params, const Rates& lr, int64_t K);
+  // Keeps the state of the given members only (after the net dropped the others).
+  void keep_members(const std::vector<Param*>& params, const at::Tensor& idx, int64_t K);
+  int64_t iterations() const { return iterations_; }
+
+ protected:
+  // How many state tensors (shaped like the parameter, zero at the start) the rule needs.
+  virtual int state_count() const = 0;
+  // The rule for one parameter; t is the 1-based step number. `fused`: as one loop.
+  virtual void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t t, bool fused) = 0;
+
+ private:
+  std::vector<std::vector<at::Tensor>> state_;
+  int64_t iterations_ = 0;
+};
+
+std::unique_ptr<Optimizer> make_sgd(const lrbs_optimizer& o);
+std::unique_ptr<Optimizer> make_adam(const lrbs_optimizer& o);
+std::unique_ptr<Optimizer> make_optimizer(const lrbs_optimizer& o);
+
+}  // namespace lrbs::net

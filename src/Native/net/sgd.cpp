@@ -1,0 +1,73 @@
+// Stochastic gradient descent, with optional (Nesterov) momentum mu in the Keras or the
+// PyTorch form. Keras defaults: momentum 0, nesterov false. The two forms agree while
+// the learning rate is constant and part once it changes.
+//   no momentum:  w -= lr g
+//   Keras:        v = mu v - lr g;  w += v            (Nesterov: w += mu v - lr g)
+//   PyTorch:      b = mu b + g;     w -= lr b         (Nesterov: w -= lr (g + mu b))
+#include "optimizer.h"
+#include "update_kernels.h"
+
+namespace lrbs::net {
+namespace {
+class Sgd final : public Optimizer {
+ public:
+  explicit Sgd(const lrbs_optimizer& o) : mu_(o.momentum), nesterov_(o.nesterov != 0), pytorch_(o.pytorch_form != 0) {
+    if (mu_ < 0.0 || mu_ >= 1.0) throw std::invalid_argument("momentum must be in [0, 1), got " + std::to_string(mu_));
+    if (nesterov_ && mu_ == 0.0) throw std::invalid_argument("nesterov needs momentum > 0");
+  }
+
+ protected:
+  int state_count() const override { return mu_ == 0.0 ? 0 : 1; }
+
+  void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t, bool fused) override {
+    if (fused && mu_ > 0.0) return update_fused(p, state[0], lr, K);
+    const auto& w = p.value;
+    const auto& g = p.grad;
+    // x -= scale * lr * y, with one lr per member
+    auto minus_lr = [&](const at::Tensor& x, const at::Tensor& y, double scale) {
+      if (lr.uniform()) x.add_(y, -scale * lr.values[0]);
+      else p.by_member(x, K).addcmul_(lr.vector(p, K, scale), p.by_member(y, K), -1.0);
+    };
+    if (mu_ == 0.0) return minus_lr(w, g, 1.0);
+    auto& buf = state[0];
+    buf.mul_(mu_);
+    if (!pytorch_) {
+      minus_lr(buf, g, 1.0);  // v = mu v - lr g
+      if (nesterov_) {
+        w.add_(buf, mu_);
+        minus_lr(w, g, 1.0);
+      } else {
+        w.add_(buf);
+      }
+    } else {
+      buf.add_(g);  // b = mu b + g
+      if (nesterov_) {
+        minus_lr(w, g, 1.0);
+        minus_lr(w, buf, mu_);
+      } else {
+        minus_lr(w, buf, 1.0);
+      }
+    }
+  }
+
+ private:
+  // The same formulas in one pass over the elements (update_kernels.cpp).
+  void update_fused(const Param& p, at::Tensor& buffer, const Rates& lr, int64_t K) {
+    float* w = p.value.data_ptr<float>();
+    const float* g = p.grad.data_ptr<float>();
+    float* b = buffer.data_ptr<float>();
+    const float mu = static_cast<float>(mu_);
+    for_each_member_run(p, K, [&](int64_t start, int64_t n, int64_t k) {
+      const float rate = static_cast<float>(lr.values[k]);
+      if (pytorch_) kernels::momentum_pytorch(w + start, g + start, b + start, n, mu, rate, nesterov_);
+      else kernels::momentum_keras(w + start, g + start, b + start, n, mu, rate, nesterov_);
+    });
+  }
+
+  double mu_;
+  bool nesterov_, pytorch_;
+};
+}  // namespace
+
+std::unique_ptr<Optimizer> make_sgd(const lrbs_optimizer& o) { return std::make_unique<Sgd>(o); }
+}  // namespace lrbs::net

@@ -1,0 +1,41 @@
+module Lrbs.Tests.BenchTests
+
+open System.IO
+open NUnit.Framework
+open Lrbs.Tests.Support
+open Lrbs.Host.Bench
+open Lrbs.Host.Storage
+
+[<Test>]
+let ``the bench measures lrbs through its production code and a missing peer is a skipped row with the reason`` () =
+    use tmp = new TempDir()
+    let peers: Peer list = [ PyTorchEager("/nonexistent/python3"); TfjsWasm("/nonexistent/node") ]
+    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep" ])
+    let rows = BenchRunner(options, ignore).Run(tmp.File "work")
+    let lrbs = rows |> Seq.filter (fun r -> r.System = "lrbs") |> List.ofSeq
+    Assert.That(lrbs.Length, Is.EqualTo(Seq.length (BenchRunner.TrainingCases true)))
+    Assert.That(lrbs |> List.forall (fun r -> r.Seconds.HasValue && r.Seconds.Value > 0.0 && r.Note = null), Is.True)
+    for r in rows |> Seq.filter (fun r -> r.Part = "training" && r.System <> "lrbs") do
+        Assert.That(r.Seconds.HasValue, Is.False)
+        StringAssert.Contains("/nonexistent/", r.Note)
+    let ratios = BenchTable.Ratios(ResizeArray rows)
+    Assert.That(ratios |> Seq.forall (fun r -> r.Verdict = "skipped"), Is.True)
+    Assert.That((BenchTable.SweepSpeedup(ResizeArray rows)).HasValue, Is.True)
+    let path = tmp.File "bench.parquet"
+    BenchTable.Save(ResizeArray rows, path, "test")
+    use db = new DuckDb()
+    let skipped = db.Query($"SELECT count(*) FROM read_parquet('{path}') WHERE verdict = 'skipped' AND note IS NOT NULL")
+    Assert.That(skipped.Rows[0][0], Is.EqualTo(string (rows |> Seq.filter (fun r -> r.Part = "training" && r.System <> "lrbs") |> Seq.length)))
+
+[<Test>]
+let ``ratios compare lrbs with each peer against the issue's targets`` () =
+    let row system b seconds = BenchRow("training", $"case {b}", "mlp", "sgd", b, system, System.Nullable seconds, 10, "", null)
+    let rows = ResizeArray [ row "lrbs" 4 1.0; row "pytorch" 4 2.5; row "libtorch" 4 0.5; row "lrbs" 64 1.0; row "pytorch" 64 0.9 ]
+    let verdicts = BenchTable.Ratios rows |> Seq.map (fun r -> r.Peer.System, r.Peer.BatchSize, r.Value.Value, r.Verdict) |> List.ofSeq
+    assertEq [ "pytorch", 4, 0.4, "met"; "libtorch", 4, 2.0, "MISSED"; "pytorch", 64, 1.0 / 0.9, "MISSED" ] verdicts
+
+[<Test>]
+let ``bench refuses a bad repeat count`` () =
+    let code, _, err = CliTests.run [ "bench"; "--repeat"; "0" ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("--repeat: expected an integer >= 1, got '0'", err)
