@@ -66,3 +66,77 @@ let ``results query prints a table and bad SQL exits 2`` () =
     let code, _, err = CliTests.run [ "results"; "query"; tmp.Path; "SELECT nope FROM trials" ]
     Assert.That(code, Is.EqualTo 2)
     StringAssert.Contains("nope", err)
+
+/// Rewrites a committed trial part with one column replaced (as another tool or version might).
+let private rewritePart (folder: string) (id: string) (replace: string) =
+    let path = Path.Combine(folder, "trials", id + ".parquet")
+    let copy = path + ".copy.parquet"
+    use db = new DuckDb()
+    db.Execute($"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{copy}' (FORMAT parquet)")
+    File.Move(copy, path, true)
+
+[<Test>]
+let ``an unknown status in a results folder is an error naming the file`` () =
+    use tmp = new TempDir()
+    let store = ResultsStore(tmp.Path)
+    let r = result 4
+    store.Write("unit", r, "test")
+    let id = TrialConfig.id r.Config
+    rewritePart tmp.Path id "'finished' AS status"
+    let e = Assert.Throws<ResultsException>(fun () -> store.Committed() |> ignore)
+    StringAssert.Contains($"{id}.parquet: unknown trial status 'finished'; allowed: ok, stopped_early, diverged, failed", e.Message)
+    assertEq (Ok TrialStatus.Diverged) (TrialStatus.parse "diverged" None)
+    Assert.That((TrialStatus.parse "Diverged" None).IsError, Is.True, "the parse is strict: case matters")
+
+[<Test>]
+let ``an older-schema part and an empty folder are errors naming the file or folder, exit 2`` () =
+    use tmp = new TempDir()
+    let r = result 5
+    ResultsStore(tmp.Path).Write("unit", r, "test")
+    rewritePart tmp.Path (TrialConfig.id r.Config) "'lrbs-results/1' AS schema"
+    let code, _, err = CliTests.run [ "results"; "query"; tmp.Path; "SELECT count(*) FROM trials" ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains($"{TrialConfig.id r.Config}.parquet: written with schema lrbs-results/1, this lrbs reads lrbs-results/2", err)
+    use empty = new TempDir()
+    let code, _, err = CliTests.run [ "results"; "query"; empty.Path; "SELECT count(*) FROM trials" ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains($"{empty.Path} holds no results", err)
+    let code, _, err = CliTests.run [ "results"; "query"; empty.File "nowhere"; "SELECT 1" ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("results folder not found", err)
+
+[<Test>]
+let ``orphaned temporary files of dead processes on this host are removed, a live or foreign writer's are not`` () =
+    use tmp = new TempDir()
+    let dir = tmp.File "trials"
+    Directory.CreateDirectory dir |> ignore
+    let mine = Durable.TempPath(Path.Combine(dir, "a.parquet")) // this live process
+    let host = Path.GetFileName(mine).Split('~')[1]
+    let dead = Path.Combine(dir, $".tmp~{host}~999999~1~x~b.parquet") // no such pid
+    let reused = Path.Combine(dir, $".tmp~{host}~{System.Environment.ProcessId}~1~x~c.parquet") // our pid, another start time
+    let foreign = Path.Combine(dir, ".tmp~another_host~1~1~x~d.parquet")
+    for f in [ mine; dead; reused; foreign ] do File.WriteAllText(f, "partial")
+    let removed = Durable.RemoveOrphans tmp.Path |> Set.ofSeq
+    assertEq (Set.ofList [ dead; reused ]) removed
+    Assert.That(File.Exists mine && File.Exists foreign, Is.True)
+
+[<Test>]
+let ``code_version is the commit, with -dirty when tracked code outside results has changes`` () =
+    use tmp = new TempDir()
+    let git (args: string list) =
+        let struct (code, out, err) = Lrbs.Host.Bench.Peer.Exec("git", "-C" :: tmp.Path :: args)
+        Assert.That(code, Is.EqualTo 0, err)
+        out.Trim()
+    git [ "init"; "-q" ] |> ignore
+    Directory.CreateDirectory(tmp.File "results") |> ignore
+    File.WriteAllText(tmp.File "code.fs", "let x = 1")
+    File.WriteAllText(tmp.File "results/r.txt", "1")
+    git [ "add"; "." ] |> ignore
+    git [ "-c"; "user.email=t@t"; "-c"; "user.name=t"; "commit"; "-qm"; "c" ] |> ignore
+    let commit = git [ "rev-parse"; "--short=12"; "HEAD" ]
+    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit)
+    File.WriteAllText(tmp.File "results/r.txt", "2")
+    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "results are not code")
+    File.WriteAllText(tmp.File "code.fs", "let x = 2")
+    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"))
+    Assert.That(Lrbs.Host.Cli.CodeVersion.Of(tmp.File "not-a-repo"), Is.EqualTo "unknown")

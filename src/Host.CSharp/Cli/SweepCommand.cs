@@ -123,11 +123,11 @@ public static class SweepCommand
 /// output of a commit that did not make them.</summary>
 public static class CodeVersion
 {
-    public static readonly string Current = Read();
+    public static readonly string Current = Of(Lrbs.Core.Data.Registry.repositoryRoot());
 
-    static string Read()
+    /// <summary>The version of the checkout at `root`: COMMIT, COMMIT-dirty, or unknown.</summary>
+    public static string Of(string root)
     {
-        var root = Lrbs.Core.Data.Registry.repositoryRoot();
         var commit = Git(root, "rev-parse", "--short=12", "HEAD");
         if (commit is null) return "unknown";
         var changes = Git(root, "status", "--porcelain", "--", ".", ":(exclude)results");
