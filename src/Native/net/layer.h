@@ -64,6 +64,8 @@ class Layer {
   virtual at::Tensor z() const { return {}; }
   virtual at::Tensor a() const { return {}; }
   virtual void keep_members(const at::Tensor& idx, int64_t K) {}
+  // False for layers before the first layer with weights: nothing flows back through them.
+  virtual void set_backward_needed(bool needed) {}
 };
 
 // Activation functions and their derivatives (softmax over the last axis).

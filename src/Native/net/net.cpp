@@ -42,6 +42,7 @@ Net::Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_in
     params_.insert(params_.end(), ps.begin(), ps.end());
     layers_.push_back(std::move(layer));
   }
+  for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_backward_needed(i >= first_weighted_);
   const auto& last = layers[n_layers - 1];
   if (last.kind != LRBS_LAYER_DENSE) throw std::invalid_argument("the last layer must be Dense");
   check_loss(loss, last.activation, last.units);
