@@ -110,6 +110,12 @@ LRBS_API lrbs_tensor* lrbs_net_predict(lrbs_net* net, lrbs_tensor* x, int64_t ch
 /* Keeps only the given members (in that order), with their weights and optimizer state. */
 LRBS_API int lrbs_net_keep_members(lrbs_net* net, const int64_t* members, int count);
 
+/* ---- images (image.cpp, OpenCV): 8-bit RGB, row-major (height, width, 3) ---- */
+/* Decodes an image file and resizes it (bilinear) to size x size into out (size*size*3 bytes). */
+LRBS_API int lrbs_image_load(const char* path, int size, uint8_t* out);
+/* Writes an image; the format follows the extension (.png, .jpg). */
+LRBS_API int lrbs_image_save(const char* path, const uint8_t* rgb, int height, int width);
+
 #ifdef __cplusplus
 }
 #endif

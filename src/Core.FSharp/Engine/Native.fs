@@ -94,6 +94,11 @@ extern nativeint lrbs_net_predict(nativeint net, nativeint x, int64 chunk)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_net_keep_members(nativeint net, int64[] members, int count)
 
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_image_load([<MarshalAs(UnmanagedType.LPUTF8Str)>] string path, int size, byte[] out)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_image_save([<MarshalAs(UnmanagedType.LPUTF8Str)>] string path, byte[] rgb, int height, int width)
+
 /// The message of the last native error on this thread.
 let lastError () =
     let p = lrbs_last_error ()

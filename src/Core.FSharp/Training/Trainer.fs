@@ -79,8 +79,17 @@ module Trainer =
                              match Split.apply c.Split (uint64 c.DataSeed) c.Pool d with
                              | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
                              | Ok s ->
-                                 match c.TrainLimit with
-                                 | Some n when n < s.Train.Count -> Ok { s with Train = Dataset.take [| 0 .. n - 1 |] s.Train }
+                                 let s =
+                                     match c.TrainLimit with
+                                     | Some n when n < s.Train.Count -> { s with Train = Dataset.take [| 0 .. n - 1 |] s.Train }
+                                     | _ -> s
+                                 match Registry.tryInfo c.Dataset with
+                                 | Some i when i.MinMax ->
+                                     // fitted on the training part only, applied to every part
+                                     let stats = Dataset.minMax s.Train
+                                     Ok { Train = Dataset.scaleWith stats s.Train
+                                          Validation = s.Validation |> Option.map (Dataset.scaleWith stats)
+                                          Test = Dataset.scaleWith stats s.Test }
                                  | _ -> Ok s)
             ).Value
         data

@@ -25,6 +25,7 @@ public static class CommandLine
         root.Subcommands.Add(ResultsCommand.Build(output, error));
         root.Subcommands.Add(ParityCommand.Build(output, error));
         root.Subcommands.Add(BenchCommand.Build(output, error));
+        root.Subcommands.Add(DataCommand.Build(output, error));
         return root;
     }
 
