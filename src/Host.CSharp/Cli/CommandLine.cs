@@ -26,6 +26,7 @@ public static class CommandLine
         root.Subcommands.Add(ParityCommand.Build(output, error));
         root.Subcommands.Add(BenchCommand.Build(output, error));
         root.Subcommands.Add(DataCommand.Build(output, error));
+        root.Subcommands.Add(ReportCommand.Build(output, error));
         return root;
     }
 

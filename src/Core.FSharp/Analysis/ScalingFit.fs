@@ -1,0 +1,83 @@
+/// The fitted scaling exponent k in lr* ~ B^k (EXPERIMENTS.md, "What a study's analysis must
+/// show"): the best learning rate of each batch size, a regression of log(best lr) on log(B),
+/// and a bootstrap interval; k near 1 is the linear rule, near 0.5 the square-root rule.
+module Lrbs.Core.Analysis.ScalingFit
+
+open System
+open Lrbs.Core.Engine
+
+/// One (batch size, learning rate) cell of a grid: the metric of each repeat (higher is better).
+type Cell = { Batch: int; Lr: float; Values: float[] }
+
+/// The fit: k, its 95% interval, each batch size's best learning rate, and how the interval was made.
+type Fit =
+    { K: float
+      Low: float
+      High: float
+      Best: (int * float)[]
+      Method: string }
+
+/// The best learning rate of one row of (lr, score) pairs: the vertex of the parabola through
+/// the best cell and its two neighbours in log lr, when that parabola opens downwards and the
+/// best cell is inside the row; otherwise the best cell's own lr.
+let bestLr (row: (float * float)[]) =
+    let row = row |> Array.sortBy fst
+    let i = row |> Array.mapi (fun i (_, s) -> i, s) |> Array.maxBy snd |> fst
+    if i = 0 || i = row.Length - 1 then fst row[i]
+    else
+        let x = [| for j in i - 1 .. i + 1 -> log (fst row[j]) |]
+        let y = [| for j in i - 1 .. i + 1 -> snd row[j] |]
+        // y = a x^2 + b x + c through three points
+        let d = (x[0] - x[1]) * (x[0] - x[2]) * (x[1] - x[2])
+        let a = (x[2] * (y[1] - y[0]) + x[1] * (y[0] - y[2]) + x[0] * (y[2] - y[1])) / d
+        let b = (x[2] * x[2] * (y[0] - y[1]) + x[1] * x[1] * (y[2] - y[0]) + x[0] * x[0] * (y[1] - y[2])) / d
+        if a < 0.0 then exp (Math.Clamp(-b / (2.0 * a), x[0], x[2])) else fst row[i]
+
+/// k from rows of (batch, [(lr, score)]): the slope of log(best lr) on log(batch).
+let exponent (rows: (int * (float * float)[])[]) =
+    let best = rows |> Array.map (fun (b, row) -> b, bestLr row)
+    Statistics.linearFit (best |> Array.map (fst >> float >> log)) (best |> Array.map (snd >> log)) |> Option.map snd, best
+
+let private rowsOf (cells: Cell[]) (score: Cell -> float) =
+    cells
+    |> Array.groupBy (fun c -> c.Batch)
+    |> Array.sortBy fst
+    |> Array.map (fun (b, cs) -> b, cs |> Array.map (fun c -> c.Lr, score c))
+    |> Array.filter (fun (_, row) -> row |> Array.forall (snd >> Double.IsFinite))
+
+/// Fits k. With repeats (some cell has 2 or more values) the interval resamples the repeats of
+/// each cell; without, it adds to each cell noise of the given standard error (e.g. the
+/// binomial error of an accuracy) and refits each row's parabola.
+let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
+    let rows = rowsOf cells (fun c -> Statistics.mean c.Values)
+    if rows.Length < 2 then None
+    else
+        match exponent rows with
+        | None, _ -> None
+        | Some k, best ->
+            let repeats = cells |> Array.exists (fun c -> c.Values.Length > 1)
+            let replicate (rng: Rng) =
+                let score (c: Cell) =
+                    if repeats then Statistics.mean (Array.init c.Values.Length (fun _ -> c.Values[rng.NextInt c.Values.Length]))
+                    else Statistics.mean c.Values + noise c * Statistics.normal rng
+                match exponent (rowsOf cells score) with
+                | Some k, _ -> k
+                | None, _ -> nan
+            match Statistics.bootstrap seed 1000 replicate with
+            | Some(lo, hi) ->
+                Some
+                    { K = k; Low = lo; High = hi; Best = best
+                      Method = if repeats then "bootstrap over repeats (1000 resamples)" else "parametric bootstrap of each cell within its standard error (1000 draws)" }
+            | None -> None
+
+/// Which rules the interval admits.
+let verdict (f: Fit) =
+    let inside v = f.Low <= v && v <= f.High
+    match inside 1.0, inside 0.5 with
+    | true, true -> "consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
+    | true, false -> "consistent with the linear rule (k = 1), not the square-root rule"
+    | false, true -> "consistent with the square-root rule (k = 0.5), not the linear rule"
+    | false, false ->
+        if f.High < 0.5 then "below both rules: the best learning rate grows more slowly than sqrt(B)"
+        elif f.Low > 1.0 then "above the linear rule"
+        else "between the two rules, consistent with neither"

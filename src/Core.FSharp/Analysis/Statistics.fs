@@ -1,0 +1,54 @@
+/// Small statistics the report needs, as pure functions.
+module Lrbs.Core.Analysis.Statistics
+
+open System
+open Lrbs.Core.Engine
+
+let mean (xs: float[]) = if xs.Length = 0 then nan else Array.average xs
+
+/// Sample standard deviation (n - 1); 0 for one value.
+let std (xs: float[]) =
+    if xs.Length < 2 then 0.0
+    else
+        let m = mean xs
+        sqrt (Array.sumBy (fun x -> (x - m) ** 2.0) xs / float (xs.Length - 1))
+
+let median (xs: float[]) =
+    if xs.Length = 0 then nan
+    else
+        let s = Array.sort xs
+        let n = s.Length
+        if n % 2 = 1 then s[n / 2] else (s[n / 2 - 1] + s[n / 2]) / 2.0
+
+/// The p-quantile (0..1) of a sample, linear between order statistics.
+let quantile (p: float) (xs: float[]) =
+    if xs.Length = 0 then nan
+    else
+        let s = Array.sort xs
+        let h = p * float (s.Length - 1)
+        let lo = int (floor h)
+        let hi = min (lo + 1) (s.Length - 1)
+        s[lo] + (h - float lo) * (s[hi] - s[lo])
+
+/// Least squares y = a + b x: (intercept a, slope b); needs two distinct x.
+let linearFit (xs: float[]) (ys: float[]) =
+    let mx, my = mean xs, mean ys
+    let sxx = Array.sumBy (fun x -> (x - mx) ** 2.0) xs
+    if xs.Length < 2 || sxx = 0.0 then None
+    else
+        let b = Array.fold2 (fun acc x y -> acc + (x - mx) * (y - my)) 0.0 xs ys / sxx
+        Some(my - b * mx, b)
+
+/// The 95% percentile interval of a statistic over bootstrap replicates (NaN replicates dropped).
+let bootstrap (seed: uint64) (replicates: int) (statistic: Rng -> float) =
+    let rng = Rng(seed)
+    let values = Array.init replicates (fun _ -> statistic rng) |> Array.filter Double.IsFinite
+    if values.Length < replicates / 2 then None else Some(quantile 0.025 values, quantile 0.975 values)
+
+/// A standard normal draw (Box-Muller).
+let normal (rng: Rng) =
+    let u1 = max (rng.NextDouble()) 1e-300
+    sqrt (-2.0 * log u1) * cos (2.0 * Math.PI * rng.NextDouble())
+
+/// The binomial standard error of an accuracy p measured on n examples.
+let binomialError (p: float) (n: int) = sqrt (p * (1.0 - p) / float n)

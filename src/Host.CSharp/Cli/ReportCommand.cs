@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using Lrbs.Host.Report;
+using Lrbs.Host.Storage;
+
+namespace Lrbs.Host.Cli;
+
+/// <summary>`lrbs report DIR`: report.html (offline), figures/*.svg and summary.md from a results folder.</summary>
+public static class ReportCommand
+{
+    public static Command Build(TextWriter output, TextWriter error)
+    {
+        var dir = new Argument<string>("DIR") { Description = "A results folder (trials/, epochs/, ... of Parquet parts)." };
+        var outDir = new Option<string?>("--out") { Description = "Folder for report.html, figures/ and summary.md (default: DIR/report)." };
+        var compare = new Option<string?>("--compare") { Description = "A published table (CSV: optimizer,batch_size,lr,value) to set beside the measured grid." };
+        var slice = new Option<string?>("--slice") { Description = "Learning curves for this slice only: KEY=VALUE,... over dataset, model, optimizer, schedule, batch_size, lr, seed (default: the best lr of each batch size)." };
+        var target = new Option<string?>("--target") { Description = "Target test metric for steps-to-target (default: the lowest of the batch sizes' best final metrics)." };
+        var cmd = new Command("report", "Write the study report of a results folder: grids with the best of each column, heat maps, the fitted scaling rule lr* ~ B^k, learning curves, timings, steps to a target, schedule regimes, box errors, failures; every number from the folder's Parquet.")
+        {
+            dir, outDir, compare, slice, target,
+        };
+        cmd.SetAction(parse =>
+        {
+            var folder = parse.GetValue(dir)!;
+            var outPath = parse.GetValue(outDir) ?? Path.Combine(folder, "report");
+            try
+            {
+                double? goal = null;
+                if (parse.GetValue(target) is string t)
+                    goal = double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var g) ? g : throw new ReportException($"--target: expected a number, got '{t}'");
+                var data = ReportData.Load(folder);
+                var page = ReportBuilder.Build(data, new ReportOptions(parse.GetValue(slice), goal, parse.GetValue(compare)));
+                // everything is computed before anything is written
+                var staging = outPath + $".tmp-{Environment.ProcessId}";
+                if (Directory.Exists(staging)) Directory.Delete(staging, true);
+                var svgs = Figures.Render(page.Figures, Path.Combine(staging, "figures"));
+                File.WriteAllText(Path.Combine(staging, "report.html"), page.Html($"lrbs report: {folder}", svgs));
+                File.WriteAllText(Path.Combine(staging, "summary.md"), page.Markdown);
+                if (Directory.Exists(outPath)) Directory.Delete(outPath, true);
+                Directory.Move(staging, outPath);
+                output.WriteLine($"wrote {Path.Combine(outPath, "report.html")}, {Path.Combine(outPath, "summary.md")} and {page.Figures.Count} figures");
+                return ExitCodes.Ok;
+            }
+            catch (Exception e) when (e is ReportException or ResultsException or StorageException)
+            {
+                error.WriteLine($"error: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
+        return cmd;
+    }
+}

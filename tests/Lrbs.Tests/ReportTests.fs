@@ -1,0 +1,124 @@
+module Lrbs.Tests.ReportTests
+
+open System.Diagnostics
+open System.IO
+open System.Text.RegularExpressions
+open NUnit.Framework
+open Lrbs.Tests.Support
+
+/// Runs a sweep file's text into `out`.
+let private sweep (dir: TempDir) (name: string) (yaml: string) =
+    let f = dir.File(name + ".yaml")
+    File.WriteAllText(f, yaml)
+    let code, _, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
+    Assert.That(code, Is.EqualTo 0, err)
+
+/// One results folder with a grid (repeats, a diverged cell), schedule regimes with predictions, and box predictions.
+let private studyFolder (dir: TempDir) =
+    let out = dir.File "results"
+    sweep dir "grid" $"name: grid\ndataset: mnist\ntrain_limit: 600\nmodel: mlp-100-50\noptimizer: sgd\ngrid:\n  batch_size: [16, 64]\n  lr: [0.01, 0.1, 1.0e+30]\nrepeats: 2\nstopping:\n  max_epochs: 3\nout: {out}\n"
+    sweep dir "regimes" $"name: regimes\ndataset: mnist\ntrain_limit: 600\nsplit: 80/10/10\nmodel: mlp-100-50\noptimizer: adam\nlr: 0.001\nbatch_size: 32\npredictions: true\ngrid:\n  schedule: [constant, \"plateau:0.5:1\"]\nstopping:\n  max_epochs: 3\nout: {out}\n"
+    sweep dir "boxes" $"name: boxes\ndataset: boxes\ntrain_limit: 300\nmodel: cnn-box\noptimizer: adam\nlr: 0.001\nbatch_size: 32\npredictions: true\nstopping:\n  max_epochs: 2\nout: {out}\n"
+    out
+
+/// Opens a page in headless Chromium: (the DOM, the console lines, the exit code); saves a screenshot when asked.
+let chromium (page: string) (screenshot: string option) =
+    let run (args: string list) =
+        let psi = ProcessStartInfo("chromium", RedirectStandardOutput = true, RedirectStandardError = true)
+        for a in [ "--headless=new"; "--no-sandbox"; "--disable-gpu"; "--disable-background-networking"; "--disable-component-update"
+                   "--disable-sync"; "--no-first-run"; "--hide-scrollbars"; "--enable-logging=stderr"; "--v=0" ] @ args @ [ "file://" + page ] do
+            psi.ArgumentList.Add a
+        use p = Process.Start psi
+        let err = p.StandardError.ReadToEndAsync()
+        let out = p.StandardOutput.ReadToEnd()
+        p.WaitForExit()
+        out, err.Result, p.ExitCode
+    let dom, log, code = run [ "--dump-dom" ]
+    screenshot |> Option.iter (fun png -> run [ $"--screenshot={png}"; "--window-size=1250,3000" ] |> ignore)
+    dom, log.Split('\n') |> Array.filter (fun l -> l.Contains ":CONSOLE") |> List.ofArray, code
+
+[<Test>]
+let ``the console check of the rendering test sees a page's errors`` () =
+    use tmp = new TempDir()
+    let page = tmp.File "error.html"
+    File.WriteAllText(page, "<html><body><script>console.error('boom'); missing();</script></body></html>")
+    let _, console, _ = chromium page None
+    Assert.That(console.Length, Is.EqualTo 2, String.concat "\n" console)
+
+[<Test>]
+let ``the report renders every figure in Chromium with no console error, and holds every section`` () =
+    use tmp = new TempDir()
+    let results = studyFolder tmp
+    let out = tmp.File "report"
+    let code, output, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("report.html", output)
+    let figures = Directory.GetFiles(Path.Combine(out, "figures"), "*.svg")
+    Assert.That(figures.Length, Is.GreaterThanOrEqualTo 6)
+    let html = File.ReadAllText(Path.Combine(out, "report.html"))
+    for fragment in [ "★"; "Fitted scaling exponent: k = "; "diverged"; "training regimes"; "precision"; "all labels right"
+                      "box errors on the test set"; "negligible"; "steps to reach"; "Failed and diverged trials"; "code version" ] do
+        StringAssert.Contains(fragment, html)
+    Assert.That(html, Does.Not.Contain "{{figure:", "every figure was placed")
+    Assert.That(Regex.IsMatch(html, "(src|href)=\"(https?:)?//"), Is.False, "the report loads nothing from a network")
+    let summary = File.ReadAllText(Path.Combine(out, "summary.md"))
+    StringAssert.Contains("| batch \\ lr |", summary)
+    let screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "report-screenshot.png")
+    let dom, console, chromeCode = chromium (Path.Combine(out, "report.html")) (Some screenshot)
+    Assert.That(chromeCode, Is.EqualTo 0)
+    Assert.That(console, Is.Empty, String.concat "\n" console)
+    let svgs = Regex.Matches(dom, "<svg[^>]*class=\"marks\"")
+    Assert.That(svgs.Count, Is.EqualTo figures.Length, "every figure is in the page")
+    Assert.That(Regex.Matches(dom, "<path").Count, Is.GreaterThan(figures.Length * 5), "the figures have marks")
+    Assert.That(FileInfo(screenshot).Length, Is.GreaterThan 50000L)
+    TestContext.AddTestAttachment(screenshot, "the rendered report")
+
+[<Test>]
+let ``a published table is compared cell by cell and its denominators are read`` () =
+    use tmp = new TempDir()
+    let results = tmp.File "results"
+    sweep tmp "grid" $"name: grid\ndataset: mnist\ntrain_limit: 600\nmodel: mlp-100-50\noptimizer: sgd\ngrid:\n  batch_size: [16, 64]\n  lr: [0.01, 0.1]\nstopping:\n  max_epochs: 2\nout: {results}\n"
+    // "published": k/500 for every cell, printed with 4 decimals
+    let table = tmp.File "published.csv"
+    File.WriteAllLines(table, [ "optimizer,batch_size,lr,value"; "sgd,16,0.01,0.7120"; "sgd,16,0.1,0.8340"; "sgd,64,0.01,0.4460"; "sgd,64,0.1,0.7900" ])
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out; "--compare"; table ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let html = File.ReadAllText(Path.Combine(out, "report.html"))
+    StringAssert.Contains("Mean absolute difference", html)
+    StringAssert.Contains("agrees in", html)
+    StringAssert.Contains("N = ", html)
+    StringAssert.Contains("published std. error", html)
+
+let badReports: obj[] list =
+    [ [| [ "--slice"; "batch_size=33" ]; "--slice 'batch_size=33' matches no trial" |]
+      [| [ "--slice"; "width=3" ]; "--slice 'width=3': expected KEY=VALUE" |]
+      [| [ "--target"; "high" ]; "--target: expected a number, got 'high'" |]
+      [| [ "--compare"; "COLUMNS" ]; "unknown column(s) accuracy" |]
+      [| [ "--compare"; "OUTSIDE" ]; "line 2: cell (optimizer sgd, batch_size 4096, lr 0.01) is outside the measured grid" |] ]
+
+[<TestCaseSource(nameof badReports)>]
+let ``bad report input exits 2 naming the value and writes nothing`` (args: string list, expected: string) =
+    use tmp = new TempDir()
+    let results = tmp.File "results"
+    sweep tmp "grid" $"name: grid\ndataset: mnist\ntrain_limit: 300\nmodel: mlp-100-50\noptimizer: sgd\nlr: 0.01\ngrid:\n  batch_size: [16, 64]\nstopping:\n  max_epochs: 1\nout: {results}\n"
+    File.WriteAllLines(tmp.File "COLUMNS", [ "optimizer,batch_size,lr,accuracy"; "sgd,16,0.01,0.5" ])
+    File.WriteAllLines(tmp.File "OUTSIDE", [ "optimizer,batch_size,lr,value"; "sgd,4096,0.01,0.5" ])
+    let args = args |> List.map (fun a -> if a = "COLUMNS" || a = "OUTSIDE" then tmp.File a else a)
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run ([ "report"; results; "--out"; out ] @ args)
+    Assert.That(code, Is.EqualTo 2, err)
+    StringAssert.Contains(expected, err)
+    Assert.That(Directory.Exists out, Is.False, "nothing written")
+
+[<Test>]
+let ``an empty or foreign folder is refused naming it`` () =
+    use tmp = new TempDir()
+    let code, _, err = CliTests.run [ "report"; tmp.Path ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("holds no results", err)
+    Directory.CreateDirectory(tmp.File "trials") |> ignore
+    File.WriteAllText(tmp.File "trials/x.parquet", "not parquet")
+    let code, _, err = CliTests.run [ "report"; tmp.Path ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("x.parquet: not a readable Parquet part", err)
