@@ -10,9 +10,9 @@ open Lrbs.Host.Storage
 let ``the bench measures lrbs through its production code and a missing peer is a skipped row with the reason`` () =
     use tmp = new TempDir()
     let peers: Peer list = [ PyTorchEager("/nonexistent/python3"); TfjsWasm("/nonexistent/node") ]
-    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep" ])
+    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep"; "noise" ])
     let rows = BenchRunner(options, ignore).Run(tmp.File "work")
-    let lrbs = rows |> Seq.filter (fun r -> r.System = "lrbs") |> List.ofSeq
+    let lrbs = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs") |> List.ofSeq
     Assert.That(lrbs.Length, Is.EqualTo(Seq.length (BenchRunner.TrainingCases true)))
     Assert.That(lrbs |> List.forall (fun r -> r.Seconds.HasValue && r.Seconds.Value > 0.0 && r.Note = null), Is.True)
     for r in rows |> Seq.filter (fun r -> r.Part = "training" && r.System <> "lrbs") do
@@ -21,6 +21,7 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     let ratios = BenchTable.Ratios(ResizeArray rows)
     Assert.That(ratios |> Seq.forall (fun r -> r.Verdict = "skipped"), Is.True)
     Assert.That((BenchTable.SweepSpeedup(ResizeArray rows)).HasValue, Is.True)
+    Assert.That(rows |> Seq.filter (fun r -> r.Part = "noise") |> Seq.length, Is.EqualTo 2, "with and without the noise scale")
     let path = tmp.File "bench.parquet"
     BenchTable.Save(ResizeArray rows, path, "test")
     use db = new DuckDb()

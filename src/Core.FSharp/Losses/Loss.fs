@@ -20,6 +20,8 @@ type Loss =
     | BinaryCrossEntropy of LossForm
     /// 1 - IoU of (x1, y1, x2, y2) boxes, negative widths counted as 0.
     | OneMinusIoU
+    /// Keras mean_squared_error on linear outputs: mean over outputs of (a - y)^2.
+    | MeanSquaredError
 
 module LossForm =
     let names = [ "logits"; "clipped" ]
@@ -44,6 +46,7 @@ module Loss =
         | Loss.BinaryCrossEntropy LossForm.Logits -> "binary_crossentropy_logits"
         | Loss.BinaryCrossEntropy LossForm.Clipped -> "binary_crossentropy"
         | Loss.OneMinusIoU -> "one_minus_iou"
+        | Loss.MeanSquaredError -> "mean_squared_error"
 
     /// The shim's code for a loss (LRBS_LOSS_* in lrbs_native.h).
     let internal nativeKind =
@@ -53,3 +56,4 @@ module Loss =
         | Loss.BinaryCrossEntropy LossForm.Logits -> 2
         | Loss.BinaryCrossEntropy LossForm.Clipped -> 3
         | Loss.OneMinusIoU -> 4
+        | Loss.MeanSquaredError -> 5

@@ -30,7 +30,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     }
 
     /// <summary>The lrbs trial of a case (the studies' S2 and S7 settings, one epoch).</summary>
-    public TrialConfig Config(BenchCase c, int? limit = null)
+    public TrialConfig Config(BenchCase c, int? limit = null, (int Every, int Small)? noise = null)
     {
         var fields = c.Model == "mlp"
             ? new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("model", "mlp-100-50") }
@@ -38,6 +38,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         fields.AddRange([("optimizer", c.Optimizer), ("lr", c.Lr.ToString("R")), ("batch_size", c.BatchSize.ToString()), ("max_epochs", "1")]);
         var rows = limit ?? (options.Quick ? (c.Model == "mlp" ? 2048 : 256) : null);
         if (rows is int n) fields.Add(("train_limit", n.ToString()));
+        if (noise is { } ns) fields.AddRange([("noise_scale_every", ns.Every.ToString()), ("noise_scale_small", ns.Small.ToString())]);
         var built = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2))));
         return built.IsOk ? built.ResultValue : throw new InvalidOperationException(string.Join("; ", built.ErrorValue.Select(e => e.Message)));
     }
@@ -53,6 +54,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         var rows = new List<BenchRow>();
         if (options.Parts.Contains("training")) rows.AddRange(Training(workDir));
         if (options.Parts.Contains("sweep")) rows.AddRange(Sweep(workDir));
+        if (options.Parts.Contains("noise")) rows.AddRange(NoiseCost());
         return rows;
     }
 
@@ -82,6 +84,27 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, peer.Name, best.SecondsPerEpoch, best.Steps, best.Version, best.Skipped);
             }
         }
+    }
+
+    /// <summary>The cost of measuring the gradient noise scale, with the studies' settings (S2:
+    /// every 50 steps, micro-batches of 2; S7: every 20 steps): the same epoch with and without it.</summary>
+    IEnumerable<BenchRow> NoiseCost()
+    {
+        Lrbs.Core.Engine.Runtime.setThreads(1);
+        var cases = new (BenchCase Case, int Every)[]
+        {
+            (new BenchCase("mlp", "sgd", 0.01, 64), 50), (new BenchCase("mlp", "sgd", 0.01, 256), 50), (new BenchCase("boxcnn", "adam", 0.001, 256), 20),
+        };
+        foreach (var (c, every) in options.Quick ? cases.Take(1) : cases)
+            foreach (var noise in new (int, int)?[] { null, (every, 2) })
+            {
+                log($"{c.Label}: lrbs{(noise is null ? "" : " + noise scale")}");
+                var config = Config(c, noise: noise);
+                var data = Prepare(config);
+                var seconds = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+                yield return new BenchRow("noise", c.Label, c.Model, c.Optimizer, c.BatchSize, noise is null ? "lrbs" : $"lrbs + noise scale (every {every}, b = 2)",
+                    seconds, (data.Train.Count + c.BatchSize - 1) / c.BatchSize, "lrbs", null);
+            }
     }
 
     /// <summary>The same 8 trials through the sweep runner with 1 and then 2 workers.</summary>

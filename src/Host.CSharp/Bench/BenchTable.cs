@@ -55,6 +55,18 @@ public static class BenchTable
             foreach (var r in Ratios(rows))
                 output.WriteLine($"  {r.Peer.Case,-26} vs {r.Peer.System,-10} {F(r.Value),7}  {(r.Target is double t ? $"target <= {t:0.0}" : ""),-14} {r.Verdict}{(r.Peer.Note is null ? "" : $" ({r.Peer.Note})")}");
         }
+        var noise = rows.Where(r => r.Part == "noise").GroupBy(r => r.Case).ToList();
+        if (noise.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("cost of the gradient noise scale measurement (training seconds per epoch):");
+            foreach (var g in noise)
+            {
+                var plain = g.First(r => r.System == "lrbs").Seconds;
+                var with = g.First(r => r.System != "lrbs");
+                output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with {with.System[7..]}: x{F(with.Seconds / plain, "0.00")}");
+            }
+        }
         var speedup = SweepSpeedup(rows);
         if (speedup is not null)
         {

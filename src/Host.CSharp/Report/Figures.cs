@@ -66,7 +66,7 @@ public static class Figures
     };
 
     /// <summary>Lines with a band (mean +- std over repeats) per series, one panel per measure.</summary>
-    public static object Curves(string title, IEnumerable<object> points, IReadOnlyList<(string Field, string Title)> panels, string x = "epoch", bool logX = false, bool logY = false) => new Dictionary<string, object>
+    public static object Curves(string title, IEnumerable<object> points, IReadOnlyList<(string Field, string Title)> panels, string x = "epoch", bool logX = false, bool logY = false, string? xTitle = null) => new Dictionary<string, object>
     {
         ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
         ["title"] = title,
@@ -83,7 +83,7 @@ public static class Figures
                     mark = new { type = "area", opacity = 0.2 },
                     encoding = new
                     {
-                        x = new { field = x, type = "quantitative", scale = logX ? new { type = "log" } : null },
+                        x = new { field = x, type = "quantitative", scale = logX ? new { type = "log" } : null, title = xTitle ?? x },
                         y = new { field = "lo", type = "quantitative", title = p.Title, scale = new { zero = false, type = logY ? "log" : "linear" } },
                         y2 = new { field = "hi" },
                         color = new { field = "series", type = "nominal", title = (string?)null },
@@ -94,7 +94,7 @@ public static class Figures
                     mark = new { type = "line", point = new { size = 12 } },
                     encoding = new
                     {
-                        x = new { field = x, type = "quantitative", scale = logX ? new { type = "log" } : null },
+                        x = new { field = x, type = "quantitative", scale = logX ? new { type = "log" } : null, title = xTitle ?? x },
                         y = new { field = "mean", type = "quantitative", title = p.Title, scale = new { zero = false, type = logY ? "log" : "linear" } },
                         color = new { field = "series", type = "nominal", title = "series" },
                     },
@@ -173,6 +173,55 @@ public static class Figures
             },
         }).ToArray(),
     };
+
+    /// <summary>The critical batch size beside the best learning rate: two log-log panels sharing
+    /// the batch axis, with vertical rules at the estimates and a shaded interval.</summary>
+    public static object CriticalBatch(string title, IEnumerable<object> bestLr, IEnumerable<object> steps, IEnumerable<object> fit, IEnumerable<object> marks, object? interval)
+    {
+        object Rules() => new
+        {
+            data = new { values = marks },
+            mark = new { type = "rule", strokeDash = new[] { 4, 2 }, strokeWidth = 2 },
+            encoding = new { x = new { field = "x", type = "quantitative" }, color = new { field = "label", type = "nominal", title = (string?)null, scale = new { range = new[] { "#d62728", "#2ca02c" } } } },
+        };
+        object[] Band() => interval is null ? [] :
+        [
+            new { data = new { values = new[] { interval } }, mark = new { type = "rect", opacity = 0.15, color = "#d62728" },
+                  encoding = new { x = new { field = "lo", type = "quantitative" }, x2 = new { field = "hi" } } },
+        ];
+        object X(string t) => new { field = "x", type = "quantitative", scale = new { type = "log", @base = 2 }, title = t };
+        return new Dictionary<string, object>
+        {
+            ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
+            ["title"] = title,
+            ["config"] = new { legend = new { labelLimit = 320 } },
+            ["hconcat"] = new object[]
+            {
+                new
+                {
+                    width = 300, height = 220,
+                    layer = Band().Concat(new object[]
+                    {
+                        new { data = new { values = bestLr }, mark = new { type = "line", point = true, color = "black" },
+                              encoding = new { x = X("batch size"), y = new { field = "y", type = "quantitative", scale = new { type = "log" }, title = "best learning rate" } } },
+                        Rules(),
+                    }).ToArray(),
+                },
+                new
+                {
+                    width = 300, height = 220,
+                    layer = Band().Concat(new object[]
+                    {
+                        new { data = new { values = fit }, mark = new { type = "line", strokeDash = new[] { 6, 3 }, color = "gray" },
+                              encoding = new { x = X("batch size"), y = new { field = "y", type = "quantitative", scale = new { type = "log" }, title = "steps to target" } } },
+                        new { data = new { values = steps }, mark = new { type = "point", filled = true, color = "black" },
+                              encoding = new { x = X("batch size"), y = new { field = "y", type = "quantitative", scale = new { type = "log" }, title = "steps to target" } } },
+                        Rules(),
+                    }).ToArray(),
+                },
+            },
+        };
+    }
 
     /// <summary>Renders every figure to OUT/NAME.svg with node; returns the SVG text by name.</summary>
     public static IReadOnlyDictionary<string, string> Render(IReadOnlyList<Figure> figures, string outDir)

@@ -194,41 +194,53 @@ public static class ReportBuilder
             (done.Any(t => t.PackSize > 1) ? " Some trials trained in packs: their wall time is the pack's." : ""));
     }
 
-    static void Steps(Page page, ReportData data, IReadOnlyList<TrialRow> trials, double? target, Func<string, string> name)
+    /// <summary>The target of a group: the given one, or the lowest of the rows' best final metrics (which every batch size reaches).</summary>
+    static double Goal(IReadOnlyList<TrialRow> done, double? target) =>
+        target ?? done.GroupBy(t => t.BatchSize).Select(row => row.GroupBy(t => t.Lr).Max(c => Statistics.mean(Values(c, false)))).Min();
+
+    /// <summary>Per batch size: the fewest steps to the goal over learning rates (each the median
+    /// over repeats, when more than half reach it), and the batch sizes that never reach it.
+    /// `pick` chooses each cell's repeats (all of them, or a bootstrap resample).</summary>
+    internal static (List<(int Batch, double Lr, double Steps)> Found, List<int> Missing) StepsToGoal(
+        ReportData data, IReadOnlyList<TrialRow> done, double goal, Func<IReadOnlyList<TrialRow>, IReadOnlyList<TrialRow>> pick)
     {
-        var done = trials.Where(t => t.Finished).ToList();
-        if (done.Select(t => t.BatchSize).Distinct().Count() < 2 || trials.Select(t => t.Schedule).Distinct().Count() > 1) return;
-        var metric = trials[0].Metric;
-        // default: the lowest of the rows' best final metrics, which every batch size reaches
-        var goal = target ?? done.GroupBy(t => t.BatchSize).Select(row => row.GroupBy(t => t.Lr).Max(c => Statistics.mean(Values(c, false)))).Min();
-        var rows = new List<IReadOnlyList<string>>();
-        var found = new List<(int Batch, double Steps)>();
+        var found = new List<(int, double, double)>();
         var missing = new List<int>();
         foreach (var row in done.GroupBy(t => t.BatchSize).OrderBy(g => g.Key))
         {
             var perLr = row.GroupBy(t => t.Lr).Select(cell =>
             {
-                var steps = cell.Select(t => Targets.stepsToReach(goal, EpochsOf(data, t.Id).Select(e => Tuple.Create(e.Steps, e.TestMetric)).ToArray())).ToList();
-                var reached = steps.Where(s => s is not null).Select(s => (double)s!.Value).ToArray();
+                var steps = pick(cell.ToList()).Select(t => Targets.stepsToReach(goal, EpochsOf(data, t.Id).Select(e => Tuple.Create(e.Steps, e.TestMetric)).ToArray())).ToList();
+                var reached = steps.Where(x => x is not null).Select(x => (double)x!.Value).ToArray();
                 return (Lr: cell.Key, Steps: reached.Length * 2 > steps.Count ? Statistics.median(reached) : double.NaN);
             }).Where(p => double.IsFinite(p.Steps)).ToList();
             if (perLr.Count == 0) { missing.Add(row.Key); continue; }
-            var bestLr = perLr.MinBy(p => p.Steps);
-            rows.Add([row.Key.ToString(), Page.Lr(bestLr.Lr), bestLr.Steps.ToString("0", Inv), (bestLr.Steps * row.Key).ToString("0", Inv)]);
-            found.Add((row.Key, bestLr.Steps));
+            var best = perLr.MinBy(p => p.Steps);
+            found.Add((row.Key, best.Lr, best.Steps));
         }
+        return (found, missing);
+    }
+
+    static void Steps(Page page, ReportData data, IReadOnlyList<TrialRow> trials, double? target, Func<string, string> name)
+    {
+        var done = trials.Where(t => t.Finished).ToList();
+        if (done.Select(t => t.BatchSize).Distinct().Count() < 2 || trials.Select(t => t.Schedule).Distinct().Count() > 1) return;
+        var metric = trials[0].Metric;
+        var goal = Goal(done, target);
+        var (found, missing) = StepsToGoal(data, done, goal, cell => cell);
         page.Heading(3, $"steps to reach test {metric} {goal:0.0000}");
         page.Paragraph((target is null ? $"Target: {goal:0.0000}, the lowest of the batch sizes' best final test {metric} (override with --target). " : "") +
             "Steps are the updates up to the end of the first epoch at or above the target (the median over repeats, when more than half reach it), minimised over learning rates; " +
             "where doubling the batch stops halving the steps, larger batches stop paying (Shallue et al. 2019)." +
-            (missing.Count > 0 ? $" Not reached at batch size {string.Join(", ", missing)}." : ""));
-        if (rows.Count == 0) return;
-        page.Table(["batch size", "best lr", "steps", "examples"], rows);
+            (missing.Count > 0 ? $" Note: batch size {string.Join(", ", missing)} never reaches the target." : ""));
+        if (found.Count == 0) return;
+        page.Table(["batch size", "best lr", "steps", "examples"], found.Select(f => (IReadOnlyList<string>)[f.Batch.ToString(), Page.Lr(f.Lr), f.Steps.ToString("0", Inv), (f.Steps * f.Batch).ToString("0", Inv)]));
         var points = found.Select(p => (object)new { x = p.Batch, y = p.Steps, series = "steps to target (best lr)" }).ToList();
-        var (b0, s0) = found[0];
+        var (b0, _, s0) = found[0];
         var lines = new[] { b0, found[^1].Batch }.Select(b => (object)new { x = (double)b, y = s0 * b0 / b, series = "perfect scaling (steps ∝ 1/B)" }).ToList();
         page.Add(new Figure(name("steps"), Figures.LogLog($"steps to target: {trials[0].Group}", points, lines, "batch size", "steps"),
             "Steps to reach the target against batch size, log-log; dashed: perfect scaling from the smallest batch size."));
+        CriticalBatchSection.Write(page, data, done, goal, found, name);
     }
 
     /// <summary>Schedule regimes side by side (S6): final metrics per regime, their curves, and

@@ -11,6 +11,8 @@
 // binary cross-entropy, clipped form (TensorFlow.js, Keras 3 without logits):
 //     p = clip(a, 1e-7, 1 - 1e-7);  l = -mean_j (y log p + (1 - y) log(1 - p))
 // 1 - IoU of boxes (x1, y1, x2, y2), negative widths counted as 0, IoU = I / (U + 1e-7).
+// mean squared error (Keras's mean_squared_error): l = mean_j (a - y)^2;  dz = 2 (a - y) / (N L)
+//   (linear outputs; its metric is the example count's share with every |a - y| <= 0.5)
 // Clipping passes the gradient on its bounds (as libtorch's clamp does).
 #include "loss.h"
 #include <string>
@@ -80,6 +82,16 @@ LossOutput binary(bool logits, const at::Tensor& z, const at::Tensor& a, const a
   return out;
 }
 
+LossOutput squared_error(const at::Tensor& a, const at::Tensor& targets, bool gradient) {
+  const auto y = per_member_rows(targets, a.size(0));
+  const auto diff = a - y;
+  LossOutput out;
+  out.loss = diff.square().mean(at::IntArrayRef{1, 2});
+  out.metric = diff.abs().le(0.5).all(-1).sum(1);
+  if (gradient) out.dz = diff.mul(2.0 / static_cast<double>(a.size(1) * a.size(2)));
+  return out;
+}
+
 LossOutput one_minus_iou(const at::Tensor& boxes, const at::Tensor& targets, bool gradient) {
   const int64_t K = boxes.size(0), n = boxes.size(1);
   const auto t = per_member_rows(targets, K);
@@ -120,6 +132,7 @@ LossOutput loss_forward(int kind, const at::Tensor& z, const at::Tensor& a, cons
     case LRBS_LOSS_BCE_LOGITS: return binary(true, z, a, y, gradient);
     case LRBS_LOSS_BCE_CLIPPED: return binary(false, z, a, y, gradient);
     case LRBS_LOSS_ONE_MINUS_IOU: return one_minus_iou(a, y, gradient);
+    case LRBS_LOSS_MSE: return squared_error(a, y, gradient);
   }
   throw std::invalid_argument("unknown loss " + std::to_string(kind));
 }
@@ -140,6 +153,7 @@ void check_loss(int kind, int last_activation, int64_t outputs) {
       need(LRBS_ACT_LINEAR, "1 - IoU");
       if (outputs != 4) throw std::invalid_argument("1 - IoU needs 4 outputs (x1, y1, x2, y2), got " + std::to_string(outputs));
       return;
+    case LRBS_LOSS_MSE: need(LRBS_ACT_LINEAR, "mean squared error"); return;
   }
   throw std::invalid_argument("unknown loss " + std::to_string(kind));
 }
