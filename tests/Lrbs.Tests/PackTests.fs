@@ -6,6 +6,7 @@ open Lrbs.Core.Models
 open Lrbs.Core.Losses
 open Lrbs.Core.Training
 open Lrbs.Tests.Support
+open System.IO
 
 /// A small CNN with `filters` filters (<= 8 runs ATen's im2col kernels, more runs MKLDNN).
 let private cnn filters =
@@ -32,3 +33,71 @@ let ``members with their own batches train as they would alone, through both con
         List.iter2 (fun (a: KerasWeight) (b: KerasWeight) -> assertAllClose 1e-4 1e-6 (Array.map float a.Values) (Array.map float b.Values))
             (net.GetKerasWeights 0) (pack.GetKerasWeights k)
         (net :> System.IDisposable).Dispose())
+
+/// Per-step losses of every member through the production trainer.
+let private runWithLosses (configs: TrialConfig[]) (data: Lrbs.Core.Data.SplitData) =
+    let losses = Array.init configs.Length (fun _ -> ResizeArray<float>())
+    let progress = { Progress.None with OnStepLosses = Some(fun members values -> Array.iter2 (fun m v -> losses[m].Add v) members values) }
+    let results = Trainer.runPack configs data progress
+    results, losses |> Array.map List.ofSeq
+
+let private packOfSix (fields: (string * string) list) (lrs: string list) =
+    [| for seed in [ "1"; "2" ] do
+           for lr in lrs -> trial (fields @ [ "lr", lr; "seed", seed; "max_epochs", "1"; "batch_size", "16"; "train_limit", "3200" ]) |]
+
+[<TestCase("fashion-mnist", "mlp-100-50", "sgd")>]
+[<TestCase("fashion-mnist", "mlp-100-50", "adam")>]
+[<TestCase("boxes", "cnn-box", "sgd")>]
+[<TestCase("boxes", "cnn-box", "adam")>]
+let ``each member of a pack of 6 matches the same trial run alone`` (dataset: string, model: string, opt: string) =
+    let lrs = if opt = "sgd" then [ "0.01"; "0.03"; "0.1" ] else [ "0.0003"; "0.001"; "0.003" ]
+    let fields = [ "dataset", dataset; "model", model; "optimizer", opt ] @ (if dataset = "fashion-mnist" then [ "split", "80/20" ] else [])
+    let configs = packOfSix fields lrs
+    let data = prepared configs[0]
+    let packed, packedLosses = runWithLosses configs data
+    for k, c in Array.indexed configs do
+        let alone, aloneLosses = runWithLosses [| c |] data
+        Assert.That(packedLosses[k].Length, Is.EqualTo 200)
+        assertAllClose 1e-4 1e-7 (Array.ofList aloneLosses[0]) (Array.ofList packedLosses[k])
+        Assert.That(packed[k].FinalTestMetric, Is.EqualTo(alone[0].FinalTestMetric).Within(0.002), $"member {k}")
+        Assert.That(packed[k].PackSize, Is.EqualTo 6)
+        Assert.That(TrialConfig.id packed[k].Config, Is.EqualTo(TrialConfig.id c))
+
+[<Test>]
+let ``a diverging member is recorded diverged and does not disturb the others`` () =
+    let configs = [| for lr in [ "0.01"; "1e20"; "0.03" ] -> trial [ "dataset", "mnist"; "train_limit", "1000"; "batch_size", "16"; "max_epochs", "3"; "lr", lr ] |]
+    let data = prepared configs[0]
+    let packed, losses = runWithLosses configs data
+    Assert.That(packed[1].Status, Is.EqualTo TrialStatus.Diverged)
+    Assert.That(losses[1].Length, Is.LessThan losses[0].Length, "the diverged member left the pack")
+    for k in [ 0; 2 ] do
+        let alone, aloneLosses = runWithLosses [| configs[k] |] data
+        Assert.That(packed[k].Status, Is.EqualTo TrialStatus.Ok)
+        assertAllClose 1e-4 1e-7 (Array.ofList aloneLosses[0]) (Array.ofList losses[k])
+        Assert.That(packed[k].FinalTestMetric, Is.EqualTo(alone[0].FinalTestMetric).Within(0.002))
+
+[<Test>]
+let ``a packed sweep commits every member as a trial; a lost member reruns alone with the same id and numbers`` () =
+    use tmp = new TempDir()
+    let out = tmp.File "out"
+    let f = tmp.File "pack.yaml"
+    File.WriteAllText(f, $"name: pk\ndataset: mnist\ntrain_limit: 800\nbatch_size: 16\npack: true\ngrid:\n  lr: [0.01, 0.03, 0.1]\n  seed: [1, 2]\n  schedule: [constant, \"grow-batch:2:1:64\"]\nsplit: 80/10/10\nstopping:\n  max_epochs: 2\nout: {out}\n")
+    let code, plan, err = CliTests.run [ "sweep"; "plan"; f ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("members)", plan)
+    StringAssert.Contains("alone: its schedule changes the batch size", plan)
+    let code, output, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("packed: 2 packs of 6 trials, 6 alone", output)
+    let rows = Lrbs.Host.Storage.ResultsReader.Query(out, "SELECT trial_id, test_metric, pack_size FROM trials WHERE pack_size > 1 ORDER BY 1").Rows
+    Assert.That(rows.Count, Is.EqualTo 6)
+    let first: string[] = rows[0]
+    let victim = first[0]
+    let metric = float first[1]
+    File.Delete(Path.Combine(out, "trials", victim + ".parquet"))
+    let code, output, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("1 to run, 11 already finished", output)
+    let again: string[] = Lrbs.Host.Storage.ResultsReader.Query(out, $"SELECT test_metric, pack_size FROM trials WHERE trial_id = '{victim}'").Rows[0]
+    Assert.That(float again[0], Is.EqualTo(metric).Within(0.002))
+    Assert.That(again[1], Is.EqualTo "1")

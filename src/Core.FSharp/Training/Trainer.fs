@@ -225,6 +225,7 @@ module Trainer =
                         m.Noise <- NoiseScale.add c0.NoiseScale.Value.Ema (NoiseScale.estimate noise size small big) m.Noise)
                 for m in active do
                     m.Steps <- m.Steps + 1
+                progress.OnStepLosses |> Option.iter (fun report -> report (active |> Array.map (fun m -> m.Index)) (net.LastLoss()))
                 progress.OnBatch epoch (b + 1) batches sample
             let trainSeconds = epochClock.Elapsed.TotalSeconds
             let stats = net.Statistics true

@@ -84,10 +84,14 @@ type Progress =
       /// A member (index into the pack) finished an epoch.
       OnEpoch: int -> EpochRecord -> unit
       /// A member finished: its result is final (a sweep commits it now).
-      OnFinished: int -> TrialResult -> unit }
+      OnFinished: int -> TrialResult -> unit
+      /// When given, after every step: the members still training (indices into the pack) and
+      /// their mean loss of that step. It reads from the engine each step: for tests and checks.
+      OnStepLosses: (int[] -> float[] -> unit) option }
 
     static member None =
-        { OnStart = (fun _ _ -> ()); OnBatch = (fun _ _ _ _ -> ()); OnEpoch = (fun _ _ -> ()); OnFinished = (fun _ _ -> ()) }
+        { OnStart = (fun _ _ -> ()); OnBatch = (fun _ _ _ _ -> ()); OnEpoch = (fun _ _ -> ()); OnFinished = (fun _ _ -> ())
+          OnStepLosses = None }
 
     /// The same callbacks from .NET delegates (any may be null), for C# callers.
     static member Of

@@ -21,25 +21,33 @@ public static class SweepCommand
     static Argument<string> FileArgument() => new("FILE") { Description = "The sweep file (YAML)." };
     static Option<string?> ShardOption() => new("--shard") { Description = "Only shard K of N (K from 0): trials whose plan index mod N is K. For Slurm arrays and Kubernetes Indexed Jobs." };
     static Option<string?> OutOption() => new("--out") { Description = "Results folder (overrides the file's 'out')." };
+    static Option<bool> PackOption() => new("--pack") { Description = "Train trials that differ only in learning rate, learning-rate schedule and seed as members of one packed net (also: pack: true in the sweep file)." };
+    static Option<int> PackSizeOption() => new("--pack-size") { Description = "The most members of one pack.", DefaultValueFactory = _ => 20 };
 
     static Command Plan(TextWriter output, TextWriter error)
     {
         var file = FileArgument();
         var shard = ShardOption();
         var outDir = OutOption();
-        var cmd = new Command("plan", "List the trials a sweep file expands to, with their stable ids and whether they are finished; runs nothing.") { file, shard, outDir };
+        var pack = PackOption();
+        var packSize = PackSizeOption();
+        var cmd = new Command("plan", "List the trials a sweep file expands to, with their stable ids and whether they are finished (and with packing, their packs); runs nothing.") { file, shard, outDir, pack, packSize };
         cmd.SetAction(parse => Guard(error, () =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var table = new Table().Border(TableBorder.Simple);
-            foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }) table.AddColumn(c);
+            var packing = parse.GetValue(pack) || s.Pack;
+            foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }.Concat(packing ? ["pack"] : [])) table.AddColumn(c);
             var mine = s.Trials.Where(sh.Owns).ToList();
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
             string State(PlannedTrial t) => committed.Statuses.TryGetValue(t.Id, out var st) ? st.Name : "planned";
+            var pending = mine.Where(t => !committed.Statuses.ContainsKey(t.Id)).ToList();
+            var (units, alone) = SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), Environment.ProcessorCount);
+            var packOf = units.Select((u, i) => (u, i)).SelectMany(p => p.u.Trials.Select(t => (t.Id, Label: p.u.Trials.Count > 1 ? $"pack {p.i + 1} ({p.u.Trials.Count} members)" : "alone: " + alone.GetValueOrDefault(t.Id, "")))).ToDictionary(p => p.Id, p => p.Label);
             foreach (var t in mine)
-                table.AddRow(t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.Optimizer,
-                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t));
+                table.AddRow([t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.Optimizer,
+                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t), .. packing ? [Markup.Escape(packOf.GetValueOrDefault(t.Id, "committed"))] : Array.Empty<string>()]);
             Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             return ExitCodes.Ok;
@@ -54,7 +62,9 @@ public static class SweepCommand
         var outDir = OutOption();
         var workers = new Option<int>("--workers") { Description = "Trials run in parallel, one libtorch thread each.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var retry = new Option<bool>("--retry-failed") { Description = "Also rerun trials committed with status failed (an error, not divergence)." };
-        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers, retry };
+        var pack = PackOption();
+        var packSize = PackSizeOption();
+        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers, retry, pack, packSize };
         cmd.SetAction(parse => Guard(error, () =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
@@ -77,7 +87,10 @@ public static class SweepCommand
             CheckWritable(store.OutDir);
             store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
             output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
-            var results = SweepDisplay.Run(runner, SweepRunner.Singles(pending), pending.Count, Consoles.For(output));
+            var packing = parse.GetValue(pack) || s.Pack;
+            var units = packing ? SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), n).Units : SweepRunner.Singles(pending);
+            if (packing) output.WriteLine($"packed: {units.Count(u => u.Trials.Count > 1)} packs of {units.Where(u => u.Trials.Count > 1).Sum(u => u.Trials.Count)} trials, {units.Count(u => u.Trials.Count == 1)} alone");
+            var results = SweepDisplay.Run(runner, units, pending.Count, Consoles.For(output));
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
             return ExitCodes.Ok;
@@ -91,6 +104,8 @@ public static class SweepCommand
         var s = SweepFile.Load(file);
         return (s, new ResultsStore(outDir ?? s.Out), sh);
     }
+
+    static int CheckPackSize(int n) => n >= 1 ? n : throw new ArgumentException($"--pack-size: expected an integer >= 1, got '{n}'");
 
     static void CheckWritable(string dir)
     {

@@ -30,6 +30,28 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     /// <summary>Each trial alone.</summary>
     public static IReadOnlyList<WorkUnit> Singles(IReadOnlyList<PlannedTrial> pending) => pending.Select(t => new WorkUnit([t])).ToList();
 
+    /// <summary>Packs: trials that see the same data and differ only in learning rate, a
+    /// learning-rate schedule and seed train as members of one net (at most `maxMembers`); a
+    /// group is split into at least `workers` packs so that every worker has one, members
+    /// sorted by seed so that a pack holds few seeds. The rest run alone. Returns the units
+    /// and, per trial that cannot pack, why.</summary>
+    public static (IReadOnlyList<WorkUnit> Units, IReadOnlyDictionary<string, string> Alone) Packs(IReadOnlyList<PlannedTrial> pending, int maxMembers, int workers = 1)
+    {
+        var alone = new Dictionary<string, string>();
+        var units = new List<WorkUnit>();
+        foreach (var group in pending.GroupBy(t => Trainer.whyNotPackable(t.Config) is null ? Trainer.dataKey(t.Config) + "\n" + Trainer.packKey(t.Config) : "alone:" + t.Id))
+        {
+            var trials = group.ToList();
+            if (Trainer.whyNotPackable(trials[0].Config) is { } why) alone[trials[0].Id] = why.Value;
+            else if (trials.Count == 1) alone[trials[0].Id] = "no other pending trial shares its data, model, optimizer, batch size and stopping rule";
+            var packs = Math.Max(Math.Min(workers, trials.Count), (trials.Count + maxMembers - 1) / maxMembers);
+            var size = (trials.Count + packs - 1) / packs;
+            units.AddRange(trials.OrderBy(t => t.Config.Seed).ThenBy(t => t.Index).Chunk(size).Select(c => new WorkUnit(c)));
+        }
+        // the largest packs first, so the last worker is not left with the longest unit
+        return (units.OrderByDescending(u => u.Trials.Count).ThenBy(u => u.Trials[0].Index).ToList(), alone);
+    }
+
     /// <summary>Runs the given units; returns every result.</summary>
     public IReadOnlyList<TrialResult> Run(IReadOnlyList<WorkUnit> units, ISweepObserver observer, CancellationToken cancel)
     {
