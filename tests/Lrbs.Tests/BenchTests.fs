@@ -10,7 +10,7 @@ open Lrbs.Host.Storage
 let ``the bench measures lrbs through its production code and a missing peer is a skipped row with the reason`` () =
     use tmp = new TempDir()
     let peers: Peer list = [ PyTorchEager("/nonexistent/python3"); TfjsWasm("/nonexistent/node") ]
-    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep"; "noise" ])
+    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep"; "noise"; "pack" ])
     let rows = BenchRunner(options, ignore).Run(tmp.File "work")
     let lrbs = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs") |> List.ofSeq
     Assert.That(lrbs.Length, Is.EqualTo(Seq.length (BenchRunner.TrainingCases true)))
@@ -22,6 +22,9 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     Assert.That(ratios |> Seq.forall (fun r -> r.Verdict = "skipped"), Is.True)
     Assert.That((BenchTable.SweepSpeedup(ResizeArray rows)).HasValue, Is.True)
     Assert.That(rows |> Seq.filter (fun r -> r.Part = "noise") |> Seq.length, Is.EqualTo 2, "with and without the noise scale")
+    let packs = rows |> Seq.filter (fun r -> r.Part = "pack") |> List.ofSeq
+    assertEq [ "lrbs unpacked (2 workers)"; "lrbs packed (2 workers)"; "pytorch one process per trial (2 at a time)" ] (packs |> List.map (fun r -> r.System))
+    StringAssert.Contains("/nonexistent/python3", packs[2].Note)
     let path = tmp.File "bench.parquet"
     BenchTable.Save(ResizeArray rows, path, "test")
     use db = new DuckDb()

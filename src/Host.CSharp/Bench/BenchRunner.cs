@@ -55,6 +55,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         if (options.Parts.Contains("training")) rows.AddRange(Training(workDir));
         if (options.Parts.Contains("sweep")) rows.AddRange(Sweep(workDir));
         if (options.Parts.Contains("noise")) rows.AddRange(NoiseCost());
+        if (options.Parts.Contains("pack")) rows.AddRange(Packing(workDir));
         return rows;
     }
 
@@ -105,6 +106,73 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 yield return new BenchRow("noise", c.Label, c.Model, c.Optimizer, c.BatchSize, noise is null ? "lrbs" : $"lrbs + noise scale (every {every}, b = 2)",
                     seconds, (data.Train.Count + c.BatchSize - 1) / c.BatchSize, "lrbs", null);
             }
+    }
+
+    /// <summary>Peak resident memory since the last reset (Linux: VmHWM, reset by clear_refs 5), in MiB.</summary>
+    static double PeakRss(bool reset)
+    {
+        if (reset) { try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { } }
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+        return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+    }
+
+    /// <summary>20 trials of the S2 MLP with SGD (4 learning rates x 5 seeds), 2 epochs on a quarter
+    /// of S2's training rows, at batch 4 and 16: unpacked with 2 workers, packed with 2 workers,
+    /// and PyTorch eager one process per trial, 2 at a time. Seconds for all 20, and peak memory.</summary>
+    IEnumerable<BenchRow> Packing(string workDir)
+    {
+        var lrs = new[] { 0.003, 0.01, 0.03, 0.1 };
+        var seeds = options.Quick ? new[] { 1, 2 } : [1, 2, 3, 4, 5];
+        var rows = options.Quick ? 1000 : 14000;
+        var pytorch = options.Peers.OfType<PyTorchEager>().FirstOrDefault();
+        foreach (var b in options.Quick ? [16] : new[] { 4, 16 })
+        {
+            var trials = new List<PlannedTrial>();
+            foreach (var seed in seeds)
+                foreach (var lr in lrs)
+                {
+                    var fields = new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("optimizer", "sgd"), ("lr", lr.ToString("R")),
+                        ("batch_size", b.ToString()), ("max_epochs", "2"), ("train_limit", rows.ToString()), ("seed", seed.ToString()) };
+                    var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
+                    trials.Add(new PlannedTrial(trials.Count, TrialConfigModule.id(c), c));
+                }
+            var data = Prepare(trials[0].Config);
+            var label = $"{trials.Count} S2 MLP sgd trials b={b}";
+            foreach (var packed in new[] { false, true })
+            {
+                log($"{label}: lrbs {(packed ? "packed" : "unpacked")}");
+                var out_ = Path.Combine(workDir, $"pack-{b}-{packed}");
+                var runner = new SweepRunner(new Sweep("bench-pack", out_, packed, trials), new ResultsStore(out_), 2, Shard.All, "bench");
+                var units = packed ? SweepRunner.Packs(trials, 20, 2).Units : SweepRunner.Singles(trials);
+                var before = PeakRss(reset: true);
+                var clock = Stopwatch.StartNew();
+                runner.Run(units, new Silent(), CancellationToken.None);
+                var seconds = clock.Elapsed.TotalSeconds;
+                var peak = PeakRss(reset: false);
+                yield return new BenchRow("pack", label, "mlp", "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count,
+                    $"{units.Count} units; peak RSS {peak:0} MiB, {peak - before:0} MiB above the start", null);
+            }
+            if (pytorch is null) continue;
+            var why = pytorch.Unavailable();
+            if (why is not null)
+            {
+                yield return new BenchRow("pack", label, "mlp", "sgd", b, "pytorch one process per trial (2 at a time)", null, 0, "", why);
+                continue;
+            }
+            var dir = Path.Combine(workDir, $"pack-data");
+            if (!Directory.Exists(dir)) BenchData.Export(data.Train, dir);
+            log($"{label}: pytorch, one process per trial");
+            var steps = 2 * ((data.Train.Count + b - 1) / b);
+            var wall = Stopwatch.StartNew();
+            var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+            Parallel.ForEach(trials, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+            {
+                var answer = pytorch.Run(dir, new BenchCase("mlp", "sgd", t.Config.Lr, b), steps);
+                if (answer.Skipped is not null) failures.Add(answer.Skipped);
+            });
+            yield return new BenchRow("pack", label, "mlp", "sgd", b, "pytorch one process per trial (2 at a time)", failures.IsEmpty ? wall.Elapsed.TotalSeconds : null, trials.Count,
+                "torch eager, a process per trial (startup included)", failures.FirstOrDefault());
+        }
     }
 
     /// <summary>The same 8 trials through the sweep runner with 1 and then 2 workers.</summary>

@@ -67,6 +67,18 @@ public static class BenchTable
                 output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with {with.System[7..]}: x{F(with.Seconds / plain, "0.00")}");
             }
         }
+        var packs = rows.Where(r => r.Part == "pack").GroupBy(r => r.Case).ToList();
+        if (packs.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("packed trials (seconds for all trials; throughput of packed lrbs over each; targets: >= 3x unpacked at b=4, >= 1.5x at b=16, >= 6x pytorch at b=4):");
+            foreach (var g in packs)
+            {
+                var packed = g.First(r => r.System.StartsWith("lrbs packed")).Seconds;
+                foreach (var r in g)
+                    output.WriteLine($"  {g.Key,-28} {r.System,-44} {F(r.Seconds, "0.0"),8} s  x{F(r.Seconds / packed, "0.00")}  {r.Note ?? r.Version}");
+            }
+        }
         var speedup = SweepSpeedup(rows);
         if (speedup is not null)
         {
