@@ -64,7 +64,7 @@ public static class ParityCommand
             table.AddRow(Markup.Escape(r.Case.Name), F(r.Loss?.MaxAbs), F(r.Loss?.MaxRel), F(r.Gradients?.MaxAbs), F(r.Gradients?.MaxRel),
                 F(r.Weights?.MaxAbs), F(r.Weights?.MaxRel), r.Verdict switch { "PASS" => "[green]PASS[/]", "FAIL" => "[red]FAIL[/]", _ => Markup.Escape("SKIP: " + r.Note) });
         console.Write(table);
-        output.WriteLine($"reference: {results.FirstOrDefault()?.Reference}");
+        output.WriteLine($"reference: {results.FirstOrDefault()?.Reference}; lrbs {CodeVersion.Current}");
         output.WriteLine($"tolerances: {Comparison.Describe}");
         output.WriteLine($"{results.Count(r => r.Verdict == "PASS")} PASS, {results.Count(r => r.Verdict == "FAIL")} FAIL, {results.Count(r => r.Verdict == "SKIP")} SKIP");
     }
@@ -77,7 +77,7 @@ public static class ParityCommand
             ("case", "VARCHAR"), ("model", "VARCHAR"), ("optimizer", "VARCHAR"), ("batch_size", "INTEGER"), ("steps", "INTEGER"),
             ("reference", "VARCHAR"), ("verdict", "VARCHAR"), ("note", "VARCHAR"),
             ("loss_max_abs", "DOUBLE"), ("loss_max_rel", "DOUBLE"), ("grad_max_abs", "DOUBLE"), ("grad_max_rel", "DOUBLE"),
-            ("weight_max_abs", "DOUBLE"), ("weight_max_rel", "DOUBLE"), ("tolerances", "VARCHAR"),
+            ("weight_max_abs", "DOUBLE"), ("weight_max_rel", "DOUBLE"), ("tolerances", "VARCHAR"), ("code_version", "VARCHAR"),
         ];
         var tolerances = Comparison.Describe;
         var rows = results.Select(r => new[]
@@ -85,7 +85,7 @@ public static class ParityCommand
             DuckDb.Text(r.Case.Name), DuckDb.Text(r.Case.ModelName), DuckDb.Text(r.Case.OptimizerName), r.Case.BatchSize.ToString(CultureInfo.InvariantCulture),
             r.Case.Batches.Count.ToString(CultureInfo.InvariantCulture), DuckDb.Text(r.Reference), DuckDb.Text(r.Verdict), DuckDb.Text(r.Note),
             DuckDb.Double(r.Loss?.MaxAbs), DuckDb.Double(r.Loss?.MaxRel), DuckDb.Double(r.Gradients?.MaxAbs), DuckDb.Double(r.Gradients?.MaxRel),
-            DuckDb.Double(r.Weights?.MaxAbs), DuckDb.Double(r.Weights?.MaxRel), DuckDb.Text(tolerances),
+            DuckDb.Double(r.Weights?.MaxAbs), DuckDb.Double(r.Weights?.MaxRel), DuckDb.Text(tolerances), DuckDb.Text(CodeVersion.Current),
         }).ToList();
         using var db = new DuckDb();
         ParquetPart.Write(db, "parity", columns, rows, Path.Combine(outDir, $"parity-{reference}.parquet"));
