@@ -10,10 +10,10 @@
 
 namespace lrbs::net {
 namespace {
-class Conv2D final : public Layer {
+class Conv2D final : public WeightedLayer {
  public:
   Conv2D(const lrbs_layer& s, int64_t K, bool shared)
-      : act_(s.activation), K_(K), filters_(s.units), channels_(s.in_channels), kernel_(s.kernel), stride_(s.stride), shared_(shared),
+      : WeightedLayer(s.activation, K), filters_(s.units), channels_(s.in_channels), kernel_(s.kernel), stride_(s.stride), shared_(shared),
         top_(s.pad_top), bottom_(s.pad_bottom), left_(s.pad_left), right_(s.pad_right) {
     if (s.in_height <= 0 || s.in_width <= 0) throw std::invalid_argument("Conv2D needs an image input");
     w_.kind = ParamKind::ConvKernel;
@@ -69,18 +69,6 @@ class Conv2D final : public Layer {
     return dx.narrow(2, top_, dx.size(2) - top_ - bottom_).narrow(3, left_, dx.size(3) - left_ - right_);
   }
 
-  std::vector<Param*> params() override { return {&w_, &b_}; }
-  at::Tensor z() const override { return z_; }
-  at::Tensor a() const override { return a_; }
-
-  void keep_members(const at::Tensor& idx, int64_t K) override {
-    for (Param* p : {&w_, &b_}) {
-      p->value = p->select_members(p->value, idx, K);
-      p->grad = p->select_members(p->grad, idx, K);
-    }
-    K_ = idx.numel();
-  }
-
  private:
   std::vector<int64_t> padding() const {
     if (top_ == bottom_ && left_ == right_) return {top_, left_};
@@ -94,12 +82,10 @@ class Conv2D final : public Layer {
 
   static constexpr int64_t kNarrow = 8;
 
-  int act_;
-  int64_t K_, filters_, channels_, kernel_, stride_;
+  int64_t filters_, channels_, kernel_, stride_;
   bool shared_;
   int64_t top_, bottom_, left_, right_;
-  Param w_, b_;
-  at::Tensor xp_, z_, a_;
+  at::Tensor xp_;
 };
 }  // namespace
 

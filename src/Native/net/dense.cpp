@@ -6,10 +6,10 @@
 
 namespace lrbs::net {
 namespace {
-class Dense final : public Layer {
+class Dense final : public WeightedLayer {
  public:
   Dense(const lrbs_layer& s, int64_t K, bool shared)
-      : act_(s.activation), K_(K), in_(s.in_channels), out_(s.units), shared_(shared) {
+      : WeightedLayer(s.activation, K), in_(s.in_channels), out_(s.units), shared_(shared) {
     if (s.in_height != 0 || s.in_width != 0) throw std::invalid_argument("Dense needs a flat input: add Flatten before it");
     w_.kind = shared ? ParamKind::DenseKernelWide : ParamKind::DenseKernel;
     w_.value = shared ? at::zeros({in_, K, out_}) : at::zeros({K, in_, out_});
@@ -52,24 +52,10 @@ class Dense final : public Layer {
     return need_dx ? at::bmm(dz, w_.value.transpose(1, 2)) : at::Tensor();
   }
 
-  std::vector<Param*> params() override { return {&w_, &b_}; }
-  at::Tensor z() const override { return z_; }
-  at::Tensor a() const override { return a_; }
-
-  void keep_members(const at::Tensor& idx, int64_t K) override {
-    for (Param* p : {&w_, &b_}) {
-      p->value = p->select_members(p->value, idx, K);
-      p->grad = p->select_members(p->grad, idx, K);
-    }
-    K_ = idx.numel();
-  }
-
  private:
-  int act_;
-  int64_t K_, in_, out_;
+  int64_t in_, out_;
   bool shared_;
-  Param w_, b_;
-  at::Tensor x_, z_, a_;
+  at::Tensor x_;
 };
 }  // namespace
 

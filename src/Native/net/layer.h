@@ -68,6 +68,29 @@ class Layer {
   virtual void set_backward_needed(bool needed) {}
 };
 
+// The shared part of Dense and Conv2D: a kernel and a bias of K members, an activation, and
+// the last forward's pre-activation z and output a.
+class WeightedLayer : public Layer {
+ public:
+  std::vector<Param*> params() override { return {&w_, &b_}; }
+  at::Tensor z() const override { return z_; }
+  at::Tensor a() const override { return a_; }
+  void keep_members(const at::Tensor& idx, int64_t K) override {
+    for (Param* p : {&w_, &b_}) {
+      p->value = p->select_members(p->value, idx, K);
+      p->grad = p->select_members(p->grad, idx, K);
+    }
+    K_ = idx.numel();
+  }
+
+ protected:
+  WeightedLayer(int activation, int64_t K) : act_(activation), K_(K) {}
+  int act_;
+  int64_t K_;
+  Param w_, b_;
+  at::Tensor z_, a_;
+};
+
 // Activation functions and their derivatives (softmax over the last axis).
 at::Tensor activate(int activation, const at::Tensor& z);
 at::Tensor activation_backward(int activation, const at::Tensor& dy, const at::Tensor& z, const at::Tensor& a);
