@@ -48,13 +48,10 @@ class Adam final : public Optimizer {
  private:
   // The same formulas, in the same order, in one pass over the elements (update_kernels.cpp).
   void update_fused(const Param& p, at::Tensor& m, at::Tensor& v, const Rates& lr, int64_t K, double scale, double inv_sqrt_bc2) {
-    float* w = p.value.data_ptr<float>();
-    const float* g = p.grad.data_ptr<float>();
-    const float root_scale = bias_corrected_ ? static_cast<float>(inv_sqrt_bc2) : 1.0f;
-    for_each_member_run(p, K, [&](int64_t start, int64_t n, int64_t k) {
-      kernels::adam(w + start, g + start, m.data_ptr<float>() + start, v.data_ptr<float>() + start, n, static_cast<float>(1.0 - b1_),
-                    static_cast<float>(1.0 - b2_), static_cast<float>(eps_), root_scale, static_cast<float>(-lr.values[k] * scale));
-    });
+    const auto step = lr.steps(scale);
+    kernels::adam(p.value.data_ptr<float>(), p.grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.value.numel(),
+                  member_run(p, K), K, step.data(), static_cast<float>(1.0 - b1_), static_cast<float>(1.0 - b2_), static_cast<float>(eps_),
+                  bias_corrected_ ? static_cast<float>(inv_sqrt_bc2) : 1.0f);
   }
 
   double b1_, b2_, eps_;

@@ -7,15 +7,8 @@ namespace lrbs::net {
 
 bool fused_updates = true;
 
-void for_each_member_run(const Param& p, int64_t K, const std::function<void(int64_t, int64_t, int64_t)>& f) {
-  const int64_t n = p.value.numel();
-  if (p.kind == ParamKind::DenseKernelWide) {  // (in, K, out): rows of K runs of `out`
-    const int64_t out = p.value.size(2);
-    for (int64_t start = 0, k = 0; start < n; start += out, k = (k + 1) % K) f(start, out, k);
-    return;
-  }
-  const int64_t run = n / K;  // (K, rest)
-  for (int64_t k = 0; k < K; ++k) f(k * run, run, k);
+int64_t member_run(const Param& p, int64_t K) {
+  return p.kind == ParamKind::DenseKernelWide ? p.value.size(2) : p.value.numel() / K;
 }
 
 bool Rates::uniform() const {
@@ -26,6 +19,12 @@ at::Tensor Rates::vector(const Param& p, int64_t K, double scale) const {
   std::vector<float> scaled(values.size());
   std::transform(values.begin(), values.end(), scaled.begin(), [&](double v) { return static_cast<float>(v * scale); });
   return at::tensor(scaled, p.value.options()).view(p.member_vector_shape(K));
+}
+
+std::vector<float> Rates::steps(double scale) const {
+  std::vector<float> out(values.size());
+  std::transform(values.begin(), values.end(), out.begin(), [&](double v) { return static_cast<float>(-v * scale); });
+  return out;
 }
 
 void Optimizer::step(const std::vector<Param*>& params, const Rates& lr, int64_t K) {

@@ -2,7 +2,6 @@
 // PyTorch's foreach optimizers), in place, with persistent state and no temporaries
 // per parameter. Shared concerns live here; sgd.cpp and adam.cpp hold only the maths.
 #pragma once
-#include <functional>
 #include <memory>
 #include <vector>
 #include "layer.h"
@@ -15,6 +14,7 @@ struct Rates {
   std::vector<double> values;
   bool uniform() const;
   at::Tensor vector(const Param& p, int64_t K, double scale = 1.0) const;  // scale * lr, (K, 1) or (1, K, 1)
+  std::vector<float> steps(double scale) const;                            // -scale * lr per member, as float
 };
 
 // Whether updates run as one fused loop over each parameter's elements (CPU, contiguous
@@ -22,9 +22,8 @@ struct Rates {
 // formulas in the same order; tests switch this to compare them.
 extern bool fused_updates;
 
-// Calls f(start, length, member) for the contiguous runs of a parameter's elements and the
-// member each run belongs to.
-void for_each_member_run(const Param& p, int64_t K, const std::function<void(int64_t, int64_t, int64_t)>& f);
+// The length of a parameter's contiguous runs of one member's elements (update_kernels.h).
+int64_t member_run(const Param& p, int64_t K);
 
 class Optimizer {
  public:

@@ -20,7 +20,7 @@ class Sgd final : public Optimizer {
   int state_count() const override { return mu_ == 0.0 ? 0 : 1; }
 
   void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t, bool fused) override {
-    if (fused && mu_ > 0.0) return update_fused(p, state[0], lr, K);
+    if (fused) return update_fused(p, mu_ > 0.0 ? state[0] : p.value, lr, K);
     const auto& w = p.value;
     const auto& g = p.grad;
     // x -= scale * lr * y, with one lr per member
@@ -52,16 +52,15 @@ class Sgd final : public Optimizer {
 
  private:
   // The same formulas in one pass over the elements (update_kernels.cpp).
-  void update_fused(const Param& p, at::Tensor& buffer, const Rates& lr, int64_t K) {
+  void update_fused(const Param& p, const at::Tensor& buffer, const Rates& lr, int64_t K) {
     float* w = p.value.data_ptr<float>();
     const float* g = p.grad.data_ptr<float>();
-    float* b = buffer.data_ptr<float>();
+    const int64_t n = p.value.numel(), run = member_run(p, K);
+    const auto step = lr.steps(1.0);
+    if (mu_ == 0.0) return kernels::sgd(w, g, n, run, K, step.data());
     const float mu = static_cast<float>(mu_);
-    for_each_member_run(p, K, [&](int64_t start, int64_t n, int64_t k) {
-      const float rate = static_cast<float>(lr.values[k]);
-      if (pytorch_) kernels::momentum_pytorch(w + start, g + start, b + start, n, mu, rate, nesterov_);
-      else kernels::momentum_keras(w + start, g + start, b + start, n, mu, rate, nesterov_);
-    });
+    if (pytorch_) kernels::momentum_pytorch(w, g, buffer.data_ptr<float>(), n, run, K, step.data(), mu, nesterov_);
+    else kernels::momentum_keras(w, g, buffer.data_ptr<float>(), n, run, K, step.data(), mu, nesterov_);
   }
 
   double mu_;

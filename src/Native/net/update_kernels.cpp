@@ -8,50 +8,69 @@
 namespace lrbs::net::kernels {
 
 LRBS_VECTOR_CLONES
-void momentum_keras(float* __restrict w, const float* __restrict g, float* __restrict v, int64_t n, float mu, float lr, bool nesterov) {
-  if (nesterov) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float vi = v[i] * mu + g[i] * -lr;
-      v[i] = vi;
-      w[i] = (w[i] + vi * mu) + g[i] * -lr;
-    }
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const float vi = v[i] * mu + g[i] * -lr;
-      v[i] = vi;
-      w[i] = w[i] + vi;
+void sgd(float* __restrict w, const float* __restrict g, int64_t n, int64_t run, int64_t K, const float* step) {
+  for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
+    const float s = step[c % K];
+    for (int64_t i = start; i < start + run; ++i) w[i] = w[i] + g[i] * s;
+  }
+}
+
+LRBS_VECTOR_CLONES
+void momentum_keras(float* __restrict w, const float* __restrict g, float* __restrict v, int64_t n, int64_t run, int64_t K,
+                    const float* step, float mu, bool nesterov) {
+  for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
+    const float s = step[c % K];
+    if (nesterov) {
+      for (int64_t i = start; i < start + run; ++i) {
+        const float vi = v[i] * mu + g[i] * s;
+        v[i] = vi;
+        w[i] = (w[i] + vi * mu) + g[i] * s;
+      }
+    } else {
+      for (int64_t i = start; i < start + run; ++i) {
+        const float vi = v[i] * mu + g[i] * s;
+        v[i] = vi;
+        w[i] = w[i] + vi;
+      }
     }
   }
 }
 
 LRBS_VECTOR_CLONES
-void momentum_pytorch(float* __restrict w, const float* __restrict g, float* __restrict b, int64_t n, float mu, float lr, bool nesterov) {
-  if (nesterov) {
-    for (int64_t i = 0; i < n; ++i) {
-      const float bi = b[i] * mu + g[i];
-      b[i] = bi;
-      w[i] = (w[i] + g[i] * -lr) + bi * (-lr * mu);
-    }
-  } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const float bi = b[i] * mu + g[i];
-      b[i] = bi;
-      w[i] = w[i] + bi * -lr;
+void momentum_pytorch(float* __restrict w, const float* __restrict g, float* __restrict b, int64_t n, int64_t run, int64_t K,
+                      const float* step, float mu, bool nesterov) {
+  for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
+    const float s = step[c % K];
+    if (nesterov) {
+      for (int64_t i = start; i < start + run; ++i) {
+        const float bi = b[i] * mu + g[i];
+        b[i] = bi;
+        w[i] = (w[i] + g[i] * s) + bi * (s * mu);
+      }
+    } else {
+      for (int64_t i = start; i < start + run; ++i) {
+        const float bi = b[i] * mu + g[i];
+        b[i] = bi;
+        w[i] = w[i] + bi * s;
+      }
     }
   }
 }
 
 LRBS_VECTOR_CLONES
-void adam(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, float a1, float a2,
-          float eps, float root_scale, float step) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float gi = g[i];
-    const float mi = m[i] + a1 * (gi - m[i]);
-    const float vi = v[i] + a2 * (gi * gi - v[i]);
-    m[i] = mi;
-    v[i] = vi;
-    const float d = std::sqrt(vi) * root_scale + eps;
-    w[i] = w[i] + step * (mi / d);
+void adam(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, int64_t run, int64_t K,
+          const float* step, float a1, float a2, float eps, float root_scale) {
+  for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
+    const float s = step[c % K];
+    for (int64_t i = start; i < start + run; ++i) {
+      const float gi = g[i];
+      const float mi = m[i] + a1 * (gi - m[i]);
+      const float vi = v[i] + a2 * (gi * gi - v[i]);
+      m[i] = mi;
+      v[i] = vi;
+      const float d = std::sqrt(vi) * root_scale + eps;
+      w[i] = w[i] + s * (mi / d);
+    }
   }
 }
 
