@@ -250,13 +250,15 @@ public static class ReportBuilder
         page.Heading(3, "training regimes, on equal epochs");
         var metric = trials[0].Metric;
         var last = trials.ToDictionary(t => t.Id, t => EpochsOf(data, t.Id).LastOrDefault());
-        string MeanStd(IEnumerable<double?> values)
+        string MeanStd(IEnumerable<double?> values, string format = "0.0000")
         {
             var v = values.Where(x => x is double d && double.IsFinite(d)).Select(x => x!.Value).ToArray();
-            return v.Length == 0 ? "–" : Page.F(Statistics.mean(v)) + (v.Length > 1 ? " ± " + Page.F(Statistics.std(v)) : "");
+            if (v.Length == 0) return "–";
+            var sd = Statistics.std(v);
+            return Page.F(Statistics.mean(v), format) + (v.Length > 1 && sd > 0 ? " ± " + Page.F(sd, format) : "");
         }
         page.Table(["schedule", "trials", "epochs", $"train {metric}", $"validation {metric}", $"test {metric}"],
-            trials.GroupBy(t => t.Schedule).Select(g => (IReadOnlyList<string>)[g.Key, g.Count().ToString(), MeanStd(g.Select(t => (double?)t.Epochs)),
+            trials.GroupBy(t => t.Schedule).Select(g => (IReadOnlyList<string>)[g.Key, g.Count().ToString(), MeanStd(g.Select(t => (double?)t.Epochs), "0.#"),
                 MeanStd(g.Select(t => last[t.Id]?.TrainMetric)), MeanStd(g.Select(t => last[t.Id]?.ValMetric)), MeanStd(g.Select(t => t.TestMetric))]),
             "mean ± std over repeats, at the end of training");
         var series = trials.Select(t => (t.Schedule, EpochsOf(data, t.Id))).ToList();
