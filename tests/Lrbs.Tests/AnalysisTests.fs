@@ -42,6 +42,19 @@ let ``the bootstrap interval over repeats contains the fitted k`` () =
         | None -> false |> Prop.label "no fit")
 
 [<Test>]
+let ``no verdict when every batch size's best learning rate is at the edge of the grid`` () =
+    // the score keeps rising with lr: the optimum lies beyond the grid's largest value
+    let cells = [| for b in [ 4; 16; 64 ] do for lr in [ 1e-4; 1e-3; 1e-2 ] -> { ScalingFit.Cell.Batch = b; ScalingFit.Cell.Lr = lr; ScalingFit.Cell.Values = [| log10 lr + 5.0 |] } |]
+    match ScalingFit.fit cells (fun _ -> 0.001) 1UL with
+    | Some f ->
+        Assert.That(f.AtEdge, Is.EqualTo 3)
+        StringAssert.Contains("no verdict", ScalingFit.verdict f)
+    | None -> Assert.Fail "no fit"
+    match ScalingFit.fit (grid 0.5 1e-3 [| 4; 16; 64 |] 0.0 1 1UL) (fun _ -> 0.0) 1UL with
+    | Some f -> Assert.That(f.AtEdge, Is.EqualTo 0)
+    | None -> Assert.Fail "no fit"
+
+[<Test>]
 let ``the best learning rate is the parabola's vertex inside the row, the best cell at its edge`` () =
     let row = [| 1e-3, 0.5; 1e-2, 0.8; 1e-1, 0.6 |]
     let best = ScalingFit.bestLr row

@@ -15,7 +15,10 @@ type Fit =
       Low: float
       High: float
       Best: (int * float)[]
-      Method: string }
+      Method: string
+      /// Rows whose best cell is the smallest or largest learning rate of the grid: there the
+      /// optimum may lie outside the grid, and the row's best lr is only a bound.
+      AtEdge: int }
 
 /// The best learning rate of one row of (lr, score) pairs: the vertex of the parabola through
 /// the best cell and its two neighbours in log lr, when that parabola opens downwards and the
@@ -32,6 +35,12 @@ let bestLr (row: (float * float)[]) =
         let a = (x[2] * (y[1] - y[0]) + x[1] * (y[0] - y[2]) + x[0] * (y[2] - y[1])) / d
         let b = (x[2] * x[2] * (y[0] - y[1]) + x[1] * x[1] * (y[2] - y[0]) + x[0] * x[0] * (y[1] - y[2])) / d
         if a < 0.0 then exp (Math.Clamp(-b / (2.0 * a), x[0], x[2])) else fst row[i]
+
+/// Whether a row's best cell is its smallest or largest learning rate.
+let atEdge (row: (float * float)[]) =
+    let row = row |> Array.sortBy fst
+    let i = row |> Array.mapi (fun i (_, s) -> i, s) |> Array.maxBy snd |> fst
+    i = 0 || i = row.Length - 1
 
 /// k from rows of (batch, [(lr, score)]): the slope of log(best lr) on log(batch).
 let exponent (rows: (int * (float * float)[])[]) =
@@ -66,18 +75,26 @@ let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
             match Statistics.bootstrap seed 1000 replicate with
             | Some(lo, hi) ->
                 Some
-                    { K = k; Low = lo; High = hi; Best = best
+                    { K = k; Low = lo; High = hi; Best = best; AtEdge = rows |> Array.filter (snd >> atEdge) |> Array.length
                       Method = if repeats then "bootstrap over repeats (1000 resamples)" else "parametric bootstrap of each cell within its standard error (1000 draws)" }
             | None -> None
 
-/// Which rules the interval admits.
+/// Which rules the interval admits (no verdict when every row's optimum is at the grid's edge).
 let verdict (f: Fit) =
     let inside v = f.Low <= v && v <= f.High
-    match inside 1.0, inside 0.5 with
-    | true, true -> "consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
-    | true, false -> "consistent with the linear rule (k = 1), not the square-root rule"
-    | false, true -> "consistent with the square-root rule (k = 0.5), not the linear rule"
-    | false, false ->
-        if f.High < 0.5 then "below both rules: the best learning rate grows more slowly than sqrt(B)"
-        elif f.Low > 1.0 then "above the linear rule"
-        else "between the two rules, consistent with neither"
+    let edge =
+        if f.AtEdge = 0 then ""
+        else $" Note: in {f.AtEdge} of {f.Best.Length} batch sizes the best learning rate is at the edge of the grid, where the optimum may lie outside it."
+    if f.AtEdge = f.Best.Length then
+        "no verdict: at every batch size the best learning rate is at the edge of the grid, so the optimum lies outside it and k is not measured; extend the grid of learning rates"
+    else
+        let rule =
+            match inside 1.0, inside 0.5 with
+            | true, true -> "consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
+            | true, false -> "consistent with the linear rule (k = 1), not the square-root rule"
+            | false, true -> "consistent with the square-root rule (k = 0.5), not the linear rule"
+            | false, false ->
+                if f.High < 0.5 then "below both rules: the best learning rate grows more slowly than sqrt(B)"
+                elif f.Low > 1.0 then "above the linear rule"
+                else "between the two rules, consistent with neither"
+        rule + edge
