@@ -48,10 +48,13 @@ let ``no verdict when every batch size's best learning rate is at the edge of th
     match ScalingFit.fit cells (fun _ -> 0.001) 1UL with
     | Some f ->
         Assert.That(f.AtEdge, Is.EqualTo 3)
-        StringAssert.Contains("no verdict", ScalingFit.verdict f)
+        Assert.That(ScalingFit.measured f, Is.False)
+        StringAssert.Contains("No verdict", ScalingFit.verdict f)
     | None -> Assert.Fail "no fit"
     match ScalingFit.fit (grid 0.5 1e-3 [| 4; 16; 64 |] 0.0 1 1UL) (fun _ -> 0.0) 1UL with
-    | Some f -> Assert.That(f.AtEdge, Is.EqualTo 0)
+    | Some f ->
+        Assert.That(f.AtEdge, Is.EqualTo 0)
+        Assert.That(ScalingFit.measured f, Is.True)
     | None -> Assert.Fail "no fit"
 
 [<Test>]

@@ -122,3 +122,9 @@ let ``an empty or foreign folder is refused naming it`` () =
     let code, _, err = CliTests.run [ "report"; tmp.Path ]
     Assert.That(code, Is.EqualTo 2)
     StringAssert.Contains("x.parquet: not a readable Parquet part", err)
+
+[<Test>]
+let ``a critical batch size outside the measured batch sizes is called an extrapolation`` () =
+    StringAssert.Contains("beyond the largest batch size measured (256)", Lrbs.Host.Report.CriticalBatchSection.Outside(4799.0, 4, 256))
+    StringAssert.Contains("below the smallest batch size measured (4)", Lrbs.Host.Report.CriticalBatchSection.Outside(2.0, 4, 256))
+    Assert.That(Lrbs.Host.Report.CriticalBatchSection.Outside(40.0, 4, 256), Is.Null)

@@ -79,14 +79,17 @@ let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
                       Method = if repeats then "bootstrap over repeats (1000 resamples)" else "parametric bootstrap of each cell within its standard error (1000 draws)" }
             | None -> None
 
-/// Which rules the interval admits (no verdict when every row's optimum is at the grid's edge).
+/// Whether k is measured at all: not when every row's optimum is at the grid's edge.
+let measured (f: Fit) = f.AtEdge < f.Best.Length
+
+/// Which rules the interval admits, as whole sentences (no verdict when every row's optimum is at the grid's edge).
 let verdict (f: Fit) =
     let inside v = f.Low <= v && v <= f.High
     let edge =
         if f.AtEdge = 0 then ""
-        else $" Note: in {f.AtEdge} of {f.Best.Length} batch sizes the best learning rate is at the edge of the grid, where the optimum may lie outside it."
+        else $" In {f.AtEdge} of {f.Best.Length} batch sizes the best learning rate is at the edge of the grid, where the optimum may lie outside it."
     if f.AtEdge = f.Best.Length then
-        "no verdict: at every batch size the best learning rate is at the edge of the grid, so the optimum lies outside it and k is not measured; extend the grid of learning rates"
+        "No verdict: at every batch size the best learning rate is at the edge of the grid, so the optimum lies outside it and k is not measured; extend the grid of learning rates."
     else
         let rule =
             match inside 1.0, inside 0.5 with
@@ -97,4 +100,4 @@ let verdict (f: Fit) =
                 if f.High < 0.5 then "below both rules: the best learning rate grows more slowly than sqrt(B)"
                 elif f.Low > 1.0 then "above the linear rule"
                 else "between the two rules, consistent with neither"
-        rule + edge
+        rule + "." + edge

@@ -40,6 +40,12 @@ public static class CriticalBatchSection
         return result;
     }
 
+    /// <summary>A B_crit outside the measured batch sizes is an extrapolation of the fit; say so.</summary>
+    public static string? Outside(double bCrit, int smallest, int largest) =>
+        bCrit > largest ? $"B_crit lies beyond the largest batch size measured ({largest}): the fit extrapolates, and the grid itself only shows that larger batches kept paying up to {largest}."
+        : bCrit < smallest ? $"B_crit lies below the smallest batch size measured ({smallest}): the fit extrapolates, and the grid itself only shows that batches from {smallest} up already stopped paying in full."
+        : null;
+
     public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> done, double goal,
         IReadOnlyList<(int Batch, double Lr, double Steps)> found, Func<string, string> name)
     {
@@ -80,6 +86,7 @@ public static class CriticalBatchSection
                 (ratio <= 3 ? $"the grid agrees with the noise scale (within a factor {ratio:0.0})." : $"the grid and the noise scale differ by a factor {ratio:0.0}: treat the boundary as uncertain."));
         }
         else if (pareto is not null) facts.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {pareto.BCrit:0}.");
+        if (pareto is not null && Outside(pareto.BCrit, found[0].Batch, found[^1].Batch) is { } outside) facts.Add(outside);
         else if (bSimple is double b3) facts.Add($"Verdict: by the noise scale, linear scaling should stop near B ≈ {b3:0}.");
         page.Paragraph(string.Join(" ", facts));
         if (noise.Count > 0)

@@ -53,7 +53,8 @@ public static class ReportBuilder
     {
         page.Heading(2, "Inputs");
         page.Paragraph($"Every number below is computed from the Parquet parts of {data.Folder}: " +
-            string.Join(", ", data.Parts.Where(p => p.Value > 0).Select(p => $"{p.Value} {p.Key} parts")) + ".");
+            string.Join(", ", data.Parts.Where(p => p.Value > 0).Select(p => $"{p.Value} {p.Key} parts")) +
+            $". This report was made by lrbs at code version {Lrbs.Host.Cli.CodeVersion.Current}; the trials by the versions below.");
         page.Table(["code version", "trials"], data.Trials.GroupBy(t => t.CodeVersion).OrderBy(g => g.Key).Select(g => (IReadOnlyList<string>)[g.Key, g.Count().ToString()]));
         page.Table(["machine", "trials"], data.Trials.GroupBy(t => t.Machine).Select(g => (IReadOnlyList<string>)[g.Key, g.Count().ToString()]));
         page.Table(["status", "trials"], data.Trials.GroupBy(t => t.Status).OrderBy(g => g.Key).Select(g => (IReadOnlyList<string>)[g.Key, g.Count().ToString()]));
@@ -126,7 +127,9 @@ public static class ReportBuilder
             page.Paragraph("No scaling exponent: the grid needs at least two batch sizes and two learning rates with finished trials.");
             return;
         }
-        page.Paragraph($"Fitted scaling exponent: k = {fit.K:0.00} (95% interval {fit.Low:0.00} to {fit.High:0.00}, {fit.Method}): {ScalingFit.verdict(fit)}. " +
+        page.Paragraph((ScalingFit.measured(fit)
+                ? $"Fitted scaling exponent: k = {fit.K:0.00} (95% interval {fit.Low:0.00} to {fit.High:0.00}, {fit.Method}). {ScalingFit.verdict(fit)} "
+                : $"{ScalingFit.verdict(fit)} ") +
             "The best learning rate of each batch size is the vertex of the parabola through the best cell and its neighbours in log lr.");
         page.Table(["batch size", "best lr"], fit.Best.Select(p => (IReadOnlyList<string>)[p.Item1.ToString(), p.Item2.ToString("G3", Inv)]));
     }
