@@ -93,11 +93,11 @@ let verdict (f: Fit) =
     else
         let rule =
             match inside 1.0, inside 0.5 with
-            | true, true -> "consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
-            | true, false -> "consistent with the linear rule (k = 1), not the square-root rule"
-            | false, true -> "consistent with the square-root rule (k = 0.5), not the linear rule"
+            | true, true -> "Consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
+            | true, false -> "Consistent with the linear rule (k = 1), not the square-root rule"
+            | false, true -> "Consistent with the square-root rule (k = 0.5), not the linear rule"
             | false, false ->
-                if f.High < 0.5 then "below both rules: the best learning rate grows more slowly than sqrt(B)"
-                elif f.Low > 1.0 then "above the linear rule"
-                else "between the two rules, consistent with neither"
+                if f.High < 0.5 then "Below both rules: the best learning rate grows more slowly than sqrt(B)"
+                elif f.Low > 1.0 then "Above the linear rule"
+                else "Between the two rules, consistent with neither"
         rule + "." + edge
