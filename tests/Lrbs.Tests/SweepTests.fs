@@ -70,6 +70,9 @@ let ``repeats add seeds and the grid covers every combination`` () =
     let s = SweepFile.Load f
     Assert.That(s.Trials.Count, Is.EqualTo(2 * 3 * 3))
     assertEq [ 10; 11; 12 ] (s.Trials |> Seq.map (fun t -> t.Config.Seed) |> Seq.distinct |> Seq.sort |> List.ofSeq)
+    // run order: every cell's first seed before any cell's second, so a sweep cut short covers the grid
+    let order = SweepRunner.Singles(s.Trials) |> Seq.map (fun u -> u.Trials[0].Config.Seed) |> List.ofSeq
+    assertEq (List.replicate 6 10 @ List.replicate 6 11 @ List.replicate 6 12) order
 
 let badFiles: obj[] list =
     [ [| "name: x\ndataset: [mnist\nlr: 0.1\n"; "malformed YAML" |]

@@ -27,8 +27,10 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         sweep.Trials.Where(shard.Owns).Where(t =>
             !committed.Statuses.TryGetValue(t.Id, out var status) || (retryFailed && status.IsFailed)).ToList();
 
-    /// <summary>Each trial alone.</summary>
-    public static IReadOnlyList<WorkUnit> Singles(IReadOnlyList<PlannedTrial> pending) => pending.Select(t => new WorkUnit([t])).ToList();
+    /// <summary>Each trial alone, repeat by repeat: every cell's first seed before any cell's
+    /// second, so that a long sweep stopped early already covers the whole grid.</summary>
+    public static IReadOnlyList<WorkUnit> Singles(IReadOnlyList<PlannedTrial> pending) =>
+        pending.OrderBy(t => t.Config.Seed).ThenBy(t => t.Index).Select(t => new WorkUnit([t])).ToList();
 
     /// <summary>Packs: trials that see the same data and differ only in learning rate, a
     /// learning-rate schedule and seed train as members of one net (at most `maxMembers`); a
