@@ -36,6 +36,8 @@ let badInputs: obj[] list =
       [| [ "--dataset"; "mnist"; "--schedule"; "plateau:0.5:2" ]; "--schedule: schedule plateau:0.5:2:0:0.0001:0 watches the validation loss" |]
       [| [ "--dataset"; "mnist"; "--warmup-epochs"; "2" ]; "--warmup-epochs: warm-up rises to a scaled rate: it needs scaling" |]
       [| [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "5" ]; "--noise-scale-small: the small batch (5) must divide batch_size (32)" |]
+      [| [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "32" ]; "--noise-scale-small: the small batch (32) must be smaller than batch_size (32)" |]
+      [| [ "--dataset"; "mnist"; "--noise-scale-every"; "0"; "--noise-scale-small"; "2" ]; "--noise-scale-every: expected an integer >= 1, got '0'" |]
       [| [ "--dataset"; "mnist"; "--threads"; "0" ]; "--threads: expected an integer >= 1, got '0'" |]
       [| [ "--model"; "mlp-100-50" ]; "--dataset" |] ]
 

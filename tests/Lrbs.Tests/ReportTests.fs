@@ -128,3 +128,35 @@ let ``a critical batch size outside the measured batch sizes is called an extrap
     StringAssert.Contains("beyond the largest batch size measured (256)", Lrbs.Host.Report.CriticalBatchSection.Outside(4799.0, 4, 256))
     StringAssert.Contains("below the smallest batch size measured (4)", Lrbs.Host.Report.CriticalBatchSection.Outside(2.0, 4, 256))
     Assert.That(Lrbs.Host.Report.CriticalBatchSection.Outside(40.0, 4, 256), Is.Null)
+
+[<Test>]
+let ``the critical batch size section: the noise scale over training, the grid's B_crit, one verdict; an unreachable target is a note`` () =
+    use tmp = new TempDir()
+    let results = tmp.File "results"
+    sweep tmp "gns" $"name: gns\ndataset: mnist\ntrain_limit: 600\nmodel: mlp-100-50\noptimizer: sgd\nlr: 0.05\ngrid:\n  batch_size: [8, 16, 32]\nnoise_scale: {{every: 5, small: 2}}\nstopping:\n  max_epochs: 3\nout: {results}\n"
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let summary = File.ReadAllText(Path.Combine(out, "summary.md"))
+    StringAssert.Contains("### critical batch size", summary)
+    Assert.That(summary, Does.Match "Gradient noise scale: B_simple = tr\\(Σ\\)/\\|G\\|² (rises|falls) from")
+    StringAssert.Contains("B_crit = E_min/S_min = ", summary)
+    Assert.That(Regex.Matches(summary, "Verdict:").Count, Is.EqualTo 1, "one verdict per section")
+    let figures = Directory.GetFiles(Path.Combine(out, "figures"), "*.svg") |> Array.map Path.GetFileName
+    Assert.That(figures |> Array.exists (fun f -> f.EndsWith "-noise.svg"), Is.True, String.concat ", " figures)
+    Assert.That(figures |> Array.exists (fun f -> f.EndsWith "-critical.svg"), Is.True, String.concat ", " figures)
+    // a target no batch size reaches: a note naming them, not a failure
+    let out2 = tmp.File "report2"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out2; "--target"; "0.9999" ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("never reaches the target", File.ReadAllText(Path.Combine(out2, "summary.md")))
+
+[<Test>]
+let ``the critical batch verdict is one sentence for every combination of estimates`` () =
+    let verdicts (lines: seq<string>) = lines |> Seq.filter (fun l -> l.StartsWith "Verdict:") |> Seq.length
+    for bCrit, bSimple, expected in [ Some 40.0, Some 60.0, "within a factor 1.5"; Some 20.0, Some 600.0, "differ by a factor 30.0"
+                                      Some 40.0, None, "stop near B ≈ 40"; None, Some 60.0, "by the noise scale"; Some 4799.0, Some 500.0, "beyond the largest" ] do
+        let lines = Lrbs.Host.Report.CriticalBatchSection.Verdict(Option.toNullable bCrit, Option.toNullable bSimple, 4, 256)
+        Assert.That(verdicts lines, Is.EqualTo 1, String.concat " " lines)
+        StringAssert.Contains(expected, String.concat " " lines)
+    Assert.That(Lrbs.Host.Report.CriticalBatchSection.Verdict(System.Nullable(), System.Nullable(), 4, 256), Is.Empty)

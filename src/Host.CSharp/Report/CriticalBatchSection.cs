@@ -46,6 +46,23 @@ public static class CriticalBatchSection
         : bCrit < smallest ? $"B_crit lies below the smallest batch size measured ({smallest}): the fit extrapolates, and the grid itself only shows that batches from {smallest} up already stopped paying in full."
         : null;
 
+    /// <summary>The verdict, one sentence (none without either estimate), and a note when the
+    /// grid's B_crit lies outside the measured batch sizes [smallest, largest].</summary>
+    public static IReadOnlyList<string> Verdict(double? bCrit, double? bSimple, int smallest, int largest)
+    {
+        var lines = new List<string>();
+        if (bCrit is double bc && bSimple is double b2)
+        {
+            var ratio = Math.Max(bc, b2) / Math.Min(bc, b2);
+            lines.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {Math.Sqrt(bc * b2):0} (the two estimates' geometric mean); " +
+                (ratio <= 3 ? $"the grid agrees with the noise scale (within a factor {ratio:0.0})." : $"the grid and the noise scale differ by a factor {ratio:0.0}: treat the boundary as uncertain."));
+        }
+        else if (bCrit is double bc2) lines.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {bc2:0}.");
+        else if (bSimple is double b3) lines.Add($"Verdict: by the noise scale, linear scaling should stop near B ≈ {b3:0}.");
+        if (bCrit is double bc3 && Outside(bc3, smallest, largest) is { } outside) lines.Add(outside);
+        return lines;
+    }
+
     public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> done, double goal,
         IReadOnlyList<(int Batch, double Lr, double Steps)> found, Func<string, string> name)
     {
@@ -76,18 +93,10 @@ public static class CriticalBatchSection
                 $"B_crit = E_min/S_min = {pareto.BCrit:0}" + (interval is { } i ? $" (95% bootstrap interval {i.Item1:0} to {i.Item2:0}, {(done.GroupBy(t => (t.BatchSize, t.Lr)).Any(c => c.Count() > 1) ? "over repeats" : "over batch sizes")})" : "") + ".");
         else facts.Add("No B_crit from the grid: fitting S(B) = S_min (1 + B_crit/B) needs steps to the target at three or more batch sizes.");
         if (bSimple is double bs)
-            facts.Add($"Gradient noise scale: B_simple = tr(Σ)/|G|² rises from {noise[0].B:0} to {bs:0} as the training loss falls from {noise[0].Loss:0.00} to {noise[^1].Loss:0.00} " +
+            facts.Add($"Gradient noise scale: B_simple = tr(Σ)/|G|² {(bs >= noise[0].B ? "rises" : "falls")} from {noise[0].B:0} to {bs:0} as the training loss falls from {noise[0].Loss:0.00} to {noise[^1].Loss:0.00} " +
                 "(|G|² and tr(Σ) averaged separately over every trial's epochs at that loss).");
         else facts.Add("No gradient noise scale: these trials did not measure it (trial keys noise_scale_every and noise_scale_small).");
-        if (pareto is not null && bSimple is double b2)
-        {
-            var ratio = Math.Max(pareto.BCrit, b2) / Math.Min(pareto.BCrit, b2);
-            facts.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {Math.Sqrt(pareto.BCrit * b2):0} (the two estimates' geometric mean); " +
-                (ratio <= 3 ? $"the grid agrees with the noise scale (within a factor {ratio:0.0})." : $"the grid and the noise scale differ by a factor {ratio:0.0}: treat the boundary as uncertain."));
-        }
-        else if (pareto is not null) facts.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {pareto.BCrit:0}.");
-        if (pareto is not null && Outside(pareto.BCrit, found[0].Batch, found[^1].Batch) is { } outside) facts.Add(outside);
-        else if (bSimple is double b3) facts.Add($"Verdict: by the noise scale, linear scaling should stop near B ≈ {b3:0}.");
+        facts.AddRange(Verdict(pareto?.BCrit, bSimple, found.Count > 0 ? found[0].Batch : 0, found.Count > 0 ? found[^1].Batch : 0));
         page.Paragraph(string.Join(" ", facts));
         if (noise.Count > 0)
             page.Add(new Figure(name("noise"), Figures.Curves($"gradient noise scale over training: {group}",
