@@ -8,6 +8,8 @@
 
 namespace lrbs {
 std::atomic<int64_t> live_handles{0};
+int64_t large_blocks_idle_bytes();
+int64_t large_blocks_reused();
 static thread_local std::string last_error;
 void set_error(const std::string& message) { last_error = message; }
 void clear_error() { last_error.clear(); }
@@ -54,6 +56,9 @@ int lrbs_runtime_blas_threads(void) {
 int64_t lrbs_runtime_live_handles(void) { return lrbs::live_handles.load(); }
 
 const char* lrbs_runtime_version(void) { return TORCH_VERSION; }
+
+int64_t lrbs_runtime_large_blocks_idle(void) { return lrbs::large_blocks_idle_bytes(); }
+int64_t lrbs_runtime_large_blocks_reused(void) { return lrbs::large_blocks_reused(); }
 
 int lrbs_runtime_fused_updates(int enabled) {
   const bool previous = lrbs::net::fused_updates;

@@ -51,6 +51,10 @@ extern int64 lrbs_runtime_live_handles()
 extern nativeint lrbs_runtime_version()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_runtime_fused_updates(int enabled)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_runtime_large_blocks_idle()
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_runtime_large_blocks_reused()
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_tensor_from_float32(float32[] data, int64[] shape, int ndim)
