@@ -9,7 +9,8 @@
 // again; smaller ones are allocated and freed as libtorch's default allocator does
 // (posix_memalign, 64-byte aligned). What is handed out is uninitialised memory either way
 // (as at::empty promises), so results do not change. Idle blocks are capped at IDLE_CAP
-// bytes; beyond that a freed block is returned to the system.
+// bytes; beyond that a freed block is returned to the system, and the trainer returns all
+// idle blocks after each trial (large_blocks_release), so one trial's sizes never linger.
 #include <c10/core/CPUAllocator.h>
 #include <atomic>
 #include <cstdlib>
@@ -88,4 +89,18 @@ int64_t large_blocks_idle_bytes() {
   return static_cast<int64_t>(idle_bytes);
 }
 int64_t large_blocks_reused() { return reused.load(); }
+
+int64_t large_blocks_release() {
+  std::unordered_map<size_t, std::vector<void*>> blocks;
+  int64_t bytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    blocks.swap(idle);
+    bytes = static_cast<int64_t>(idle_bytes);
+    idle_bytes = 0;
+  }
+  for (auto& [size, list] : blocks)
+    for (void* base : list) std::free(base);
+  return bytes;
+}
 }  // namespace lrbs

@@ -39,6 +39,8 @@ LRBS_API int lrbs_runtime_fused_updates(int enabled);
  * allocations it has served from it so far. */
 LRBS_API int64_t lrbs_runtime_large_blocks_idle(void);
 LRBS_API int64_t lrbs_runtime_large_blocks_reused(void);
+/* Frees every idle block of the cache; returns the bytes freed. Called after each trial. */
+LRBS_API int64_t lrbs_runtime_large_blocks_release(void);
 
 /* ---- tensors (tensor.cpp): data moved in and out of the engine ---- */
 LRBS_API lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim);

@@ -10,6 +10,7 @@ namespace lrbs {
 std::atomic<int64_t> live_handles{0};
 int64_t large_blocks_idle_bytes();
 int64_t large_blocks_reused();
+int64_t large_blocks_release();
 static thread_local std::string last_error;
 void set_error(const std::string& message) { last_error = message; }
 void clear_error() { last_error.clear(); }
@@ -59,6 +60,7 @@ const char* lrbs_runtime_version(void) { return TORCH_VERSION; }
 
 int64_t lrbs_runtime_large_blocks_idle(void) { return lrbs::large_blocks_idle_bytes(); }
 int64_t lrbs_runtime_large_blocks_reused(void) { return lrbs::large_blocks_reused(); }
+int64_t lrbs_runtime_large_blocks_release(void) { return lrbs::large_blocks_release(); }
 
 int lrbs_runtime_fused_updates(int enabled) {
   const bool previous = lrbs::net::fused_updates;

@@ -51,7 +51,7 @@ let ``a scope disposes what was made in it, and MoveToOuter keeps a result`` () 
     Assert.That(Runtime.liveHandles (), Is.EqualTo before)
 
 [<Test>]
-let ``a freed block of 16 MiB or more is kept and handed out again, with the new tensor's own values`` () =
+let ``a freed block of 16 MiB or more is kept and handed out again (new values), until the trial ends`` () =
     let n = 5 * 1024 * 1024 // 20 MiB of float32: above the cache's 16 MiB threshold
     let idle0, reused0 = Runtime.largeBlocks ()
     let first = T.ofFloat32 [| int64 n |] (Array.create n 1.0f)
@@ -59,7 +59,7 @@ let ``a freed block of 16 MiB or more is kept and handed out again, with the new
     let idle1, _ = Runtime.largeBlocks ()
     Assert.That(idle1 - idle0, Is.GreaterThanOrEqualTo(int64 n * 4L), "the freed block waits in the cache")
     let values = Array.init n float32
-    use second = T.ofFloat32 [| int64 n |] values
+    let second = T.ofFloat32 [| int64 n |] values
     let idle2, reused2 = Runtime.largeBlocks ()
     Assert.That(reused2, Is.GreaterThan reused0, "the second tensor reused a cached block")
     Assert.That(idle2, Is.LessThan idle1)
@@ -67,6 +67,11 @@ let ``a freed block of 16 MiB or more is kept and handed out again, with the new
     let small = T.ofFloat32 [| 1024L |] (Array.zeroCreate 1024)
     (small :> IDisposable).Dispose()
     Assert.That(fst (Runtime.largeBlocks ()), Is.EqualTo idle2, "small blocks go back to the system")
+    (second :> IDisposable).Dispose()
+    Assert.That(fst (Runtime.largeBlocks ()), Is.GreaterThan 0L)
+    let c = trial [ "dataset", "mnist"; "train_limit", "100"; "batch_size", "16"; "max_epochs", "1"; "optimizer", "sgd"; "lr", "0.01" ]
+    Trainer.run c (prepared c) Progress.None |> ignore
+    Assert.That(fst (Runtime.largeBlocks ()), Is.EqualTo 0L, "a finished trial leaves no idle block behind")
 
 [<Test>]
 let ``Trainer.run itself leaves no native handle behind, step after step`` () =

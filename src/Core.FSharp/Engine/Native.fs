@@ -55,6 +55,8 @@ extern int lrbs_runtime_fused_updates(int enabled)
 extern int64 lrbs_runtime_large_blocks_idle()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_large_blocks_reused()
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_runtime_large_blocks_release()
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_tensor_from_float32(float32[] data, int64[] shape, int ndim)

@@ -103,6 +103,8 @@ module Runtime =
     /// The large-block cache (blocks of 16 MiB and more are kept for reuse): (bytes idle now,
     /// allocations served from it so far).
     let largeBlocks () = Native.lrbs_runtime_large_blocks_idle (), Native.lrbs_runtime_large_blocks_reused ()
+    /// Returns every idle large block to the system (bytes released).
+    let releaseLargeBlocks () = Native.lrbs_runtime_large_blocks_release ()
 
 /// Moving data into the engine. Every function returns a new tensor.
 module T =

@@ -132,7 +132,7 @@ module Trainer =
     /// shuffle order, dropout masks), stopping rule and result; a member that stops or
     /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
     /// loss) is a status, not an exception.
-    let runPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
+    let private trainPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         if configs.Length = 0 then invalidArg "configs" "a pack needs at least one trial"
         let c0 = configs[0]
@@ -266,6 +266,11 @@ module Trainer =
                 net.KeepMembers(going |> Array.map (fun m -> Array.IndexOf(active, m)))
             active <- going
         results |> Array.map Option.get
+
+    /// trainPack, then the large blocks its net and data left idle go back to the system: the
+    /// next trial may use other sizes, and a batch-4,096 trial's blocks would otherwise stay.
+    let runPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
+        try trainPack configs data progress finally Runtime.releaseLargeBlocks () |> ignore
 
     /// One trial (a pack of one).
     let run (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult = (runPack [| c |] data progress)[0]
