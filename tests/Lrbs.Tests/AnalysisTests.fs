@@ -38,8 +38,26 @@ let ``a square-root grid gives k = 0.5 and the verdict says so`` () =
 let ``the bootstrap interval over repeats contains the fitted k`` () =
     Prop.forAll (Arb.fromGen (Gen.zip settings (Gen.choose (1, 1000)))) (fun ((k, c, batches), seed) ->
         match ScalingFit.fit (grid k c batches 0.01 5 (uint64 seed)) (fun _ -> 0.0) (uint64 seed) with
-        | Some f -> (f.Low <= f.K && f.K <= f.High) |> Prop.label $"{f.Low} <= {f.K} <= {f.High}"
+        | Some { K = k; Interval = Some(low, high) } -> (low <= k && k <= high) |> Prop.label $"{low} <= {k} <= {high}"
+        | Some _ -> false |> Prop.label "no interval"
         | None -> false |> Prop.label "no fit")
+
+[<Test>]
+let ``a partial sweep (one cell repeated, the rest single) gives no interval unless cells have a standard error`` () =
+    // a sweep stopped in its second repeat: one cell has 3 values, every other cell 1
+    let cells = grid 0.5 1e-3 [| 4; 16; 64; 256 |] 0.01 1 5UL
+    cells[0] <- { cells[0] with Values = [| cells[0].Values[0]; 0.9; 0.95 |] }
+    match ScalingFit.fit cells (fun _ -> 0.0) 1UL with
+    | Some f ->
+        Assert.That(f.Interval, Is.EqualTo None, "resampling single repeats would print a zero-width interval")
+        Assert.That(f.Method, Does.StartWith "no interval")
+        StringAssert.Contains("No verdict between the linear and square-root rules", ScalingFit.verdict f)
+    | None -> Assert.Fail "no fit"
+    match ScalingFit.fit cells (fun _ -> 0.01) 1UL with
+    | Some { Interval = Some(low, high); Method = m } ->
+        Assert.That(high - low, Is.GreaterThan 0.0)
+        Assert.That(m, Does.StartWith "parametric")
+    | other -> Assert.Fail $"expected a parametric interval, got %A{other}"
 
 [<Test>]
 let ``no verdict when every batch size's best learning rate is at the edge of the grid`` () =

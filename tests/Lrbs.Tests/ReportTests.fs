@@ -63,6 +63,13 @@ let ``the report renders every figure in Chromium with no console error, and hol
     Assert.That(Regex.IsMatch(html, "(src|href)=\"(https?:)?//"), Is.False, "the report loads nothing from a network")
     let summary = File.ReadAllText(Path.Combine(out, "summary.md"))
     StringAssert.Contains("| batch \\ lr |", summary)
+    // the same folder gives the same report, byte for byte (committed reports change only when results do)
+    let again = tmp.File "report-again"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; again ]
+    Assert.That(code, Is.EqualTo 0, err)
+    for f in Directory.GetFiles(out, "*", SearchOption.AllDirectories) do
+        let twin = Path.Combine(again, Path.GetRelativePath(out, f))
+        Assert.That(File.ReadAllBytes twin = File.ReadAllBytes f, Is.True, $"{Path.GetRelativePath(out, f)} differs between two runs")
     let screenshot = Path.Combine(TestContext.CurrentContext.WorkDirectory, "report-screenshot.png")
     let dom, console, chromeCode = chromium (Path.Combine(out, "report.html")) (Some screenshot)
     Assert.That(chromeCode, Is.EqualTo 0)
@@ -160,3 +167,19 @@ let ``the critical batch verdict is one sentence for every combination of estima
         Assert.That(verdicts lines, Is.EqualTo 1, String.concat " " lines)
         StringAssert.Contains(expected, String.concat " " lines)
     Assert.That(Lrbs.Host.Report.CriticalBatchSection.Verdict(System.Nullable(), System.Nullable(), 4, 256), Is.Empty)
+
+[<Test>]
+let ``the default target leaves out a batch size that learned nothing, and says so`` () =
+    use tmp = new TempDir()
+    let results = tmp.File "results"
+    let common = "dataset: mnist\ntrain_limit: 600\nmodel: mlp-100-50\noptimizer: sgd\nstopping:\n  max_epochs: 3\n"
+    sweep tmp "learns" $"name: learns\n{common}lr: 0.05\ngrid:\n  batch_size: [8, 16]\nout: {results}\n"
+    // a learning rate of 1e-30 leaves the weights as they were: the test metric never moves
+    sweep tmp "idle" $"name: idle\n{common}lr: 1.0e-30\nbatch_size: 32\nout: {results}\n"
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let summary = File.ReadAllText(Path.Combine(out, "summary.md"))
+    StringAssert.Contains("leaving out batch size 32, where no learning rate improved on its first epoch", summary)
+    let target = Regex.Match(summary, "### steps to reach test accuracy ([0-9.]+)").Groups[1].Value |> float
+    Assert.That(target, Is.GreaterThan 0.5, "the target comes from the batch sizes that learned")

@@ -9,11 +9,11 @@ open Lrbs.Core.Engine
 /// One (batch size, learning rate) cell of a grid: the metric of each repeat (higher is better).
 type Cell = { Batch: int; Lr: float; Values: float[] }
 
-/// The fit: k, its 95% interval, each batch size's best learning rate, and how the interval was made.
+/// The fit: k, its 95% interval (none when the data cannot give one), each batch size's best
+/// learning rate, and how the interval was made or why there is none.
 type Fit =
     { K: float
-      Low: float
-      High: float
+      Interval: (float * float) option
       Best: (int * float)[]
       Method: string
       /// Rows whose best cell is the smallest or largest learning rate of the grid: there the
@@ -54,9 +54,11 @@ let private rowsOf (cells: Cell[]) (score: Cell -> float) =
     |> Array.map (fun (b, cs) -> b, cs |> Array.map (fun c -> c.Lr, score c))
     |> Array.filter (fun (_, row) -> row |> Array.forall (snd >> Double.IsFinite))
 
-/// Fits k. With repeats (some cell has 2 or more values) the interval resamples the repeats of
-/// each cell; without, it adds to each cell noise of the given standard error (e.g. the
-/// binomial error of an accuracy) and refits each row's parabola.
+/// Fits k. When every cell has 2 or more repeats the interval resamples the repeats of each
+/// cell; otherwise, when every cell has a known standard error (`noise`, e.g. the binomial error
+/// of one accuracy), it draws each cell's mean within noise/sqrt(repeats) and refits each row's
+/// parabola. With neither (a partial sweep of a metric such as IoU) there is no interval: a
+/// resample of single repeats would only repeat k and print a zero-width interval.
 let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
     let rows = rowsOf cells (fun c -> Statistics.mean c.Values)
     if rows.Length < 2 then None
@@ -64,40 +66,45 @@ let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
         match exponent rows with
         | None, _ -> None
         | Some k, best ->
-            let repeats = cells |> Array.exists (fun c -> c.Values.Length > 1)
+            let repeats = cells |> Array.forall (fun c -> c.Values.Length > 1)
+            let parametric = not repeats && cells |> Array.forall (fun c -> noise c > 0.0)
             let replicate (rng: Rng) =
                 let score (c: Cell) =
                     if repeats then Statistics.mean (Array.init c.Values.Length (fun _ -> c.Values[rng.NextInt c.Values.Length]))
-                    else Statistics.mean c.Values + noise c * Statistics.normal rng
+                    else Statistics.mean c.Values + noise c / sqrt (float c.Values.Length) * Statistics.normal rng
                 match exponent (rowsOf cells score) with
                 | Some k, _ -> k
                 | None, _ -> nan
-            match Statistics.bootstrap seed 1000 replicate with
-            | Some(lo, hi) ->
-                Some
-                    { K = k; Low = lo; High = hi; Best = best; AtEdge = rows |> Array.filter (snd >> atEdge) |> Array.length
-                      Method = if repeats then "bootstrap over repeats (1000 resamples)" else "parametric bootstrap of each cell within its standard error (1000 draws)" }
-            | None -> None
+            let interval, how =
+                if repeats then Statistics.bootstrap seed 1000 replicate, "bootstrap over repeats (1000 resamples)"
+                elif parametric then Statistics.bootstrap seed 1000 replicate, "parametric bootstrap of each cell within its standard error (1000 draws)"
+                else None, "no interval: some cells have a single repeat and the metric has no known standard error"
+            Some
+                { K = k; Interval = interval; Best = best; AtEdge = rows |> Array.filter (snd >> atEdge) |> Array.length
+                  Method = (if interval.IsNone && (repeats || parametric) then "no interval: the bootstrap failed to refit" else how) }
 
 /// Whether k is measured at all: not when every row's optimum is at the grid's edge.
 let measured (f: Fit) = f.AtEdge < f.Best.Length
 
 /// Which rules the interval admits, as whole sentences (no verdict when every row's optimum is at the grid's edge).
 let verdict (f: Fit) =
-    let inside v = f.Low <= v && v <= f.High
     let edge =
         if f.AtEdge = 0 then ""
         else $" In {f.AtEdge} of {f.Best.Length} batch sizes the best learning rate is at the edge of the grid, where the optimum may lie outside it."
     if f.AtEdge = f.Best.Length then
         "No verdict: at every batch size the best learning rate is at the edge of the grid, so the optimum lies outside it and k is not measured; extend the grid of learning rates."
     else
-        let rule =
-            match inside 1.0, inside 0.5 with
-            | true, true -> "Consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
-            | true, false -> "Consistent with the linear rule (k = 1), not the square-root rule"
-            | false, true -> "Consistent with the square-root rule (k = 0.5), not the linear rule"
-            | false, false ->
-                if f.High < 0.5 then "Below both rules: the best learning rate grows more slowly than sqrt(B)"
-                elif f.Low > 1.0 then "Above the linear rule"
-                else "Between the two rules, consistent with neither"
-        rule + "." + edge
+        match f.Interval with
+        | None -> "No verdict between the linear and square-root rules without an interval; repeats give one." + edge
+        | Some(low, high) ->
+            let inside v = low <= v && v <= high
+            let rule =
+                match inside 1.0, inside 0.5 with
+                | true, true -> "Consistent with both the linear (k = 1) and the square-root (k = 0.5) rule: the grid cannot tell them apart"
+                | true, false -> "Consistent with the linear rule (k = 1), not the square-root rule"
+                | false, true -> "Consistent with the square-root rule (k = 0.5), not the linear rule"
+                | false, false ->
+                    if high < 0.5 then "Below both rules: the best learning rate grows more slowly than sqrt(B)"
+                    elif low > 1.0 then "Above the linear rule"
+                    else "Between the two rules, consistent with neither"
+            rule + "." + edge

@@ -70,9 +70,11 @@ public static class CriticalBatchSection
         page.Heading(3, "critical batch size");
         var pareto = CriticalBatch.fit(found.Select(f => Tuple.Create((double)f.Batch, f.Steps)).ToArray())?.Value;
         (double, double)? interval = null;
+        var repeats = false;
         if (pareto is not null)
         {
-            var repeats = done.GroupBy(t => (t.BatchSize, t.Lr)).Any(c => c.Count() > 1);
+            // over repeats only when every cell has some; a partial sweep resamples batch sizes
+            repeats = done.GroupBy(t => (t.BatchSize, t.Lr)).All(c => c.Count() > 1);
             var batches = found.ToArray();
             var boot = Statistics.bootstrap(11UL, 300, F(rng =>
             {
@@ -90,7 +92,7 @@ public static class CriticalBatchSection
         var facts = new List<string>();
         if (pareto is not null)
             facts.Add($"From the grid's steps to test {done[0].Metric} {goal:0.0000}: S_min = {pareto.SMin:0} steps, E_min = {pareto.EMin:0} examples, " +
-                $"B_crit = E_min/S_min = {pareto.BCrit:0}" + (interval is { } i ? $" (95% bootstrap interval {i.Item1:0} to {i.Item2:0}, {(done.GroupBy(t => (t.BatchSize, t.Lr)).Any(c => c.Count() > 1) ? "over repeats" : "over batch sizes")})" : "") + ".");
+                $"B_crit = E_min/S_min = {pareto.BCrit:0}" + (interval is { } i ? $" (95% bootstrap interval {i.Item1:0} to {i.Item2:0}, {(repeats ? "over repeats" : "over batch sizes")})" : "") + ".");
         else facts.Add("No B_crit from the grid: fitting S(B) = S_min (1 + B_crit/B) needs steps to the target at three or more batch sizes.");
         if (bSimple is double bs)
             facts.Add($"Gradient noise scale: B_simple = tr(Σ)/|G|² {(bs >= noise[0].B ? "rises" : "falls")} from {noise[0].B:0} to {bs:0} as the training loss falls from {noise[0].Loss:0.00} to {noise[^1].Loss:0.00} " +

@@ -81,11 +81,11 @@ public static class ReportBuilder
         var cells = trials.GroupBy(t => (t.BatchSize, t.Lr)).ToDictionary(g => g.Key, g => (IReadOnlyList<TrialRow>)g.ToList());
         double Mean((int, double) key) => cells.TryGetValue(key, out var c) && Values(c, false) is { Length: > 0 } v ? Statistics.mean(v) : double.NaN;
         var bestOfColumn = lrs.ToDictionary(lr => lr, lr => batches.Select(b => Mean((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
-        var repeats = cells.Values.Max(c => c.Count);
+        var (fewest, repeats) = (cells.Values.Min(c => c.Count), cells.Values.Max(c => c.Count));
         page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
             batches.Select(b => (IReadOnlyList<string>)[b.ToString(), .. lrs.Select(lr =>
                 !cells.TryGetValue((b, lr), out var c) ? "" : (Mean((b, lr)) == bestOfColumn[lr] ? "**" : "") + CellText(c, t => t.TestMetric))]),
-            $"test {metric}{(repeats > 1 ? $", mean ± std over {repeats} repeats" : "")}; ★ the best of each column");
+            $"test {metric}{(repeats > 1 ? $", mean ± std over {(fewest < repeats ? $"{fewest} to " : "")}{repeats} repeats" : "")}; ★ the best of each column");
         if (trials.Any(t => t.ValLoss is not null))
             page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
                 batches.Select(b => (IReadOnlyList<string>)[b.ToString(), .. lrs.Select(lr =>
@@ -128,7 +128,7 @@ public static class ReportBuilder
             return;
         }
         page.Paragraph((ScalingFit.measured(fit)
-                ? $"Fitted scaling exponent: k = {fit.K:0.00} (95% interval {fit.Low:0.00} to {fit.High:0.00}, {fit.Method}). {ScalingFit.verdict(fit)} "
+                ? $"Fitted scaling exponent: k = {fit.K:0.00} ({(fit.Interval?.Value is { } i ? $"95% interval {i.Item1:0.00} to {i.Item2:0.00}, " : "")}{fit.Method}). {ScalingFit.verdict(fit)} "
                 : $"{ScalingFit.verdict(fit)} ") +
             "The best learning rate of each batch size is the vertex of the parabola through the best cell and its neighbours in log lr.");
         page.Table(["batch size", "best lr"], fit.Best.Select(p => (IReadOnlyList<string>)[p.Item1.ToString(), p.Item2.ToString("G3", Inv)]));
@@ -197,9 +197,21 @@ public static class ReportBuilder
             (done.Any(t => t.PackSize > 1) ? " Some trials trained in packs: their wall time is the pack's." : ""));
     }
 
-    /// <summary>The target of a group: the given one, or the lowest of the rows' best final metrics (which every batch size reaches).</summary>
-    static double Goal(IReadOnlyList<TrialRow> done, double? target) =>
-        target ?? done.GroupBy(t => t.BatchSize).Select(row => row.GroupBy(t => t.Lr).Max(c => Statistics.mean(Values(c, false)))).Min();
+    /// <summary>The target of a group: the given one, or the lowest of the rows' best final
+    /// metrics (which every batch size reaches), over the rows where some learning rate improved
+    /// on its first epoch: a row that learned nothing would make a target every trial meets at
+    /// once. Also returns those rows.</summary>
+    static (double Goal, List<int> Idle) Goal(ReportData data, IReadOnlyList<TrialRow> done, double? target)
+    {
+        double Best(IEnumerable<TrialRow> row) => row.GroupBy(t => t.Lr).Max(c => Statistics.mean(Values(c, false)));
+        bool Learned(IEnumerable<TrialRow> row) => row.GroupBy(t => t.Lr).Any(c =>
+            Statistics.mean(Values(c, false)) > Statistics.mean(c.Select(t => EpochsOf(data, t.Id).Select(e => e.TestMetric).DefaultIfEmpty(double.NaN).First()).ToArray()));
+        var rows = done.GroupBy(t => t.BatchSize).OrderBy(g => g.Key).ToList();
+        var idle = rows.Where(r => !Learned(r)).Select(r => r.Key).ToList();
+        if (target is double given) return (given, idle);
+        var learned = rows.Where(r => !idle.Contains(r.Key)).ToList();
+        return (learned.Count > 0 ? learned.Min(Best) : double.NaN, idle);
+    }
 
     /// <summary>Per batch size: the fewest steps to the goal over learning rates (each the median
     /// over repeats, when more than half reach it), and the batch sizes that never reach it.
@@ -229,10 +241,17 @@ public static class ReportBuilder
         var done = trials.Where(t => t.Finished).ToList();
         if (done.Select(t => t.BatchSize).Distinct().Count() < 2 || trials.Select(t => t.Schedule).Distinct().Count() > 1) return;
         var metric = trials[0].Metric;
-        var goal = Goal(done, target);
+        var (goal, idle) = Goal(data, done, target);
+        if (!double.IsFinite(goal))
+        {
+            page.Heading(3, "steps to a target");
+            page.Paragraph($"No default target: at no batch size did any learning rate improve test {metric} on its first epoch. Give one with --target.");
+            return;
+        }
         var (found, missing) = StepsToGoal(data, done, goal, cell => cell);
         page.Heading(3, $"steps to reach test {metric} {goal:0.0000}");
-        page.Paragraph((target is null ? $"Target: {goal:0.0000}, the lowest of the batch sizes' best final test {metric} (override with --target). " : "") +
+        page.Paragraph((target is null ? $"Target: {goal:0.0000}, the lowest of the batch sizes' best final test {metric} (override with --target)" +
+                (idle.Count > 0 ? $", leaving out batch size {string.Join(", ", idle)}, where no learning rate improved on its first epoch. " : ". ") : "") +
             "Steps are the updates up to the end of the first epoch at or above the target (the median over repeats, when more than half reach it), minimised over learning rates; " +
             "where doubling the batch stops halving the steps, larger batches stop paying (Shallue et al. 2019)." +
             (missing.Count > 0 ? $" Note: batch size {string.Join(", ", missing)} never reaches the target." : ""));
@@ -309,13 +328,14 @@ public static class ReportBuilder
         var total = byLevel.Values.Sum();
         page.Paragraph($"{count[0]} test boxes of {count[1]} trial(s). Error = 1 - IoU; levels: negligible <= 0.1 < low <= 0.2 < medium <= 0.3 < big.");
         page.Table(["level", "boxes", "share"], levels.Select(l => (IReadOnlyList<string>)[l, byLevel.GetValueOrDefault(l).ToString("0", Inv), Page.F(byLevel.GetValueOrDefault(l) / total, "0.000")]));
-        var binRows = data.Query($"SELECT floor(min_side * 128 / 8) * 8 AS side, level, count(*) FROM predictions WHERE trial_id IN ({ids}) GROUP BY ALL ORDER BY 1").Rows
+        var binRows = data.Query($"SELECT floor(min_side * 128 / 8) * 8 AS side, level, count(*) FROM predictions WHERE trial_id IN ({ids}) GROUP BY ALL ORDER BY 1, 2").Rows
             .Select(r => (Side: $"{ReportData.Num(r[0]):0}-{ReportData.Num(r[0]) + 7:0}", Level: r[1], Boxes: ReportData.Num(r[2]))).ToList();
         var bins = binRows.Select(b => (object)new { side = b.Side, level = b.Level, boxes = b.Boxes }).ToList();
         var sideOrder = binRows.Select(b => b.Side).Distinct().ToArray();
         page.Add(new Figure(name("box-levels"), Figures.Bars("error level against the smallest side of the true box", bins, "side", "smallest side of the true box (pixels)", "boxes", "test boxes", "level", levels, sideOrder),
             "Test boxes by the true box's smallest side (8-pixel bins) and error level."));
-        var points = data.Query($"SELECT width, height, error, level FROM predictions WHERE trial_id IN ({ids}) USING SAMPLE 3000 ROWS").Rows
+        // at most 3,000 points, the same ones on every run (a committed figure must not change by itself)
+        var points = data.Query($"SELECT width, height, error, level FROM predictions WHERE trial_id IN ({ids}) ORDER BY hash(trial_id, row) LIMIT 3000").Rows
             .Select(r => (object)new { width = ReportData.Num(r[0]) * 128, height = ReportData.Num(r[1]) * 128, error = ReportData.Num(r[2]), level = r[3] }).ToList();
         page.Add(new Figure(name("box-scatter"), Figures.Scatter("error against the true box's width and height", points, [("width", "width (pixels)"), ("height", "height (pixels)")], "error", "error (1 - IoU)"),
             "Each test box's error against its true width and height (up to 3,000 boxes)."));

@@ -34,7 +34,7 @@ public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, I
             SELECT trial_id, dataset, model, optimizer, schedule, split, pool, cross_entropy, lr, batch_size, seed, status,
                    stop_reason, error, epochs, steps, metric, test_metric, test_loss, val_loss, final_train_loss, wall_seconds,
                    train_seconds, test_rows, pack_size, code_version, machine
-            FROM trials ORDER BY dataset, model, optimizer, batch_size, lr, seed
+            FROM trials ORDER BY dataset, model, optimizer, schedule, batch_size, lr, seed, trial_id
             """).Rows.Select(r => new TrialRow(r[0]!, r[1]!, r[2]!, r[3]!, r[4]!, r[5]!, I(r[6]), r[7]!, D(r[8])!.Value, I(r[9])!.Value,
                 I(r[10])!.Value, r[11]!, r[12], r[13], I(r[14])!.Value, long.Parse(r[15]!, Inv), r[16]!, D(r[17]), D(r[18]), D(r[19]), D(r[20]),
                 D(r[21])!.Value, D(r[22]) ?? 0, I(r[23])!.Value, I(r[24]) ?? 1, r[25]!, r[26]!)).ToList();
