@@ -21,6 +21,12 @@ let private studyFolder (dir: TempDir) =
     sweep dir "boxes" $"name: boxes\ndataset: boxes\ntrain_limit: 300\nmodel: cnn-box\noptimizer: adam\nlr: 0.001\nbatch_size: 32\npredictions: true\nstopping:\n  max_epochs: 2\nout: {out}\n"
     out
 
+/// Reports `results` into `out` (exit code 0 asserted) and returns summary.md.
+let private summaryOf (results: string) (out: string) (args: string list) =
+    let code, _, err = CliTests.run ([ "report"; results; "--out"; out ] @ args)
+    Assert.That(code, Is.EqualTo 0, err)
+    File.ReadAllText(Path.Combine(out, "summary.md"))
+
 /// Opens a page in headless Chromium: (the DOM, the console lines, the exit code); saves a screenshot when asked.
 let chromium (page: string) (screenshot: string option) =
     let run (args: string list) =
@@ -142,9 +148,7 @@ let ``the critical batch size section: the noise scale over training, the grid's
     let results = tmp.File "results"
     sweep tmp "gns" $"name: gns\ndataset: mnist\ntrain_limit: 600\nmodel: mlp-100-50\noptimizer: sgd\nlr: 0.05\ngrid:\n  batch_size: [8, 16, 32]\nnoise_scale: {{every: 5, small: 2}}\nstopping:\n  max_epochs: 3\nout: {results}\n"
     let out = tmp.File "report"
-    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
-    Assert.That(code, Is.EqualTo 0, err)
-    let summary = File.ReadAllText(Path.Combine(out, "summary.md"))
+    let summary = summaryOf results out []
     StringAssert.Contains("### critical batch size", summary)
     Assert.That(summary, Does.Match "Gradient noise scale: B_simple = tr\\(Σ\\)/\\|G\\|² (rises|falls) from")
     StringAssert.Contains("B_crit = E_min/S_min = ", summary)
@@ -153,10 +157,7 @@ let ``the critical batch size section: the noise scale over training, the grid's
     Assert.That(figures |> Array.exists (fun f -> f.EndsWith "-noise.svg"), Is.True, String.concat ", " figures)
     Assert.That(figures |> Array.exists (fun f -> f.EndsWith "-critical.svg"), Is.True, String.concat ", " figures)
     // a target no batch size reaches: a note naming them, not a failure
-    let out2 = tmp.File "report2"
-    let code, _, err = CliTests.run [ "report"; results; "--out"; out2; "--target"; "0.9999" ]
-    Assert.That(code, Is.EqualTo 0, err)
-    StringAssert.Contains("never reaches the target", File.ReadAllText(Path.Combine(out2, "summary.md")))
+    StringAssert.Contains("never reaches the target", summaryOf results (tmp.File "report2") [ "--target"; "0.9999" ])
 
 [<Test>]
 let ``the critical batch verdict is one sentence for every combination of estimates`` () =
@@ -176,10 +177,7 @@ let ``the default target leaves out a batch size that learned nothing, and says 
     sweep tmp "learns" $"name: learns\n{common}lr: 0.05\ngrid:\n  batch_size: [8, 16]\nout: {results}\n"
     // a learning rate of 1e-30 leaves the weights as they were: the test metric never moves
     sweep tmp "idle" $"name: idle\n{common}lr: 1.0e-30\nbatch_size: 32\nout: {results}\n"
-    let out = tmp.File "report"
-    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
-    Assert.That(code, Is.EqualTo 0, err)
-    let summary = File.ReadAllText(Path.Combine(out, "summary.md"))
+    let summary = summaryOf results (tmp.File "report") []
     StringAssert.Contains("leaving out batch size 32, where no learning rate improved on its first epoch", summary)
     let target = Regex.Match(summary, "### steps to reach test accuracy ([0-9.]+)").Groups[1].Value |> float
     Assert.That(target, Is.GreaterThan 0.5, "the target comes from the batch sizes that learned")
