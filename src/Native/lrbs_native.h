@@ -35,12 +35,16 @@ LRBS_API const char* lrbs_runtime_version(void);
 /* 1 (default): optimizer updates run as one fused loop per parameter on the CPU; 0: as
  * ATen operations (the path other devices take). Returns the previous setting. For tests. */
 LRBS_API int lrbs_runtime_fused_updates(int enabled);
-/* The large-block cache (src/Native/large_blocks.cpp): bytes idle in it now, and how many
+/* The large-block cache (src/Native/cpu_allocator.cpp): bytes idle in it now, and how many
  * allocations it has served from it so far. */
 LRBS_API int64_t lrbs_runtime_large_blocks_idle(void);
 LRBS_API int64_t lrbs_runtime_large_blocks_reused(void);
 /* Frees every idle block of the cache; returns the bytes freed. Called after each trial. */
 LRBS_API int64_t lrbs_runtime_large_blocks_release(void);
+/* Bytes of tensor memory the engine holds now (live), and the most it held since the last call
+ * with reset != 0 (which restarts the peak from the live bytes). */
+LRBS_API int64_t lrbs_runtime_memory_live(void);
+LRBS_API int64_t lrbs_runtime_memory_peak(int reset);
 
 /* ---- tensors (tensor.cpp): data moved in and out of the engine ---- */
 LRBS_API lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim);

@@ -11,6 +11,8 @@ std::atomic<int64_t> live_handles{0};
 int64_t large_blocks_idle_bytes();
 int64_t large_blocks_reused();
 int64_t large_blocks_release();
+int64_t memory_live();
+int64_t memory_peak(bool reset);
 static thread_local std::string last_error;
 void set_error(const std::string& message) { last_error = message; }
 void clear_error() { last_error.clear(); }
@@ -61,6 +63,8 @@ const char* lrbs_runtime_version(void) { return TORCH_VERSION; }
 int64_t lrbs_runtime_large_blocks_idle(void) { return lrbs::large_blocks_idle_bytes(); }
 int64_t lrbs_runtime_large_blocks_reused(void) { return lrbs::large_blocks_reused(); }
 int64_t lrbs_runtime_large_blocks_release(void) { return lrbs::large_blocks_release(); }
+int64_t lrbs_runtime_memory_live(void) { return lrbs::memory_live(); }
+int64_t lrbs_runtime_memory_peak(int reset) { return lrbs::memory_peak(reset != 0); }
 
 int lrbs_runtime_fused_updates(int enabled) {
   const bool previous = lrbs::net::fused_updates;

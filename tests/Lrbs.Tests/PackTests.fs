@@ -49,12 +49,19 @@ let private packOfSix (fields: (string * string) list) (lrs: string list) =
 [<TestCase("fashion-mnist", "mlp-100-50", "adam")>]
 [<TestCase("boxes", "cnn-box", "sgd")>]
 [<TestCase("boxes", "cnn-box", "adam")>]
-let ``each member of a pack of 6 matches the same trial run alone`` (dataset: string, model: string, opt: string) =
+let ``each member of a pack of 6 matches the same trial run alone, within the pack's memory bound`` (dataset: string, model: string, opt: string) =
     let lrs = if opt = "sgd" then [ "0.01"; "0.03"; "0.1" ] else [ "0.0003"; "0.001"; "0.003" ]
     let fields = [ "dataset", dataset; "model", model; "optimizer", opt ] @ (if dataset = "fashion-mnist" then [ "split", "80/20" ] else [])
     let configs = packOfSix fields lrs
     let data = prepared configs[0]
+    let live = Runtime.memoryLive ()
+    Runtime.memoryPeak true |> ignore
     let packed, packedLosses = runWithLosses configs data
+    // the engine's peak while the pack trained stays within the pack's memory bound
+    let peak = Runtime.memoryPeak false - live
+    let bound = PackMemory.bound configs[0] data |> Result.defaultWith failwith
+    Assert.That(peak, Is.LessThanOrEqualTo(bound.Total 6), $"engine peak {peak} B against the bound %A{bound}")
+    Assert.That(peak, Is.GreaterThan(bound.Data), "the measurement sees the resident rows")
     for k, c in Array.indexed configs do
         let alone, aloneLosses = runWithLosses [| c |] data
         Assert.That(packedLosses[k].Length, Is.EqualTo 200)

@@ -57,6 +57,10 @@ extern int64 lrbs_runtime_large_blocks_idle()
 extern int64 lrbs_runtime_large_blocks_reused()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_large_blocks_release()
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_runtime_memory_live()
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_runtime_memory_peak(int reset)
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_tensor_from_float32(float32[] data, int64[] shape, int ndim)

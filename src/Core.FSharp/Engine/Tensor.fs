@@ -105,6 +105,11 @@ module Runtime =
     let largeBlocks () = Native.lrbs_runtime_large_blocks_idle (), Native.lrbs_runtime_large_blocks_reused ()
     /// Returns every idle large block to the system (bytes released).
     let releaseLargeBlocks () = Native.lrbs_runtime_large_blocks_release ()
+    /// Bytes of tensor memory the engine holds now.
+    let memoryLive () = Native.lrbs_runtime_memory_live ()
+    /// The most bytes of tensor memory the engine held since the last reset; `reset` restarts
+    /// the peak from the live bytes.
+    let memoryPeak (reset: bool) = Native.lrbs_runtime_memory_peak (if reset then 1 else 0)
 
 /// Moving data into the engine. Every function returns a new tensor.
 module T =

@@ -127,10 +127,13 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: (string * int[]) list
         Array.zip small big
 
     /// Per member, loss and metric sums over every row of x and y in evaluation mode.
-    member n.Evaluate(x: Tensor, y: Tensor) = n.ReadTotals(fun out -> Native.lrbs_net_evaluate (n.Handle, x.Handle, y.Handle, 1024L, out))
+    /// Rows per forward pass when evaluating or predicting.
+    static member EvaluationChunk = 1024L
+
+    member n.Evaluate(x: Tensor, y: Tensor) = n.ReadTotals(fun out -> Native.lrbs_net_evaluate (n.Handle, x.Handle, y.Handle, Network.EvaluationChunk, out))
 
     /// Outputs after the last activation, (members, rows, outputs), evaluation mode.
-    member n.Predict(x: Tensor) = T.ofHandle (Native.lrbs_net_predict (n.Handle, x.Handle, 1024L))
+    member n.Predict(x: Tensor) = T.ofHandle (Native.lrbs_net_predict (n.Handle, x.Handle, Network.EvaluationChunk))
 
     /// Keeps only these members (indices into the current members), in this order.
     member n.KeepMembers(indices: int[]) =

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Lrbs.Core.Engine;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
@@ -108,6 +109,8 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             }
     }
 
+    const double Mib = 1024.0 * 1024.0;
+
     /// <summary>Peak resident memory since the last reset (Linux: VmHWM, reset by clear_refs 5), in MiB.</summary>
     static double PeakRss(bool reset)
     {
@@ -137,6 +140,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                     trials.Add(new PlannedTrial(trials.Count, TrialConfigModule.id(c), c));
                 }
             var data = Prepare(trials[0].Config);
+            var memory = PackMemory.bound(trials[0].Config, data).ResultValue;
             var label = $"{trials.Count} S2 MLP sgd trials b={b}";
             foreach (var packed in new[] { false, true })
             {
@@ -145,12 +149,20 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 var runner = new SweepRunner(new Sweep("bench-pack", out_, packed, trials), new ResultsStore(out_), 2, Shard.All, "bench");
                 var units = packed ? SweepRunner.Packs(trials, 20, 2).Units : SweepRunner.Singles(trials);
                 var before = PeakRss(reset: true);
+                var engineBefore = Runtime.memoryLive();
+                Runtime.memoryPeak(true);
                 var clock = Stopwatch.StartNew();
                 runner.Run(units, new Silent(), CancellationToken.None);
                 var seconds = clock.Elapsed.TotalSeconds;
                 var peak = PeakRss(reset: false);
+                var engine = (Runtime.memoryPeak(false) - engineBefore) / Mib;
+                // the bound: 2 units at a time, each its data + K x (state, activations, order)
+                var members = units.Max(u => u.Trials.Count);
+                var bound = 2 * memory.Total(members) / Mib;
                 yield return new BenchRow("pack", label, "mlp", "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count,
-                    $"{units.Count} units; peak RSS {peak:0} MiB, {peak - before:0} MiB above the start", null);
+                    $"{units.Count} units of up to {members}; engine peak {engine:0.0} MiB, bound {bound:0.0} MiB " +
+                    $"(2 x (data {memory.Data / Mib:0.0} + evaluation {memory.Evaluation / Mib:0.0} + {members} x (state {memory.State / Mib:0.00} + activations {memory.Activations / Mib:0.00} + order {memory.Order / Mib:0.00}))){(engine <= bound ? "" : ": ABOVE the bound")}; " +
+                    $"peak RSS {peak:0} MiB, {peak - before:0} MiB above the start", null);
             }
             if (pytorch is null) continue;
             var why = pytorch.Unavailable();

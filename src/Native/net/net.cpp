@@ -135,9 +135,15 @@ void Net::step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index
   last_loss = out.loss;
 }
 
+// Evaluation and prediction take chunk / K rows per forward pass, so that a pack of K members
+// holds about what one trial holds for a chunk of rows (members of different seeds each get a
+// copy of the rows), not K times that: a pack of 20 box CNNs would otherwise hold 2.7 GB.
+static int64_t rows_per_pass(int64_t chunk, int64_t members) { return std::max<int64_t>(1, chunk / members); }
+
 at::Tensor Net::evaluate(const at::Tensor& x, const at::Tensor& y, int64_t chunk) {
   auto totals = at::zeros({K_, 3}, at::kDouble);
   const int64_t n = x.size(0);
+  chunk = rows_per_pass(chunk, K_);
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t size = std::min(chunk, n - start);
     const auto out = forward({evaluation_input(x, start, size), y.narrow(0, start, size), size}, false, false, generators_);
@@ -152,6 +158,7 @@ at::Tensor Net::predict(const at::Tensor& x, int64_t chunk) {
   std::vector<at::Tensor> parts;
   const int64_t n = x.size(0);
   Context ctx{K_, false, &generators_};
+  chunk = rows_per_pass(chunk, K_);
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t size = std::min(chunk, n - start);
     Act a = evaluation_input(x, start, size);

@@ -1,4 +1,5 @@
-// A CPU allocator that keeps large freed blocks for reuse.
+// libtorch's CPU allocator, replaced: it keeps large freed blocks for reuse, and counts the
+// bytes the engine holds (live now, and the peak) so that memory claims can be measured.
 //
 // glibc gives each worker thread its own arena, and an arena's heap holds at most 64 MiB:
 // a larger block (a box-CNN batch of 1,024 images needs several) is mapped with mmap on
@@ -31,13 +32,30 @@ std::unordered_map<size_t, std::vector<void*>> idle;  // rounded size -> blocks
 size_t idle_bytes = 0;
 std::atomic<int64_t> reused{0};
 
-// Every block carries a header before its data: its rounded size when it is kept for reuse,
-// 0 when it goes back to the system. Data and context are the same pointer, so libtorch's
-// raw_allocate/raw_deallocate work too.
+std::atomic<int64_t> live{0};  // bytes handed out and not yet freed
+std::atomic<int64_t> peak{0};  // the most live bytes since the last reset
+
+// Every block carries a header before its data: [0] its size (rounded when it is kept for
+// reuse), [1] 1 when it is kept for reuse, 0 when it goes back to the system. Data and context
+// are the same pointer, so libtorch's raw_allocate/raw_deallocate work too.
+struct Header {
+  size_t size;
+  size_t cached;
+};
+
+void count(int64_t bytes) {
+  const int64_t now = live.fetch_add(bytes) + bytes;
+  int64_t high = peak.load();
+  while (now > high && !peak.compare_exchange_weak(high, now)) {
+  }
+}
+
 void release(void* data) {
   void* base = static_cast<char*>(data) - HEADER;
-  const size_t size = *static_cast<size_t*>(base);
-  if (size != 0) {
+  const Header header = *static_cast<Header*>(base);
+  count(-static_cast<int64_t>(header.size));
+  const size_t size = header.size;
+  if (header.cached != 0) {
     std::lock_guard<std::mutex> lock(mutex);
     if (idle_bytes + size <= IDLE_CAP) {
       idle[size].push_back(base);
@@ -64,8 +82,9 @@ void* take(size_t n) {
   }
   if (base == nullptr) {
     if (posix_memalign(&base, HEADER, size + HEADER) != 0) throw std::bad_alloc();
-    *static_cast<size_t*>(base) = large ? size : 0;
+    *static_cast<Header*>(base) = {size, large ? size_t(1) : size_t(0)};
   }
+  count(static_cast<int64_t>(size));
   return static_cast<char*>(base) + HEADER;
 }
 
@@ -89,6 +108,11 @@ int64_t large_blocks_idle_bytes() {
   return static_cast<int64_t>(idle_bytes);
 }
 int64_t large_blocks_reused() { return reused.load(); }
+int64_t memory_live() { return live.load(); }
+int64_t memory_peak(bool reset) {
+  if (reset) peak.store(live.load());
+  return peak.load();
+}
 
 int64_t large_blocks_release() {
   std::unordered_map<size_t, std::vector<void*>> blocks;

@@ -1,0 +1,77 @@
+/// The memory a pack may hold in the engine (the packed-trials issue: "K x (one trial's
+/// parameters, gradients and optimizer state) + one batch of activations per member"), as a
+/// bound that `lrbs bench` sets beside the engine's measured peak (Runtime.memoryPeak).
+module Lrbs.Core.Training.PackMemory
+
+open Lrbs.Core.Data
+open Lrbs.Core.Models
+open Lrbs.Core.Optimizers
+
+/// Bytes: the rows resident for the whole run, and what each member adds.
+type Bound =
+    { /// Train, validation and test rows in the engine (float32 inputs; int64 labels or float32 targets).
+      Data: int64
+      /// Parameters, their gradients and the optimizer's state (SGD 0, momentum 1, Adam 2 values
+      /// per parameter), float32.
+      State: int64
+      /// One batch: its input rows, what each layer's forward pass keeps for the backward pass
+      /// (Dense and Conv2D their output before and after the activation, Dropout its output and
+      /// mask, MaxPool and Flatten their output) and as much again for the gradients, and the
+      /// largest convolution's unfolded input (im2col); float32.
+      Activations: int64
+      /// The member's shuffle order of the training rows (int64 each).
+      Order: int64
+      /// Evaluation (validation and test) of Network.EvaluationChunk rows per pass, split among
+      /// the members (chunk / K rows each, src/Native/net/net.cpp): the rows (twice: members
+      /// with their own inputs get a copy), what each layer's forward pass keeps for them and
+      /// the largest unfolded convolution input, whatever K.
+      Evaluation: int64 }
+
+    /// The bound for K members: the issue's K x (state) + one batch of activations per member,
+    /// plus the data, the shuffle orders and one evaluation pass, which any trial also holds.
+    member b.Total(members: int) = b.Data + b.Evaluation + int64 members * (b.State + b.Activations + b.Order)
+
+let private slots =
+    function
+    | OptimizerSpec.Sgd c when c.Momentum = 0.0 -> 0L
+    | OptimizerSpec.Sgd _ -> 1L
+    | OptimizerSpec.Adam _ -> 2L
+
+let private rows (d: Dataset) =
+    let targets =
+        match d.Targets with
+        | Targets.Classes _ -> 8L
+        | Targets.MultiLabel(_, names) -> 4L * int64 names.Length
+        | Targets.Boxes _ -> 16L
+    int64 d.Count * (4L * int64 d.Input.Size + targets)
+
+/// The bound for one trial configuration on its data (the model as the catalog builds it).
+let bound (c: TrialConfig) (data: SplitData) : Result<Bound, string> =
+    Catalog.build c.Model data.Train.Input (Dataset.head data.Train)
+    |> Result.bind (fun spec ->
+        ModelSpec.parameterCount spec
+        |> Result.bind (fun parameters ->
+            ModelSpec.shapes spec
+            |> Result.map (fun shapes ->
+                // what a forward pass keeps per example: Dense and Conv2D their output before and
+                // after the activation, the other layers their output (Dropout also its mask)
+                let kept (layer: Layer) (shape: Shape) =
+                    match layer with
+                    | Layer.Dense _ | Layer.Conv2D _ | Layer.Dropout _ -> 2L * int64 shape.Size
+                    | Layer.MaxPool2D _ | Layer.Flatten -> int64 shape.Size
+                let outputs = List.map2 kept spec.Layers (List.tail shapes) |> List.sum
+                // a convolution's unfolded input (im2col: C k k values per output pixel), the
+                // largest of them, held while that layer runs
+                let unfold (input: Shape) (layer: Layer) (output: Shape) =
+                    match layer, input, output with
+                    | Layer.Conv2D(_, kernel, _, _, _), Shape.Image(channels, _, _), Shape.Image(_, h, w) ->
+                        int64 channels * int64 kernel * int64 kernel * int64 h * int64 w
+                    | _ -> 0L
+                let workspace = List.map3 unfold (List.take spec.Layers.Length shapes) spec.Layers (List.tail shapes) |> List.fold max 0L
+                let largest = max data.Test.Count (data.Validation |> Option.map (fun v -> v.Count) |> Option.defaultValue 0)
+                let chunk = min Network.EvaluationChunk (int64 largest)
+                { Data = rows data.Train + rows data.Test + (data.Validation |> Option.map rows |> Option.defaultValue 0L)
+                  State = 4L * int64 parameters * (2L + slots (TrialConfig.optimizerSpec c))
+                  Activations = 4L * int64 c.BatchSize * (int64 data.Train.Input.Size + 2L * outputs + workspace)
+                  Order = 8L * int64 data.Train.Count
+                  Evaluation = 4L * chunk * (2L * int64 data.Train.Input.Size + outputs + workspace) })))
