@@ -25,6 +25,9 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     let packs = rows |> Seq.filter (fun r -> r.Part = "pack") |> List.ofSeq
     assertEq [ "lrbs unpacked (2 workers)"; "lrbs packed (2 workers)"; "pytorch one process per trial (2 at a time)" ] (packs |> List.map (fun r -> r.System))
     StringAssert.Contains("/nonexistent/python3", packs[2].Note)
+    for r in packs |> List.take 2 do
+        StringAssert.Contains("engine peak", r.Note)
+        Assert.That(r.Note, Does.Not.Contain "ABOVE the bound", r.Note)
     let path = tmp.File "bench.parquet"
     BenchTable.Save(ResizeArray rows, path, "test")
     use db = new DuckDb()
