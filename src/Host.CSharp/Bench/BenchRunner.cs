@@ -75,7 +75,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             Trainer.run(Config(c, limit: 16 * c.BatchSize), Prepare(Config(c, limit: 16 * c.BatchSize)), Progress.None); // warm-up
             var lrbs = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
             yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs", lrbs, perEpoch,
-                $"lrbs (libtorch {Lrbs.Core.Engine.Runtime.libtorchVersion()}, fused native step)", null);
+                LrbsVersion, null);
             foreach (var peer in options.Peers)
             {
                 // full epochs for the native peers; TensorFlow.js times a fraction of one, scaled
@@ -110,6 +110,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     }
 
     const double Mib = 1024.0 * 1024.0;
+    static string LrbsVersion => $"lrbs (libtorch {Runtime.libtorchVersion()}, fused native step)";
 
     /// <summary>Peak resident memory since the last reset (Linux: VmHWM, reset by clear_refs 5), in MiB.</summary>
     static double PeakRss(bool reset)
@@ -159,10 +160,10 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 // the bound: 2 units at a time, each its data + K x (state, activations, order)
                 var members = units.Max(u => u.Trials.Count);
                 var bound = 2 * memory.Total(members) / Mib;
-                yield return new BenchRow("pack", label, "mlp", "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count,
+                yield return new BenchRow("pack", label, "mlp", "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count, LrbsVersion,
                     $"{units.Count} units of up to {members}; engine peak {engine:0.0} MiB, bound {bound:0.0} MiB " +
                     $"(2 x (data {memory.Data / Mib:0.0} + evaluation {memory.Evaluation / Mib:0.0} + {members} x (state {memory.State / Mib:0.00} + activations {memory.Activations / Mib:0.00} + order {memory.Order / Mib:0.00}))){(engine <= bound ? "" : ": ABOVE the bound")}; " +
-                    $"peak RSS {peak:0} MiB, {peak - before:0} MiB above the start", null);
+                    $"peak RSS {peak:0} MiB, {peak - before:0} MiB above the start");
             }
             if (pytorch is null) continue;
             var why = pytorch.Unavailable();
@@ -177,13 +178,15 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var steps = 2 * ((data.Train.Count + b - 1) / b);
             var wall = Stopwatch.StartNew();
             var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var versions = new System.Collections.Concurrent.ConcurrentBag<string>();
             Parallel.ForEach(trials, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
             {
                 var answer = pytorch.Run(dir, new BenchCase("mlp", "sgd", t.Config.Lr, b), steps);
                 if (answer.Skipped is not null) failures.Add(answer.Skipped);
+                else versions.Add(answer.Version);
             });
             yield return new BenchRow("pack", label, "mlp", "sgd", b, "pytorch one process per trial (2 at a time)", failures.IsEmpty ? wall.Elapsed.TotalSeconds : null, trials.Count,
-                "torch eager, a process per trial (startup included)", failures.FirstOrDefault());
+                versions.FirstOrDefault() ?? "", failures.FirstOrDefault() ?? "a process per trial, startup included");
         }
     }
 
