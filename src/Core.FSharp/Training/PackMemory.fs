@@ -16,8 +16,8 @@ type Bound =
       State: int64
       /// One batch: its input rows, what each layer's forward pass keeps for the backward pass
       /// (Dense and Conv2D their output before and after the activation, Dropout its output and
-      /// mask, MaxPool and Flatten their output) and as much again for the gradients, and the
-      /// largest convolution's unfolded input (im2col); float32.
+      /// mask, MaxPool its output and the positions of the maxima, Flatten its output) and as
+      /// much again for the gradients, and the largest convolution's unfolded input (im2col).
       Activations: int64
       /// The member's shuffle order of the training rows (int64 each).
       Order: int64
@@ -53,12 +53,14 @@ let bound (c: TrialConfig) (data: SplitData) : Result<Bound, string> =
         |> Result.bind (fun parameters ->
             ModelSpec.shapes spec
             |> Result.map (fun shapes ->
-                // what a forward pass keeps per example: Dense and Conv2D their output before and
-                // after the activation, the other layers their output (Dropout also its mask)
+                // bytes a forward pass keeps per example: Dense and Conv2D their output before and
+                // after the activation, Dropout its output and mask, MaxPool its output and the
+                // position of each maximum (a byte), Flatten its output
                 let kept (layer: Layer) (shape: Shape) =
                     match layer with
-                    | Layer.Dense _ | Layer.Conv2D _ | Layer.Dropout _ -> 2L * int64 shape.Size
-                    | Layer.MaxPool2D _ | Layer.Flatten -> int64 shape.Size
+                    | Layer.Dense _ | Layer.Conv2D _ | Layer.Dropout _ -> 8L * int64 shape.Size
+                    | Layer.MaxPool2D _ -> 5L * int64 shape.Size
+                    | Layer.Flatten -> 4L * int64 shape.Size
                 let outputs = List.map2 kept spec.Layers (List.tail shapes) |> List.sum
                 // a convolution's unfolded input (im2col: C k k values per output pixel), the
                 // largest of them, held while that layer runs
@@ -72,6 +74,6 @@ let bound (c: TrialConfig) (data: SplitData) : Result<Bound, string> =
                 let chunk = min Network.EvaluationChunk (int64 largest)
                 { Data = rows data.Train + rows data.Test + (data.Validation |> Option.map rows |> Option.defaultValue 0L)
                   State = 4L * int64 parameters * (2L + slots (TrialConfig.optimizerSpec c))
-                  Activations = 4L * int64 c.BatchSize * (int64 data.Train.Input.Size + 2L * outputs + workspace)
+                  Activations = int64 c.BatchSize * (4L * int64 data.Train.Input.Size + 2L * outputs + 4L * workspace)
                   Order = 8L * int64 data.Train.Count
-                  Evaluation = 4L * chunk * (2L * int64 data.Train.Input.Size + outputs + workspace) })))
+                  Evaluation = chunk * (8L * int64 data.Train.Input.Size + outputs + 4L * workspace) })))
