@@ -157,7 +157,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 var seconds = clock.Elapsed.TotalSeconds;
                 var peak = PeakRss(reset: false);
                 var engine = (Runtime.memoryPeak(false) - engineBefore) / Mib;
-                // the bound: 2 units at a time, each its data + K x (state, activations, order)
+                // the bound: 2 units at a time (2 workers), each PackMemory.bound of its K members
                 var members = units.Max(u => u.Trials.Count);
                 var bound = 2 * memory.Total(members) / Mib;
                 yield return new BenchRow("pack", label, "mlp", "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count, LrbsVersion,
