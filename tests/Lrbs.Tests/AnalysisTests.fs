@@ -38,7 +38,7 @@ let ``a square-root grid gives k = 0.5 and the verdict says so`` () =
 let ``the bootstrap interval over repeats contains the fitted k`` () =
     Prop.forAll (Arb.fromGen (Gen.zip settings (Gen.choose (1, 1000)))) (fun ((k, c, batches), seed) ->
         match ScalingFit.fit (grid k c batches 0.01 5 (uint64 seed)) (fun _ -> 0.0) (uint64 seed) with
-        | Some { K = k; Interval = Some(low, high) } -> (low <= k && k <= high) |> Prop.label $"{low} <= {k} <= {high}"
+        | Some { K = k; Interval = Some { Low = low; High = high } } -> (low <= k && k <= high) |> Prop.label $"{low} <= {k} <= {high}"
         | Some _ -> false |> Prop.label "no interval"
         | None -> false |> Prop.label "no fit")
 
@@ -54,7 +54,7 @@ let ``a partial sweep (one cell repeated, the rest single) gives no interval unl
         StringAssert.Contains("No verdict between the linear and square-root rules", ScalingFit.verdict f)
     | None -> Assert.Fail "no fit"
     match ScalingFit.fit cells (fun _ -> 0.01) 1UL with
-    | Some { Interval = Some(low, high); Method = m } ->
+    | Some { Interval = Some { Low = low; High = high }; Method = m } ->
         Assert.That(high - low, Is.GreaterThan 0.0)
         Assert.That(m, Does.StartWith "parametric")
     | other -> Assert.Fail $"expected a parametric interval, got %A{other}"

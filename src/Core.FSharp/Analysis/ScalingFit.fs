@@ -9,11 +9,14 @@ open Lrbs.Core.Engine
 /// One (batch size, learning rate) cell of a grid: the metric of each repeat (higher is better).
 type Cell = { Batch: int; Lr: float; Values: float[] }
 
+/// A 95% interval.
+type Interval = { Low: float; High: float }
+
 /// The fit: k, its 95% interval (none when the data cannot give one), each batch size's best
 /// learning rate, and how the interval was made or why there is none.
 type Fit =
     { K: float
-      Interval: (float * float) option
+      Interval: Interval option
       Best: (int * float)[]
       Method: string
       /// Rows whose best cell is the smallest or largest learning rate of the grid: there the
@@ -76,8 +79,9 @@ let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
                 | Some k, _ -> k
                 | None, _ -> nan
             let interval, how =
-                if repeats then Statistics.bootstrap seed 1000 replicate, "bootstrap over repeats (1000 resamples)"
-                elif parametric then Statistics.bootstrap seed 1000 replicate, "parametric bootstrap of each cell within its standard error (1000 draws)"
+                let boot () = Statistics.bootstrap seed 1000 replicate |> Option.map (fun (low, high) -> { Low = low; High = high })
+                if repeats then boot (), "bootstrap over repeats (1000 resamples)"
+                elif parametric then boot (), "parametric bootstrap of each cell within its standard error (1000 draws)"
                 else None, "no interval: some cells have a single repeat and the metric has no known standard error"
             Some
                 { K = k; Interval = interval; Best = best; AtEdge = rows |> Array.filter (snd >> atEdge) |> Array.length
@@ -96,7 +100,7 @@ let verdict (f: Fit) =
     else
         match f.Interval with
         | None -> "No verdict between the linear and square-root rules without an interval; repeats give one." + edge
-        | Some(low, high) ->
+        | Some { Low = low; High = high } ->
             let inside v = low <= v && v <= high
             let rule =
                 match inside 1.0, inside 0.5 with

@@ -128,7 +128,7 @@ public static class ReportBuilder
             return;
         }
         page.Paragraph((ScalingFit.measured(fit)
-                ? $"Fitted scaling exponent: k = {fit.K:0.00} ({(fit.Interval?.Value is { } i ? $"95% interval {i.Item1:0.00} to {i.Item2:0.00}, " : "")}{fit.Method}). {ScalingFit.verdict(fit)} "
+                ? $"Fitted scaling exponent: k = {fit.K:0.00} ({(fit.Interval?.Value is { } i ? $"95% interval {i.Low:0.00} to {i.High:0.00}, " : "")}{fit.Method}). {ScalingFit.verdict(fit)} "
                 : $"{ScalingFit.verdict(fit)} ") +
             "The best learning rate of each batch size is the vertex of the parabola through the best cell and its neighbours in log lr.");
         page.Table(["batch size", "best lr"], fit.Best.Select(p => (IReadOnlyList<string>)[p.Item1.ToString(), p.Item2.ToString("G3", Inv)]));
