@@ -35,6 +35,9 @@ LRBS_API const char* lrbs_runtime_version(void);
 /* 1 (default): optimizer updates run as one fused loop per parameter on the CPU; 0: as
  * ATen operations (the path other devices take). Returns the previous setting. For tests. */
 LRBS_API int lrbs_runtime_fused_updates(int enabled);
+/* 1 (default): max-pooling's AVX2 kernel; 0: the scalar loop it reproduces. Returns the previous
+ * setting. For tests. */
+LRBS_API int lrbs_runtime_vector_pooling(int enabled);
 /* The large-block cache (src/Native/cpu_allocator.cpp): bytes idle in it now, and how many
  * allocations it has served from it so far. */
 LRBS_API int64_t lrbs_runtime_large_blocks_idle(void);

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <torch/version.h>
+#include "net/layer.h"
 #include "net/optimizer.h"
 
 namespace lrbs {
@@ -69,6 +70,12 @@ int64_t lrbs_runtime_memory_peak(int reset) { return lrbs::memory_peak(reset != 
 int lrbs_runtime_fused_updates(int enabled) {
   const bool previous = lrbs::net::fused_updates;
   lrbs::net::fused_updates = enabled != 0;
+  return previous ? 1 : 0;
+}
+
+int lrbs_runtime_vector_pooling(int enabled) {
+  const bool previous = lrbs::net::vector_pooling;
+  lrbs::net::vector_pooling = enabled != 0;
   return previous ? 1 : 0;
 }
 }

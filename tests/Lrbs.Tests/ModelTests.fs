@@ -1,6 +1,9 @@
 module Lrbs.Tests.ModelTests
 
+open System
 open NUnit.Framework
+open FsCheck
+open FsCheck.FSharp
 open Lrbs.Tests.Support
 open Lrbs.Core.Engine
 open Lrbs.Core.Models
@@ -103,6 +106,53 @@ let ``Flatten uses Keras's channels-last order`` () =
     net.SetKerasWeights(0, copyOut 4)
     // NCHW values: c0 = [1, 2], c1 = [10, 20]  ->  NHWC flatten: [1, 10, 2, 20]
     assertEq [| 1.0f; 10.0f; 2.0f; 20.0f |] (predict net [| 1L; 2L; 1L; 2L |] [| 1.0f; 2.0f; 10.0f; 20.0f |])
+
+/// Max-pool 2x2 as the scalar rule: the first of each window, replaced by a larger value or a NaN;
+/// in the engine's Flatten order (channels last).
+let private pool2x2 (channels: int) (h: int) (w: int) (x: float32[]) =
+    let oh, ow = h / 2, w / 2
+    let planes =
+        [| for c in 0 .. channels - 1 do
+               for oy in 0 .. oh - 1 do
+                   for ox in 0 .. ow - 1 ->
+                       let at dy dx = x[(c * h + 2 * oy + dy) * w + 2 * ox + dx]
+                       [ at 0 1; at 1 0; at 1 1 ] |> List.fold (fun best v -> if v > best || Single.IsNaN v then v else best) (at 0 0) |]
+    Array.init planes.Length (fun i -> planes[(i % channels) * oh * ow + i / channels])
+
+[<FsCheck.NUnit.Property(MaxTest = 60)>]
+let ``max-pool keeps each window's largest value at every width, ties and signed zeros included`` () =
+    // values with many ties; a Dense after the pool copies its outputs out (NaN would spread there)
+    let value = Gen.frequency [ 3, Gen.choose (-1000, 1000) |> Gen.map (fun i -> float32 i / 100.0f)
+                                2, Gen.elements [ 0.0f; -0.0f; 1.0f ] ]
+    let case =
+        gen {
+            let! channels = Gen.choose (1, 3)
+            let! h = Gen.choose (1, 3) |> Gen.map ((*) 2)
+            let! w = Gen.choose (2, 41) // 1 to 20 windows a row: the 8-wide kernel, its tail, or the tail alone
+            let! x = Gen.arrayOfLength (channels * h * w) value
+            return channels, h, w, x
+        }
+    Prop.forAll (Arb.fromGen case) (fun (channels, h, w, x) ->
+        let features = channels * (h / 2) * (w / 2)
+        let spec = { Name = "p"; Input = Shape.Image(channels, h, w); Layers = [ Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(features, Activation.Linear) ] }
+        use net = network spec Loss.MeanSquaredError "sgd"
+        net.SetKerasWeights(0, [ { Name = "k"; Shape = [| features; features |]; Values = Array.init (features * features) (fun i -> if i / features = i % features then 1.0f else 0.0f) }
+                                 { Name = "b"; Shape = [| features |]; Values = Array.zeroCreate features } ])
+        predict net [| 1L; int64 channels; int64 h; int64 w |] x = pool2x2 channels h w x)
+
+[<TestCase("boxes", "cnn-box")>]
+[<TestCase("fashion-mnist", "cnn-small")>]
+let ``max-pooling's vector kernel trains exactly as the scalar loop: same losses and metrics, bit for bit`` (dataset: string, model: string) =
+    // binary box images and ReLU zeros give pooling windows full of ties; 28 -> 14 -> 7 runs the kernel's tail
+    let c = trial [ "dataset", dataset; "model", model; "optimizer", "adam"; "lr", "0.003"; "batch_size", "32"; "train_limit", "320"; "max_epochs", "2" ]
+    let d = prepared c
+    let run vector =
+        let previous = Runtime.vectorPooling vector
+        try Lrbs.Core.Training.Trainer.run c d Lrbs.Core.Training.Progress.None finally Runtime.vectorPooling previous |> ignore
+    let scalar, vector = run false, run true
+    let curve (r: Lrbs.Core.Training.TrialResult) = r.Epochs |> List.map (fun e -> e.TrainLoss, e.TestMetric, e.TestLoss)
+    Assert.That((curve vector = curve scalar), Is.True, $"%A{curve vector} against %A{curve scalar}")
+    Assert.That(scalar.Epochs.Head.TrainLoss, Is.Not.NaN)
 
 [<Test>]
 let ``max-pool keeps each window's largest value and dropout is off when evaluating`` () =

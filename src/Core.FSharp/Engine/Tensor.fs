@@ -100,6 +100,9 @@ module Runtime =
     /// Fused CPU optimizer loops (true, the default) or the ATen sequence other devices use;
     /// returns the previous setting. Process-wide: for tests that compare the two.
     let fusedUpdates (enabled: bool) = Native.lrbs_runtime_fused_updates (if enabled then 1 else 0) = 1
+    /// Max-pooling's AVX2 kernel (true, the default) or the scalar loop it reproduces bit for bit;
+    /// returns the previous setting. Process-wide: for tests that compare the two.
+    let vectorPooling (enabled: bool) = Native.lrbs_runtime_vector_pooling (if enabled then 1 else 0) = 1
     /// The large-block cache (blocks of 16 MiB and more are kept for reuse): (bytes idle now,
     /// allocations served from it so far).
     let largeBlocks () = Native.lrbs_runtime_large_blocks_idle (), Native.lrbs_runtime_large_blocks_reused ()

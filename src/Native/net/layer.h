@@ -98,6 +98,9 @@ at::Tensor activation_backward(int activation, const at::Tensor& dy, const at::T
 std::unique_ptr<Layer> make_dense(const lrbs_layer& spec, int64_t K, bool shared_input);
 std::unique_ptr<Layer> make_conv2d(const lrbs_layer& spec, int64_t K, bool shared_input);
 std::unique_ptr<Layer> make_maxpool2d(const lrbs_layer& spec);
+// 1 (default): MaxPool2D's 2x2 windows use the AVX2 kernel where the CPU has it; 0: the scalar
+// loop it reproduces bit for bit. For tests that compare the two.
+extern bool vector_pooling;
 std::unique_ptr<Layer> make_flatten(const lrbs_layer& spec);
 std::unique_ptr<Layer> make_dropout(const lrbs_layer& spec);
 
