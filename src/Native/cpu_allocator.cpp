@@ -88,7 +88,7 @@ void* take(size_t n) {
   return static_cast<char*>(base) + HEADER;
 }
 
-struct LargeBlockAllocator final : c10::Allocator {
+struct CpuAllocator final : c10::Allocator {
   c10::DataPtr allocate(size_t n) const override {
     void* data = take(n);
     return {data, data, &release, c10::Device(c10::DeviceType::CPU)};
@@ -99,7 +99,7 @@ struct LargeBlockAllocator final : c10::Allocator {
 // Installed when the shim loads (after libtorch, which it links), above the default's
 // priority. A static object defined after the cache's own statics, so they exist first.
 struct Installer {
-  Installer() { c10::SetCPUAllocator(new LargeBlockAllocator(), 1); }
+  Installer() { c10::SetCPUAllocator(new CpuAllocator(), 1); }
 } installer;
 }  // namespace
 
