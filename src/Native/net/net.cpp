@@ -137,7 +137,8 @@ void Net::step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index
 
 // Evaluation and prediction take chunk / K rows per forward pass, so that a pack of K members
 // holds about what one trial holds for a chunk of rows (members of different seeds each get a
-// copy of the rows), not K times that: a pack of 6 box CNNs of two seeds peaked at 2.6 GiB so.
+// copy of the rows), not K times that. With whole chunks, a pack of 6 box CNNs of two seeds
+// peaked at 2.6 GiB.
 static int64_t rows_per_pass(int64_t chunk, int64_t members) { return std::max<int64_t>(1, chunk / members); }
 
 at::Tensor Net::evaluate(const at::Tensor& x, const at::Tensor& y, int64_t chunk) {
