@@ -20,7 +20,7 @@ class Sgd final : public Optimizer {
   int state_count() const override { return mu_ == 0.0 ? 0 : 1; }
 
   void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t, bool fused) override {
-    if (fused) return update_fused(p, mu_ > 0.0 ? state[0] : p.value, lr, K);
+    if (fused) return update_fused(p, state, lr, K);
     const auto& w = p.value;
     const auto& g = p.grad;
     // x -= scale * lr * y, with one lr per member
@@ -51,16 +51,18 @@ class Sgd final : public Optimizer {
   }
 
  private:
-  // The same formulas in one pass over the elements (update_kernels.cpp).
-  void update_fused(const Param& p, const at::Tensor& buffer, const Rates& lr, int64_t K) {
+  // The same formulas in one pass over the elements (update_kernels.cpp); state[0] is the
+  // momentum buffer, present only with momentum.
+  void update_fused(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K) {
     float* w = p.value.data_ptr<float>();
     const float* g = p.grad.data_ptr<float>();
     const int64_t n = p.value.numel(), run = member_run(p, K);
     const auto step = lr.steps(1.0);
     if (mu_ == 0.0) return kernels::sgd(w, g, n, run, K, step.data());
     const float mu = static_cast<float>(mu_);
-    if (pytorch_) kernels::momentum_pytorch(w, g, buffer.data_ptr<float>(), n, run, K, step.data(), mu, nesterov_);
-    else kernels::momentum_keras(w, g, buffer.data_ptr<float>(), n, run, K, step.data(), mu, nesterov_);
+    float* buffer = state[0].data_ptr<float>();
+    if (pytorch_) kernels::momentum_pytorch(w, g, buffer, n, run, K, step.data(), mu, nesterov_);
+    else kernels::momentum_keras(w, g, buffer, n, run, K, step.data(), mu, nesterov_);
   }
 
   double mu_;
