@@ -37,15 +37,35 @@ let committed (out: string) =
 
 let planIds (file: string) = (SweepFile.Load file).Trials |> Seq.map (fun t -> t.Id) |> Set.ofSeq
 
-/// Starts the built host as a child process.
-let startHost (args: string list) =
+/// Starts the built host as a child process, with `env` over the repository's LRBS_HOME.
+let startHostWith (env: (string * string) list) (args: string list) =
     let root = Lrbs.Core.Data.Registry.repositoryRoot ()
     let dll = Path.Combine(root, "src", "Host.CSharp", "bin", "Release", "net10.0", "lrbs.dll")
     let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
     psi.ArgumentList.Add dll
     for a in args do psi.ArgumentList.Add a
     psi.Environment["LRBS_HOME"] <- root
+    for k, v in env do psi.Environment[k] <- v
     Process.Start psi
+
+/// Starts the built host as a child process.
+let startHost (args: string list) = startHostWith [] args
+
+[<Test>]
+let ``a missing native library exits 3 naming it and the setup step, never with a crash trace`` () =
+    use tmp = new TempDir()
+    // LRBS_HOME without node_modules: the DuckDB resolver finds no libduckdb.so
+    let lib = Path.Combine(tmp.Path, "nowhere", "libduckdb.so")
+    let sweep = Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples", "smoke.yaml")
+    use child = startHostWith [ "LRBS_HOME", tmp.Path; "LRBS_DUCKDB", lib ] [ "sweep"; "run"; sweep; "--out"; Path.Combine(tmp.Path, "out") ]
+    let err = child.StandardError.ReadToEndAsync()
+    let out = child.StandardOutput.ReadToEnd()
+    child.WaitForExit()
+    Assert.That(child.ExitCode, Is.EqualTo Lrbs.Host.Cli.ExitCodes.Setup, err.Result + out)
+    Assert.That(err.Result, Does.StartWith "error: libduckdb.so not found: run ./scripts/setup.sh")
+    Assert.That(err.Result, Does.Contain lib)
+    Assert.That(err.Result, Does.Not.Contain "Unhandled")
+    Assert.That(err.Result, Does.Not.Contain "   at ")
 
 [<Test>]
 let ``the smoke sweep's trial ids are pinned: a library upgrade or a refactoring cannot change them`` () =

@@ -10,6 +10,8 @@ public static class ExitCodes
     public const int Failed = 1;
     /// <summary>Bad input: an unknown name, an invalid value, a missing file.</summary>
     public const int BadInput = 2;
+    /// <summary>The machine lacks something ./scripts/setup.sh installs (a native library).</summary>
+    public const int Setup = 3;
 }
 
 /// <summary>The lrbs command tree and its entry point.</summary>
@@ -30,7 +32,8 @@ public static class CommandLine
         return root;
     }
 
-    /// <summary>Parses and runs; a parse error prints the problem and usage hint and returns 2.</summary>
+    /// <summary>Parses and runs; a parse error prints the problem and usage hint and returns 2, a
+    /// missing native library prints what to install and returns 3.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = Build(output, error);
@@ -41,6 +44,21 @@ public static class CommandLine
             error.WriteLine("Run 'lrbs --help' or 'lrbs COMMAND --help' for what is allowed.");
             return ExitCodes.BadInput;
         }
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (DllNotFoundException e)
+        {
+            // The message names the library and, from our resolvers, where they looked.
+            error.WriteLine($"error: {e.Message}");
+            if (!e.Message.Contains("setup.sh")) error.WriteLine("Run ./scripts/setup.sh: it installs and builds the native libraries lrbs loads.");
+            return ExitCodes.Setup;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"internal error (a bug in lrbs; please report it with this trace): {e}");
+            return ExitCodes.Failed;
+        }
     }
 }
