@@ -107,8 +107,8 @@ let ``the generated shapes and boxes are deterministic from their seeds`` () =
     | Targets.Boxes v ->
         for i in 0..49 do
             let image = x.X[i * 16384 .. (i + 1) * 16384 - 1]
-            let cols = [ for c in 0..127 do if Seq.exists (fun r -> image[r * 128 + c] = 1.0f) { 0..127 } then yield c ]
-            let rows = [ for r in 0..127 do if Seq.exists (fun c -> image[r * 128 + c] = 1.0f) { 0..127 } then yield r ]
+            let cols = [ for c in 0..127 do if Seq.exists (fun r -> image[r * 128 + c] = 1.0f) (seq { 0..127 }) then yield c ]
+            let rows = [ for r in 0..127 do if Seq.exists (fun c -> image[r * 128 + c] = 1.0f) (seq { 0..127 }) then yield r ]
             assertEq [| float32 cols.Head / 128.0f; float32 rows.Head / 128.0f; float32 (List.last cols + 1) / 128.0f; float32 (List.last rows + 1) / 128.0f |] v[i * 4 .. i * 4 + 3]
     | _ -> Assert.Fail "box targets expected"
     Assert.That((Boxes.generate 4 50).X <> x.X, Is.True)

@@ -43,8 +43,8 @@ let multiLabel (probs: float32[]) (truth: float32[]) (labels: int) =
     let exact =
         if n = 0 then nan
         else
-            let allRight i = Seq.forall (fun j -> pred[i * labels + j] = actual[i * labels + j]) { 0 .. labels - 1 }
-            float (Seq.filter allRight { 0 .. n - 1 } |> Seq.length) / float n
+            let allRight i = Seq.forall (fun j -> pred[i * labels + j] = actual[i * labels + j]) (seq { 0 .. labels - 1 })
+            float (Seq.filter allRight (seq { 0 .. n - 1 }) |> Seq.length) / float n
     reports, exact
 
 /// IoU of two (x1, y1, x2, y2) boxes, negative widths counted as 0.
