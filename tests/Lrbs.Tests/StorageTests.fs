@@ -140,3 +140,22 @@ let ``code_version is the commit, with -dirty when tracked code outside results 
     File.WriteAllText(tmp.File "code.fs", "let x = 2")
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"))
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of(tmp.File "not-a-repo"), Is.EqualTo "unknown")
+
+[<Test>]
+let ``the data folder the README has users generate into (data/shapes) leaves the code version clean`` () =
+    use tmp = new TempDir()
+    let git (args: string list) =
+        let struct (code, out, err) = Lrbs.Host.Bench.Peer.Exec("git", "-C" :: tmp.Path :: args)
+        Assert.That(code, Is.EqualTo 0, err)
+        out.Trim()
+    git [ "init"; "-q" ] |> ignore
+    File.Copy(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), ".gitignore"), tmp.File ".gitignore")
+    File.WriteAllText(tmp.File "code.fs", "let x = 1")
+    git [ "add"; "." ] |> ignore
+    git [ "-c"; "user.email=t@t"; "-c"; "user.name=t"; "commit"; "-qm"; "c" ] |> ignore
+    let commit = git [ "rev-parse"; "--short=12"; "HEAD" ]
+    Directory.CreateDirectory(tmp.File "data/shapes/circle") |> ignore
+    File.WriteAllText(tmp.File "data/shapes/circle/0.png", "an image")
+    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "S4/S5 on the stand-in must not record -dirty")
+    File.WriteAllText(tmp.File "new.fs", "let y = 1")
+    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"), "an untracked source file is a change")
