@@ -120,20 +120,26 @@ let ``orphaned temporary files of dead processes on this host are removed, a liv
     assertEq (Set.ofList [ dead; reused ]) removed
     Assert.That(File.Exists mine && File.Exists foreign, Is.True)
 
-[<Test>]
-let ``code_version is the commit, with -dirty when tracked code outside results has changes`` () =
-    use tmp = new TempDir()
+/// Makes `tmp` a git repository whose one commit holds what `write` put there; returns its short commit.
+let private committedRepo (tmp: TempDir) (write: unit -> unit) =
     let git (args: string list) =
         let struct (code, out, err) = Lrbs.Host.Bench.Peer.Exec("git", "-C" :: tmp.Path :: args)
         Assert.That(code, Is.EqualTo 0, err)
         out.Trim()
     git [ "init"; "-q" ] |> ignore
-    Directory.CreateDirectory(tmp.File "results") |> ignore
-    File.WriteAllText(tmp.File "code.fs", "let x = 1")
-    File.WriteAllText(tmp.File "results/r.txt", "1")
+    write ()
     git [ "add"; "." ] |> ignore
     git [ "-c"; "user.email=t@t"; "-c"; "user.name=t"; "commit"; "-qm"; "c" ] |> ignore
-    let commit = git [ "rev-parse"; "--short=12"; "HEAD" ]
+    git [ "rev-parse"; "--short=12"; "HEAD" ]
+
+[<Test>]
+let ``code_version is the commit, with -dirty when tracked code outside results has changes`` () =
+    use tmp = new TempDir()
+    let commit =
+        committedRepo tmp (fun () ->
+            Directory.CreateDirectory(tmp.File "results") |> ignore
+            File.WriteAllText(tmp.File "code.fs", "let x = 1")
+            File.WriteAllText(tmp.File "results/r.txt", "1"))
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit)
     File.WriteAllText(tmp.File "results/r.txt", "2")
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "results are not code")
@@ -144,16 +150,10 @@ let ``code_version is the commit, with -dirty when tracked code outside results 
 [<Test>]
 let ``the data folder the README has users generate into (data/shapes) leaves the code version clean`` () =
     use tmp = new TempDir()
-    let git (args: string list) =
-        let struct (code, out, err) = Lrbs.Host.Bench.Peer.Exec("git", "-C" :: tmp.Path :: args)
-        Assert.That(code, Is.EqualTo 0, err)
-        out.Trim()
-    git [ "init"; "-q" ] |> ignore
-    File.Copy(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), ".gitignore"), tmp.File ".gitignore")
-    File.WriteAllText(tmp.File "code.fs", "let x = 1")
-    git [ "add"; "." ] |> ignore
-    git [ "-c"; "user.email=t@t"; "-c"; "user.name=t"; "commit"; "-qm"; "c" ] |> ignore
-    let commit = git [ "rev-parse"; "--short=12"; "HEAD" ]
+    let commit =
+        committedRepo tmp (fun () ->
+            File.Copy(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), ".gitignore"), tmp.File ".gitignore")
+            File.WriteAllText(tmp.File "code.fs", "let x = 1"))
     Directory.CreateDirectory(tmp.File "data/shapes/circle") |> ignore
     File.WriteAllText(tmp.File "data/shapes/circle/0.png", "an image")
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "S4/S5 on the stand-in must not record -dirty")
