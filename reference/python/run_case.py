@@ -190,6 +190,29 @@ def loss_and_grad(name, y, p):
         g[:, 3] += drh * (py2 <= ty2) + dph * (py2 - py1 >= 0)
         g[:, 1] += -drh * (py1 >= ty1) - dph * (py2 - py1 >= 0)
         return value, g
+    if name == "one_minus_iou_plus_one":
+        # S7's study form (the IoU loss widely copied for Keras): + 1 on every width and height,
+        # the overlap not clamped, areas |x2 - x1 + 1| |y2 - y1 + 1|, the IoU clipped to [eps, 1 - eps].
+        px1, py1, px2, py2 = p.T
+        tx1, ty1, tx2, ty2 = y.T
+        ow = np.minimum(px2, tx2) - np.maximum(px1, tx1) + 1
+        oh = np.minimum(py2, ty2) - np.maximum(py1, ty1) + 1
+        inter = ow * oh
+        pw, ph = px2 - px1 + 1, py2 - py1 + 1
+        union = np.abs(tx2 - tx1 + 1) * np.abs(ty2 - ty1 + 1) + np.abs(pw) * np.abs(ph) - inter
+        iou = inter / union
+        value = (1 - np.clip(iou, EPS, 1 - EPS)).mean()
+        diou = -((iou >= EPS) & (iou <= 1 - EPS)).astype(p.dtype) / n
+        dinter = diou * (1 / union + inter / union**2)
+        darea = diou * (-inter / union**2)
+        dpw, dph = darea * np.abs(ph) * np.sign(pw), darea * np.abs(pw) * np.sign(ph)
+        dow, doh = dinter * oh, dinter * ow
+        g = np.zeros_like(p)
+        g[:, 2] += dow * (px2 <= tx2) + dpw
+        g[:, 0] += -dow * (px1 >= tx1) - dpw
+        g[:, 3] += doh * (py2 <= ty2) + dph
+        g[:, 1] += -doh * (py1 >= ty1) - dph
+        return value, g
     raise ValueError(f"unknown loss {name}")
 
 

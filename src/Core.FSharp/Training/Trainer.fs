@@ -45,7 +45,7 @@ module Trainer =
         match d.Targets with
         | Targets.Classes _ -> Loss.CrossEntropy c.LossForm
         | Targets.MultiLabel _ -> Loss.BinaryCrossEntropy c.LossForm
-        | Targets.Boxes _ -> Loss.OneMinusIoU
+        | Targets.Boxes _ -> Loss.OneMinusIoU c.BoxLoss
 
     let metricName (d: Dataset) =
         match d.Targets with
@@ -96,9 +96,14 @@ module Trainer =
         |> Result.bind (fun s ->
             if c.BatchSize > s.Train.Count then
                 fail "batch_size" $"batch size {c.BatchSize} is larger than the training set ({s.Train.Count} rows); allowed: 1..{s.Train.Count}"
+            elif c.EvalWholeBatches && c.BatchSize > s.Test.Count then
+                fail "eval_batches" $"whole batches of {c.BatchSize} leave nothing of the {s.Test.Count} test rows to evaluate"
             else
                 match Catalog.build c.Model s.Train.Input (Dataset.head s.Train) with
                 | Error e -> fail "model" e
+                | Ok _ when c.EvalWholeBatches ->
+                    // the test rows that fill whole batches of batch_size, in order; the last partial batch is dropped
+                    Ok { s with Test = Dataset.take [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test }
                 | Ok _ -> Ok s)
 
     /// Trials with the same pack key can train as members of one net: they differ only in

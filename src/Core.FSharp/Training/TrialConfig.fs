@@ -26,6 +26,11 @@ type TrialConfig =
       Labels: string list
       Model: string
       LossForm: LossForm
+      /// Box targets: the form of 1 - IoU trained on.
+      BoxLoss: IouForm
+      /// Evaluate the test part in whole batches of batch_size (the last partial batch
+      /// dropped), as S1's study counted (docs/studies.md); otherwise every test row.
+      EvalWholeBatches: bool
       /// The optimizer's name (OptimizerSpec.names).
       Optimizer: string
       /// The learning rate (with Scaling: the base rate lr0 at BaseBatch).
@@ -58,6 +63,8 @@ module TrialConfig =
           "labels", "", "attribute datasets: comma-separated attributes to predict"
           "model", "mlp-100-50", "model name (see `lrbs list`)"
           "cross_entropy", "logits", "logits (tf.keras on TensorFlow) or clipped (TensorFlow.js)"
+          "box_loss", "keras-plus-one", "box targets: the 1 - IoU trained on, keras-plus-one (S7's study: + 1 on widths and heights) or exact"
+          "eval_batches", "all", "all (every test row) or whole (whole batches of batch_size, the last partial one dropped, as S1's study)"
           "optimizer", "sgd", "optimizer name (see `lrbs list`)"
           "lr", "0.01", "learning rate (> 0); with scaling, the base rate at base_batch"
           "scaling", "none", "none, linear or sqrt: lr = lr0 (B/base_batch)^k"
@@ -202,6 +209,9 @@ module TrialConfig =
                 (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
               Model = model
               LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
+              BoxLoss = value "box_loss" IouForm.parse IouForm.KerasPlusOne
+              EvalWholeBatches =
+                value "eval_batches" (function "all" -> Ok false | "whole" -> Ok true | other -> Error $"unknown evaluation '{other}'; allowed: all, whole") false
               Optimizer = optimizer
               Lr = value "lr" positive 0.01
               Scaling = scaling
@@ -236,12 +246,16 @@ module TrialConfig =
         | Some _ when Schedule.changesBatch config.Schedule ->
             fail "noise_scale_every" "the noise scale needs a fixed batch size; the grow-batch schedule changes it"
         | _ -> ()
+        if config.EvalWholeBatches && Schedule.changesBatch config.Schedule then
+            fail "eval_batches" "whole batches of batch_size need a fixed batch size; the grow-batch schedule changes it"
         match info with
         | Some i ->
             if config.ImageSize.IsSome && not i.UsesImageSize then fail "image_size" $"dataset {dataset} has fixed-size images; image_size applies to image folders"
             if not config.Labels.IsEmpty && not i.UsesLabels then fail "labels" $"dataset {dataset} has no attributes to choose; labels applies to attribute datasets"
             if i.Targets = TargetKind.Boxes && config.LossForm <> LossForm.Logits then
                 fail "cross_entropy" $"dataset {dataset} has box targets (loss 1 - IoU): cross_entropy does not apply"
+            if i.Targets <> TargetKind.Boxes && isGiven "box_loss" then
+                fail "box_loss" $"dataset {dataset} has no box targets: box_loss applies to box regression (e.g. boxes)"
             if i.NeedsDataDir && config.DataDir.IsNone then fail "data_dir" $"dataset {dataset} is read from a folder you name: {i.DataHint}"
         | None -> ()
         if errors.Count = 0 then Ok config else Error(List.ofSeq errors)
@@ -262,8 +276,10 @@ module TrialConfig =
     [<Literal>]
     let CanonicalVersion = "lrbs-trial v1"
 
-    /// The canonical text of a config: a version line, then every key (defaults included)
-    /// as key=value, sorted, numbers in round-trip form. Trial ids hash exactly this.
+    /// The canonical text of a config: a version line, then every key of v1 (defaults included)
+    /// as key=value, sorted, numbers in round-trip form. Trial ids hash exactly this. Keys added
+    /// since v1 appear where they apply (box_loss: box targets) or when not at their default
+    /// (eval_batches), so that the ids of the trials they do not touch stay as they were.
     let canonical (c: TrialConfig) =
         let r (v: float) = v.ToString("R", inv)
         let opt f = Option.map f >> Option.defaultValue ""
@@ -289,6 +305,10 @@ module TrialConfig =
               "seed", string c.Seed
               "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
               "predictions", (if c.Predictions then "true" else "false") ]
+            @ (match Registry.tryInfo c.Dataset with
+               | Some i when i.Targets = TargetKind.Boxes -> [ "box_loss", IouForm.name c.BoxLoss ]
+               | _ -> [])
+            @ (if c.EvalWholeBatches then [ "eval_batches", "whole" ] else [])
         CanonicalVersion + "\n" + (values |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
 
     /// A stable id: the first 16 hex digits of SHA-256 over the canonical text.

@@ -29,7 +29,7 @@ public static class ParityCases
         ("mlp-sigmoid (S3)", () => Build("mlp-200-90-50-sigmoid", Shape.NewVector(8), Catalog.Head.NewClasses(3)), CrossEntropies, (r, n) => Vectors(r, n, 8, Classes(r, n, 3))),
         // S4's layers on 8x8x3 inputs: TensorFlow.js's CPU backend needs minutes per step at 32x32, batch 64.
         ("cnn (S4, 8x8x3)", () => Build("cnn-animals", Shape.NewImage(3, 8, 8), Catalog.Head.NewClasses(3)), CrossEntropies, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3))),
-        ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), [Loss.OneMinusIoU], Boxes),
+        ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), [Loss.NewOneMinusIoU(IouForm.KerasPlusOne), Loss.NewOneMinusIoU(IouForm.Exact)], Boxes),
         ("multi-label head", () => new ModelSpec("multi-label", Shape.NewVector(12),
             ListModule.OfSeq(new[] { Layer.NewDense(16, Activation.Relu), Layer.NewDense(3, Activation.Sigmoid) })), BinaryCrossEntropies,
             (r, n) => Vectors(r, n, 12, (Enumerable.Range(0, n * 3).Select(_ => r.NextDouble() < 0.5 ? 1f : 0f).ToArray(), [n, 3]))),

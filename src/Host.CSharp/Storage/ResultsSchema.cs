@@ -14,7 +14,7 @@ public static class ResultsSchema
         ("schema", "VARCHAR"), ("trial_id", "VARCHAR"), ("sweep", "VARCHAR"),
         ("dataset", "VARCHAR"), ("data_dir", "VARCHAR"), ("data_seed", "INTEGER"), ("pool", "INTEGER"), ("split", "VARCHAR"),
         ("train_limit", "INTEGER"), ("image_size", "INTEGER"), ("labels", "VARCHAR"),
-        ("model", "VARCHAR"), ("cross_entropy", "VARCHAR"), ("optimizer", "VARCHAR"), ("lr", "DOUBLE"), ("scaling", "VARCHAR"),
+        ("model", "VARCHAR"), ("cross_entropy", "VARCHAR"), ("box_loss", "VARCHAR"), ("eval_batches", "VARCHAR"), ("optimizer", "VARCHAR"), ("lr", "DOUBLE"), ("scaling", "VARCHAR"),
         ("batch_size", "INTEGER"), ("schedule", "VARCHAR"), ("max_epochs", "INTEGER"), ("stabilisation", "VARCHAR"),
         ("early_stopping", "VARCHAR"), ("seed", "INTEGER"), ("noise_scale", "VARCHAR"),
         ("status", "VARCHAR"), ("stop_reason", "VARCHAR"), ("error", "VARCHAR"), ("epochs", "INTEGER"), ("steps", "BIGINT"),

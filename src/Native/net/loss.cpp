@@ -10,7 +10,13 @@
 //     l = mean_j max(z,0) - z y + log(1 + exp(-|z|));  dz = (sigmoid(z) - y) / (N L)
 // binary cross-entropy, clipped form (TensorFlow.js, Keras 3 without logits):
 //     p = clip(a, 1e-7, 1 - 1e-7);  l = -mean_j (y log p + (1 - y) log(1 - p))
-// 1 - IoU of boxes (x1, y1, x2, y2), negative widths counted as 0, IoU = I / (U + 1e-7).
+// 1 - IoU of boxes (x1, y1, x2, y2), form `exact`: negative widths counted as 0, IoU = I / (U + 1e-7).
+// 1 - IoU, form `keras-plus-one` (the IoU loss widely copied for Keras box regression, which S7's
+//   study used): every width and height gets + 1 (a pixel convention) even on [0, 1] coordinates,
+//   the overlap is not clamped, and the IoU is clipped (K.clip, K.epsilon() = 1e-7):
+//     I = (min(px2,tx2) - max(px1,tx1) + 1) (min(py2,ty2) - max(py1,ty1) + 1)
+//     A = |x2 - x1 + 1| |y2 - y1 + 1| (each box);  l = 1 - clip(I / (A_t + A_p - I), 1e-7, 1 - 1e-7)
+//   Both forms report the exact IoU as their metric.
 // mean squared error (Keras's mean_squared_error): l = mean_j (a - y)^2;  dz = 2 (a - y) / (N L)
 //   (linear outputs; its metric is the example count's share with every |a - y| <= 0.5)
 // Clipping passes the gradient on its bounds (as libtorch's clamp does).
@@ -92,6 +98,49 @@ LossOutput squared_error(const at::Tensor& a, const at::Tensor& targets, bool gr
   return out;
 }
 
+// The exact IoU of each box with its target, (K, N): the metric of both 1 - IoU forms.
+at::Tensor exact_iou(const at::Tensor& boxes, const at::Tensor& t) {
+  const auto c = [](const at::Tensor& b, int64_t i) { return b.select(-1, i); };
+  const auto iw = (at::minimum(c(boxes, 2), c(t, 2)) - at::maximum(c(boxes, 0), c(t, 0))).clamp_min(0);
+  const auto ih = (at::minimum(c(boxes, 3), c(t, 3)) - at::maximum(c(boxes, 1), c(t, 1))).clamp_min(0);
+  const auto inter = iw * ih;
+  const auto area = [&](const at::Tensor& b) { return (c(b, 2) - c(b, 0)).clamp_min(0) * (c(b, 3) - c(b, 1)).clamp_min(0); };
+  return inter / (area(boxes) + area(t) - inter + kEps);
+}
+
+LossOutput one_minus_iou_plus_one(const at::Tensor& boxes, const at::Tensor& targets, bool gradient) {
+  const int64_t K = boxes.size(0), n = boxes.size(1);
+  const auto t = per_member_rows(targets, K);
+  const auto c = [](const at::Tensor& b, int64_t i) { return b.select(-1, i); };
+  const auto px1 = c(boxes, 0), py1 = c(boxes, 1), px2 = c(boxes, 2), py2 = c(boxes, 3);
+  const auto tx1 = c(t, 0), ty1 = c(t, 1), tx2 = c(t, 2), ty2 = c(t, 3);
+  const auto ow = at::minimum(px2, tx2) - at::maximum(px1, tx1) + 1.0;
+  const auto oh = at::minimum(py2, ty2) - at::maximum(py1, ty1) + 1.0;
+  const auto inter = ow * oh;
+  const auto pw = px2 - px1 + 1.0, ph = py2 - py1 + 1.0;
+  const auto ap = pw.abs() * ph.abs();
+  const auto u = (tx2 - tx1 + 1.0).abs() * (ty2 - ty1 + 1.0).abs() + ap - inter;
+  const auto iou = inter / u;
+  LossOutput out;
+  out.metric = exact_iou(boxes, t).sum(1);
+  out.loss = iou.clamp(kEps, 1.0 - kEps).mean(1).neg_().add_(1.0);
+  if (gradient) {
+    // dl/diou = -1/N inside the clip; diou/dI = 1/U + I/U^2 (U = A_t + A_p - I); diou/dA_p = -I/U^2.
+    const auto diou = inside(iou).to(boxes.scalar_type()).mul_(-1.0 / static_cast<double>(n));
+    const auto u2 = u * u;
+    const auto dinter = diou * (u.reciprocal() + inter / u2);
+    const auto dap = diou * (inter / u2).neg_();
+    const auto dow = dinter * oh, doh = dinter * ow;
+    const auto dpw = dap * ph.abs() * pw.sign(), dph = dap * pw.abs() * ph.sign();
+    const auto g0 = -(dow * (px1 >= tx1)) - dpw;
+    const auto g1 = -(doh * (py1 >= ty1)) - dph;
+    const auto g2 = dow * (px2 <= tx2) + dpw;
+    const auto g3 = doh * (py2 <= ty2) + dph;
+    out.dz = at::stack({g0, g1, g2, g3}, -1);
+  }
+  return out;
+}
+
 LossOutput one_minus_iou(const at::Tensor& boxes, const at::Tensor& targets, bool gradient) {
   const int64_t K = boxes.size(0), n = boxes.size(1);
   const auto t = per_member_rows(targets, K);
@@ -132,6 +181,7 @@ LossOutput loss_forward(int kind, const at::Tensor& z, const at::Tensor& a, cons
     case LRBS_LOSS_BCE_LOGITS: return binary(true, z, a, y, gradient);
     case LRBS_LOSS_BCE_CLIPPED: return binary(false, z, a, y, gradient);
     case LRBS_LOSS_ONE_MINUS_IOU: return one_minus_iou(a, y, gradient);
+    case LRBS_LOSS_ONE_MINUS_IOU_PLUS_ONE: return one_minus_iou_plus_one(a, y, gradient);
     case LRBS_LOSS_MSE: return squared_error(a, y, gradient);
   }
   throw std::invalid_argument("unknown loss " + std::to_string(kind));
@@ -150,6 +200,7 @@ void check_loss(int kind, int last_activation, int64_t outputs) {
     case LRBS_LOSS_BCE_LOGITS:
     case LRBS_LOSS_BCE_CLIPPED: need(LRBS_ACT_SIGMOID, "binary cross-entropy"); return;
     case LRBS_LOSS_ONE_MINUS_IOU:
+    case LRBS_LOSS_ONE_MINUS_IOU_PLUS_ONE:
       need(LRBS_ACT_LINEAR, "1 - IoU");
       if (outputs != 4) throw std::invalid_argument("1 - IoU needs 4 outputs (x1, y1, x2, y2), got " + std::to_string(outputs));
       return;
