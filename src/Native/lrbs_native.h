@@ -1,6 +1,6 @@
 /* lrbs_native: a small C ABI over libtorch for the lrbs F# core.
  *
- * Conventions (see STYLE.md):
+ * Conventions (those of TorchSharp's LibTorchSharp, with every export inside the one catch of guard.h):
  *  - Tensors and nets are opaque handles. Every handle returned by a function is
  *    owned by the caller and released with its dispose function.
  *  - Functions returning a handle return NULL on error; functions returning int

@@ -5,9 +5,15 @@ open Lrbs.Tests.Support
 open Lrbs.Core.Losses
 
 [<Test>]
-let ``accuracy counts argmax hits`` () =
+let ``class reports: one-vs-rest precision, recall and support per class, and the accuracy`` () =
     let probs = [| 0.1f; 0.9f; 0.8f; 0.2f; 0.3f; 0.7f |]
-    Assert.That(Metrics.accuracy probs 2 [| 1; 0; 0 |], Is.EqualTo(2.0 / 3.0).Within(1e-12))
+    let predicted = Array.init 3 (fun i -> Metrics.argmaxRow probs 2 i) // [1; 0; 1]
+    let reports, accuracy = Metrics.classReports predicted [| 1; 0; 0 |] 2
+    Assert.That(accuracy, Is.EqualTo(2.0 / 3.0).Within(1e-12))
+    // class 0: predicted once (right), true twice -> precision 1, recall 1/2
+    Assert.That((reports[0].Precision, reports[0].Recall, reports[0].Support), Is.EqualTo((1.0, 0.5, 2)))
+    // class 1: predicted twice (once right), true once -> precision 1/2, recall 1
+    Assert.That((reports[1].Precision, reports[1].Recall, reports[1].Support), Is.EqualTo((0.5, 1.0, 1)))
 
 [<Test>]
 let ``multi-label precision, recall, F1, support and exact match`` () =
@@ -28,7 +34,7 @@ let ``multi-label precision, recall, F1, support and exact match`` () =
     Assert.That(exact, Is.EqualTo 0.5)
 
 [<Test>]
-let ``mean IoU averages per-box IoU`` () =
-    let pred = [| 0.0f; 0.0f; 1.0f; 1.0f; 0.0f; 0.0f; 0.5f; 1.0f |]
-    let truth = [| 0.0f; 0.0f; 1.0f; 1.0f; 0.5f; 0.0f; 1.0f; 1.0f |]
-    Assert.That(Metrics.meanIoU pred truth, Is.EqualTo(0.5).Within(1e-6))
+let ``box IoU: 1 for the same box, 0 for boxes that only touch, the overlap's share otherwise`` () =
+    Assert.That(Metrics.boxIoU [| 0.0f; 0.0f; 1.0f; 1.0f |] [| 0.0f; 0.0f; 1.0f; 1.0f |], Is.EqualTo(1.0).Within(1e-6))
+    Assert.That(Metrics.boxIoU [| 0.0f; 0.0f; 0.5f; 1.0f |] [| 0.5f; 0.0f; 1.0f; 1.0f |], Is.EqualTo(0.0).Within(1e-12))
+    Assert.That(Metrics.boxIoU [| 0.0f; 0.0f; 1.0f; 1.0f |] [| 0.5f; 0.0f; 1.0f; 1.0f |], Is.EqualTo(0.5).Within(1e-6))

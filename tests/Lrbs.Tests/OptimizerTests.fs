@@ -147,3 +147,8 @@ let ``optimizer names resolve and bad hyper-parameters are refused with the fiel
     match OptimizerSpec.validate (OptimizerSpec.Sgd { SgdConfig.Default with Momentum = 1.5 }) with
     | Error e -> StringAssert.Contains("momentum", e); StringAssert.Contains("1.5", e)
     | Ok _ -> Assert.Fail "expected an error"
+    // and the check runs where every net is made, before the native side sees the values
+    let spec = { Lrbs.Core.Models.ModelSpec.Name = "v"; Input = Lrbs.Core.Models.Shape.Vector 2; Layers = [ Lrbs.Core.Models.Layer.Dense(2, Lrbs.Core.Models.Activation.Softmax) ] }
+    let e = Assert.Throws<System.ArgumentException>(fun () ->
+        Lrbs.Core.Models.Network.Create(spec, Lrbs.Core.Losses.Loss.CrossEntropy Lrbs.Core.Losses.LossForm.Logits, OptimizerSpec.Adam { AdamConfig.Default with Beta2 = 1.0 }, [| 1UL |], true) |> ignore)
+    StringAssert.Contains("beta2", e.Message)

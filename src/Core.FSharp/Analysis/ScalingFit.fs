@@ -1,6 +1,5 @@
-/// The fitted scaling exponent k in lr* ~ B^k (EXPERIMENTS.md, "What a study's analysis must
-/// show"): the best learning rate of each batch size, a regression of log(best lr) on log(B),
-/// and a bootstrap interval; k near 1 is the linear rule, near 0.5 the square-root rule.
+/// The fitted scaling exponent k in lr* ~ B^k (what a study's analysis must show): the best
+/// learning rate of each batch size, a regression of log(best lr) on log(B), and a bootstrap interval; k near 1 is the linear rule, near 0.5 the square-root rule.
 module Lrbs.Core.Analysis.ScalingFit
 
 open System

@@ -9,7 +9,7 @@ open System
 open System.IO
 open Lrbs.Core.Models
 
-/// The attributes predicted when `labels` is not given (EXPERIMENTS.md S6).
+/// The attributes predicted when `labels` is not given (docs/studies.md, S6).
 let defaultLabels = [ "Eyeglasses"; "Male"; "Smiling" ]
 
 let private attributeFile (dir: string) =

@@ -56,12 +56,4 @@ let load (files: string[]) (size: int) : Result<byte[] * int, DataError> =
 
 /// Pixels (n x size x size x 3 bytes) as the engine's float inputs (n x 3 x size x size) in [0, 1].
 let toChannelsFirst (pixels: byte[]) (size: int) =
-    let plane = size * size
-    let n = pixels.Length / (plane * 3)
-    let x = Array.zeroCreate<float32> pixels.Length
-    for k in 0 .. n - 1 do
-        let base' = k * plane * 3
-        for p in 0 .. plane - 1 do
-            for c in 0..2 do
-                x[base' + c * plane + p] <- float32 pixels[base' + p * 3 + c] / 255.0f
-    x
+    Lrbs.Core.Engine.Layout.channelsFirst (fun i -> float32 pixels[i] / 255.0f) (pixels.Length / (size * size * 3)) size size 3

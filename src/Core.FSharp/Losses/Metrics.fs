@@ -8,13 +8,6 @@ let argmaxRow (values: float32[]) (cols: int) (i: int) =
         if values[i * cols + j] > values[i * cols + best] then best <- j
     best
 
-/// Fraction of rows whose argmax equals the label.
-let accuracy (probs: float32[]) (classes: int) (labels: int[]) =
-    if labels.Length = 0 then nan
-    else
-        let hits = labels |> Array.mapi (fun i y -> if argmaxRow probs classes i = y then 1 else 0) |> Array.sum
-        float hits / float labels.Length
-
 /// Precision, recall, F1 and support of one binary label.
 type LabelReport =
     { Precision: float
@@ -22,17 +15,15 @@ type LabelReport =
       F1: float
       Support: int }
 
-/// Per-label reports and the fraction of examples with every label right
-/// (threshold 0.5 on sigmoid outputs; 0/0 precision or recall is reported as 0, like scikit-learn).
-let multiLabel (probs: float32[]) (truth: float32[]) (labels: int) =
-    let n = if labels = 0 then 0 else truth.Length / labels
-    let pred = probs |> Array.map (fun p -> p > 0.5f)
-    let actual = truth |> Array.map (fun t -> t > 0.5f)
+/// Per-label reports from decisions (n x labels, row-major) and the fraction of examples with
+/// every label right (0/0 precision or recall is reported as 0, like scikit-learn).
+let labelReports (predicted: bool[]) (actual: bool[]) (labels: int) =
+    let n = if labels = 0 then 0 else actual.Length / labels
     let reports =
         Array.init labels (fun j ->
             let mutable tp, fp, fn = 0, 0, 0
             for i in 0 .. n - 1 do
-                match pred[i * labels + j], actual[i * labels + j] with
+                match predicted[i * labels + j], actual[i * labels + j] with
                 | true, true -> tp <- tp + 1
                 | true, false -> fp <- fp + 1
                 | false, true -> fn <- fn + 1
@@ -43,9 +34,19 @@ let multiLabel (probs: float32[]) (truth: float32[]) (labels: int) =
     let exact =
         if n = 0 then nan
         else
-            let allRight i = Seq.forall (fun j -> pred[i * labels + j] = actual[i * labels + j]) (seq { 0 .. labels - 1 })
+            let allRight i = Seq.forall (fun j -> predicted[i * labels + j] = actual[i * labels + j]) (seq { 0 .. labels - 1 })
             float (Seq.filter allRight (seq { 0 .. n - 1 }) |> Seq.length) / float n
     reports, exact
+
+/// Multi-label outputs: sigmoid probabilities and 0/1 truths (n x labels), thresholded at 0.5.
+let multiLabel (probs: float32[]) (truth: float32[]) (labels: int) =
+    labelReports (probs |> Array.map (fun p -> p > 0.5f)) (truth |> Array.map (fun t -> t > 0.5f)) labels
+
+/// Single-label classes (predicted and true class per example): one-vs-rest reports per class;
+/// the fraction with every label right is then the accuracy.
+let classReports (predicted: int[]) (truth: int[]) (classes: int) =
+    let oneHot (c: int[]) = Array.init (c.Length * classes) (fun k -> c[k / classes] = k % classes)
+    labelReports (oneHot predicted) (oneHot truth) classes
 
 /// IoU of two (x1, y1, x2, y2) boxes, negative widths counted as 0.
 let boxIoU (p: float32[]) (t: float32[]) =
@@ -54,9 +55,3 @@ let boxIoU (p: float32[]) (t: float32[]) =
     let inter = float (w * h)
     let area (b: float32[]) = float (max 0.0f (b[2] - b[0]) * max 0.0f (b[3] - b[1]))
     inter / (area p + area t - inter + 1e-7)
-
-/// Mean IoU over rows of (N x 4) predicted and true boxes.
-let meanIoU (pred: float32[]) (truth: float32[]) =
-    let n = truth.Length / 4
-    if n = 0 then nan
-    else Seq.init n (fun i -> boxIoU pred[i * 4 .. i * 4 + 3] truth[i * 4 .. i * 4 + 3]) |> Seq.average

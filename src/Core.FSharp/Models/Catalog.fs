@@ -1,4 +1,4 @@
-/// The named models of EXPERIMENTS.md, built for a given input shape and output count.
+/// The named models of the studies (docs/studies.md), built for a given input shape and output count.
 module Lrbs.Core.Models.Catalog
 
 type private A = Activation

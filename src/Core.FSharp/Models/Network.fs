@@ -159,6 +159,10 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: (string * int[]) list
             | Ok s -> s
             | Error e -> invalidArg "spec" e
         let arrays = Network.KerasArrays spec
+        let optimizer =
+            match OptimizerSpec.validate optimizer with
+            | Ok o -> o
+            | Error e -> invalidArg "optimizer" e
         let mutable o = optimizerDesc optimizer
         let layers = describe spec shapes
         let handle =

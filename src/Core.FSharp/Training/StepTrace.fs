@@ -23,21 +23,11 @@ type StepTrace =
 /// Replays given batches with given learning rates from given weights, through the same
 /// training step every trial runs (Step.run), for the parity checks.
 module StepTrace =
-    /// NHWC (Keras) to NCHW (the engine), on the managed side.
-    let private toChannelsFirst (x: float32[]) (shape: int[]) =
-        let n, h, w, c = shape[0], shape[1], shape[2], shape[3]
-        Array.init x.Length (fun i ->
-            let col = i % w
-            let row = (i / w) % h
-            let ch = (i / (w * h)) % c
-            let k = i / (w * h * c)
-            x[((k * h + row) * w + col) * c + ch])
-
     let private toEngine (b: KerasBatch) (loss: Loss) =
         let x =
             if b.XShape.Length = 4 then
                 let s = b.XShape
-                T.ofFloat32 [| int64 s[0]; int64 s[3]; int64 s[1]; int64 s[2] |] (toChannelsFirst b.X s)
+                T.ofFloat32 [| int64 s[0]; int64 s[3]; int64 s[1]; int64 s[2] |] (Layout.channelsFirst (fun i -> b.X[i]) s[0] s[1] s[2] s[3])
             else
                 T.ofFloat32 (Array.map int64 b.XShape) b.X
         let y =

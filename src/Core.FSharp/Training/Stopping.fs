@@ -1,6 +1,6 @@
 namespace Lrbs.Core.Training
 
-/// When a trial stops (EXPERIMENTS.md "Stopping rules").
+/// When a trial stops (docs/studies.md; the rules of every sweep).
 type Stopping =
     { /// Hard limit on epochs.
       MaxEpochs: int

@@ -104,20 +104,13 @@ public static class ParityCases
     static KerasBatch Vectors(Rng r, int n, int f, (float[] Y, int[] Shape) y) =>
         new(Enumerable.Range(0, n * f).Select(_ => (float)r.NextDouble()).ToArray(), [n, f], y.Y, y.Shape);
 
-    /// <summary>S7 data: black 128x128 images with one white rectangle; target (x1, y1, x2, y2) in [0, 1].</summary>
+    /// <summary>S7 data from S7's own generator (Data/Boxes.fs), seeded from the case's stream:
+    /// black 128x128 images with one white rectangle, target (x1, y1, x2, y2) in [0, 1].</summary>
     static KerasBatch Boxes(Rng r, int n)
     {
-        const int size = 128;
-        var x = new float[n * size * size];
-        var y = new float[n * 4];
-        for (var i = 0; i < n; i++)
-        {
-            int x1 = r.NextInt(size - 8), y1 = r.NextInt(size - 8);
-            int x2 = x1 + 4 + r.NextInt(size - x1 - 4), y2 = y1 + 4 + r.NextInt(size - y1 - 4);
-            for (var row = y1; row < y2; row++)
-                for (var col = x1; col < x2; col++) x[i * size * size + row * size + col] = 1f;
-            y[i * 4] = x1 / (float)size; y[i * 4 + 1] = y1 / (float)size; y[i * 4 + 2] = x2 / (float)size; y[i * 4 + 3] = y2 / (float)size;
-        }
-        return new KerasBatch(x, [n, size, size, 1], y, [n, 4]);
+        var d = Lrbs.Core.Data.Boxes.generate(r.NextInt(int.MaxValue), n);
+        var y = d.Targets is Lrbs.Core.Data.Targets.Boxes b ? b.values : throw new InvalidOperationException("boxes have box targets");
+        // one channel: the engine's (N, 1, H, W) and Keras's (N, H, W, 1) hold the same bytes
+        return new KerasBatch(d.X, [n, Lrbs.Core.Data.Boxes.Side, Lrbs.Core.Data.Boxes.Side, 1], y, [n, 4]);
     }
 }
