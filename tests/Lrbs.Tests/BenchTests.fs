@@ -30,7 +30,7 @@ let ``the bench measures lrbs through its production code and a missing peer is 
         Assert.That(r.Note, Does.Not.Contain "ABOVE the bound", r.Note)
     let path = tmp.File "bench.parquet"
     BenchTable.Save(ResizeArray rows, path, "test")
-    use db = new DuckDb()
+    use db = new Sql()
     let skipped = db.Query($"SELECT count(*) FROM read_parquet('{path}') WHERE verdict = 'skipped' AND note IS NOT NULL")
     Assert.That(skipped.Rows[0][0], Is.EqualTo(string (rows |> Seq.filter (fun r -> r.Part = "training" && r.System <> "lrbs") |> Seq.length)))
 

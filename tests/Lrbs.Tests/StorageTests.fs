@@ -83,7 +83,7 @@ let ``results query prints a table and bad SQL exits 2`` () =
 let private rewritePart (folder: string) (id: string) (replace: string) =
     let path = Path.Combine(folder, "trials", id + ".parquet")
     let copy = path + ".copy.parquet"
-    use db = new DuckDb()
+    use db = new Sql()
     db.Execute($"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{copy}' (FORMAT parquet)")
     File.Move(copy, path, true)
 

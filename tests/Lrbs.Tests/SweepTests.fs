@@ -54,16 +54,25 @@ let startHost (args: string list) = startHostWith [] args
 [<Test>]
 let ``a missing native library exits 3 naming it and the setup step, never with a crash trace`` () =
     use tmp = new TempDir()
-    // LRBS_HOME without node_modules: the DuckDB resolver finds no libduckdb.so
-    let lib = Path.Combine(tmp.Path, "nowhere", "libduckdb.so")
-    let sweep = Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples", "smoke.yaml")
-    use child = startHostWith [ "LRBS_HOME", tmp.Path; "LRBS_DUCKDB", lib ] [ "sweep"; "run"; sweep; "--out"; Path.Combine(tmp.Path, "out") ]
+    // the built host, hard-linked into a folder without lrbs's native shim
+    let built = Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "src", "Host.CSharp", "bin", "Release", "net10.0")
+    let host = Path.Combine(tmp.Path, "host")
+    for f in Directory.GetFiles(built, "*", SearchOption.AllDirectories) do
+        if Path.GetFileName f <> "liblrbs_native.so" then
+            let target = Path.Combine(host, Path.GetRelativePath(built, f))
+            Directory.CreateDirectory(Path.GetDirectoryName target) |> ignore
+            File.Copy(f, target)
+    let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
+    for a in [ Path.Combine(host, "lrbs.dll"); "train"; "--dataset"; "mnist"; "--epochs"; "1"; "--train-limit"; "100" ] do psi.ArgumentList.Add a
+    psi.Environment["LRBS_HOME"] <- Lrbs.Core.Data.Registry.repositoryRoot ()
+    use child = Process.Start psi
     let err = child.StandardError.ReadToEndAsync()
     let out = child.StandardOutput.ReadToEnd()
     child.WaitForExit()
     Assert.That(child.ExitCode, Is.EqualTo Lrbs.Host.Cli.ExitCodes.Setup, err.Result + out)
-    Assert.That(err.Result, Does.StartWith "error: libduckdb.so not found: run ./scripts/setup.sh")
-    Assert.That(err.Result, Does.Contain lib)
+    Assert.That(err.Result, Does.StartWith "error: ")
+    Assert.That(err.Result, Does.Contain "lrbs_native")
+    Assert.That(err.Result, Does.Contain "./scripts/setup.sh")
     Assert.That(err.Result, Does.Not.Contain "Unhandled")
     Assert.That(err.Result, Does.Not.Contain "   at ")
 
@@ -108,7 +117,7 @@ let badFiles: obj[] list =
       [| "name: x\ndataset: mnist\nnoise_scale:\n  every: 10\n"; "noise_scale_every: the noise scale needs both every and small" |]
       [| "name: x\ndataset: imagenet\n"; "sweep.yaml:2: dataset: unknown dataset 'imagenet'" |]
       [| "name: x\ndataset: mnist\ngrid:\n  optimizer: [sgd, adagrad]\n"; "sweep.yaml:4: optimizer: unknown optimizer 'adagrad'" |]
-      [| "name: x\ndataset: mnist\nbatch_size: 9000\n"; "batch size 9000 is larger than the training set" |] ]
+      [| "name: x\ndataset: mnist\nbatch_size: 90000\n"; "batch size 90000 is larger than the training set" |] ]
 
 [<TestCaseSource(nameof badFiles)>]
 let ``a bad sweep file exits 2, names file, line and key, and writes nothing`` (text: string, expected: string) =
@@ -330,7 +339,7 @@ let ``ten kill -9 at random moments, then a rerun: no trial lost, none duplicate
     let code, _, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
     Assert.That(code, Is.EqualTo 0, err)
     assertEq plan (committed out)
-    use db = new DuckDb()
+    use db = new Sql()
     for table in [ "trials"; "epochs" ] do
         Assert.That(ResultsReader.Unreadable(db, ResultsReader.Parts(out, table)), Is.Empty, table)
     let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT trial_id) FROM trials")

@@ -276,40 +276,44 @@ module TrialConfig =
     [<Literal>]
     let CanonicalVersion = "lrbs-trial v1"
 
-    /// The canonical text of a config: a version line, then every key of v1 (defaults included)
-    /// as key=value, sorted, numbers in round-trip form. Trial ids hash exactly this. Keys added
-    /// since v1 appear where they apply (box_loss: box targets) or when not at their default
-    /// (eval_batches), so that the ids of the trials they do not touch stay as they were.
-    let canonical (c: TrialConfig) =
+    /// Each key of a config as its canonical text ("" where absent): the trial id hashes these,
+    /// and the trial row's text columns (split, scaling, schedule, stabilisation, ...) are these,
+    /// so a value is formatted in this one place. Keys added since v1 appear where they apply
+    /// (box_loss: box targets) or when not at their default (eval_batches), so that the ids of
+    /// the trials they do not touch stay as they were.
+    let values (c: TrialConfig) =
         let r (v: float) = v.ToString("R", inv)
         let opt f = Option.map f >> Option.defaultValue ""
-        let values =
-            [ "dataset", c.Dataset
-              "data_dir", opt id c.DataDir
-              "data_seed", string c.DataSeed
-              "pool", opt string c.Pool
-              "split", Split.describe c.Split
-              "train_limit", opt string c.TrainLimit
-              "image_size", opt string c.ImageSize
-              "labels", String.concat "," c.Labels
-              "model", c.Model
-              "cross_entropy", LossForm.name c.LossForm
-              "optimizer", c.Optimizer
-              "lr", r c.Lr
-              "scaling", opt (fun (s: LrScaling) -> $"{LrScaling.ruleName s.Rule}:{s.BaseBatch}:{s.WarmupEpochs}") c.Scaling
-              "batch_size", string c.BatchSize
-              "schedule", Schedule.canonical c.Schedule
-              "max_epochs", string c.Stopping.MaxEpochs
-              "stabilisation", opt (fun (d, p) -> $"{r d}:{p}") c.Stopping.Stabilisation
-              "early_stopping", opt (fun (p, d) -> $"{p}:{r d}") c.Stopping.EarlyStopping
-              "seed", string c.Seed
-              "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
-              "predictions", (if c.Predictions then "true" else "false") ]
-            @ (match Registry.tryInfo c.Dataset with
-               | Some i when i.Targets = TargetKind.Boxes -> [ "box_loss", IouForm.name c.BoxLoss ]
-               | _ -> [])
-            @ (if c.EvalWholeBatches then [ "eval_batches", "whole" ] else [])
-        CanonicalVersion + "\n" + (values |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
+        [ "dataset", c.Dataset
+          "data_dir", opt id c.DataDir
+          "data_seed", string c.DataSeed
+          "pool", opt string c.Pool
+          "split", Split.describe c.Split
+          "train_limit", opt string c.TrainLimit
+          "image_size", opt string c.ImageSize
+          "labels", String.concat "," c.Labels
+          "model", c.Model
+          "cross_entropy", LossForm.name c.LossForm
+          "optimizer", c.Optimizer
+          "lr", r c.Lr
+          "scaling", opt (fun (s: LrScaling) -> $"{LrScaling.ruleName s.Rule}:{s.BaseBatch}:{s.WarmupEpochs}") c.Scaling
+          "batch_size", string c.BatchSize
+          "schedule", Schedule.canonical c.Schedule
+          "max_epochs", string c.Stopping.MaxEpochs
+          "stabilisation", opt (fun (d, p) -> $"{r d}:{p}") c.Stopping.Stabilisation
+          "early_stopping", opt (fun (p, d) -> $"{p}:{r d}") c.Stopping.EarlyStopping
+          "seed", string c.Seed
+          "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
+          "predictions", (if c.Predictions then "true" else "false") ]
+        @ (match Registry.tryInfo c.Dataset with
+           | Some i when i.Targets = TargetKind.Boxes -> [ "box_loss", IouForm.name c.BoxLoss ]
+           | _ -> [])
+        @ (if c.EvalWholeBatches then [ "eval_batches", "whole" ] else [])
+
+    /// The canonical text of a config: a version line, then every key of `values` as key=value,
+    /// sorted, numbers in round-trip form. Trial ids hash exactly this.
+    let canonical (c: TrialConfig) =
+        CanonicalVersion + "\n" + (values c |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
 
     /// A stable id: the first 16 hex digits of SHA-256 over the canonical text.
     let id (c: TrialConfig) =

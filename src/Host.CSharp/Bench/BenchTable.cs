@@ -91,26 +91,18 @@ public static class BenchTable
     public static void Save(IReadOnlyList<BenchRow> rows, string path, string codeVersion)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        IReadOnlyList<(string, string)> columns =
-        [
-            ("part", "VARCHAR"), ("case", "VARCHAR"), ("model", "VARCHAR"), ("optimizer", "VARCHAR"), ("batch_size", "INTEGER"),
-            ("system", "VARCHAR"), ("seconds", "DOUBLE"), ("steps", "INTEGER"), ("version", "VARCHAR"), ("note", "VARCHAR"),
-            ("lrbs_over_system", "DOUBLE"), ("target", "DOUBLE"), ("verdict", "VARCHAR"),
-            ("code_version", "VARCHAR"), ("machine", "VARCHAR"), ("measured_at", "TIMESTAMP"),
-        ];
         var ratios = Ratios(rows).ToDictionary(r => r.Peer);
-        var now = $"TIMESTAMP {DuckDb.Text(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))}";
-        var data = rows.Select(r =>
+        var now = DateTime.UtcNow;
+        ParquetPart.Write(rows.Select(r =>
         {
             ratios.TryGetValue(r, out var q);
-            return new[]
+            return new BenchPartRow
             {
-                DuckDb.Text(r.Part), DuckDb.Text(r.Case), DuckDb.Text(r.Model), DuckDb.Text(r.Optimizer), r.BatchSize.ToString(CultureInfo.InvariantCulture),
-                DuckDb.Text(r.System), DuckDb.Double(r.Seconds), r.Steps.ToString(CultureInfo.InvariantCulture), DuckDb.Text(r.Version), DuckDb.Text(r.Note),
-                DuckDb.Double(q?.Value), DuckDb.Double(q?.Target), DuckDb.Text(q?.Verdict), DuckDb.Text(codeVersion), DuckDb.Text(Environment.MachineName), now,
+                Part = r.Part, Case = r.Case, Model = r.Model, Optimizer = r.Optimizer, BatchSize = r.BatchSize, System = r.System,
+                Seconds = Storage.Rows.TrialRow.Finite(r.Seconds), Steps = r.Steps, Version = r.Version, Note = r.Note,
+                LrbsOverSystem = Storage.Rows.TrialRow.Finite(q?.Value), Target = q?.Target, Verdict = q?.Verdict,
+                CodeVersion = codeVersion, Machine = Environment.MachineName, MeasuredAt = now,
             };
-        }).ToList();
-        using var db = new DuckDb();
-        ParquetPart.Write(db, "bench", columns, data, path);
+        }).ToList(), path);
     }
 }

@@ -40,11 +40,6 @@ public static class ParityCommand
                 Save(results, parse.GetValue(outDir)!, bridge.Name);
                 return results.Any(r => r.Verdict == "FAIL") ? ExitCodes.Failed : ExitCodes.Ok;
             }
-            catch (ReferenceException e)
-            {
-                error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
-            }
             finally
             {
                 if (Directory.Exists(work)) Directory.Delete(work, true);
@@ -72,22 +67,6 @@ public static class ParityCommand
     static void Save(IReadOnlyList<CaseResult> results, string outDir, string reference)
     {
         Directory.CreateDirectory(outDir);
-        IReadOnlyList<(string, string)> columns =
-        [
-            ("case", "VARCHAR"), ("model", "VARCHAR"), ("optimizer", "VARCHAR"), ("batch_size", "INTEGER"), ("steps", "INTEGER"),
-            ("reference", "VARCHAR"), ("verdict", "VARCHAR"), ("note", "VARCHAR"),
-            ("loss_max_abs", "DOUBLE"), ("loss_max_rel", "DOUBLE"), ("grad_max_abs", "DOUBLE"), ("grad_max_rel", "DOUBLE"),
-            ("weight_max_abs", "DOUBLE"), ("weight_max_rel", "DOUBLE"), ("tolerances", "VARCHAR"), ("code_version", "VARCHAR"),
-        ];
-        var tolerances = Comparison.Describe;
-        var rows = results.Select(r => new[]
-        {
-            DuckDb.Text(r.Case.Name), DuckDb.Text(r.Case.ModelName), DuckDb.Text(r.Case.OptimizerName), r.Case.BatchSize.ToString(CultureInfo.InvariantCulture),
-            r.Case.Batches.Count.ToString(CultureInfo.InvariantCulture), DuckDb.Text(r.Reference), DuckDb.Text(r.Verdict), DuckDb.Text(r.Note),
-            DuckDb.Double(r.Loss?.MaxAbs), DuckDb.Double(r.Loss?.MaxRel), DuckDb.Double(r.Gradients?.MaxAbs), DuckDb.Double(r.Gradients?.MaxRel),
-            DuckDb.Double(r.Weights?.MaxAbs), DuckDb.Double(r.Weights?.MaxRel), DuckDb.Text(tolerances), DuckDb.Text(CodeVersion.Current),
-        }).ToList();
-        using var db = new DuckDb();
-        ParquetPart.Write(db, "parity", columns, rows, Path.Combine(outDir, $"parity-{reference}.parquet"));
+        ParquetPart.Write(results.Select(r => ParityRow.Of(r, CodeVersion.Current)).ToList(), Path.Combine(outDir, $"parity-{reference}.parquet"));
     }
 }

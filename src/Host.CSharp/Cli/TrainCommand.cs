@@ -31,7 +31,7 @@ public static class TrainCommand
             var result = parse.GetValue(json)
                 ? Trainer.tryRun(config, data.ResultValue, Progress.None)
                 : TrainDisplay.Run(config, data.ResultValue, output);
-            if (parse.GetValue(json)) TrialJson.Write(result, output);
+            if (parse.GetValue(json)) TrialJson.Write(result, CodeVersion.Current, output);
             else TrainDisplay.Summary(result, output);
             return result.Status.IsFailed ? ExitCodes.Failed : ExitCodes.Ok;
         });

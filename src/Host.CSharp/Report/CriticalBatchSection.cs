@@ -1,3 +1,4 @@
+using Lrbs.Host.Storage.Rows;
 using System.Globalization;
 using Lrbs.Core.Analysis;
 using Lrbs.Core.Engine;
@@ -17,7 +18,7 @@ public static class CriticalBatchSection
     static List<(double Loss, double B, double Lo, double Hi)> NoiseByLoss(ReportData data, IReadOnlyList<TrialRow> trials)
     {
         var rows = trials.SelectMany(t => data.Epochs.Where(e => e.Id == t.Id && e.GnsG2 is not null && e.GnsTrace is not null && e.TrainLoss > 0)
-            .Select(e => (Trial: t.Id, Bin: Math.Floor(Math.Log10(e.TrainLoss) * 10), G2: e.GnsG2!.Value, Tr: e.GnsTrace!.Value))).ToList();
+            .Select(e => (Trial: t.Id, Bin: Math.Floor(Math.Log10(e.TrainLoss!.Value) * 10), G2: e.GnsG2!.Value, Tr: e.GnsTrace!.Value))).ToList();
         var ids = rows.Select(r => r.Trial).Distinct().ToArray();
         var result = new List<(double, double, double, double)>();
         foreach (var bin in rows.GroupBy(r => r.Bin).OrderByDescending(g => g.Key))

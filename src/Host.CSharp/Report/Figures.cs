@@ -1,3 +1,4 @@
+using Lrbs.Host.Storage.Rows;
 using System.Diagnostics;
 using System.Text.Json;
 

@@ -1,5 +1,8 @@
+using Lrbs.Host.Storage.Rows;
 using System.Globalization;
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Losses;
+using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Report;
 
@@ -25,8 +28,10 @@ public static class ReportBuilder
         var figures = 0;
         string Name(string kind) => $"fig{++figures:D2}-{kind}";
         page.Heading(1, $"lrbs report: {data.Folder}");
+        ProtocolSection.Write(page, data);
         Inputs(page, data);
-        foreach (var group in data.Trials.GroupBy(t => t.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
+        // groups in the sweep's plan order: a study's main series first
+        foreach (var group in data.Trials.GroupBy(t => t.Group).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             page.Heading(2, group.Key);
             var trials = group.ToList();
@@ -174,7 +179,7 @@ public static class ReportBuilder
         var series = new (string Name, Func<TrialRow, double> Y)[]
         {
             ("seconds per trial", t => t.WallSeconds),
-            ("training seconds per epoch", t => t.TrainSeconds / t.Epochs),
+            ("training seconds per epoch", t => (t.TrainSeconds ?? 0) / t.Epochs),
         };
         var points = new List<object>();
         var lines = new List<object>();
@@ -205,7 +210,7 @@ public static class ReportBuilder
     {
         double Best(IEnumerable<TrialRow> row) => row.GroupBy(t => t.Lr).Max(c => Statistics.mean(Values(c, false)));
         bool Learned(IEnumerable<TrialRow> row) => row.GroupBy(t => t.Lr).Any(c =>
-            Statistics.mean(Values(c, false)) > Statistics.mean(c.Select(t => EpochsOf(data, t.Id).Select(e => e.TestMetric).DefaultIfEmpty(double.NaN).First()).ToArray()));
+            Statistics.mean(Values(c, false)) > Statistics.mean(c.Select(t => EpochsOf(data, t.Id).Select(e => e.TestMetric ?? double.NaN).DefaultIfEmpty(double.NaN).First()).ToArray()));
         var rows = done.GroupBy(t => t.BatchSize).OrderBy(g => g.Key).ToList();
         var idle = rows.Where(r => !Learned(r)).Select(r => r.Key).ToList();
         if (target is double given) return (given, idle);
@@ -225,7 +230,7 @@ public static class ReportBuilder
         {
             var perLr = row.GroupBy(t => t.Lr).Select(cell =>
             {
-                var steps = pick(cell.ToList()).Select(t => Targets.stepsToReach(goal, EpochsOf(data, t.Id).Select(e => Tuple.Create(e.Steps, e.TestMetric)).ToArray())).ToList();
+                var steps = pick(cell.ToList()).Select(t => Targets.stepsToReach(goal, EpochsOf(data, t.Id).Select(e => Tuple.Create(e.Steps, e.TestMetric ?? double.NaN)).ToArray())).ToList();
                 var reached = steps.Where(x => x is not null).Select(x => (double)x!.Value).ToArray();
                 return (Lr: cell.Key, Steps: reached.Length * 2 > steps.Count ? Statistics.median(reached) : double.NaN);
             }).Where(p => double.IsFinite(p.Steps)).ToList();
@@ -289,29 +294,40 @@ public static class ReportBuilder
             [("val_loss", "validation loss"), ("lr", "learning rate"), ("batch_size", "batch size")]),
             "Per regime (mean and ±1 std over repeats): the validation loss, and the learning rate and batch size each schedule set."));
         if (!data.HasPredictions) return;
-        var ids = string.Join(", ", trials.Select(t => $"'{t.Id}'"));
-        var cols = data.Query("SELECT column_name FROM (DESCRIBE predictions)").Rows.Select(r => r[0]).ToHashSet();
-        if (!cols.Contains("label")) return;
-        var multiLabel = cols.Contains("truth");
-        // per trial and label: tp, fp, fn, support; then the mean over each regime's repeats
-        var sql = multiLabel
-            ? $"SELECT t.schedule, p.label, p.trial_id, count(*) FILTER (WHERE p.truth AND p.predicted), count(*) FILTER (WHERE NOT p.truth AND p.predicted), count(*) FILTER (WHERE p.truth AND NOT p.predicted), count(*) FILTER (WHERE p.truth) FROM predictions p JOIN trials t USING (trial_id) WHERE p.trial_id IN ({ids}) GROUP BY ALL"
-            : $"SELECT t.schedule, c.label, p.trial_id, count(*) FILTER (WHERE p.predicted = c.label AND p.label = c.label), count(*) FILTER (WHERE p.predicted = c.label AND p.label <> c.label), count(*) FILTER (WHERE p.label = c.label AND p.predicted <> c.label), count(*) FILTER (WHERE p.label = c.label) FROM predictions p JOIN trials t USING (trial_id) CROSS JOIN (SELECT DISTINCT label FROM predictions WHERE label IS NOT NULL AND trial_id IN ({ids})) c WHERE p.trial_id IN ({ids}) GROUP BY ALL";
-        var rows = data.Query(sql).Rows.Select(r => (Schedule: r[0]!, Label: r[1]!, Tp: ReportData.Num(r[3]), Fp: ReportData.Num(r[4]), Fn: ReportData.Num(r[5]), Support: ReportData.Num(r[6]))).ToList();
-        double Ratio(double a, double b) => b == 0 ? 0 : a / b;
-        page.Table(["schedule", multiLabel ? "label" : "class", "precision", "recall", "F1", "support"],
-            rows.GroupBy(r => (r.Schedule, r.Label)).OrderBy(g => g.Key.Schedule).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g =>
-            {
-                var p = g.Select(r => Ratio(r.Tp, r.Tp + r.Fp)).ToArray();
-                var rc = g.Select(r => Ratio(r.Tp, r.Tp + r.Fn)).ToArray();
-                var f1 = g.Select(r => { var a = Ratio(r.Tp, r.Tp + r.Fp); var b = Ratio(r.Tp, r.Tp + r.Fn); return a + b == 0 ? 0 : 2 * a * b / (a + b); }).ToArray();
-                return (IReadOnlyList<string>)[g.Key.Schedule, g.Key.Label, Page.F(Statistics.mean(p)), Page.F(Statistics.mean(rc)), Page.F(Statistics.mean(f1)), Statistics.mean(g.Select(r => r.Support).ToArray()).ToString("0", Inv)];
-            }), "test set, mean over repeats (0/0 counts as 0, as scikit-learn)");
-        var exact = multiLabel
-            ? $"SELECT t.schedule, avg(ok) FROM (SELECT trial_id, row, bool_and(truth = predicted) AS ok FROM predictions WHERE trial_id IN ({ids}) GROUP BY ALL) JOIN trials t USING (trial_id) GROUP BY 1 ORDER BY 1"
-            : $"SELECT t.schedule, avg(correct::INTEGER) FROM predictions p JOIN trials t USING (trial_id) WHERE p.trial_id IN ({ids}) GROUP BY 1 ORDER BY 1";
-        page.Table(["schedule", "all labels right"], data.Query(exact).Rows.Select(r => (IReadOnlyList<string>)[r[0]!, Page.F(ReportData.Num(r[1]))]),
+        var perTrial = trials.Select(t => (t.Schedule, Reports: LabelReports(data, t.Id))).Where(p => p.Reports is not null).ToList();
+        if (perTrial.Count == 0) return;
+        var single = perTrial[0].Reports!.Value.SingleLabel;
+        page.Table(["schedule", single ? "class" : "label", "precision", "recall", "F1", "support"],
+            perTrial.SelectMany(p => p.Reports!.Value.Labels.Select((label, j) => (p.Schedule, Label: label, Report: p.Reports.Value.Reports[j])))
+                .GroupBy(r => (r.Schedule, r.Label)).OrderBy(g => g.Key.Schedule).ThenBy(g => g.Key.Label, StringComparer.Ordinal).Select(g =>
+                    (IReadOnlyList<string>)[g.Key.Schedule, g.Key.Label, Page.F(Statistics.mean(g.Select(r => r.Report.Precision).ToArray())),
+                        Page.F(Statistics.mean(g.Select(r => r.Report.Recall).ToArray())), Page.F(Statistics.mean(g.Select(r => r.Report.F1).ToArray())),
+                        Statistics.mean(g.Select(r => (double)r.Report.Support).ToArray()).ToString("0", Inv)]),
+            "test set, mean over repeats (0/0 counts as 0, as scikit-learn)");
+        page.Table(["schedule", "all labels right"], perTrial.GroupBy(p => p.Schedule).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => (IReadOnlyList<string>)[g.Key, Page.F(Statistics.mean(g.Select(p => p.Reports!.Value.Exact).ToArray()))]),
             "the fraction of test examples with every label right (single-label: the accuracy)");
+    }
+
+    /// <summary>A trial's per-label (or per-class) precision, recall, F1 and support from its test
+    /// predictions (Metrics.multiLabel / Metrics.classReports), or null without label predictions.</summary>
+    static (bool SingleLabel, string[] Labels, Metrics.LabelReport[] Reports, double Exact)? LabelReports(ReportData data, string id)
+    {
+        var labels = data.Rows<LabelPredictionRow>($"SELECT * FROM predictions WHERE trial_id = {Sql.Literal(id)} AND truth IS NOT NULL ORDER BY row, label", "truth");
+        if (labels.Count > 0)
+        {
+            var names = labels.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
+            var (reports, exact) = Metrics.multiLabel(labels.Select(r => (float)r.Probability).ToArray(), labels.Select(r => r.Truth ? 1f : 0f).ToArray(), names.Length).ToValueTuple();
+            return (false, names, reports, exact);
+        }
+        var classes = data.Rows<ClassPredictionRow>($"SELECT * FROM predictions WHERE trial_id = {Sql.Literal(id)} AND confidence IS NOT NULL ORDER BY row", "confidence");
+        if (classes.Count == 0) return null;
+        var all = classes.SelectMany(r => new[] { r.Label, r.Predicted }).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var index = all.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i);
+        var (r2, accuracy) = Metrics.classReports(classes.Select(r => index[r.Predicted]).ToArray(), classes.Select(r => index[r.Label]).ToArray(), all.Length).ToValueTuple();
+        // the classes of the test set (a class only ever predicted has no support to report)
+        var shown = all.Where(c => classes.Any(r => r.Label == c)).ToArray();
+        return (true, shown, shown.Select(c => r2[index[c]]).ToArray(), accuracy);
     }
 
     /// <summary>S7's follow-up: the error (1 - IoU) by level, against the true box's smallest side, width and height.</summary>

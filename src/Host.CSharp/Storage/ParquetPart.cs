@@ -1,25 +1,21 @@
-using System.Text;
+using Parquet.Serialization;
 
 namespace Lrbs.Host.Storage;
 
-/// <summary>One Parquet file written atomically and durably: rows go into a typed DuckDB table,
-/// DuckDB copies it to a temporary file beside the target, and <see cref="Durable.Publish"/>
-/// puts it in place.</summary>
+/// <summary>One Parquet file written atomically and durably from typed row records: Parquet.Net
+/// serialises the rows (columns named, typed and made nullable by the record,
+/// <see cref="Rows.Columns{T}"/>) to a temporary file beside the target, and
+/// <see cref="Durable.Publish"/> puts it in place.</summary>
 public static class ParquetPart
 {
-    public static void Write(DuckDb db, string table, IReadOnlyList<(string Name, string Type)> columns, IReadOnlyList<string[]> rows, string finalPath)
+    public static void Write<T>(IReadOnlyCollection<T> rows, string finalPath) where T : new()
     {
-        db.Execute($"CREATE OR REPLACE TABLE {table} ({string.Join(", ", columns.Select(c => $"\"{c.Name}\" {c.Type}"))})");
-        if (rows.Count > 0)
-        {
-            var sql = new StringBuilder($"INSERT INTO {table} VALUES ");
-            sql.AppendJoin(", ", rows.Select(r => "(" + string.Join(", ", r) + ")"));
-            db.Execute(sql.ToString());
-        }
+        _ = Rows.Columns<T>.All; // a record without named columns fails here, before any file exists
         var temp = Durable.TempPath(finalPath);
         try
         {
-            db.Execute($"COPY {table} TO {DuckDb.Text(temp)} (FORMAT parquet)");
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+                ParquetSerializer.SerializeAsync(rows, stream).GetAwaiter().GetResult();
             Durable.Publish(temp, finalPath);
         }
         finally

@@ -19,24 +19,24 @@ public static class ResultsReader
     }
 
     /// <summary>The parts among `files` that DuckDB cannot read, with its message.</summary>
-    public static IReadOnlyList<(string File, string Why)> Unreadable(DuckDb db, IEnumerable<string> files)
+    public static IReadOnlyList<(string File, string Why)> Unreadable(Sql db, IEnumerable<string> files)
     {
         var bad = new List<(string, string)>();
         foreach (var f in files)
         {
-            try { db.Query($"SELECT count(*) FROM read_parquet({DuckDb.Text(f)})"); }
+            try { db.Query($"SELECT count(*) FROM read_parquet({Sql.Literal(f)})"); }
             catch (StorageException e) { bad.Add((f, e.Message)); }
         }
         return bad;
     }
 
     /// <summary>Opens an in-memory database with a view per table over the folder's parts.</summary>
-    public static DuckDb Open(string folder)
+    public static Sql Open(string folder)
     {
         if (!Directory.Exists(folder)) throw new ResultsException($"results folder not found: {folder}");
         if (Parts(folder, "trials").Length == 0)
             throw new ResultsException($"{folder} holds no results: there are no Parquet parts in {Path.Combine(folder, "trials")} (run a sweep into it first)");
-        var db = new DuckDb();
+        var db = new Sql();
         try
         {
             foreach (var table in Tables) CreateView(db, folder, table);
@@ -49,11 +49,11 @@ public static class ResultsReader
         }
     }
 
-    static void CreateView(DuckDb db, string folder, string table)
+    static void CreateView(Sql db, string folder, string table)
     {
         var files = Parts(folder, table);
         if (files.Length == 0) return;
-        var list = string.Join(", ", files.Select(DuckDb.Text));
+        var list = string.Join(", ", files.Select(Sql.Literal));
         try
         {
             db.Execute($"CREATE VIEW {table} AS SELECT * EXCLUDE (filename) FROM read_parquet([{list}], union_by_name = true, filename = true)");
@@ -69,7 +69,7 @@ public static class ResultsReader
         }
         var columns = db.Query($"SELECT column_name FROM (DESCRIBE {table})").Rows.Select(r => r[0]).ToHashSet();
         var foreign = columns.Contains("schema")
-            ? db.Query($"SELECT DISTINCT filename, coalesce(schema, '(none)') FROM {table}_files WHERE schema IS DISTINCT FROM {DuckDb.Text(ResultsSchema.Version)} ORDER BY 1 LIMIT 5").Rows
+            ? db.Query($"SELECT DISTINCT filename, coalesce(schema, '(none)') FROM {table}_files WHERE schema IS DISTINCT FROM {Sql.Literal(ResultsSchema.Version)} ORDER BY 1 LIMIT 5").Rows
             : files.Take(5).Select(f => new string?[] { f, "(none)" }).ToList();
         if (foreign.Count > 0)
             throw new ResultsException(string.Join("; ", foreign.Select(r =>

@@ -1,8 +1,7 @@
-using System.Globalization;
+using System.Text.Json.Serialization;
 using Lrbs.Core.Data;
-using Lrbs.Core.Losses;
-using Lrbs.Core.Schedules;
 using Lrbs.Core.Training;
+using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Storage;
 
@@ -10,8 +9,8 @@ namespace Lrbs.Host.Storage;
 public sealed record CommittedTrials(IReadOnlyDictionary<string, TrialStatus> Statuses, IReadOnlyList<string> Warnings);
 
 /// <summary>Where and how trial results are stored: OUT/trials/ID.parquet (one row) and
-/// OUT/epochs/ID.parquet (one row per epoch), typed columns (<see cref="ResultsSchema"/>),
-/// written by DuckDB. Each file is made durable under a temporary name and renamed into place;
+/// OUT/epochs/ID.parquet (one row per epoch), typed columns (<see cref="TrialRow"/>, <see cref="EpochRow"/>),
+/// written by Parquet.Net. Each file is made durable under a temporary name and renamed into place;
 /// the trial file is written last, so its rename is the commit point: a trial is finished iff
 /// its trial part exists and reads.</summary>
 public sealed class ResultsStore(string outDir)
@@ -31,93 +30,14 @@ public sealed class ResultsStore(string outDir)
         Directory.CreateDirectory(TrialsDir);
         Directory.CreateDirectory(EpochsDir);
         var id = TrialConfigModule.id(r.Config);
-        var c = r.Config;
-        var schema = DuckDb.Text(ResultsSchema.Version);
-        var epochRows = r.Epochs.Select(e => new[]
-        {
-            schema, DuckDb.Text(id), Int(e.Epoch), DuckDb.Double(e.TrainLoss), DuckDb.Double(e.TrainMetric),
-            DuckDb.Double(e.ValLoss?.Value), DuckDb.Double(e.ValMetric?.Value), DuckDb.Double(e.TestLoss), DuckDb.Double(e.TestMetric),
-            DuckDb.Double(e.Lr), Int(e.BatchSize), Int(e.Steps), DuckDb.Double(e.Seconds), DuckDb.Double(e.TrainSeconds),
-            DuckDb.Double(e.NoiseG2?.Value), DuckDb.Double(e.NoiseTrace?.Value), DuckDb.Double(e.NoiseBSimple?.Value),
-        }).ToList();
-        var last = r.Epochs.IsEmpty ? null : r.Epochs[^1];
-        var trialRow = new[]
-        {
-            schema, DuckDb.Text(id), DuckDb.Text(sweep),
-            DuckDb.Text(c.Dataset), DuckDb.Text(c.DataDir?.Value), Int(c.DataSeed), IntOrNull(c.Pool?.Value), DuckDb.Text(SplitModule.describe(c.Split)),
-            IntOrNull(c.TrainLimit?.Value), IntOrNull(c.ImageSize?.Value), DuckDb.Text(c.Labels.IsEmpty ? null : string.Join(",", c.Labels)),
-            DuckDb.Text(c.Model), DuckDb.Text(LossFormModule.name(c.LossForm)),
-            DuckDb.Text(r.MetricName == "iou" ? IouFormModule.name(c.BoxLoss) : null), DuckDb.Text(c.EvalWholeBatches ? "whole" : "all"),
-            DuckDb.Text(c.Optimizer), DuckDb.Double(c.Lr),
-            DuckDb.Text(c.Scaling is null ? null : $"{LrScalingModule.ruleName(c.Scaling.Value.Rule)}:{c.Scaling.Value.BaseBatch}:{c.Scaling.Value.WarmupEpochs}"),
-            Int(c.BatchSize), DuckDb.Text(ScheduleModule.canonical(c.Schedule)), Int(c.Stopping.MaxEpochs),
-            DuckDb.Text(c.Stopping.Stabilisation is null ? null : $"{R(c.Stopping.Stabilisation.Value.Item1)}:{c.Stopping.Stabilisation.Value.Item2}"),
-            DuckDb.Text(c.Stopping.EarlyStopping is null ? null : $"{c.Stopping.EarlyStopping.Value.Item1}:{R(c.Stopping.EarlyStopping.Value.Item2)}"),
-            Int(c.Seed), DuckDb.Text(c.NoiseScale is null ? null : $"{c.NoiseScale.Value.Every}:{c.NoiseScale.Value.Small}:{R(c.NoiseScale.Value.Ema)}"),
-            DuckDb.Text(r.Status.Name), DuckDb.Text(r.StopReason?.Value.ToString()),
-            DuckDb.Text(r.Status is TrialStatus.Failed f ? f.message : null), Int(r.Epochs.Length), Int(r.Steps),
-            DuckDb.Text(r.MetricName), DuckDb.Double(r.FinalTestMetric), DuckDb.Double(r.FinalTestLoss),
-            DuckDb.Double(last?.ValMetric?.Value), DuckDb.Double(last?.ValLoss?.Value),
-            DuckDb.Double(last?.TrainLoss), DuckDb.Double(last?.TrainMetric), DuckDb.Double(r.WallSeconds),
-            DuckDb.Double(r.Epochs.Sum(e => e.TrainSeconds)),
-            Int(r.ParameterCount), Int(r.TrainCount), Int(r.TestCount), Int(r.PackSize),
-            DuckDb.Text(TrialConfigModule.canonical(c)), DuckDb.Text(codeVersion), DuckDb.Text(Environment.MachineName),
-            $"TIMESTAMP {DuckDb.Text(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture))}",
-        };
-        using var db = new DuckDb();
-        ParquetPart.Write(db, "epochs", ResultsSchema.Epochs, epochRows, EpochsPath(id));
+        ParquetPart.Write(r.Epochs.Select(e => EpochRow.Of(id, e)).ToList(), EpochsPath(id));
         if (r.TestOutputs is not null)
         {
             if (test is null) throw new ArgumentException("predictions need the test partition they belong to", nameof(test));
             Directory.CreateDirectory(Path.GetDirectoryName(PredictionsPath(id))!);
-            var (columns, rows) = Predictions(id, r.TestOutputs.Value, test);
-            ParquetPart.Write(db, "predictions", columns, rows, PredictionsPath(id));
+            PredictionRows.Write(id, r.TestOutputs.Value, test, PredictionsPath(id));
         }
-        ParquetPart.Write(db, "trials", ResultsSchema.Trials, [trialRow], TrialPath(id));
-    }
-
-    static (IReadOnlyList<(string, string)>, List<string[]>) Predictions(string id, float[] outputs, Dataset test)
-    {
-        var schema = DuckDb.Text(ResultsSchema.Version);
-        var rows = new List<string[]>();
-        switch (test.Targets)
-        {
-            case Targets.Classes c:
-            {
-                var k = c.names.Length;
-                for (var i = 0; i < test.Count; i++)
-                {
-                    var best = Lrbs.Core.Losses.Metrics.argmaxRow(outputs, k, i);
-                    rows.Add([schema, DuckDb.Text(id), Int(i), DuckDb.Text(c.names[c.labels[i]]), DuckDb.Text(c.names[best]),
-                        DuckDb.Double(outputs[i * k + best]), best == c.labels[i] ? "true" : "false"]);
-                }
-                return (ResultsSchema.ClassPredictions, rows);
-            }
-            case Targets.MultiLabel m:
-            {
-                var k = m.names.Length;
-                for (var i = 0; i < test.Count; i++)
-                    for (var j = 0; j < k; j++)
-                        rows.Add([schema, DuckDb.Text(id), Int(i), DuckDb.Text(m.names[j]), m.values[i * k + j] > 0.5f ? "true" : "false",
-                            DuckDb.Double(outputs[i * k + j]), outputs[i * k + j] > 0.5f ? "true" : "false"]);
-                return (ResultsSchema.LabelPredictions, rows);
-            }
-            case Targets.Boxes b:
-            {
-                for (var i = 0; i < test.Count; i++)
-                {
-                    var t = b.values[(i * 4)..(i * 4 + 4)];
-                    var p = outputs[(i * 4)..(i * 4 + 4)];
-                    var iou = Lrbs.Core.Losses.Metrics.boxIoU(p, t);
-                    double w = t[2] - t[0], h = t[3] - t[1];
-                    rows.Add([schema, DuckDb.Text(id), Int(i), .. t.Select(v => DuckDb.Double(v)), .. p.Select(v => DuckDb.Double(v)),
-                        DuckDb.Double(iou), DuckDb.Double(1 - iou), DuckDb.Double(w), DuckDb.Double(h), DuckDb.Double(Math.Min(w, h)),
-                        DuckDb.Text(ResultsSchema.ErrorLevel(1 - iou))]);
-                }
-                return (ResultsSchema.BoxPredictions, rows);
-            }
-            default: throw new NotSupportedException("unknown targets");
-        }
+        ParquetPart.Write([TrialRow.Of(sweep, r, codeVersion, DateTime.UtcNow)], TrialPath(id));
     }
 
     /// <summary>The committed trials and their statuses. This host's orphaned temporary files are
@@ -130,7 +50,7 @@ public sealed class ResultsStore(string outDir)
         var warnings = Durable.RemoveOrphans(OutDir).Select(f => $"removed {f}, left by a process of this host that no longer runs").ToList();
         var trials = ResultsReader.Parts(OutDir, "trials");
         if (trials.Length == 0) return new CommittedTrials(new Dictionary<string, TrialStatus>(), warnings);
-        using (var probe = new DuckDb())
+        using (var probe = new Sql())
         {
             var others = ResultsReader.Parts(OutDir, "epochs").Concat(ResultsReader.Parts(OutDir, "predictions"));
             var bad = ResultsReader.Unreadable(probe, trials).Concat(ResultsReader.Unreadable(probe, others));
@@ -147,13 +67,12 @@ public sealed class ResultsStore(string outDir)
         if (ResultsReader.Parts(OutDir, "trials").Length == 0) return new CommittedTrials(new Dictionary<string, TrialStatus>(), warnings);
         using var db = ResultsReader.Open(OutDir);
         var statuses = new Dictionary<string, TrialStatus>();
-        foreach (var row in db.Query("SELECT filename, trial_id, status, error FROM trials_files").Rows)
+        foreach (var row in db.Rows<CommittedPart>("SELECT filename, trial_id, status, error FROM trials_files"))
         {
-            var file = row[0]!;
-            if (Path.GetFileNameWithoutExtension(file) != row[1]) throw new ResultsException($"{file}: holds trial {row[1]}, not the trial its name says");
-            var status = TrialStatusModule.parse(row[2] ?? "", row[3] is null ? null : Microsoft.FSharp.Core.FSharpOption<string>.Some(row[3]!));
-            if (status.IsError) throw new ResultsException($"{file}: {status.ErrorValue}");
-            statuses[row[1]!] = status.ResultValue;
+            if (Path.GetFileNameWithoutExtension(row.File) != row.Id) throw new ResultsException($"{row.File}: holds trial {row.Id}, not the trial its name says");
+            var status = TrialStatusModule.parse(row.Status, row.Error is null ? null : Microsoft.FSharp.Core.FSharpOption<string>.Some(row.Error));
+            if (status.IsError) throw new ResultsException($"{row.File}: {status.ErrorValue}");
+            statuses[row.Id] = status.ResultValue;
         }
         return new CommittedTrials(statuses, warnings);
     }
@@ -164,18 +83,15 @@ public sealed class ResultsStore(string outDir)
     {
         var dir = Path.Combine(OutDir, "manifest");
         Directory.CreateDirectory(dir);
-        var rows = trials.Select(t => new[]
-        {
-            DuckDb.Text(ResultsSchema.Version), DuckDb.Text(sweep), Int(t.Index), DuckDb.Text(t.Id), DuckDb.Text(t.Config.Dataset),
-            DuckDb.Text(t.Config.Model), DuckDb.Text(t.Config.Optimizer), DuckDb.Double(t.Config.Lr), Int(t.Config.BatchSize),
-            Int(t.Config.Seed), DuckDb.Text(SplitModule.describe(t.Config.Split)), DuckDb.Text(ScheduleModule.canonical(t.Config.Schedule)),
-            Int(t.Config.Stopping.MaxEpochs), DuckDb.Text(TrialConfigModule.canonical(t.Config)),
-        }).ToList();
-        using var db = new DuckDb();
-        ParquetPart.Write(db, "manifest", ResultsSchema.Manifest, rows, Path.Combine(dir, sweep + ".parquet"));
+        ParquetPart.Write(trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config)).ToList(), Path.Combine(dir, sweep + ".parquet"));
     }
+}
 
-    static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);
-    static string IntOrNull(int? v) => v is int i ? i.ToString(CultureInfo.InvariantCulture) : "NULL";
-    static string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+/// <summary>The columns resume reads from each trial part: its file, id and status.</summary>
+sealed class CommittedPart
+{
+    [JsonPropertyName("filename")] public string File { get; set; } = "";
+    [JsonPropertyName("trial_id")] public string Id { get; set; } = "";
+    [JsonPropertyName("status")] public string Status { get; set; } = "";
+    [JsonPropertyName("error")] public string? Error { get; set; }
 }

@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+using Parquet.Serialization.Attributes;
+
+namespace Lrbs.Host.Bench;
+
+/// <summary>results/bench/bench.parquet: one row per measurement, with its ratio to lrbs and the
+/// issue's target where there is one.</summary>
+public sealed class BenchPartRow
+{
+    [JsonPropertyName("part")] public string Part { get; set; } = "";
+    [JsonPropertyName("case")] public string Case { get; set; } = "";
+    [JsonPropertyName("model")] public string Model { get; set; } = "";
+    [JsonPropertyName("optimizer")] public string Optimizer { get; set; } = "";
+    [JsonPropertyName("batch_size")] public int BatchSize { get; set; }
+    [JsonPropertyName("system")] public string System { get; set; } = "";
+    [JsonPropertyName("seconds")] public double? Seconds { get; set; }
+    [JsonPropertyName("steps")] public int Steps { get; set; }
+    [JsonPropertyName("version")] public string? Version { get; set; }
+    [JsonPropertyName("note")] public string? Note { get; set; }
+    [JsonPropertyName("lrbs_over_system")] public double? LrbsOverSystem { get; set; }
+    [JsonPropertyName("target")] public double? Target { get; set; }
+    [JsonPropertyName("verdict")] public string? Verdict { get; set; }
+    [JsonPropertyName("code_version")] public string CodeVersion { get; set; } = "";
+    [JsonPropertyName("machine")] public string Machine { get; set; } = "";
+    [JsonPropertyName("measured_at"), ParquetTimestamp] public DateTime MeasuredAt { get; set; }
+}

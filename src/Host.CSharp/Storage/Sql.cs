@@ -1,0 +1,104 @@
+using System.Data.Common;
+using System.Globalization;
+using DuckDB.NET.Data;
+using Lrbs.Host.Storage.Rows;
+
+namespace Lrbs.Host.Storage;
+
+/// <summary>A storage error: DuckDB's own message (or the reader's), naming what failed.</summary>
+public sealed class StorageException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A query's answer as text cells (null for SQL NULL), with column names.</summary>
+public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<string?[]> Rows);
+
+/// <summary>An in-memory DuckDB (through DuckDB.NET's ADO.NET provider) for SQL over Parquet
+/// parts: the only door to DuckDB in lrbs. It reads; Parquet.Net writes.</summary>
+public sealed class Sql : IDisposable
+{
+    readonly DuckDBConnection _connection;
+
+    public Sql()
+    {
+        _connection = new DuckDBConnection("DataSource=:memory:");
+        try { _connection.Open(); }
+        catch (DuckDBException e) { throw new StorageException($"cannot open an in-memory DuckDB: {e.Message}", e); }
+    }
+
+    /// <summary>The DuckDB library's version.</summary>
+    public string Version => _connection.ServerVersion;
+
+    /// <summary>Runs statements that return nothing of interest.</summary>
+    public void Execute(string sql) => Run(sql, c => c.ExecuteNonQuery());
+
+    /// <summary>Runs a query and returns every cell as text (numbers round-trip, times to the microsecond).</summary>
+    public QueryResult Query(string sql) => Run(sql, c =>
+    {
+        using var r = c.ExecuteReader();
+        var names = Enumerable.Range(0, r.FieldCount).Select(r.GetName).ToList();
+        var rows = new List<string?[]>();
+        while (r.Read())
+            rows.Add(Enumerable.Range(0, r.FieldCount).Select(i => r.IsDBNull(i) ? null : Text(r.GetValue(i))).ToArray());
+        return new QueryResult(names, rows);
+    });
+
+    /// <summary>Runs a query and fills one record per row, matching result columns to the record's
+    /// column names (<see cref="Columns{T}"/>); a record column the result lacks (an older part)
+    /// stays null. A NULL in a column the record cannot hold as null is an error naming it.</summary>
+    public List<T> Rows<T>(string sql) where T : new() => Run(sql, c =>
+    {
+        using var r = c.ExecuteReader();
+        var ordinals = Enumerable.Range(0, r.FieldCount).ToDictionary(r.GetName, i => i);
+        var present = Columns<T>.All.Where(col => ordinals.ContainsKey(col.Name)).Select(col => (col, ordinals[col.Name])).ToList();
+        var rows = new List<T>();
+        while (r.Read())
+        {
+            var row = new T();
+            foreach (var (col, i) in present)
+            {
+                if (r.IsDBNull(i))
+                {
+                    if (!col.Nullable) throw new StorageException($"column {col.Name} is NULL in a row, but {typeof(T).Name} needs a value there");
+                    continue;
+                }
+                col.Property.SetValue(row, Convert(r.GetValue(i), col));
+            }
+            rows.Add(row);
+        }
+        return rows;
+    });
+
+    static object Convert(object value, Column col)
+    {
+        try
+        {
+            return col.Type == typeof(DateTime) && value is DateTime d ? d : System.Convert.ChangeType(value, col.Type, CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException)
+        {
+            throw new StorageException($"column {col.Name}: {value} ({value.GetType().Name}) does not read as {col.Type.Name}", e);
+        }
+    }
+
+    static string Text(object v) => v switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString() ?? "",
+    };
+
+    T Run<T>(string sql, Func<DbCommand, T> body)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        try { return body(command); }
+        catch (DuckDBException e) { throw new StorageException(e.Message, e); }
+    }
+
+    /// <summary>A SQL string literal (for file names and ids built into a statement).</summary>
+    public static string Literal(string? s) => s is null ? "NULL" : "'" + s.Replace("'", "''") + "'";
+
+    public void Dispose() => _connection.Dispose();
+}
