@@ -52,24 +52,28 @@ let ``bad input exits 2 with one clear message`` (args: string list, expected: s
     Assert.That(out, Is.Empty)
 
 [<Test>]
-let ``--json prints one object with config, status, curves and final metrics; reruns are identical`` () =
+let ``--json prints the trial row with every column and the epoch rows; reruns are identical`` () =
     let args = [ "train"; "--dataset"; "mnist"; "--train-limit"; "600"; "--epochs"; "2"; "--batch-size"; "30"; "--optimizer"; "adam"; "--lr"; "0.001"; "--json" ]
     let code, out, err = run args
     Assert.That(code, Is.EqualTo 0, err)
     use doc = JsonDocument.Parse out
-    let root = doc.RootElement
-    Assert.That(root.GetProperty("config").GetProperty("optimizer").GetString(), Is.EqualTo "adam")
-    Assert.That(root.GetProperty("config").GetProperty("batch_size").GetInt32(), Is.EqualTo 30)
-    Assert.That(root.GetProperty("config").GetProperty("cross_entropy").GetString(), Is.EqualTo "logits")
-    Assert.That(root.GetProperty("status").GetString(), Is.EqualTo "ok")
-    Assert.That(root.GetProperty("train_loss").GetArrayLength(), Is.EqualTo 2)
-    Assert.That(root.GetProperty("test_accuracy").GetArrayLength(), Is.EqualTo 2)
-    Assert.That(root.GetProperty("final").GetProperty("steps").GetInt32(), Is.EqualTo 40)
-    let acc = root.GetProperty("final").GetProperty("test_accuracy").GetDouble()
-    Assert.That(acc, Is.InRange(0.5, 1.0))
+    let trial = doc.RootElement.GetProperty "trial"
+    // every column of the trial part, by the record's own names: one mapping for Parquet and JSON
+    let keys = trial.EnumerateObject() |> Seq.map (fun p -> p.Name) |> List.ofSeq
+    assertEq (Lrbs.Host.Storage.Rows.Columns<Lrbs.Host.Storage.Rows.TrialRow>.All |> Seq.map (fun c -> c.Name) |> List.ofSeq) keys
+    Assert.That(trial.GetProperty("optimizer").GetString(), Is.EqualTo "adam")
+    Assert.That(trial.GetProperty("batch_size").GetInt32(), Is.EqualTo 30)
+    Assert.That(trial.GetProperty("cross_entropy").GetString(), Is.EqualTo "logits")
+    Assert.That(trial.GetProperty("status").GetString(), Is.EqualTo "ok")
+    Assert.That(trial.GetProperty("steps").GetInt32(), Is.EqualTo 40)
+    Assert.That(trial.GetProperty("test_metric").GetDouble(), Is.InRange(0.5, 1.0))
+    Assert.That(trial.GetProperty("metric").GetString(), Is.EqualTo "accuracy")
+    let epochs = doc.RootElement.GetProperty "epochs"
+    Assert.That(epochs.GetArrayLength(), Is.EqualTo 2)
+    let losses (e: JsonElement) = e.EnumerateArray() |> Seq.map (fun x -> x.GetProperty("train_loss").GetRawText()) |> List.ofSeq
     let _, again, _ = run args
     use doc2 = JsonDocument.Parse again
-    Assert.That(doc2.RootElement.GetProperty("train_loss").GetRawText(), Is.EqualTo(root.GetProperty("train_loss").GetRawText()))
+    assertEq (losses epochs) (losses (doc2.RootElement.GetProperty "epochs"))
 
 [<Test>]
 let ``the live display prints a line per epoch and the final accuracy`` () =
@@ -85,3 +89,22 @@ let ``list names the datasets, models and optimizers`` () =
     Assert.That(code, Is.EqualTo 0)
     for name in [ "fashion-mnist"; "mnist"; "mlp-100-50"; "cnn-box"; "adam-bias-corrected" ] do
         StringAssert.Contains(name, out)
+
+[<Test>]
+let ``one place maps failures to exit codes: input 2, a missing library 3, a bug (even an ArgumentException) 1 with its trace`` () =
+    let report (e: exn) =
+        use err = new StringWriter()
+        let code = Lrbs.Host.Cli.Failures.Report(e, err)
+        code, err.ToString()
+    let thrown (e: exn) = try raise e with e -> e // with a stack trace, as a command's would have
+    for e in [ Lrbs.Host.Sweeps.SweepFileException "grid: bad" :> exn; Lrbs.Host.Cli.InputException "--pack-size: bad"; Lrbs.Host.Storage.ResultsException "folder: bad" ] do
+        let code, text = report (thrown e)
+        Assert.That(code, Is.EqualTo Lrbs.Host.Cli.ExitCodes.BadInput, e.GetType().Name)
+        Assert.That(text, Is.EqualTo($"error: {e.Message}{System.Environment.NewLine}"))
+    let code, text = report (thrown (System.DllNotFoundException "liblrbs_native.so: cannot open"))
+    Assert.That(code, Is.EqualTo Lrbs.Host.Cli.ExitCodes.Setup)
+    StringAssert.Contains("./scripts/setup.sh", text)
+    let code, text = report (thrown (System.ArgumentException "index out of range in a helper"))
+    Assert.That(code, Is.EqualTo Lrbs.Host.Cli.ExitCodes.Failed)
+    StringAssert.Contains("internal error (a bug in lrbs", text)
+    StringAssert.Contains("   at ", text)

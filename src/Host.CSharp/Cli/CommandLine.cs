@@ -32,8 +32,8 @@ public static class CommandLine
         return root;
     }
 
-    /// <summary>Parses and runs; a parse error prints the problem and usage hint and returns 2, a
-    /// missing native library prints what to install and returns 3.</summary>
+    /// <summary>Parses and runs; a parse error prints the problem and usage hint and returns 2; a
+    /// failure inside a command is mapped to its exit code by <see cref="Failures"/>.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = Build(output, error);
@@ -48,17 +48,9 @@ public static class CommandLine
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (DllNotFoundException e)
-        {
-            // The message names the library and, from our resolvers, where they looked.
-            error.WriteLine($"error: {e.Message}");
-            if (!e.Message.Contains("setup.sh")) error.WriteLine("Run ./scripts/setup.sh: it installs and builds the native libraries lrbs loads.");
-            return ExitCodes.Setup;
-        }
         catch (Exception e)
         {
-            error.WriteLine($"internal error (a bug in lrbs; please report it with this trace): {e}");
-            return ExitCodes.Failed;
+            return Failures.Report(e, error);
         }
     }
 }

@@ -23,29 +23,21 @@ public static class ReportCommand
         {
             var folder = parse.GetValue(dir)!;
             var outPath = parse.GetValue(outDir) ?? Path.Combine(folder, "report");
-            try
-            {
-                double? goal = null;
-                if (parse.GetValue(target) is string t)
-                    goal = double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var g) ? g : throw new ReportException($"--target: expected a number, got '{t}'");
-                var data = ReportData.Load(folder);
-                var page = ReportBuilder.Build(data, new ReportOptions(parse.GetValue(slice), goal, parse.GetValue(compare)));
-                // everything is computed before anything is written
-                var staging = outPath + $".tmp-{Environment.ProcessId}";
-                if (Directory.Exists(staging)) Directory.Delete(staging, true);
-                var svgs = Figures.Render(page.Figures, Path.Combine(staging, "figures"));
-                File.WriteAllText(Path.Combine(staging, "report.html"), page.Html($"lrbs report: {folder}", svgs));
-                File.WriteAllText(Path.Combine(staging, "summary.md"), page.Markdown);
-                if (Directory.Exists(outPath)) Directory.Delete(outPath, true);
-                Directory.Move(staging, outPath);
-                output.WriteLine($"wrote {Path.Combine(outPath, "report.html")}, {Path.Combine(outPath, "summary.md")} and {page.Figures.Count} figures");
-                return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is ReportException or ResultsException or StorageException)
-            {
-                error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
-            }
+            double? goal = null;
+            if (parse.GetValue(target) is string t)
+                goal = double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var g) ? g : throw new ReportException($"--target: expected a number, got '{t}'");
+            var data = ReportData.Load(folder);
+            var page = ReportBuilder.Build(data, new ReportOptions(parse.GetValue(slice), goal, parse.GetValue(compare)));
+            // everything is computed before anything is written
+            var staging = outPath + $".tmp-{Environment.ProcessId}";
+            if (Directory.Exists(staging)) Directory.Delete(staging, true);
+            var svgs = Figures.Render(page.Figures, Path.Combine(staging, "figures"));
+            File.WriteAllText(Path.Combine(staging, "report.html"), page.Html($"lrbs report: {folder}", svgs));
+            File.WriteAllText(Path.Combine(staging, "summary.md"), page.Markdown);
+            if (Directory.Exists(outPath)) Directory.Delete(outPath, true);
+            Directory.Move(staging, outPath);
+            output.WriteLine($"wrote {Path.Combine(outPath, "report.html")}, {Path.Combine(outPath, "summary.md")} and {page.Figures.Count} figures");
+            return ExitCodes.Ok;
         });
         return cmd;
     }

@@ -16,21 +16,13 @@ public static class ResultsCommand
         query.SetAction(parse =>
         {
             var folder = parse.GetValue(dir)!;
-            try
-            {
-                var result = ResultsReader.Query(folder, parse.GetValue(sql)!);
-                var table = new Table().Border(TableBorder.Simple);
-                foreach (var c in result.Columns) table.AddColumn(Markup.Escape(c));
-                foreach (var row in result.Rows) table.AddRow(row.Select(v => Markup.Escape(v ?? "NULL")).ToArray());
-                Consoles.For(output).Write(table);
-                output.WriteLine($"{result.Rows.Count} rows");
-                return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is StorageException or ResultsException)
-            {
-                error.WriteLine($"error: {e.Message}");
-                return ExitCodes.BadInput;
-            }
+            var result = ResultsReader.Query(folder, parse.GetValue(sql)!);
+            var table = new Table().Border(TableBorder.Simple);
+            foreach (var c in result.Columns) table.AddColumn(Markup.Escape(c));
+            foreach (var row in result.Rows) table.AddRow(row.Select(v => Markup.Escape(v ?? "NULL")).ToArray());
+            Consoles.For(output).Write(table);
+            output.WriteLine($"{result.Rows.Count} rows");
+            return ExitCodes.Ok;
         });
         var results = new Command("results", "Work with a results folder.");
         results.Subcommands.Add(query);

@@ -32,7 +32,7 @@ public static class SweepCommand
         var pack = PackOption();
         var packSize = PackSizeOption();
         var cmd = new Command("plan", "List the trials a sweep file expands to, with their stable ids and whether they are finished (and with packing, their packs); runs nothing.") { file, shard, outDir, pack, packSize };
-        cmd.SetAction(parse => Guard(error, () =>
+        cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var table = new Table().Border(TableBorder.Simple);
@@ -51,7 +51,7 @@ public static class SweepCommand
             Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             return ExitCodes.Ok;
-        }));
+        });
         return cmd;
     }
 
@@ -65,11 +65,11 @@ public static class SweepCommand
         var pack = PackOption();
         var packSize = PackSizeOption();
         var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers, retry, pack, packSize };
-        cmd.SetAction(parse => Guard(error, () =>
+        cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var n = parse.GetValue(workers);
-            if (n < 1) throw new ArgumentException($"--workers must be >= 1, got {n}");
+            if (n < 1) throw new InputException($"--workers must be >= 1, got {n}");
             var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry));
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
@@ -94,7 +94,7 @@ public static class SweepCommand
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
             return ExitCodes.Ok;
-        }));
+        });
         return cmd;
     }
 
@@ -105,7 +105,7 @@ public static class SweepCommand
         return (s, new ResultsStore(outDir ?? s.Out), sh);
     }
 
-    static int CheckPackSize(int n) => n >= 1 ? n : throw new ArgumentException($"--pack-size: expected an integer >= 1, got '{n}'");
+    static int CheckPackSize(int n) => n >= 1 ? n : throw new InputException($"--pack-size: expected an integer >= 1, got '{n}'");
 
     static void CheckWritable(string dir)
     {
@@ -118,17 +118,7 @@ public static class SweepCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"output folder {dir} is not writable: {e.Message}");
-        }
-    }
-
-    static int Guard(TextWriter error, Func<int> body)
-    {
-        try { return body(); }
-        catch (Exception e) when (e is SweepFileException or ArgumentException or ResultsException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadInput;
+            throw new InputException($"output folder {dir} is not writable: {e.Message}");
         }
     }
 }

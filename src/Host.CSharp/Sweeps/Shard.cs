@@ -14,6 +14,6 @@ public sealed record Shard(int Index, int Count)
         var parts = text.Split('/');
         if (parts.Length == 2 && int.TryParse(parts[0], out var k) && int.TryParse(parts[1], out var n) && n >= 1 && k >= 0 && k < n)
             return new Shard(k, n);
-        throw new ArgumentException($"--shard '{text}': expected K/N with N >= 1 and 0 <= K < N (e.g. 0/4 .. 3/4)");
+        throw new SweepFileException($"--shard '{text}': expected K/N with N >= 1 and 0 <= K < N (e.g. 0/4 .. 3/4)");
     }
 }
