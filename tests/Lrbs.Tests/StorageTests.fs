@@ -132,6 +132,28 @@ let ``orphaned temporary files of dead processes on this host are removed, a liv
     assertEq (Set.ofList [ dead; reused ]) removed
     Assert.That(File.Exists mine && File.Exists foreign, Is.True)
 
+[<Test>]
+let ``a live writer's start time reads the same from every process, so its temporary file is never taken for an orphan`` () =
+    use tmp = new TempDir()
+    // a live process other than this one, and the start time its temporary files would carry
+    use child = System.Diagnostics.Process.Start("sleep", "30")
+    try
+        let ticks = Durable.StartTicks child.Id
+        Assert.That(ticks.HasValue, Is.True)
+        // the same number every time it is read, here and from other processes (a shell reading /proc)
+        for _ in 1..50 do Assert.That(Durable.StartTicks child.Id, Is.EqualTo ticks)
+        let struct (code, out, _) = Lrbs.Host.Bench.Peer.Exec("sh", [ "-c"; $"cut -d')' -f2 /proc/{child.Id}/stat | cut -d' ' -f21" ])
+        Assert.That((code, out.Trim()), Is.EqualTo((0, string ticks.Value)))
+        let host = Path.GetFileName(Durable.TempPath(tmp.File "x.parquet")).Split('~')[1]
+        let live = tmp.File $".tmp~{host}~{child.Id}~{ticks.Value}~x~e.parquet"
+        File.WriteAllText(live, "partial")
+        Assert.That(Durable.IsOrphan live, Is.False)
+        child.Kill()
+        child.WaitForExit()
+        Assert.That(Durable.IsOrphan live, Is.True, "once the writer is gone its file is an orphan")
+    finally
+        if not child.HasExited then child.Kill()
+
 /// Makes `tmp` a git repository whose one commit holds what `write` put there; returns its short commit.
 let private committedRepo (tmp: TempDir) (write: unit -> unit) =
     let git (args: string list) =

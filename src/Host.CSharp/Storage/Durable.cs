@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Lrbs.Host.Storage;
@@ -16,7 +15,22 @@ public static class Durable
 
     static readonly string Host = Sanitize(Environment.MachineName);
     static readonly int Pid = Environment.ProcessId;
-    static readonly long Started = Process.GetCurrentProcess().StartTime.ToUniversalTime().Ticks;
+    static readonly long Started = StartTicks(Environment.ProcessId) ?? 0;
+
+    /// <summary>When process `pid` started, in clock ticks since boot: field 22 of /proc/PID/stat,
+    /// which the kernel fixes at fork, so every process reads the same number for it (.NET's
+    /// Process.StartTime derives a time from an estimate of the boot time made afresh in each
+    /// process, and two processes need not agree: a shard then took a live writer's file for an
+    /// orphan). Null when there is no such process.</summary>
+    public static long? StartTicks(int pid)
+    {
+        string stat;
+        try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so count fields after the last ')'
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 19 && long.TryParse(fields[19], out var ticks) ? ticks : null;
+    }
 
     static string Sanitize(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 
@@ -59,13 +73,8 @@ public static class Durable
         var parts = Path.GetFileName(tempPath).Split('~');
         if (parts.Length < 6 || parts[1] != Host || !int.TryParse(parts[2], out var pid) || !long.TryParse(parts[3], out var started)) return false;
         if (pid == Pid && started == Started) return false;
-        try
-        {
-            using var p = Process.GetProcessById(pid);
-            return p.StartTime.ToUniversalTime().Ticks != started; // the pid was reused by another process
-        }
-        catch (ArgumentException) { return true; } // no such process
-        catch (InvalidOperationException) { return true; } // it exited meanwhile
+        // no such process, or the pid was reused by another process since
+        return StartTicks(pid) is not long now || now != started;
     }
 
     /// <summary>Removes this host's orphaned temporary files under `dir`; returns their paths.</summary>
