@@ -99,3 +99,13 @@ let ``a NULL where a record needs a value, or a column of the wrong type, is an 
     StringAssert.Contains("plan_index", e.Message)
     let e = Assert.Throws<StorageException>(fun () -> db.Rows<ManifestRow>("SELECT 'x' AS plan_index") |> ignore)
     StringAssert.Contains("plan_index", e.Message)
+
+[<Test>]
+let ``DuckDB out of memory says the limit, where it comes from and what to do`` () =
+    use db = new Sql()
+    db.Execute "SET memory_limit='1MB'" // as a scheduler's tiny --mem would make it
+    let e = Assert.Throws<StorageException>(fun () ->
+        db.Query "SELECT sum(x) FROM (SELECT range % 100000 AS x, count(*) FROM range(3000000) GROUP BY 1)" |> ignore)
+    StringAssert.Contains("ran out of memory", e.Message)
+    StringAssert.Contains("976.5 KiB", e.Message)
+    StringAssert.Contains("--mem", e.Message)

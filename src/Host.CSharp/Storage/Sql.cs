@@ -94,7 +94,24 @@ public sealed class Sql : IDisposable
         using var command = _connection.CreateCommand();
         command.CommandText = sql;
         try { return body(command); }
+        catch (DuckDBException e) when (e.ErrorType == DuckDB.NET.Native.DuckDBErrorType.OutOfMemory)
+        {
+            throw new StorageException($"DuckDB ran out of memory reading the results: its limit in this process is {MemoryLimit()}, " +
+                "80% of the memory the process may use, so a scheduler's limit (Slurm's --mem, a container's) counts; give the job more memory. " +
+                $"DuckDB said: {e.Message.Split('\n')[0]}", e);
+        }
         catch (DuckDBException e) { throw new StorageException(e.Message, e); }
+    }
+
+    string MemoryLimit()
+    {
+        try
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT current_setting('memory_limit')";
+            return command.ExecuteScalar()?.ToString() ?? "unknown";
+        }
+        catch (DuckDBException) { return "unknown"; }
     }
 
     /// <summary>A SQL string literal (for file names and ids built into a statement).</summary>
