@@ -347,3 +347,78 @@ let ``ten kill -9 at random moments, then a rerun: no trial lost, none duplicate
     let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT (trial_id, epoch)) FROM epochs")
     assertEq [| Some(string (plan.Count * epochs)); Some(string (plan.Count * epochs)) |] (rows.Rows[0] |> Array.map Option.ofObj)
     Assert.That(Directory.GetFiles(out, ".tmp~*", SearchOption.AllDirectories), Is.Empty, "no orphan left")
+
+/// The ids a runner's output says it finished (its lines "ID STATUS; ...").
+let private finishedIds (output: string) =
+    Text.RegularExpressions.Regex.Matches(output, @"(?m)^([0-9a-f]{16}) (ok|stopped_early|diverged|failed)\b")
+    |> Seq.map (fun m -> m.Groups[1].Value) |> List.ofSeq
+
+let private runToEnd (p: Process) =
+    let err = p.StandardError.ReadToEndAsync()
+    let out = p.StandardOutput.ReadToEnd()
+    p.WaitForExit()
+    p.ExitCode, out, err.Result
+
+[<Test>]
+let ``four runners on one folder without --shard train each of 24 trials once`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp ((sweepYaml out 1).Replace("batch_size: 30", "batch_size: 30\nrepeats: 4"))
+    let plan = planIds f
+    Assert.That(plan.Count, Is.EqualTo 24)
+    let runners = [ for _ in 1..4 -> startHost [ "sweep"; "run"; f; "--workers"; "1" ] ]
+    let outputs = runners |> List.map runToEnd
+    for code, o, e in outputs do Assert.That(code, Is.EqualTo 0, o + e)
+    let trained = outputs |> List.collect (fun (_, o, _) -> finishedIds o)
+    Assert.That(trained |> List.countBy id |> List.filter (fun (_, n) -> n > 1), Is.Empty, "no trial trained twice")
+    assertEq plan (Set.ofList trained)
+    assertEq plan (committed out)
+    Assert.That(Directory.GetFiles(Path.Combine(out, "claims")), Is.Empty, "every claim released on commit")
+
+[<Test>]
+let ``a runner killed with -9 leaves its claim, and the next runner takes the trial over at once on this host`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp ((sweepYaml out 40).Replace("train_limit: 600", "train_limit: 3000"))
+    let victim = startHost [ "sweep"; "run"; f; "--workers"; "1" ]
+    let claims = Path.Combine(out, "claims")
+    let sw = Stopwatch.StartNew()
+    while (not (Directory.Exists claims) || Directory.GetFiles(claims, "*.claim").Length = 0) && sw.Elapsed.TotalSeconds < 60.0 do Threading.Thread.Sleep 100
+    let held = Directory.GetFiles(claims, "*.claim") |> Array.map Path.GetFileNameWithoutExtension |> Set.ofArray
+    Assert.That(held, Is.Not.Empty, "the runner claimed a trial")
+    victim.Kill() // SIGKILL: no release
+    victim.WaitForExit()
+    let code, o, e = runToEnd (startHost [ "sweep"; "run"; f; "--workers"; "2"; "--lease"; "1h" ])
+    Assert.That(code, Is.EqualTo 0, o + e)
+    Assert.That(Set.isSubset held (Set.ofList (finishedIds o)), Is.True, "the dead runner's claimed trial was taken over")
+    assertEq (planIds f) (committed out)
+
+[<Test>]
+let ``another host's claim holds until its lease runs out, then is taken over`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp ((sweepYaml out 1).Replace("  lr: [0.001, 0.01, 0.1]", "  lr: [0.01]"))
+    let ids = planIds f |> List.ofSeq
+    let claims = Path.Combine(out, "claims")
+    Directory.CreateDirectory claims |> ignore
+    let foreign = Path.Combine(claims, ids[0] + ".claim")
+    File.WriteAllText(foreign, "another-host 4242 1\n") // fresh: its heartbeat is now
+    let beat = File.GetLastWriteTimeUtc foreign
+    let code, o, e = runToEnd (startHost [ "sweep"; "run"; f; "--workers"; "1"; "--lease"; "30s" ])
+    Assert.That(code, Is.EqualTo 0, o + e)
+    StringAssert.Contains($"{ids[0]} claimed by another-host 4242 1", o)
+    // committed only after the lease ran out (its part's time, not this test's clock, which includes start-up)
+    let committedAt = File.GetLastWriteTimeUtc(Path.Combine(out, "trials", ids[0] + ".parquet"))
+    Assert.That((committedAt - beat).TotalSeconds, Is.GreaterThanOrEqualTo 30.0, "not taken over before the lease")
+    assertEq (Set.ofList ids) (finishedIds o |> Set.ofList)
+
+[<TestCase("0")>]
+[<TestCase("-5m")>]
+[<TestCase("soon")>]
+let ``a lease that is not a positive duration exits 2 naming --lease`` (lease: string) =
+    use tmp = new TempDir()
+    let f = writeSweep tmp (sweepYaml (Path.Combine(tmp.Path, "out")) 1)
+    let code, _, err = CliTests.run [ "sweep"; "run"; f; "--lease"; lease ]
+    Assert.That(code, Is.EqualTo 2)
+    StringAssert.Contains("--lease: expected a positive duration", err)
+    Assert.That(Directory.Exists(Path.Combine(tmp.Path, "out")), Is.False, "nothing written")

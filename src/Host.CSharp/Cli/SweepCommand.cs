@@ -64,12 +64,22 @@ public static class SweepCommand
         var retry = new Option<bool>("--retry-failed") { Description = "Also rerun trials committed with status failed (an error, not divergence)." };
         var pack = PackOption();
         var packSize = PackSizeOption();
-        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes).") { file, shard, outDir, workers, retry, pack, packSize };
+        var lease = new Option<string>("--lease")
+        {
+            Description = "How long another runner's claim on a trial holds without a heartbeat before this runner takes the trial over (90s, 10m, 1h); " +
+                "a claim of a dead process on this host is taken over at once.",
+            DefaultValueFactory = _ => "10m",
+        };
+        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes); several runners on one folder train each trial once.")
+        {
+            file, shard, outDir, workers, retry, pack, packSize, lease,
+        };
         cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var n = parse.GetValue(workers);
             if (n < 1) throw new InputException($"--workers must be >= 1, got {n}");
+            var leaseTime = Claims.ParseLease(parse.GetValue(lease)!);
             var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry));
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
@@ -90,7 +100,8 @@ public static class SweepCommand
             var packing = parse.GetValue(pack) || s.Pack;
             var units = packing ? SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), n).Units : SweepRunner.Singles(pending);
             if (packing) output.WriteLine($"packed: {units.Count(u => u.Trials.Count > 1)} packs of {units.Where(u => u.Trials.Count > 1).Sum(u => u.Trials.Count)} trials, {units.Count(u => u.Trials.Count == 1)} alone");
-            var results = SweepDisplay.Run(runner, units, pending.Count, Consoles.For(output));
+            using var claims = new Claims(store.OutDir, leaseTime);
+            var results = SweepDisplay.Run(runner, units, pending.Count, Consoles.For(output), claims);
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
             return ExitCodes.Ok;

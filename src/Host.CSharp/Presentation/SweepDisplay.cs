@@ -8,7 +8,7 @@ namespace Lrbs.Host.Presentation;
 /// <summary>The live display of a sweep: overall progress with ETA, and one line per running trial.</summary>
 public static class SweepDisplay
 {
-    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, IReadOnlyList<WorkUnit> units, int trials, IAnsiConsole console)
+    public static IReadOnlyList<TrialResult> Run(SweepRunner runner, IReadOnlyList<WorkUnit> units, int trials, IAnsiConsole console, Claims? claims = null)
     {
         IReadOnlyList<TrialResult> results = [];
         console.Progress()
@@ -17,7 +17,7 @@ public static class SweepDisplay
             .Start(ctx =>
             {
                 var overall = ctx.AddTask("trials", maxValue: Math.Max(1, trials));
-                results = runner.Run(units, new Observer(ctx, overall, console), CancellationToken.None);
+                results = runner.Run(units, new Observer(ctx, overall, console), CancellationToken.None, claims);
             });
         return results;
     }
@@ -25,6 +25,7 @@ public static class SweepDisplay
     sealed class Observer(ProgressContext ctx, ProgressTask overall, IAnsiConsole console) : ISweepObserver
     {
         readonly ConcurrentDictionary<string, ProgressTask> _running = new();
+        readonly ConcurrentDictionary<string, bool> _leftToOthers = new();
 
         static string Label(PlannedTrial t) => $"{t.Id[..8]} {t.Config.Optimizer} lr={t.Config.Lr} B={t.Config.BatchSize} seed={t.Config.Seed}";
 
@@ -40,10 +41,16 @@ public static class SweepDisplay
             task.Description = $"{Label(t)} epoch {e.Epoch} loss {e.TrainLoss:F4}";
         }
 
+        public void Claimed(PlannedTrial t, string holder)
+        {
+            if (_leftToOthers.TryAdd(t.Id, true)) overall.Increment(1); // another runner trains it
+            console.MarkupLine(Markup.Escape($"{t.Id} claimed by {holder}: left to that runner (taken over if its claim goes stale)"));
+        }
+
         public void Finished(PlannedTrial t, TrialResult r)
         {
             if (_running.TryRemove(t.Id, out var task)) { task.Value = task.MaxValue; task.StopTask(); }
-            overall.Increment(1);
+            if (!_leftToOthers.ContainsKey(t.Id)) overall.Increment(1); // a trial taken over was counted when left
             var error = r.Status is TrialStatus.Failed f ? $": {f.message}" : "";
             console.MarkupLine(Markup.Escape($"{t.Id} {r.Status.Name}{error}; {r.Epochs.Length} epochs, test {r.MetricName} {r.FinalTestMetric:F4}, {r.WallSeconds:F1}s"));
         }

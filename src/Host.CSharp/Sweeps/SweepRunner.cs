@@ -11,6 +11,8 @@ public interface ISweepObserver
     void Started(PlannedTrial t);
     void Epoch(PlannedTrial t, EpochRecord e);
     void Finished(PlannedTrial t, TrialResult r);
+    /// <summary>Another runner holds the trial's claim: this runner waits for its commit, or for the claim to go stale.</summary>
+    void Claimed(PlannedTrial t, string holder) { }
 }
 
 /// <summary>Trials that train together: one trial, or a pack sharing one step.</summary>
@@ -54,19 +56,47 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         return (units.OrderByDescending(u => u.Trials.Count).ThenBy(u => u.Trials[0].Index).ToList(), alone);
     }
 
-    /// <summary>Runs the given units; returns every result.</summary>
-    public IReadOnlyList<TrialResult> Run(IReadOnlyList<WorkUnit> units, ISweepObserver observer, CancellationToken cancel)
+    /// <summary>Runs the given units; returns every result. With claims, a worker claims each
+    /// trial of a unit before training it and trains only those it holds; a trial another runner
+    /// holds is waited for after the queue is done, until it is committed or its claim goes stale
+    /// and this runner takes it over. Trials are released as they commit.</summary>
+    public IReadOnlyList<TrialResult> Run(IReadOnlyList<WorkUnit> units, ISweepObserver observer, CancellationToken cancel, Claims? claims = null)
     {
         Runtime.setThreads(1); // intra-op threads are process-wide: one per trial
+        var started = DateTime.UtcNow;
         var queue = new ConcurrentQueue<WorkUnit>(units);
+        var waiting = new ConcurrentQueue<PlannedTrial>();
         var results = new ConcurrentBag<TrialResult>();
         var failures = new ConcurrentBag<Exception>();
+        var announced = new ConcurrentDictionary<string, bool>();
+        // committed by someone since this run planned it (a retried failed trial counts once rewritten)
+        bool Done(PlannedTrial t) => File.Exists(store.TrialPath(t.Id)) && (!retryFailed || File.GetLastWriteTimeUtc(store.TrialPath(t.Id)) >= started);
+        List<PlannedTrial> Claim(IEnumerable<PlannedTrial> trials)
+        {
+            var mine = new List<PlannedTrial>();
+            foreach (var t in trials)
+            {
+                if (claims is null) { mine.Add(t); continue; }
+                if (!claims.TryClaim(t.Id)) { waiting.Enqueue(t); if (announced.TryAdd(t.Id, true)) observer.Claimed(t, claims.Holder(t.Id) ?? "another runner"); continue; }
+                if (Done(t)) { claims.Release(t.Id); continue; } // committed by another runner after this one planned it
+                mine.Add(t);
+            }
+            return mine;
+        }
         var threads = Enumerable.Range(0, Math.Max(1, workers)).Select(_ => new Thread(() =>
         {
             try
             {
                 while (!cancel.IsCancellationRequested && queue.TryDequeue(out var unit))
-                    foreach (var r in RunUnit(unit, observer)) results.Add(r);
+                    if (Claim(unit.Trials) is { Count: > 0 } mine)
+                        foreach (var r in RunUnit(new WorkUnit(mine), observer, claims)) results.Add(r);
+                while (!cancel.IsCancellationRequested && waiting.TryDequeue(out var t))
+                {
+                    if (Done(t)) continue;
+                    if (Claim([t]) is { Count: 1 } mine) { foreach (var r in RunUnit(new WorkUnit(mine), observer, claims)) results.Add(r); continue; }
+                    if (Done(t)) continue;
+                    Thread.Sleep(500); // Claim put it back: its holder is alive
+                }
             }
             catch (Exception e) { failures.Add(e); } // a storage failure: stop this worker, report after the others
         }) { IsBackground = true }).ToList();
@@ -76,7 +106,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         return results.ToList();
     }
 
-    IEnumerable<TrialResult> RunUnit(WorkUnit unit, ISweepObserver observer)
+    IEnumerable<TrialResult> RunUnit(WorkUnit unit, ISweepObserver observer, Claims? claims)
     {
         var trials = unit.Trials;
         var data = Trainer.prepare(trials[0].Config);
@@ -89,6 +119,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
             (i, r) =>
             {
                 store.Write(sweep.Name, r, codeVersion, data.ResultValue.Test); // the commit point
+                claims?.Release(trials[i].Id);
                 observer.Finished(trials[i], r);
             });
         return Trainer.tryRunPack(trials.Select(t => t.Config).ToArray(), data.ResultValue, progress);
