@@ -109,3 +109,9 @@ let ``DuckDB out of memory says the limit, where it comes from and what to do`` 
     StringAssert.Contains("ran out of memory", e.Message)
     StringAssert.Contains("976.5 KiB", e.Message)
     StringAssert.Contains("--mem", e.Message)
+
+[<Test>]
+let ``query text writes numbers round-trip and lists and structs as DuckDB does`` () =
+    use db = new Sql()
+    let r = db.Query "SELECT 0.1::DOUBLE AS d, [1, 2, 3] AS l, {'a': 1, 'b': 'x'} AS s, NULL AS n, true AS b"
+    assertEq [| Some "0.1"; Some "[1, 2, 3]"; Some "{'a': 1, 'b': x}"; None; Some "true" |] (r.Rows[0] |> Array.map Option.ofObj)

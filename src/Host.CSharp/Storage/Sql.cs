@@ -85,6 +85,9 @@ public sealed class Sql : IDisposable
         float f => f.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
+        // structs and maps, then lists, written as DuckDB writes them
+        System.Collections.IDictionary d => "{" + string.Join(", ", d.Keys.Cast<object>().Select(k => $"'{k}': {(d[k] is { } x ? Text(x) : "NULL")}")) + "}",
+        System.Collections.IEnumerable e and not string => "[" + string.Join(", ", e.Cast<object?>().Select(x => x is null ? "NULL" : Text(x))) + "]",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => v.ToString() ?? "",
     };
