@@ -3,6 +3,7 @@ using System.Globalization;
 using Lrbs.Core.Analysis;
 using Lrbs.Core.Losses;
 using Lrbs.Host.Storage;
+using Microsoft.FSharp.Core;
 
 namespace Lrbs.Host.Report;
 
@@ -104,27 +105,21 @@ public static class ReportBuilder
             ? ScalingFit.fit(fitCells, Microsoft.FSharp.Core.FuncConvert.FromFunc<ScalingFit.Cell, double>(c =>
                 metric is "accuracy" or "exact_match" ? Statistics.binomialError(Math.Clamp(Statistics.mean(c.Values), 0, 1), testRows) : 0.0), 1UL)?.Value
             : null;
+        var lrBounds = HeatMap.bounds(lrs.ToArray());
+        var batchBounds = HeatMap.bounds(batches.Select(x => (double)x).ToArray());
         var heat = cells.Select(kv =>
         {
             var (b, lr) = kv.Key;
-            double Bound(List<double> axis, double v, int dir)
-            {
-                var i = axis.IndexOf(v);
-                var j = i + dir;
-                var other = j >= 0 && j < axis.Count ? axis[j] : v * (axis.Count > 1 ? Math.Pow(axis[^1] / axis[0], dir / (double)(axis.Count - 1)) : Math.Pow(2, dir));
-                return Math.Sqrt(v * other);
-            }
-            var bs = batches.Select(x => (double)x).ToList();
+            var ((lrLo, lrHi), (bLo, bHi)) = (lrBounds[lrs.IndexOf(lr)].ToValueTuple(), batchBounds[batches.IndexOf(b)].ToValueTuple());
             var mean = Mean(kv.Key);
-            return (object)new { lr, batch = b, lr_lo = Bound(lrs, lr, -1), lr_hi = Bound(lrs, lr, 1), b_lo = Bound(bs, b, -1), b_hi = Bound(bs, b, 1),
+            return (object)new { lr, batch = b, lr_lo = lrLo, lr_hi = lrHi, b_lo = bLo, b_hi = bHi,
                 value = double.IsFinite(mean) ? mean : (double?)null, text = double.IsFinite(mean) ? mean.ToString("0.00", Inv) : "div", label = $"B={b} lr={Page.Lr(lr)}: {CellText(kv.Value, t => t.TestMetric)}" };
         }).ToList();
         var best = fit?.Best.Select(p => (object)new { batch = p.Item1, lr = p.Item2 }).ToList() ?? [];
         var line = new List<object>();
-        if (fit is not null && Statistics.linearFit(fit.Best.Select(p => Math.Log(p.Item1)).ToArray(), fit.Best.Select(p => Math.Log(p.Item2)).ToArray()) is { } ab)
-            foreach (var b in new[] { batches[0], batches[^1] }) line.Add(new { batch = b, lr = Math.Exp(ab.Value.Item1 + ab.Value.Item2 * Math.Log(b)) });
-        var finite = cells.Keys.Select(Mean).Where(double.IsFinite).ToList();
-        var middle = finite.Count > 0 ? (finite.Min() + finite.Max()) / 2 : 0;
+        if (fit is not null && PowerLaw.fit(fit.Best.Select(p => (double)p.Item1).ToArray(), fit.Best.Select(p => p.Item2).ToArray())?.Value is { } law)
+            foreach (var b in new[] { batches[0], batches[^1] }) line.Add(new { batch = b, lr = law.At(b) });
+        var middle = HeatMap.middle(cells.Keys.Select(Mean).ToArray());
         page.Add(new Figure(name("heatmap"), Figures.HeatMap($"test {metric}: {trials[0].Group}", metric, heat, best, line, middle),
             $"Test {metric} over the grid on log axes; red: the best learning rate of each batch size (parabola vertex in log lr); dashed: the fitted lr ∝ B^k."));
         if (fit is null)
@@ -189,11 +184,10 @@ public static class ReportBuilder
             var xs = done.Select(t => (double)t.BatchSize).ToArray();
             var ys = done.Select(y).ToArray();
             points.AddRange(done.Select(t => (object)new { x = t.BatchSize, y = y(t), series = s }));
-            if (Statistics.linearFit(xs.Select(v => Math.Log(v)).ToArray(), ys.Select(v => Math.Log(v)).ToArray()) is { } ab)
+            if (PowerLaw.fit(xs, ys)?.Value is { } law)
             {
-                var (a, b) = ab.Value;
-                slopes.Add($"{s}: slope {b:0.00}");
-                foreach (var x in new[] { xs.Min(), xs.Max() }) lines.Add(new { x, y = Math.Exp(a + b * Math.Log(x)), series = $"fit: {s}" });
+                slopes.Add($"{s}: slope {law.Slope:0.00}");
+                foreach (var x in new[] { xs.Min(), xs.Max() }) lines.Add(new { x, y = law.At(x), series = $"fit: {s}" });
             }
         }
         page.Add(new Figure(name("time"), Figures.LogLog($"time against batch size: {trials[0].Group}", points, lines, "batch size", "seconds"),
@@ -202,43 +196,12 @@ public static class ReportBuilder
             (done.Any(t => t.PackSize > 1) ? " Some trials trained in packs: their wall time is the pack's." : ""));
     }
 
-    /// <summary>The target of a group: the given one, or the lowest of the rows' best final
-    /// metrics (which every batch size reaches), over the rows where some learning rate improved
-    /// on its first epoch: a row that learned nothing would make a target every trial meets at
-    /// once. Also returns those rows.</summary>
-    static (double Goal, List<int> Idle) Goal(ReportData data, IReadOnlyList<TrialRow> done, double? target)
+    /// <summary>Finished trials as StepsToTarget runs: final test metric (0 when none) and per epoch (steps, test metric or NaN).</summary>
+    static StepsToTarget.Run[] Runs(ReportData data, IReadOnlyList<TrialRow> done)
     {
-        double Best(IEnumerable<TrialRow> row) => row.GroupBy(t => t.Lr).Max(c => Statistics.mean(Values(c, false)));
-        bool Learned(IEnumerable<TrialRow> row) => row.GroupBy(t => t.Lr).Any(c =>
-            Statistics.mean(Values(c, false)) > Statistics.mean(c.Select(t => EpochsOf(data, t.Id).Select(e => e.TestMetric ?? double.NaN).DefaultIfEmpty(double.NaN).First()).ToArray()));
-        var rows = done.GroupBy(t => t.BatchSize).OrderBy(g => g.Key).ToList();
-        var idle = rows.Where(r => !Learned(r)).Select(r => r.Key).ToList();
-        if (target is double given) return (given, idle);
-        var learned = rows.Where(r => !idle.Contains(r.Key)).ToList();
-        return (learned.Count > 0 ? learned.Min(Best) : double.NaN, idle);
-    }
-
-    /// <summary>Per batch size: the fewest steps to the goal over learning rates (each the median
-    /// over repeats, when more than half reach it), and the batch sizes that never reach it.
-    /// `pick` chooses each cell's repeats (all of them, or a bootstrap resample).</summary>
-    internal static (List<(int Batch, double Lr, double Steps)> Found, List<int> Missing) StepsToGoal(
-        ReportData data, IReadOnlyList<TrialRow> done, double goal, Func<IReadOnlyList<TrialRow>, IReadOnlyList<TrialRow>> pick)
-    {
-        var found = new List<(int, double, double)>();
-        var missing = new List<int>();
-        foreach (var row in done.GroupBy(t => t.BatchSize).OrderBy(g => g.Key))
-        {
-            var perLr = row.GroupBy(t => t.Lr).Select(cell =>
-            {
-                var steps = pick(cell.ToList()).Select(t => Targets.stepsToReach(goal, EpochsOf(data, t.Id).Select(e => Tuple.Create(e.Steps, e.TestMetric ?? double.NaN)).ToArray())).ToList();
-                var reached = steps.Where(x => x is not null).Select(x => (double)x!.Value).ToArray();
-                return (Lr: cell.Key, Steps: reached.Length * 2 > steps.Count ? Statistics.median(reached) : double.NaN);
-            }).Where(p => double.IsFinite(p.Steps)).ToList();
-            if (perLr.Count == 0) { missing.Add(row.Key); continue; }
-            var best = perLr.MinBy(p => p.Steps);
-            found.Add((row.Key, best.Lr, best.Steps));
-        }
-        return (found, missing);
+        var epochs = data.Epochs.ToLookup(e => e.Id);
+        return done.Select(t => new StepsToTarget.Run(t.BatchSize, t.Lr, t.TestMetric ?? 0,
+            epochs[t.Id].Select(e => Tuple.Create(e.Steps, e.TestMetric ?? double.NaN)).ToArray())).ToArray();
     }
 
     static void Steps(Page page, ReportData data, IReadOnlyList<TrialRow> trials, double? target, Func<string, string> name)
@@ -246,28 +209,29 @@ public static class ReportBuilder
         var done = trials.Where(t => t.Finished).ToList();
         if (done.Select(t => t.BatchSize).Distinct().Count() < 2 || trials.Select(t => t.Schedule).Distinct().Count() > 1) return;
         var metric = trials[0].Metric;
-        var (goal, idle) = Goal(data, done, target);
+        var runs = Runs(data, done);
+        var (goal, idle) = StepsToTarget.goal(target is double t ? FSharpOption<double>.Some(t) : FSharpOption<double>.None, runs) is var g ? (g.Target, g.Idle) : default;
         if (!double.IsFinite(goal))
         {
             page.Heading(3, "steps to a target");
             page.Paragraph($"No default target: at no batch size did any learning rate improve test {metric} on its first epoch. Give one with --target.");
             return;
         }
-        var (found, missing) = StepsToGoal(data, done, goal, cell => cell);
+        var (found, missing) = StepsToTarget.fewestSteps(goal, runs) is var table ? (table.Found, table.Missing) : default;
         page.Heading(3, $"steps to reach test {metric} {goal:0.0000}");
         page.Paragraph((target is null ? $"Target: {goal:0.0000}, the lowest of the batch sizes' best final test {metric} (override with --target)" +
-                (idle.Count > 0 ? $", leaving out batch size {string.Join(", ", idle)}, where no learning rate improved on its first epoch. " : ". ") : "") +
+                (idle.Length > 0 ? $", leaving out batch size {string.Join(", ", idle)}, where no learning rate improved on its first epoch. " : ". ") : "") +
             "Steps are the updates up to the end of the first epoch at or above the target (the median over repeats, when more than half reach it), minimised over learning rates; " +
             "where doubling the batch stops halving the steps, larger batches stop paying (Shallue et al. 2019)." +
-            (missing.Count > 0 ? $" Note: batch size {string.Join(", ", missing)} never reaches the target." : ""));
-        if (found.Count == 0) return;
+            (missing.Length > 0 ? $" Note: batch size {string.Join(", ", missing)} never reaches the target." : ""));
+        if (found.Length == 0) return;
         page.Table(["batch size", "best lr", "steps", "examples"], found.Select(f => (IReadOnlyList<string>)[f.Batch.ToString(), Page.Lr(f.Lr), f.Steps.ToString("0", Inv), (f.Steps * f.Batch).ToString("0", Inv)]));
         var points = found.Select(p => (object)new { x = p.Batch, y = p.Steps, series = "steps to target (best lr)" }).ToList();
-        var (b0, _, s0) = found[0];
-        var lines = new[] { b0, found[^1].Batch }.Select(b => (object)new { x = (double)b, y = s0 * b0 / b, series = "perfect scaling (steps ∝ 1/B)" }).ToList();
+        var lines = new[] { found[0].Batch, found[^1].Batch }
+            .Select(b => (object)new { x = (double)b, y = StepsToTarget.perfectScaling(found[0], b), series = "perfect scaling (steps ∝ 1/B)" }).ToList();
         page.Add(new Figure(name("steps"), Figures.LogLog($"steps to target: {trials[0].Group}", points, lines, "batch size", "steps"),
             "Steps to reach the target against batch size, log-log; dashed: perfect scaling from the smallest batch size."));
-        CriticalBatchSection.Write(page, data, done, goal, found, name);
+        CriticalBatchSection.Write(page, data, done, runs, goal, found, name);
     }
 
     /// <summary>Schedule regimes side by side (S6): final metrics per regime, their curves, and
