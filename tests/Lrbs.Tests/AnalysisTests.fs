@@ -271,7 +271,7 @@ let ``B_crit's bootstrap over repeats spreads with the repeats' steps`` () =
 
 [<Test>]
 let ``B_simple in a loss bin is the ratio of the mean estimates, bins with one trial or no positive ratio dropped`` () =
-    let s trial loss g2 tr = { NoiseByLoss.Sample.Trial = trial; NoiseByLoss.Sample.TrainLoss = loss; NoiseByLoss.Sample.G2 = g2; NoiseByLoss.Sample.Trace = tr }
+    let s trial loss g2 tr : NoiseByLoss.Sample = { Trial = trial; TrainLoss = loss; G2 = g2; Trace = tr }
     let bins =
         NoiseByLoss.bins
             [| s "a" 0.45 1.0 10.0; s "b" 0.46 3.0 10.0 // one bin, two trials: 10 / 2 = 5 (the mean ratio would be 6.67)

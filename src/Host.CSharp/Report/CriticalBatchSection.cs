@@ -16,8 +16,10 @@ public static class CriticalBatchSection
 
     /// <summary>A B_crit outside the measured batch sizes is an extrapolation of the fit; say so.</summary>
     public static string? Outside(double bCrit, int smallest, int largest) =>
-        bCrit > largest ? $"B_crit lies beyond the largest batch size measured ({largest}): the fit extrapolates, and the grid itself only shows that larger batches kept paying up to {largest}."
-        : bCrit < smallest ? $"B_crit lies below the smallest batch size measured ({smallest}): the fit extrapolates, and the grid itself only shows that batches from {smallest} up already stopped paying in full."
+        bCrit > largest ? $"B_crit lies beyond the largest batch size measured ({largest}): the fit extrapolates, " +
+            $"and the grid itself only shows that larger batches kept paying up to {largest}."
+        : bCrit < smallest ? $"B_crit lies below the smallest batch size measured ({smallest}): the fit extrapolates, " +
+            $"and the grid itself only shows that batches from {smallest} up already stopped paying in full."
         : null;
 
     /// <summary>The verdict, one sentence (none without either estimate), and a note when the
@@ -29,7 +31,8 @@ public static class CriticalBatchSection
         {
             var ratio = Math.Max(bc, b2) / Math.Min(bc, b2);
             lines.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {Math.Sqrt(bc * b2):0} (the two estimates' geometric mean); " +
-                (ratio <= 3 ? $"the grid agrees with the noise scale (within a factor {ratio:0.0})." : $"the grid and the noise scale differ by a factor {ratio:0.0}: treat the boundary as uncertain."));
+                (ratio <= 3 ? $"the grid agrees with the noise scale (within a factor {ratio:0.0})."
+                    : $"the grid and the noise scale differ by a factor {ratio:0.0}: treat the boundary as uncertain."));
         }
         else if (bCrit is double bc2) lines.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {bc2:0}.");
         else if (bSimple is double b3) lines.Add($"Verdict: by the noise scale, linear scaling should stop near B ≈ {b3:0}.");
@@ -50,19 +53,26 @@ public static class CriticalBatchSection
         var facts = new List<string>();
         if (pareto is not null)
             facts.Add($"From the grid's steps to test {done[0].Metric} {goal:0.0000}: S_min = {pareto.SMin:0} steps, E_min = {pareto.EMin:0} examples, " +
-                $"B_crit = E_min/S_min = {pareto.BCrit:0}" + (interval is { } i ? $" (95% bootstrap interval {i.Low:0} to {i.High:0}, {(i.OverRepeats ? "over repeats" : "over batch sizes")})" : "") + ".");
+                $"B_crit = E_min/S_min = {pareto.BCrit:0}" +
+                (interval is { } i ? $" (95% bootstrap interval {i.Low:0} to {i.High:0}, {(i.OverRepeats ? "over repeats" : "over batch sizes")})" : "") + ".");
         else facts.Add("No B_crit from the grid: fitting S(B) = S_min (1 + B_crit/B) needs steps to the target at three or more batch sizes.");
         if (bSimple is double bs)
-            facts.Add($"Gradient noise scale: B_simple = tr(Σ)/|G|² {(bs >= noise[0].B ? "rises" : "falls")} from {noise[0].B:0} to {bs:0} as the training loss falls from {noise[0].Loss:0.00} to {noise[^1].Loss:0.00} " +
+            facts.Add($"Gradient noise scale: B_simple = tr(Σ)/|G|² {(bs >= noise[0].B ? "rises" : "falls")} from {noise[0].B:0} to {bs:0} " +
+                $"as the training loss falls from {noise[0].Loss:0.00} to {noise[^1].Loss:0.00} " +
                 "(|G|² and tr(Σ) averaged separately over every trial's epochs at that loss).");
         else facts.Add("No gradient noise scale: these trials did not measure it (trial keys noise_scale_every and noise_scale_small).");
         facts.AddRange(Verdict(pareto?.BCrit, bSimple, found.Length > 0 ? found[0].Batch : 0, found.Length > 0 ? found[^1].Batch : 0));
         page.Paragraph(string.Join(" ", facts));
         if (noise.Length > 0)
             page.Add(new Figure(name("noise"), Figures.Curves($"gradient noise scale over training: {group}",
-                noise.Select(n => (object)new { series = "B_simple (pooled over trials)", measure = "b", x = n.Loss, epoch = n.Loss, mean = n.B, lo = double.IsFinite(n.Low) ? n.Low : n.B, hi = double.IsFinite(n.High) ? n.High : n.B }).ToList(),
+                noise.Select(n => (object)new
+                {
+                    series = "B_simple (pooled over trials)", measure = "b", x = n.Loss, epoch = n.Loss, mean = n.B,
+                    lo = double.IsFinite(n.Low) ? n.Low : n.B, hi = double.IsFinite(n.High) ? n.High : n.B,
+                }).ToList(),
                 [("b", "B_simple")], "x", logX: true, logY: true, xTitle: "training loss"),
-                "B_simple against the training loss (log-log; training moves right to left): |G|² and tr(Σ) pooled over the trials' epochs in each loss bin; band: 95% bootstrap over trials."));
+                "B_simple against the training loss (log-log; training moves right to left): " +
+                "|G|² and tr(Σ) pooled over the trials' epochs in each loss bin; band: 95% bootstrap over trials."));
         if (pareto is null && bSimple is null) return;
         var lines = new List<object>();
         if (pareto is not null)
@@ -71,14 +81,17 @@ public static class CriticalBatchSection
         var marks = new List<(string Label, double B)>();
         if (pareto is not null) marks.Add(("B_crit (grid)", pareto.BCrit));
         if (bSimple is double b4) marks.Add(("B_simple (end of training)", b4));
-        var bestLr = ScalingFit.exponent(done.GroupBy(t => t.BatchSize).Select(row => Tuple.Create(row.Key, row.GroupBy(t => t.Lr)
-            .Select(c => Tuple.Create(c.Key, Statistics.mean(c.Where(t => t.TestMetric is not null).Select(t => t.TestMetric!.Value).DefaultIfEmpty(0).ToArray()))).ToArray())).ToArray()).Item2;
+        static double Mean(IEnumerable<TrialRow> cell) =>
+            Statistics.mean(cell.Where(t => t.TestMetric is not null).Select(t => t.TestMetric!.Value).DefaultIfEmpty(0).ToArray());
+        var bestLr = ScalingFit.exponent(done.GroupBy(t => t.BatchSize)
+            .Select(row => Tuple.Create(row.Key, row.GroupBy(t => t.Lr).Select(c => Tuple.Create(c.Key, Mean(c))).ToArray())).ToArray()).Item2;
         page.Add(new Figure(name("critical"), Figures.CriticalBatch($"critical batch size: {group}",
             bestLr.Select(p => (object)new { x = p.Item1, y = p.Item2 }).ToList(),
             found.Select(f => (object)new { x = f.Batch, y = f.Steps }).ToList(), lines,
             marks.Select(m => (object)new { x = m.B, label = m.Label }).ToList(),
             interval is { } iv ? new { lo = Math.Max(iv.Low, found[0].Batch / 4.0), hi = Math.Min(iv.High, found[^1].Batch * 16.0) } : null),
             "Left: the best learning rate of each batch size. Right: steps to the target (points) with the fitted S(B) = S_min (1 + B_crit/B) (dashed). " +
-            "Vertical lines: B_crit from the grid (shaded: its bootstrap interval, drawn at most to 16 times the largest batch) and B_simple at the end of training."));
+            "Vertical lines: B_crit from the grid (shaded: its bootstrap interval, drawn at most to 16 times the largest batch) " +
+            "and B_simple at the end of training."));
     }
 }
