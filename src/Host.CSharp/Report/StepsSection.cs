@@ -24,7 +24,8 @@ public static class StepsSection
         var metric = trials[0].Metric;
         var runs = Runs(data, done);
         var given = target is double t ? FSharpOption<double>.Some(t) : FSharpOption<double>.None;
-        var (goal, idle) = StepsToTarget.goal(given, runs) is var g ? (g.Target, g.Idle) : default;
+        var chosenGoal = StepsToTarget.goal(given, runs);
+        var (goal, idle) = (chosenGoal.Target, chosenGoal.Idle);
         if (!double.IsFinite(goal))
         {
             page.Heading(3, "steps to a target");
