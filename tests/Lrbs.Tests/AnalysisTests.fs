@@ -118,3 +118,187 @@ let ``least squares recovers a line and quantiles are ordered`` () =
         match Statistics.linearFit xs ys with
         | Some(a', b') -> abs (a' - float a) < 1e-6 && abs (b' - float b) < 1e-9 && Statistics.quantile 0.025 ys <= Statistics.quantile 0.975 ys
         | None -> xs.Length < 2)
+
+// ---- the heat map's cell bounds
+
+let private close (expected: float[]) (actual: float[]) =
+    assertEq expected.Length actual.Length
+    Array.iter2 (fun (e: float) (a: float) -> Assert.That(a, Is.EqualTo(e).Within(1e-9 * abs e))) expected actual
+
+/// Sorted distinct positive axes of 1 to 8 values, spaced irregularly.
+let private axes =
+    Gen.listOf (Gen.choose (1, 100000)) |> Gen.map (List.distinct >> List.sort >> List.truncate 8 >> List.map (fun k -> float k / 100.0) >> Array.ofList)
+    |> Gen.filter (fun a -> a.Length > 0)
+
+[<FsCheck.NUnit.Property(MaxTest = 200)>]
+let ``each cell's bounds contain it and neighbouring cells share a bound`` () =
+    Prop.forAll (Arb.fromGen axes) (fun axis ->
+        let b = HeatMap.bounds axis
+        let contains = Array.forall2 (fun v (lo, hi) -> lo < v && v < hi) axis b
+        let shared = Array.pairwise b |> Array.forall (fun ((_, hi), (lo, _)) -> hi = lo)
+        (b.Length = axis.Length && contains && shared) |> Prop.label $"%A{axis} -> %A{b}")
+
+[<Test>]
+let ``a cell's bounds are the geometric midpoints, extrapolated one mean ratio step at the edges`` () =
+    let b = HeatMap.bounds [| 1.0; 4.0; 16.0 |]
+    close [| 0.5; 2.0; 8.0 |] (b |> Array.map fst)
+    close [| 2.0; 8.0; 32.0 |] (b |> Array.map snd)
+    // an irregular axis extrapolates the mean ratio (100/1)^(1/2) = 10, not the last step
+    let lo, hi = (HeatMap.bounds [| 1.0; 2.0; 100.0 |])[2]
+    Assert.That(lo, Is.EqualTo(sqrt 200.0).Within(1e-9))
+    Assert.That(hi, Is.EqualTo(sqrt 100000.0).Within(1e-9))
+    // one value: a factor 2 either side
+    let lo, hi = (HeatMap.bounds [| 8.0 |])[0]
+    Assert.That(lo, Is.EqualTo(sqrt 32.0).Within(1e-12))
+    Assert.That(hi, Is.EqualTo(sqrt 128.0).Within(1e-12))
+
+[<Test>]
+let ``the colour scale's middle is the midrange of the finite values`` () =
+    assertEq 0.5 (HeatMap.middle [| 0.2; nan; 0.8; infinity; 0.3 |])
+    assertEq 0.0 (HeatMap.middle [| nan |])
+
+// ---- steps to a target
+
+let private run batch lr final (epochs: (int * float) list) : StepsToTarget.Run =
+    { Batch = batch; Lr = lr; Final = final; Epochs = Array.ofList epochs }
+
+/// A run reaching metric 1 after `steps` updates (one epoch per 100 updates, climbing to it).
+let private reaching batch lr steps =
+    run batch lr 1.0 [ for k in 1 .. steps / 100 -> 100, float k / float (steps / 100) ]
+
+[<Test>]
+let ``a cell's steps are the median over repeats when more than half reach the target`` () =
+    let never = run 8 0.1 0.5 [ 100, 0.2; 100, 0.5 ]
+    // 3 of 4 repeats reach 0.9: the median of the three (200, 300, 400)
+    let three = [| reaching 8 0.1 200; reaching 8 0.1 300; reaching 8 0.1 400; never |]
+    let t = StepsToTarget.fewestSteps 0.9 three
+    assertEq [| { StepsToTarget.Fewest.Batch = 8; StepsToTarget.Fewest.Lr = 0.1; StepsToTarget.Fewest.Steps = 300.0 } |] t.Found
+    // 2 of 4 is not more than half: the batch size never reaches it
+    let two = [| reaching 8 0.1 200; reaching 8 0.1 300; never; never |]
+    assertEq [| 8 |] (StepsToTarget.fewestSteps 0.9 two).Missing
+    assertEq 0 (StepsToTarget.fewestSteps 0.9 two).Found.Length
+    // pick chooses the repeats a cell is measured on
+    assertEq 200.0 (StepsToTarget.stepsToGoal 0.9 (fun c -> [| c[0] |]) three).Found[0].Steps
+
+[<Test>]
+let ``a batch size's steps are the fewest over its learning rates, batch sizes ascending`` () =
+    let runs = [| reaching 16 0.1 900; reaching 16 0.2 500; reaching 16 0.4 700; reaching 4 0.1 1200; run 32 0.1 0.3 [ 100, 0.3 ] |]
+    let t = StepsToTarget.fewestSteps 0.99 runs
+    assertEq [| 4, 0.1, 1200.0; 16, 0.2, 500.0 |] (t.Found |> Array.map (fun f -> f.Batch, f.Lr, f.Steps))
+    assertEq [| 32 |] t.Missing
+    assertEq 250.0 (StepsToTarget.perfectScaling t.Found[1] 32.0)
+
+[<Test>]
+let ``the default target is the lowest best final metric over the batch sizes that learned`` () =
+    let runs =
+        [| run 4 0.1 0.9 [ 100, 0.5 ]; run 4 0.2 0.8 [ 100, 0.6 ] // best 0.9
+           run 8 0.1 0.8 [ 50, 0.4 ]; run 8 0.1 0.9 [ 50, 0.4 ] // one cell, mean 0.85
+           run 16 0.1 0.1 [ 25, 0.1 ]; run 16 0.2 0.1 [ 25, 0.2 ] |] // never improved on its first epoch
+    let g = StepsToTarget.goal None runs
+    Assert.That(g.Target, Is.EqualTo(0.85).Within(1e-12))
+    assertEq [| 16 |] g.Idle
+    assertEq { StepsToTarget.Goal.Target = 0.7; StepsToTarget.Goal.Idle = [| 16 |] } (StepsToTarget.goal (Some 0.7) runs)
+    // no row learned: no default target
+    Assert.That((StepsToTarget.goal None runs[4..]).Target, Is.NaN)
+
+/// Runs over batch sizes 4, 8, 16 and two learning rates with `repeats` repeats each; every epoch
+/// has 10 to 200 steps and a metric in [0, 1); with `reach`, the last epoch's metric is 1.
+let private randomGrid repeats reach =
+    let epochs = Gen.listOfLength 6 (Gen.zip (Gen.choose (10, 200)) (Gen.map (fun k -> float k / 1000.0) (Gen.choose (0, 999))))
+    let cells = [ for b in [ 4; 8; 16 ] do for lr in [ 0.01; 0.1 ] do for _ in 1..repeats -> b, lr ]
+    cells
+    |> List.map (fun (b, lr) ->
+        epochs |> Gen.map (fun e -> run b lr 1.0 (if reach then e @ [ 10, 1.0 ] else e)))
+    |> Gen.sequenceToList |> Gen.map Array.ofList
+
+let private twoTargets = Gen.zip (Gen.choose (0, 1000)) (Gen.choose (0, 1000)) |> Gen.map (fun (a, b) -> float (min a b) / 1000.0, float (max a b) / 1000.0)
+
+let private monotone (low: StepsToTarget.Table) (high: StepsToTarget.Table) =
+    high.Found |> Array.forall (fun h -> low.Found |> Array.exists (fun l -> l.Batch = h.Batch && l.Steps <= h.Steps))
+
+[<FsCheck.NUnit.Property(MaxTest = 200)>]
+let ``with one repeat per cell a higher target takes at least as many steps and is reached by no more batch sizes`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip (randomGrid 1 false) twoTargets)) (fun (runs, (t1, t2)) ->
+        let low, high = StepsToTarget.fewestSteps t1 runs, StepsToTarget.fewestSteps t2 runs
+        monotone low high |> Prop.label $"{t1}: %A{low}; {t2}: %A{high}")
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``when every repeat reaches both targets the steps are monotone in the target`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip (randomGrid 3 true) twoTargets)) (fun (runs, (t1, t2)) ->
+        let low, high = StepsToTarget.fewestSteps t1 runs, StepsToTarget.fewestSteps t2 runs
+        (high.Found.Length = 3 && monotone low high) |> Prop.label $"{t1}: %A{low}; {t2}: %A{high}")
+
+[<Test>]
+let ``the median over the repeats that reach can fall when a higher target loses a repeat`` () =
+    // at 0.5 all three reach (100, 200, 300): median 200; at 0.9 one stops short: median of 100, 250
+    let runs = [| run 8 0.1 1.0 [ 100, 0.95 ]; run 8 0.1 1.0 [ 200, 0.6; 50, 0.95 ]; run 8 0.1 0.7 [ 300, 0.7 ] |]
+    assertEq 200.0 (StepsToTarget.fewestSteps 0.5 runs).Found[0].Steps
+    assertEq 175.0 (StepsToTarget.fewestSteps 0.9 runs).Found[0].Steps
+
+// ---- B_crit's bootstrap, the noise scale by loss, power laws
+
+/// Runs that reach the target in exactly S(B) = 100 (1 + 64/B) steps, `repeats` per batch size.
+let private pareto repeats =
+    [| for b in [ 8; 16; 32; 64; 128; 256 ] do for _ in 1..repeats -> run b 0.1 1.0 [ 100 * (b + 64) / b, 1.0 ] |]
+
+[<Test>]
+let ``B_crit's bootstrap of points on the Pareto curve is the curve's B_crit, over repeats when every cell has some`` () =
+    for repeats, over in [ 1, false; 2, true ] do
+        let runs = pareto repeats
+        let found = (StepsToTarget.fewestSteps 1.0 runs).Found
+        let bc = (CriticalBatchInterval.fit found).Value.BCrit
+        Assert.That(bc, Is.EqualTo(64.0).Within(0.01))
+        match CriticalBatchInterval.bootstrap 1.0 runs found with
+        | Some i ->
+            assertEq over i.OverRepeats
+            Assert.That(i.Low, Is.LessThanOrEqualTo(bc + 1e-6))
+            Assert.That(i.High, Is.GreaterThanOrEqualTo(bc - 1e-6))
+            Assert.That(i.High - i.Low, Is.LessThan 0.05)
+        | None -> Assert.Fail "no interval"
+    // two batch sizes give no fit and so no interval
+    let two = pareto 1 |> Array.filter (fun r -> r.Batch <= 16)
+    Assert.That(CriticalBatchInterval.bootstrap 1.0 two (StepsToTarget.fewestSteps 1.0 two).Found, Is.EqualTo None)
+
+[<Test>]
+let ``B_crit's bootstrap over repeats spreads with the repeats' steps`` () =
+    // repeats that disagree widen the interval; identical repeats do not
+    let noisy = [| for r in pareto 1 do yield r; yield { r with Epochs = [| fst r.Epochs[0] * 3 / 2, 1.0 |] } |]
+    let found = (StepsToTarget.fewestSteps 1.0 noisy).Found
+    match CriticalBatchInterval.bootstrap 1.0 noisy found with
+    | Some i -> Assert.That(i.High - i.Low, Is.GreaterThan 1.0)
+    | None -> Assert.Fail "no interval"
+    Assert.That(CriticalBatchInterval.overRepeats (Array.append (pareto 2) [| run 512 0.1 1.0 [ 100, 1.0 ] |]), Is.False)
+
+[<Test>]
+let ``B_simple in a loss bin is the ratio of the mean estimates, bins with one trial or no positive ratio dropped`` () =
+    let s trial loss g2 tr : NoiseByLoss.Sample = { Trial = trial; TrainLoss = loss; G2 = g2; Trace = tr }
+    let bins =
+        NoiseByLoss.bins
+            [| s "a" 0.45 1.0 10.0; s "b" 0.46 3.0 10.0 // one bin, two trials: 10 / 2 = 5 (the mean ratio would be 6.67)
+               s "a" 2.0 1.0 10.0; s "b" 2.05 -3.0 1.0 // mean |G|² below 0: dropped
+               s "a" 0.05 1.0 1.0 // one trial: dropped
+               s "a" 0.0 1.0 1.0; s "b" 0.0 1.0 1.0 |] // no positive loss
+    assertEq 1 bins.Length
+    Assert.That(bins[0].B, Is.EqualTo(5.0).Within(1e-12))
+    Assert.That(bins[0].Loss, Is.EqualTo(10.0 ** -0.35).Within(1e-12))
+    Assert.That(bins[0].Low, Is.LessThanOrEqualTo 5.0)
+    Assert.That(bins[0].High, Is.GreaterThanOrEqualTo 5.0)
+    Assert.That(bins[0].High - bins[0].Low, Is.GreaterThan 1.0, "resampling the two trials moves the ratio")
+    // highest loss first
+    let two = NoiseByLoss.bins [| s "a" 0.5 1.0 2.0; s "b" 0.5 1.0 2.0; s "a" 5.0 1.0 4.0; s "b" 5.0 1.0 4.0 |]
+    assertEq [| 4.0; 2.0 |] (two |> Array.map _.B)
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``a power law fitted on log-log axes recovers its exponent and passes through its points`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip (Gen.choose (1, 1000)) (Gen.choose (-20, 20)))) (fun (c, k) ->
+        let xs = PowerLaw.logSpaced 4.0 4096.0 6
+        let ys = xs |> Array.map (fun x -> float c * x ** (float k / 10.0))
+        match PowerLaw.fit xs ys with
+        | Some l -> (abs (l.Slope - float k / 10.0) < 1e-9 && Array.forall2 (fun x y -> abs (l.At x / y - 1.0) < 1e-9) xs ys) |> Prop.label $"%A{l}"
+        | None -> false |> Prop.label "no fit")
+
+[<Test>]
+let ``log-spaced points run from lo to hi with a constant ratio`` () =
+    let p = PowerLaw.logSpaced 8.0 512.0 4
+    close [| 8.0; 32.0; 128.0; 512.0 |] p
+    Assert.That(PowerLaw.fit [| 4.0; 4.0 |] [| 1.0; 2.0 |], Is.EqualTo None)

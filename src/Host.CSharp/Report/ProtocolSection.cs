@@ -20,20 +20,25 @@ public static class ProtocolSection
             lines.Add($"**Data**: `{d.Key.Dataset}` ({source}).");
         }
         lines.Add($"**Pool and split**: {Each(t, r => r.Pool is int p ? $"a seeded pool of {p:N0} rows" : "all rows")}, split {Each(t, r => r.Split)} " +
-                  $"(data seed {Each(t, r => r.DataSeed.ToString())}); {Range(t.Select(r => r.TrainRows))} training rows, {Range(t.Select(r => r.TestRows))} test rows evaluated.");
-        lines.Add($"**Evaluation**: {Each(t, r => r.EvalBatches == "whole" ? "whole batches of the batch size (the last partial batch dropped)" : "every test row")}, after the last epoch.");
+                  $"(data seed {Each(t, r => r.DataSeed.ToString())}); {Range(t.Select(r => r.TrainRows))} training rows, " +
+                  $"{Range(t.Select(r => r.TestRows))} test rows evaluated.");
+        var evaluation = Each(t, r => r.EvalBatches == "whole" ? "whole batches of the batch size (the last partial batch dropped)" : "every test row");
+        lines.Add($"**Evaluation**: {evaluation}, after the last epoch.");
         lines.Add($"**Loss**: {Each(t, Loss)}.");
-        lines.Add($"**Optimizers**, in the sweep's plan order: {string.Join(", then ", t.GroupBy(r => r.Optimizer).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key))}.");
+        var optimizers = t.GroupBy(r => r.Optimizer).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key);
+        lines.Add($"**Optimizers**, in the sweep's plan order: {string.Join(", then ", optimizers)}.");
         lines.Add($"**Schedule**: {Each(t, r => r.Schedule)}; **stopping**: {Each(t, Stopping)}.");
         var repeats = t.GroupBy(r => (r.Group, r.Schedule, r.BatchSize, r.Lr)).Select(c => c.Count()).ToList();
         lines.Add($"**Repeats**: {Range(repeats)} seed(s) per cell, {t.Count} trials.");
-        lines.Add($"**Code**: {string.Join(", ", t.GroupBy(r => r.CodeVersion).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ({g.Count()} trials)"))}.");
+        var versions = t.GroupBy(r => r.CodeVersion).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ({g.Count()} trials)");
+        lines.Add($"**Code**: {string.Join(", ", versions)}.");
         page.Paragraph(string.Join("  \n", lines));
     }
 
     static string Loss(TrialRow r) => r.Metric switch
     {
-        "iou" => $"1 - IoU in its {r.BoxLoss ?? "exact"} form{(r.BoxLoss is null ? " (written before box_loss existed, when exact was the only form)" : "")}; the metric is the exact IoU",
+        "iou" => $"1 - IoU in its {r.BoxLoss ?? "exact"} form" +
+            (r.BoxLoss is null ? " (written before box_loss existed, when exact was the only form)" : "") + "; the metric is the exact IoU",
         "exact_match" => $"binary cross-entropy ({Form(r.CrossEntropy)}); the metric is the share of rows with every label right",
         _ => $"categorical cross-entropy ({Form(r.CrossEntropy)}); the metric is accuracy",
     };

@@ -1,0 +1,55 @@
+using Lrbs.Core.Analysis;
+using Lrbs.Host.Storage.Rows;
+using static Lrbs.Host.Report.SectionHelpers;
+
+namespace Lrbs.Host.Report;
+
+/// <summary>One schedule's (batch size, learning rate) grid as its sections read it: the axes
+/// (ascending), the trials of each cell, and a cell's mean finished test metric.</summary>
+sealed class Grid
+{
+    public IReadOnlyList<TrialRow> Trials { get; }
+    public string Metric => Trials[0].Metric;
+    public List<int> Batches { get; }
+    public List<double> Lrs { get; }
+    public Dictionary<(int BatchSize, double Lr), IReadOnlyList<TrialRow>> Cells { get; }
+
+    public Grid(IReadOnlyList<TrialRow> trials)
+    {
+        Trials = trials;
+        Batches = trials.Select(t => t.BatchSize).Distinct().Order().ToList();
+        Lrs = trials.Select(t => t.Lr).Distinct().Order().ToList();
+        Cells = trials.GroupBy(t => (t.BatchSize, t.Lr)).ToDictionary(g => g.Key, g => (IReadOnlyList<TrialRow>)g.ToList());
+    }
+
+    /// <summary>The mean of a cell's finished values; NaN for an empty or wholly unfinished cell.</summary>
+    public double Mean((int, double) key) =>
+        Cells.TryGetValue(key, out var c) && Values(c, false) is { Length: > 0 } v ? Statistics.mean(v) : double.NaN;
+}
+
+/// <summary>The grid of one schedule: test metric per cell (the best of each column marked),
+/// final training and validation loss, then its heat map and the fitted scaling rule.</summary>
+public static class GridSection
+{
+    public static void Write(Page page, IReadOnlyList<TrialRow> trials, Func<string, string> name)
+    {
+        var grid = new Grid(trials);
+        var (batches, lrs, cells) = (grid.Batches, grid.Lrs, grid.Cells);
+        var bestOfColumn = lrs.ToDictionary(lr => lr,
+            lr => batches.Select(b => grid.Mean((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
+        var (fewest, repeats) = (cells.Values.Min(c => c.Count), cells.Values.Max(c => c.Count));
+        IEnumerable<IReadOnlyList<string>> Rows(Func<(int, double), IReadOnlyList<TrialRow>, string> text) =>
+            batches.Select(b => (IReadOnlyList<string>)[b.ToString(), .. lrs.Select(lr => cells.TryGetValue((b, lr), out var c) ? text((b, lr), c) : "")]);
+        var over = repeats > 1 ? $", mean ± std over {(fewest < repeats ? $"{fewest} to " : "")}{repeats} repeats" : "";
+        page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
+            Rows((key, c) => (grid.Mean(key) == bestOfColumn[key.Item2] ? "**" : "") + CellText(c, t => t.TestMetric)),
+            $"test {grid.Metric}{over}; ★ the best of each column");
+        if (trials.Any(t => t.ValLoss is not null))
+            page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
+                Rows((_, c) => CellText(c, t => t.FinalTrainLoss) + " / " + CellText(c, t => t.ValLoss)),
+                "final training loss / validation loss");
+        var fit = ScalingSection.Fit(grid);
+        HeatMapSection.Write(page, grid, fit, name);
+        ScalingSection.Write(page, fit);
+    }
+}
