@@ -3,7 +3,7 @@ using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;
 
-/// <summary>S7's follow-up: the error (1 - IoU) by level, against the true box's smallest side, width and height.</summary>
+/// <summary>S7's follow-up: the error (1 - the exact IoU, whatever form of 1 - IoU trained) by level, against the true box's smallest side, width and height.</summary>
 public static class BoxErrorsSection
 {
     static readonly string[] Levels = ["negligible", "low", "medium", "big"];
@@ -19,7 +19,7 @@ public static class BoxErrorsSection
         var byLevel = data.Query($"SELECT level, count(*) FROM predictions WHERE trial_id IN ({ids}) GROUP BY 1").Rows
             .ToDictionary(r => r[0]!, r => ReportData.Num(r[1]));
         var total = byLevel.Values.Sum();
-        page.Paragraph($"{count[0]} test boxes of {count[1]} trial(s). Error = 1 - IoU; levels: negligible <= 0.1 < low <= 0.2 < medium <= 0.3 < big.");
+        page.Paragraph($"{count[0]} test boxes of {count[1]} trial(s). Error = 1 - the exact IoU (whatever form of 1 - IoU the trials trained on); levels: negligible <= 0.1 < low <= 0.2 < medium <= 0.3 < big.");
         page.Table(["level", "boxes", "share"], Levels.Select(l => (IReadOnlyList<string>)[l, byLevel.GetValueOrDefault(l).ToString("0", Inv),
             Page.F(byLevel.GetValueOrDefault(l) / total, "0.000")]));
         var binRows = data.Query($"SELECT floor(min_side * 128 / 8) * 8 AS side, level, count(*) FROM predictions WHERE trial_id IN ({ids}) " +
@@ -35,7 +35,7 @@ public static class BoxErrorsSection
             .Select(r => (object)new { width = ReportData.Num(r[0]) * 128, height = ReportData.Num(r[1]) * 128, error = ReportData.Num(r[2]), level = r[3] })
             .ToList();
         page.Add(new Figure(name("box-scatter"), Figures.Scatter("error against the true box's width and height", points,
-                [("width", "width (pixels)"), ("height", "height (pixels)")], "error", "error (1 - IoU)"),
+                [("width", "width (pixels)"), ("height", "height (pixels)")], "error", "error (1 - exact IoU)"),
             "Each test box's error against its true width and height (up to 3,000 boxes)."));
     }
 }
