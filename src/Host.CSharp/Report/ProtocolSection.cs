@@ -13,26 +13,27 @@ public static class ProtocolSection
     {
         var t = data.Trials;
         page.Heading(2, "Protocol");
-        var lines = new List<string>();
+        var lines = new List<IReadOnlyList<string>>();
         foreach (var d in t.GroupBy(r => (r.Dataset, r.DataDir)))
         {
             var source = d.Key.DataDir is { } dir ? $"read from {dir}" : Registry.tryInfo(d.Key.Dataset)?.Value.Description ?? "unknown dataset";
-            lines.Add($"**Data**: `{d.Key.Dataset}` ({source}).");
+            lines.Add(["Data", $"{d.Key.Dataset} ({source})."]);
         }
-        lines.Add($"**Pool and split**: {Each(t, r => r.Pool is int p ? $"a seeded pool of {p:N0} rows" : "all rows")}, split {Each(t, r => r.Split)} " +
+        lines.Add(["Pool and split", $"{Each(t, r => r.Pool is int p ? $"a seeded pool of {p:N0} rows" : "all rows")}, split {Each(t, r => r.Split)} " +
                   $"(data seed {Each(t, r => r.DataSeed.ToString())}); {Range(t.Select(r => r.TrainRows))} training rows, " +
-                  $"{Range(t.Select(r => r.TestRows))} test rows evaluated.");
+                  $"{Range(t.Select(r => r.TestRows))} test rows evaluated."]);
         var evaluation = Each(t, r => r.EvalBatches == "whole" ? "whole batches of the batch size (the last partial batch dropped)" : "every test row");
-        lines.Add($"**Evaluation**: {evaluation}, after the last epoch.");
-        lines.Add($"**Loss**: {Each(t, Loss)}.");
+        lines.Add(["Evaluation", $"{evaluation}, after the last epoch."]);
+        lines.Add(["Loss", $"{Each(t, Loss)}."]);
         var optimizers = t.GroupBy(r => r.Optimizer).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key);
-        lines.Add($"**Optimizers**, in the sweep's plan order: {string.Join(", then ", optimizers)}.");
-        lines.Add($"**Schedule**: {Each(t, r => r.Schedule)}; **stopping**: {Each(t, Stopping)}.");
+        lines.Add(["Optimizers, in the sweep's plan order", $"{string.Join(", then ", optimizers)}."]);
+        lines.Add(["Schedule", $"{Each(t, r => r.Schedule)}."]);
+        lines.Add(["Stopping", $"{Each(t, Stopping)}."]);
         var repeats = t.GroupBy(r => (r.Group, r.Schedule, r.BatchSize, r.Lr)).Select(c => c.Count()).ToList();
-        lines.Add($"**Repeats**: {Range(repeats)} seed(s) per cell, {t.Count} trials.");
+        lines.Add(["Repeats", $"{Range(repeats)} seed(s) per cell, {t.Count} trials."]);
         var versions = t.GroupBy(r => r.CodeVersion).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ({g.Count()} trials)");
-        lines.Add($"**Code**: {string.Join(", ", versions)}.");
-        page.Paragraph(string.Join("  \n", lines));
+        lines.Add(["Code", $"{string.Join(", ", versions)}."]);
+        page.Table(["", "how the numbers were made"], lines);
     }
 
     static string Loss(TrialRow r) => r.Metric switch
