@@ -8,9 +8,11 @@ cd "$root"
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # 1. Debian packages: libtorch 1.13.1 (CPU), OpenBLAS so BLAS is fast, OpenCV for image
-#    decode, Fashion-MNIST, numpy for the Python reference, PyTorch (the same libtorch) as a
-#    peer of `lrbs bench`, Chromium for the report's rendering test, the C++ toolchain.
-apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy python3-torch chromium cmake g++ make)
+#    decode, Fashion-MNIST, numpy and libpython3.11 for the Python reference (the host embeds
+#    libpython through pythonnet; python3 alone does not install the shared library), PyTorch
+#    (the same libtorch) as a peer of `lrbs bench`, Chromium for the report's rendering test,
+#    the C++ toolchain.
+apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy libpython3.11 python3-torch chromium cmake g++ make)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 missing=()
 for p in "${apt_packages[@]}"; do

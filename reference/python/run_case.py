@@ -11,6 +11,10 @@ does; 1 - IoU), and the optimizers in both forms (Keras and PyTorch momentum; Ke
 bias-corrected Adam epsilon placement).
 
     python3 reference/python/run_case.py CASE_DIR ANSWER.json [CASE_DIR ANSWER.json ...]
+
+As a module (lrbs parity --reference python imports it in process through pythonnet):
+answer(case_dir) is the answer as a dict, answer_json(case_dir) the same as the JSON text
+the command line writes. Errors in a case raise ValueError or KeyError naming the file.
 """
 import json
 import os
@@ -290,21 +294,32 @@ def run_numpy(case_dir, c):
     return {"losses": losses, "gradients": named(first), "weights": named(params)}
 
 
+def answer(case_dir):
+    """The answer to the case in case_dir (reference/CASES.md), as a dict."""
+    manifest = os.path.join(case_dir, "case.json")
+    try:
+        with open(manifest) as f:
+            c = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{manifest}: not a valid case manifest: JSON error ({e})") from e
+    result = {"reference": f"numpy {np.__version__} float64 Keras formulas"}
+    result.update(run_numpy(case_dir, c))
+    return result
+
+
+def answer_json(case_dir):
+    """answer(case_dir) as the JSON text of ANSWER.json: the host parses it as it parses the file."""
+    return json.dumps(answer(case_dir))
+
+
 def main():
     args = sys.argv[1:]
     if not args or len(args) % 2:
         sys.exit("usage: run_case.py CASE_DIR ANSWER.json [CASE_DIR ANSWER.json ...]")
     for case_dir, answer_path in zip(args[::2], args[1::2]):
-        manifest = os.path.join(case_dir, "case.json")
-        try:
-            with open(manifest) as f:
-                c = json.load(f)
-        except (OSError, json.JSONDecodeError) as e:
-            raise ValueError(f"{manifest}: not a valid case manifest: JSON error ({e})") from e
-        answer = {"reference": f"numpy {np.__version__} float64 Keras formulas"}
-        answer.update(run_numpy(case_dir, c))
+        result = answer(case_dir)
         with open(answer_path, "w") as f:
-            json.dump(answer, f)
+            json.dump(result, f)
 
 
 if __name__ == "__main__":

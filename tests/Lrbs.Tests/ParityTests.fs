@@ -8,12 +8,13 @@ open Lrbs.Core.Engine
 open Lrbs.Core.Optimizers
 open Lrbs.Core.Training
 open Lrbs.Host.Parity
+open Python.Runtime
 
 let root () = Lrbs.Core.Data.Registry.repositoryRoot ()
 
 let private cases (filter: string) = ParityCases.All(ParityCases.DefaultSteps) |> Seq.filter (fun c -> c.Name.Contains filter) |> List.ofSeq
 
-let private runAgainst (bridge: ReferenceBridge) (cs: ParityCase list) engine =
+let private runAgainst (bridge: IReference) (cs: ParityCase list) engine =
     use tmp = new TempDir()
     ParityRunner.Run(ResizeArray cs, bridge, tmp.Path, Func<_, _>(engine))
 
@@ -22,7 +23,7 @@ let private describe (results: seq<CaseResult>) =
 
 [<Test>]
 let ``the parity matrix passes against the Python float64 reference`` () =
-    let results = runAgainst (ReferenceBridge.Python(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
+    let results = runAgainst (PythonReference.Create(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
     Assert.That(results.Count, Is.EqualTo((5 * 2) * 5 * 3)) // models x loss forms, optimizer forms, batch sizes
     let failed = results |> Seq.filter (fun r -> r.Verdict <> "PASS")
     Assert.That(Seq.isEmpty failed, Is.True, describe failed)
@@ -40,7 +41,7 @@ let ``the parity matrix passes against TensorFlow.js, save where TensorFlow.js i
     // A failure is only acceptable where our engine matches the float64 oracle on the same case:
     // then TensorFlow.js is at least (our gap to it - our gap to the oracle) away from exact maths.
     if not failed.IsEmpty then
-        let oracle = runAgainst (ReferenceBridge.Python(root ())) (failed |> List.map (fun r -> r.Case)) ParityRunner.Engine
+        let oracle = runAgainst (PythonReference.Create(root ())) (failed |> List.map (fun r -> r.Case)) ParityRunner.Engine
         for r, o in Seq.zip failed oracle do
             Assert.That(o.Verdict, Is.EqualTo "PASS", describe [ o ])
             Assert.That(o.Weights.MaxAbs * 10.0, Is.LessThan r.Weights.MaxAbs, describe [ r; o ])
@@ -51,7 +52,7 @@ let ``a wrong update rule makes the comparison fail while the first gradients st
     // Adam with beta1 0.8 where the case asks for Keras's 0.9.
     let wrong = OptimizerSpec.Adam { AdamConfig.Default with Beta1 = 0.8 }
     let broken (c: ParityCase) = StepTrace.run wrong c.Spec c.Loss (List.ofSeq c.Weights) (List.ofSeq (ParityRunner.Steps c))
-    let results = runAgainst (ReferenceBridge.Python(root ())) cs broken
+    let results = runAgainst (PythonReference.Create(root ())) cs broken
     Assert.That(results.Count, Is.EqualTo 12)
     for r in results do
         Assert.That(r.Verdict, Is.EqualTo "FAIL", r.Case.Name)
@@ -62,8 +63,42 @@ let ``a wrong update rule makes the comparison fail while the first gradients st
 let ``the two momentum forms are told apart: Keras momentum against the PyTorch-form reference fails`` () =
     let c = cases "mlp-relu (S1/S2) | categorical_crossentropy_logits | sgd-momentum (pytorch/tfjs form) | batch 4" |> List.exactlyOne
     let kerasForm (c: ParityCase) = StepTrace.run (OptimizerSpec.Sgd { Momentum = 0.9; Nesterov = false; Form = MomentumForm.Keras }) c.Spec c.Loss (List.ofSeq c.Weights) (List.ofSeq (ParityRunner.Steps c))
-    let r = runAgainst (ReferenceBridge.Python(root ())) [ c ] kerasForm |> Seq.exactlyOne
+    let r = runAgainst (PythonReference.Create(root ())) [ c ] kerasForm |> Seq.exactlyOne
     Assert.That(r.Verdict, Is.EqualTo "FAIL", "the learning rate halves mid-case, so the forms must part")
+
+/// The children of process `parent` whose command line names python, as /proc shows them now.
+let private pythonChildren (parent: int) =
+    Directory.GetDirectories "/proc"
+    |> Array.filter (fun d ->
+        try
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
+            let stat = File.ReadAllText(Path.Combine(d, "stat"))
+            let ppid = int (stat.Substring(stat.LastIndexOf ')' + 2).Split(' ').[1])
+            ppid = parent && File.ReadAllText(Path.Combine(d, "cmdline")).Contains "python"
+        with _ -> false) // not a process folder, or the process ended while we read it
+    |> Array.map Path.GetFileName
+
+/// Runs the built CLI as a child process with `env`; returns (exit code, stdout, stderr, the
+/// python children seen while it ran, polled every few milliseconds).
+let private hostWatchingPython (env: (string * string) list) (args: string list) =
+    use child = SweepTests.startHostWith env args
+    let out, err = child.StandardOutput.ReadToEndAsync(), child.StandardError.ReadToEndAsync()
+    let seen = Collections.Generic.HashSet<string>()
+    while not child.HasExited do
+        for pid in pythonChildren child.Id do seen.Add pid |> ignore
+        Threading.Thread.Sleep 5
+    child.WaitForExit()
+    child.ExitCode, out.Result, err.Result, List.ofSeq seen
+
+[<Test>]
+let ``lrbs parity --reference python answers in process and starts no python process`` () =
+    use tmp = new TempDir()
+    // The old bridge ran python3 run_case.py (and python3 -c "import numpy") as children of the host for seconds.
+    let code, out, err, pythons = hostWatchingPython [] [ "parity"; "--reference"; "python"; "--filter"; "multi-label head | binary_crossentropy | sgd"; "--out"; tmp.Path ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains("9 PASS, 0 FAIL, 0 SKIP", out)
+    StringAssert.Contains("reference: numpy", out)
+    Assert.That(pythons, Is.Empty, "python processes started by the host")
 
 [<Test>]
 let ``a missing node or python names what is missing and how to install it`` () =
@@ -74,10 +109,15 @@ let ``a missing node or python names what is missing and how to install it`` () 
     let e = Assert.Throws<ReferenceException>(fun () -> ParityRunner.Run(ResizeArray c, bridge, tmp.Path, Func<_, _>(ParityRunner.Engine)) |> ignore)
     StringAssert.Contains("'/nonexistent/node', which was not found", e.Message)
     StringAssert.Contains("apt-get install nodejs", e.Message)
-    let python = ReferenceBridge.Python(root ())
-    let py = ReferenceBridge(python.Name, "/nonexistent/python3", python.Script, python.InstallHint)
-    let e = Assert.Throws<ReferenceException>(fun () -> ParityRunner.Run(ResizeArray c, py, tmp.Path, Func<_, _>(ParityRunner.Engine)) |> ignore)
-    StringAssert.Contains("python3-numpy", e.Message)
+    Assert.That(e.MissingDependency, Is.True)
+    // pythonnet starts one interpreter per process and this one already has Debian's: a missing
+    // libpython is tried in a fresh host process, through the CLI (exit 3: the machine's setup).
+    let code, out, err, _ = hostWatchingPython [ "LRBS_LIBPYTHON", "/nonexistent/libpython.so" ] [ "parity"; "--reference"; "python"; "--filter"; c.Head.Name; "--out"; tmp.Path ]
+    Assert.That(code, Is.EqualTo 3, err)
+    StringAssert.Contains("error: the python reference needs libpython, and /nonexistent/libpython.so was not found", err)
+    StringAssert.Contains("apt-get install libpython3.11", err)
+    Assert.That(err, Does.Not.Contain "   at ", "no stack trace")
+    Assert.That(out, Is.Empty)
 
 [<Test>]
 let ``a malformed case file is reported by the reference with the file`` () =
@@ -86,7 +126,7 @@ let ``a malformed case file is reported by the reference with the file`` () =
     let dir = tmp.File "case"
     CaseFiles.Write(c, dir)
     File.WriteAllText(Path.Combine(dir, "w0.npy"), "garbage")
-    for bridge in [ ReferenceBridge.Tfjs(root ()); ReferenceBridge.Python(root ()) ] do
+    for bridge in [ ReferenceBridge.Tfjs(root ()) :> IReference; PythonReference.Create(root ()) ] do
         let e = Assert.Throws<ReferenceException>(fun () -> bridge.Run(ResizeArray [ dir ], 1) |> ignore)
         StringAssert.Contains($"the {bridge.Name} reference", e.Message)
         StringAssert.Contains("w0.npy", e.Message)
@@ -99,9 +139,9 @@ let ``npy files written for the references read back in numpy`` () =
     use tmp = new TempDir()
     let f = tmp.File "a.npy"
     Npy.Write(f, [| 2; 3 |], [| 1.0f; 2.0f; 3.0f; 4.0f; 5.0f; 6.5f |])
-    let py = (ReferenceBridge.Python(root ())).Program
-    let psi = Diagnostics.ProcessStartInfo(py, [ "-c"; $"import numpy as np; a = np.load('{f}'); print(a.dtype, a.shape, a[1, 2])" ], RedirectStandardOutput = true)
-    use p = Diagnostics.Process.Start psi
-    let out = p.StandardOutput.ReadToEnd().Trim()
-    p.WaitForExit()
-    Assert.That(out, Is.EqualTo "float32 (2, 3) 6.5")
+    // The numpy of the interpreter the Python reference runs on.
+    EmbeddedPython.EnsureStarted() |> ignore
+    use _ = Py.GIL()
+    use scope = Py.CreateScope()
+    scope.Exec($"import numpy as np\na = np.load({Text.Json.JsonSerializer.Serialize f})\nout = f'{{a.dtype}} {{a.shape}} {{a[1, 2]}}'") |> ignore
+    Assert.That(scope.Get("out").As<string>(), Is.EqualTo "float32 (2, 3) 6.5")

@@ -10,7 +10,7 @@ public static class ExitCodes
     public const int Failed = 1;
     /// <summary>Bad input: an unknown name, an invalid value, a missing file.</summary>
     public const int BadInput = 2;
-    /// <summary>The machine lacks something ./scripts/setup.sh installs (a native library).</summary>
+    /// <summary>The machine lacks something ./scripts/setup.sh installs (a native library, node, libpython, numpy).</summary>
     public const int Setup = 3;
 }
 

@@ -20,6 +20,10 @@ public static class Failures
     {
         switch (e)
         {
+            case ReferenceException { MissingDependency: true }:
+                // a missing node, libpython or numpy is the machine's setup, like a missing native library
+                error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Setup;
             case InputException or SweepFileException or ResultsException or StorageException or ReportException or ReferenceException:
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;

@@ -13,7 +13,7 @@ public static class ParityCommand
 {
     public static Command Build(TextWriter output, TextWriter error)
     {
-        var reference = new Option<string>("--reference") { Description = "tfjs (TensorFlow.js in node) or python (the float64 numpy oracle of the Keras formulas).", DefaultValueFactory = _ => "tfjs" };
+        var reference = new Option<string>("--reference") { Description = "tfjs (TensorFlow.js in node) or python (the float64 numpy oracle of the Keras formulas, run in process on Debian's libpython3.11; LRBS_LIBPYTHON names another libpython).", DefaultValueFactory = _ => "tfjs" };
         reference.AcceptOnlyFromAmong("tfjs", "python");
         var filter = new Option<string?>("--filter") { Description = "Only cases whose name contains this text (e.g. 'adam', 'batch 64', 'S7')." };
         var steps = new Option<int>("--steps") { Description = "Optimizer steps per case (the learning rate halves in the middle).", DefaultValueFactory = _ => ParityCases.DefaultSteps };
@@ -27,7 +27,7 @@ public static class ParityCommand
             var n = parse.GetValue(steps);
             if (n < 2) { error.WriteLine($"error: --steps must be >= 2, got {n}"); return ExitCodes.BadInput; }
             var root = Registry.repositoryRoot();
-            var bridge = parse.GetValue(reference) == "python" ? ReferenceBridge.Python(root) : ReferenceBridge.Tfjs(root);
+            IReference bridge = parse.GetValue(reference) == "python" ? PythonReference.Create(root) : ReferenceBridge.Tfjs(root);
             var text = parse.GetValue(filter);
             var cases = ParityCases.All(n).Where(c => text is null || c.Name.Contains(text, StringComparison.OrdinalIgnoreCase)).ToList();
             if (cases.Count == 0) { error.WriteLine($"error: --filter '{text}' matches no case"); return ExitCodes.BadInput; }

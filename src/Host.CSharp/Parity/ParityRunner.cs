@@ -14,7 +14,7 @@ public static class ParityRunner
     public static FSharpList<Tuple<KerasBatch, double>> Steps(ParityCase c) =>
         ListModule.OfSeq(c.Batches.Zip(c.LearningRates, Tuple.Create));
 
-    public static IReadOnlyList<CaseResult> Run(IReadOnlyList<ParityCase> cases, ReferenceBridge bridge, string workDir, Func<ParityCase, StepTrace> engine)
+    public static IReadOnlyList<CaseResult> Run(IReadOnlyList<ParityCase> cases, IReference bridge, string workDir, Func<ParityCase, StepTrace> engine)
     {
         var dirs = cases.Select((c, i) => Path.Combine(workDir, $"case{i:D3}")).ToList();
         foreach (var (c, d) in cases.Zip(dirs)) CaseFiles.Write(c, d);
