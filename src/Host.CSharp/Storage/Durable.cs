@@ -71,9 +71,15 @@ public static class Durable
     public static bool IsOrphan(string tempPath)
     {
         var parts = Path.GetFileName(tempPath).Split('~');
-        if (parts.Length < 6 || parts[1] != Host || !int.TryParse(parts[2], out var pid) || !long.TryParse(parts[3], out var started)) return false;
-        if (pid == Pid && started == Started) return false;
-        // no such process, or the pid was reused by another process since
+        return parts.Length >= 6 && int.TryParse(parts[2], out var pid) && long.TryParse(parts[3], out var started) && IsGone(parts[1], pid, started);
+    }
+
+    /// <summary>Whether the process (host, pid, start ticks) is known to be gone: it ran on this
+    /// host, and no process with that pid and start time runs now (none, or the pid was reused).
+    /// Another host's process is never known to be gone. Temporary files and sweep claims both ask.</summary>
+    public static bool IsGone(string host, int pid, long started)
+    {
+        if (Sanitize(host) != Host || (pid == Pid && started == Started)) return false;
         return StartTicks(pid) is not long now || now != started;
     }
 

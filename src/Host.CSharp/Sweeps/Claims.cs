@@ -88,8 +88,7 @@ public sealed class Claims : IDisposable
         catch (FileNotFoundException) { return true; } // released meanwhile: try again
         if (DateTime.UtcNow - beat > _lease) return true;
         // on this host a dead owner is known at once; another host's owner only by its heartbeat
-        return owner.Length == 3 && owner[0] == Environment.MachineName && int.TryParse(owner[1], out var pid) && long.TryParse(owner[2], out var ticks)
-            && Durable.StartTicks(pid) != ticks;
+        return owner.Length == 3 && int.TryParse(owner[1], out var pid) && long.TryParse(owner[2], out var ticks) && Durable.IsGone(owner[0], pid, ticks);
     }
 
     void Beat()
