@@ -2,10 +2,11 @@
 // TensorFlow.js reference for lrbs parity cases (format: reference/CASES.md).
 //   node reference/tfjs/run-case.js CASE_DIR ANSWER.json [CASE_DIR ANSWER.json ...]
 // Builds the case's model with TensorFlow.js's own Keras layers, loads the case's
-// weights, and trains on the case's batches with TensorFlow.js's own optimizers.
-// Nothing here re-implements an update rule. TensorFlow.js's momentum is the PyTorch
-// form (b = mu b + g; w -= lr b) and its Adam adds epsilon after bias correction, so
-// cases asking for Keras's forms are answered "unsupported" and compared in Python.
+// weights, and trains on the case's batches with TensorFlow.js's own optimizers, each built
+// from the case's `tfjs` entries (CASES.md); nothing here re-implements a layer or an update
+// rule. A layer or optimizer the case marks tfjs_unsupported (TF.js's momentum is the PyTorch
+// form, its Adam adds epsilon after bias correction, it has no weight decay, ...) is answered
+// "unsupported" and compared in Python only.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -33,19 +34,52 @@ function load(caseDir, file) {
   return tf.tensor(a.data, a.shape, 'float32');
 }
 
+// Why a layer or the optimizer has no TensorFlow.js form (its tfjs_unsupported, or no tfjs entry), or null.
+function unsupportedReason(c) {
+  for (const l of c.model.layers) {
+    if (l.tfjs_unsupported) return `layer ${l.type}: ${l.tfjs_unsupported}`;
+    if (!l.tfjs) return `layer ${l.type}: the case has no tfjs entry for it`;
+  }
+  const o = c.optimizer;
+  if (o.tfjs_unsupported) return `optimizer ${o.name}: ${o.tfjs_unsupported}`;
+  if (!o.tfjs) return `optimizer ${o.name}: the case has no tfjs entry for it`;
+  return null;
+}
+
+// The model from each layer's tfjs entry: tf.layers[entry.layer](entry.config), the input shape on the
+// first, and tf.layers[entry.activation.name](entry.activation.config) after it where TF.js has no such
+// activation string. Returns the model and the layers that own the case's weights, in case order.
 function buildModel(spec) {
   const model = tfl.sequential();
+  const owners = [];
   spec.layers.forEach((l, i) => {
-    const first = i === 0 ? { inputShape: spec.input } : {};
-    switch (l.type) {
-      case 'dense': model.add(tfl.layers.dense({ units: l.units, activation: l.activation, ...first })); break;
-      case 'conv2d': model.add(tfl.layers.conv2d({ filters: l.filters, kernelSize: l.kernel, strides: l.strides, padding: l.padding, activation: l.activation, ...first })); break;
-      case 'maxpool': model.add(tfl.layers.maxPooling2d({ poolSize: l.pool, strides: l.pool, padding: 'valid', ...first })); break;
-      case 'flatten': model.add(tfl.layers.flatten(first)); break;
-      default: throw new Error(`unknown layer type '${l.type}'`);
+    const e = l.tfjs;
+    if (typeof tfl.layers[e.layer] !== 'function') throw new Error(`layer ${l.type}: tf.layers has no '${e.layer}'`);
+    const layer = tfl.layers[e.layer]({ ...(e.config || {}), ...(i === 0 ? { inputShape: spec.input } : {}) });
+    model.add(layer);
+    owners.push(layer);
+    if (e.activation) {
+      if (typeof tfl.layers[e.activation.name] !== 'function') throw new Error(`layer ${l.type}: tf.layers has no '${e.activation.name}'`);
+      model.add(tfl.layers[e.activation.name](e.activation.config || {}));
     }
   });
-  return model;
+  return { model, owners };
+}
+
+// The case's weights matched to the layers' variables, in case order: a layer's weights are its
+// trainable then its non-trainable ones (kernel, bias; gamma, beta, moving_mean, moving_variance),
+// the order the case lists them in. A role the case names must be the variable's own name.
+function caseVariables(c, owners) {
+  const vars = [].concat(...owners.map(l => l.weights));
+  if (vars.length !== c.weights.length)
+    throw new Error(`the TF.js model has ${vars.length} weights, the case lists ${c.weights.length}`);
+  return vars.map((v, k) => {
+    const w = c.weights[k], own = v.originalName.split('/').pop();
+    if (w.role && w.role !== own) throw new Error(`weight ${k} (${w.name}): the case says ${w.role}, TF.js has ${v.originalName}`);
+    const trainable = w.trainable === undefined ? !['moving_mean', 'moving_variance'].includes(own) : w.trainable;
+    if (trainable !== v.trainable) throw new Error(`weight ${k} (${w.name}): trainable ${trainable} in the case, ${v.trainable} in TF.js`);
+    return v;
+  });
 }
 
 function lossFunction(name) {
@@ -78,16 +112,18 @@ function lossFunction(name) {
   }
 }
 
-// The optimizer as TensorFlow.js implements it, or null when it has no such form.
+// The optimizer from the case's tfjs entry: tf.train[fn](...args), "lr" standing for the first learning rate.
 function makeOptimizer(o, lr) {
-  if (o.name === 'sgd' && !(o.momentum > 0)) return tf.train.sgd(lr);
-  if (o.name === 'sgd' && o.form === 'pytorch') return tf.train.momentum(lr, o.momentum, !!o.nesterov);
-  if (o.name === 'adam' && o.placement === 'bias_corrected') return tf.train.adam(lr, o.beta1, o.beta2, o.epsilon);
-  return null;
+  const { fn, args } = o.tfjs;
+  if (typeof tf.train[fn] !== 'function') throw new Error(`optimizer ${o.name}: tf.train has no '${fn}'`);
+  return tf.train[fn](...(args || []).map(a => (a === 'lr' ? lr : a)));
 }
 
-function setLearningRate(opt, o, lr) {
-  if (o.name === 'adam') opt.learningRate = lr; else opt.setLearningRate(lr);
+// tfjs-core 4.x: SGDOptimizer and MomentumOptimizer (which extends it) read the scalar this.c that
+// setLearningRate(lr) makes (sgd_optimizer.js applyGradients, momentum_optimizer.js); Adam, RMSProp,
+// Adagrad, Adadelta and Adamax have no setLearningRate and read this.learningRate at each applyGradients.
+function setLearningRate(opt, lr) {
+  if (typeof opt.setLearningRate === 'function') opt.setLearningRate(lr); else opt.learningRate = lr;
 }
 
 async function main() {
@@ -104,29 +140,30 @@ function runCase(caseDir, answerPath) {
     fs.writeFileSync(answerPath, JSON.stringify({ reference, unsupported: 'TensorFlow.js computes cross-entropy from clipped probabilities: it caches no logits' }));
     return;
   }
-  const opt = makeOptimizer(c.optimizer, c.learning_rates[0]);
-  if (opt === null) {
-    fs.writeFileSync(answerPath, JSON.stringify({ reference, unsupported: `TensorFlow.js has no ${c.optimizer.name} in the ${c.optimizer.form || c.optimizer.placement} form` }));
+  const why = unsupportedReason(c);
+  if (why !== null) {
+    fs.writeFileSync(answerPath, JSON.stringify({ reference, unsupported: why }));
     return;
   }
-  const model = buildModel(c.model);
-  model.setWeights(c.weights.map(w => load(caseDir, w.file)));
-  const vars = model.trainableWeights.map(w => w.read());
+  const opt = makeOptimizer(c.optimizer, c.learning_rates[0]);
+  const { model, owners } = buildModel(c.model);
+  const caseVars = caseVariables(c, owners);
+  caseVars.forEach((v, k) => v.write(load(caseDir, c.weights[k].file)));
+  const trainable = caseVars.map((v, k) => k).filter(k => caseVars[k].trainable);
+  const vars = trainable.map(k => caseVars[k].read());
   const loss = lossFunction(c.loss);
   const losses = [];
   let gradients = null;
   c.batches.forEach((b, i) => {
     const x = load(caseDir, b.x), y = load(caseDir, b.y);
-    setLearningRate(opt, c.optimizer, c.learning_rates[i]);
-    const f = () => loss(y, model.apply(x, { training: true }));
-    if (i === 0) {
-      const { grads } = tf.variableGrads(f, vars);
-      gradients = vars.map((v, k) => ({ name: c.weights[k].name, values: Array.from(grads[v.name].dataSync()) }));
-    }
-    const value = opt.minimize(f, true, vars);
+    setLearningRate(opt, c.learning_rates[i]);
+    // One forward pass a step: batchNormalization moves its statistics in each training-mode call.
+    const { value, grads } = tf.variableGrads(() => loss(y, model.apply(x, { training: true })), vars);
+    if (i === 0) gradients = trainable.map((k, j) => ({ name: c.weights[k].name, values: Array.from(grads[vars[j].name].dataSync()) }));
     losses.push(value.dataSync()[0]);
+    opt.applyGradients(grads);
   });
-  const weights = model.getWeights().map((w, k) => ({ name: c.weights[k].name, values: Array.from(w.dataSync()) }));
+  const weights = caseVars.map((v, k) => ({ name: c.weights[k].name, values: Array.from(v.read().dataSync()) }));
   fs.writeFileSync(answerPath, JSON.stringify({ reference, losses, gradients, weights }));
   opt.dispose();
   model.dispose();
