@@ -353,7 +353,7 @@ class Sgd:
             if mu == 0:
                 # keras/src/optimizers/sgd.py:123
                 w -= lr * g
-            elif self.o.get("form", "keras") == "keras":
+            elif not self.o.get("pytorch_form"):
                 # keras/src/optimizers/sgd.py:103-121 m = mu m - lr g; w += m, or w += mu m - lr g (nesterov)
                 self.buf[i] = mu * self.buf[i] - lr * g
                 w += (mu * self.buf[i] - lr * g) if self.o.get("nesterov") else self.buf[i]
@@ -380,7 +380,7 @@ class Adam:
             # keras/src/optimizers/adam.py:119-127 m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2)
             self.m[i] += (g - self.m[i]) * (1 - b1)
             self.v[i] += (g * g - self.v[i]) * (1 - b2)
-            if self.o.get("placement", "keras") == "keras":
+            if not self.o.get("bias_corrected"):
                 # keras/src/optimizers/adam.py:117, 132-137 w -= lr sqrt(1 - b2^t) / (1 - b1^t) m / (sqrt v + eps)
                 w -= lr * np.sqrt(bc2) / bc1 * self.m[i] / (np.sqrt(self.v[i]) + eps)
             else:

@@ -106,7 +106,7 @@ def loaded(folder):
 # ---- gradient checks ----
 def gradient_check(root, name, layers, input_shape, loss="categorical_crossentropy_logits", seed=0, h=1e-5):
     folder = os.path.join(root, name.replace(" ", "_").replace("/", "_"))
-    write_case(folder, layers, input_shape, loss, {"name": "sgd", "momentum": 0.0, "nesterov": False, "form": "keras",
+    write_case(folder, layers, input_shape, loss, {"name": "sgd", "momentum": 0.0, "nesterov": False, "pytorch_form": 0,
                                                    "weight_decay": 0.0}, np.random.default_rng(seed))
     c, params, x, y = loaded(folder)
     analytic = {g["name"]: np.array(g["values"]) for g in rc.answer(folder)["gradients"]}
@@ -194,14 +194,14 @@ def same_answer(a, b):
 
 
 def optimizer_checks(root):
-    for placement in ("keras", "bias_corrected"):
-        adam = {"name": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7, "placement": placement}
+    for placement in (0, 1):
+        adam = {"name": "adam", "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7, "bias_corrected": placement}
         _, a = run(root, f"adam_{placement}", adam)
         _, w = run(root, f"adamw0_{placement}", {**adam, "name": "adamw", "weight_decay": 0.0})
         d = same_answer(a, w)
         report(f"adamw weight_decay 0 = adam ({placement})", d == 0.0 and a["losses"] == w["losses"], f"max difference {d:.1e}")
     for form, mu, nesterov in (("keras", 0.0, False), ("keras", 0.9, True), ("pytorch", 0.9, False)):
-        sgd = {"name": "sgd", "momentum": mu, "nesterov": nesterov, "form": form}
+        sgd = {"name": "sgd", "momentum": mu, "nesterov": nesterov, "pytorch_form": int(form == "pytorch")}
         _, a = run(root, f"sgd_{form}_{mu}", sgd)
         _, w = run(root, f"sgd0_{form}_{mu}", {**sgd, "weight_decay": 0.0})
         d = same_answer(a, w)
@@ -210,9 +210,9 @@ def optimizer_checks(root):
     # One step of each rule written out by hand, from the step-0 gradients the oracle reports.
     lr = 0.05
     rules = {
-        "sgd keras momentum, weight_decay": ({"name": "sgd", "momentum": 0.9, "nesterov": False, "form": "keras", "weight_decay": 0.1},
+        "sgd keras momentum, weight_decay": ({"name": "sgd", "momentum": 0.9, "nesterov": False, "pytorch_form": 0, "weight_decay": 0.1},
                                              lambda w, g: w * (1 - lr * 0.1) - lr * g),
-        "adamw keras placement": ({"name": "adamw", "beta1": 0.9, "beta2": 0.99, "epsilon": 1e-7, "placement": "keras", "weight_decay": 0.1},
+        "adamw keras placement": ({"name": "adamw", "beta1": 0.9, "beta2": 0.99, "epsilon": 1e-7, "bias_corrected": 0, "weight_decay": 0.1},
                                   lambda w, g: w * (1 - lr * 0.1) - lr * math.sqrt(1 - 0.99) / (1 - 0.9) * (0.1 * g) / (np.sqrt(0.01 * g * g) + 1e-7)),
         "rmsprop": ({"name": "rmsprop", "rho": 0.9, "momentum": 0.5, "epsilon": 1e-7, "centered": False, "weight_decay": 0.1},
                     lambda w, g: w * (1 - lr * 0.1) - lr * g / np.sqrt(0.1 * g * g + 1e-7)),
@@ -238,7 +238,7 @@ def optimizer_checks(root):
         report(f"one step of {name} by hand", worst < 1e-12, f"worst relative difference {worst:.1e}")
 
     # The moving statistics after two steps: m = m momentum + batch (1 - momentum), the biased variance.
-    folder, ans = run(root, "moving", {"name": "sgd", "momentum": 0.0, "nesterov": False, "form": "keras", "weight_decay": 0.0}, steps=2)
+    folder, ans = run(root, "moving", {"name": "sgd", "momentum": 0.0, "nesterov": False, "pytorch_form": 0, "weight_decay": 0.0}, steps=2)
     c, params, _, _ = loaded(folder)
     lay = c["model"]["layers"]
     values = {a["name"]: np.array(a["values"]) for a in ans["weights"]}

@@ -59,47 +59,54 @@ LRBS_API int64_t lrbs_tensor_numel(lrbs_tensor* t);
 LRBS_API void lrbs_tensor_dispose(lrbs_tensor* t);
 
 /* ---- nets (net/): K members of one architecture trained by one fused step ---- */
-enum { LRBS_LAYER_DENSE = 1, LRBS_LAYER_CONV2D = 2, LRBS_LAYER_MAXPOOL2D = 3, LRBS_LAYER_FLATTEN = 4, LRBS_LAYER_DROPOUT = 5 };
-enum { LRBS_ACT_LINEAR = 0, LRBS_ACT_RELU = 1, LRBS_ACT_SIGMOID = 2, LRBS_ACT_SOFTMAX = 3 };
-enum { LRBS_LOSS_CE_LOGITS = 0, LRBS_LOSS_CE_CLIPPED = 1, LRBS_LOSS_BCE_LOGITS = 2, LRBS_LOSS_BCE_CLIPPED = 3, LRBS_LOSS_ONE_MINUS_IOU = 4,
-       LRBS_LOSS_MSE = 5, LRBS_LOSS_ONE_MINUS_IOU_PLUS_ONE = 6 };
-enum { LRBS_OPT_SGD = 0, LRBS_OPT_ADAM = 1 };
-
-/* One layer and the shape of its input (a vector has in_height = in_width = 0),
- * with Keras's padding already resolved by the caller. */
+/* Layers, activations, losses and optimizers are registered by name in their own files
+ * (net/registry.h); every setting crosses this boundary as a named number. */
 typedef struct {
-  int32_t kind;
-  int32_t activation;
-  int32_t units;  /* Dense units, Conv2D filters */
-  int32_t kernel; /* Conv2D kernel size, MaxPool2D pool size */
-  int32_t stride;
-  int32_t pad_top, pad_bottom, pad_left, pad_right;
-  int32_t in_channels, in_height, in_width;
-  double rate; /* Dropout */
+  const char* key;
+  double value; /* integers and flags (0/1) as doubles */
+} lrbs_setting;
+
+/* One layer: its registered kind, its activation ("linear" for layers without one), and its
+ * settings, which include its input shape (in_channels, in_height, in_width; a vector has
+ * in_height = in_width = 0) and Keras's padding resolved by the caller. A kind rejects a
+ * missing or unknown setting, naming it. */
+typedef struct {
+  const char* kind;
+  const char* activation;
+  const lrbs_setting* settings;
+  int32_t n_settings;
 } lrbs_layer;
 
-/* Optimizer hyper-parameters; the learning rate is given per step and per member. */
+/* An optimizer: its registered kind and hyper-parameters; the learning rate is given per step
+ * and per member. */
 typedef struct {
-  int32_t kind;
-  double momentum;
-  int32_t nesterov;
-  int32_t pytorch_form;   /* SGD momentum: 0 Keras (v = mu v - lr g), 1 PyTorch (b = mu b + g) */
-  double beta1, beta2, epsilon;
-  int32_t bias_corrected; /* Adam epsilon: 0 Keras placement, 1 bias-corrected (PyTorch, TF.js) */
+  const char* kind;
+  const lrbs_setting* settings;
+  int32_t n_settings;
 } lrbs_optimizer;
+
+/* The registered names of one registry ("layer", "activation", "loss", "optimizer"), comma
+ * separated, into out (capacity bytes with the terminating NUL); returns the full length. */
+LRBS_API int lrbs_registry_names(const char* registry, char* out, int capacity);
+/* sizeof and the offset of each field, in declaration order, of an ABI struct ("lrbs_setting",
+ * "lrbs_layer", "lrbs_optimizer"): the host checks its own layouts against these at load. */
+LRBS_API int lrbs_abi_layout(const char* type, int64_t* out, int capacity);
+/* How many state tensors shaped like each parameter the optimizer keeps (momentum, moments). */
+LRBS_API int lrbs_optimizer_state_slots(const lrbs_optimizer* optimizer);
 
 /* A net of `members` independent copies of one architecture. `shared_input`: every
  * member sees the same batch (x rows shared), else each member has its own batch
  * (an index of shape (members, n)). `seeds`: one dropout generator seed per member.
  * Weights start at zero: write them with lrbs_net_write. */
 LRBS_API lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input,
-                                   int loss, const lrbs_optimizer* optimizer, const uint64_t* seeds);
+                                   const char* loss, const lrbs_optimizer* optimizer, const uint64_t* seeds);
 LRBS_API void lrbs_net_dispose(lrbs_net* net);
 LRBS_API int lrbs_net_members(lrbs_net* net);
-/* Number of parameter arrays of one member (kernel and bias of each weighted layer). */
+/* Number of weight arrays of one member, in Keras's get_weights() order: each layer's
+ * trainable parameters (kernel, bias; gamma, beta) then its state (moving mean, variance). */
 LRBS_API int lrbs_net_param_arrays(lrbs_net* net);
-/* One member's parameter array (what: 0 weights, 1 gradients of the last step) in
- * Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in, out), biases (out). */
+/* One member's weight array (what: 0 values, 1 gradients of the last step; state arrays have
+ * none) in Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in, out), vectors (out). */
 LRBS_API int lrbs_net_read(lrbs_net* net, int what, int index, int member, float* out, int64_t count);
 LRBS_API int lrbs_net_write(lrbs_net* net, int index, int member, const float* values, int64_t count);
 

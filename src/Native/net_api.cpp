@@ -2,6 +2,7 @@
 // statistics, evaluation and prediction. Every body runs in inference mode: the step
 // writes its own gradients, so libtorch's autograd is never needed.
 #include <c10/core/InferenceMode.h>
+#include <algorithm>
 #include <cstring>
 #include "guard.h"
 #include "net/net.h"
@@ -19,7 +20,7 @@ lrbs::net::Net& net_of(lrbs_net* h) {
 }
 
 lrbs::net::Param& param_of(lrbs::net::Net& n, int index) {
-  const auto& ps = n.params();
+  const auto& ps = n.arrays();
   if (index < 0 || index >= static_cast<int>(ps.size()))
     throw std::invalid_argument("parameter array " + std::to_string(index) + " out of range 0.." + std::to_string(ps.size() - 1));
   return *ps[index];
@@ -40,11 +41,11 @@ at::Tensor optional(lrbs_tensor* h) { return h == nullptr ? at::Tensor() : get(h
 
 extern "C" {
 
-lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input, int loss,
+lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input, const char* loss,
                           const lrbs_optimizer* optimizer, const uint64_t* seeds) {
   LRBS_TRY
   c10::InferenceMode guard;
-  if (layers == nullptr || optimizer == nullptr || seeds == nullptr) throw std::invalid_argument("null argument");
+  if (layers == nullptr || optimizer == nullptr || seeds == nullptr || loss == nullptr) throw std::invalid_argument("null argument");
   auto h = new lrbs_net{lrbs::net::Net(layers, n_layers, members, shared_input != 0, loss, *optimizer, seeds)};
   lrbs::live_handles.fetch_add(1, std::memory_order_relaxed);
   return h;
@@ -59,7 +60,7 @@ void lrbs_net_dispose(lrbs_net* h) {
 
 int lrbs_net_members(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).members()); LRBS_CATCH(-1) }
 
-int lrbs_net_param_arrays(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).params().size()); LRBS_CATCH(-1) }
+int lrbs_net_param_arrays(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).arrays().size()); LRBS_CATCH(-1) }
 
 int lrbs_net_read(lrbs_net* h, int what, int index, int member, float* out, int64_t count) {
   LRBS_TRY
@@ -67,6 +68,10 @@ int lrbs_net_read(lrbs_net* h, int what, int index, int member, float* out, int6
   auto& n = net_of(h);
   check_member(n, member);
   auto& p = param_of(n, index);
+  if (what != 0 && what != 1) throw std::invalid_argument("what must be 0 (values) or 1 (gradients), got " + std::to_string(what));
+  const auto& trainable = n.params();
+  if (what == 1 && std::find(trainable.begin(), trainable.end(), &p) == trainable.end())
+    throw std::invalid_argument("weight array " + std::to_string(index) + " is state (not trainable): it has no gradient");
   const auto t = p.keras(what == 0 ? p.value : p.grad, member, n.members());
   if (t.numel() != count)
     throw std::invalid_argument("buffer holds " + std::to_string(count) + " values, the array has " + std::to_string(t.numel()));

@@ -10,7 +10,7 @@ open Lrbs.Tests.Support
 
 /// A one-layer net whose pre-activation is its input (identity kernel, zero bias), so a
 /// loss can be evaluated on chosen logits or boxes through the training step itself.
-let private identityNet (k: int) (activation: Activation) (loss: Loss) =
+let private identityNet (k: int) (activation: string) (loss: Loss) =
     let spec = { Name = "id"; Input = Shape.Vector k; Layers = [ Layer.Dense(k, activation) ] }
     let net = network spec loss "sgd"
     net.SetKerasWeights(0, [ { Name = "k"; Shape = [| k; k |]; Values = Array.init (k * k) (fun i -> if i / k = i % k then 1.0f else 0.0f) }
@@ -146,12 +146,15 @@ let private checkGradients (spec: ModelSpec) (loss: Loss) (xShape: int64[]) (x: 
     lossAt weights |> ignore
     let grads = net.GetKerasGradients 0
     let h = 1e-2f
-    for i, w in List.indexed weights do
+    // the trainable arrays, in the order GetKerasGradients gives theirs (state has no gradient)
+    let trainable = net.Arrays |> List.indexed |> List.filter (fun (_, a) -> Role.trainable a.Def.Role) |> List.map fst
+    for g, i in List.indexed trainable do
+        let w = weights[i]
         let numeric =
             Array.init w.Values.Length (fun j ->
                 let at (d: float32) = lossAt (List.updateAt i { w with Values = Array.updateAt j (w.Values[j] + d) w.Values } weights)
                 (at h - at -h) / (2.0 * float h))
-        assertAllClose 2e-2 5e-4 numeric (grads[i].Values |> Array.map float)
+        assertAllClose 2e-2 5e-4 numeric (grads[g].Values |> Array.map float)
 
 [<TestCase("logits")>]
 [<TestCase("clipped")>]
@@ -176,6 +179,30 @@ let ``hand-written gradients of conv, pool and flatten match finite differences`
           Layers = [ Layer.Conv2D(3, 3, 2, Padding.Same, Activation.Relu); Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(2, Activation.Sigmoid) ] }
     let x = Array.init (2 * 2 * 25) (fun i -> float32 ((i * 37) % 17) / 8.0f - 1.0f)
     checkGradients spec (Loss.BinaryCrossEntropy LossForm.Logits) [| 2L; 2L; 5L; 5L |] x (fun () -> T.ofFloat32 [| 2L; 2L |] [| 1.0f; 0.0f; 0.0f; 1.0f |])
+
+[<Test>]
+let ``hand-written gradients of batch normalisation and the average pools match finite differences`` () =
+    let spec =
+        { Name = "bn"; Input = Shape.Image(2, 6, 6)
+          Layers =
+            [ Layer.Conv2D(3, 3, 1, Padding.Same, Activation.Tanh); Layer.BatchNorm; Layer.AveragePool2D 2
+              Layer.Conv2D(2, 3, 1, Padding.Valid, Activation.Relu); Layer.GlobalAveragePool2D; Layer.Dense(2, Activation.Sigmoid) ] }
+    let x = Array.init (3 * 2 * 36) (fun i -> float32 ((i * 37) % 17) / 8.0f - 1.0f)
+    checkGradients spec (Loss.BinaryCrossEntropy LossForm.Logits) [| 3L; 2L; 6L; 6L |] x (fun () -> T.ofFloat32 [| 3L; 2L |] [| 1.0f; 0.0f; 0.0f; 1.0f; 1.0f; 1.0f |])
+
+[<Test>]
+let ``hand-written gradients of batch normalisation on vectors match finite differences`` () =
+    let spec = { Name = "bnv"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Tanh); Layer.BatchNorm; Layer.Dense(3, Activation.Softmax) ] }
+    let x = Array.init 15 (fun i -> float32 ((i * 29) % 13) / 6.0f - 1.0f)
+    checkGradients spec (Loss.CrossEntropy LossForm.Logits) [| 5L; 3L |] x (fun () -> T.ofInt64 [| 5L |] [| 2L; 0L; 1L; 1L; 0L |])
+
+[<TestCase("tanh")>]
+[<TestCase("leaky_relu")>]
+[<TestCase("elu")>]
+[<TestCase("gelu")>]
+let ``hand-written gradients of each activation match finite differences`` (activation: string) =
+    let spec = { Name = "a"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, activation); Layer.Dense(3, Activation.Softmax) ] }
+    checkGradients spec (Loss.CrossEntropy LossForm.Logits) [| 2L; 3L |] [| 0.5f; -1.0f; 2.0f; 1.5f; 0.2f; -0.3f |] (fun () -> T.ofInt64 [| 2L |] [| 2L; 0L |])
 
 [<Test>]
 let ``dropout draws its masks from the trial's own generator, only while training`` () =

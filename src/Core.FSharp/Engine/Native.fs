@@ -8,34 +8,54 @@ open System.Runtime.InteropServices
 [<Literal>]
 let Lib = "lrbs_native"
 
-/// lrbs_layer (lrbs_native.h): one layer and the shape of its input.
+/// lrbs_setting (lrbs_native.h): a named number (UTF-8 key).
+[<Struct; StructLayout(LayoutKind.Sequential)>]
+type Setting = { Key: nativeint; Value: float }
+
+/// lrbs_layer (lrbs_native.h): a registered kind, its activation and its settings.
 [<Struct; StructLayout(LayoutKind.Sequential)>]
 type LayerDesc =
-    { Kind: int
-      Activation: int
-      Units: int
-      Kernel: int
-      Stride: int
-      PadTop: int
-      PadBottom: int
-      PadLeft: int
-      PadRight: int
-      InChannels: int
-      InHeight: int
-      InWidth: int
-      Rate: float }
+    { Kind: nativeint
+      Activation: nativeint
+      Settings: nativeint
+      NSettings: int }
 
-/// lrbs_optimizer (lrbs_native.h).
+/// lrbs_optimizer (lrbs_native.h): a registered kind and its settings.
 [<Struct; StructLayout(LayoutKind.Sequential)>]
 type OptimizerDesc =
-    { Kind: int
-      Momentum: float
-      Nesterov: int
-      PytorchForm: int
-      Beta1: float
-      Beta2: float
-      Epsilon: float
-      BiasCorrected: int }
+    { Kind: nativeint
+      Settings: nativeint
+      NSettings: int }
+
+/// The field names of each ABI struct in declaration order, as lrbs_abi_layout reports offsets
+/// (an F# record field X is stored in the field X@).
+let abiStructs: (string * System.Type * string list) list =
+    [ "lrbs_setting", typeof<Setting>, [ "Key"; "Value" ]
+      "lrbs_layer", typeof<LayerDesc>, [ "Kind"; "Activation"; "Settings"; "NSettings" ]
+      "lrbs_optimizer", typeof<OptimizerDesc>, [ "Kind"; "Settings"; "NSettings" ] ]
+
+/// Unmanaged UTF-8 strings and settings arrays for one native call, freed together.
+type Arena() =
+    let blocks = ResizeArray<nativeint>()
+
+    member _.Text(s: string) =
+        let p = Marshal.StringToCoTaskMemUTF8 s
+        blocks.Add p
+        p
+
+    /// A settings array; returns its pointer and count.
+    member a.Settings(pairs: (string * float) list) =
+        let size = Marshal.SizeOf<Setting>()
+        let p = Marshal.AllocCoTaskMem(size * max 1 pairs.Length)
+        blocks.Add p
+        pairs |> List.iteri (fun i (k, v) -> Marshal.StructureToPtr({ Key = a.Text k; Value = v }, p + nativeint (i * size), false))
+        p, pairs.Length
+
+    interface System.IDisposable with
+        member _.Dispose() =
+            for b in blocks do
+                Marshal.FreeCoTaskMem b
+            blocks.Clear()
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_last_error()
@@ -80,7 +100,13 @@ extern int64 lrbs_tensor_numel(nativeint t)
 extern void lrbs_tensor_dispose(nativeint t)
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern nativeint lrbs_net_create(LayerDesc[] layers, int nLayers, int members, int sharedInput, int loss, OptimizerDesc& optimizer, uint64[] seeds)
+extern nativeint lrbs_net_create(LayerDesc[] layers, int nLayers, int members, int sharedInput, [<MarshalAs(UnmanagedType.LPUTF8Str)>] string loss, OptimizerDesc& optimizer, uint64[] seeds)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_registry_names([<MarshalAs(UnmanagedType.LPUTF8Str)>] string registry, byte[] out, int capacity)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_abi_layout([<MarshalAs(UnmanagedType.LPUTF8Str)>] string typeName, int64[] out, int capacity)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_optimizer_state_slots(OptimizerDesc& optimizer)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern void lrbs_net_dispose(nativeint net)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

@@ -65,7 +65,7 @@ module IouForm =
         | other -> Error $"""unknown 1 - IoU form '{other}'; allowed: {String.concat ", " names}"""
 
 module Loss =
-    /// The name used in parity case files (reference/CASES.md).
+    /// The name in the engine's registry and in parity case files (reference/CASES.md).
     let name =
         function
         | Loss.CrossEntropy LossForm.Logits -> "categorical_crossentropy_logits"
@@ -76,13 +76,8 @@ module Loss =
         | Loss.OneMinusIoU IouForm.KerasPlusOne -> "one_minus_iou_plus_one"
         | Loss.MeanSquaredError -> "mean_squared_error"
 
-    /// The shim's code for a loss (LRBS_LOSS_* in lrbs_native.h).
-    let internal nativeKind =
-        function
-        | Loss.CrossEntropy LossForm.Logits -> 0
-        | Loss.CrossEntropy LossForm.Clipped -> 1
-        | Loss.BinaryCrossEntropy LossForm.Logits -> 2
-        | Loss.BinaryCrossEntropy LossForm.Clipped -> 3
-        | Loss.OneMinusIoU IouForm.Exact -> 4
-        | Loss.MeanSquaredError -> 5
-        | Loss.OneMinusIoU IouForm.KerasPlusOne -> 6
+    /// Every loss; the engine registers each under its name (src/Native/net/loss.cpp), checked at load.
+    let all =
+        [ Loss.CrossEntropy LossForm.Logits; Loss.CrossEntropy LossForm.Clipped
+          Loss.BinaryCrossEntropy LossForm.Logits; Loss.BinaryCrossEntropy LossForm.Clipped
+          Loss.OneMinusIoU IouForm.Exact; Loss.OneMinusIoU IouForm.KerasPlusOne; Loss.MeanSquaredError ]

@@ -1,85 +1,23 @@
 namespace Lrbs.Core.Models
 
-/// Activation applied after a layer's affine part.
-[<RequireQualifiedAccess>]
-type Activation =
-    | Linear
-    | Relu
-    | Sigmoid
-    | Softmax
-
-/// Keras padding modes for Conv2D.
-[<RequireQualifiedAccess>]
-type Padding =
-    /// Output size ceil(in/stride); any odd padding goes to the bottom/right, as in TensorFlow.
-    | Same
-    /// No padding: output size floor((in - kernel)/stride) + 1.
-    | Valid
-
-/// One layer, as in Keras's Sequential API.
-[<RequireQualifiedAccess>]
-type Layer =
-    /// Dense(units, activation): y = act(x W + b), W of shape (in, units).
-    | Dense of units: int * activation: Activation
-    /// Conv2D(filters, kernel x kernel, stride, padding, activation).
-    | Conv2D of filters: int * kernel: int * stride: int * padding: Padding * activation: Activation
-    /// MaxPool2D(pool x pool), strides = pool, valid padding (Keras defaults).
-    | MaxPool2D of pool: int
-    /// Flatten in Keras's channels-last order (so weights after it match Keras row for row).
-    | Flatten
-    /// Dropout(rate): active only while training.
-    | Dropout of rate: float
-
-/// The shape of one example flowing between layers.
-[<RequireQualifiedAccess>]
-type Shape =
-    | Vector of features: int
-    | Image of channels: int * height: int * width: int
-
-    member s.Size =
-        match s with
-        | Vector n -> n
-        | Image(c, h, w) -> c * h * w
-
-    override s.ToString() =
-        match s with
-        | Vector n -> $"({n})"
-        | Image(c, h, w) -> $"({h}x{w}x{c})"
-
-/// A model: an input shape and a stack of layers.
+/// A model: an input shape and a stack of layers (Keras's Sequential).
 type ModelSpec =
     { Name: string
       Input: Shape
       Layers: Layer list }
 
-/// Shape inference and parameter counting (pure).
+/// One weight array of a model: its name (kind and layer index, then the role, as
+/// "conv2d0/kernel"), its layer and its definition.
+type ModelWeight = { Name: string; LayerIndex: int; Def: WeightDef }
+
+/// Shape inference, weights and parameter counting (pure).
 module ModelSpec =
     /// Keras "same"/"valid" output size and the (before, after) padding of one axis.
-    let convAxis (padding: Padding) (size: int) (kernel: int) (stride: int) =
-        match padding with
-        | Padding.Valid -> (size - kernel) / stride + 1, (0, 0)
-        | Padding.Same ->
-            let out = (size + stride - 1) / stride
-            let total = max ((out - 1) * stride + kernel - size) 0
-            out, (total / 2, total - total / 2)
+    let convAxis = Layers.Conv2D.axis
 
-    /// The output shape of one layer, or an error naming the layer.
+    /// The output shape of one layer, or an error naming the layer's index and kind.
     let outputShape (index: int) (input: Shape) (layer: Layer) : Result<Shape, string> =
-        match layer, input with
-        | Layer.Dense(units, _), Shape.Vector _ when units > 0 -> Ok(Shape.Vector units)
-        | Layer.Dense _, Shape.Image _ -> Error $"layer {index} (Dense) needs a flat input {input}: add Flatten before it"
-        | Layer.Conv2D(f, k, s, p, _), Shape.Image(_, h, w) when f > 0 && k > 0 && s > 0 ->
-            let oh, _ = convAxis p h k s
-            let ow, _ = convAxis p w k s
-            if oh < 1 || ow < 1 then Error $"layer {index} (Conv2D {k}x{k}) does not fit input {input}"
-            else Ok(Shape.Image(f, oh, ow))
-        | Layer.MaxPool2D pool, Shape.Image(c, h, w) when pool > 0 ->
-            if h < pool || w < pool then Error $"layer {index} (MaxPool2D {pool}x{pool}) does not fit input {input}"
-            else Ok(Shape.Image(c, h / pool, w / pool))
-        | (Layer.Conv2D _ | Layer.MaxPool2D _), Shape.Vector _ -> Error $"layer {index} needs an image input, got {input}"
-        | Layer.Flatten, s -> Ok(Shape.Vector s.Size)
-        | Layer.Dropout r, s when r >= 0.0 && r < 1.0 -> Ok s
-        | l, _ -> Error $"layer {index} has invalid settings: %A{l}"
+        layer.Def.Output layer.Args input |> Result.mapError (fun e -> $"layer {index} ({layer.Def.Name}): {e}")
 
     /// Shapes after each layer (input first), or the first error.
     let shapes (spec: ModelSpec) : Result<Shape list, string> =
@@ -87,18 +25,52 @@ module ModelSpec =
             acc |> Result.bind (fun (shapes: Shape list) -> outputShape i shapes.Head layer |> Result.map (fun s -> s :: shapes))
         spec.Layers |> List.indexed |> List.fold folder (Ok [ spec.Input ]) |> Result.map List.rev
 
-    /// Trainable parameters of one layer given its input shape.
-    let layerParameters (input: Shape) (layer: Layer) =
-        match layer, input with
-        | Layer.Dense(units, _), s -> s.Size * units + units
-        | Layer.Conv2D(f, k, _, _, _), Shape.Image(c, _, _) -> k * k * c * f + f
-        | _ -> 0
+    /// Each layer with its input and output shapes.
+    let layerShapes (spec: ModelSpec) =
+        shapes spec |> Result.map (fun s -> List.zip3 spec.Layers (List.take spec.Layers.Length s) (List.tail s))
 
-    /// Total trainable parameters (Keras's model.count_params()).
-    let parameterCount (spec: ModelSpec) =
-        match shapes spec with
-        | Ok shapes -> Ok(List.map2 layerParameters (List.take spec.Layers.Length shapes) spec.Layers |> List.sum)
-        | Error e -> Error e
+    /// Every weight array in Keras's get_weights() order (trainable parameters and state).
+    let weights (spec: ModelSpec) : Result<ModelWeight list, string> =
+        layerShapes spec
+        |> Result.map (fun layers ->
+            layers
+            |> List.indexed
+            |> List.collect (fun (i, (layer, input, _)) ->
+                layer.Def.Weights layer.Args input
+                |> List.map (fun w -> { Name = $"{layer.Def.Name}{i}/{Role.name w.Role}"; LayerIndex = i; Def = w })))
+
+    let private size (w: WeightDef) = Array.fold (*) 1 w.Shape
+
+    /// Total parameters, trainable and state alike (Keras's model.count_params()).
+    let parameterCount (spec: ModelSpec) = weights spec |> Result.map (List.sumBy (fun w -> size w.Def))
+
+    /// Trainable parameters only (those the optimizer updates).
+    let trainableCount (spec: ModelSpec) =
+        weights spec |> Result.map (List.filter (fun w -> Role.trainable w.Def.Role) >> List.sumBy (fun w -> size w.Def))
 
     /// The output shape of the whole model.
     let outputOf (spec: ModelSpec) = shapes spec |> Result.map List.last
+
+    /// The layers as text, one canonical layer after another: two definitions with the same
+    /// layers have the same text whatever their name or file.
+    let canonicalLayers (spec: ModelSpec) = spec.Layers |> List.map (fun l -> l.Canonical) |> String.concat "; "
+
+    /// A Keras-style summary: each layer, its output shape and its parameter count, and the totals.
+    let summary (spec: ModelSpec) : Result<string list, string> =
+        layerShapes spec
+        |> Result.bind (fun layers ->
+            trainableCount spec
+            |> Result.bind (fun trainable ->
+                parameterCount spec
+                |> Result.map (fun total ->
+                    let rows =
+                        layers
+                        |> List.indexed
+                        |> List.map (fun (i, (l, input, output)) ->
+                            let p = l.Def.Weights l.Args input |> List.sumBy size
+                            let settings = l.Args |> Map.toList |> List.map (fun (k, v) -> $"{k}={v.Canonical}") |> String.concat ", "
+                            $"{i,3}  {l.Def.Name,-22} {string output,-16} {p,10:N0}  {settings}")
+                    [ $"Model: {spec.Name} (input {spec.Input})"
+                      $"""{"#",3}  {"layer",-22} {"output shape",-16} {"params",10}  settings""" ]
+                    @ rows
+                    @ [ $"Total params: {total:N0}"; $"Trainable params: {trainable:N0}"; $"Non-trainable params: {total - trainable:N0}" ])))

@@ -24,59 +24,80 @@ type Totals =
 /// K members of one model on the engine (a single trial is K = 1): their weights, their
 /// optimizer's state and the training step live in the native net (src/Native/net).
 /// `sharedInput`: every member sees the same batches; otherwise each has its own order.
-type Network private (spec: ModelSpec, loss: Loss, arrays: (string * int[]) list, handle: nativeint) =
+type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, handle: nativeint) =
     let mutable h = handle
 
-    static let activation =
-        function
-        | Activation.Linear -> 0
-        | Activation.Relu -> 1
-        | Activation.Sigmoid -> 2
-        | Activation.Softmax -> 3
-
-    /// The shim's description of each layer with its input shape and resolved padding.
-    static let describe (spec: ModelSpec) (shapes: Shape list) : Native.LayerDesc[] =
-        List.zip (List.take spec.Layers.Length shapes) spec.Layers
-        |> List.map (fun (input, layer) ->
-            let c, hh, ww =
-                match input with
-                | Shape.Image(c, hh, ww) -> c, hh, ww
-                | Shape.Vector n -> n, 0, 0
-            let d: Native.LayerDesc =
-                { Kind = 0; Activation = 0; Units = 0; Kernel = 0; Stride = 1; PadTop = 0; PadBottom = 0; PadLeft = 0; PadRight = 0
-                  InChannels = c; InHeight = hh; InWidth = ww; Rate = 0.0 }
-            match layer with
-            | Layer.Dense(u, a) -> { d with Kind = 1; Activation = activation a; Units = u; InChannels = input.Size; InHeight = 0; InWidth = 0 }
-            | Layer.Conv2D(f, k, s, pad, a) ->
-                let _, (top, bottom) = ModelSpec.convAxis pad hh k s
-                let _, (left, right) = ModelSpec.convAxis pad ww k s
-                { d with Kind = 2; Activation = activation a; Units = f; Kernel = k; Stride = s; PadTop = top; PadBottom = bottom; PadLeft = left; PadRight = right }
-            | Layer.MaxPool2D p -> { d with Kind = 3; Kernel = p; Stride = p }
-            | Layer.Flatten -> { d with Kind = 4 }
-            | Layer.Dropout r -> { d with Kind = 5; Rate = r })
-        |> Array.ofList
-
-    static let optimizerDesc (o: OptimizerSpec) : Native.OptimizerDesc =
-        match o with
-        | OptimizerSpec.Sgd c ->
-            { Kind = 0; Momentum = c.Momentum; Nesterov = (if c.Nesterov then 1 else 0)
-              PytorchForm = (if c.Form = MomentumForm.PyTorch then 1 else 0); Beta1 = 0.0; Beta2 = 0.0; Epsilon = 0.0; BiasCorrected = 0 }
-        | OptimizerSpec.Adam c ->
-            { Kind = 1; Momentum = 0.0; Nesterov = 0; PytorchForm = 0; Beta1 = c.Beta1; Beta2 = c.Beta2; Epsilon = c.Epsilon
-              BiasCorrected = (if c.Placement = EpsilonPlacement.BiasCorrected then 1 else 0) }
-
-    /// Keras-layout names and shapes of each parameter array, in order.
-    static member KerasArrays(spec: ModelSpec) =
-        match ModelSpec.shapes spec with
+    /// The shim's description of each layer: its kind, activation and settings (its input
+    /// shape, the definition's native settings, alpha where the activation takes one).
+    static let describe (arena: Native.Arena) (spec: ModelSpec) : Native.LayerDesc[] =
+        match ModelSpec.layerShapes spec with
         | Error e -> invalidArg "spec" e
-        | Ok shapes ->
-            List.zip (List.take spec.Layers.Length shapes) spec.Layers
-            |> List.indexed
-            |> List.collect (fun (i, (input, layer)) ->
-                match layer, input with
-                | Layer.Dense(u, _), s -> [ $"dense{i}/kernel", [| s.Size; u |]; $"dense{i}/bias", [| u |] ]
-                | Layer.Conv2D(f, k, _, _, _), Shape.Image(c, _, _) -> [ $"conv{i}/kernel", [| k; k; c; f |]; $"conv{i}/bias", [| f |] ]
-                | _ -> [])
+        | Ok layers ->
+            layers
+            |> List.map (fun (layer, input, _) ->
+                let c, hh, ww =
+                    match input with
+                    | Shape.Image(c, hh, ww) -> c, hh, ww
+                    | Shape.Vector n -> n, 0, 0
+                let alpha = match layer.Args.TryFind "alpha" with Some(Value.Number a) -> [ "alpha", a ] | _ -> []
+                let settings = [ "in_channels", float c; "in_height", float hh; "in_width", float ww ] @ layer.Def.Native layer.Args input @ alpha
+                let p, n = arena.Settings settings
+                ({ Kind = arena.Text layer.Def.Name; Activation = arena.Text layer.Activation; Settings = p; NSettings = n }: Native.LayerDesc))
+            |> Array.ofList
+
+    static let optimizerDesc (arena: Native.Arena) (o: OptimizerSpec) : Native.OptimizerDesc =
+        let p, n = arena.Settings(Map.toList o.Settings)
+        { Kind = arena.Text o.Kind.Name; Settings = p; NSettings = n }
+
+    static let registry (name: string) =
+        let buffer = Array.zeroCreate<byte> 4096
+        let n = Native.lrbs_registry_names (name, buffer, buffer.Length) |> Native.checkCode
+        Text.Encoding.UTF8.GetString(buffer, 0, min n (buffer.Length - 1)).Split(',', StringSplitOptions.RemoveEmptyEntries) |> Set.ofArray
+
+    /// The engine agrees with this assembly: the same layer, activation, loss and optimizer names
+    /// in both registries, the same struct layouts, and each optimizer's state slots as its
+    /// definition counts them. Checked once, before the first net is made.
+    static let engineCheck =
+        lazy
+            (let problems = ResizeArray<string>()
+             let compare what (mine: string seq) =
+                 let native = registry what
+                 let mine = Set.ofSeq mine
+                 for m in Set.difference mine native do
+                     problems.Add $"{what} '{m}' is defined here but not registered in the engine"
+                 for m in Set.difference native mine do
+                     problems.Add $"{what} '{m}' is registered in the engine but has no definition here"
+             compare "layer" LayerRegistry.names
+             compare "activation" Activations.names
+             compare "loss" (Loss.all |> List.map Loss.name)
+             compare "optimizer" (Kinds.all |> List.map (fun k -> k.Name))
+             for name, t, fields in Native.abiStructs do
+                 let out = Array.zeroCreate<int64> 16
+                 let n = Native.lrbs_abi_layout (name, out, out.Length) |> Native.checkCode
+                 let mine = int64 (Runtime.InteropServices.Marshal.SizeOf t) :: (fields |> List.map (fun f -> int64 (Runtime.InteropServices.Marshal.OffsetOf(t, f + "@"))))
+                 if List.ofArray out[.. n - 1] <> mine then problems.Add $"struct {name}: the engine's size and offsets %A{out[.. n - 1]}, here %A{mine}"
+             if problems.Count = 0 then
+                 for kind in Kinds.all do
+                     for variant in [ []; [ "momentum", 0.9 ] ] do
+                         match OptimizerSpec.create kind.Name (variant |> List.filter (fun (k, _) -> kind.Keys |> List.exists (fun h -> h.Name = k))) with
+                         | Ok o ->
+                             use arena = new Native.Arena()
+                             let mutable d = optimizerDesc arena o
+                             let native = Native.lrbs_optimizer_state_slots &d |> Native.checkCode
+                             if native <> kind.StateSlots o.Settings then
+                                 problems.Add $"optimizer {o}: the engine keeps {native} state tensors per parameter, its definition counts {kind.StateSlots o.Settings}"
+                         | Error e -> problems.Add e
+             if problems.Count > 0 then
+                 raise (NativeException("the engine (liblrbs_native) does not match this build: " + String.concat "; " problems)))
+
+    /// Raises NativeException naming every disagreement between the engine and the definitions.
+    static member CheckEngine() = engineCheck.Force()
+
+    /// Names, shapes and roles of each weight array in Keras's order.
+    static member KerasArrays(spec: ModelSpec) =
+        match ModelSpec.weights spec with
+        | Error e -> invalidArg "spec" e
+        | Ok ws -> ws
 
     member internal _.Handle =
         if h = 0n then raise (ObjectDisposedException("Network"))
@@ -88,24 +109,28 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: (string * int[]) list
     member n.Members = Native.lrbs_net_members n.Handle |> Native.checkCode
 
     member private n.Read(what: int, index: int, memberIndex: int) =
-        let name, shape = arrays[index]
-        let values = Array.zeroCreate<float32> (Array.fold (*) 1 shape)
+        let w = arrays[index]
+        let values = Array.zeroCreate<float32> (Array.fold (*) 1 w.Def.Shape)
         Native.lrbs_net_read (n.Handle, what, index, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore
-        { Name = name; Shape = shape; Values = values }
+        { Name = w.Name; Shape = w.Def.Shape; Values = values }
 
-    /// A member's weights in Keras's layout and order.
+    /// The model's weight arrays: names, shapes and roles, in Keras's order.
+    member _.Arrays = arrays
+
+    /// A member's weights in Keras's layout and order (trainable parameters and state).
     member n.GetKerasWeights(memberIndex: int) = List.init arrays.Length (fun i -> n.Read(0, i, memberIndex))
 
-    /// A member's gradients of the last step, in Keras's layout.
-    member n.GetKerasGradients(memberIndex: int) = List.init arrays.Length (fun i -> n.Read(1, i, memberIndex))
+    /// A member's gradients of the last step, in Keras's layout: the trainable arrays only.
+    member n.GetKerasGradients(memberIndex: int) =
+        arrays |> List.indexed |> List.filter (fun (_, w) -> Role.trainable w.Def.Role) |> List.map (fun (i, _) -> n.Read(1, i, memberIndex))
 
     /// Replaces a member's weights with Keras-layout arrays (shapes must match).
     member n.SetKerasWeights(memberIndex: int, weights: KerasWeight list) =
         if weights.Length <> arrays.Length then
             invalidArg "weights" $"model has {arrays.Length} weight arrays, got {weights.Length}"
         List.iteri2
-            (fun i (name, shape) (w: KerasWeight) ->
-                if w.Shape <> shape then invalidArg "weights" $"{name}: expected shape %A{shape}, got %A{w.Shape}"
+            (fun i (a: ModelWeight) (w: KerasWeight) ->
+                if w.Shape <> a.Def.Shape then invalidArg "weights" $"{a.Name}: expected shape %A{a.Def.Shape}, got %A{w.Shape}"
                 Native.lrbs_net_write (n.Handle, i, memberIndex, w.Values, int64 w.Values.Length) |> Native.checkCode |> ignore)
             arrays
             weights
@@ -151,33 +176,33 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: (string * int[]) list
                 h <- 0n
 
     /// Builds the members with Keras-default initialisation (glorot_uniform kernels, zero
-    /// biases), member k drawn from a generator seeded with seeds[k]; seeds[k] also seeds
-    /// that member's dropout masks.
+    /// biases and betas, unit gammas and moving variances), member k drawn from a generator
+    /// seeded with seeds[k]; seeds[k] also seeds that member's dropout masks.
     static member Create(spec: ModelSpec, loss: Loss, optimizer: OptimizerSpec, seeds: uint64[], sharedInput: bool) =
-        let shapes =
-            match ModelSpec.shapes spec with
-            | Ok s -> s
-            | Error e -> invalidArg "spec" e
+        engineCheck.Force()
         let arrays = Network.KerasArrays spec
-        let optimizer =
-            match OptimizerSpec.validate optimizer with
-            | Ok o -> o
-            | Error e -> invalidArg "optimizer" e
-        let mutable o = optimizerDesc optimizer
-        let layers = describe spec shapes
         let handle =
-            Native.lrbs_net_create (layers, layers.Length, seeds.Length, (if sharedInput then 1 else 0), Loss.nativeKind loss, &o, seeds)
+            use arena = new Native.Arena()
+            let layers = describe arena spec
+            let mutable o = optimizerDesc arena optimizer
+            Native.lrbs_net_create (layers, layers.Length, seeds.Length, (if sharedInput then 1 else 0), Loss.name loss, &o, seeds)
             |> Native.checkHandle
         let net = new Network(spec, loss, arrays, handle)
         seeds
         |> Array.iteri (fun k seed ->
             let rng = Rng.Derive(seed, "init")
             arrays
-            |> List.iteri (fun i (name, shape) ->
-                if shape.Length > 1 then
-                    let receptive = if shape.Length = 4 then shape[0] * shape[1] else 1
-                    let fanIn = shape[shape.Length - 2] * receptive
-                    let fanOut = shape[shape.Length - 1] * receptive
-                    let values = Init.uniform rng (Init.glorotLimit fanIn fanOut) (Array.fold (*) 1 shape)
-                    Native.lrbs_net_write (handle, i, k, values, int64 values.Length) |> Native.checkCode |> ignore))
+            |> List.iteri (fun i w ->
+                let shape = w.Def.Shape
+                let count = Array.fold (*) 1 shape
+                let values =
+                    match w.Def.Role with
+                    | Role.Kernel ->
+                        let receptive = if shape.Length = 4 then shape[0] * shape[1] else 1
+                        let fanIn = shape[shape.Length - 2] * receptive
+                        let fanOut = shape[shape.Length - 1] * receptive
+                        Some(Init.uniform rng (Init.glorotLimit fanIn fanOut) count)
+                    | Role.Gamma | Role.MovingVariance -> Some(Array.create count 1.0f)
+                    | Role.Bias | Role.Beta | Role.MovingMean -> None
+                values |> Option.iter (fun v -> Native.lrbs_net_write (handle, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
         net

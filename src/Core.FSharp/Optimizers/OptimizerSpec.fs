@@ -1,71 +1,63 @@
-namespace Lrbs.Core.Optimizers
+/// Optimizers by name: the kinds of Kinds.fs, presets over them, and hyper-parameters given as
+/// trial keys (`optimizer: {name: lamb, weight_decay: 0.01}`, `--optimizer lamb --weight-decay 0.01`).
+[<CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module Lrbs.Core.Optimizers.OptimizerSpec
 
-/// Which momentum recursion SGD uses. They agree while the learning rate is
-/// constant and differ once it changes.
-[<RequireQualifiedAccess>]
-type MomentumForm =
-    /// Keras: v = mu v - lr g; w += v  (Nesterov: w += mu v - lr g).
-    | Keras
-    /// PyTorch: b = mu b + g; w -= lr b  (Nesterov: w -= lr (g + mu b)).
-    | PyTorch
+open System
+open System.Globalization
 
-/// Where Adam adds epsilon.
-[<RequireQualifiedAccess>]
-type EpsilonPlacement =
-    /// Keras (keras 3, tf.keras >= 2.11): alpha = lr sqrt(1-b2^t)/(1-b1^t); w -= alpha m / (sqrt v + eps).
-    | Keras
-    /// PyTorch / TensorFlow.js: w -= lr mhat / (sqrt vhat + eps), mhat = m/(1-b1^t), vhat = v/(1-b2^t).
-    | BiasCorrected
+/// Named forms of a kind with some keys set (the studies' momentum variants use mu = 0.9).
+let presets: (string * OptimizerKind * (string * float) list) list =
+    [ "sgd-momentum", Kinds.sgd, [ "momentum", 0.9 ]
+      "sgd-nesterov", Kinds.sgd, [ "momentum", 0.9; "nesterov", 1.0 ]
+      "sgd-momentum-torch", Kinds.sgd, [ "momentum", 0.9; "pytorch_form", 1.0 ]
+      "adam-bias-corrected", Kinds.adam, [ "bias_corrected", 1.0 ] ]
 
-/// SGD hyper-parameters (Keras defaults: momentum 0, no Nesterov).
-type SgdConfig =
-    { /// Momentum mu in [0, 1); 0 disables it.
-      Momentum: float
-      /// Nesterov momentum (requires Momentum > 0).
-      Nesterov: bool
-      /// Which recursion to use when Momentum > 0.
-      Form: MomentumForm }
+/// The names accepted on the command line and in sweep files: the kinds, then the presets.
+let names = (Kinds.all |> List.map (fun k -> k.Name)) @ (presets |> List.map (fun (n, _, _) -> n))
 
-    static member Default = { Momentum = 0.0; Nesterov = false; Form = MomentumForm.Keras }
+/// Every hyper-parameter key of any kind (each is a trial key).
+let hyperKeys = Kinds.all |> List.collect (fun k -> k.Keys |> List.map (fun h -> h.Name)) |> List.distinct
 
-/// Adam hyper-parameters (Keras defaults: 0.9, 0.999, 1e-7, Keras placement).
-type AdamConfig =
-    { Beta1: float
-      Beta2: float
-      Epsilon: float
-      Placement: EpsilonPlacement }
+/// The kind and preset settings of a name.
+let private lookup (name: string) =
+    match Kinds.all |> List.tryFind (fun k -> k.Name = name) with
+    | Some k -> Ok(k, [])
+    | None ->
+        match presets |> List.tryFind (fun (n, _, _) -> n = name) with
+        | Some(_, k, s) -> Ok(k, s)
+        | None -> Error $"""unknown optimizer '{name}'; allowed: {String.concat ", " names}"""
 
-    static member Default = { Beta1 = 0.9; Beta2 = 0.999; Epsilon = 1e-7; Placement = EpsilonPlacement.Keras }
+/// The optimizer for a name with `given` hyper-parameters over its defaults. A key the kind
+/// does not take is an error naming the key, the optimizer and the keys it takes.
+let create (name: string) (given: (string * float) list) : Result<OptimizerSpec, string> =
+    lookup name
+    |> Result.bind (fun (kind, preset) ->
+        let own = kind.Keys |> List.map (fun k -> k.Name)
+        match given |> List.tryFind (fun (k, _) -> not (List.contains k own)) with
+        | Some(k, _) -> Error $"""key '{k}' does not apply to optimizer {name}; its keys: {String.concat ", " own}"""
+        | None ->
+            let settings =
+                kind.Keys |> List.map (fun k -> k.Name, k.Default) |> Map.ofList |> fun m -> List.fold (fun (m: Map<_, _>) (k, v) -> m.Add(k, v)) m (preset @ given)
+            let bad =
+                kind.Keys |> List.tryPick (fun k -> match k.Check settings[k.Name] with Error e -> Some $"key '{k.Name}': {e}" | Ok() -> None)
+            match bad with
+            | Some e -> Error e
+            | None -> kind.Check settings |> Result.map (fun () -> { Kind = kind; Settings = settings }))
 
-/// An optimizer and its hyper-parameters (the learning rate is given per step).
-[<RequireQualifiedAccess>]
-type OptimizerSpec =
-    | Sgd of SgdConfig
-    | Adam of AdamConfig
+/// The optimizer for a name with its defaults.
+let ofName (name: string) = create name []
 
-module OptimizerSpec =
-    /// Checks the hyper-parameters; errors name the field and echo the value.
-    let validate (spec: OptimizerSpec) : Result<OptimizerSpec, string> =
-        match spec with
-        | OptimizerSpec.Sgd c when c.Momentum < 0.0 || c.Momentum >= 1.0 ->
-            Error $"momentum must be in [0, 1), got {c.Momentum}"
-        | OptimizerSpec.Sgd c when c.Nesterov && c.Momentum = 0.0 -> Error "nesterov needs momentum > 0"
-        | OptimizerSpec.Adam c when c.Beta1 < 0.0 || c.Beta1 >= 1.0 -> Error $"beta1 must be in [0, 1), got {c.Beta1}"
-        | OptimizerSpec.Adam c when c.Beta2 < 0.0 || c.Beta2 >= 1.0 -> Error $"beta2 must be in [0, 1), got {c.Beta2}"
-        | OptimizerSpec.Adam c when c.Epsilon <= 0.0 -> Error $"epsilon must be > 0, got {c.Epsilon}"
-        | s -> Ok s
-
-    /// The names accepted on the command line and in sweep files.
-    let names = [ "sgd"; "sgd-momentum"; "sgd-nesterov"; "sgd-momentum-torch"; "adam"; "adam-bias-corrected" ]
-
-    /// The optimizer for a name with Keras defaults (momentum variants use mu = 0.9).
-    let ofName (name: string) : Result<OptimizerSpec, string> =
-        let m form nesterov = OptimizerSpec.Sgd { Momentum = 0.9; Nesterov = nesterov; Form = form }
-        match name.ToLowerInvariant() with
-        | "sgd" -> Ok(OptimizerSpec.Sgd SgdConfig.Default)
-        | "sgd-momentum" -> Ok(m MomentumForm.Keras false)
-        | "sgd-nesterov" -> Ok(m MomentumForm.Keras true)
-        | "sgd-momentum-torch" -> Ok(m MomentumForm.PyTorch false)
-        | "adam" -> Ok(OptimizerSpec.Adam AdamConfig.Default)
-        | "adam-bias-corrected" -> Ok(OptimizerSpec.Adam { AdamConfig.Default with Placement = EpsilonPlacement.BiasCorrected })
-        | other -> Error $"""unknown optimizer '{other}'; allowed: {String.concat ", " names}"""
+/// The canonical text of a named optimizer with given keys: the name, then in brackets the keys
+/// whose value differs from the name's own (`lamb(weight_decay=0.01)`), so that an optimizer at
+/// its defaults keeps the text (and the trial ids) it had before hyper-parameters were keys.
+let canonical (name: string) (given: (string * float) list) =
+    match ofName name, create name given with
+    | Ok plain, Ok spec ->
+        let changed =
+            spec.Settings
+            |> Map.toList
+            |> List.filter (fun (k, v) -> plain.Settings[k] <> v)
+            |> List.map (fun (k, v) -> $"""{k}={v.ToString("R", CultureInfo.InvariantCulture)}""")
+        if changed.IsEmpty then name else $"""{name}({String.concat "," changed})"""
+    | _ -> name

@@ -11,8 +11,8 @@ open Lrbs.Core.Optimizers
 type Bound =
     { /// Train, validation and test rows in the engine (float32 inputs; int64 labels or float32 targets).
       Data: int64
-      /// Parameters, their gradients and the optimizer's state (SGD 0, momentum 1, Adam 2 values
-      /// per parameter), float32.
+      /// Parameters, their gradients and the optimizer's state (its kind's StateSlots values per
+      /// parameter, Optimizers/Kinds.fs, checked against the engine at load), float32.
       State: int64
       /// One batch: its input rows, what each layer's forward pass keeps for the backward pass
       /// (Dense and Conv2D their output before and after the activation, Dropout its output and
@@ -31,11 +31,7 @@ type Bound =
     /// plus the data, the shuffle orders and one evaluation pass, which any trial also holds.
     member b.Total(members: int) = b.Data + b.Evaluation + int64 members * (b.State + b.Activations + b.Order)
 
-let private slots =
-    function
-    | OptimizerSpec.Sgd c when c.Momentum = 0.0 -> 0L
-    | OptimizerSpec.Sgd _ -> 1L
-    | OptimizerSpec.Adam _ -> 2L
+let private slots (o: OptimizerSpec) = int64 (o.Kind.StateSlots o.Settings)
 
 let private rows (d: Dataset) =
     let targets =
@@ -47,29 +43,17 @@ let private rows (d: Dataset) =
 
 /// The bound for one trial configuration on its data (the model as the catalog builds it).
 let bound (c: TrialConfig) (data: SplitData) : Result<Bound, string> =
-    Catalog.build c.Model data.Train.Input (Dataset.head data.Train)
+    TrialConfig.modelSpec c data.Train.Input (Dataset.head data.Train)
     |> Result.bind (fun spec ->
         ModelSpec.parameterCount spec
         |> Result.bind (fun parameters ->
             ModelSpec.shapes spec
             |> Result.map (fun shapes ->
-                // bytes a forward pass keeps per example: Dense and Conv2D their output before and
-                // after the activation, Dropout its output and mask, MaxPool its output and the
-                // position of each maximum (a byte), Flatten its output
-                let kept (layer: Layer) (shape: Shape) =
-                    match layer with
-                    | Layer.Dense _ | Layer.Conv2D _ | Layer.Dropout _ -> 8L * int64 shape.Size
-                    | Layer.MaxPool2D _ -> 5L * int64 shape.Size
-                    | Layer.Flatten -> 4L * int64 shape.Size
-                let outputs = List.map2 kept spec.Layers (List.tail shapes) |> List.sum
-                // a convolution's unfolded input (im2col: C k k values per output pixel), the
-                // largest of them, held while that layer runs
-                let unfold (input: Shape) (layer: Layer) (output: Shape) =
-                    match layer, input, output with
-                    | Layer.Conv2D(_, kernel, _, _, _), Shape.Image(channels, _, _), Shape.Image(_, h, w) ->
-                        int64 channels * int64 kernel * int64 kernel * int64 h * int64 w
-                    | _ -> 0L
-                let workspace = List.map3 unfold (List.take spec.Layers.Length shapes) spec.Layers (List.tail shapes) |> List.fold max 0L
+                // bytes a forward pass keeps per example (each layer's definition says, LayerDef.Kept),
+                // and the largest temporary of any layer (a convolution's unfolded input)
+                let inputs = List.take spec.Layers.Length shapes
+                let outputs = List.map3 (fun (l: Layer) i o -> l.Def.Kept l.Args i o) spec.Layers inputs (List.tail shapes) |> List.sum
+                let workspace = List.map3 (fun (l: Layer) i o -> l.Def.Workspace l.Args i o) spec.Layers inputs (List.tail shapes) |> List.fold max 0L
                 let largest = max data.Test.Count (data.Validation |> Option.map (fun v -> v.Count) |> Option.defaultValue 0)
                 let chunk = min Network.EvaluationChunk (int64 largest)
                 { Data = rows data.Train + rows data.Test + (data.Validation |> Option.map rows |> Option.defaultValue 0L)

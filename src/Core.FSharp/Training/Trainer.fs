@@ -99,7 +99,7 @@ module Trainer =
             elif c.EvalWholeBatches && c.BatchSize > s.Test.Count then
                 fail "eval_batches" $"whole batches of {c.BatchSize} leave nothing of the {s.Test.Count} test rows to evaluate"
             else
-                match Catalog.build c.Model s.Train.Input (Dataset.head s.Train) with
+                match TrialConfig.modelSpec c s.Train.Input (Dataset.head s.Train) with
                 | Error e -> fail "model" e
                 | Ok _ when c.EvalWholeBatches ->
                     // the test rows that fill whole batches of batch_size, in order; the last partial batch is dropped
@@ -145,7 +145,7 @@ module Trainer =
             invalidArg "configs" "the trials of a pack must differ only in learning rate, learning-rate schedule and seed"
         if configs.Length > 1 && (whyNotPackable c0).IsSome then invalidArg "configs" $"cannot pack: {(whyNotPackable c0).Value}"
         let spec =
-            match Catalog.build c0.Model data.Train.Input (Dataset.head data.Train) with
+            match TrialConfig.modelSpec c0 data.Train.Input (Dataset.head data.Train) with
             | Ok s -> s
             | Error e -> invalidArg "configs" e
         let seeds = configs |> Array.map (fun c -> uint64 c.Seed)

@@ -24,7 +24,11 @@ type TrialConfig =
       ImageSize: int option
       /// Attribute datasets: the attributes that form the multi-label target.
       Labels: string list
+      /// The model's name: a catalog model, or a declared model's own name.
       Model: string
+      /// A declared model's layers (train --model FILE, a sweep's model: FILE or mapping); None
+      /// for a catalog model.
+      ModelDefinition: Lrbs.Core.Models.ModelFile.Definition option
       LossForm: LossForm
       /// Box targets: the form of 1 - IoU trained on.
       BoxLoss: IouForm
@@ -33,6 +37,8 @@ type TrialConfig =
       EvalWholeBatches: bool
       /// The optimizer's name (OptimizerSpec.names).
       Optimizer: string
+      /// Hyper-parameters given for it (weight_decay, beta2, ...), over its defaults.
+      OptimizerSettings: (string * float) list
       /// The learning rate (with Scaling: the base rate lr0 at BaseBatch).
       Lr: float
       Scaling: LrScaling option
@@ -61,11 +67,11 @@ module TrialConfig =
           "train_limit", "", "use only the first N training rows"
           "image_size", "", "image folders: resize images to SIZE x SIZE (default 32)"
           "labels", "", "attribute datasets: comma-separated attributes to predict"
-          "model", "mlp-100-50", "model name (see `lrbs list`)"
+          "model", "mlp-100-50", "a model name (see `lrbs list`), or a declared model (train --model FILE; a sweep's model: FILE or mapping)"
           "cross_entropy", "logits", "logits (tf.keras on TensorFlow) or clipped (TensorFlow.js)"
           "box_loss", "keras-plus-one", "box targets: the 1 - IoU trained on, keras-plus-one (S7's study: + 1 on widths and heights) or exact"
           "eval_batches", "all", "all (every test row) or whole (whole batches of batch_size, the last partial one dropped, as S1's study)"
-          "optimizer", "sgd", "optimizer name (see `lrbs list`)"
+          "optimizer", "sgd", "optimizer name (see `lrbs list`); its hyper-parameters are the keys below, each where it applies"
           "lr", "0.01", "learning rate (> 0); with scaling, the base rate at base_batch"
           "scaling", "none", "none, linear or sqrt: lr = lr0 (B/base_batch)^k"
           "base_batch", "", "the batch size at which lr is right (needs scaling)"
@@ -83,6 +89,11 @@ module TrialConfig =
           "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
           "noise_scale_ema", "0.95", "decay of the noise scale's moving averages"
           "predictions", "false", "keep the outputs on every test example (sweeps: OUT/predictions/ID.parquet)" ]
+        @ (OptimizerSpec.hyperKeys
+           |> List.map (fun k ->
+               let owners = Kinds.all |> List.filter (fun o -> o.Keys |> List.exists (fun h -> h.Name = k))
+               let doc = (owners.Head.Keys |> List.find (fun h -> h.Name = k)).Doc
+               k, "", $"""optimizer {String.concat ", " (owners |> List.map (fun o -> o.Name))}: {doc}"""))
 
     let keyNames = keys |> List.map (fun (k, _, _) -> k)
     let defaultOf key = keys |> List.pick (fun (k, d, _) -> if k = key then Some d else None)
@@ -160,13 +171,40 @@ module TrialConfig =
         let split =
             if isGiven "split" then value "split" Split.parse Split.Official
             else info |> Option.map (fun i -> i.DefaultSplit) |> Option.defaultValue Split.Official
-        let model = text "model"
-        if not (List.contains model Lrbs.Core.Models.Catalog.names) then
-            fail "model" $"""unknown model '{model}'; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}"""
+        let modelText = text "model"
+        let definition =
+            if Lrbs.Core.Models.ModelFile.isDefinition modelText then
+                match Lrbs.Core.Models.ModelFile.ofJson modelText with
+                | Ok d -> Some d
+                | Error e -> fail "model" e; None
+            else
+                if not (List.contains modelText Lrbs.Core.Models.Catalog.names) then
+                    fail "model" $"""unknown model '{modelText}'; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}, or a model file (.yaml)"""
+                None
+        let model = definition |> Option.map (fun d -> d.Name) |> Option.defaultValue modelText
         let optimizer = text "optimizer"
+        let optimizerSettings =
+            OptimizerSpec.hyperKeys
+            |> List.filter isGiven
+            |> List.choose (fun k ->
+                match (text k).ToLowerInvariant() with
+                | "true" -> Some(k, 1.0)
+                | "false" -> Some(k, 0.0)
+                | t ->
+                    match number t with
+                    | Some v -> Some(k, v)
+                    | None -> fail k $"expected a number (or true/false), got '{t}'"; None)
         match OptimizerSpec.ofName optimizer with
         | Error e -> fail "optimizer" e
-        | Ok _ -> ()
+        | Ok plain ->
+            let own = plain.Kind.Keys |> List.map (fun h -> h.Name)
+            let foreign = optimizerSettings |> List.filter (fun (k, _) -> not (List.contains k own))
+            for k, _ in foreign do
+                fail k $"""does not apply to optimizer {optimizer}; its keys: {String.concat ", " own}"""
+            if foreign.IsEmpty then
+                match OptimizerSpec.create optimizer optimizerSettings with
+                | Error e -> fail "optimizer" e
+                | Ok _ -> ()
         let scalingRule = value "scaling" LrScaling.parseRule None
         let baseBatch = optional "base_batch" (integer 1)
         let warmup = value "warmup_epochs" (integer 0) 0
@@ -208,11 +246,13 @@ module TrialConfig =
               Labels =
                 (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
               Model = model
+              ModelDefinition = definition
               LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
               BoxLoss = value "box_loss" IouForm.parse IouForm.KerasPlusOne
               EvalWholeBatches =
                 value "eval_batches" (function "all" -> Ok false | "whole" -> Ok true | other -> Error $"unknown evaluation '{other}'; allowed: all, whole") false
               Optimizer = optimizer
+              OptimizerSettings = optimizerSettings
               Lr = value "lr" positive 0.01
               Scaling = scaling
               BatchSize = value "batch_size" (integer 1) 1
@@ -260,11 +300,26 @@ module TrialConfig =
         | None -> ()
         if errors.Count = 0 then Ok config else Error(List.ofSeq errors)
 
-    /// The resolved optimizer (the name was checked by build).
+    /// The resolved optimizer (the name and keys were checked by build).
     let optimizerSpec (c: TrialConfig) =
-        match OptimizerSpec.ofName c.Optimizer with
+        match OptimizerSpec.create c.Optimizer c.OptimizerSettings with
         | Ok s -> s
         | Error e -> invalidArg "c" e
+
+    /// The optimizer as text: its name, then any hyper-parameter off its defaults
+    /// (`lamb(weight_decay=0.01)`). The trial id and the trial row's optimizer column are this.
+    let optimizerText (c: TrialConfig) = OptimizerSpec.canonical c.Optimizer c.OptimizerSettings
+
+    /// The model for the dataset's input and head: a catalog model built for them, or a declared
+    /// model checked against them (its shapes fit, its last layer matches the targets).
+    let modelSpec (c: TrialConfig) (input: Lrbs.Core.Models.Shape) (head: Lrbs.Core.Models.Catalog.Head) =
+        match c.ModelDefinition with
+        | None -> Lrbs.Core.Models.Catalog.build c.Model input head
+        | Some d ->
+            let spec: Lrbs.Core.Models.ModelSpec = { Name = d.Name; Input = input; Layers = d.Layers }
+            Lrbs.Core.Models.ModelSpec.shapes spec
+            |> Result.bind (fun _ -> Lrbs.Core.Models.Catalog.checkHead spec head)
+            |> Result.mapError (fun e -> $"model '{d.Name}' on input {input}: {e}")
 
     /// The learning rate the trial starts from after the warm-up (lr, or lr scaled to the batch).
     let targetLr (c: TrialConfig) =
@@ -292,9 +347,11 @@ module TrialConfig =
           "train_limit", opt string c.TrainLimit
           "image_size", opt string c.ImageSize
           "labels", String.concat "," c.Labels
-          "model", c.Model
+          "model", (match c.ModelDefinition with
+                    | Some d -> "layers: " + (d.Layers |> List.map (fun l -> l.Canonical) |> String.concat "; ")
+                    | None -> c.Model)
           "cross_entropy", LossForm.name c.LossForm
-          "optimizer", c.Optimizer
+          "optimizer", OptimizerSpec.canonical c.Optimizer c.OptimizerSettings
           "lr", r c.Lr
           "scaling", opt (fun (s: LrScaling) -> $"{LrScaling.ruleName s.Rule}:{s.BaseBatch}:{s.WarmupEpochs}") c.Scaling
           "batch_size", string c.BatchSize

@@ -23,6 +23,7 @@ public static class CommandLine
             "lrbs: learning-rate x batch-size studies of small image models, on libtorch, with results in Parquet.");
         root.Subcommands.Add(TrainCommand.Build(output, error));
         root.Subcommands.Add(ListCommand.Build(output));
+        root.Subcommands.Add(ModelCommand.Build(output, error));
         root.Subcommands.Add(SweepCommand.Build(output, error));
         root.Subcommands.Add(ResultsCommand.Build(output, error));
         root.Subcommands.Add(ParityCommand.Build(output, error));

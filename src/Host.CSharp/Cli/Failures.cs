@@ -24,7 +24,7 @@ public static class Failures
                 // a missing node, libpython or numpy is the machine's setup, like a missing native library
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Setup;
-            case InputException or SweepFileException or ResultsException or StorageException or ReportException or ReferenceException:
+            case InputException or SweepFileException or ModelFileException or ResultsException or StorageException or ReportException or ReferenceException:
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;
             case SetupException:

@@ -38,7 +38,7 @@ public static class TrainCommand
         return cmd;
     }
 
-    static int Fail(TextWriter error, IEnumerable<ConfigError> errors)
+    internal static int Fail(TextWriter error, IEnumerable<ConfigError> errors)
     {
         foreach (var e in errors) error.WriteLine($"error: {TrialOptions.OptionName(e.Field)}: {e.Message}");
         return ExitCodes.BadInput;

@@ -42,7 +42,9 @@ public sealed class TrialOptions
     {
         var fields = new List<Tuple<string, string>>();
         foreach (var (key, option) in _options)
-            if (parse.GetValue(option) is string text) fields.Add(Tuple.Create(key, text));
+            if (parse.GetValue(option) is string text)
+                // --model FILE: a declared model, as the canonical JSON the core reads
+                fields.Add(Tuple.Create(key, key == "model" ? Lrbs.Host.Sweeps.ModelFiles.Resolve(text, Directory.GetCurrentDirectory()) : text));
         if (parse.GetValue(_stable)) fields.Add(Tuple.Create("stop_when_stable", "true"));
         return ListModule.OfSeq(fields);
     }

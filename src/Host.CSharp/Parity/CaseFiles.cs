@@ -5,7 +5,9 @@ using Lrbs.Core.Optimizers;
 
 namespace Lrbs.Host.Parity;
 
-/// <summary>Writes a case folder in the format of reference/CASES.md.</summary>
+/// <summary>Writes a case folder in the format of reference/CASES.md. Layers and optimizers are
+/// written from their definitions (src/Core.FSharp/Models/Layers, Optimizers/Kinds.fs): every key
+/// with its resolved value, and how TensorFlow.js builds it or why it cannot.</summary>
 public static class CaseFiles
 {
     public static void Write(ParityCase c, string dir)
@@ -17,6 +19,8 @@ public static class CaseFiles
             Npy.Write(Path.Combine(dir, $"x{i}.npy"), c.Batches[i].XShape, c.Batches[i].X);
             Npy.Write(Path.Combine(dir, $"y{i}.npy"), c.Batches[i].YShape, c.Batches[i].Y);
         }
+        var arrays = ModelSpecModule.weights(c.Spec);
+        if (arrays.IsError) throw new InvalidOperationException(arrays.ErrorValue);
         var manifest = new Dictionary<string, object?>
         {
             ["name"] = c.Name,
@@ -24,7 +28,11 @@ public static class CaseFiles
             ["loss"] = LossModule.name(c.Loss),
             ["optimizer"] = Optimizer(c.Optimizer),
             ["learning_rates"] = c.LearningRates,
-            ["weights"] = c.Weights.Select((w, i) => new Dictionary<string, object> { ["name"] = w.Name, ["shape"] = w.Shape, ["file"] = $"w{i}.npy" }).ToList(),
+            ["weights"] = arrays.ResultValue.Select((w, i) => new Dictionary<string, object>
+            {
+                ["name"] = w.Name, ["shape"] = w.Def.Shape, ["file"] = $"w{i}.npy", ["role"] = RoleModule.name(w.Def.Role),
+                ["trainable"] = RoleModule.trainable(w.Def.Role),
+            }).ToList(),
             ["batches"] = c.Batches.Select((_, i) => new Dictionary<string, string> { ["x"] = $"x{i}.npy", ["y"] = $"y{i}.npy" }).ToList(),
         };
         File.WriteAllText(Path.Combine(dir, "case.json"), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
@@ -37,21 +45,44 @@ public static class CaseFiles
         _ => throw new ArgumentOutOfRangeException(nameof(s)),
     };
 
-    static string Act(Activation a) => a.IsRelu ? "relu" : a.IsSigmoid ? "sigmoid" : a.IsSoftmax ? "softmax" : "linear";
+    /// <summary>Whole numbers as integers, so that the references can use them as sizes.</summary>
+    static object Number(double v) => v == Math.Floor(v) && Math.Abs(v) < 1e15 ? (long)v : v;
 
-    static Dictionary<string, object> Layer(Layer l) => l switch
-    {
-        Lrbs.Core.Models.Layer.Dense d => new() { ["type"] = "dense", ["units"] = d.units, ["activation"] = Act(d.activation) },
-        Lrbs.Core.Models.Layer.Conv2D c => new() { ["type"] = "conv2d", ["filters"] = c.filters, ["kernel"] = c.kernel, ["strides"] = c.stride, ["padding"] = c.padding.IsSame ? "same" : "valid", ["activation"] = Act(c.activation) },
-        Lrbs.Core.Models.Layer.MaxPool2D p => new() { ["type"] = "maxpool", ["pool"] = p.pool },
-        _ when l.IsFlatten => new() { ["type"] = "flatten" },
-        _ => throw new NotSupportedException($"layer {l} has no parity form (dropout is off in parity cases)"),
-    };
+    static object Json(Value v) => v is Value.Number n ? Number(n.Item) : ((Value.Text)v).Item;
 
-    static Dictionary<string, object> Optimizer(OptimizerSpec o) => o switch
+    static Dictionary<string, object> Layer(Layer l)
     {
-        OptimizerSpec.Sgd s => new() { ["name"] = "sgd", ["momentum"] = s.Item.Momentum, ["nesterov"] = s.Item.Nesterov, ["form"] = s.Item.Form.IsKeras ? "keras" : "pytorch" },
-        OptimizerSpec.Adam a => new() { ["name"] = "adam", ["beta1"] = a.Item.Beta1, ["beta2"] = a.Item.Beta2, ["epsilon"] = a.Item.Epsilon, ["placement"] = a.Item.Placement.IsKeras ? "keras" : "bias_corrected" },
-        _ => throw new ArgumentOutOfRangeException(nameof(o)),
-    };
+        var d = new Dictionary<string, object> { ["type"] = l.Def.Name };
+        foreach (var (k, v) in l.Args) d[k] = Json(v);
+        var tfjs = l.Def.Tfjs.Invoke(l.Args);
+        if (tfjs.IsError) { d["tfjs_unsupported"] = tfjs.ErrorValue; return d; }
+        var config = tfjs.ResultValue.Config.ToDictionary(p => p.Item1, p => p.Item2);
+        var entry = new Dictionary<string, object> { ["layer"] = tfjs.ResultValue.Layer, ["config"] = config };
+        if (l.Def.HasActivation)
+        {
+            var def = Activations.tryFind(l.Activation).Value;
+            var alpha = l.Args.TryGetValue("alpha", out var a) && a is Value.Number n ? n.Item : 0.0;
+            var act = def.Tfjs.Invoke(alpha);
+            if (act.IsError) { d["tfjs_unsupported"] = act.ErrorValue; return d; }
+            if (act.ResultValue.IsChoice1Of2) config["activation"] = ((Microsoft.FSharp.Core.FSharpChoice<string, Tuple<string, Microsoft.FSharp.Collections.FSharpList<Tuple<string, object>>>>.Choice1Of2)act.ResultValue).Item;
+            else
+            {
+                var layer = ((Microsoft.FSharp.Core.FSharpChoice<string, Tuple<string, Microsoft.FSharp.Collections.FSharpList<Tuple<string, object>>>>.Choice2Of2)act.ResultValue).Item;
+                config["activation"] = "linear";
+                entry["activation"] = new Dictionary<string, object> { ["name"] = layer.Item1, ["config"] = layer.Item2.ToDictionary(p => p.Item1, p => p.Item2) };
+            }
+        }
+        d["tfjs"] = entry;
+        return d;
+    }
+
+    static Dictionary<string, object> Optimizer(OptimizerSpec o)
+    {
+        var d = new Dictionary<string, object> { ["name"] = o.Kind.Name };
+        foreach (var (k, v) in o.Settings) d[k] = Number(v);
+        var tfjs = o.Kind.Tfjs.Invoke(o.Settings);
+        if (tfjs.IsError) d["tfjs_unsupported"] = tfjs.ErrorValue;
+        else d["tfjs"] = new Dictionary<string, object> { ["fn"] = tfjs.ResultValue.Fn, ["args"] = tfjs.ResultValue.Args.ToList() };
+        return d;
+    }
 }

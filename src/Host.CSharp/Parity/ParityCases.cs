@@ -13,7 +13,8 @@ public sealed record ParityCase(
     string Name, string ModelName, ModelSpec Spec, Loss Loss, string OptimizerName, OptimizerSpec Optimizer,
     int BatchSize, IReadOnlyList<KerasWeight> Weights, IReadOnlyList<KerasBatch> Batches, IReadOnlyList<double> LearningRates);
 
-/// <summary>The parity matrix: the studies' models x optimizer forms x batch sizes 1, 4, 64.</summary>
+/// <summary>The parity matrix: the studies' models x every optimizer, and a probe of every layer
+/// kind and activation, x batch sizes 1, 4, 64.</summary>
 public static class ParityCases
 {
     public const int DefaultSteps = 20;
@@ -31,58 +32,115 @@ public static class ParityCases
         ("cnn (S4, 8x8x3)", () => Build("cnn-animals", Shape.NewImage(3, 8, 8), Catalog.Head.NewClasses(3)), CrossEntropies, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3))),
         ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), [Loss.NewOneMinusIoU(IouForm.KerasPlusOne), Loss.NewOneMinusIoU(IouForm.Exact)], Boxes),
         ("multi-label head", () => new ModelSpec("multi-label", Shape.NewVector(12),
-            ListModule.OfSeq(new[] { Layer.NewDense(16, Activation.Relu), Layer.NewDense(3, Activation.Sigmoid) })), BinaryCrossEntropies,
+            ListModule.OfSeq(new[] { Layer.Dense(16, Activation.Relu), Layer.Dense(3, Activation.Sigmoid) })), BinaryCrossEntropies,
             (r, n) => Vectors(r, n, 12, (Enumerable.Range(0, n * 3).Select(_ => r.NextDouble() < 0.5 ? 1f : 0f).ToArray(), [n, 3]))),
     ];
 
-    /// <summary>Optimizer forms: the case's label and the trial optimizer name it resolves from.</summary>
-    public static readonly (string Name, string TrialName)[] Optimizers =
-    [
-        ("sgd", "sgd"),
-        ("sgd-momentum (keras form)", "sgd-momentum"),
-        ("sgd-momentum (pytorch/tfjs form)", "sgd-momentum-torch"),
-        ("adam (keras epsilon)", "adam"),
-        ("adam (bias-corrected epsilon, tfjs)", "adam-bias-corrected"),
-    ];
-
-    static OptimizerSpec Resolve(string name)
+    /// <summary>The optimizer axis, from the registry (Optimizers/Kinds.fs and the presets of
+    /// OptimizerSpec.fs): every kind and preset at its defaults, and each kind whose weight decay
+    /// is off by default once more with weight_decay 0.01. A new optimizer is in the matrix
+    /// without an edit here.</summary>
+    public static IReadOnlyList<(string Name, OptimizerSpec Spec)> Optimizers()
     {
-        var r = OptimizerSpecModule.ofName(name);
-        return r.IsOk ? r.ResultValue : throw new InvalidOperationException(r.ErrorValue);
+        var list = new List<(string, OptimizerSpec)>();
+        foreach (var name in OptimizerSpecModule.names)
+        {
+            list.Add((name, Resolve(OptimizerSpecModule.ofName(name))));
+            var kind = Kinds.all.FirstOrDefault(k => k.Name == name);
+            if (kind is not null && kind.Keys.Any(k => k.Name == "weight_decay" && k.Default == 0.0))
+                list.Add(($"{name} weight_decay 0.01", Resolve(OptimizerSpecModule.create(name, ListModule.OfSeq([Tuple.Create("weight_decay", 0.01)])))));
+        }
+        return list;
     }
+
+    static OptimizerSpec Resolve(Microsoft.FSharp.Core.FSharpResult<OptimizerSpec, string> r) =>
+        r.IsOk ? r.ResultValue : throw new InvalidOperationException(r.ErrorValue);
 
     public static readonly int[] BatchSizes = [1, 4, 64];
 
-    /// <summary>Every case, in a fixed order, with data drawn from a fixed seed.</summary>
+    /// <summary>The probe models, from the registry (Models/Layers, Models/Activations.fs): each
+    /// layer kind between a small convolution and the head, and each activation in a Dense layer.
+    /// A new layer or activation is in the matrix without an edit here.</summary>
+    static IEnumerable<(string Name, Func<ModelSpec> Spec, Loss[] Losses, Func<Rng, int, KerasBatch> Batch)> Probes()
+    {
+        var clipped = new[] { Loss.NewCrossEntropy(LossForm.Clipped) };
+        foreach (var def in LayerRegistry.all)
+        {
+            if (def.Probe.IsError) continue;
+            var d = def;
+            yield return ($"probe {d.Name}", () => Probe(d), clipped, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3)));
+        }
+        foreach (var act in Activations.all.Where(a => a.Name != "softmax"))
+        {
+            var a = act;
+            yield return ($"probe {a.Name}", () => new ModelSpec($"probe-{a.Name}", Shape.NewVector(8),
+                ListModule.OfSeq(new[] { Layer.Dense(16, a.Name), Layer.Dense(3, Activation.Softmax) })), clipped, (r, n) => Vectors(r, n, 8, Classes(r, n, 3)));
+        }
+    }
+
+    /// <summary>8x8x3 images -> conv2d(4, 3x3, same, tanh) [-> flatten, for a layer of vectors] -> the layer (its probe settings) ->
+    /// flatten where the output is an image -> dense(3, softmax). The tanh keeps a batch
+    /// normalisation after it from meeting a linear layer's exactly-zero bias gradient.</summary>
+    static ModelSpec Probe(LayerDef def)
+    {
+        var layer = LayerRegistry.create(def, def.Probe.ResultValue);
+        if (layer.IsError) throw new InvalidOperationException($"probe of {def.Name}: {layer.ErrorValue}");
+        var input = Shape.NewImage(3, 8, 8);
+        var layers = new List<Layer> { Layer.Conv2D(4, 3, 1, Padding.Same, Activation.Tanh), layer.ResultValue };
+        var output = ModelSpecModule.outputOf(new ModelSpec($"probe-{def.Name}", input, ListModule.OfSeq(layers)));
+        if (output.IsError)
+        {
+            // a layer of vectors (Dense) meets the convolution's flattened output
+            layers.Insert(1, Layer.Flatten);
+            output = ModelSpecModule.outputOf(new ModelSpec($"probe-{def.Name}", input, ListModule.OfSeq(layers)));
+            if (output.IsError) throw new InvalidOperationException(output.ErrorValue);
+        }
+        if (output.ResultValue.IsImage) layers.Add(Layer.Flatten);
+        layers.Add(Layer.Dense(3, Activation.Softmax));
+        return new ModelSpec($"probe-{def.Name}", input, ListModule.OfSeq(layers));
+    }
+
+    /// <summary>Every case, in a fixed order, with data drawn from a fixed seed: the studies'
+    /// models with every optimizer, then each probe with plain SGD and the bias-corrected Adam
+    /// (the forms TensorFlow.js has).</summary>
     public static IEnumerable<ParityCase> All(int steps = DefaultSteps)
     {
+        var optimizers = Optimizers();
+        var probeOptimizers = optimizers.Where(o => o.Name is "sgd" or "adam-bias-corrected").ToList();
         foreach (var (modelName, spec, losses, batch) in Models)
-            foreach (var b in BatchSizes)
+            foreach (var c in Cases(modelName, spec, losses, batch, optimizers, steps)) yield return c;
+        foreach (var (modelName, spec, losses, batch) in Probes())
+            foreach (var c in Cases(modelName, spec, losses, batch, probeOptimizers, steps)) yield return c;
+    }
+
+    static IEnumerable<ParityCase> Cases(string modelName, Func<ModelSpec> spec, Loss[] losses, Func<Rng, int, KerasBatch> batch,
+        IReadOnlyList<(string Name, OptimizerSpec Spec)> optimizers, int steps)
+    {
+        foreach (var b in BatchSizes)
+        {
+            var s = spec();
+            using var net = Network.Create(s, losses[0], Resolve(OptimizerSpecModule.ofName("sgd")), [1234UL], true);
+            var weights = net.GetKerasWeights(0).ToList();
+            if (losses[0].IsOneMinusIoU)
             {
-                var s = spec();
-                using var net = Network.Create(s, losses[0], Resolve("sgd"), [1234UL], true);
-                var weights = net.GetKerasWeights(0).ToList();
-                if (losses[0].IsOneMinusIoU)
-                {
-                    // Start from a centred box: with random initial boxes most are inverted, and
-                    // 1 - IoU then has no gradient at all, which would make the case vacuous.
-                    var last = weights[^1];
-                    weights[^1] = new KerasWeight(last.Name, last.Shape, [0.25f, 0.25f, 0.75f, 0.75f]);
-                }
-                var rng = Rng.Derive(99UL, $"{modelName}/{b}");
-                var batches = Enumerable.Range(0, steps).Select(_ => batch(rng, b)).ToList();
-                foreach (var loss in losses)
-                    foreach (var (optName, trialName) in Optimizers)
-                    {
-                        // Each optimizer at its Keras default learning rate (SGD 0.01, Adam 0.001), halved in
-                        // the middle so that the momentum forms must part there.
-                        var opt = Resolve(trialName);
-                        var lr0 = opt.IsAdam ? 0.001 : 0.01;
-                        var lrs = Enumerable.Range(0, steps).Select(i => i < steps / 2 ? lr0 : lr0 / 2).ToList();
-                        var lossLabel = losses.Length > 1 ? $" | {LossModule.name(loss)}" : "";
-                        yield return new ParityCase($"{modelName}{lossLabel} | {optName} | batch {b}", modelName, s, loss, optName, opt, b, weights, batches, lrs);
-                    }
+                // Start from a centred box: with random initial boxes most are inverted, and
+                // 1 - IoU then has no gradient at all, which would make the case vacuous.
+                var last = weights[^1];
+                weights[^1] = new KerasWeight(last.Name, last.Shape, [0.25f, 0.25f, 0.75f, 0.75f]);
             }
+            var rng = Rng.Derive(99UL, $"{modelName}/{b}");
+            var batches = Enumerable.Range(0, steps).Select(_ => batch(rng, b)).ToList();
+            foreach (var loss in losses)
+                foreach (var (optName, opt) in optimizers)
+                {
+                    // Each optimizer at its Keras default learning rate (SGD 0.01, Adam 0.001), halved in
+                    // the middle so that the momentum forms must part there.
+                    var lr0 = opt.Kind.DefaultLr;
+                    var lrs = Enumerable.Range(0, steps).Select(i => i < steps / 2 ? lr0 : lr0 / 2).ToList();
+                    var lossLabel = losses.Length > 1 ? $" | {LossModule.name(loss)}" : "";
+                    yield return new ParityCase($"{modelName}{lossLabel} | {optName} | batch {b}", modelName, s, loss, optName, opt, b, weights, batches, lrs);
+                }
+        }
     }
 
     static ModelSpec Build(string name, Shape input, Catalog.Head head)

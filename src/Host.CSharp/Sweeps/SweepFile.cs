@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lrbs.Core.Optimizers;
 using Lrbs.Core.Training;
 using Microsoft.FSharp.Collections;
 using YamlDotNet.Core;
@@ -52,7 +53,7 @@ public static class SweepFile
         public Sweep Parse(YamlMappingNode root)
         {
             var settings = new Dictionary<string, YamlScalarNode>();
-            var grids = new List<List<(string Key, List<YamlScalarNode> Values)>>();
+            var grids = new List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>>();
             string? name = null, outDir = null;
             int repeats = 1;
             var pack = false;
@@ -70,6 +71,9 @@ public static class SweepFile
                     case "noise_scale":
                     case "stopping": Flatten(value, key, settings); break;
                     case "grid": grids.Add(Grid(value, "grid")); break;
+                    case "model" or "optimizer":
+                        foreach (var (k, v) in Choice(key, value, key)) settings[k] = v;
+                        break;
                     case "grids":
                         if (value is not YamlSequenceNode list || list.Children.Count == 0)
                             throw new SweepFileException($"{Where(value, key)}: expected a list of grids (mappings of trial keys to lists)");
@@ -102,16 +106,50 @@ public static class SweepFile
             return new Sweep(name, outDir, pack, trials);
         }
 
-        List<(string, List<YamlScalarNode>)> Grid(YamlNode value, string name)
+        /// <summary>One value of `model` or `optimizer` as trial keys. model: a catalog name, a model
+        /// file (relative to the sweep file) or an inline mapping (name, layers), each as the text
+        /// TrialConfig.build reads; optimizer: a name, or a mapping {name: N, KEY: VALUE, ...} whose
+        /// keys are the optimizer's hyper-parameters.</summary>
+        List<(string, YamlScalarNode)> Choice(string key, YamlNode node, string at)
+        {
+            var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+            if (key == "model")
+            {
+                try
+                {
+                    var json = node is YamlMappingNode ? ModelFiles.Json(node, $"{path}: {at}") : ModelFiles.Resolve(Scalar(node, at).Value ?? "", baseDir);
+                    return [("model", new YamlScalarNode(json))];
+                }
+                catch (ModelFileException e) { throw new SweepFileException($"{Where(node, at)}: {e.Message}"); }
+            }
+            if (key == "optimizer" && node is YamlMappingNode m)
+            {
+                var pairs = new List<(string, YamlScalarNode)>();
+                foreach (var (k, v) in m.Children)
+                {
+                    var name = ((YamlScalarNode)k).Value ?? "";
+                    var allowed = new[] { "name" }.Concat(OptimizerSpecModule.hyperKeys).ToList();
+                    if (!allowed.Contains(name))
+                        throw new SweepFileException($"{Where(k, at + "." + name)}: unknown key '{name}'{TrialConfigModule.suggest(name, allowed)}; allowed: {string.Join(", ", allowed)}");
+                    pairs.Add((name == "name" ? "optimizer" : name, Scalar(v, at + "." + name)));
+                }
+                if (!pairs.Any(p => p.Item1 == "optimizer")) throw new SweepFileException($"{Where(node, at)}: an optimizer mapping needs its name (name: lamb)");
+                return pairs;
+            }
+            return [(key, Scalar(node, at))];
+        }
+
+        List<(string, List<List<(string, YamlScalarNode)>>)> Grid(YamlNode value, string name)
         {
             if (value is not YamlMappingNode g) throw new SweepFileException($"{Where(value, name)}: expected a mapping of trial keys to lists");
-            var grid = new List<(string, List<YamlScalarNode>)>();
+            var grid = new List<(string, List<List<(string, YamlScalarNode)>>)>();
             foreach (var (gk, gv) in g.Children)
             {
                 var key = ((YamlScalarNode)gk).Value ?? "";
                 if (!TrialKeys.Contains(key))
                     throw new SweepFileException($"{Where(gk, name + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TrialKeys)}; allowed: {string.Join(", ", TrialKeys)}");
-                var list = gv is YamlSequenceNode seq ? seq.Children.Select(c => Scalar(c, name + "." + key)).ToList() : [Scalar(gv, name + "." + key)];
+                var items = gv is YamlSequenceNode seq ? seq.Children.ToList() : [gv];
+                var list = items.Select(c => Choice(key, c, name + "." + key)).ToList();
                 if (list.Count == 0) throw new SweepFileException($"{Where(gv, name + "." + key)}: empty list; give at least one value");
                 grid.Add((key, list));
             }
@@ -163,11 +201,11 @@ public static class SweepFile
         };
     }
 
-    static IEnumerable<List<(string, YamlScalarNode)>> Cartesian(List<(string Key, List<YamlScalarNode> Values)> grid)
+    static IEnumerable<List<(string, YamlScalarNode)>> Cartesian(List<(string Key, List<List<(string, YamlScalarNode)>> Values)> grid)
     {
         IEnumerable<List<(string, YamlScalarNode)>> acc = [[]];
-        foreach (var (key, values) in grid)
-            acc = acc.SelectMany(prefix => values.Select(v => new List<(string, YamlScalarNode)>(prefix) { (key, v) }));
+        foreach (var (_, values) in grid)
+            acc = acc.SelectMany(prefix => values.Select(v => new List<(string, YamlScalarNode)>([.. prefix, .. v])));
         return acc;
     }
 }

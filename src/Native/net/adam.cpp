@@ -3,7 +3,8 @@
 //   Keras placement (keras 3, tf.keras >= 2.11): alpha = lr sqrt(1 - b2^t)/(1 - b1^t);
 //                                                w -= alpha m / (sqrt(v) + eps)
 //   bias-corrected (PyTorch, TF.js):             w -= lr (m/(1 - b1^t)) / (sqrt(v/(1 - b2^t)) + eps)
-// State per parameter: m, v, and one workspace for the denominator.
+// State per parameter: m, v, and one workspace for the denominator. Registered as adam, and
+// as adamw with weight decay (below).
 #include <cmath>
 #include "optimizer.h"
 #include "update_kernels.h"
@@ -12,15 +13,17 @@ namespace lrbs::net {
 namespace {
 class Adam final : public Optimizer {
  public:
-  explicit Adam(const lrbs_optimizer& o) : b1_(o.beta1), b2_(o.beta2), eps_(o.epsilon), bias_corrected_(o.bias_corrected != 0) {
-    if (b1_ < 0.0 || b1_ >= 1.0) throw std::invalid_argument("beta1 must be in [0, 1), got " + std::to_string(b1_));
-    if (b2_ < 0.0 || b2_ >= 1.0) throw std::invalid_argument("beta2 must be in [0, 1), got " + std::to_string(b2_));
-    if (!(eps_ > 0.0)) throw std::invalid_argument("epsilon must be > 0, got " + std::to_string(eps_));
+  Adam(Settings& s, bool decoupled)
+      : b1_(s.number("beta1")), b2_(s.number("beta2")), eps_(s.number("epsilon")), bias_corrected_(s.flag("bias_corrected")) {
+    if (b1_ < 0.0 || b1_ >= 1.0) s.fail("beta1 must be in [0, 1), got " + std::to_string(b1_));
+    if (b2_ < 0.0 || b2_ >= 1.0) s.fail("beta2 must be in [0, 1), got " + std::to_string(b2_));
+    if (!(eps_ > 0.0)) s.fail("epsilon must be > 0, got " + std::to_string(eps_));
+    if (decoupled) read_weight_decay(s);
   }
 
- protected:
   int state_count() const override { return 3; }
 
+ protected:
   void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t t, bool fused) override {
     auto& m = state[0];
     auto& v = state[1];
@@ -59,5 +62,8 @@ class Adam final : public Optimizer {
 };
 }  // namespace
 
-std::unique_ptr<Optimizer> make_adam(const lrbs_optimizer& o) { return std::make_unique<Adam>(o); }
+LRBS_REGISTER(optimizers, "adam", [](Settings& s) -> std::unique_ptr<Optimizer> { return std::make_unique<Adam>(s, false); });
+// AdamW (Loshchilov & Hutter; Keras 3 keras.optimizers.AdamW): Adam with the decoupled weight
+// decay of Optimizer::read_weight_decay, w -= lr wd w before Adam's update.
+LRBS_REGISTER(optimizers, "adamw", [](Settings& s) -> std::unique_ptr<Optimizer> { return std::make_unique<Adam>(s, true); });
 }  // namespace lrbs::net

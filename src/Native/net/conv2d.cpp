@@ -12,12 +12,15 @@ namespace lrbs::net {
 namespace {
 class Conv2D final : public WeightedLayer {
  public:
-  Conv2D(const lrbs_layer& s, int64_t K, bool shared)
-      : WeightedLayer(s.activation, K), filters_(s.units), channels_(s.in_channels), kernel_(s.kernel), stride_(s.stride), shared_(shared),
-        top_(s.pad_top), bottom_(s.pad_bottom), left_(s.pad_left), right_(s.pad_right) {
-    if (s.in_height <= 0 || s.in_width <= 0) throw std::invalid_argument("Conv2D needs an image input");
+  explicit Conv2D(LayerArgs& a)
+      : WeightedLayer(a), filters_(a.settings.integer("filters")), channels_(a.in_channels), kernel_(a.settings.integer("kernel")),
+        stride_(a.settings.integer("stride")), shared_(a.shared), top_(a.settings.integer("pad_top")), bottom_(a.settings.integer("pad_bottom")),
+        left_(a.settings.integer("pad_left")), right_(a.settings.integer("pad_right")) {
+    const int64_t K = a.members;
+    if (!a.image()) a.settings.fail("needs an image input");
+    if (filters_ < 1 || kernel_ < 1 || stride_ < 1) a.settings.fail("filters, kernel and stride must be >= 1");
     w_.kind = ParamKind::ConvKernel;
-    w_.value = at::zeros({K * filters_, s.in_channels, s.kernel, s.kernel});
+    w_.value = at::zeros({K * filters_, channels_, kernel_, kernel_});
     w_.grad = at::zeros_like(w_.value);
     b_.kind = ParamKind::ConvBias;
     b_.value = at::zeros({K * filters_});
@@ -36,12 +39,12 @@ class Conv2D final : public WeightedLayer {
                                                  {stride_, stride_}, padding()));
       z_ = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
     }
-    a_ = activate(act_, z_);
+    a_ = activate(z_);
     return {a_, false};
   }
 
   at::Tensor backward(const at::Tensor& dy, bool preactivation, bool need_dx) override {
-    const auto dz = preactivation ? dy : activation_backward(act_, dy, z_, a_);
+    const auto dz = preactivation ? dy : activation_backward(dy);
     at::Tensor dx;
     if (filters_ > kNarrow) {
       auto [gx, gw, gb] = at::convolution_backward(dz, xp_, w_.value, at::IntArrayRef{K_ * filters_}, {stride_, stride_},
@@ -89,5 +92,5 @@ class Conv2D final : public WeightedLayer {
 };
 }  // namespace
 
-std::unique_ptr<Layer> make_conv2d(const lrbs_layer& s, int64_t K, bool shared) { return std::make_unique<Conv2D>(s, K, shared); }
+LRBS_REGISTER(layers, "conv2d", [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<Conv2D>(a); });
 }  // namespace lrbs::net

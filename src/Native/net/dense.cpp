@@ -8,9 +8,12 @@ namespace lrbs::net {
 namespace {
 class Dense final : public WeightedLayer {
  public:
-  Dense(const lrbs_layer& s, int64_t K, bool shared)
-      : WeightedLayer(s.activation, K), in_(s.in_channels), out_(s.units), shared_(shared) {
-    if (s.in_height != 0 || s.in_width != 0) throw std::invalid_argument("Dense needs a flat input: add Flatten before it");
+  explicit Dense(LayerArgs& a)
+      : WeightedLayer(a), in_(a.in_channels), out_(a.settings.integer("units")), shared_(a.shared) {
+    const int64_t K = a.members;
+    const bool shared = a.shared;
+    if (a.image()) a.settings.fail("needs a flat input: add Flatten before it");
+    if (out_ < 1) a.settings.fail("units must be >= 1, got " + std::to_string(out_));
     w_.kind = shared ? ParamKind::DenseKernelWide : ParamKind::DenseKernel;
     w_.value = shared ? at::zeros({in_, K, out_}) : at::zeros({K, in_, out_});
     w_.grad = at::zeros_like(w_.value);
@@ -29,12 +32,14 @@ class Dense final : public WeightedLayer {
     } else {
       z_ = at::baddbmm(b_.value.unsqueeze(1), x_, w_.value);
     }
-    a_ = activate(act_, z_);
+    a_ = activate(z_);
     return {a_, false};
   }
 
+  int64_t outputs() const override { return out_; }
+
   at::Tensor backward(const at::Tensor& dy, bool preactivation, bool need_dx) override {
-    const auto dz = preactivation ? dy : activation_backward(act_, dy, z_, a_);  // (K, N, out)
+    const auto dz = preactivation ? dy : activation_backward(dy);  // (K, N, out)
     at::sum_out(b_.grad, dz, {1});
     if (shared_) {
       if (need_dx) throw std::logic_error("a shared input has no gradient");
@@ -59,5 +64,5 @@ class Dense final : public WeightedLayer {
 };
 }  // namespace
 
-std::unique_ptr<Layer> make_dense(const lrbs_layer& s, int64_t K, bool shared) { return std::make_unique<Dense>(s, K, shared); }
+LRBS_REGISTER(layers, "dense", [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<Dense>(a); });
 }  // namespace lrbs::net

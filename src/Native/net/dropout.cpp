@@ -8,8 +8,8 @@ namespace lrbs::net {
 namespace {
 class Dropout final : public Layer {
  public:
-  explicit Dropout(const lrbs_layer& s) : rate_(s.rate), c_(s.in_channels), image_(s.in_height > 0) {
-    if (rate_ < 0.0 || rate_ >= 1.0) throw std::invalid_argument("dropout rate must be in [0, 1)");
+  explicit Dropout(LayerArgs& a) : rate_(a.settings.number("rate")), c_(a.in_channels), image_(a.image()) {
+    if (rate_ < 0.0 || rate_ >= 1.0) a.settings.fail("rate must be in [0, 1), got " + std::to_string(rate_));
   }
 
   Act forward(const Act& x, const Context& ctx) override {
@@ -34,6 +34,8 @@ class Dropout final : public Layer {
     return mask_.defined() ? dy * mask_ : dy;
   }
 
+  bool separates_members() override { return true; }
+
  private:
   double rate_;
   int64_t c_;
@@ -42,5 +44,5 @@ class Dropout final : public Layer {
 };
 }  // namespace
 
-std::unique_ptr<Layer> make_dropout(const lrbs_layer& s) { return std::make_unique<Dropout>(s); }
+LRBS_REGISTER(layers, "dropout", [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<Dropout>(a); });
 }  // namespace lrbs::net

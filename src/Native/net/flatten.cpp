@@ -7,7 +7,7 @@ namespace lrbs::net {
 namespace {
 class Flatten final : public Layer {
  public:
-  explicit Flatten(const lrbs_layer& s) : c_(s.in_channels), h_(s.in_height), w_(s.in_width) {}
+  explicit Flatten(const LayerArgs& a) : c_(a.in_channels), h_(a.in_height), w_(a.in_width) {}
 
   Act forward(const Act& x, const Context& ctx) override {
     if (h_ == 0) return x;  // already flat
@@ -28,5 +28,5 @@ class Flatten final : public Layer {
 };
 }  // namespace
 
-std::unique_ptr<Layer> make_flatten(const lrbs_layer& s) { return std::make_unique<Flatten>(s); }
+LRBS_REGISTER(layers, "flatten", [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<Flatten>(a); });
 }  // namespace lrbs::net

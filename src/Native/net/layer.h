@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 #include "../lrbs_native.h"
+#include "registry.h"
 
 namespace lrbs::net {
 
@@ -49,6 +50,33 @@ struct Context {
   int64_t members;
   bool training;
   std::vector<at::Generator>* generators;  // one per member (dropout masks)
+  // Whether a training pass moves the layers' state (BatchNormalization's moving statistics):
+  // the training step's pass does, the noise scale's micro-batch passes do not.
+  bool update_state = true;
+};
+
+// An activation function and its derivative, registered by name (activation.cpp).
+// `alpha`: leaky_relu's negative slope, elu's alpha; unused by the others.
+struct Activation {
+  std::string name;
+  bool uses_alpha;
+  std::function<at::Tensor(const at::Tensor& z, double alpha)> forward;
+  // From dy to dz, given z and a = forward(z).
+  std::function<at::Tensor(const at::Tensor& dy, const at::Tensor& z, const at::Tensor& a, double alpha)> backward;
+};
+Registry<Activation>& activations();
+
+// What a layer's factory is given: its settings (with the input shape), its activation, and
+// the members. `shared`: every member sees the same input here (before the first layer with
+// weights).
+struct LayerArgs {
+  Settings& settings;
+  const Activation& activation;
+  double alpha;
+  int64_t members;
+  bool shared;
+  int64_t in_channels, in_height, in_width;
+  bool image() const { return in_height > 0; }
 };
 
 class Layer {
@@ -59,13 +87,22 @@ class Layer {
   // as the loss gives it for the last layer) to the gradient of the input; writes the
   // parameters' gradients. Returns an undefined tensor when !need_dx.
   virtual at::Tensor backward(const at::Tensor& dy, bool preactivation, bool need_dx) = 0;
+  // Trainable parameters, updated by the optimizer.
   virtual std::vector<Param*> params() { return {}; }
+  // State kept with the weights but never updated by the optimizer (moving statistics).
+  virtual std::vector<Param*> buffers() { return {}; }
   // The last forward's pre-activation and output (layers with an activation).
   virtual at::Tensor z() const { return {}; }
   virtual at::Tensor a() const { return {}; }
   virtual void keep_members(const at::Tensor& idx, int64_t K) {}
   // False for layers before the first layer with weights: nothing flows back through them.
   virtual void set_backward_needed(bool needed) {}
+  // Whether this layer's output is per member even for a shared input (layers with weights,
+  // dropout's own masks); layers after it are built for per-member inputs.
+  virtual bool separates_members() { return !params().empty(); }
+  // Layers with an activation (Dense, Conv2D), and the width of a Dense output (0 otherwise).
+  virtual bool has_activation() const { return false; }
+  virtual int64_t outputs() const { return 0; }
 };
 
 // The shared part of Dense and Conv2D: a kernel and a bias of K members, an activation, and
@@ -75,6 +112,7 @@ class WeightedLayer : public Layer {
   std::vector<Param*> params() override { return {&w_, &b_}; }
   at::Tensor z() const override { return z_; }
   at::Tensor a() const override { return a_; }
+  bool has_activation() const override { return true; }
   void keep_members(const at::Tensor& idx, int64_t K) override {
     for (Param* p : {&w_, &b_}) {
       p->value = p->select_members(p->value, idx, K);
@@ -84,24 +122,21 @@ class WeightedLayer : public Layer {
   }
 
  protected:
-  WeightedLayer(int activation, int64_t K) : act_(activation), K_(K) {}
-  int act_;
+  WeightedLayer(const LayerArgs& a) : act_(a.activation), alpha_(a.alpha), K_(a.members) {}
+  at::Tensor activate(const at::Tensor& z) const { return act_.forward(z, alpha_); }
+  at::Tensor activation_backward(const at::Tensor& dy) const { return act_.backward(dy, z_, a_, alpha_); }
+  const Activation& act_;
+  double alpha_;
   int64_t K_;
   Param w_, b_;
   at::Tensor z_, a_;
 };
 
-// Activation functions and their derivatives (softmax over the last axis).
-at::Tensor activate(int activation, const at::Tensor& z);
-at::Tensor activation_backward(int activation, const at::Tensor& dy, const at::Tensor& z, const at::Tensor& a);
+using LayerFactory = std::function<std::unique_ptr<Layer>(LayerArgs&)>;
+Registry<LayerFactory>& layers();
 
-std::unique_ptr<Layer> make_dense(const lrbs_layer& spec, int64_t K, bool shared_input);
-std::unique_ptr<Layer> make_conv2d(const lrbs_layer& spec, int64_t K, bool shared_input);
-std::unique_ptr<Layer> make_maxpool2d(const lrbs_layer& spec);
 // 1 (default): MaxPool2D's 2x2 windows use the AVX2 kernel where the CPU has it; 0: the scalar
 // loop it reproduces bit for bit. For tests that compare the two.
 extern bool vector_pooling;
-std::unique_ptr<Layer> make_flatten(const lrbs_layer& spec);
-std::unique_ptr<Layer> make_dropout(const lrbs_layer& spec);
 
 }  // namespace lrbs::net

@@ -174,39 +174,35 @@ LossOutput one_minus_iou(const at::Tensor& boxes, const at::Tensor& targets, boo
 }
 }  // namespace
 
-LossOutput loss_forward(int kind, const at::Tensor& z, const at::Tensor& a, const at::Tensor& y, bool gradient) {
-  switch (kind) {
-    case LRBS_LOSS_CE_LOGITS: return categorical(true, z, a, y, gradient);
-    case LRBS_LOSS_CE_CLIPPED: return categorical(false, z, a, y, gradient);
-    case LRBS_LOSS_BCE_LOGITS: return binary(true, z, a, y, gradient);
-    case LRBS_LOSS_BCE_CLIPPED: return binary(false, z, a, y, gradient);
-    case LRBS_LOSS_ONE_MINUS_IOU: return one_minus_iou(a, y, gradient);
-    case LRBS_LOSS_ONE_MINUS_IOU_PLUS_ONE: return one_minus_iou_plus_one(a, y, gradient);
-    case LRBS_LOSS_MSE: return squared_error(a, y, gradient);
-  }
-  throw std::invalid_argument("unknown loss " + std::to_string(kind));
+Registry<Loss>& losses() {
+  static Registry<Loss> r("loss");
+  return r;
 }
 
-void check_loss(int kind, int last_activation, int64_t outputs) {
-  const char* names[] = {"linear", "relu", "sigmoid", "softmax"};
-  auto need = [&](int activation, const char* loss) {
-    if (last_activation != activation)
-      throw std::invalid_argument(std::string(loss) + " needs a last layer with " + names[activation] + " activation, got " +
-                                  names[last_activation]);
+namespace {
+// The check of a loss that needs the last layer's activation to be `activation` (and, for
+// boxes, 4 outputs).
+std::function<void(const std::string&, int64_t)> needs(std::string activation, std::string loss, int64_t outputs = 0) {
+  return [=](const std::string& last, int64_t n) {
+    if (last != activation) throw std::invalid_argument(loss + " needs a last layer with " + activation + " activation, got " + last);
+    if (outputs > 0 && n != outputs)
+      throw std::invalid_argument(loss + " needs " + std::to_string(outputs) + " outputs (x1, y1, x2, y2), got " + std::to_string(n));
   };
-  switch (kind) {
-    case LRBS_LOSS_CE_LOGITS:
-    case LRBS_LOSS_CE_CLIPPED: need(LRBS_ACT_SOFTMAX, "categorical cross-entropy"); return;
-    case LRBS_LOSS_BCE_LOGITS:
-    case LRBS_LOSS_BCE_CLIPPED: need(LRBS_ACT_SIGMOID, "binary cross-entropy"); return;
-    case LRBS_LOSS_ONE_MINUS_IOU:
-    case LRBS_LOSS_ONE_MINUS_IOU_PLUS_ONE:
-      need(LRBS_ACT_LINEAR, "1 - IoU");
-      if (outputs != 4) throw std::invalid_argument("1 - IoU needs 4 outputs (x1, y1, x2, y2), got " + std::to_string(outputs));
-      return;
-    case LRBS_LOSS_MSE: need(LRBS_ACT_LINEAR, "mean squared error"); return;
-  }
-  throw std::invalid_argument("unknown loss " + std::to_string(kind));
 }
+using T = at::Tensor;
+LRBS_REGISTER(losses, "categorical_crossentropy_logits",
+              (Loss{[](const T& z, const T& a, const T& y, bool g) { return categorical(true, z, a, y, g); }, needs("softmax", "categorical cross-entropy")}));
+LRBS_REGISTER(losses, "categorical_crossentropy",
+              (Loss{[](const T& z, const T& a, const T& y, bool g) { return categorical(false, z, a, y, g); }, needs("softmax", "categorical cross-entropy")}));
+LRBS_REGISTER(losses, "binary_crossentropy_logits",
+              (Loss{[](const T& z, const T& a, const T& y, bool g) { return binary(true, z, a, y, g); }, needs("sigmoid", "binary cross-entropy")}));
+LRBS_REGISTER(losses, "binary_crossentropy",
+              (Loss{[](const T& z, const T& a, const T& y, bool g) { return binary(false, z, a, y, g); }, needs("sigmoid", "binary cross-entropy")}));
+LRBS_REGISTER(losses, "one_minus_iou", (Loss{[](const T&, const T& a, const T& y, bool g) { return one_minus_iou(a, y, g); }, needs("linear", "1 - IoU", 4)}));
+LRBS_REGISTER(losses, "one_minus_iou_plus_one",
+              (Loss{[](const T&, const T& a, const T& y, bool g) { return one_minus_iou_plus_one(a, y, g); }, needs("linear", "1 - IoU", 4)}));
+LRBS_REGISTER(losses, "mean_squared_error",
+              (Loss{[](const T&, const T& a, const T& y, bool g) { return squared_error(a, y, g); }, needs("linear", "mean squared error")}));
+}  // namespace
 
 }  // namespace lrbs::net

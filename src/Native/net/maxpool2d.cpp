@@ -98,9 +98,9 @@ void pool_plane(const float* x, int64_t h, int64_t w, int64_t p, float* out, uin
 
 class MaxPool2D final : public Layer {
  public:
-  explicit MaxPool2D(const lrbs_layer& s) : pool_(s.kernel) {
-    if (s.in_height <= 0 || s.in_width <= 0) throw std::invalid_argument("MaxPool2D needs an image input");
-    if (pool_ < 1 || pool_ > 15) throw std::invalid_argument("MaxPool2D pool must be in 1..15, got " + std::to_string(pool_));
+  explicit MaxPool2D(LayerArgs& a) : pool_(a.settings.integer("pool")) {
+    if (!a.image()) a.settings.fail("needs an image input");
+    if (pool_ < 1 || pool_ > 15) a.settings.fail("pool must be in 1..15, got " + std::to_string(pool_));
   }
 
   Act forward(const Act& input, const Context& ctx) override {
@@ -146,5 +146,5 @@ class MaxPool2D final : public Layer {
 };
 }  // namespace
 
-std::unique_ptr<Layer> make_maxpool2d(const lrbs_layer& s) { return std::make_unique<MaxPool2D>(s); }
+LRBS_REGISTER(layers, "max_pool2d", [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<MaxPool2D>(a); });
 }  // namespace lrbs::net

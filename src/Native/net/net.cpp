@@ -6,6 +6,11 @@
 
 namespace lrbs::net {
 
+Registry<LayerFactory>& layers() {
+  static Registry<LayerFactory> r("layer");
+  return r;
+}
+
 Batch Batch::rows_range(int64_t start, int64_t count) const {
   // rows are dim 0 of shared inputs and of per-member images (N, K*C, H, W); dim 1 of (K, N, F)
   const int64_t xdim = (!x.shared && x.t.dim() == 3) ? 1 : 0;
@@ -13,39 +18,39 @@ Batch Batch::rows_range(int64_t start, int64_t count) const {
   return {{x.t.narrow(xdim, start, count), x.shared}, y.narrow(ydim, start, count), count};
 }
 
-Net::Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_input, int loss, const lrbs_optimizer& optimizer,
+Net::Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_input, const std::string& loss, const lrbs_optimizer& optimizer,
          const uint64_t* seeds)
-    : K_(members), shared_input_(shared_input), loss_(loss) {
+    : K_(members), shared_input_(shared_input), loss_(losses().get(loss)) {
   if (members < 1) throw std::invalid_argument("a net needs at least one member, got " + std::to_string(members));
   if (n_layers < 1) throw std::invalid_argument("a net needs at least one layer");
   bool shared = shared_input;  // shared until the first layer with weights, or a dropout
   bool seen_weights = false;
   for (int i = 0; i < n_layers; ++i) {
     const auto& s = layers[i];
-    if (s.activation == LRBS_ACT_SOFTMAX && i != n_layers - 1)
-      throw std::invalid_argument("layer " + std::to_string(i) + ": softmax is supported on the last layer only");
-    std::unique_ptr<Layer> layer;
-    switch (s.kind) {
-      case LRBS_LAYER_DENSE: layer = make_dense(s, K_, shared); break;
-      case LRBS_LAYER_CONV2D: layer = make_conv2d(s, K_, shared); break;
-      case LRBS_LAYER_MAXPOOL2D: layer = make_maxpool2d(s); break;
-      case LRBS_LAYER_FLATTEN: layer = make_flatten(s); break;
-      case LRBS_LAYER_DROPOUT: layer = make_dropout(s); break;
-      default: throw std::invalid_argument("layer " + std::to_string(i) + ": unknown kind " + std::to_string(s.kind));
-    }
+    if (s.kind == nullptr || s.activation == nullptr) throw std::invalid_argument("layer " + std::to_string(i) + ": null kind or activation");
+    Settings settings("layer " + std::to_string(i) + " (" + s.kind + ")", s.settings, s.n_settings);
+    const Activation& act = activations().get(s.activation);
+    if (act.name == "softmax" && i != n_layers - 1) settings.fail("softmax is supported on the last layer only");
+    const double alpha = act.uses_alpha ? settings.number("alpha") : 0.0;
+    LayerArgs args{settings, act, alpha, K_, shared, settings.integer("in_channels"), settings.integer("in_height"), settings.integer("in_width")};
+    std::unique_ptr<Layer> layer = lrbs::net::layers().get(s.kind)(args);
+    settings.finish();
+    if (act.name != "linear" && !layer->has_activation()) settings.fail("has no activation; got '" + act.name + "'");
     const auto ps = layer->params();
     if (!ps.empty() && !seen_weights) {
       seen_weights = true;
       first_weighted_ = layers_.size();
     }
-    if (!ps.empty() || s.kind == LRBS_LAYER_DROPOUT) shared = false;
+    if (layer->separates_members()) shared = false;
     params_.insert(params_.end(), ps.begin(), ps.end());
+    arrays_.insert(arrays_.end(), ps.begin(), ps.end());
+    for (Param* b : layer->buffers()) arrays_.push_back(b);
     layers_.push_back(std::move(layer));
   }
   for (size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_backward_needed(i >= first_weighted_);
-  const auto& last = layers[n_layers - 1];
-  if (last.kind != LRBS_LAYER_DENSE) throw std::invalid_argument("the last layer must be Dense");
-  check_loss(loss, last.activation, last.units);
+  const auto& last = *layers_.back();
+  if (last.outputs() < 1) throw std::invalid_argument("the last layer must be Dense");
+  loss_.check(activations().get(layers[n_layers - 1].activation).name, last.outputs());
   optimizer_ = make_optimizer(optimizer);
   for (int64_t k = 0; k < K_; ++k) generators_.push_back(at::make_generator<at::CPUGeneratorImpl>(seeds[k]));
   stats = at::zeros({K_, 3}, at::kDouble);
@@ -85,12 +90,12 @@ Act Net::evaluation_input(const at::Tensor& x, int64_t start, int64_t size) cons
   return {xs.repeat({1, K_, 1, 1}), false};
 }
 
-LossOutput Net::forward(const Batch& b, bool training, bool gradient, std::vector<at::Generator>& generators) {
-  Context ctx{K_, training, &generators};
+LossOutput Net::forward(const Batch& b, bool training, bool gradient, std::vector<at::Generator>& generators, bool update_state) {
+  Context ctx{K_, training, &generators, update_state};
   Act a = b.x;
   for (auto& layer : layers_) a = layer->forward(a, ctx);
   const auto& last = *layers_.back();
-  return loss_forward(loss_, last.z().contiguous(), last.a().contiguous(), b.y, gradient);
+  return loss_.forward(last.z().contiguous(), last.a().contiguous(), b.y, gradient);
 }
 
 void Net::backward(const at::Tensor& dz) {
@@ -120,7 +125,7 @@ void Net::step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index
     for (const auto& g : generators_) copies.push_back(g.clone());
     auto small = at::zeros({K_}, at::kDouble);
     for (int64_t j = 0; j < size / gns_micro; ++j) {
-      backward(forward(b.rows_range(j * gns_micro, gns_micro), true, true, copies).dz);
+      backward(forward(b.rows_range(j * gns_micro, gns_micro), true, true, copies, false).dz);
       small.add_(grad_sqnorms());
     }
     gns_small = small.div_(static_cast<double>(size / gns_micro));

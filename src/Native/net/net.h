@@ -19,10 +19,13 @@ struct Batch {
 
 class Net {
  public:
-  Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_input, int loss, const lrbs_optimizer& optimizer,
+  Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_input, const std::string& loss, const lrbs_optimizer& optimizer,
       const uint64_t* seeds);
 
   int64_t members() const { return K_; }
+  // Every weight array in Keras's get_weights() order (trainable parameters and state).
+  const std::vector<Param*>& arrays() const { return arrays_; }
+  // The trainable parameters, in the same order.
   const std::vector<Param*>& params() const { return params_; }
 
   void step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index, int64_t start, int64_t size,
@@ -40,15 +43,15 @@ class Net {
  private:
   Batch gather(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index, int64_t start, int64_t size) const;
   Act evaluation_input(const at::Tensor& x, int64_t start, int64_t size) const;
-  LossOutput forward(const Batch& b, bool training, bool gradient, std::vector<at::Generator>& generators);
+  LossOutput forward(const Batch& b, bool training, bool gradient, std::vector<at::Generator>& generators, bool update_state = true);
   void backward(const at::Tensor& dz);
   at::Tensor grad_sqnorms() const;  // (K) float64
 
   int64_t K_;
   bool shared_input_;
-  int loss_;
+  const Loss& loss_;
   std::vector<std::unique_ptr<Layer>> layers_;
-  std::vector<Param*> params_;
+  std::vector<Param*> params_, arrays_;
   size_t first_weighted_ = 0;
   std::unique_ptr<Optimizer> optimizer_;
   std::vector<at::Generator> generators_;

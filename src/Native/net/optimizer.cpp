@@ -27,6 +27,22 @@ std::vector<float> Rates::steps(double scale) const {
   return out;
 }
 
+at::Tensor member_norms(const Param& p, const at::Tensor& t, int64_t K) {
+  const auto sq = t.to(at::kDouble).square();
+  const auto sums = p.kind == ParamKind::DenseKernelWide ? sq.sum(at::IntArrayRef{0, 2}) : sq.view({K, -1}).sum(1);
+  return sums.sqrt().to(t.scalar_type()).view(p.member_vector_shape(K));
+}
+
+void Optimizer::read_weight_decay(Settings& s) {
+  weight_decay_ = s.number("weight_decay");
+  if (weight_decay_ < 0.0) s.fail("weight_decay must be >= 0, got " + std::to_string(weight_decay_));
+}
+
+void Optimizer::decay(const Param& p, const Rates& lr, int64_t K) const {
+  if (lr.uniform()) p.value.add_(p.value, -lr.values[0] * weight_decay_);
+  else p.by_member(p.value, K).addcmul_(lr.vector(p, K, weight_decay_), p.by_member(p.value, K), -1.0);
+}
+
 void Optimizer::step(const std::vector<Param*>& params, const Rates& lr, int64_t K) {
   if (state_.empty()) {
     for (const Param* p : params) {
@@ -40,6 +56,7 @@ void Optimizer::step(const std::vector<Param*>& params, const Rates& lr, int64_t
     const auto& w = params[i]->value;
     const bool fused = fused_updates && w.device().is_cpu() && w.scalar_type() == at::kFloat && w.is_contiguous() &&
                        params[i]->grad.is_contiguous();
+    if (weight_decay_ > 0.0) decay(*params[i], lr, K);
     update(*params[i], state_[i], lr, K, iterations_, fused);
   }
 }
@@ -49,12 +66,18 @@ void Optimizer::keep_members(const std::vector<Param*>& params, const at::Tensor
     for (auto& s : state_[i]) s = params[i]->select_members(s, idx, K);
 }
 
+Registry<OptimizerFactory>& optimizers() {
+  static Registry<OptimizerFactory> r("optimizer");
+  return r;
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const lrbs_optimizer& o) {
-  switch (o.kind) {
-    case LRBS_OPT_SGD: return make_sgd(o);
-    case LRBS_OPT_ADAM: return make_adam(o);
-  }
-  throw std::invalid_argument("unknown optimizer kind " + std::to_string(o.kind));
+  if (o.kind == nullptr) throw std::invalid_argument("null optimizer kind");
+  const auto& factory = optimizers().get(o.kind);
+  Settings s(std::string("optimizer ") + o.kind, o.settings, o.n_settings);
+  auto made = factory(s);
+  s.finish();
+  return made;
 }
 
 }  // namespace lrbs::net

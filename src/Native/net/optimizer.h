@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 #include "layer.h"
+#include "registry.h"
 
 namespace lrbs::net {
 
@@ -25,6 +26,10 @@ extern bool fused_updates;
 // The length of a parameter's contiguous runs of one member's elements (update_kernels.h).
 int64_t member_run(const Param& p, int64_t K);
 
+// Per member, the Euclidean norm of `t` (shaped like p's value), as a vector that broadcasts
+// against p.by_member (float32, (K, 1) or (1, K, 1)). For the trust ratios of LARS and LAMB.
+at::Tensor member_norms(const Param& p, const at::Tensor& t, int64_t K);
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -33,20 +38,28 @@ class Optimizer {
   // Keeps the state of the given members only (after the net dropped the others).
   void keep_members(const std::vector<Param*>& params, const at::Tensor& idx, int64_t K);
   int64_t iterations() const { return iterations_; }
-
- protected:
   // How many state tensors (shaped like the parameter, zero at the start) the rule needs.
   virtual int state_count() const = 0;
+
+ protected:
+  // Keras 3's weight decay (base_optimizer.py, _apply_weight_decay): decoupled, applied to
+  // every parameter before the rule's update, w -= lr wd w. Kinds that take `weight_decay`
+  // read it here; 0 disables it.
+  void read_weight_decay(Settings& s);
   // The rule for one parameter; t is the 1-based step number. `fused`: as one loop.
   virtual void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t t, bool fused) = 0;
 
  private:
+  void decay(const Param& p, const Rates& lr, int64_t K) const;
+
   std::vector<std::vector<at::Tensor>> state_;
   int64_t iterations_ = 0;
+  double weight_decay_ = 0.0;
 };
 
-std::unique_ptr<Optimizer> make_sgd(const lrbs_optimizer& o);
-std::unique_ptr<Optimizer> make_adam(const lrbs_optimizer& o);
+using OptimizerFactory = std::function<std::unique_ptr<Optimizer>(Settings&)>;
+Registry<OptimizerFactory>& optimizers();
+// The optimizer of a registered kind with its settings (every one read, none missing).
 std::unique_ptr<Optimizer> make_optimizer(const lrbs_optimizer& o);
 
 }  // namespace lrbs::net

@@ -1,4 +1,4 @@
-// Parameters of K members (their layouts and Keras's), and the activation functions.
+// Parameters of K members: their layouts and Keras's.
 #include "layer.h"
 
 namespace lrbs::net {
@@ -61,26 +61,6 @@ at::Tensor Param::select_members(const at::Tensor& t, const at::Tensor& idx, int
   auto shape = t.sizes().vec();
   shape[0] = shape[0] / K * kept;  // (K, ...) and (K*F, ...) alike
   return t.view({K, -1}).index_select(0, idx).reshape(shape);
-}
-
-at::Tensor activate(int activation, const at::Tensor& z) {
-  switch (activation) {
-    case LRBS_ACT_LINEAR: return z;
-    case LRBS_ACT_RELU: return at::relu(z);
-    case LRBS_ACT_SIGMOID: return at::sigmoid(z);
-    case LRBS_ACT_SOFTMAX: return at::softmax(z, -1);
-  }
-  throw std::invalid_argument("unknown activation " + std::to_string(activation));
-}
-
-at::Tensor activation_backward(int activation, const at::Tensor& dy, const at::Tensor& z, const at::Tensor& a) {
-  switch (activation) {
-    case LRBS_ACT_LINEAR: return dy;
-    case LRBS_ACT_RELU: return at::threshold_backward(dy, z, 0);  // dy where z > 0
-    case LRBS_ACT_SIGMOID: return at::sigmoid_backward(dy, a);    // dy a (1 - a)
-    case LRBS_ACT_SOFTMAX: return at::_softmax_backward_data(dy, a, -1, a.scalar_type());  // a (dy - sum(dy a))
-  }
-  throw std::invalid_argument("unknown activation " + std::to_string(activation));
 }
 
 }  // namespace lrbs::net

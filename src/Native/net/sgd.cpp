@@ -11,14 +11,15 @@ namespace lrbs::net {
 namespace {
 class Sgd final : public Optimizer {
  public:
-  explicit Sgd(const lrbs_optimizer& o) : mu_(o.momentum), nesterov_(o.nesterov != 0), pytorch_(o.pytorch_form != 0) {
-    if (mu_ < 0.0 || mu_ >= 1.0) throw std::invalid_argument("momentum must be in [0, 1), got " + std::to_string(mu_));
-    if (nesterov_ && mu_ == 0.0) throw std::invalid_argument("nesterov needs momentum > 0");
+  explicit Sgd(Settings& s) : mu_(s.number("momentum")), nesterov_(s.flag("nesterov")), pytorch_(s.flag("pytorch_form")) {
+    if (mu_ < 0.0 || mu_ >= 1.0) s.fail("momentum must be in [0, 1), got " + std::to_string(mu_));
+    if (nesterov_ && mu_ == 0.0) s.fail("nesterov needs momentum > 0");
+    read_weight_decay(s);
   }
 
- protected:
   int state_count() const override { return mu_ == 0.0 ? 0 : 1; }
 
+ protected:
   void update(const Param& p, std::vector<at::Tensor>& state, const Rates& lr, int64_t K, int64_t, bool fused) override {
     if (fused) return update_fused(p, state, lr, K);
     const auto& w = p.value;
@@ -70,5 +71,5 @@ class Sgd final : public Optimizer {
 };
 }  // namespace
 
-std::unique_ptr<Optimizer> make_sgd(const lrbs_optimizer& o) { return std::make_unique<Sgd>(o); }
+LRBS_REGISTER(optimizers, "sgd", [](Settings& s) -> std::unique_ptr<Optimizer> { return std::make_unique<Sgd>(s); });
 }  // namespace lrbs::net

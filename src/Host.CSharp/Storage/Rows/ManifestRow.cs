@@ -27,7 +27,7 @@ public sealed class ManifestRow
         var v = TrialConfigModule.values(c).ToDictionary(p => p.Item1, p => p.Item2);
         return new()
         {
-            Sweep = sweep, PlanIndex = index, Id = TrialConfigModule.id(c), Dataset = c.Dataset, Model = c.Model, Optimizer = c.Optimizer,
+            Sweep = sweep, PlanIndex = index, Id = TrialConfigModule.id(c), Dataset = c.Dataset, Model = c.Model, Optimizer = TrialConfigModule.optimizerText(c),
             Lr = c.Lr, BatchSize = c.BatchSize, Seed = c.Seed, Split = v["split"], Schedule = v["schedule"], MaxEpochs = c.Stopping.MaxEpochs,
             Config = TrialConfigModule.canonical(c),
         };

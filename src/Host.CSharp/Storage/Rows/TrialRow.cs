@@ -80,7 +80,7 @@ public sealed class TrialRow
             Dataset = c.Dataset, DataDir = Opt("data_dir"), DataSeed = c.DataSeed, Pool = c.Pool?.Value, Split = v["split"],
             TrainLimit = c.TrainLimit?.Value, ImageSize = c.ImageSize?.Value, Labels = Opt("labels"),
             Model = c.Model, CrossEntropy = v["cross_entropy"], BoxLoss = Opt("box_loss"), EvalBatches = c.EvalWholeBatches ? "whole" : "all",
-            Optimizer = c.Optimizer, Lr = c.Lr, Scaling = Opt("scaling"), BatchSize = c.BatchSize, Schedule = v["schedule"],
+            Optimizer = v["optimizer"], Lr = c.Lr, Scaling = Opt("scaling"), BatchSize = c.BatchSize, Schedule = v["schedule"],
             MaxEpochs = c.Stopping.MaxEpochs, Stabilisation = Opt("stabilisation"), EarlyStopping = Opt("early_stopping"),
             Seed = c.Seed, NoiseScale = Opt("noise_scale"),
             Status = r.Status.Name, StopReason = r.StopReason?.Value.ToString(), Error = r.Status is TrialStatus.Failed f ? f.message : null,

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Lrbs.Core.Data;
+using Lrbs.Core.Models;
+using Lrbs.Core.Training;
+using Lrbs.Host.Sweeps;
+using Microsoft.FSharp.Collections;
+
+namespace Lrbs.Host.Cli;
+
+/// <summary>`lrbs model show`: a Keras-style summary of a catalog model or a model file on a dataset.</summary>
+public static class ModelCommand
+{
+    public static Command Build(TextWriter output, TextWriter error)
+    {
+        var model = new Argument<string>("MODEL") { Description = "A catalog model (see `lrbs list`) or a model file (.yaml: name and layers)." };
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "The dataset whose input shape and targets the model meets (default: boxes for cnn-box, fashion-mnist otherwise).",
+        };
+        var show = new Command("show", "Print each layer's output shape and parameter count, and the totals (Keras's model.summary()); checks that the model fits the dataset.") { model, dataset };
+        show.SetAction(parse =>
+        {
+            var name = parse.GetValue(model)!;
+            var data = parse.GetValue(dataset) ?? (name == "cnn-box" ? "boxes" : "fashion-mnist");
+            var fields = new[] { Tuple.Create("dataset", data), Tuple.Create("model", ModelFiles.Resolve(name, Directory.GetCurrentDirectory())) };
+            var built = TrialConfigModule.build(ListModule.OfSeq(fields));
+            if (built.IsError) return TrainCommand.Fail(error, built.ErrorValue);
+            var prepared = Trainer.prepare(built.ResultValue);
+            if (prepared.IsError) return TrainCommand.Fail(error, prepared.ErrorValue);
+            var train = prepared.ResultValue.Train;
+            var spec = TrialConfigModule.modelSpec(built.ResultValue, train.Input, DatasetModule.head(train));
+            if (spec.IsError) { error.WriteLine($"error: model: {spec.ErrorValue}"); return ExitCodes.BadInput; }
+            var summary = ModelSpecModule.summary(spec.ResultValue);
+            if (summary.IsError) { error.WriteLine($"error: model: {summary.ErrorValue}"); return ExitCodes.BadInput; }
+            output.WriteLine($"dataset {data}");
+            foreach (var line in summary.ResultValue) output.WriteLine(line);
+            return ExitCodes.Ok;
+        });
+        var cmd = new Command("model", "Inspect models: the catalog's and your own (model files).");
+        cmd.Subcommands.Add(show);
+        return cmd;
+    }
+}

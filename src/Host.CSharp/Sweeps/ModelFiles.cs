@@ -1,0 +1,57 @@
+using Lrbs.Core.Models;
+using Microsoft.FSharp.Collections;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Lrbs.Host.Sweeps;
+
+/// <summary>A bad model file or inline model: the file, the line and the layer, and what is allowed.</summary>
+public sealed class ModelFileException(string message) : Exception(message);
+
+/// <summary>Declared models (Keras-Sequential lists of layers) from YAML: a model file
+/// (`train --model FILE`, a sweep's `model: FILE`) or a sweep's inline `model:` mapping. YAML
+/// becomes the core's tree (ModelFile.Node); the core checks every key and writes the canonical
+/// JSON a trial configuration carries.</summary>
+public static class ModelFiles
+{
+    /// <summary>Whether a `model` value names a file rather than a catalog model.</summary>
+    public static bool IsFile(string value) =>
+        value.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || value.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The canonical JSON of the model in a YAML file.</summary>
+    public static string Load(string path)
+    {
+        if (!File.Exists(path)) throw new ModelFileException($"{path}: model file not found");
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(File.ReadAllText(path))); }
+        catch (YamlException e) { throw new ModelFileException($"{path}:{e.Start.Line}: malformed YAML: {e.InnerException?.Message ?? e.Message}"); }
+        if (stream.Documents.Count == 0) throw new ModelFileException($"{path}: empty model file: give name and layers");
+        var root = stream.Documents[0].RootNode;
+        // a file may hold the model itself or a `model:` mapping around it
+        if (root is YamlMappingNode m && m.Children.Count == 1 && m.Children.Keys.Single() is YamlScalarNode { Value: "model" })
+            root = m.Children.Values.Single();
+        return Json(root, path);
+    }
+
+    /// <summary>The canonical JSON of an inline model; `where` names the file and key for errors.</summary>
+    public static string Json(YamlNode node, string where)
+    {
+        var parsed = ModelFile.parse($"{where}:{node.Start.Line}", Tree(node));
+        if (parsed.IsError) throw new ModelFileException(parsed.ErrorValue);
+        return ModelFile.toJson(parsed.ResultValue);
+    }
+
+    /// <summary>A `model` value as a trial key: a catalog name as it is, a file's model as its JSON.
+    /// A relative file is read from `baseDir` (a sweep file's folder).</summary>
+    public static string Resolve(string value, string baseDir) =>
+        IsFile(value) ? Load(Path.IsPathRooted(value) || File.Exists(value) ? value : Path.Combine(baseDir, value)) : value;
+
+    static ModelFile.Node Tree(YamlNode node) => node switch
+    {
+        YamlScalarNode s when string.IsNullOrEmpty(s.Value) && s.Style == YamlDotNet.Core.ScalarStyle.Plain => ModelFile.Node.Empty,
+        YamlScalarNode s => ModelFile.Node.NewScalar(s.Value ?? ""),
+        YamlSequenceNode q => ModelFile.Node.NewItems(ListModule.OfSeq(q.Children.Select(Tree))),
+        YamlMappingNode m => ModelFile.Node.NewFields(ListModule.OfSeq(m.Children.Select(kv => Tuple.Create(((YamlScalarNode)kv.Key).Value ?? "", Tree(kv.Value))))),
+        _ => ModelFile.Node.Empty,
+    };
+}
