@@ -6,6 +6,7 @@ open Lrbs.Core.Models
 open Lrbs.Core.Losses
 open Lrbs.Core.Training
 open Lrbs.Tests.Support
+open System
 open System.IO
 
 /// A small CNN with `filters` filters (<= 8 runs ATen's im2col kernels, more runs MKLDNN).
@@ -108,3 +109,20 @@ let ``a packed sweep commits every member as a trial; a lost member reruns alone
     let again: string[] = Lrbs.Host.Storage.ResultsReader.Query(out, $"SELECT test_metric, pack_size FROM trials WHERE trial_id = '{victim}'").Rows[0]
     Assert.That(float again[0], Is.EqualTo(metric).Within(0.002))
     Assert.That(again[1], Is.EqualTo "1")
+
+[<Test>]
+let ``packs are cut to the members that fit in memory, and a pack too big for memory falls back to members alone`` () =
+    let planned =
+        [ for seed in 1..3 do
+              for lr in [ 0.1; 0.01; 0.001; 0.0001 ] ->
+                  trial [ "dataset", "boxes"; "model", "cnn-box"; "batch_size", "4096"; "lr", string lr; "seed", string seed; "max_epochs", "1" ] ]
+        |> List.mapi (fun i c -> Lrbs.Host.Sweeps.PlannedTrial(i, TrialConfig.id c, c))
+    let sizes (fit: Func<Lrbs.Host.Sweeps.PlannedTrial, int>) =
+        let struct (units, _) = Lrbs.Host.Sweeps.SweepRunner.Packs(planned, 20, 2, fit)
+        units |> Seq.map (fun u -> u.Trials.Count) |> List.ofSeq
+    Assert.That(sizes null |> List.max, Is.EqualTo 6, "without a memory cap: two packs of 6 for two workers")
+    Assert.That(sizes (Func<_, _>(fun _ -> 2)) |> List.max, Is.EqualTo 2)
+    Assert.That(sizes (Func<_, _>(fun _ -> 2)) |> List.sum, Is.EqualTo 12)
+    Assert.That(sizes (Func<_, _>(fun _ -> 0)) |> List.forall ((=) 1), Is.True, "nothing fits: every trial alone")
+    // the measured cap: S7 at batch 4096 holds about 2 GB per member, so 12 never share one pack here
+    Assert.That(Lrbs.Host.Sweeps.SweepRunner.MembersThatFit(planned.Head, 2), Is.LessThan 12)

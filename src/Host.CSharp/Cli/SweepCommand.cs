@@ -43,7 +43,8 @@ public static class SweepCommand
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
             string State(PlannedTrial t) => committed.Statuses.TryGetValue(t.Id, out var st) ? st.Name : "planned";
             var pending = mine.Where(t => !committed.Statuses.ContainsKey(t.Id)).ToList();
-            var (units, alone) = SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), Environment.ProcessorCount);
+            var (units, alone) = SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), Environment.ProcessorCount,
+                packing ? t => SweepRunner.MembersThatFit(t, Environment.ProcessorCount) : null);
             var packOf = units.Select((u, i) => (u, i)).SelectMany(p => p.u.Trials.Select(t => (t.Id, Label: p.u.Trials.Count > 1 ? $"pack {p.i + 1} ({p.u.Trials.Count} members)" : "alone: " + alone.GetValueOrDefault(t.Id, "")))).ToDictionary(p => p.Id, p => p.Label);
             foreach (var t in mine)
                 table.AddRow([t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.Optimizer,
@@ -98,7 +99,7 @@ public static class SweepCommand
             store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
             output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
             var packing = parse.GetValue(pack) || s.Pack;
-            var units = packing ? SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), n).Units : SweepRunner.Singles(pending);
+            var units = packing ? SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), n, t => SweepRunner.MembersThatFit(t, n)).Units : SweepRunner.Singles(pending);
             if (packing) output.WriteLine($"packed: {units.Count(u => u.Trials.Count > 1)} packs of {units.Where(u => u.Trials.Count > 1).Sum(u => u.Trials.Count)} trials, {units.Count(u => u.Trials.Count == 1)} alone");
             using var claims = new Claims(store.OutDir, leaseTime);
             var results = SweepDisplay.Run(runner, units, pending.Count, Consoles.For(output), claims);
