@@ -157,3 +157,37 @@ let ``optimizer names resolve and bad hyper-parameters are refused with the fiel
     let e = Assert.Throws<NativeException>(fun () ->
         Lrbs.Core.Models.Network.Create(net, Lrbs.Core.Losses.Loss.CrossEntropy Lrbs.Core.Losses.LossForm.Logits, { adam with Settings = adam.Settings.Add("beta2", 1.0) }, [| 1UL |], true) |> ignore)
     StringAssert.Contains("optimizer adam: beta2", e.Message)
+
+[<FsCheck.NUnit.Property(MaxTest = 30)>]
+let ``RMSprop's native update is Keras's rule, centered or not, with and without momentum`` () =
+    let gen =
+        gen {
+            let! centered = Gen.elements [ 0.0; 1.0 ]
+            let! momentum = Gen.elements [ 0.0; 0.9 ]
+            let! g = Gen.listOfLength 3 (Gen.arrayOfLength 4 (Gen.choose (-1000, 1000) |> Gen.map (fun v -> float v / 1000.0)))
+            return centered, momentum, g
+        }
+    Prop.forAll (Arb.fromGen gen) (fun (centered, momentum, gs) ->
+        use _ = new Scope()
+        let o = optimizerWith "rmsprop" [ "centered", centered; "momentum", momentum ]
+        // a linear layer on a one-hot input: the kernel's gradient is the input row times dz, so we
+        // read the engine's gradient and apply the rule in float64 (rmsprop.py) beside it
+        let net = { Name = "r"; Input = Shape.Vector 2; Layers = [ Layer.Dense(2, Activation.Softmax) ] }
+        use n = Network.Create(net, Loss.CrossEntropy LossForm.Logits, o, [| 5UL |], true)
+        let mutable w = (List.head (n.GetKerasWeights 0)).Values |> Array.map float
+        let v, a, b = Array.zeroCreate 4, Array.zeroCreate 4, Array.zeroCreate 4
+        let lr = 0.01
+        for x in gs do
+            stepOn n [| 2L; 2L |] (Array.map float32 x) (T.ofInt64 [| 2L |] [| 0L; 1L |]) lr
+            let g = (List.head (n.GetKerasGradients 0)).Values |> Array.map float
+            for i in 0..3 do
+                v[i] <- 0.9 * v[i] + 0.1 * g[i] * g[i]
+                a[i] <- 0.9 * a[i] + 0.1 * g[i]
+                let d = (if centered = 1.0 then v[i] - a[i] * a[i] else v[i]) + 1e-7
+                let u = lr * g[i] / sqrt d
+                b[i] <- momentum * b[i] + u
+                w[i] <- w[i] - (if momentum > 0.0 then b[i] else u)
+            let actual = (List.head (n.GetKerasWeights 0)).Values |> Array.map float
+            assertAllClose 1e-4 1e-6 w actual
+            w <- actual
+        true)

@@ -95,5 +95,26 @@ let lamb =
       Check = fun _ -> Ok()
       Tfjs = fun _ -> Error "TensorFlow.js has no lamb" }
 
+/// RMSprop (Keras 3 rmsprop.py): v = rho v + (1 - rho) g^2; centered a = rho a + (1 - rho) g and
+/// d = v - a^2 + eps, else d = v + eps; u = lr g / sqrt(d); with momentum b = momentum b + u,
+/// w -= b, else w -= u. TF.js's tf.train.rmsprop is the same rule uncentered (its centered form
+/// subtracts epsilon).
+let rmsprop =
+    { Name = "rmsprop"
+      Doc = "w -= lr g / sqrt(v + eps), v the moving mean of g^2 (centered: of its variance), with momentum; Keras 3 rmsprop.py"
+      Keys =
+        [ key "rho" 0.9 "decay of the moving mean of g^2, in [0, 1)" (range 0.0 1.0); momentum
+          key "epsilon" 1e-7 "added to the mean square inside the root, > 0" positive
+          key "centered" 0.0 "divide by the estimated variance of g instead of its second moment" flag; weightDecay ]
+      DefaultLr = 0.001
+      StateSlots = fun s -> 1 + (if s["centered"] = 1.0 then 1 else 0) + (if s["momentum"] > 0.0 then 1 else 0)
+      Check = fun _ -> Ok()
+      Tfjs =
+        fun s ->
+            noDecayInTfjs s
+            |> Result.bind (fun () ->
+                if s["centered"] = 1.0 then Error "TensorFlow.js's centered rmsprop subtracts epsilon (rmsprop_optimizer.ts)"
+                else Ok { Fn = "rmsprop"; Args = [ box "lr"; box s["rho"]; box s["momentum"]; box s["epsilon"]; box false ] }) }
+
 /// Every optimizer kind; the engine checks at load that its native registry has the same names.
-let all = [ sgd; adam; adamw; lars; lamb ]
+let all = [ sgd; adam; adamw; lars; lamb; rmsprop ]
