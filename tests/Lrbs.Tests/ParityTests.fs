@@ -162,3 +162,17 @@ let ``npy files written for the references read back in numpy`` () =
     use scope = Py.CreateScope()
     scope.Exec($"import numpy as np\na = np.load({Text.Json.JsonSerializer.Serialize f})\nout = f'{{a.dtype}} {{a.shape}} {{a[1, 2]}}'") |> ignore
     Assert.That(scope.Get("out").As<string>(), Is.EqualTo "float32 (2, 3) 6.5")
+
+[<Test>]
+let ``the float64 oracle checks itself: every layer's gradient against finite differences, every optimizer step by hand`` () =
+    // reference/python/selfcheck.py builds its own cases; Debian's python3 with numpy (python3-numpy)
+    let psi = Diagnostics.ProcessStartInfo("/usr/bin/python3", [ IO.Path.Combine(root (), "reference", "python", "selfcheck.py") ])
+    psi.RedirectStandardOutput <- true
+    psi.RedirectStandardError <- true
+    use p = Diagnostics.Process.Start psi
+    let out = p.StandardOutput.ReadToEnd()
+    let err = p.StandardError.ReadToEnd()
+    p.WaitForExit()
+    Assert.That(p.ExitCode, Is.EqualTo 0, out + err)
+    StringAssert.Contains("all checks pass", out)
+    Assert.That(out.Split('\n') |> Array.filter (fun l -> l.StartsWith "ok ") |> Array.length, Is.GreaterThan 40)
