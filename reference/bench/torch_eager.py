@@ -27,6 +27,14 @@ def model_and_loss(name):
         m = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 50), nn.ReLU(), nn.Linear(50, 10))
         ce = nn.CrossEntropyLoss()
         return m, ce, lambda out, y: (out.argmax(1) == y).sum()
+    if name == "bncnn":
+        # S5's network (lrbs cnn-traffic) with BatchNormalization after each convolution, Keras order
+        # (conv, relu, then batch norm; Keras's momentum 0.99 is PyTorch's 0.01, epsilon 1e-3)
+        def block(cin, cout):
+            return [nn.Conv2d(cin, cout, 3), nn.ReLU(), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01), nn.MaxPool2d(2)]
+        m = nn.Sequential(*block(1, 32), *block(32, 32), *block(32, 64), nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Dropout(0.5),
+                          nn.Linear(64, 10))
+        return m, nn.CrossEntropyLoss(), lambda out, y: (out.argmax(1) == y).sum()
     m = nn.Sequential(nn.MaxPool2d(2), nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, padding=1),
                       nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1024, 16), nn.ReLU(), nn.Linear(16, 4))
 
@@ -47,7 +55,9 @@ def main():
     torch.manual_seed(1)
     x, y = load(data_dir)
     n = x.shape[0]
-    if name != "mlp":
+    if name == "bncnn":
+        x = x.view(n, 1, 28, 28)
+    elif name != "mlp":
         x = x.view(n, 1, 128, 128)
     model, loss_fn, metric_fn = model_and_loss(name)
     opt = torch.optim.SGD(model.parameters(), lr=lr) if opt_name == "sgd" else torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)

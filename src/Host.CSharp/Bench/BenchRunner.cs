@@ -28,16 +28,31 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 yield return new BenchCase("mlp", opt, opt == "sgd" ? 0.01 : 0.001, b);
         foreach (var b in quick ? [16] : CnnBatches)
             yield return new BenchCase("boxcnn", "adam", 0.001, b);
+        // S5's network (cnn-traffic) with BatchNormalization after each convolution, on Fashion-MNIST's 28x28 rows
+        yield return new BenchCase("bncnn", "adam", 0.001, quick ? 64 : 128);
+    }
+
+    /// <summary>S5's network with BatchNormalization after each convolution, declared as a model
+    /// (the catalog's cnn-traffic layers with batch_norm inserted), as the canonical JSON of a trial.</summary>
+    public static string BatchNormCnn()
+    {
+        var layers = Lrbs.Core.Models.Catalog.build("cnn-traffic", Lrbs.Core.Models.Shape.NewImage(1, 28, 28), Lrbs.Core.Models.Catalog.Head.NewClasses(10));
+        if (layers.IsError) throw new InvalidOperationException(layers.ErrorValue);
+        var withNorm = layers.ResultValue.Layers.SelectMany(l => l.Def.Name == "conv2d" ? new[] { l, Lrbs.Core.Models.Layer.BatchNorm } : new[] { l });
+        return Lrbs.Core.Models.ModelFile.toJson(new Lrbs.Core.Models.ModelFile.Definition("cnn-traffic-bn", ListModule.OfSeq(withNorm)));
     }
 
     /// <summary>The lrbs trial of a case (the studies' S2 and S7 settings, one epoch).</summary>
     public TrialConfig Config(BenchCase c, int? limit = null, (int Every, int Small)? noise = null)
     {
-        var fields = c.Model == "mlp"
-            ? new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("model", "mlp-100-50") }
-            : [("dataset", "boxes"), ("model", "cnn-box")];
+        var fields = c.Model switch
+        {
+            "mlp" => new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("model", "mlp-100-50") },
+            "bncnn" => [("dataset", "fashion-mnist"), ("split", "80/20"), ("model", BatchNormCnn())],
+            _ => [("dataset", "boxes"), ("model", "cnn-box")],
+        };
         fields.AddRange([("optimizer", c.Optimizer), ("lr", c.Lr.ToString("R")), ("batch_size", c.BatchSize.ToString()), ("max_epochs", "1")]);
-        var rows = limit ?? (options.Quick ? (c.Model == "mlp" ? 2048 : 256) : null);
+        var rows = limit ?? (options.Quick ? (c.Model == "boxcnn" ? 256 : 2048) : null);
         if (rows is int n) fields.Add(("train_limit", n.ToString()));
         if (noise is { } ns) fields.AddRange([("noise_scale_every", ns.Every.ToString()), ("noise_scale_small", ns.Small.ToString())]);
         var built = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2))));

@@ -6,7 +6,7 @@ namespace Lrbs.Host.Bench;
 /// <summary>A training case every system runs: model, optimizer, learning rate, batch size.</summary>
 public sealed record BenchCase(string Model, string Optimizer, double Lr, int BatchSize)
 {
-    public string Label => $"{(Model == "mlp" ? "S2 MLP" : "S7 box CNN")} {Optimizer} b={BatchSize}";
+    public string Label => $"{Model switch { "mlp" => "S2 MLP", "bncnn" => "S5 CNN + BatchNorm", _ => "S7 box CNN" }} {Optimizer} b={BatchSize}";
 }
 
 /// <summary>A peer's answer: seconds per epoch, or why it did not run.</summary>
@@ -21,8 +21,12 @@ public abstract class Peer
     public abstract string? Unavailable();
     protected abstract (string Program, List<string> Args) Command(string dataDir, BenchCase c, int steps);
 
+    /// <summary>The models this peer implements (reference/bench/): the S2 MLP and the S7 box CNN.</summary>
+    public virtual IReadOnlySet<string> Models => new HashSet<string> { "mlp", "boxcnn" };
+
     public PeerAnswer Run(string dataDir, BenchCase c, int steps)
     {
+        if (!Models.Contains(c.Model)) return new PeerAnswer(null, 0, "", $"{Name} implements {string.Join(" and ", Models)} only");
         var why = Unavailable();
         if (why is not null) return new PeerAnswer(null, 0, "", why);
         var (program, args) = Command(dataDir, c, steps);
@@ -61,6 +65,7 @@ public sealed class PyTorchEager(string? python) : Peer
 {
     string? _python = python;
     public override string Name => "pytorch";
+    public override IReadOnlySet<string> Models => new HashSet<string> { "mlp", "boxcnn", "bncnn" };
     public override string? Unavailable()
     {
         _python ??= new[] { "python3", "/usr/bin/python3" }.FirstOrDefault(p => Exec(p, ["-c", "import torch, numpy"]).Code == 0);
