@@ -130,16 +130,7 @@ module TrialConfig =
         | _ -> Error $"expected a number in [0, 1), got '{text}'"
 
     /// The nearest key within edit distance 3, as " (did you mean 'x'?)".
-    let suggest (key: string) (allowed: string seq) =
-        let distance (a: string) (b: string) =
-            let d = Array2D.init (a.Length + 1) (b.Length + 1) (fun i j -> if i = 0 then j elif j = 0 then i else 0)
-            for i in 1 .. a.Length do
-                for j in 1 .. b.Length do
-                    d[i, j] <- min (min (d[i - 1, j] + 1) (d[i, j - 1] + 1)) (d[i - 1, j - 1] + (if a[i - 1] = b[j - 1] then 0 else 1))
-            d[a.Length, b.Length]
-        match allowed |> Seq.map (fun a -> a, distance key a) |> Seq.sortBy snd |> Seq.tryHead with
-        | Some(best, d) when d <= 3 -> $" (did you mean '{best}'?)"
-        | _ -> ""
+    let suggest (key: string) (allowed: string seq) = Lrbs.Core.Models.LayerRegistry.suggest key allowed
 
     /// Builds a trial from key = text pairs; absent keys take their defaults. Returns every
     /// problem found, each naming its key, the value and what is allowed.
