@@ -73,7 +73,7 @@ module TrialConfig =
           "eval_batches", "all", "all (every test row) or whole (whole batches of batch_size, the last partial one dropped, as S1's study)"
           "optimizer", "sgd", "optimizer name (see `lrbs list`); its hyper-parameters are the keys below, each where it applies"
           "lr", "0.01", "learning rate (> 0); with scaling, the base rate at base_batch"
-          "scaling", "none", "none, linear or sqrt: lr = lr0 (B/base_batch)^k"
+          "scaling", "none", "none, linear (lr0 B/B0), sqrt (lr0 sqrt(B/B0)), adam-sqrt-sde (Malladi et al. 2022: lr, beta1, beta2, epsilon) or beta2-halflife (Marek et al. 2025: beta2^(B/B0)); B0 is base_batch"
           "base_batch", "", "the batch size at which lr is right (needs scaling)"
           "warmup_epochs", "0", "with scaling: rise linearly from lr to the scaled rate over these epochs"
           "batch_size", "32", "batch size (1 .. training rows)"
@@ -131,6 +131,25 @@ module TrialConfig =
 
     /// The nearest key within edit distance 3, as " (did you mean 'x'?)".
     let suggest (key: string) (allowed: string seq) = Lrbs.Core.Models.LayerRegistry.suggest key allowed
+
+    /// The optimizer a trial trains with: its name and keys, then a scaling rule's rewrite of its
+    /// settings for the trial's batch size (adam-sqrt-sde, beta2-halflife), checked against the
+    /// optimizer's own ranges. An error names the rule, the batch sizes and the key.
+    let scaledOptimizer (c: TrialConfig) : Result<OptimizerSpec, string> =
+        OptimizerSpec.create c.Optimizer c.OptimizerSettings
+        |> Result.bind (fun spec ->
+            match c.Scaling with
+            | None -> Ok spec
+            | Some s when LrScaling.optimizerKeys s.Rule |> List.isEmpty -> Ok spec
+            | Some s ->
+                let where = $"scaling {LrScaling.ruleName s.Rule} at batch {c.BatchSize} from base_batch {s.BaseBatch}"
+                LrScaling.optimizerSettings s c.BatchSize spec.Settings
+                |> Result.mapError (fun e -> $"{where}: {e}")
+                |> Result.bind (fun settings ->
+                    let changed = LrScaling.optimizerKeys s.Rule |> List.map (fun k -> k, settings[k])
+                    let given = (c.OptimizerSettings |> List.filter (fun (k, _) -> not (List.contains k (List.map fst changed)))) @ changed
+                    let shown = changed |> List.map (fun (k, v) -> $"""{k} = {v.ToString("G6", inv)}""") |> String.concat ", "
+                    OptimizerSpec.create c.Optimizer given |> Result.mapError (fun e -> $"{where} gives {shown}: {e}")))
 
     /// Builds a trial from key = text pairs; absent keys take their defaults. Returns every
     /// problem found, each naming its key, the value and what is allowed.
@@ -203,9 +222,9 @@ module TrialConfig =
             match scalingRule, baseBatch with
             | Some rule, Some b -> Some { Rule = rule; BaseBatch = b; WarmupEpochs = warmup }
             | Some _, None -> fail "base_batch" "scaling needs base_batch, the batch size at which lr is right"; None
-            | None, Some _ -> fail "base_batch" "base_batch needs scaling (linear or sqrt)"; None
+            | None, Some _ -> fail "base_batch" "base_batch needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"; None
             | None, None ->
-                if warmup > 0 then fail "warmup_epochs" "warm-up rises to a scaled rate: it needs scaling (linear or sqrt)"
+                if warmup > 0 then fail "warmup_epochs" "warm-up rises to a scaled rate: it needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"
                 None
         let stableOn =
             value "stop_when_stable" boolean false || isGiven "stable_delta" || isGiven "stable_patience"
@@ -277,6 +296,12 @@ module TrialConfig =
         | Some _ when Schedule.changesBatch config.Schedule ->
             fail "noise_scale_every" "the noise scale needs a fixed batch size; the grow-batch schedule changes it"
         | _ -> ()
+        if errors.Count = 0 && config.Scaling.IsSome then
+            if Schedule.changesBatch config.Schedule && not (LrScaling.optimizerKeys config.Scaling.Value.Rule).IsEmpty then
+                fail "scaling" $"scaling {LrScaling.ruleName config.Scaling.Value.Rule} sets the optimizer for one batch size; the grow-batch schedule changes it"
+            match scaledOptimizer config with
+            | Error e -> fail "scaling" e
+            | Ok _ -> ()
         if config.EvalWholeBatches && Schedule.changesBatch config.Schedule then
             fail "eval_batches" "whole batches of batch_size need a fixed batch size; the grow-batch schedule changes it"
         match info with
@@ -291,9 +316,9 @@ module TrialConfig =
         | None -> ()
         if errors.Count = 0 then Ok config else Error(List.ofSeq errors)
 
-    /// The resolved optimizer (the name and keys were checked by build).
+    /// The resolved optimizer, scaled to the trial's batch size (build checked it).
     let optimizerSpec (c: TrialConfig) =
-        match OptimizerSpec.create c.Optimizer c.OptimizerSettings with
+        match scaledOptimizer c with
         | Ok s -> s
         | Error e -> invalidArg "c" e
 

@@ -31,10 +31,13 @@ public static class SweepCommand
         var outDir = OutOption();
         var pack = PackOption();
         var packSize = PackSizeOption();
-        var cmd = new Command("plan", "List the trials a sweep file expands to, with their stable ids and whether they are finished (and with packing, their packs); runs nothing.") { file, shard, outDir, pack, packSize };
+        var cmd = new Command("plan", "List the trials a sweep file expands to, with their stable ids and whether they are finished (and with packing, their packs); " +
+            "for a learning-rate search (lr: {bracket: ...}), the rounds so far, what the current round adds and why; runs nothing.") { file, shard, outDir, pack, packSize };
         cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
+            var search = s.Search?.Plan(store.Outcomes());
+            if (search is not null) s = s with { Trials = search.Trials };
             var table = new Table().Border(TableBorder.Simple);
             var packing = parse.GetValue(pack) || s.Pack;
             foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }.Concat(packing ? ["pack"] : [])) table.AddColumn(c);
@@ -51,6 +54,8 @@ public static class SweepCommand
                     t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t), .. packing ? [Markup.Escape(packOf.GetValueOrDefault(t.Id, "committed"))] : Array.Empty<string>()]);
             Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
+            if (search is not null)
+                foreach (var line in SearchText.Describe(search, s.Search!.Spec)) output.WriteLine(line);
             return ExitCodes.Ok;
         });
         return cmd;
@@ -85,26 +90,63 @@ public static class SweepCommand
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
             var pending = runner.Pending(committed);
-            // Check data-dependent limits before anything is written: they depend only on the data,
-            // split, row limit and model, so one check per such group, with its largest batch.
-            var checks = pending
-                .GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model))
-                .Select(g => g.MaxBy(t => t.Config.BatchSize)!);
-            foreach (var t in checks)
-            {
-                var data = Trainer.prepare(t.Config);
-                if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
-            }
+            CheckData(s.Search is null ? pending : s.Trials);
             CheckWritable(store.OutDir);
-            store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
-            output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
             var packing = parse.GetValue(pack) || s.Pack;
-            var units = packing ? SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), n, t => SweepRunner.MembersThatFit(t, n)).Units : SweepRunner.Singles(pending);
-            if (packing) output.WriteLine($"packed: {units.Count(u => u.Trials.Count > 1)} packs of {units.Where(u => u.Trials.Count > 1).Sum(u => u.Trials.Count)} trials, {units.Count(u => u.Trials.Count == 1)} alone");
+            var most = CheckPackSize(parse.GetValue(packSize));
             using var claims = new Claims(store.OutDir, leaseTime);
-            var results = SweepDisplay.Run(runner, units, pending.Count, Consoles.For(output), claims);
+            var results = new List<TrialResult>();
+            if (s.Search is null)
+            {
+                store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
+                output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
+                results.AddRange(RunTrials(pending, []));
+            }
+            else
+            {
+                // Round by round: the plan is replayed from what is committed, its unfinished trials
+                // run (this shard's first, then any another runner has not claimed), and again,
+                // until every group's search has ended.
+                while (true)
+                {
+                    var plan = s.Search.Plan(store.Outcomes());
+                    store.WriteManifest(s.Name, plan.Trials.Select(t => (t.Index, t.Id, t.Config)));
+                    committed = store.Committed();
+                    var open = plan.Trials.Where(t => !committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id))).ToList();
+                    var running = plan.Groups.Count(g => g.Plan.State.IsRunning);
+                    output.WriteLine($"sweep '{s.Name}': learning-rate search, {plan.Groups.Count - running} of {plan.Groups.Count} groups done; " +
+                        $"{open.Count} trials to run in this round, {plan.Trials.Count - open.Count} finished, {n} workers, results in {store.OutDir}");
+                    if (open.Count == 0) break;
+                    CheckData(open);
+                    var mine = open.Where(sh.Owns).ToList();
+                    results.AddRange(RunTrials(mine, open.Where(t => !sh.Owns(t)).ToList()));
+                }
+                foreach (var g in s.Search.Plan(store.Outcomes()).Groups)
+                    output.WriteLine($"  {g.Group.Label}: {SearchText.State(g.Plan.State)}");
+            }
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
+
+            // Check data-dependent limits before anything is written: they depend only on the data,
+            // split, row limit and model, so one check per such group, with its largest batch.
+            void CheckData(IEnumerable<PlannedTrial> trials)
+            {
+                foreach (var t in trials.GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model)).Select(g => g.MaxBy(t => t.Config.BatchSize)!))
+                {
+                    var data = Trainer.prepare(t.Config);
+                    if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
+                }
+            }
+
+            // This shard's trials first, then others' (a searched round: what their runners have not claimed).
+            IReadOnlyList<TrialResult> RunTrials(IReadOnlyList<PlannedTrial> own, IReadOnlyList<PlannedTrial> others)
+            {
+                IReadOnlyList<WorkUnit> Units(IReadOnlyList<PlannedTrial> ts) =>
+                    packing ? SweepRunner.Packs(ts, most, n, t => SweepRunner.MembersThatFit(t, n)).Units : SweepRunner.Singles(ts);
+                var units = Units(own).Concat(Units(others)).ToList();
+                if (packing) output.WriteLine($"packed: {units.Count(u => u.Trials.Count > 1)} packs of {units.Where(u => u.Trials.Count > 1).Sum(u => u.Trials.Count)} trials, {units.Count(u => u.Trials.Count == 1)} alone");
+                return SweepDisplay.Run(runner, units, own.Count + others.Count, Consoles.For(output), claims);
+            }
             return ExitCodes.Ok;
         });
         return cmd;

@@ -77,6 +77,23 @@ public sealed class ResultsStore(string outDir)
         return new CommittedTrials(statuses, warnings);
     }
 
+    /// <summary>What a learning-rate search reads of each committed trial (LrBracket.outcomeOf):
+    /// its score and noise, from its trial part and the spread of its last 5 epochs' test metric.</summary>
+    public IReadOnlyDictionary<string, Lrbs.Core.Search.LrBracket.Outcome> Outcomes()
+    {
+        var outcomes = new Dictionary<string, Lrbs.Core.Search.LrBracket.Outcome>();
+        if (ResultsReader.Parts(OutDir, "trials").Length == 0) return outcomes;
+        using var db = ResultsReader.Open(OutDir);
+        var spread = ResultsReader.Parts(OutDir, "epochs").Length == 0
+            ? "(SELECT NULL::VARCHAR AS trial_id, NULL::DOUBLE AS spread)"
+            : "(SELECT trial_id, stddev_samp(test_metric) AS spread FROM (SELECT trial_id, test_metric, " +
+              "row_number() OVER (PARTITION BY trial_id ORDER BY epoch DESC) AS k FROM epochs) WHERE k <= 5 GROUP BY trial_id)";
+        foreach (var row in db.Rows<OutcomePart>($"SELECT t.trial_id, t.status, t.metric, t.test_metric, t.test_rows, s.spread FROM trials t LEFT JOIN {spread} s USING (trial_id)"))
+            outcomes[row.Id] = Lrbs.Core.Search.LrBracket.outcomeOf(row.Status is "ok" or "stopped_early", row.Metric,
+                row.TestMetric is double m ? Microsoft.FSharp.Core.FSharpOption<double>.Some(m) : null, row.TestRows, row.Spread ?? double.NaN);
+        return outcomes;
+    }
+
     /// <summary>Writes OUT/manifest/SWEEP.parquet: one row per planned trial (plan index, id and
     /// config), so tools can tell planned from committed. Shards write identical content.</summary>
     public void WriteManifest(string sweep, IEnumerable<(int Index, string Id, TrialConfig Config)> trials)
@@ -94,4 +111,15 @@ sealed class CommittedPart
     [JsonPropertyName("trial_id")] public string Id { get; set; } = "";
     [JsonPropertyName("status")] public string Status { get; set; } = "";
     [JsonPropertyName("error")] public string? Error { get; set; }
+}
+
+/// <summary>The columns a learning-rate search reads of each committed trial.</summary>
+sealed class OutcomePart
+{
+    [JsonPropertyName("trial_id")] public string Id { get; set; } = "";
+    [JsonPropertyName("status")] public string Status { get; set; } = "";
+    [JsonPropertyName("metric")] public string Metric { get; set; } = "";
+    [JsonPropertyName("test_metric")] public double? TestMetric { get; set; }
+    [JsonPropertyName("test_rows")] public int TestRows { get; set; }
+    [JsonPropertyName("spread")] public double? Spread { get; set; }
 }

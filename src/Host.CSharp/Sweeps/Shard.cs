@@ -1,12 +1,16 @@
 namespace Lrbs.Host.Sweeps;
 
-/// <summary>Shard K of N: the trials whose plan index i has i mod N = K (K from 0, as Slurm's
+/// <summary>Shard K of N: the trials whose plan index i has i mod N = K (a searched trial: its id's
+/// first 8 hex digits mod N) (K from 0, as Slurm's
 /// $SLURM_ARRAY_TASK_ID and Kubernetes' $JOB_COMPLETION_INDEX count).</summary>
 public sealed record Shard(int Index, int Count)
 {
     public static readonly Shard All = new(0, 1);
 
-    public bool Owns(PlannedTrial t) => t.Index % Count == Index;
+    /// <summary>Whether this shard owns a trial: by plan index, or for a searched trial (whose plan
+    /// grows round by round) by its id, a hex hash that no later round moves.</summary>
+    public bool Owns(PlannedTrial t) =>
+        (t.Searched ? (int)(Convert.ToUInt32(t.Id[..8], 16) % (uint)Count) : t.Index % Count) == Index;
 
     /// <summary>Parses "K/N"; the error says what is allowed.</summary>
     public static Shard Parse(string text)

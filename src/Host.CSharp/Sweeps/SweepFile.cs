@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lrbs.Core.Optimizers;
+using Lrbs.Core.Search;
 using Lrbs.Core.Training;
 using Microsoft.FSharp.Collections;
 using YamlDotNet.Core;
@@ -10,12 +11,15 @@ namespace Lrbs.Host.Sweeps;
 /// <summary>A bad sweep file: the file, the line and the key path, and what is allowed.</summary>
 public sealed class SweepFileException(string message) : Exception(message);
 
-/// <summary>One planned trial of a sweep: its stable id and configuration.</summary>
-public sealed record PlannedTrial(int Index, string Id, TrialConfig Config);
+/// <summary>One planned trial of a sweep: its stable id and configuration. A searched trial
+/// (lr: {bracket: ...}) belongs to a plan that grows round by round, so shards own it by its id,
+/// not by its place in the plan.</summary>
+public sealed record PlannedTrial(int Index, string Id, TrialConfig Config, bool Searched = false);
 
 /// <summary>A parsed sweep: its name, output folder, whether it packs trials, and the trials it
-/// expands to, in plan order.</summary>
-public sealed record Sweep(string Name, string Out, bool Pack, IReadOnlyList<PlannedTrial> Trials);
+/// expands to, in plan order. With a learning-rate search, `Trials` is its first round and
+/// `Search` plans the rest from the committed outcomes.</summary>
+public sealed record Sweep(string Name, string Out, bool Pack, IReadOnlyList<PlannedTrial> Trials, LrSearch? Search = null);
 
 /// <summary>Reads a YAML sweep file (see README "Sweep files") and expands it into trials. It
 /// only turns YAML into key = text pairs: the core's TrialConfig.build parses and checks them.</summary>
@@ -55,6 +59,7 @@ public static class SweepFile
             var settings = new Dictionary<string, YamlScalarNode>();
             var grids = new List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>>();
             string? name = null, outDir = null;
+            LrBracket.Spec? bracket = null;
             int repeats = 1;
             var pack = false;
             foreach (var (keyNode, value) in root.Children)
@@ -62,6 +67,12 @@ public static class SweepFile
                 var key = ((YamlScalarNode)keyNode).Value ?? "";
                 if (!TopKeys.Contains(key))
                     throw new SweepFileException($"{Where(keyNode, key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TopKeys)}; allowed: {string.Join(", ", TopKeys)}");
+                if (value is YamlMappingNode bm && HasBracket(bm))
+                {
+                    if (key != "lr") throw NotLr(bm, key);
+                    bracket = Bracket(bm);
+                    continue;
+                }
                 switch (key)
                 {
                     case "name": name = Scalar(value, key).Value; break;
@@ -86,10 +97,13 @@ public static class SweepFile
             outDir ??= Path.Combine("results", name);
             if (root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grid") && root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grids"))
                 throw new SweepFileException($"{path}: give either grid (one grid) or grids (a list of grids), not both");
+            if (bracket is not null && grids.SelectMany(g => g).FirstOrDefault(k => k.Key == "lr") is { Key: not null } listed)
+                throw new SweepFileException($"{path}: lr: give either a bracket (lr: {{bracket: [LOW, HIGH], ...}}) or a list of learning rates under grid, not both");
             if (grids.Count == 0) grids.Add([]);
             if (grids.All(g => g.Count == 0) && settings.Count == 0)
                 throw new SweepFileException($"{path}: empty sweep: give trial keys ({string.Join(", ", TrialKeys)}) at the top or under grid");
 
+            if (bracket is not null) return Searched(name, outDir, pack, repeats, settings, grids, bracket);
             var trials = new List<PlannedTrial>();
             var seen = new HashSet<string>();
             foreach (var combo in grids.SelectMany(Cartesian))
@@ -105,6 +119,80 @@ public static class SweepFile
             }
             return new Sweep(name, outDir, pack, trials);
         }
+
+        /// <summary>A sweep whose learning rate is searched per group (every grid combination,
+        /// all keys but lr and seed): the groups, and the first round as its trials.</summary>
+        Sweep Searched(string name, string outDir, bool pack, int repeats, Dictionary<string, YamlScalarNode> settings,
+            List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>> grids, LrBracket.Spec bracket)
+        {
+            var groups = new List<SearchGroup>();
+            var seen = new HashSet<string>();
+            foreach (var combo in grids.SelectMany(Cartesian))
+            {
+                var values = new Dictionary<string, YamlScalarNode>(settings);
+                foreach (var (k, v) in combo) values[k] = v;
+                var first = LrBracket.initial(bracket).Head;
+                var probe = Build(WithLr(values, first), 0); // errors of the group's keys surface here, before anything runs
+                if (!seen.Add(TrialConfigModule.id(probe))) continue;
+                var label = string.Join(", ", combo.Where(kv => kv.Item1 != "model").Select(kv => $"{kv.Item1}={kv.Item2.Value}"));
+                var frozen = values;
+                groups.Add(new SearchGroup(groups.Count, label.Length > 0 ? label : "all", repeats, (lr, r) => Build(WithLr(frozen, lr), r)));
+            }
+            var search = new LrSearch(bracket, groups);
+            return new Sweep(name, outDir, pack, search.Plan(new Dictionary<string, LrBracket.Outcome>()).Trials, search);
+        }
+
+        static Dictionary<string, YamlScalarNode> WithLr(Dictionary<string, YamlScalarNode> values, double lr) =>
+            new(values) { ["lr"] = new YamlScalarNode(lr.ToString("R", CultureInfo.InvariantCulture)) };
+
+        static bool HasBracket(YamlMappingNode m) => m.Children.Keys.Any(k => (k as YamlScalarNode)?.Value == "bracket");
+
+        SweepFileException NotLr(YamlNode node, string key) =>
+            new($"{Where(node, key)}: a bracket applies only to lr (the learning rate searched per group); {key} takes a value, or a list under grid");
+
+        static readonly string[] BracketKeys = ["bracket", "points", "refine_to", "max_extend", "max_refine"];
+
+        /// <summary>lr: {bracket: [LOW, HIGH], points: N, refine_to: F, max_extend: N, max_refine: N}, checked.</summary>
+        LrBracket.Spec Bracket(YamlMappingNode m)
+        {
+            double? low = null, high = null;
+            int points = 0, maxExtend = LrBracket.defaultMaxExtend, maxRefine = LrBracket.defaultMaxRefine;
+            var refineTo = LrBracket.defaultRefineTo;
+            foreach (var (k, v) in m.Children)
+            {
+                var key = ((YamlScalarNode)k).Value ?? "";
+                var at = "lr." + key;
+                switch (key)
+                {
+                    case "bracket":
+                        if (v is not YamlSequenceNode ends || ends.Children.Count != 2)
+                            throw new SweepFileException($"{Where(v, at)}: expected two learning rates [LOW, HIGH], e.g. [1e-4, 1e-1]");
+                        low = Number(Scalar(ends.Children[0], at), at);
+                        high = Number(Scalar(ends.Children[1], at), at);
+                        break;
+                    case "points": points = IntAny(Scalar(v, at), at); break;
+                    case "refine_to": refineTo = Number(Scalar(v, at), at); break;
+                    case "max_extend": maxExtend = IntAny(Scalar(v, at), at); break;
+                    case "max_refine": maxRefine = IntAny(Scalar(v, at), at); break;
+                    default:
+                        throw new SweepFileException($"{Where(k, at)}: unknown key '{key}'{TrialConfigModule.suggest(key, BracketKeys)}; allowed: {string.Join(", ", BracketKeys)}");
+                }
+            }
+            if (low is null) throw new SweepFileException($"{Where(m, "lr")}: missing key 'bracket' ([LOW, HIGH])");
+            if (!m.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "points")) throw new SweepFileException($"{Where(m, "lr")}: missing key 'points' (log-spaced learning rates in the first round, >= 3)");
+            var spec = new LrBracket.Spec(low.Value, high!.Value, points, refineTo, maxExtend, maxRefine);
+            var checkedSpec = LrBracket.check(spec);
+            if (checkedSpec.IsError) throw new SweepFileException($"{Where(m, checkedSpec.ErrorValue.Item1)}: {checkedSpec.ErrorValue.Item2}");
+            return spec;
+        }
+
+        double Number(YamlScalarNode n, string key) =>
+            double.TryParse(n.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+                ? v : throw new SweepFileException($"{Where(n, key)}: expected a number, got '{n.Value}'");
+
+        int IntAny(YamlScalarNode n, string key) =>
+            int.TryParse(n.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+                ? v : throw new SweepFileException($"{Where(n, key)}: expected an integer, got '{n.Value}'");
 
         /// <summary>One value of `model` or `optimizer` as trial keys. model: a catalog name, a model
         /// file (relative to the sweep file) or an inline mapping (name, layers), each as the text
@@ -149,6 +237,10 @@ public static class SweepFile
                 if (!TrialKeys.Contains(key))
                     throw new SweepFileException($"{Where(gk, name + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TrialKeys)}; allowed: {string.Join(", ", TrialKeys)}");
                 var items = gv is YamlSequenceNode seq ? seq.Children.ToList() : [gv];
+                foreach (var item in items.OfType<YamlMappingNode>().Where(HasBracket))
+                    throw key == "lr"
+                        ? new SweepFileException($"{Where(item, name + ".lr")}: a bracket goes at the top level (lr: {{bracket: [LOW, HIGH], points: N}}), not under {name}")
+                        : NotLr(item, name + "." + key);
                 var list = items.Select(c => Choice(key, c, name + "." + key)).ToList();
                 if (list.Count == 0) throw new SweepFileException($"{Where(gv, name + "." + key)}: empty list; give at least one value");
                 grid.Add((key, list));
