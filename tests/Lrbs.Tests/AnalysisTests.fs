@@ -302,3 +302,55 @@ let ``log-spaced points run from lo to hi with a constant ratio`` () =
     let p = PowerLaw.logSpaced 8.0 512.0 4
     close [| 8.0; 32.0; 128.0; 512.0 |] p
     Assert.That(PowerLaw.fit [| 4.0; 4.0 |] [| 1.0; 2.0 |], Is.EqualTo None)
+
+// ---- the shape of lr*(B): local slopes, the surge form beside the power law (OptimumShape) ----
+
+let private fitOf (best: (int * float)[]) : ScalingFit.Fit =
+    { K = (Statistics.linearFit (best |> Array.map (fst >> float >> log)) (best |> Array.map (snd >> log))).Value |> snd
+      Interval = None; Best = best; Method = "test"; AtEdge = 0; Replicates = [||] }
+
+[<Test>]
+let ``local slopes are the log-log slopes between neighbouring batch sizes`` () =
+    let best = [| 4, 1e-3; 16, 4e-3; 64, 8e-3 |]
+    let slopes = OptimumShape.localSlopes (fitOf best)
+    assertEq [| 4, 16; 16, 64 |] (slopes |> Array.map (fun s -> s.From, s.To))
+    Assert.That(slopes[0].Slope, Is.EqualTo(1.0).Within 1e-12)
+    Assert.That(slopes[1].Slope, Is.EqualTo(0.5).Within 1e-12)
+
+[<TestCase(64.0)>]
+[<TestCase(300.0)>]
+let ``the surge fit recovers lr_max and B_noise from an exact surge and says the slope changes sign at its peak`` (bNoise: float) =
+    let batches = [| 8; 16; 32; 64; 128; 256; 512; 1024; 2048 |]
+    let best = batches |> Array.map (fun b -> b, OptimumShape.surge 0.003 bNoise (float b))
+    let f = fitOf best
+    let s = (OptimumShape.fitSurge f).Value
+    Assert.That(s.BNoise, Is.EqualTo(bNoise).Within(1e-4 * bNoise))
+    Assert.That(s.LrMax, Is.EqualTo(0.003).Within 1e-8)
+    let c = (OptimumShape.compare f).Value
+    Assert.That(c.SurgeAic, Is.LessThan(c.PowerLawAic - 2.0))
+    StringAssert.Contains("The surge form describes the best learning rates better", c.Sentence)
+    StringAssert.Contains("inside the batch sizes run, where its slope changes sign", c.Sentence)
+    // the point estimates turn at the first batch size above the peak's neighbourhood
+    let turn = OptimumShape.signChanges (OptimumShape.localSlopes f)
+    Assert.That(turn.Length, Is.EqualTo 1)
+    Assert.That(float turn[0] / bNoise, Is.InRange(0.5, 2.0))
+
+[<Test>]
+let ``a linear rule is described better by one power law: the surge's slope cannot exceed 1/2`` () =
+    let best = [| 4; 8; 16; 32; 64; 128 |] |> Array.map (fun b -> b, 1e-4 * float b * (1.0 + 0.02 * sin (float b)))
+    let c = (OptimumShape.compare (fitOf best)).Value
+    Assert.That(c.PowerLawAic, Is.LessThan(c.SurgeAic - 2.0))
+    StringAssert.Contains("One power law describes the best learning rates better", c.Sentence)
+
+[<Test>]
+let ``the comparison needs 5 batch sizes`` () =
+    Assert.That(OptimumShape.compare (fitOf [| 4, 1e-3; 8, 2e-3; 16, 3e-3; 32, 3.5e-3 |]), Is.EqualTo None)
+
+[<Test>]
+let ``the fit's replicates give each local slope an interval that holds the slope`` () =
+    let cells = grid 0.5 1e-3 [| 4; 16; 64; 256; 1024 |] 0.01 5 3UL
+    let f = (ScalingFit.fit cells (fun _ -> 0.0) 5UL).Value
+    Assert.That(f.Replicates.Length, Is.EqualTo 1000)
+    for s in OptimumShape.localSlopes f do
+        let i = s.Interval.Value
+        Assert.That(s.Slope, Is.InRange(i.Low, i.High), $"{s.From} to {s.To}")

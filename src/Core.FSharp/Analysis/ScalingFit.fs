@@ -20,7 +20,10 @@ type Fit =
       Method: string
       /// Rows whose best cell is the smallest or largest learning rate of the grid: there the
       /// optimum may lie outside the grid, and the row's best lr is only a bound.
-      AtEdge: int }
+      AtEdge: int
+      /// The best learning rate of each batch size in every bootstrap replicate (empty without
+      /// an interval): OptimumShape reads local slopes and the surge fit's intervals from them.
+      Replicates: (int * float)[][] }
 
 /// The best learning rate of one row of (lr, score) pairs: the vertex of the parabola through
 /// the best cell and its two neighbours in log lr, when that parabola opens downwards and the
@@ -74,17 +77,20 @@ let fit (cells: Cell[]) (noise: Cell -> float) (seed: uint64) : Fit option =
                 let score (c: Cell) =
                     if repeats then Statistics.mean (Array.init c.Values.Length (fun _ -> c.Values[rng.NextInt c.Values.Length]))
                     else Statistics.mean c.Values + noise c / sqrt (float c.Values.Length) * Statistics.normal rng
-                match exponent (rowsOf cells score) with
-                | Some k, _ -> k
-                | None, _ -> nan
-            let interval, how =
-                let boot () = Statistics.bootstrap seed 1000 replicate |> Option.map (fun (low, high) -> { Low = low; High = high })
-                if repeats then boot (), "bootstrap over repeats (1000 resamples)"
-                elif parametric then boot (), "parametric bootstrap of each cell within its standard error (1000 draws)"
-                else None, "no interval: some cells have a single repeat and the metric has no known standard error"
+                rowsOf cells score |> Array.map (fun (b, row) -> b, bestLr row)
+            let slope (best: (int * float)[]) =
+                Statistics.linearFit (best |> Array.map (fst >> float >> log)) (best |> Array.map (snd >> log)) |> Option.map snd |> Option.defaultValue nan
+            let replicates, how =
+                if repeats then Statistics.replicates seed 1000 replicate, "bootstrap over repeats (1000 resamples)"
+                elif parametric then Statistics.replicates seed 1000 replicate, "parametric bootstrap of each cell within its standard error (1000 draws)"
+                else [||], "no interval: some cells have a single repeat and the metric has no known standard error"
+            let interval =
+                if replicates.Length = 0 then None
+                else Statistics.percentileInterval 1000 (replicates |> Array.map slope) |> Option.map (fun (low, high) -> { Low = low; High = high })
             Some
                 { K = k; Interval = interval; Best = best; AtEdge = rows |> Array.filter (snd >> atEdge) |> Array.length
-                  Method = (if interval.IsNone && (repeats || parametric) then "no interval: the bootstrap failed to refit" else how) }
+                  Method = (if interval.IsNone && (repeats || parametric) then "no interval: the bootstrap failed to refit" else how)
+                  Replicates = replicates }
 
 /// Whether k is measured at all: not when every row's optimum is at the grid's edge.
 let measured (f: Fit) = f.AtEdge < f.Best.Length

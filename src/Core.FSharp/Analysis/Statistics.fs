@@ -39,11 +39,20 @@ let linearFit (xs: float[]) (ys: float[]) =
         let b = Array.fold2 (fun acc x y -> acc + (x - mx) * (y - my)) 0.0 xs ys / sxx
         Some(my - b * mx, b)
 
-/// The 95% percentile interval of a statistic over bootstrap replicates (NaN replicates dropped).
-let bootstrap (seed: uint64) (replicates: int) (statistic: Rng -> float) =
+/// `count` bootstrap replicates of anything, drawn in order from one generator seeded `seed`.
+let replicates (seed: uint64) (count: int) (draw: Rng -> 'T) =
     let rng = Rng(seed)
-    let values = Array.init replicates (fun _ -> statistic rng) |> Array.filter Double.IsFinite
-    if values.Length < replicates / 2 then None else Some(quantile 0.025 values, quantile 0.975 values)
+    Array.init count (fun _ -> draw rng)
+
+/// The 95% percentile interval of replicate values (NaN ones dropped); none when fewer than
+/// half of `count` are finite.
+let percentileInterval (count: int) (values: float[]) =
+    let values = values |> Array.filter Double.IsFinite
+    if values.Length < count / 2 then None else Some(quantile 0.025 values, quantile 0.975 values)
+
+/// The 95% percentile interval of a statistic over bootstrap replicates (NaN replicates dropped).
+let bootstrap (seed: uint64) (count: int) (statistic: Rng -> float) =
+    percentileInterval count (replicates seed count statistic)
 
 /// A standard normal draw (Box-Muller).
 let normal (rng: Rng) =

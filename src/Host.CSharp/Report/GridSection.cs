@@ -31,7 +31,7 @@ sealed class Grid
 /// final training and validation loss, then its heat map and the fitted scaling rule.</summary>
 public static class GridSection
 {
-    public static void Write(Page page, IReadOnlyList<TrialRow> trials, Func<string, string> name)
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, Func<string, string> name)
     {
         var grid = new Grid(trials);
         var (batches, lrs, cells) = (grid.Batches, grid.Lrs, grid.Cells);
@@ -48,8 +48,10 @@ public static class GridSection
             page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
                 Rows((_, c) => CellText(c, t => t.FinalTrainLoss) + " / " + CellText(c, t => t.ValLoss)),
                 "final training loss / validation loss");
+        if (lrs.Count < 2) return; // one learning rate (a scaling-rule arm): no heat map, no fit
         var fit = ScalingSection.Fit(grid);
         HeatMapSection.Write(page, grid, fit, name);
         ScalingSection.Write(page, fit);
+        OptimumSection.Write(page, data, trials, fit, name);
     }
 }

@@ -28,13 +28,15 @@ public static class ReportBuilder
                 var set = bySchedule.ToList();
                 if (set.Select(t => (t.BatchSize, t.Lr)).Distinct().Count() < 2) continue;
                 if (schedules.Count > 1) page.Heading(3, $"schedule {bySchedule.Key}");
-                GridSection.Write(page, set, Name);
+                GridSection.Write(page, data, set, Name);
             }
             CurvesSection.Write(page, data, trials.Where(slice.Contains).ToList(), slice.Text, Name);
             TimingSection.Write(page, trials, Name);
             StepsSection.Write(page, data, trials, options.Target, Name);
             if (data.HasPredictions && trials[0].Metric == "iou") BoxErrorsSection.Write(page, data, trials, Name);
         }
+        foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
+            if (ArmsSection.HasArms(family)) ArmsSection.Write(page, data, family.ToList(), options.Target, Name);
         if (options.CompareTable is not null) Compare.Section(page, data, options.CompareTable, Name);
         FailuresSection.Write(page, data);
         return page;

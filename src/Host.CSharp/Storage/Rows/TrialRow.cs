@@ -64,8 +64,9 @@ public sealed class TrialRow
 
     /// <summary>Finished without failing or diverging.</summary>
     [ParquetIgnore, JsonIgnore] public bool Finished => Status is "ok" or "stopped_early";
-    /// <summary>The slice of the study a trial belongs to: one grid per (dataset, model, optimizer).</summary>
-    [ParquetIgnore, JsonIgnore] public string Group => $"{Dataset} / {Model} / {Optimizer}";
+    /// <summary>The slice of the study a trial belongs to: one grid per (dataset, model, optimizer,
+    /// and scaling rule where one is set).</summary>
+    [ParquetIgnore, JsonIgnore] public string Group => $"{Dataset} / {Model} / {Optimizer}" + (Scaling is null ? "" : $" / scaling {Scaling}");
 
     /// <summary>The row of a finished trial.</summary>
     public static TrialRow Of(string sweep, TrialResult r, string codeVersion, DateTime finishedAt)
