@@ -422,3 +422,41 @@ let ``a lease that is not a positive duration exits 2 naming --lease`` (lease: s
     Assert.That(code, Is.EqualTo 2)
     StringAssert.Contains("--lease: expected a positive duration", err)
     Assert.That(Directory.Exists(Path.Combine(tmp.Path, "out")), Is.False, "nothing written")
+
+/// Runs a command to its end; fails the test with its output when it fails.
+let private sh (command: string) =
+    let psi = ProcessStartInfo("bash", [| "-c"; command |], RedirectStandardOutput = true, RedirectStandardError = true)
+    use p = Process.Start psi
+    let err = p.StandardError.ReadToEndAsync()
+    let out = p.StandardOutput.ReadToEnd()
+    p.WaitForExit()
+    if p.ExitCode <> 0 then Assert.Fail $"`{command}` failed ({p.ExitCode}): {out}{err.Result}"
+
+[<Test>]
+let ``a results folder that fills up mid-sweep: exit 2 naming it, no partial part, and the rerun resumes`` () =
+    use tmp = new TempDir()
+    let mnt = tmp.File "small"
+    Directory.CreateDirectory mnt |> ignore
+    // a 120 KB file system: the manifest and a few trials fit, the sweep's 18 do not (root mounts it, as CI runs)
+    sh $"mount -t tmpfs -o size=120k tmpfs '{mnt}'"
+    try
+        let out = Path.Combine(mnt, "out")
+        let f = writeSweep tmp ((sweepYaml out 1).Replace("batch_size: 30", "batch_size: 30\nrepeats: 3"))
+        let plan = planIds f
+        let code, _, err = runToEnd (startHost [ "sweep"; "run"; f ])
+        Assert.That(code, Is.EqualTo 2, err)
+        StringAssert.Contains($"cannot write to {out}", err)
+        StringAssert.Contains("No space left on device", err)
+        let partial = committed out
+        Assert.That(partial.Count, Is.InRange(1, plan.Count - 1), "some trials committed before the disk filled")
+        let leftovers = Directory.GetFiles(out, "*", SearchOption.AllDirectories) |> Array.filter (fun p -> Path.GetFileName(p).StartsWith ".tmp~")
+        Assert.That(leftovers, Is.Empty, "no temporary part left")
+        let rows = ResultsReader.Query(out, "SELECT count(*) FROM trials")
+        Assert.That(rows.Rows[0][0], Is.EqualTo(string partial.Count), "every committed part reads")
+        sh $"mount -o remount,size=20m '{mnt}'"
+        let code2, o2, e2 = runToEnd (startHost [ "sweep"; "run"; f ])
+        Assert.That(code2, Is.EqualTo 0, o2 + e2)
+        StringAssert.Contains($"{plan.Count - partial.Count} to run, {partial.Count} already finished", o2)
+        assertEq plan (committed out)
+    finally
+        sh $"umount '{mnt}'"

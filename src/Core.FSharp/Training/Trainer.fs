@@ -288,7 +288,9 @@ module Trainer =
         let tracking = { progress with OnFinished = fun i r -> finished[i] <- r; progress.OnFinished i r }
         try
             runPack configs data tracking
-        with e ->
+        with
+        | :? RunAbortedException -> reraise ()
+        | e ->
             configs
             |> Array.mapi (fun i c ->
                 match finished.TryGetValue i with

@@ -74,6 +74,11 @@ type TrialResult =
       /// With `predictions`: the outputs on every test example, row-major (rows x outputs).
       TestOutputs: float32[] option }
 
+/// Raised by a progress callback to stop the whole run, never recorded as a trial's failure:
+/// the results folder cannot be written (full, read-only), so committing anything would fail too.
+type RunAbortedException(message: string, inner: exn) =
+    inherit Exception(message, inner)
+
 /// Callbacks for live displays and sweeps; all optional.
 type Progress =
     { /// Maximum epochs and batches per epoch.

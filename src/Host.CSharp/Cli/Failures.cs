@@ -24,7 +24,9 @@ public static class Failures
                 // a missing node, libpython or numpy is the machine's setup, like a missing native library
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Setup;
-            case InputException or SweepFileException or ModelFileException or ResultsException or StorageException or ReportException or ReferenceException:
+            case AggregateException { InnerExceptions: [var only] }:
+                return Report(only, error);
+            case InputException or OutputException or SweepFileException or ModelFileException or ResultsException or StorageException or ReportException or ReferenceException:
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.BadInput;
             case SetupException:

@@ -2,6 +2,10 @@ using Parquet.Serialization;
 
 namespace Lrbs.Host.Storage;
 
+/// <summary>A results folder that cannot be written now (full, read-only, gone): the folder and the
+/// system's reason. Exit 2; what was committed stays, a rerun resumes.</summary>
+public sealed class OutputException(string message, Exception inner) : Exception(message, inner);
+
 /// <summary>One Parquet file written atomically and durably from typed row records: Parquet.Net
 /// serialises the rows (columns named, typed and made nullable by the record,
 /// <see cref="Rows.Columns{T}"/>) to a temporary file beside the target, and
@@ -17,6 +21,11 @@ public static class ParquetPart
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
                 ParquetSerializer.SerializeAsync(rows, stream).GetAwaiter().GetResult();
             Durable.Publish(temp, finalPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(finalPath));
+            throw new OutputException($"cannot write to {dir}: {e.Message.Split(" : '")[0].TrimEnd('.')}. Nothing partial was kept; free space or fix the folder, then rerun the same command: it resumes.", e);
         }
         finally
         {

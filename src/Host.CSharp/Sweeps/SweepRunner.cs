@@ -114,10 +114,10 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         {
             try
             {
-                while (!cancel.IsCancellationRequested && queue.TryDequeue(out var unit))
+                while (!cancel.IsCancellationRequested && failures.IsEmpty && queue.TryDequeue(out var unit))
                     if (Claim(unit.Trials) is { Count: > 0 } mine)
                         foreach (var r in RunUnit(new WorkUnit(mine), observer, claims)) results.Add(r);
-                while (!cancel.IsCancellationRequested && waiting.TryDequeue(out var t))
+                while (!cancel.IsCancellationRequested && failures.IsEmpty && waiting.TryDequeue(out var t))
                 {
                     if (Done(t)) continue;
                     if (Claim([t]) is { Count: 1 } mine) { foreach (var r in RunUnit(new WorkUnit(mine), observer, claims)) results.Add(r); continue; }
@@ -125,11 +125,18 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
                     Thread.Sleep(500); // Claim put it back: its holder is alive
                 }
             }
-            catch (Exception e) { failures.Add(e); } // a storage failure: stop this worker, report after the others
+            catch (RunAbortedException e) { failures.Add(e.InnerException ?? e); } // the folder cannot be written: no worker starts another unit
+            catch (Exception e) { failures.Add(e); } // stop this worker, report after the others
         }) { IsBackground = true }).ToList();
         threads.ForEach(th => th.Start());
         threads.ForEach(th => th.Join());
-        if (!failures.IsEmpty) throw new AggregateException(failures);
+        if (!failures.IsEmpty)
+        {
+            // one kind of failure (the folder cannot be written, in every worker): report it once
+            var kinds = failures.GroupBy(f => f.GetType()).ToList();
+            if (kinds.Count == 1) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failures.First()).Throw();
+            throw new AggregateException(failures);
+        }
         return results.ToList();
     }
 
@@ -145,7 +152,8 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
             (i, e) => observer.Epoch(trials[i], e),
             (i, r) =>
             {
-                store.Write(sweep.Name, r, codeVersion, data.ResultValue.Test); // the commit point
+                try { store.Write(sweep.Name, r, codeVersion, data.ResultValue.Test); } // the commit point
+                catch (OutputException e) { throw new RunAbortedException(e.Message, e); } // not the trial's failure: stop the run
                 claims?.Release(trials[i].Id);
                 observer.Finished(trials[i], r);
             });
