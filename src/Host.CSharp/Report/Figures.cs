@@ -104,14 +104,18 @@ public static class Figures
         }).ToArray(),
     };
 
-    /// <summary>Points on log-log axes with fitted lines (series "fit ...") and reference lines.</summary>
-    public static object LogLog(string title, IEnumerable<object> points, IEnumerable<object> lines, string xTitle, string yTitle) => new Dictionary<string, object>
+    /// <summary>A layered Vega-Lite spec of the report's size, its legend labels not cut short.</summary>
+    static Dictionary<string, object> Layers(string title, object[] layers) => new()
     {
         ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
         ["title"] = title,
         ["width"] = Width, ["height"] = Height,
         ["config"] = new { legend = new { labelLimit = 320 } },
-        ["layer"] = new object[]
+        ["layer"] = layers,
+    };
+
+    /// <summary>Points on log-log axes with fitted lines (series "fit ...") and reference lines.</summary>
+    public static object LogLog(string title, IEnumerable<object> points, IEnumerable<object> lines, string xTitle, string yTitle) => Layers(title, new object[]
         {
             new
             {
@@ -136,19 +140,12 @@ public static class Figures
                     detail = new { field = "series" },
                 },
             },
-        },
-    };
+        });
 
     /// <summary>Bars (optionally stacked by a colour field).</summary>
     /// <summary>lr*(B) on log-log axes: each batch size's best learning rate with its interval
     /// (points: x, y, lo, hi), fitted curves (lines: x, y, series) and vertical marks (marks: x, label).</summary>
-    public static object Optimum(string title, IEnumerable<object> points, IEnumerable<object> lines, IEnumerable<object> marks) => new Dictionary<string, object>
-    {
-        ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
-        ["title"] = title,
-        ["width"] = Width, ["height"] = Height,
-        ["config"] = new { legend = new { labelLimit = 320 } },
-        ["layer"] = new object[]
+    public static object Optimum(string title, IEnumerable<object> points, IEnumerable<object> lines, IEnumerable<object> marks) => Layers(title, new object[]
         {
             new
             {
@@ -185,8 +182,7 @@ public static class Figures
                 mark = new { type = "text", align = "left", dx = 3, dy = -4, color = "gray" },
                 encoding = new { x = new { field = "x", type = "quantitative" }, y = new { value = 8 }, text = new { field = "label" } },
             },
-        },
-    };
+        });
 
     public static object Bars(string title, IEnumerable<object> values, string x, string xTitle, string y, string yTitle, string? color = null, string[]? colorOrder = null, string[]? xOrder = null)
     {
