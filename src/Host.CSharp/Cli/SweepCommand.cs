@@ -19,7 +19,7 @@ public static class SweepCommand
     }
 
     static Argument<string> FileArgument() => new("FILE") { Description = "The sweep file (YAML)." };
-    static Option<string?> ShardOption() => new("--shard") { Description = "Only shard K of N (K from 0): trials whose plan index mod N is K. For Slurm arrays and Kubernetes Indexed Jobs." };
+    static Option<string?> ShardOption() => new("--shard") { Description = "Only shard K of N (K from 0): trials whose plan index mod N is K (in a learning-rate search: whose id's first 8 hex digits mod N is K). For Slurm arrays and Kubernetes Indexed Jobs." };
     static Option<string?> OutOption() => new("--out") { Description = "Results folder (overrides the file's 'out')." };
     static Option<bool> PackOption() => new("--pack") { Description = "Train trials that differ only in learning rate, learning-rate schedule and seed as members of one packed net (also: pack: true in the sweep file)." };
     static Option<int> PackSizeOption() => new("--pack-size") { Description = "The most members of one pack.", DefaultValueFactory = _ => 20 };
@@ -76,7 +76,8 @@ public static class SweepCommand
                 "a claim of a dead process on this host is taken over at once.",
             DefaultValueFactory = _ => "10m",
         };
-        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes); several runners on one folder train each trial once.")
+        var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes); several runners on one folder train each trial once. " +
+            "A learning-rate search (lr: {bracket: [LOW, HIGH], points: N, refine_to: F}) runs round by round, each planned from what is committed, until every group's best learning rate is found.")
         {
             file, shard, outDir, workers, retry, pack, packSize, lease,
         };
