@@ -354,3 +354,10 @@ let ``the fit's replicates give each local slope an interval that holds the slop
     for s in OptimumShape.localSlopes f do
         let i = s.Interval.Value
         Assert.That(s.Slope, Is.InRange(i.Low, i.High), $"{s.From} to {s.To}")
+
+[<Test>]
+let ``a surge fitted to a rising power law says it has no peak near the batch sizes instead of quoting the search's edge`` () =
+    let best = [| 4; 8; 16; 32; 64; 128 |] |> Array.map (fun b -> b, 1e-3 * sqrt (float b))
+    let s = (OptimumShape.fitSurge (fitOf best)).Value
+    Assert.That(s.AtSearchEdge, Is.True)
+    StringAssert.Contains("has no peak near the batch sizes run", (OptimumShape.compare (fitOf best)).Value.Sentence)

@@ -42,7 +42,10 @@ type Surge =
     { LrMax: float
       BNoise: float
       Rss: float
-      BNoiseInterval: ScalingFit.Interval option }
+      BNoiseInterval: ScalingFit.Interval option
+      /// The best B_noise is at an end of the range searched (e^4 beyond the batch sizes run):
+      /// the data ask for no peak, only the surge's monotone flank.
+      AtSearchEdge: bool }
 
 /// Least squares in log lr over log B_noise (a scan over the batch sizes' range widened by e^4
 /// each way, then golden-section refinement); log lr_max is then the mean residual. None with
@@ -69,14 +72,14 @@ let private fitSurgeOnce (best: (int * float)[]) =
             if snd (solve m1) < snd (solve m2) then b <- m2 else a <- m1
         let u = (a + b) / 2.0
         let c, rss = solve u
-        Some(exp c / 2.0, exp u, rss)
+        Some(exp c / 2.0, exp u, rss, (u - lo) < 2.0 * (hi - lo) / float n || (hi - u) < 2.0 * (hi - lo) / float n)
 
 /// The surge fitted to the best learning rates, with B_noise's interval over the replicates.
 let fitSurge (fit: ScalingFit.Fit) : Surge option =
     fitSurgeOnce fit.Best
-    |> Option.map (fun (lrMax, bNoise, rss) ->
-        let replicated = fit.Replicates |> Array.choose (fitSurgeOnce >> Option.map (fun (_, b, _) -> log b))
-        { LrMax = lrMax; BNoise = bNoise; Rss = rss
+    |> Option.map (fun (lrMax, bNoise, rss, edge) ->
+        let replicated = fit.Replicates |> Array.choose (fitSurgeOnce >> Option.map (fun (_, b, _, _) -> log b))
+        { LrMax = lrMax; BNoise = bNoise; Rss = rss; AtSearchEdge = edge
           BNoiseInterval =
             if fit.Replicates.Length = 0 then None
             else Statistics.percentileInterval fit.Replicates.Length replicated |> Option.map (fun (lo, hi) -> { ScalingFit.Low = exp lo; ScalingFit.High = exp hi }) })
@@ -138,7 +141,8 @@ let compare (fit: ScalingFit.Fit) : Comparison option =
                 else $"One power law describes the best learning rates better than the surge form (AIC {g power} against {g surgeAic})"
             let peak =
                 let interval = match s.BNoiseInterval with Some i -> $" (95%% interval {g i.Low} to {g i.High})" | None -> ""
-                if inside then $"; the fitted surge peaks at B_noise = {g s.BNoise}{interval}, inside the batch sizes run, where its slope changes sign"
+                if s.AtSearchEdge then $"; the fitted surge has no peak near the batch sizes run (its best B_noise is at the end of the range searched, e^4 beyond them), so over them it is a monotone curve"
+                elif inside then $"; the fitted surge peaks at B_noise = {g s.BNoise}{interval}, inside the batch sizes run, where its slope changes sign"
                 else $"; the fitted surge's peak, B_noise = {g s.BNoise}{interval}, lies outside the batch sizes run ({Array.min bs} to {Array.max bs}), so over them it does not change sign"
             let changes = signChanges (localSlopes fit)
             let told = if fit.Replicates.Length > 0 then " (counting only slopes whose interval excludes 0)" else ""

@@ -35,15 +35,21 @@ public static class GridSection
     {
         var grid = new Grid(trials);
         var (batches, lrs, cells) = (grid.Batches, grid.Lrs, grid.Cells);
+        // a full grid marks the best of each column, as the studies publish; a searched one (learning
+        // rates differ per batch size, so columns are sparse) marks each batch size's best
+        var full = batches.All(b => lrs.All(lr => cells.ContainsKey((b, lr))));
         var bestOfColumn = lrs.ToDictionary(lr => lr,
             lr => batches.Select(b => grid.Mean((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
+        var bestOfRow = batches.ToDictionary(b => b,
+            b => lrs.Select(lr => grid.Mean((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
+        bool Best((int B, double Lr) key) => grid.Mean(key) == (full ? bestOfColumn[key.Lr] : bestOfRow[key.B]);
         var (fewest, repeats) = (cells.Values.Min(c => c.Count), cells.Values.Max(c => c.Count));
         IEnumerable<IReadOnlyList<string>> Rows(Func<(int, double), IReadOnlyList<TrialRow>, string> text) =>
             batches.Select(b => (IReadOnlyList<string>)[b.ToString(), .. lrs.Select(lr => cells.TryGetValue((b, lr), out var c) ? text((b, lr), c) : "")]);
         var over = repeats > 1 ? $", mean ± std over {(fewest < repeats ? $"{fewest} to " : "")}{repeats} repeats" : "";
         page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
-            Rows((key, c) => (grid.Mean(key) == bestOfColumn[key.Item2] ? "**" : "") + CellText(c, t => t.TestMetric)),
-            $"test {grid.Metric}{over}; ★ the best of each column");
+            Rows((key, c) => (Best(key) ? "**" : "") + CellText(c, t => t.TestMetric)),
+            $"test {grid.Metric}{over}; ★ the best of each " + (full ? "column" : "row (a searched grid: each batch size ran its own learning rates)"));
         if (trials.Any(t => t.ValLoss is not null))
             page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
                 Rows((_, c) => CellText(c, t => t.FinalTrainLoss) + " / " + CellText(c, t => t.ValLoss)),

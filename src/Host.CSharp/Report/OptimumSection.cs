@@ -32,7 +32,7 @@ static class OptimumSection
                 : slopes.Any(s => s.Interval is not null) ? $"Every local slope's interval contains k = {fit.K:0.00}. " : "") +
             (comparison is null ? $"The surge form needs at least 5 batch sizes to be compared with the power law (here {best.Length})."
                 : comparison.Sentence + " The surge form is Li et al. 2024 (NeurIPS), Eq. 2: lr*(B) = lr_max / (½ (√(B_noise/B) + √(B/B_noise))), " +
-                  $"fitted in log lr: lr_max = {Page.Lr(comparison.Surge.LrMax)}, B_noise = {comparison.Surge.BNoise:0.#}."));
+                  (comparison.Surge.AtSearchEdge ? "fitted in log lr." : $"fitted in log lr: lr_max = {Page.Lr(comparison.Surge.LrMax)}, B_noise = {comparison.Surge.BNoise:0.#}.")));
 
         var bSimple = BSimple(data, trials);
         if (bSimple is double bs)
@@ -48,7 +48,7 @@ static class OptimumSection
         if (comparison is not null)
             lines.AddRange(xs.Select(x => (object)new { x, y = OptimumShape.surge(comparison.Surge.LrMax, comparison.Surge.BNoise, x), series = "surge (Li et al. 2024)" }));
         var marks = new List<object>();
-        if (comparison is not null && comparison.Surge.BNoise >= best[0].Item1 && comparison.Surge.BNoise <= best[^1].Item1)
+        if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Item1 && comparison.Surge.BNoise <= best[^1].Item1)
             marks.Add(new { x = comparison.Surge.BNoise, label = "B_noise (surge fit)" });
         if (bSimple is double b && b >= best[0].Item1 / 4.0 && b <= best[^1].Item1 * 4.0) marks.Add(new { x = b, label = "B_simple (measured)" });
         page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks),
