@@ -57,8 +57,10 @@ let read (path: string) : Result<IdxArray, DataError> =
     else readAllBytes path |> Result.bind (parse path)
 
 /// Builds a dataset from an images file (N x H x W) and a labels file (N), scaling pixels to [0, 1].
-let imagesAndLabels (name: string) (classNames: string[]) (imagesPath: string) (labelsPath: string) =
-    match read imagesPath, read labelsPath with
+/// An images file and its labels file, checked against each other: (rows, height, width,
+/// pixel bytes, labels). Errors name the file.
+let private checkedPair (classNames: string[]) (imagesPath: string, images: Result<IdxArray, DataError>) (labelsPath: string, labels: Result<IdxArray, DataError>) =
+    match images, labels with
     | Error e, _
     | _, Error e -> Error e
     | Ok images, Ok labels ->
@@ -71,16 +73,30 @@ let imagesAndLabels (name: string) (classNames: string[]) (imagesPath: string) (
         else
             match labels.Data |> Array.tryFind (fun l -> int l >= classNames.Length) with
             | Some bad -> Error(Malformed(labelsPath, $"label {bad} is out of range 0..{classNames.Length - 1}"))
-            | None ->
-                Ok
-                    { Name = name
-                      Input = Shape.Image(1, images.Dims[1], images.Dims[2])
-                      X = images.Data |> Array.map (fun b -> float32 b / 255.0f)
-                      Targets = Targets.Classes(labels.Data |> Array.map int, classNames)
-                      Count = images.Dims[0]
-                      OfficialTrain = None }
+            | None -> Ok(images.Dims[0], images.Dims[1], images.Dims[2], images.Data, labels.Data |> Array.map int)
 
-/// The file in `dir` named `stem` or `stem.gz`.
+/// Pixel bytes scaled to [0, 1] (b / 255 in float32, as Keras's x / 255.0), written into `into`
+/// from `offset`: one loop, no intermediate array.
+let private scaleInto (into: float32[]) (offset: int) (bytes: byte[]) =
+    for i in 0 .. bytes.Length - 1 do
+        into[offset + i] <- float32 bytes[i] / 255.0f
+
+/// Reads files in parallel (each a gunzip: the train images take most of a load).
+let private readAll (paths: string[]) = paths |> Array.Parallel.map (fun p -> p, read p)
+
+let imagesAndLabels (name: string) (classNames: string[]) (imagesPath: string) (labelsPath: string) =
+    let files = readAll [| imagesPath; labelsPath |]
+    checkedPair classNames files[0] files[1]
+    |> Result.map (fun (n, h, w, pixels, labels) ->
+        let x = Array.zeroCreate<float32> pixels.Length
+        scaleInto x 0 pixels
+        { Name = name
+          Input = Shape.Image(1, h, w)
+          X = x
+          Targets = Targets.Classes(labels, classNames)
+          Count = n
+          OfficialTrain = None })
+
 let private find (dir: string) (stem: string) =
     [ stem; stem + ".gz" ] |> List.map (fun f -> Path.Combine(dir, f)) |> List.tryFind File.Exists
 
@@ -92,22 +108,24 @@ let loadFolder (name: string) (classNames: string[]) (dir: string) (hint: string
         match find dir stem with
         | Some p -> Ok p
         | None -> Error(Missing(Path.Combine(dir, stem + "[.gz]"), hint))
-    let part prefix =
-        need $"{prefix}-images-idx3-ubyte"
-        |> Result.bind (fun imgs -> need $"{prefix}-labels-idx1-ubyte" |> Result.bind (imagesAndLabels name classNames imgs))
-    match part "train", part "t10k" with
-    | Error e, _
-    | _, Error e -> Error e
-    | Ok train, Ok test when train.Input <> test.Input ->
-        Error(Malformed(dir, $"train images are {train.Input} but test images are {test.Input}"))
-    | Ok train, Ok test ->
-        let labels (d: Dataset) =
-            match d.Targets with
-            | Targets.Classes(l, _) -> l
-            | _ -> [||]
-        Ok
-            { train with
-                X = Array.append train.X test.X
-                Targets = Targets.Classes(Array.append (labels train) (labels test), classNames)
-                Count = train.Count + test.Count
-                OfficialTrain = Some train.Count }
+    // the four files read at once, then the train and test rows scaled into one array
+    let paths = [ "train-images-idx3-ubyte"; "train-labels-idx1-ubyte"; "t10k-images-idx3-ubyte"; "t10k-labels-idx1-ubyte" ] |> List.map need
+    match paths |> List.tryPick (function Error e -> Some e | Ok _ -> None) with
+    | Some e -> Error e
+    | None ->
+        let files = paths |> List.map (function Ok p -> p | Error _ -> "") |> Array.ofList |> readAll
+        match checkedPair classNames files[0] files[1], checkedPair classNames files[2] files[3] with
+        | Error e, _
+        | _, Error e -> Error e
+        | Ok(_, h, w, _, _), Ok(_, h2, w2, _, _) when (h, w) <> (h2, w2) ->
+            Error(Malformed(dir, $"train images are {Shape.Image(1, h, w)} but test images are {Shape.Image(1, h2, w2)}"))
+        | Ok(n, h, w, trainPixels, trainLabels), Ok(m, _, _, testPixels, testLabels) ->
+            let x = Array.zeroCreate<float32> (trainPixels.Length + testPixels.Length)
+            Array.Parallel.iter (fun (offset, bytes) -> scaleInto x offset bytes) [| 0, trainPixels; trainPixels.Length, testPixels |]
+            Ok
+                { Name = name
+                  Input = Shape.Image(1, h, w)
+                  X = x
+                  Targets = Targets.Classes(Array.append trainLabels testLabels, classNames)
+                  Count = n + m
+                  OfficialTrain = Some n }

@@ -83,6 +83,7 @@ public static class SweepCommand
         };
         cmd.SetAction(parse =>
         {
+            var engine = EngineWarmUp.Start(); // loads while the plan and the data are read
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var n = parse.GetValue(workers);
             if (n < 1) throw new InputException($"--workers must be >= 1, got {n}");
@@ -92,6 +93,7 @@ public static class SweepCommand
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
             var pending = runner.Pending(committed);
             CheckData(s.Search is null ? pending : s.Trials);
+            engine.Wait();
             CheckWritable(store.OutDir);
             var packing = parse.GetValue(pack) || s.Pack;
             var most = CheckPackSize(parse.GetValue(packSize));

@@ -16,6 +16,8 @@ public static class TrainCommand
         trial.AddTo(cmd);
         cmd.SetAction(parse =>
         {
+            var timing = new StartupTiming();
+            timing.Mark("command parsed");
             var errors = new List<ConfigError>();
             var threadCount = parse.GetValue(threads);
             if (threadCount < 1) errors.Add(new ConfigError("threads", $"expected an integer >= 1, got '{threadCount}'"));
@@ -24,13 +26,20 @@ public static class TrainCommand
             if (errors.Count > 0) return Fail(error, errors);
             var config = built.ResultValue;
 
+            // the native engine (libtorch, its registries checked) loads while the data is read
+            var engine = EngineWarmUp.Start();
             var data = Trainer.prepare(config);
             if (data.IsError) return Fail(error, data.ErrorValue);
+            timing.Mark("data ready");
 
+            engine.Wait();
             Lrbs.Core.Engine.Runtime.setThreads(threadCount);
+            timing.Mark("engine loaded");
+            var first = true;
+            void FirstStep() { if (!first) return; first = false; timing.Mark("first step done"); timing.Report(error); }
             var result = parse.GetValue(json)
-                ? Trainer.tryRun(config, data.ResultValue, Progress.None)
-                : TrainDisplay.Run(config, data.ResultValue, output);
+                ? Trainer.tryRun(config, data.ResultValue, Progress.Of((_, _, _, _) => FirstStep(), null, null))
+                : TrainDisplay.Run(config, data.ResultValue, output, FirstStep);
             if (parse.GetValue(json)) TrialJson.Write(result, CodeVersion.Current, output);
             else TrainDisplay.Summary(result, output);
             return result.Status.IsFailed ? ExitCodes.Failed : ExitCodes.Ok;
@@ -43,4 +52,17 @@ public static class TrainCommand
         foreach (var e in errors) error.WriteLine($"error: {TrialOptions.OptionName(e.Field)}: {e.Message}");
         return ExitCodes.BadInput;
     }
+}
+
+/// <summary>Loads the native engine on a thread of its own (libtorch's shared libraries take about
+/// half a second to map and initialise) and checks its registries against the F# definitions,
+/// so that a command can read its data meanwhile. Wait() rethrows a load failure (a missing
+/// library is exit 3, as before).</summary>
+public static class EngineWarmUp
+{
+    public static Task Start() => Task.Run(() =>
+    {
+        Lrbs.Core.Engine.Runtime.threads();
+        Lrbs.Core.Models.Network.CheckEngine();
+    });
 }

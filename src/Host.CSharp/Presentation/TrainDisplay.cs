@@ -7,7 +7,7 @@ namespace Lrbs.Host.Presentation;
 /// <summary>The live display of one trial: a progress bar per epoch and a line per finished epoch.</summary>
 public static class TrainDisplay
 {
-    public static TrialResult Run(TrialConfig config, SplitData data, TextWriter output)
+    public static TrialResult Run(TrialConfig config, SplitData data, TextWriter output, Action? afterStep = null)
     {
         var console = Consoles.For(output);
         console.MarkupLine(
@@ -23,6 +23,7 @@ public static class TrainDisplay
                 var progress = Lrbs.Core.Training.Progress.Of(
                     (epoch, batch, batches, runningLoss) =>
                     {
+                        afterStep?.Invoke();
                         if (task is null || batch == 1)
                         {
                             task?.StopTask();
