@@ -37,9 +37,23 @@ let ``the parity matrix passes against the Python float64 reference`` () =
     let failed = results |> Seq.filter (fun r -> r.Verdict <> "PASS")
     Assert.That(Seq.isEmpty failed, Is.True, describe failed)
 
+/// The TensorFlow.js matrix as the test suite runs it: every case but the two CNNs' batch-64 cases
+/// with other optimizers than the bias-corrected Adam. TensorFlow.js's CPU backend needs about
+/// 20 s per such case (128x128 box images, 8x8x3 S4 images at batch 64): they took about two
+/// thirds of the suite's time. `./lrbs parity` runs them all (results/parity/parity-tfjs.txt), and
+/// the float64 oracle's matrix, which the suite runs whole, covers every batch-64 case.
+let tfjsSuiteCase (c: ParityCase) =
+    let cnn = c.Name.StartsWith "cnn (S4" || c.Name.StartsWith "box-cnn"
+    not (cnn && c.Name.EndsWith "| batch 64") || c.Name.Contains "| adam-bias-corrected |"
+
 [<Test>]
 let ``the parity matrix passes against TensorFlow.js, save where TensorFlow.js itself is off`` () =
-    let results = runAgainst (ReferenceBridge.Tfjs(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
+    let all = List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))
+    let cases = all |> List.filter tfjsSuiteCase
+    let left = all |> List.filter (tfjsSuiteCase >> not)
+    Assert.That(left |> List.forall (fun c -> c.Name.Contains "cnn" && c.Name.EndsWith "| batch 64"), Is.True, "only the slow CNN cases at batch 64 are left out")
+    Assert.That(cases |> List.exists (fun c -> c.Name.StartsWith "cnn (S4" && c.Name.EndsWith "| batch 64"), Is.True, "the known TensorFlow.js-side failure still runs")
+    let results = runAgainst (ReferenceBridge.Tfjs(root ())) cases ParityRunner.Engine
     let byVerdict v = results |> Seq.filter (fun r -> r.Verdict = v) |> List.ofSeq
     // TensorFlow.js lacks what the definitions say it lacks (their Tfjs entries: Keras's momentum form
     // and epsilon placement, weight decay, AdamW, LARS, LAMB, elu with alpha other than 1), and it
