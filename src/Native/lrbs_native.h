@@ -31,6 +31,8 @@ LRBS_API int lrbs_runtime_get_threads(void);
 LRBS_API int lrbs_runtime_blas_threads(void);
 /* Live tensor and net handles (a leak check for tests). */
 LRBS_API int64_t lrbs_runtime_live_handles(void);
+/* Test aid (LRBS_FAULT): an invalid memory access, so the process dies from SIGSEGV. */
+LRBS_API void lrbs_runtime_crash(void);
 LRBS_API const char* lrbs_runtime_version(void);
 /* 1 (default): optimizer updates run as one fused loop per parameter on the CPU; 0: as
  * ATen operations (the path other devices take). Returns the previous setting. For tests. */

@@ -59,6 +59,14 @@ int lrbs_runtime_blas_threads(void) {
 
 int64_t lrbs_runtime_live_handles(void) { return lrbs::live_handles.load(); }
 
+// The test aid behind LRBS_FAULT: a real invalid memory access in native code, the crash a bug in
+// a kernel would be (the .NET runtime ignores a SIGSEGV sent with raise(); a fault it cannot map to
+// managed code kills the process). Deliberately outside the catch macro: nothing can catch it.
+void lrbs_runtime_crash(void) {
+  volatile int* nowhere = nullptr;
+  *nowhere = 1;
+}
+
 const char* lrbs_runtime_version(void) { return TORCH_VERSION; }
 
 int64_t lrbs_runtime_large_blocks_idle(void) { return lrbs::large_blocks_idle_bytes(); }

@@ -460,3 +460,33 @@ let ``a results folder that fills up mid-sweep: exit 2 naming it, no partial par
         assertEq plan (committed out)
     finally
         sh $"umount '{mnt}'"
+
+[<Test>]
+let ``a native crash stays in its trial: LRBS_FAULT's trial is committed failed with SIGSEGV, the rest of the sweep commits`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 1)
+    let plan = SweepFile.Load f
+    let victim = plan.Trials[1].Id
+    let code, o, e = runToEnd (startHostWith [ "LRBS_FAULT", $"{victim}:3" ] [ "sweep"; "run"; f; "--workers"; "2" ])
+    Assert.That(code, Is.EqualTo 0, o + e)
+    StringAssert.Contains($"died from SIGSEGV", e)
+    assertEq (planIds f) (committed out)
+    let rows = ResultsReader.Query(out, "SELECT trial_id, status, coalesce(error, '') FROM trials ORDER BY trial_id").Rows
+    for r in rows do
+        if r[0] = victim then
+            Assert.That(r[1], Is.EqualTo "failed")
+            StringAssert.Contains("SIGSEGV (signal 11)", r[2])
+        else Assert.That(r[1], Is.EqualTo "ok", $"{r[0]} was only beside the crash: {r[2]}")
+
+[<TestCase("nonsense", "LRBS_FAULT: expected TRIAL_ID:STEP")>]
+[<TestCase("0123456789abcdef:0", "STEP an integer >= 1")>]
+[<TestCase("0123456789abcdef:3", "LRBS_FAULT: trial 0123456789abcdef is not planned")>]
+let ``a malformed LRBS_FAULT, or one naming no planned trial, exits 2 naming it`` (fault: string, expected: string) =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 1)
+    let code, _, e = runToEnd (startHostWith [ "LRBS_FAULT", fault ] [ "sweep"; "run"; f ])
+    Assert.That(code, Is.EqualTo 2, e)
+    StringAssert.Contains(expected, e)
+    Assert.That(Directory.Exists out, Is.False, "nothing written")

@@ -67,6 +67,9 @@ extern int lrbs_runtime_get_threads()
 extern int lrbs_runtime_blas_threads()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_live_handles()
+
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern void lrbs_runtime_crash()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_runtime_version()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

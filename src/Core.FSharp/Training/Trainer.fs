@@ -116,7 +116,8 @@ module Trainer =
     let whyNotPackable (c: TrialConfig) =
         if Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size" else None
 
-    let private failed (c: TrialConfig) (data: SplitData) (message: string) (seconds: float) =
+    /// The result of a trial that failed with `message` after `seconds` (nothing trained counts).
+    let failed (c: TrialConfig) (data: SplitData) (message: string) (seconds: float) =
         { Config = c
           Status = TrialStatus.Failed message
           StopReason = None
@@ -164,6 +165,11 @@ module Trainer =
         let results: TrialResult option[] = Array.create configs.Length None
         let parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
         let mutable active = members // in the net's member order
+        // the test aid LRBS_FAULT: the member whose trial it names crashes at that step
+        let faultAt =
+            match Fault.target.Value with
+            | Some(id, step) -> configs |> Array.map (fun c -> if TrialConfig.id c = id then step else -1)
+            | None -> Array.create configs.Length -1
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
         let finish (position: int) (m: Member) =
@@ -222,6 +228,8 @@ module Trainer =
                     match c0.NoiseScale with
                     | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
                     | _ -> 0
+                for m in active do
+                    if faultAt[m.Index] = m.Steps + 1 then Fault.crash ()
                 Step.run net source start size lrs noise
                 if noise > 0 then
                     net.NoiseMeasurement()

@@ -76,27 +76,44 @@ public static class SweepCommand
                 "a claim of a dead process on this host is taken over at once.",
             DefaultValueFactory = _ => "10m",
         };
+        var only = new Option<string?>("--only") { Description = "Run only these planned trials (ids, comma-separated); the supervisor uses it to run a crash's suspects alone." };
         var cmd = new Command("run", "Run a sweep's unfinished trials (finished ones are skipped, so rerunning resumes); several runners on one folder train each trial once. " +
             "A learning-rate search (lr: {bracket: [LOW, HIGH], points: N, refine_to: F}) runs round by round, each planned from what is committed, until every group's best learning rate is found.")
         {
-            file, shard, outDir, workers, retry, pack, packSize, lease,
+            file, shard, outDir, workers, retry, pack, packSize, lease, only,
         };
         cmd.SetAction(parse =>
         {
-            var engine = EngineWarmUp.Start(); // loads while the plan and the data are read
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
             var n = parse.GetValue(workers);
             if (n < 1) throw new InputException($"--workers must be >= 1, got {n}");
             var leaseTime = Claims.ParseLease(parse.GetValue(lease)!);
+            var most = CheckPackSize(parse.GetValue(packSize));
+            var onlyIds = parse.GetValue(only)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+            PlannedTrial? Find(string id) => (s.Search is null ? s.Trials : s.Search.Plan(store.Outcomes()).Trials).FirstOrDefault(t => t.Id == id);
+            CheckFault(s, Find);
+            if (onlyIds?.FirstOrDefault(id => Find(id) is null) is { } stranger) throw new InputException($"--only: trial {stranger} is not planned in sweep '{s.Name}'");
+            if (Supervisor.CanSupervise)
+            {
+                CheckWritable(store.OutDir);
+                var runArgs = new RunArgs(parse.GetValue(file)!, parse.GetValue(shard), parse.GetValue(outDir), n, parse.GetValue(retry), parse.GetValue(pack), most, parse.GetValue(lease)!);
+                return Supervisor.Run(runArgs, store, Find, (t, why) =>
+                {
+                    var data = Trainer.prepare(t.Config);
+                    if (data.IsError) throw new SweepFileException($"trial {t.Id}: " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
+                    store.Write(s.Name, Trainer.failed(t.Config, data.ResultValue, why, 0.0), CodeVersion.Current);
+                }, error);
+            }
+            Supervisor.BindToSupervisor();
+            var engine = EngineWarmUp.Start(); // loads while the plan and the data are read
             var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry));
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
-            var pending = runner.Pending(committed);
+            var pending = runner.Pending(committed).Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
             CheckData(s.Search is null ? pending : s.Trials);
             engine.Wait();
             CheckWritable(store.OutDir);
-            var packing = parse.GetValue(pack) || s.Pack;
-            var most = CheckPackSize(parse.GetValue(packSize));
+            var packing = (parse.GetValue(pack) || s.Pack) && onlyIds is null;
             using var claims = new Claims(store.OutDir, leaseTime);
             var results = new List<TrialResult>();
             if (s.Search is null)
@@ -115,7 +132,8 @@ public static class SweepCommand
                     var plan = s.Search.Plan(store.Outcomes());
                     store.WriteManifest(s.Name, plan.Trials.Select(t => (t.Index, t.Id, t.Config)));
                     committed = store.Committed();
-                    var open = plan.Trials.Where(t => !committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id))).ToList();
+                    var open = plan.Trials.Where(t => !committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id)))
+                        .Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
                     var running = plan.Groups.Count(g => g.Plan.State.IsRunning);
                     output.WriteLine($"sweep '{s.Name}': learning-rate search, {plan.Groups.Count - running} of {plan.Groups.Count} groups done; " +
                         $"{open.Count} trials to run in this round, {plan.Trials.Count - open.Count} finished, {n} workers, results in {store.OutDir}");
@@ -123,6 +141,7 @@ public static class SweepCommand
                     CheckData(open);
                     var mine = open.Where(sh.Owns).ToList();
                     results.AddRange(RunTrials(mine, open.Where(t => !sh.Owns(t)).ToList()));
+                    if (onlyIds is not null) break; // the named trials ran; the next round is another runner's
                 }
                 foreach (var g in s.Search.Plan(store.Outcomes()).Groups)
                     output.WriteLine($"  {g.Group.Label}: {SearchText.State(g.Plan.State)}");
@@ -160,6 +179,16 @@ public static class SweepCommand
         var sh = shard is null ? Shard.All : Shard.Parse(shard);
         var s = SweepFile.Load(file);
         return (s, new ResultsStore(outDir ?? s.Out), sh);
+    }
+
+    /// <summary>The test aid LRBS_FAULT=TRIAL_ID:STEP must be well formed and name a planned trial.</summary>
+    static void CheckFault(Sweep s, Func<string, PlannedTrial?> find)
+    {
+        var text = Environment.GetEnvironmentVariable("LRBS_FAULT");
+        var fault = Lrbs.Core.Training.Fault.parse(text ?? "");
+        if (fault.IsError) throw new InputException(fault.ErrorValue);
+        if (fault.ResultValue?.Value is { } f && find(f.Item1) is null)
+            throw new InputException($"LRBS_FAULT: trial {f.Item1} is not planned in sweep '{s.Name}' ('{text}')");
     }
 
     static int CheckPackSize(int n) => n >= 1 ? n : throw new InputException($"--pack-size: expected an integer >= 1, got '{n}'");
