@@ -12,14 +12,16 @@ type ScalingRule =
     /// lr = lr0 sqrt(kappa): the square-root rule (Krizhevsky 2014; Hoffer et al. 2017).
     | SquareRoot
     /// Adam's square-root scaling rule from its SDE (Malladi, Lyu, Panigrahi and Arora 2022,
-    /// "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms", NeurIPS, Definition 4.2):
+    /// "On the SDEs and Scaling Rules for Adaptive Gradient Algorithms", NeurIPS; in the words of
+    /// its first author's note "How to Scale Hyperparameters as Batch Size Increases", 2024):
     /// lr = lr0 sqrt(kappa), 1 - beta1' = kappa (1 - beta1), 1 - beta2' = kappa (1 - beta2),
     /// epsilon' = epsilon / sqrt(kappa). Defined while kappa (1 - beta) < 1: scaling far up from
     /// a small base drives beta1 below 0, which is an error naming the key, not a clamp.
     | AdamSqrtSde
     /// Keep the half-life of Adam's second-moment average fixed in examples, not in steps
-    /// (Marek et al. 2025, "Small Batch Size Training for Language Models"):
-    /// beta2' = beta2^kappa; the learning rate stays lr0 (the rule scales beta2 only).
+    /// (Marek et al. 2025, "Small Batch Size Training for Language Models", Eq. 2, from the
+    /// half-life t with beta^(t / B) = 1/2): beta2' = beta2^kappa; the learning rate stays lr0
+    /// (the rule scales beta2 only; the paper tunes the learning rate separately).
     | Beta2HalfLife
 
 /// A trial's scaling: the rule, the base batch size B0 and a linear warm-up of the learning
