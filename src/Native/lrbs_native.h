@@ -31,6 +31,8 @@ LRBS_API int lrbs_runtime_get_threads(void);
 LRBS_API int lrbs_runtime_blas_threads(void);
 /* Live tensor and net handles (a leak check for tests). */
 LRBS_API int64_t lrbs_runtime_live_handles(void);
+/* The BLAS kernel family OpenBLAS uses (e.g. "Haswell"); "" for another BLAS. */
+LRBS_API const char* lrbs_runtime_blas_core(void);
 /* Test aid (LRBS_FAULT): an invalid memory access, so the process dies from SIGSEGV. */
 LRBS_API void lrbs_runtime_crash(void);
 LRBS_API const char* lrbs_runtime_version(void);

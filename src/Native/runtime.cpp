@@ -57,6 +57,14 @@ int lrbs_runtime_blas_threads(void) {
   LRBS_CATCH(-1)
 }
 
+// The BLAS kernel family OpenBLAS chose (its OPENBLAS_CORETYPE, or what it detected): matrix
+// products round differently per family, so a trial reproduces bit for bit only on the same one.
+// "" when the BLAS is not OpenBLAS.
+const char* lrbs_runtime_blas_core(void) {
+  auto get = lrbs::openblas<char* (*)()>("openblas_get_corename");
+  return get ? get() : "";
+}
+
 int64_t lrbs_runtime_live_handles(void) { return lrbs::live_handles.load(); }
 
 // The test aid behind LRBS_FAULT: a real invalid memory access in native code, the crash a bug in

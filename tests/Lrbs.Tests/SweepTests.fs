@@ -490,3 +490,19 @@ let ``a malformed LRBS_FAULT, or one naming no planned trial, exits 2 naming it`
     Assert.That(code, Is.EqualTo 2, e)
     StringAssert.Contains(expected, e)
     Assert.That(Directory.Exists out, Is.False, "nothing written")
+
+[<Test>]
+let ``a trial row records the BLAS kernel family its products ran on, which decides its last digits`` () =
+    // OpenBLAS picks its kernels by OPENBLAS_CORETYPE (or by the CPU); two families round products
+    // differently, so the same trial differs in its last digits: the row must say which it had
+    let run core =
+        let code, o, e = runToEnd (startHostWith [ "OPENBLAS_CORETYPE", core ] [ "train"; "--dataset"; "mnist"; "--train-limit"; "600"; "--epochs"; "1"; "--json" ])
+        Assert.That(code, Is.EqualTo 0, e)
+        let j = Text.Json.JsonDocument.Parse(o).RootElement
+        let first = j.GetProperty("epochs")[0]
+        j.GetProperty("trial").GetProperty("blas").GetString(), first.GetProperty("train_loss").GetDouble()
+    let haswell, lossH = run "Haswell"
+    let sandy, lossS = run "Sandybridge"
+    Assert.That(haswell, Is.EqualTo "Haswell")
+    Assert.That(sandy, Is.EqualTo "Sandybridge")
+    Assert.That(abs (lossH - lossS), Is.LessThan 1e-4, "the same training to float32 rounding")

@@ -70,6 +70,9 @@ extern int64 lrbs_runtime_live_handles()
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern void lrbs_runtime_crash()
+
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern nativeint lrbs_runtime_blas_core()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_runtime_version()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

@@ -94,6 +94,9 @@ module Runtime =
     let threads () = Native.lrbs_runtime_get_threads () |> Native.checkCode
     /// Threads OpenBLAS uses now (0 when the BLAS is not OpenBLAS).
     let blasThreads () = Native.lrbs_runtime_blas_threads () |> Native.checkCode
+    /// The BLAS kernel family OpenBLAS uses ("Haswell", "Cooperlake", ...; set by OPENBLAS_CORETYPE
+    /// or detected): products round differently per family, so every trial records it.
+    let blasCore () = Runtime.InteropServices.Marshal.PtrToStringUTF8(Native.lrbs_runtime_blas_core ())
     /// Native tensor and net handles alive right now (a leak check for tests).
     let liveHandles () = Native.lrbs_runtime_live_handles ()
     let libtorchVersion () = Runtime.InteropServices.Marshal.PtrToStringUTF8(Native.lrbs_runtime_version ())

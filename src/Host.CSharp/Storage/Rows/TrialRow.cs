@@ -7,7 +7,7 @@ namespace Lrbs.Host.Storage.Rows;
 /// <summary>OUT/trials/ID.parquet: one row per finished trial, the commit point of the trial.
 /// Config columns hold TrialConfig's canonical values (one formatting, shared with the trial id);
 /// then the outcome. Columns that older parts lack read back as null (train_seconds, pack_size,
-/// box_loss, eval_batches).</summary>
+/// box_loss, eval_batches, blas).</summary>
 public sealed class TrialRow
 {
     [JsonPropertyName("schema")] public string Schema { get; set; } = ResultsSchema.Version;
@@ -60,6 +60,10 @@ public sealed class TrialRow
     [JsonPropertyName("config")] public string Config { get; set; } = "";
     [JsonPropertyName("code_version")] public string CodeVersion { get; set; } = "";
     [JsonPropertyName("machine")] public string Machine { get; set; } = "";
+    /// <summary>The BLAS kernel family the trial's matrix products ran on (OpenBLAS's core name, set by
+    /// OPENBLAS_CORETYPE or detected): results reproduce bit for bit on the same one only. Null in
+    /// parts older than the column.</summary>
+    [JsonPropertyName("blas")] public string? Blas { get; set; }
     [JsonPropertyName("finished_at"), ParquetTimestamp] public DateTime FinishedAt { get; set; }
 
     /// <summary>Finished without failing or diverging.</summary>
@@ -91,7 +95,7 @@ public sealed class TrialRow
             FinalTrainLoss = Finite(last?.TrainLoss), FinalTrainMetric = Finite(last?.TrainMetric),
             WallSeconds = r.WallSeconds, TrainSeconds = r.Epochs.Sum(e => e.TrainSeconds),
             Parameters = r.ParameterCount, TrainRows = r.TrainCount, TestRows = r.TestCount, PackSize = r.PackSize,
-            Config = TrialConfigModule.canonical(c), CodeVersion = codeVersion, Machine = Environment.MachineName, FinishedAt = finishedAt,
+            Config = TrialConfigModule.canonical(c), CodeVersion = codeVersion, Machine = Environment.MachineName, Blas = Lrbs.Core.Engine.Runtime.blasCore(), FinishedAt = finishedAt,
         };
     }
 
