@@ -170,6 +170,7 @@ module Trainer =
             match Fault.target.Value with
             | Some(id, step) -> configs |> Array.map (fun c -> if TrialConfig.id c = id then step else -1)
             | None -> Array.create configs.Length -1
+        let faulty = faultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
         let finish (position: int) (m: Member) =
@@ -228,8 +229,9 @@ module Trainer =
                     match c0.NoiseScale with
                     | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
                     | _ -> 0
-                for m in active do
-                    if faultAt[m.Index] = m.Steps + 1 then Fault.crash ()
+                if faulty then
+                    for m in active do
+                        if faultAt[m.Index] = m.Steps + 1 then Fault.crash ()
                 Step.run net source start size lrs noise
                 if noise > 0 then
                     net.NoiseMeasurement()
