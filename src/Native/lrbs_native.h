@@ -109,10 +109,18 @@ LRBS_API int lrbs_net_members(lrbs_net* net);
 /* Number of weight arrays of one member, in Keras's get_weights() order: each layer's
  * trainable parameters (kernel, bias; gamma, beta) then its state (moving mean, variance). */
 LRBS_API int lrbs_net_param_arrays(lrbs_net* net);
-/* One member's weight array (what: 0 values, 1 gradients of the last step; state arrays have
- * none) in Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in, out), vectors (out). */
+/* One member's weight array in Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in,
+ * out), vectors (out). what: 0 values, 1 gradients of the last step, 2 + s the optimizer's state
+ * slot s (s < lrbs_optimizer_state_slots; zeros before the first step). State arrays (moving
+ * statistics) have no gradient and no optimizer state. lrbs_net_write takes what 0 or 2 + s. */
 LRBS_API int lrbs_net_read(lrbs_net* net, int what, int index, int member, float* out, int64_t count);
-LRBS_API int lrbs_net_write(lrbs_net* net, int index, int member, const float* values, int64_t count);
+LRBS_API int lrbs_net_write(lrbs_net* net, int what, int index, int member, const float* values, int64_t count);
+/* For checkpoints: the optimizer's step count (Adam's t), shared by the members, and a member's
+ * dropout generator state (its size in bytes is returned; out may be NULL to ask for it). */
+LRBS_API int64_t lrbs_net_optimizer_steps(lrbs_net* net);
+LRBS_API int lrbs_net_set_optimizer_steps(lrbs_net* net, int64_t steps);
+LRBS_API int64_t lrbs_net_generator_state(lrbs_net* net, int member, uint8_t* out, int64_t capacity);
+LRBS_API int lrbs_net_set_generator_state(lrbs_net* net, int member, const uint8_t* state, int64_t size);
 
 /* The training step: gathers rows [start, start+size) of `index` (shared: (n); per
  * member: (members, n); NULL: x and y rows themselves), runs forward, loss, backward

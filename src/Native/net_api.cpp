@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include "guard.h"
 #include "net/net.h"
 
@@ -24,6 +25,15 @@ lrbs::net::Param& param_of(lrbs::net::Net& n, int index) {
   if (index < 0 || index >= static_cast<int>(ps.size()))
     throw std::invalid_argument("parameter array " + std::to_string(index) + " out of range 0.." + std::to_string(ps.size() - 1));
   return *ps[index];
+}
+
+// The position of an array among the trainable parameters (the optimizer's order).
+size_t trainable_index(lrbs::net::Net& n, const lrbs::net::Param& p, int index) {
+  const auto& trainable = n.params();
+  const auto it = std::find(trainable.begin(), trainable.end(), &p);
+  if (it == trainable.end())
+    throw std::invalid_argument("weight array " + std::to_string(index) + " is state (not trainable): it has no gradient or optimizer state");
+  return static_cast<size_t>(it - trainable.begin());
 }
 
 void check_member(const lrbs::net::Net& n, int member) {
@@ -68,24 +78,71 @@ int lrbs_net_read(lrbs_net* h, int what, int index, int member, float* out, int6
   auto& n = net_of(h);
   check_member(n, member);
   auto& p = param_of(n, index);
-  if (what != 0 && what != 1) throw std::invalid_argument("what must be 0 (values) or 1 (gradients), got " + std::to_string(what));
-  const auto& trainable = n.params();
-  if (what == 1 && std::find(trainable.begin(), trainable.end(), &p) == trainable.end())
-    throw std::invalid_argument("weight array " + std::to_string(index) + " is state (not trainable): it has no gradient");
-  const auto t = p.keras(what == 0 ? p.value : p.grad, member, n.members());
-  if (t.numel() != count)
-    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values, the array has " + std::to_string(t.numel()));
-  std::memcpy(out, t.data_ptr<float>(), sizeof(float) * count);
+  if (what < 0 || what > 1 + n.optimizer().state_count())
+    throw std::invalid_argument("what must be 0 (values), 1 (gradients) or 2.." + std::to_string(1 + n.optimizer().state_count()) +
+                                " (optimizer state), got " + std::to_string(what));
+  if (what == 1) trainable_index(n, p, index);
+  const auto& t = what == 0 ? p.value : what == 1 ? p.grad : n.optimizer().state(n.params(), trainable_index(n, p, index))[what - 2];
+  const auto k = p.keras(t, member, n.members());
+  if (k.numel() != count)
+    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values, the array has " + std::to_string(k.numel()));
+  std::memcpy(out, k.data_ptr<float>(), sizeof(float) * count);
   return 0;
   LRBS_CATCH(-1)
 }
 
-int lrbs_net_write(lrbs_net* h, int index, int member, const float* values, int64_t count) {
+int lrbs_net_write(lrbs_net* h, int what, int index, int member, const float* values, int64_t count) {
   LRBS_TRY
   c10::InferenceMode guard;
   auto& n = net_of(h);
   check_member(n, member);
-  param_of(n, index).set_keras(member, n.members(), at::from_blob(const_cast<float*>(values), {count}, at::kFloat));
+  auto& p = param_of(n, index);
+  if (what != 0 && (what < 2 || what > 1 + n.optimizer().state_count()))
+    throw std::invalid_argument("what must be 0 (values) or 2.." + std::to_string(1 + n.optimizer().state_count()) +
+                                " (optimizer state), got " + std::to_string(what));
+  auto& target = what == 0 ? p.value : n.optimizer().state(n.params(), trainable_index(n, p, index))[what - 2];
+  p.set_keras(target, member, n.members(), at::from_blob(const_cast<float*>(values), {count}, at::kFloat));
+  return 0;
+  LRBS_CATCH(-1)
+}
+
+int64_t lrbs_net_optimizer_steps(lrbs_net* h) { LRBS_TRY return net_of(h).optimizer().iterations(); LRBS_CATCH(-1) }
+
+int lrbs_net_set_optimizer_steps(lrbs_net* h, int64_t steps) {
+  LRBS_TRY net_of(h).optimizer().set_iterations(steps); return 0; LRBS_CATCH(-1)
+}
+
+int64_t lrbs_net_generator_state(lrbs_net* h, int member, uint8_t* out, int64_t capacity) {
+  LRBS_TRY
+  c10::InferenceMode guard;
+  auto& n = net_of(h);
+  check_member(n, member);
+  auto& g = n.generator(member);
+  at::Tensor state;
+  {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    state = g.get_state().contiguous();
+  }
+  const int64_t size = state.numel();
+  if (out != nullptr) {
+    if (capacity < size) throw std::invalid_argument("buffer holds " + std::to_string(capacity) + " bytes, the state has " + std::to_string(size));
+    std::memcpy(out, state.data_ptr<uint8_t>(), size);
+  }
+  return size;
+  LRBS_CATCH(-1)
+}
+
+int lrbs_net_set_generator_state(lrbs_net* h, int member, const uint8_t* state, int64_t size) {
+  LRBS_TRY
+  c10::InferenceMode guard;
+  auto& n = net_of(h);
+  check_member(n, member);
+  if (state == nullptr) throw std::invalid_argument("null state");
+  auto& g = n.generator(member);
+  std::lock_guard<std::mutex> lock(g.mutex());
+  const int64_t expected = g.get_state().numel();
+  if (size != expected) throw std::invalid_argument("a generator state has " + std::to_string(expected) + " bytes, got " + std::to_string(size));
+  g.set_state(at::from_blob(const_cast<uint8_t*>(state), {size}, at::kByte).clone());
   return 0;
   LRBS_CATCH(-1)
 }

@@ -122,7 +122,15 @@ extern int lrbs_net_param_arrays(nativeint net)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_net_read(nativeint net, int what, int index, int memberIndex, float32[] out, int64 count)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int lrbs_net_write(nativeint net, int index, int memberIndex, float32[] values, int64 count)
+extern int lrbs_net_write(nativeint net, int what, int index, int memberIndex, float32[] values, int64 count)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_net_optimizer_steps(nativeint net)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_net_set_optimizer_steps(nativeint net, int64 steps)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_net_generator_state(nativeint net, int memberIndex, byte[] out, int64 capacity)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_net_set_generator_state(nativeint net, int memberIndex, byte[] state, int64 size)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_net_step(nativeint net, nativeint x, nativeint y, nativeint index, int64 start, int64 size, float[] lrs, int64 gnsMicro)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
@@ -157,3 +165,8 @@ let checkHandle (h: nativeint) =
 let checkCode (code: int) =
     if code < 0 then raise (NativeException(lastError ()))
     code
+
+/// checkCode for functions that return a 64-bit count.
+let checkCount (count: int64) =
+    if count < 0L then raise (NativeException(lastError ()))
+    count

@@ -26,6 +26,14 @@ type Rng(seed: uint64) =
         s[3] <- rotl s[3] 45
         result
 
+    /// The generator's state (four words), to save it.
+    member _.State = Array.copy s
+
+    /// Goes on from a saved `State`.
+    member _.Restore(state: uint64[]) =
+        if state.Length <> 4 then invalidArg "state" $"a state has 4 words, got {state.Length}"
+        Array.blit state 0 s 0 4
+
     /// Uniform in [0, 1) with 53 random bits.
     member r.NextDouble() = float (r.NextUInt64() >>> 11) * (1.0 / 9007199254740992.0)
 

@@ -24,7 +24,7 @@ type Totals =
 /// K members of one model on the engine (a single trial is K = 1): their weights, their
 /// optimizer's state and the training step live in the native net (src/Native/net).
 /// `sharedInput`: every member sees the same batches; otherwise each has its own order.
-type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, handle: nativeint) =
+type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slots: int, handle: nativeint) =
     let mutable h = handle
 
     /// The shim's description of each layer: its kind, activation and settings (its input
@@ -131,9 +131,44 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, han
         List.iteri2
             (fun i (a: ModelWeight) (w: KerasWeight) ->
                 if w.Shape <> a.Def.Shape then invalidArg "weights" $"{a.Name}: expected shape %A{a.Def.Shape}, got %A{w.Shape}"
-                Native.lrbs_net_write (n.Handle, i, memberIndex, w.Values, int64 w.Values.Length) |> Native.checkCode |> ignore)
+                Native.lrbs_net_write (n.Handle, 0, i, memberIndex, w.Values, int64 w.Values.Length) |> Native.checkCode |> ignore)
             arrays
             weights
+
+    /// The trainable arrays' indices among the weight arrays (the optimizer keeps state for these).
+    member private _.Trainable = arrays |> List.indexed |> List.filter (fun (_, w) -> Role.trainable w.Def.Role) |> List.map fst
+
+    /// A member's optimizer state in Keras's layout: per trainable array, per state slot of the
+    /// optimizer (its kind's StateSlots), zeros before the first step.
+    member n.GetOptimizerState(memberIndex: int) =
+        [| for i in n.Trainable do
+               for slot in 0 .. slots - 1 -> (n.Read(2 + slot, i, memberIndex)).Values |]
+
+    /// Replaces a member's optimizer state with arrays as GetOptimizerState returns them.
+    member n.SetOptimizerState(memberIndex: int, state: float32[][]) =
+        let targets = [| for i in n.Trainable do for slot in 0 .. slots - 1 -> i, slot |]
+        if state.Length <> targets.Length then
+            invalidArg "state" $"the optimizer keeps {targets.Length} state arrays ({slots} per trainable array), got {state.Length}"
+        Array.iter2
+            (fun (i, slot) (values: float32[]) ->
+                Native.lrbs_net_write (n.Handle, 2 + slot, i, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore)
+            targets
+            state
+
+    /// The optimizer's step count (Adam's t), shared by the members.
+    member n.OptimizerSteps
+        with get () = Native.lrbs_net_optimizer_steps n.Handle |> Native.checkCount
+        and set (steps: int64) = Native.lrbs_net_set_optimizer_steps (n.Handle, steps) |> Native.checkCode |> ignore
+
+    /// A member's dropout generator state (libtorch's CPU generator), and its restoration.
+    member n.GetDropoutState(memberIndex: int) =
+        let size = Native.lrbs_net_generator_state (n.Handle, memberIndex, null, 0L) |> Native.checkCount
+        let out = Array.zeroCreate<byte> (int size)
+        Native.lrbs_net_generator_state (n.Handle, memberIndex, out, size) |> Native.checkCount |> ignore
+        out
+
+    member n.SetDropoutState(memberIndex: int, state: byte[]) =
+        Native.lrbs_net_set_generator_state (n.Handle, memberIndex, state, int64 state.Length) |> Native.checkCode |> ignore
 
     /// Per member, the loss and metric sums of the training steps since the last reset.
     member n.Statistics(reset: bool) = n.ReadTotals(fun out -> Native.lrbs_net_stats (n.Handle, out, (if reset then 1 else 0)))
@@ -187,7 +222,8 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, han
             let mutable o = optimizerDesc arena optimizer
             Native.lrbs_net_create (layers, layers.Length, seeds.Length, (if sharedInput then 1 else 0), Loss.name loss, &o, seeds)
             |> Native.checkHandle
-        let net = new Network(spec, loss, arrays, handle)
+        let slots = optimizer.Kind.StateSlots optimizer.Settings // the engine agrees (engineCheck)
+        let net = new Network(spec, loss, arrays, slots, handle)
         seeds
         |> Array.iteri (fun k seed ->
             let rng = Rng.Derive(seed, "init")
@@ -204,5 +240,5 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, han
                         Some(Init.uniform rng (Init.glorotLimit fanIn fanOut) count)
                     | Role.Gamma | Role.MovingVariance -> Some(Array.create count 1.0f)
                     | Role.Bias | Role.Beta | Role.MovingMean -> None
-                values |> Option.iter (fun v -> Native.lrbs_net_write (handle, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
+                values |> Option.iter (fun v -> Native.lrbs_net_write (handle, 0, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
         net

@@ -33,6 +33,8 @@ struct Param {
   at::Tensor keras(const at::Tensor& t, int64_t m, int64_t K) const;
   std::vector<int64_t> keras_shape(int64_t K) const;
   void set_keras(int64_t m, int64_t K, const at::Tensor& keras_values);
+  // The same into `target`, a tensor shaped like value (an optimizer's state).
+  void set_keras(at::Tensor& target, int64_t m, int64_t K, const at::Tensor& keras_values) const;
   // `t` with only the members in `idx` (K' = idx.numel()), in that order.
   at::Tensor select_members(const at::Tensor& t, const at::Tensor& idx, int64_t K) const;
 };

@@ -34,6 +34,10 @@ class Net {
   at::Tensor evaluate(const at::Tensor& x, const at::Tensor& y, int64_t chunk);
   at::Tensor predict(const at::Tensor& x, int64_t chunk);  // (K, N, O)
   void keep_members(const std::vector<int64_t>& members);
+  // What a checkpoint saves beside the weights: the optimizer (state and step count) and each
+  // member's dropout generator.
+  Optimizer& optimizer() { return *optimizer_; }
+  at::Generator& generator(int64_t member) { return generators_.at(member); }
 
   at::Tensor stats;      // (K, 3) float64 since the last reset
   at::Tensor last_loss;  // (K)

@@ -43,14 +43,28 @@ void Optimizer::decay(const Param& p, const Rates& lr, int64_t K) const {
   else p.by_member(p.value, K).addcmul_(lr.vector(p, K, weight_decay_), p.by_member(p.value, K), -1.0);
 }
 
-void Optimizer::step(const std::vector<Param*>& params, const Rates& lr, int64_t K) {
-  if (state_.empty()) {
-    for (const Param* p : params) {
-      std::vector<at::Tensor> s;
-      for (int i = 0; i < state_count(); ++i) s.push_back(at::zeros_like(p->value));
-      state_.push_back(std::move(s));
-    }
+void Optimizer::ensure_state(const std::vector<Param*>& params) {
+  if (!state_.empty()) return;
+  for (const Param* p : params) {
+    std::vector<at::Tensor> s;
+    for (int i = 0; i < state_count(); ++i) s.push_back(at::zeros_like(p->value));
+    state_.push_back(std::move(s));
   }
+}
+
+void Optimizer::set_iterations(int64_t t) {
+  if (t < 0) throw std::invalid_argument("the optimizer's step count must be >= 0, got " + std::to_string(t));
+  iterations_ = t;
+}
+
+std::vector<at::Tensor>& Optimizer::state(const std::vector<Param*>& params, size_t i) {
+  ensure_state(params);
+  if (i >= state_.size()) throw std::invalid_argument("parameter " + std::to_string(i) + " has no optimizer state");
+  return state_[i];
+}
+
+void Optimizer::step(const std::vector<Param*>& params, const Rates& lr, int64_t K) {
+  ensure_state(params);
   ++iterations_;
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& w = params[i]->value;

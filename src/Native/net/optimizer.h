@@ -38,6 +38,10 @@ class Optimizer {
   // Keeps the state of the given members only (after the net dropped the others).
   void keep_members(const std::vector<Param*>& params, const at::Tensor& idx, int64_t K);
   int64_t iterations() const { return iterations_; }
+  // For checkpoints: the step count t, and parameter i's state tensors (zeros before the first
+  // step), shaped like its value.
+  void set_iterations(int64_t t);
+  std::vector<at::Tensor>& state(const std::vector<Param*>& params, size_t i);
   // How many state tensors (shaped like the parameter, zero at the start) the rule needs.
   virtual int state_count() const = 0;
 
@@ -51,6 +55,7 @@ class Optimizer {
 
  private:
   void decay(const Param& p, const Rates& lr, int64_t K) const;
+  void ensure_state(const std::vector<Param*>& params);
 
   std::vector<std::vector<at::Tensor>> state_;
   int64_t iterations_ = 0;

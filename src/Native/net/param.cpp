@@ -44,7 +44,9 @@ at::Tensor Param::keras(const at::Tensor& t, int64_t m, int64_t K) const {
   return s.contiguous().clone();
 }
 
-void Param::set_keras(int64_t m, int64_t K, const at::Tensor& values) {
+void Param::set_keras(int64_t m, int64_t K, const at::Tensor& values) { set_keras(value, m, K, values); }
+
+void Param::set_keras(at::Tensor& target, int64_t m, int64_t K, const at::Tensor& values) const {
   auto shape = keras_shape(K);
   if (values.numel() != c10::multiply_integers(shape))
     throw std::invalid_argument("expected " + std::to_string(c10::multiply_integers(shape)) + " values, got " +
@@ -52,7 +54,7 @@ void Param::set_keras(int64_t m, int64_t K, const at::Tensor& values) {
   auto src = values.reshape(shape);
   if (kind == ParamKind::ConvKernel) src = src.permute({3, 2, 0, 1});  // (kh, kw, C, F) -> (F, C, kh, kw)
   at::NoGradGuard no_grad;
-  slice(*this, value, m, K).copy_(src);
+  slice(*this, target, m, K).copy_(src);
 }
 
 at::Tensor Param::select_members(const at::Tensor& t, const at::Tensor& idx, int64_t K) const {
