@@ -3,7 +3,7 @@ using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Sweeps;
 
-/// <summary>Who is training a trial: OUT/claims/ID.claim, created atomically (O_CREAT|O_EXCL)
+/// <summary>Who is training a trial: OUT/claims/ID.claim, created atomically with its content (link(2))
 /// before the trial trains and removed when its part is committed, so several runners on one
 /// folder (two terminals, a job array that forgot --shard, shards beside a plain run) train each
 /// trial once. The file names the host, the process and its start time; its modification time is
@@ -64,16 +64,30 @@ public sealed class Claims : IDisposable
         if (_held.TryRemove(id, out var path)) File.Delete(path);
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int link([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string oldPath,
+        [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string newPath);
+    const int EEXIST = 17;
+
+    /// <summary>Creates the claim with its owner line in one step: the line goes to a temporary file
+    /// first, which link(2) then puts at the claim's name unless that exists. (Created empty and then
+    /// written, a claim whose runner was killed in between named no owner, so no runner could tell
+    /// it was dead, and the trial waited out the whole lease.)</summary>
     static bool TryCreate(string path)
     {
+        var temp = Durable.TempPath(path);
         try
         {
-            using var f = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-            using var w = new StreamWriter(f);
-            w.WriteLine(Owner);
-            return true;
+            File.WriteAllText(temp, Owner + "\n");
+            if (link(temp, path) == 0) return true;
+            var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno == EEXIST) return false;
+            throw new IOException($"cannot create claim {path} (errno {errno})");
         }
-        catch (IOException) when (File.Exists(path)) { return false; }
+        finally
+        {
+            File.Delete(temp);
+        }
     }
 
     bool IsStale(string path)
