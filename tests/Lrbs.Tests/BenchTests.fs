@@ -10,7 +10,7 @@ open Lrbs.Host.Storage
 let ``the bench measures lrbs through its production code and a missing peer is a skipped row with the reason`` () =
     use tmp = new TempDir()
     let peers: Peer list = [ PyTorchEager("/nonexistent/python3"); TfjsWasm("/nonexistent/node") ]
-    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep"; "noise"; "pack" ])
+    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep"; "noise"; "pack"; "checkpoints" ])
     let rows = BenchRunner(options, ignore).Run(tmp.File "work")
     let lrbs = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs") |> List.ofSeq
     Assert.That(lrbs.Length, Is.EqualTo(Seq.length (BenchRunner.TrainingCases true)))
@@ -31,6 +31,11 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     for r in packs |> List.take 2 do
         StringAssert.Contains("engine peak", r.Note)
         Assert.That(r.Note, Does.Not.Contain "ABOVE the bound", r.Note)
+    // a checkpoint's cost: the same epoch with and without its save, through the sweep's CheckpointStore
+    let saves = rows |> Seq.filter (fun r -> r.Part = "checkpoints") |> List.ofSeq
+    assertEq [ "lrbs epoch"; "lrbs epoch + checkpoint" ] (saves |> List.map (fun r -> r.System))
+    Assert.That(saves[1].Seconds.Value, Is.GreaterThan saves[0].Seconds.Value)
+    StringAssert.Contains("MiB", saves[1].Note)
     let path = tmp.File "bench.parquet"
     BenchTable.Save(ResizeArray rows, path, "test")
     use db = new Sql()

@@ -131,6 +131,7 @@ module Trainer =
           TrainCount = data.Train.Count
           TestCount = data.Test.Count
           PackSize = 1
+          ResumedEpochs = 0
           TestOutputs = None }
 
     /// Trains the members of a pack (a single trial is a pack of one) through the one
@@ -138,7 +139,44 @@ module Trainer =
     /// shuffle order, dropout masks), stopping rule and result; a member that stops or
     /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
     /// loss) is a status, not an exception.
-    let private trainPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
+    /// Puts saved states into a fresh net and its members: weights, optimizer state and step
+    /// count, dropout generators, shuffle generators, counters, schedules and finished epochs.
+    let private restore (net: Network) (members: Member[]) (shufflers: Collections.Generic.IDictionary<uint64, Rng>) (states: MemberState[]) =
+        let steps = states |> Array.map (fun s -> s.OptimizerSteps) |> Array.distinct
+        let epochs = states |> Array.map (fun s -> s.Epoch) |> Array.distinct
+        if steps.Length <> 1 || epochs.Length <> 1 then
+            invalidArg "checkpointing" $"a pack resumes only when all its members saved at the same point (epochs %A{epochs}, optimizer steps %A{steps})"
+        net.OptimizerSteps <- steps[0]
+        Array.iteri2
+            (fun position (m: Member) (s: MemberState) ->
+                if s.TrialId <> TrialConfig.id m.Config then invalidArg "checkpointing" $"member {position} is trial {TrialConfig.id m.Config}, its state is trial {s.TrialId}'s"
+                net.SetKerasWeights(position, List.map2 (fun (a: ModelWeight) v -> { Name = a.Name; Shape = a.Def.Shape; Values = v }) net.Arrays (List.ofArray s.Weights))
+                net.SetOptimizerState(position, s.OptimizerState)
+                net.SetDropoutState(position, s.Dropout)
+                shufflers[uint64 m.Config.Seed].Restore s.Shuffle
+                m.Epochs.AddRange s.Epochs
+                m.Steps <- s.Steps
+                m.Schedule <- s.Schedule
+                m.Noise <- s.Noise)
+            members
+            states
+
+    /// A member's state now (position: its place in the net), to save.
+    let private capture (net: Network) (shufflers: Collections.Generic.IDictionary<uint64, Rng>) (pack: string list) (seconds: float) (position: int) (m: Member) =
+        { TrialId = TrialConfig.id m.Config
+          Pack = pack
+          Epochs = List.ofSeq m.Epochs
+          Steps = m.Steps
+          Schedule = m.Schedule
+          Noise = m.Noise
+          Seconds = seconds
+          Shuffle = shufflers[uint64 m.Config.Seed].State
+          OptimizerSteps = net.OptimizerSteps
+          Weights = net.GetKerasWeights position |> List.map (fun w -> w.Values) |> Array.ofList
+          OptimizerState = net.GetOptimizerState position
+          Dropout = net.GetDropoutState position }
+
+    let private trainPack (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         if configs.Length = 0 then invalidArg "configs" "a pack needs at least one trial"
         let c0 = configs[0]
@@ -162,6 +200,18 @@ module Trainer =
             |> Array.mapi (fun i c ->
                 { Index = i; Config = c; Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
                   Epochs = Collections.Generic.List(); Stop = None; Steps = 0; Noise = NoiseScale.empty })
+        // a resumed run starts from its members' saved states; its wall time goes on from theirs
+        let resumed =
+            match checkpointing.Start with
+            | [||] -> None
+            | states when states.Length <> configs.Length -> invalidArg "checkpointing" $"{states.Length} saved states for {configs.Length} trials"
+            | states when Array.forall Option.isNone states -> None
+            | states when Array.exists Option.isNone states -> invalidArg "checkpointing" "a pack resumes only when every member has a saved state"
+            | states -> Some(Array.map Option.get states)
+        resumed |> Option.iter (restore net members shufflers)
+        let priorSeconds = resumed |> Option.map (fun s -> s[0].Seconds) |> Option.defaultValue 0.0
+        let resumedEpochs = resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0
+        if checkpointing.Every < 1 then invalidArg "checkpointing" $"the checkpoint interval must be >= 1 epoch, got {checkpointing.Every}"
         let results: TrialResult option[] = Array.create configs.Length None
         let parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
         let mutable active = members // in the net's member order
@@ -195,11 +245,12 @@ module Trainer =
                   FinalTestMetric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
                   FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
                   Steps = m.Steps
-                  WallSeconds = clock.Elapsed.TotalSeconds
+                  WallSeconds = priorSeconds + clock.Elapsed.TotalSeconds
                   ParameterCount = parameters
                   TrainCount = data.Train.Count
                   TestCount = data.Test.Count
                   PackSize = configs.Length
+                  ResumedEpochs = resumedEpochs
                   TestOutputs = outputs }
             results[m.Index] <- Some r
             progress.OnFinished m.Index r
@@ -280,24 +331,31 @@ module Trainer =
             if stopped.Length > 0 && going.Length > 0 then
                 net.KeepMembers(going |> Array.map (fun m -> Array.IndexOf(active, m)))
             active <- going
+            if active.Length > 0 && epoch % checkpointing.Every = 0 then
+                let pack = active |> Array.map (fun m -> TrialConfig.id m.Config) |> List.ofArray
+                let seconds = priorSeconds + clock.Elapsed.TotalSeconds
+                checkpointing.Save(active |> Array.mapi (fun position m -> capture net shufflers pack seconds position m))
         results |> Array.map Option.get
 
     /// trainPack, then the large blocks its net and data left idle go back to the system: the
     /// next trial may use other sizes, and a batch-4,096 trial's blocks would otherwise stay.
-    let runPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
-        try trainPack configs data progress finally Runtime.releaseLargeBlocks () |> ignore
+    /// With `checkpointing`, members resume from saved states and save theirs as they go.
+    let runPackWith (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
+        try trainPack checkpointing configs data progress finally Runtime.releaseLargeBlocks () |> ignore
+
+    let runPack configs data progress = runPackWith Checkpointing.None configs data progress
 
     /// One trial (a pack of one).
     let run (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult = (runPack [| c |] data progress)[0]
 
     /// Like `runPack`, but an exception inside the run becomes status `failed` with its
     /// message for every member not finished yet: one broken run must not stop a sweep.
-    let tryRunPack (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
+    let tryRunPackWith (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         let finished = ConcurrentDictionary<int, TrialResult>()
         let tracking = { progress with OnFinished = fun i r -> finished[i] <- r; progress.OnFinished i r }
         try
-            runPack configs data tracking
+            runPackWith checkpointing configs data tracking
         with
         | :? RunAbortedException -> reraise ()
         | e ->
@@ -309,5 +367,7 @@ module Trainer =
                     let r = { failed c data e.Message clock.Elapsed.TotalSeconds with PackSize = configs.Length }
                     progress.OnFinished i r
                     r)
+
+    let tryRunPack configs data progress = tryRunPackWith Checkpointing.None configs data progress
 
     let tryRun (c: TrialConfig) (data: SplitData) (progress: Progress) : TrialResult = (tryRunPack [| c |] data progress)[0]

@@ -71,6 +71,8 @@ type TrialResult =
       TestCount: int
       /// Trials trained together in one packed step (1 when alone).
       PackSize: int
+      /// The epochs restored from a checkpoint when the trial resumed mid-way (0: trained from the start).
+      ResumedEpochs: int
       /// With `predictions`: the outputs on every test example, row-major (rows x outputs).
       TestOutputs: float32[] option }
 

@@ -4,6 +4,8 @@ using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
 using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
+using Lrbs.Host.Cli;
 
 namespace Lrbs.Host.Bench;
 
@@ -43,7 +45,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     }
 
     /// <summary>The lrbs trial of a case (the studies' S2 and S7 settings, one epoch).</summary>
-    public TrialConfig Config(BenchCase c, int? limit = null, (int Every, int Small)? noise = null)
+    public TrialConfig Config(BenchCase c, int? limit = null, (int Every, int Small)? noise = null, int epochs = 1)
     {
         var fields = c.Model switch
         {
@@ -51,7 +53,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             "bncnn" => [("dataset", "fashion-mnist"), ("split", "80/20"), ("model", BatchNormCnn())],
             _ => [("dataset", "boxes"), ("model", "cnn-box")],
         };
-        fields.AddRange([("optimizer", c.Optimizer), ("lr", c.Lr.ToString("R")), ("batch_size", c.BatchSize.ToString()), ("max_epochs", "1")]);
+        fields.AddRange([("optimizer", c.Optimizer), ("lr", c.Lr.ToString("R")), ("batch_size", c.BatchSize.ToString()), ("max_epochs", epochs.ToString())]);
         var rows = limit ?? (options.Quick ? (c.Model == "boxcnn" ? 256 : 2048) : null);
         if (rows is int n) fields.Add(("train_limit", n.ToString()));
         if (noise is { } ns) fields.AddRange([("noise_scale_every", ns.Every.ToString()), ("noise_scale_small", ns.Small.ToString())]);
@@ -72,6 +74,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         if (options.Parts.Contains("sweep")) rows.AddRange(Sweep(workDir));
         if (options.Parts.Contains("noise")) rows.AddRange(NoiseCost());
         if (options.Parts.Contains("pack")) rows.AddRange(Packing(workDir));
+        if (options.Parts.Contains("checkpoints")) rows.AddRange(CheckpointCost(workDir));
         return rows;
     }
 
@@ -122,6 +125,42 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 yield return new BenchRow("noise", c.Label, c.Model, c.Optimizer, c.BatchSize, noise is null ? "lrbs" : $"lrbs + noise scale (every {every}, b = 2)",
                     seconds, (data.Train.Count + c.BatchSize - 1) / c.BatchSize, "lrbs", null);
             }
+    }
+
+    /// <summary>The cost of a mid-trial checkpoint (capturing the state from the engine, encoding it,
+    /// and writing it durably through the sweep's CheckpointStore) beside the epoch it ends (training
+    /// and evaluation), on the S2 MLP and the S7 box CNN with Adam (the most optimizer state).</summary>
+    IEnumerable<BenchRow> CheckpointCost(string workDir)
+    {
+        Lrbs.Core.Engine.Runtime.setThreads(1);
+        var cases = new[] { new BenchCase("mlp", "adam", 0.001, 64), new BenchCase("boxcnn", "adam", 0.001, 256) };
+        foreach (var c in options.Quick ? cases.Take(1) : cases)
+        {
+            log($"{c.Label}: lrbs + checkpoint");
+            var config = Config(c, epochs: 2);
+            var data = Prepare(config);
+            var store = new CheckpointStore(Path.Combine(workDir, "checkpoints-" + c.Label.Replace(' ', '-')), CodeVersion.Current);
+            var best = (Epoch: double.MaxValue, Save: double.MaxValue);
+            for (var i = 0; i < options.Repeat; i++)
+            {
+                var saves = new List<double>();
+                var checkpointing = new Checkpointing(1, [], FuncConvert.FromAction<MemberState[]>(s =>
+                {
+                    var clock = Stopwatch.StartNew();
+                    store.Save(s);
+                    saves.Add(clock.Elapsed.TotalSeconds);
+                }));
+                var r = Trainer.runPackWith(checkpointing, [config], data, Progress.None)[0];
+                // the second epoch and its save: the first save made the folder and warmed the file system
+                var epoch = r.Epochs[1].Seconds;
+                if (epoch + saves[^1] < best.Epoch + best.Save) best = (epoch, saves[^1]);
+            }
+            var bytes = new FileInfo(Directory.EnumerateFiles(store.Dir).First()).Length;
+            var steps = (data.Train.Count + c.BatchSize - 1) / c.BatchSize;
+            yield return new BenchRow("checkpoints", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs epoch", best.Epoch, steps, "lrbs", null);
+            yield return new BenchRow("checkpoints", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs epoch + checkpoint", best.Epoch + best.Save, steps, "lrbs",
+                $"checkpoint {bytes / Mib:0.00} MiB, {best.Save * 1000:0.0} ms");
+        }
     }
 
     const double Mib = 1024.0 * 1024.0;

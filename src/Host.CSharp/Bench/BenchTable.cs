@@ -67,6 +67,18 @@ public static class BenchTable
                 output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with {with.System[7..]}: x{F(with.Seconds / plain, "0.00")}");
             }
         }
+        var checkpoints = rows.Where(r => r.Part == "checkpoints").GroupBy(r => r.Case).ToList();
+        if (checkpoints.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("cost of a mid-trial checkpoint (one epoch, training and evaluation, then its save; target: a few percent):");
+            foreach (var g in checkpoints)
+            {
+                var plain = g.First(r => r.System == "lrbs epoch").Seconds;
+                var with = g.First(r => r.System != "lrbs epoch");
+                output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with its checkpoint ({with.Note}): +{F((with.Seconds / plain - 1) * 100, "0.00")}%");
+            }
+        }
         var packs = rows.Where(r => r.Part == "pack").GroupBy(r => r.Case).ToList();
         if (packs.Count > 0)
         {

@@ -47,12 +47,15 @@ public static class SweepDisplay
             console.MarkupLine(Markup.Escape($"{t.Id} claimed by {holder}: left to that runner (taken over if its claim goes stale)"));
         }
 
+        public void Warning(string message) => console.MarkupLine(Markup.Escape("warning: " + message));
+
         public void Finished(PlannedTrial t, TrialResult r)
         {
             if (_running.TryRemove(t.Id, out var task)) { task.Value = task.MaxValue; task.StopTask(); }
             if (!_leftToOthers.ContainsKey(t.Id)) overall.Increment(1); // a trial taken over was counted when left
             var error = r.Status is TrialStatus.Failed f ? $": {f.message}" : "";
-            console.MarkupLine(Markup.Escape($"{t.Id} {r.Status.Name}{error}; {r.Epochs.Length} epochs, test {r.MetricName} {r.FinalTestMetric:F4}, {r.WallSeconds:F1}s"));
+            var resumed = r.ResumedEpochs > 0 ? $" (resumed after epoch {r.ResumedEpochs})" : "";
+            console.MarkupLine(Markup.Escape($"{t.Id} {r.Status.Name}{error}; {r.Epochs.Length} epochs{resumed}, test {r.MetricName} {r.FinalTestMetric:F4}, {r.WallSeconds:F1}s"));
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class ResultsStore(string outDir)
     public string PredictionsPath(string id) => Path.Combine(OutDir, "predictions", id + ".parquet");
 
     /// <summary>Writes one finished trial: epochs (and predictions) first, then the trial part (the
-    /// commit). `test` is the test partition the predictions belong to.</summary>
+    /// commit), then removes its checkpoint. `test` is the test partition the predictions belong to.</summary>
     public void Write(string sweep, TrialResult r, string codeVersion, Dataset? test = null)
     {
         Directory.CreateDirectory(TrialsDir);
@@ -38,6 +38,7 @@ public sealed class ResultsStore(string outDir)
             PredictionRows.Write(id, r.TestOutputs.Value, test, PredictionsPath(id));
         }
         ParquetPart.Write([TrialRow.Of(sweep, r, codeVersion, DateTime.UtcNow)], TrialPath(id));
+        CheckpointStore.DeleteIn(OutDir, id); // committed: its mid-way state is not needed any more
     }
 
     /// <summary>The committed trials and their statuses. This host's orphaned temporary files are

@@ -8,11 +8,12 @@ namespace Lrbs.Host.Sweeps;
 
 /// <summary>What `sweep run` was asked, to start workers with: the same options, and for a
 /// suspect's own run, `--only ID --workers 1` without packing.</summary>
-public sealed record RunArgs(string File, string? Shard, string? Out, int Workers, bool RetryFailed, bool Pack, int PackSize, string Lease)
+public sealed record RunArgs(string File, string? Shard, string? Out, int Workers, bool RetryFailed, bool Pack, int PackSize, string Lease, int CheckpointEvery)
 {
     public IReadOnlyList<string> ToArgs(string? only = null)
     {
-        var a = new List<string> { "sweep", "run", File, "--workers", (only is null ? Workers : 1).ToString(), "--pack-size", PackSize.ToString(), "--lease", Lease };
+        var a = new List<string> { "sweep", "run", File, "--workers", (only is null ? Workers : 1).ToString(), "--pack-size", PackSize.ToString(), "--lease", Lease,
+            "--checkpoint-every", CheckpointEvery.ToString() };
         if (Shard is not null) a.AddRange(["--shard", Shard]);
         if (Out is not null) a.AddRange(["--out", Out]);
         if (RetryFailed) a.Add("--retry-failed");

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Lrbs.Core.Engine;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
+using Microsoft.FSharp.Core;
 
 namespace Lrbs.Host.Sweeps;
 
@@ -13,6 +14,8 @@ public interface ISweepObserver
     void Finished(PlannedTrial t, TrialResult r);
     /// <summary>Another runner holds the trial's claim: this runner waits for its commit, or for the claim to go stale.</summary>
     void Claimed(PlannedTrial t, string holder) { }
+    /// <summary>Something the user should know that does not stop the sweep (a checkpoint that does not read).</summary>
+    void Warning(string message) { }
 }
 
 /// <summary>Trials that train together: one trial, or a pack sharing one step.</summary>
@@ -21,8 +24,28 @@ public sealed record WorkUnit(IReadOnlyList<PlannedTrial> Trials);
 /// <summary>Runs the unfinished trials of a sweep (or of one shard) with N workers, one libtorch
 /// and BLAS thread each, and commits each finished trial to the results store as soon as it
 /// finishes.</summary>
-public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Shard shard, string codeVersion, bool retryFailed = false)
+public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Shard shard, string codeVersion, bool retryFailed = false,
+    int checkpointEvery = CheckpointStore.DefaultEvery)
 {
+    readonly CheckpointStore checkpoints = new(store.OutDir, codeVersion, checkpointEvery);
+
+    /// <summary>Where a trial resumes: its saved epoch and the pack it saved in (empty: from the start).</summary>
+    static string ResumeKey(MemberState? s) => s is null ? "" : $"{s.Epoch}:{string.Join(",", s.Pack)}";
+
+    /// <summary>The units with every trial that has a checkpoint moved into a unit of the trials it
+    /// saved with, in their saved order: a pack resumed with exactly its members continues bit for
+    /// bit. Checkpoints that do not read are named in `warn`, removed, and their trials start over.</summary>
+    public IReadOnlyList<WorkUnit> Resuming(IReadOnlyList<WorkUnit> units, Action<string> warn)
+    {
+        var points = CheckpointStore.ResumePoints(units.SelectMany(u => u.Trials).Select(t => t.Id), id => checkpoints.Load(id, warn));
+        if (points.Values.All(s => s is null)) return units;
+        var fresh = units.Select(u => new WorkUnit(u.Trials.Where(t => points[t.Id] is null).ToList())).Where(u => u.Trials.Count > 0);
+        var resumed = units.SelectMany(u => u.Trials).Where(t => points[t.Id] is not null)
+            .GroupBy(t => ResumeKey(points[t.Id]))
+            .Select(g => new WorkUnit(g.OrderBy(t => points[t.Id]!.Pack.ToList().IndexOf(t.Id)).ToList()));
+        return resumed.Concat(fresh).ToList(); // resumed first: they are the furthest along
+    }
+
     /// <summary>The trials of this shard to run, in plan order: those not committed, and with
     /// retryFailed those committed as failed.</summary>
     public IReadOnlyList<PlannedTrial> Pending(CommittedTrials committed) =>
@@ -96,6 +119,8 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         var results = new ConcurrentBag<TrialResult>();
         var failures = new ConcurrentBag<Exception>();
         var announced = new ConcurrentDictionary<string, bool>();
+        var taken = new ConcurrentDictionary<string, bool>(); // taken over from the waiting queue
+        var planned = units.SelectMany(u => u.Trials).ToDictionary(t => t.Id);
         // committed by someone since this run planned it (a retried failed trial counts once rewritten)
         bool Done(PlannedTrial t) => File.Exists(store.TrialPath(t.Id)) && (!retryFailed || File.GetLastWriteTimeUtc(store.TrialPath(t.Id)) >= started);
         List<PlannedTrial> Claim(IEnumerable<PlannedTrial> trials)
@@ -119,8 +144,17 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
                         foreach (var r in RunUnit(new WorkUnit(mine), observer, claims)) results.Add(r);
                 while (!cancel.IsCancellationRequested && failures.IsEmpty && waiting.TryDequeue(out var t))
                 {
-                    if (Done(t)) continue;
-                    if (Claim([t]) is { Count: 1 } mine) { foreach (var r in RunUnit(new WorkUnit(mine), observer, claims)) results.Add(r); continue; }
+                    if (Done(t) || taken.ContainsKey(t.Id)) continue;
+                    if (Claim([t]) is { Count: 1 } mine)
+                    {
+                        // a trial taken over goes on with the trials it saved its checkpoint with, where this runner can take them too
+                        var companions = checkpoints.Load(t.Id, _ => { }).FirstOrDefault()?.Pack.Where(id => id != t.Id && planned.ContainsKey(id))
+                            .Select(id => planned[id]).Where(u => !Done(u) && !taken.ContainsKey(u.Id)).ToList() ?? [];
+                        var unit = mine.Concat(Claim(companions)).ToList();
+                        foreach (var u in unit) taken[u.Id] = true;
+                        foreach (var r in RunUnit(new WorkUnit(unit), observer, claims)) results.Add(r);
+                        continue;
+                    }
                     if (Done(t)) continue;
                     Thread.Sleep(500); // Claim put it back: its holder is alive
                 }
@@ -147,16 +181,34 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         if (data.IsError)
             throw new InvalidOperationException($"trial {trials[0].Id}: {string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}"))}");
         foreach (var t in trials) observer.Started(t);
+        // trials that resume from different points (or start afresh) train as separate packs
+        var points = CheckpointStore.ResumePoints(trials.Select(t => t.Id), id => checkpoints.Load(id, observer.Warning));
+        var states = trials.Select(t => points[t.Id]).ToList();
+        // a resumed pack's members in their saved order: the net's member order is part of its arithmetic
+        return trials.Select((t, i) => (t, i)).GroupBy(p => ResumeKey(states[p.i]))
+            .Select(g => g.OrderBy(p => states[p.i]?.Pack.ToList().IndexOf(p.t.Id) ?? p.i).ToList())
+            .SelectMany(g => RunPack(g.Select(p => p.t).ToList(), g.Select(p => states[p.i]).ToList(), data.ResultValue, observer, claims)).ToList();
+    }
+
+    IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)
+    {
+        var checkpointing = new Checkpointing(checkpoints.Every,
+            states.Any(s => s is not null) ? states.Select(s => s is null ? null : FSharpOption<MemberState>.Some(s)).ToArray() : [],
+            FuncConvert.FromAction<MemberState[]>(s =>
+            {
+                try { checkpoints.Save(s); }
+                catch (OutputException e) { throw new RunAbortedException(e.Message, e); } // the folder cannot be written: stop the run
+            }));
         var progress = Progress.Of(
             null,
             (i, e) => observer.Epoch(trials[i], e),
             (i, r) =>
             {
-                try { store.Write(sweep.Name, r, codeVersion, data.ResultValue.Test); } // the commit point
+                try { store.Write(sweep.Name, r, codeVersion, data.Test); } // the commit point
                 catch (OutputException e) { throw new RunAbortedException(e.Message, e); } // not the trial's failure: stop the run
                 claims?.Release(trials[i].Id);
                 observer.Finished(trials[i], r);
             });
-        return Trainer.tryRunPack(trials.Select(t => t.Config).ToArray(), data.ResultValue, progress);
+        return Trainer.tryRunPackWith(checkpointing, trials.Select(t => t.Config).ToArray(), data, progress);
     }
 }

@@ -7,7 +7,7 @@ namespace Lrbs.Host.Storage.Rows;
 /// <summary>OUT/trials/ID.parquet: one row per finished trial, the commit point of the trial.
 /// Config columns hold TrialConfig's canonical values (one formatting, shared with the trial id);
 /// then the outcome. Columns that older parts lack read back as null (train_seconds, pack_size,
-/// box_loss, eval_batches, blas).</summary>
+/// box_loss, eval_batches, blas, resumed_epochs).</summary>
 public sealed class TrialRow
 {
     [JsonPropertyName("schema")] public string Schema { get; set; } = ResultsSchema.Version;
@@ -56,6 +56,9 @@ public sealed class TrialRow
     /// <summary>The test rows evaluated (with eval_batches whole, those that fill whole batches).</summary>
     [JsonPropertyName("test_rows")] public int TestRows { get; set; }
     [JsonPropertyName("pack_size")] public int? PackSize { get; set; }
+    /// <summary>Epochs restored from a checkpoint when the trial resumed mid-way (0: trained from the
+    /// start in one run). Null in parts older than the column.</summary>
+    [JsonPropertyName("resumed_epochs")] public int? ResumedEpochs { get; set; }
     /// <summary>TrialConfig's canonical text: the trial id is its hash.</summary>
     [JsonPropertyName("config")] public string Config { get; set; } = "";
     [JsonPropertyName("code_version")] public string CodeVersion { get; set; } = "";
@@ -94,7 +97,7 @@ public sealed class TrialRow
             ValMetric = Finite(last?.ValMetric?.Value), ValLoss = Finite(last?.ValLoss?.Value),
             FinalTrainLoss = Finite(last?.TrainLoss), FinalTrainMetric = Finite(last?.TrainMetric),
             WallSeconds = r.WallSeconds, TrainSeconds = r.Epochs.Sum(e => e.TrainSeconds),
-            Parameters = r.ParameterCount, TrainRows = r.TrainCount, TestRows = r.TestCount, PackSize = r.PackSize,
+            Parameters = r.ParameterCount, TrainRows = r.TrainCount, TestRows = r.TestCount, PackSize = r.PackSize, ResumedEpochs = r.ResumedEpochs,
             Config = TrialConfigModule.canonical(c), CodeVersion = codeVersion, Machine = Environment.MachineName, Blas = Lrbs.Core.Engine.Runtime.blasCore(), FinishedAt = finishedAt,
         };
     }
