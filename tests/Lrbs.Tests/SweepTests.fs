@@ -359,33 +359,15 @@ let private runToEnd (p: Process) =
     p.WaitForExit()
     p.ExitCode, out, err.Result
 
-[<Test>]
-let ``four runners on one folder without --shard train each of 24 trials once`` () =
+/// Runs the given runners (extra arguments each) at once on one folder of a 24-trial sweep; checks
+/// that every trial was trained by exactly one of them and committed once.
+let private runnersTrainEachOnce (extra: string list list) =
     use tmp = new TempDir()
     let out = Path.Combine(tmp.Path, "out")
     let f = writeSweep tmp ((sweepYaml out 1).Replace("batch_size: 30", "batch_size: 30\nrepeats: 4"))
     let plan = planIds f
     Assert.That(plan.Count, Is.EqualTo 24)
-    let runners = [ for _ in 1..4 -> startHost [ "sweep"; "run"; f; "--workers"; "1" ] ]
-    let outputs = runners |> List.map runToEnd
-    for code, o, e in outputs do Assert.That(code, Is.EqualTo 0, o + e)
-    let trained = outputs |> List.collect (fun (_, o, _) -> finishedIds o)
-    Assert.That(trained |> List.countBy id |> List.filter (fun (_, n) -> n > 1), Is.Empty, "no trial trained twice")
-    assertEq plan (Set.ofList trained)
-    assertEq plan (committed out)
-    Assert.That(Directory.GetFiles(Path.Combine(out, "claims")), Is.Empty, "every claim released on commit")
-
-[<Test>]
-let ``runners with and without --shard on one folder train each of 24 trials once`` () =
-    use tmp = new TempDir()
-    let out = Path.Combine(tmp.Path, "out")
-    let f = writeSweep tmp ((sweepYaml out 1).Replace("batch_size: 30", "batch_size: 30\nrepeats: 4"))
-    let plan = planIds f
-    let runners =
-        [ startHost [ "sweep"; "run"; f; "--workers"; "1"; "--shard"; "0/2" ]
-          startHost [ "sweep"; "run"; f; "--workers"; "1" ]
-          startHost [ "sweep"; "run"; f; "--workers"; "1"; "--shard"; "1/2" ]
-          startHost [ "sweep"; "run"; f; "--workers"; "1" ] ]
+    let runners = [ for args in extra -> startHost ([ "sweep"; "run"; f; "--workers"; "1" ] @ args) ]
     let outputs = runners |> List.map runToEnd
     for code, o, e in outputs do Assert.That(code, Is.EqualTo 0, o + e)
     let trained = outputs |> List.collect (fun (_, o, _) -> finishedIds o)
@@ -394,6 +376,14 @@ let ``runners with and without --shard on one folder train each of 24 trials onc
     assertEq plan (committed out)
     let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT trial_id) FROM trials")
     assertEq [| "24"; "24" |] rows.Rows[0]
+    Assert.That(Directory.GetFiles(Path.Combine(out, "claims")), Is.Empty, "every claim released on commit")
+
+[<Test>]
+let ``four runners on one folder without --shard train each of 24 trials once`` () = runnersTrainEachOnce [ []; []; []; [] ]
+
+[<Test>]
+let ``runners with and without --shard on one folder train each of 24 trials once`` () =
+    runnersTrainEachOnce [ [ "--shard"; "0/2" ]; []; [ "--shard"; "1/2" ]; [] ]
 
 [<Test>]
 let ``a runner killed with -9 leaves its claim, and the next runner takes the trial over at once on this host`` () =

@@ -53,7 +53,7 @@ public sealed class CheckpointStore(string outDir, string codeVersion, int every
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new OutputException($"cannot write to {Dir}: {e.Message.Split(" : '")[0].TrimEnd('.')}. Nothing partial was kept; free space or fix the folder, then rerun the same command: it resumes.", e);
+            throw OutputException.For(Dir, e);
         }
         finally
         {

@@ -4,7 +4,12 @@ namespace Lrbs.Host.Storage;
 
 /// <summary>A results folder that cannot be written now (full, read-only, gone): the folder and the
 /// system's reason. Exit 2; what was committed stays, a rerun resumes.</summary>
-public sealed class OutputException(string message, Exception inner) : Exception(message, inner);
+public sealed class OutputException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>The error for a write into `dir` that failed with `e` (the system's reason without the path).</summary>
+    public static OutputException For(string dir, Exception e) =>
+        new($"cannot write to {dir}: {e.Message.Split(" : '")[0].TrimEnd('.')}. Nothing partial was kept; free space or fix the folder, then rerun the same command: it resumes.", e);
+}
 
 /// <summary>One Parquet file written atomically and durably from typed row records: Parquet.Net
 /// serialises the rows (columns named, typed and made nullable by the record,
@@ -24,8 +29,7 @@ public static class ParquetPart
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var dir = Path.GetDirectoryName(Path.GetFullPath(finalPath));
-            throw new OutputException($"cannot write to {dir}: {e.Message.Split(" : '")[0].TrimEnd('.')}. Nothing partial was kept; free space or fix the folder, then rerun the same command: it resumes.", e);
+            throw OutputException.For(Path.GetDirectoryName(Path.GetFullPath(finalPath))!, e);
         }
         finally
         {
