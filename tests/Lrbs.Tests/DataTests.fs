@@ -56,6 +56,24 @@ let ``an IDX folder loads plain or gzipped, official rows first, pixels in [0, 1
     | Error e -> Assert.Fail e.Message
 
 [<Test>]
+let ``padded loading centres each image in a frame of zeros, as padding after loading would`` () =
+    use tmp = new TempDir()
+    writeFolder tmp.Path true 12 5
+    let plain = Idx.loadFolder "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+    let padded = Idx.loadFolderPadded (Some 8) "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+    Assert.That(padded.Input, Is.EqualTo(Shape.Image(1, 8, 8)))
+    Assert.That(padded.Count, Is.EqualTo 17)
+    // the 4x4 image n sits at rows and columns 2..5 of its 8x8 frame; everything else is 0
+    let expected =
+        Array.init (17 * 64) (fun k ->
+            let n, r, c = k / 64, k % 64 / 8, k % 8
+            if r >= 2 && r < 6 && c >= 2 && c < 6 then plain.X[n * 16 + (r - 2) * 4 + (c - 2)] else 0.0f)
+    assertEq expected padded.X
+    // a frame no larger than the images leaves them as they are
+    let same = Idx.loadFolderPadded (Some 4) "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+    assertEq plain.X same.X
+
+[<Test>]
 let ``a wrong magic number is reported with the file`` () =
     use tmp = new TempDir()
     let f = tmp.File "bad"

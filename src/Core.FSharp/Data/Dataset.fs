@@ -90,14 +90,3 @@ module Dataset =
         let f = d.Input.Size
         { d with X = d.X |> Array.mapi (fun k v -> let j = k % f in if hi[j] > lo[j] then (v - lo[j]) / (hi[j] - lo[j]) else 0.0f) }
 
-    /// Zero-pads square grey images (N x 1 x s x s) to `target` x `target`, centred.
-    let padImages (target: int) (d: Dataset) =
-        match d.Input with
-        | Shape.Image(1, h, w) when h <= target && w <= target && (h < target || w < target) ->
-            let top, left = (target - h) / 2, (target - w) / 2
-            let x = Array.zeroCreate<float32> (d.Count * target * target)
-            for n in 0 .. d.Count - 1 do
-                for r in 0 .. h - 1 do
-                    System.Array.Copy(d.X, n * h * w + r * w, x, n * target * target + (r + top) * target + left, w)
-            { d with X = x; Input = Shape.Image(1, target, target) }
-        | _ -> d

@@ -81,6 +81,17 @@ let private scaleInto (into: float32[]) (offset: int) (bytes: byte[]) =
     for i in 0 .. bytes.Length - 1 do
         into[offset + i] <- float32 bytes[i] / 255.0f
 
+/// The same, each image (h x w) centred in a `side` x `side` frame of zeros: rows land in their
+/// padded places straight away, so no unpadded copy is ever made.
+let private scalePaddedInto (into: float32[]) (offset: int) (h: int) (w: int) (side: int) (bytes: byte[]) =
+    let top, left = (side - h) / 2, (side - w) / 2
+    for n in 0 .. bytes.Length / (h * w) - 1 do
+        for r in 0 .. h - 1 do
+            let source = n * h * w + r * w
+            let target = offset + n * side * side + (r + top) * side + left
+            for c in 0 .. w - 1 do
+                into[target + c] <- float32 bytes[source + c] / 255.0f
+
 /// Reads files in parallel (each a gunzip: the train images take most of a load).
 let private readAll (paths: string[]) = paths |> Array.Parallel.map (fun p -> p, read p)
 
@@ -102,8 +113,9 @@ let private find (dir: string) (stem: string) =
 
 /// Reads a folder with the four standard files (train-images-idx3-ubyte, train-labels-idx1-ubyte,
 /// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; each optionally .gz): the official
-/// training rows first, then the test rows.
-let loadFolder (name: string) (classNames: string[]) (dir: string) (hint: string) : Result<Dataset, DataError> =
+/// training rows first, then the test rows. With `padTo`, images smaller than that side are
+/// centred in a frame of zeros of that side (MNIST's 28x28 digits in 32x32, as S1 did).
+let loadFolderPadded (padTo: int option) (name: string) (classNames: string[]) (dir: string) (hint: string) : Result<Dataset, DataError> =
     let need stem =
         match find dir stem with
         | Some p -> Ok p
@@ -120,12 +132,21 @@ let loadFolder (name: string) (classNames: string[]) (dir: string) (hint: string
         | Ok(_, h, w, _, _), Ok(_, h2, w2, _, _) when (h, w) <> (h2, w2) ->
             Error(Malformed(dir, $"train images are {Shape.Image(1, h, w)} but test images are {Shape.Image(1, h2, w2)}"))
         | Ok(n, h, w, trainPixels, trainLabels), Ok(m, _, _, testPixels, testLabels) ->
-            let x = Array.zeroCreate<float32> (trainPixels.Length + testPixels.Length)
-            Array.Parallel.iter (fun (offset, bytes) -> scaleInto x offset bytes) [| 0, trainPixels; trainPixels.Length, testPixels |]
+            let side = match padTo with Some s when h <= s && w <= s && (h < s || w < s) -> Some s | _ -> None
+            let rh, rw = match side with Some s -> s, s | None -> h, w
+            let x = Array.zeroCreate<float32> ((n + m) * rh * rw)
+            let scale (offset, bytes) =
+                match side with
+                | Some s -> scalePaddedInto x offset h w s bytes
+                | None -> scaleInto x offset bytes
+            Array.Parallel.iter scale [| 0, trainPixels; n * rh * rw, testPixels |]
             Ok
                 { Name = name
-                  Input = Shape.Image(1, h, w)
+                  Input = Shape.Image(1, rh, rw)
                   X = x
                   Targets = Targets.Classes(Array.append trainLabels testLabels, classNames)
                   Count = n + m
                   OfficialTrain = Some n }
+
+/// loadFolderPadded without padding.
+let loadFolder name classNames dir hint = loadFolderPadded None name classNames dir hint

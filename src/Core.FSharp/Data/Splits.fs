@@ -41,10 +41,12 @@ module Split =
             let nVal = int (round (va * float m))
             Ok(perm[.. nTrain - 1], perm[nTrain .. nTrain + nVal - 1], perm[nTrain + nVal ..])
 
-    /// Applies a split to a dataset.
-    let apply (split: Split) (seed: uint64) (pool: int option) (d: Dataset) : Result<SplitData, string> =
+    /// Applies a split to a dataset; `trainLimit` keeps only the first rows of the training part
+    /// (its rows are copied once, not all of them and then the first few).
+    let apply (split: Split) (seed: uint64) (pool: int option) (trainLimit: int option) (d: Dataset) : Result<SplitData, string> =
         indices split seed pool d.Count d.OfficialTrain
         |> Result.map (fun (tr, va, te) ->
+            let tr = match trainLimit with Some n when n < tr.Length -> tr[.. n - 1] | _ -> tr
             { Train = Dataset.take tr d
               Validation = (if va.Length = 0 then None else Some(Dataset.take va d))
               Test = Dataset.take te d })

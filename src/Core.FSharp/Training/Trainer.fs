@@ -76,13 +76,9 @@ module Trainer =
                          match Registry.load c.Dataset request with
                          | Error e -> fail (match e with DataError.Missing _ | DataError.Malformed _ -> "data_dir" | _ -> "dataset") e.Message
                          | Ok d ->
-                             match Split.apply c.Split (uint64 c.DataSeed) c.Pool d with
+                             match Split.apply c.Split (uint64 c.DataSeed) c.Pool c.TrainLimit d with
                              | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
                              | Ok s ->
-                                 let s =
-                                     match c.TrainLimit with
-                                     | Some n when n < s.Train.Count -> { s with Train = Dataset.take [| 0 .. n - 1 |] s.Train }
-                                     | _ -> s
                                  match Registry.tryInfo c.Dataset with
                                  | Some i when i.MinMax ->
                                      // fitted on the training part only, applied to every part
