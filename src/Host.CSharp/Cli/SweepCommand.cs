@@ -113,13 +113,18 @@ public static class SweepCommand
                 }, error);
             }
             Supervisor.BindToSupervisor();
+            var timing = new StartupTiming();
+            timing.Mark("plan read");
             var engine = EngineWarmUp.Start(); // loads while the plan and the data are read
             var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry), every);
             var committed = store.Committed();
+            timing.Mark("committed read");
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
             var pending = runner.Pending(committed).Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
             CheckData(s.Search is null ? pending : s.Trials);
+            timing.Mark("data ready");
             engine.Wait();
+            timing.Mark("engine loaded");
             CheckWritable(store.OutDir);
             var packing = (parse.GetValue(pack) || s.Pack) && onlyIds is null;
             using var claims = new Claims(store.OutDir, leaseTime);
@@ -127,6 +132,8 @@ public static class SweepCommand
             if (s.Search is null)
             {
                 store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
+                timing.Mark("manifest written");
+                timing.Report(error);
                 output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
                 results.AddRange(RunTrials(pending, []));
             }
