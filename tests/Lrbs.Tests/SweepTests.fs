@@ -516,3 +516,15 @@ let ``a trial row records the BLAS kernel family its products ran on, which deci
     Assert.That(haswell, Is.EqualTo "Haswell")
     Assert.That(sandy, Is.EqualTo "Sandybridge")
     Assert.That(abs (lossH - lossS), Is.LessThan 1e-4, "the same training to float32 rounding")
+
+[<Test>]
+let ``--only runs the named trials and says how many are unfinished in all`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (sweepYaml out 1)
+    let plan = planIds f
+    let one = plan |> Seq.head
+    let code, output, err = CliTests.run [ "sweep"; "run"; f; "--only"; one ]
+    Assert.That(code, Is.EqualTo 0, err)
+    StringAssert.Contains($"1 to run (named by --only; {plan.Count} unfinished in all), 0 already finished", output)
+    assertEq (Set.singleton one) (committed out)

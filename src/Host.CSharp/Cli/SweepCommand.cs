@@ -134,7 +134,9 @@ public static class SweepCommand
                 store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
                 timing.Mark("manifest written");
                 timing.Report(error);
-                output.WriteLine($"sweep '{s.Name}': {pending.Count} to run, {s.Trials.Count(sh.Owns) - pending.Count} already finished, {n} workers, results in {store.OutDir}");
+                var unfinished = runner.Pending(committed).Count; // --only picks among these
+                var named = onlyIds is null ? "" : $" (named by --only; {unfinished} unfinished in all)";
+                output.WriteLine($"sweep '{s.Name}': {pending.Count} to run{named}, {s.Trials.Count(sh.Owns) - unfinished} already finished, {n} workers, results in {store.OutDir}");
                 results.AddRange(RunTrials(pending, []));
             }
             else
