@@ -100,5 +100,10 @@ public sealed class CheckpointStore(string outDir, string codeVersion, int every
     public static void DeleteIn(string outDir, string trialId)
     {
         foreach (var (_, path) in FilesIn(outDir, trialId)) File.Delete(path);
+        // and a save that a killed process left half-written (at the rerun's start it may still have been dying)
+        var dir = DirIn(outDir);
+        if (!Directory.Exists(dir)) return;
+        foreach (var temp in Directory.EnumerateFiles(dir, $".tmp~*~{trialId}.e*.ckpt"))
+            if (Durable.IsOrphan(temp)) File.Delete(temp);
     }
 }
