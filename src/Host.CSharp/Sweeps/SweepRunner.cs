@@ -32,6 +32,12 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     /// <summary>Where a trial resumes: its saved epoch and the pack it saved in (empty: from the start).</summary>
     static string ResumeKey(MemberState? s) => s is null ? "" : $"{s.Epoch}:{string.Join(",", s.Pack)}";
 
+    /// <summary>Trials grouped by where they resume, each resumed group in its saved member order
+    /// (a packed net's arithmetic depends on it); trials starting afresh keep their given order.</summary>
+    static IEnumerable<List<PlannedTrial>> ByResumePoint(IEnumerable<PlannedTrial> trials, IReadOnlyDictionary<string, MemberState?> points) =>
+        trials.Select((t, i) => (t, i)).GroupBy(p => ResumeKey(points[p.t.Id]))
+            .Select(g => g.OrderBy(p => points[p.t.Id]?.Pack.ToList().IndexOf(p.t.Id) ?? p.i).Select(p => p.t).ToList());
+
     /// <summary>The units with every trial that has a checkpoint moved into a unit of the trials it
     /// saved with, in their saved order: a pack resumed with exactly its members continues bit for
     /// bit. Checkpoints that do not read are named in `warn`, removed, and their trials start over.</summary>
@@ -40,9 +46,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         var points = CheckpointStore.ResumePoints(units.SelectMany(u => u.Trials).Select(t => t.Id), id => checkpoints.Load(id, warn));
         if (points.Values.All(s => s is null)) return units;
         var fresh = units.Select(u => new WorkUnit(u.Trials.Where(t => points[t.Id] is null).ToList())).Where(u => u.Trials.Count > 0);
-        var resumed = units.SelectMany(u => u.Trials).Where(t => points[t.Id] is not null)
-            .GroupBy(t => ResumeKey(points[t.Id]))
-            .Select(g => new WorkUnit(g.OrderBy(t => points[t.Id]!.Pack.ToList().IndexOf(t.Id)).ToList()));
+        var resumed = ByResumePoint(units.SelectMany(u => u.Trials).Where(t => points[t.Id] is not null), points).Select(g => new WorkUnit(g));
         return resumed.Concat(fresh).ToList(); // resumed first: they are the furthest along
     }
 
@@ -148,7 +152,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
                     if (Claim([t]) is { Count: 1 } mine)
                     {
                         // a trial taken over goes on with the trials it saved its checkpoint with, where this runner can take them too
-                        var companions = checkpoints.Load(t.Id, _ => { }).FirstOrDefault()?.Pack.Where(id => id != t.Id && planned.ContainsKey(id))
+                        var companions = checkpoints.Load(t.Id, observer.Warning).FirstOrDefault()?.Pack.Where(id => id != t.Id && planned.ContainsKey(id))
                             .Select(id => planned[id]).Where(u => !Done(u) && !taken.ContainsKey(u.Id)).ToList() ?? [];
                         var unit = mine.Concat(Claim(companions)).ToList();
                         foreach (var u in unit) taken[u.Id] = true;
@@ -183,11 +187,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
         foreach (var t in trials) observer.Started(t);
         // trials that resume from different points (or start afresh) train as separate packs
         var points = CheckpointStore.ResumePoints(trials.Select(t => t.Id), id => checkpoints.Load(id, observer.Warning));
-        var states = trials.Select(t => points[t.Id]).ToList();
-        // a resumed pack's members in their saved order: the net's member order is part of its arithmetic
-        return trials.Select((t, i) => (t, i)).GroupBy(p => ResumeKey(states[p.i]))
-            .Select(g => g.OrderBy(p => states[p.i]?.Pack.ToList().IndexOf(p.t.Id) ?? p.i).ToList())
-            .SelectMany(g => RunPack(g.Select(p => p.t).ToList(), g.Select(p => states[p.i]).ToList(), data.ResultValue, observer, claims)).ToList();
+        return ByResumePoint(trials, points).SelectMany(g => RunPack(g, g.Select(t => points[t.Id]).ToList(), data.ResultValue, observer, claims)).ToList();
     }
 
     IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)
