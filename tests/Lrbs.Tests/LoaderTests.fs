@@ -62,12 +62,6 @@ let ``a bad CSV exits 2 naming the file and line, and nothing is written`` (text
     Assert.That(Directory.Exists out, Is.False)
 
 /// Runs a test with its own image cache folder.
-let private withCache (f: string -> unit) =
-    use cache = new TempDir()
-    let previous = Environment.GetEnvironmentVariable "LRBS_CACHE"
-    Environment.SetEnvironmentVariable("LRBS_CACHE", cache.Path)
-    try f cache.Path finally Environment.SetEnvironmentVariable("LRBS_CACHE", previous)
-
 [<Test>]
 let ``an image folder of PNG and JPEG files decodes through OpenCV once, then comes from the cache`` () =
     withCache (fun cache ->

