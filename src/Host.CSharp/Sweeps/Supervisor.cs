@@ -119,6 +119,8 @@ public static class Supervisor
         psi.Environment["LRBS_WORKER"] = "1";
         psi.Environment["LRBS_SUPERVISOR_PID"] = Environment.ProcessId.ToString();
         using var worker = Process.Start(psi)!;
+        if (Lrbs.Host.Presentation.StartupTiming.Enabled)
+            Console.Error.WriteLine($"timing: the supervisor started worker {worker.Id} {Lrbs.Host.Presentation.StartupTiming.ProcessAge():0.00} s after it started");
         void Forward(PosixSignalContext ctx) { ctx.Cancel = true; kill(worker.Id, (int)(ctx.Signal == PosixSignal.SIGINT ? 2 : 15)); }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
