@@ -41,4 +41,9 @@ fi
 # 3. Restore and build everything (incremental; the native shim is rebuilt only when its sources change).
 log "building (dotnet build -c Release)"
 dotnet build Hybrid.sln -c Release --nologo -v quiet -clp:ErrorsOnly >&2
+
+# 4. The host precompiled (ReadyToRun) into build/host, from that build: ./lrbs runs it while it
+#    is not older than the build (each process then starts about 0.3 s sooner; incremental).
+log "publishing the precompiled host (build/host)"
+dotnet publish src/Host.CSharp/Host.CSharp.csproj -c Release --no-build -o build/host --nologo -v quiet -clp:ErrorsOnly >&2
 log "ready"
