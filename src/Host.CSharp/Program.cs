@@ -3,4 +3,8 @@ using Lrbs.Host.Cli;
 // One BLAS/OpenMP thread per worker unless the user set otherwise: decided before the
 // native libraries load (they size their thread pools from the environment then).
 Lrbs.Core.Engine.ThreadEnvironment.configure(1);
-return CommandLine.Run(args, Console.Out, Console.Error);
+var code = CommandLine.Run(args, Console.Out, Console.Error);
+// LRBS_TIMING=1: when the command ended and its peak memory (a whole command's, for `lrbs bench`'s start-up part)
+if (Lrbs.Host.Presentation.StartupTiming.Enabled)
+    Console.Error.WriteLine(System.FormattableString.Invariant($"timing: exit {Lrbs.Host.Presentation.StartupTiming.ProcessAge():0.00} s (peak {Lrbs.Host.Presentation.StartupTiming.PeakGb():0.00} GB) after the process started"));
+return code;

@@ -54,3 +54,28 @@ let ``bench refuses a bad repeat count`` () =
     let code, _, err = CliTests.run [ "bench"; "--repeat"; "0" ]
     Assert.That(code, Is.EqualTo 2)
     StringAssert.Contains("--repeat: expected an integer >= 1, got '0'", err)
+
+[<Test>]
+let ``the start-up bench times ./lrbs from outside: the first step and peak memory from the process's own timing lines, the short sweep as whole commands`` () =
+    if not (fashionMnistAvailable ()) then Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
+    use tmp = new TempDir()
+    let options = BenchOptions(true, 1, ResizeArray<Peer>(), System.Collections.Generic.HashSet [ "startup" ])
+    let rows = BenchRunner(options, ignore).Run(tmp.File "work") |> List.ofSeq
+    let startup = rows |> List.filter (fun r -> r.Part = "startup")
+    assertEq [ "first step"; "first step, cold cache" ] (startup |> List.map (fun r -> r.System))
+    for r in startup do
+        Assert.That(r.Case, Is.EqualTo "fashion-mnist")
+        // a first step, a peak from VmHWM, and the whole command (in the note) no shorter than the first step
+        Assert.That(r.Seconds.Value, Is.GreaterThan 0.0)
+        Assert.That(r.PeakGb.Value, Is.GreaterThan 0.01)
+        let whole = System.Text.RegularExpressions.Regex.Match(r.Note, @"whole command ([0-9.]+) s").Groups[1].Value |> float
+        Assert.That(whole, Is.GreaterThanOrEqualTo r.Seconds.Value)
+    let sweeps = rows |> List.filter (fun r -> r.Part = "startup-sweep")
+    assertEq [ "1 worker"; "2 workers"; "nothing to run" ] (sweeps |> List.map (fun r -> r.System))
+    Assert.That(sweeps |> List.forall (fun r -> r.Seconds.Value > 0.0 && r.PeakGb.HasValue), Is.True)
+    // nothing to run is the fixed part: shorter than training the 8 trials
+    Assert.That(sweeps[2].Seconds.Value, Is.LessThan sweeps[0].Seconds.Value)
+    Assert.That((BenchTable.WholeSweepSpeedup(ResizeArray rows)).HasValue, Is.True)
+    let text = new StringWriter()
+    BenchTable.Print(ResizeArray rows, text)
+    StringAssert.Contains("whole-command throughput of 2 workers over 1", text.ToString())

@@ -17,6 +17,7 @@ public sealed class BenchPartRow
     [JsonPropertyName("steps")] public int Steps { get; set; }
     [JsonPropertyName("version")] public string? Version { get; set; }
     [JsonPropertyName("note")] public string? Note { get; set; }
+    [JsonPropertyName("peak_gb")] public double? PeakGb { get; set; }
     [JsonPropertyName("lrbs_over_system")] public double? LrbsOverSystem { get; set; }
     [JsonPropertyName("target")] public double? Target { get; set; }
     [JsonPropertyName("verdict")] public string? Verdict { get; set; }

@@ -9,9 +9,10 @@ using Lrbs.Host.Cli;
 
 namespace Lrbs.Host.Bench;
 
-/// <summary>One measurement: a system on a case (seconds per epoch), or a skipped peer and why.</summary>
+/// <summary>One measurement: a system on a case (seconds per epoch), or a skipped peer and why;
+/// start-up rows also carry the peak resident memory of the process they timed.</summary>
 public sealed record BenchRow(string Part, string Case, string Model, string Optimizer, int BatchSize, string System,
-    double? Seconds, int Steps, string Version, string? Note);
+    double? Seconds, int Steps, string Version, string? Note, double? PeakGb = null);
 
 /// <summary>How much to measure. Quick: small row counts, for tests of the bench itself.</summary>
 public sealed record BenchOptions(bool Quick, int Repeat, IReadOnlyList<Peer> Peers, IReadOnlySet<string> Parts);
@@ -20,6 +21,9 @@ public sealed record BenchOptions(bool Quick, int Repeat, IReadOnlyList<Peer> Pe
 /// on the same rows, in one run on one machine.</summary>
 public sealed class BenchRunner(BenchOptions options, Action<string> log)
 {
+    /// <summary>The parts `--only` names, in the order they run.</summary>
+    public static readonly string[] Parts = ["training", "sweep", "noise", "pack", "checkpoints", "startup"];
+
     public static readonly int[] MlpBatches = [4, 16, 64, 256];
     public static readonly int[] CnnBatches = [16, 256];
 
@@ -75,6 +79,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         if (options.Parts.Contains("noise")) rows.AddRange(NoiseCost());
         if (options.Parts.Contains("pack")) rows.AddRange(Packing(workDir));
         if (options.Parts.Contains("checkpoints")) rows.AddRange(CheckpointCost(workDir));
+        if (options.Parts.Contains("startup")) rows.AddRange(new StartupBench(options, log).Rows(workDir));
         return rows;
     }
 

@@ -38,6 +38,14 @@ public static class BenchTable
         return one is double a && two is double b ? a / b : null;
     }
 
+    /// <summary>The same for the short sweep run as whole commands (start-up included), or null.</summary>
+    public static double? WholeSweepSpeedup(IReadOnlyList<BenchRow> rows)
+    {
+        var one = rows.FirstOrDefault(r => r.Part == "startup-sweep" && r.System == "1 worker")?.Seconds;
+        var two = rows.FirstOrDefault(r => r.Part == "startup-sweep" && r.System == "2 workers")?.Seconds;
+        return one is double a && two is double b ? a / b : null;
+    }
+
     static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
 
     public static void Print(IReadOnlyList<BenchRow> rows, TextWriter output)
@@ -91,6 +99,22 @@ public static class BenchTable
                     output.WriteLine($"  {g.Key,-28} {r.System,-44} {F(r.Seconds, "0.0"),8} s  x{F(r.Seconds / packed, "0.00")}  {r.Note ?? r.Version}");
             }
         }
+        var startup = rows.Where(r => r.Part == "startup").ToList();
+        if (startup.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("start-up, timed from outside (`./lrbs train --dataset D --model M --epochs 1 --train-limit 64 --batch-size 32 --json`, fresh processes, best of the repeats):");
+            foreach (var r in startup)
+                output.WriteLine($"  {r.Case,-14} {r.System,-24} {F(r.Seconds, "0.00")} s  peak {F(r.PeakGb, "0.00")} GB  ({r.Note}: {(r.Seconds <= StartupBench.Cases.First(c => c.Dataset == r.Case).Target ? "met" : "MISSED")})");
+        }
+        var whole = WholeSweepSpeedup(rows);
+        if (whole is not null)
+        {
+            output.WriteLine();
+            foreach (var r in rows.Where(r => r.Part == "startup-sweep"))
+                output.WriteLine($"sweep of {r.Case} as a whole command (`./lrbs sweep run examples/short-sweep.yaml --workers N`): {r.System}: {F(r.Seconds, "0.00")} s, peak {F(r.PeakGb, "0.00")} GB");
+            output.WriteLine($"whole-command throughput of 2 workers over 1: {F(whole, "0.00")}x (target >= {StartupBench.SweepTarget:0.0}: {(whole >= StartupBench.SweepTarget ? "met" : "MISSED")})");
+        }
         var speedup = SweepSpeedup(rows);
         if (speedup is not null)
         {
@@ -111,7 +135,7 @@ public static class BenchTable
             return new BenchPartRow
             {
                 Part = r.Part, Case = r.Case, Model = r.Model, Optimizer = r.Optimizer, BatchSize = r.BatchSize, System = r.System,
-                Seconds = Storage.Rows.TrialRow.Finite(r.Seconds), Steps = r.Steps, Version = r.Version, Note = r.Note,
+                Seconds = Storage.Rows.TrialRow.Finite(r.Seconds), Steps = r.Steps, Version = r.Version, Note = r.Note, PeakGb = r.PeakGb,
                 LrbsOverSystem = Storage.Rows.TrialRow.Finite(q?.Value), Target = q?.Target, Verdict = q?.Verdict,
                 CodeVersion = codeVersion, Machine = Environment.MachineName, MeasuredAt = now,
             };
