@@ -1,5 +1,6 @@
 module Lrbs.Tests.CliTests
 
+open System
 open System.IO
 open System.Text.Json
 open NUnit.Framework
@@ -108,3 +109,40 @@ let ``one place maps failures to exit codes: input 2, a missing library 3, a bug
     Assert.That(code, Is.EqualTo Lrbs.Host.Cli.ExitCodes.Failed)
     StringAssert.Contains("internal error (a bug in lrbs", text)
     StringAssert.Contains("   at ", text)
+
+[<Test>]
+let ``./lrbs runs the precompiled host while no file of the build is newer, else the build itself`` () =
+    // The launcher copied into a fake tree, with a `dotnet` on PATH that prints the assembly it was given.
+    use tmp = new TempDir()
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    let bin = tmp.File "src/Host.CSharp/bin/Release/net10.0"
+    let fast = tmp.File "build/host"
+    let stubs = tmp.File "stubs"
+    for d in [ bin; fast; stubs ] do IO.Directory.CreateDirectory d |> ignore
+    IO.File.Copy(IO.Path.Combine(root, "lrbs"), tmp.File "lrbs")
+    IO.File.WriteAllText(IO.Path.Combine(stubs, "dotnet"), "#!/usr/bin/env bash\necho \"$1\"\n")
+    for f in [ tmp.File "lrbs"; IO.Path.Combine(stubs, "dotnet") ] do
+        IO.File.SetUnixFileMode(f, IO.UnixFileMode.UserRead ||| IO.UnixFileMode.UserWrite ||| IO.UnixFileMode.UserExecute)
+    let at (path: string) (minutes: float) =
+        if not (IO.File.Exists path) then IO.File.WriteAllText(path, "")
+        IO.File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes minutes)
+    let launched () =
+        let psi = Diagnostics.ProcessStartInfo(tmp.File "lrbs", [ "--version" ], RedirectStandardOutput = true, RedirectStandardError = true)
+        psi.Environment["PATH"] <- stubs + ":" + Environment.GetEnvironmentVariable "PATH"
+        use p = Diagnostics.Process.Start psi
+        let out = p.StandardOutput.ReadToEnd()
+        p.WaitForExit()
+        Assert.That(p.ExitCode, Is.EqualTo 0, p.StandardError.ReadToEnd())
+        out.Trim()
+    at (IO.Path.Combine(bin, "lrbs.dll")) -10.0
+    at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -10.0
+    at (IO.Path.Combine(bin, "liblrbs_native.so")) -10.0
+    at (IO.Path.Combine(fast, "lrbs.dll")) -5.0
+    Assert.That(launched (), Is.EqualTo(IO.Path.Combine(fast, "lrbs.dll")), "published after the build: the precompiled copy")
+    at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -1.0 // a rebuilt core after the publish
+    Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")), "the build is newer: run as built")
+    at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -10.0
+    at (IO.Path.Combine(bin, "liblrbs_native.so")) -1.0 // a rebuilt native engine
+    Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")))
+    IO.File.Delete(IO.Path.Combine(fast, "lrbs.dll"))
+    Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")), "nothing published: the build")
