@@ -56,6 +56,10 @@ LRBS_API int64_t lrbs_runtime_memory_peak(int reset);
 /* ---- tensors (tensor.cpp): data moved in and out of the engine ---- */
 LRBS_API lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim);
 LRBS_API lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim);
+/* A float32 tensor over the caller's buffer, not a copy: the caller keeps the buffer alive and
+ * unmoved (pinned) until the tensor is disposed; the engine only reads it (training batches and
+ * evaluation chunks are views or gathers of their input, never written). */
+LRBS_API lrbs_tensor* lrbs_tensor_view_float32(const float* data, const int64_t* shape, int ndim);
 LRBS_API int lrbs_tensor_to_float32(lrbs_tensor* t, float* out, int64_t count);
 LRBS_API int lrbs_tensor_to_int64(lrbs_tensor* t, int64_t* out, int64_t count);
 LRBS_API int lrbs_tensor_shape(lrbs_tensor* t, int64_t* out, int capacity); /* returns ndim */

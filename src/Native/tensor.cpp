@@ -39,6 +39,19 @@ lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, i
   LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kFloat)); LRBS_CATCH(nullptr)
 }
 
+lrbs_tensor* lrbs_tensor_view_float32(const float* data, const int64_t* shape, int ndim) {
+  LRBS_TRY
+  auto d = dims(shape, ndim);
+  int64_t n = 1;
+  for (auto v : d) {
+    if (v < 0) throw std::invalid_argument("negative dimension");
+    n *= v;
+  }
+  if (n > 0 && data == nullptr) throw std::invalid_argument("null data");
+  return wrap(at::from_blob(const_cast<float*>(data), d, at::TensorOptions().dtype(at::kFloat)));
+  LRBS_CATCH(nullptr)
+}
+
 lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim) {
   LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kLong)); LRBS_CATCH(nullptr)
 }

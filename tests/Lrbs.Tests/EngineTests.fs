@@ -15,6 +15,21 @@ let ``float32 round trip keeps values and shape`` () =
     assertEq [| 1.0f; 2.0f; 3.0f; 4.0f; 5.0f; 6.0f |] (t.ToArray())
 
 [<Test>]
+let ``a view reads the managed rows in place: no engine memory, the array's values, and a write to the array shows through`` () =
+    let data = Array.init (1024 * 1024) float32 // 4 MiB
+    let before = Runtime.memoryLive ()
+    let t, pin = T.viewOfFloat32 [| 1024L; 1024L |] data
+    try
+        Assert.That(Runtime.memoryLive () - before, Is.LessThan 4096L, "a view allocates no tensor memory")
+        assertEq data (t.ToArray())
+        data[5] <- -1.0f
+        Assert.That((t.ToArray())[5], Is.EqualTo -1.0f, "the tensor is the array, not a copy")
+    finally
+        (t :> IDisposable).Dispose()
+        pin.Free()
+    Assert.Throws<ArgumentException>(fun () -> T.viewOfFloat32 [| 3L |] [| 1.0f |] |> ignore) |> ignore
+
+[<Test>]
 let ``a C++ exception surfaces as a NativeException with the shim's message`` () =
     let spec = { Name = "bad"; Input = Shape.Vector 4; Layers = [ Layer.Dense(3, Activation.Softmax); Layer.Flatten ] }
     let e = Assert.Throws<NativeException>(fun () -> network spec (Loss.CrossEntropy LossForm.Logits) "sgd" |> ignore)

@@ -106,7 +106,7 @@ let ``each member of a pack of 6 matches the same trial run alone, within the pa
     let peak = Runtime.memoryPeak false - live
     let bound = PackMemory.bound configs[0] data |> Result.defaultWith failwith
     Assert.That(peak, Is.LessThanOrEqualTo(bound.Total 6), $"engine peak {peak} B against the bound %A{bound}")
-    Assert.That(peak, Is.GreaterThan(bound.Data), "the measurement sees the resident rows")
+    Assert.That(peak, Is.GreaterThan(bound.Data), "the measurement sees the resident targets")
     for k, c in Array.indexed configs do
         let alone, aloneLosses = runWithLosses [| c |] data
         Assert.That(packedLosses[k].Length, Is.EqualTo 200)

@@ -93,6 +93,8 @@ extern int64 lrbs_runtime_memory_peak(int reset)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_tensor_from_float32(float32[] data, int64[] shape, int ndim)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern nativeint lrbs_tensor_view_float32(nativeint data, int64[] shape, int ndim)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_tensor_from_int64(int64[] data, int64[] shape, int ndim)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_tensor_to_float32(nativeint t, float32[] out, int64 count)

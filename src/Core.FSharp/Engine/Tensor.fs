@@ -127,6 +127,18 @@ module T =
             invalidArg "data" $"shape %A{shape} needs {expected} values, got {data.Length}"
         wrap (Native.lrbs_tensor_from_float32 (data, shape, shape.Length))
 
+    /// A tensor over `data` in place, not a copy, and the pin that keeps `data` where it is: the
+    /// caller disposes the tensor, then frees the pin, and never lets the engine write into it.
+    let viewOfFloat32 (shape: int64[]) (data: float32[]) =
+        let expected = Array.fold (*) 1L shape
+        if int64 data.Length <> expected then
+            invalidArg "data" $"shape %A{shape} needs {expected} values, got {data.Length}"
+        let pin = System.Runtime.InteropServices.GCHandle.Alloc(data, System.Runtime.InteropServices.GCHandleType.Pinned)
+        try wrap (Native.lrbs_tensor_view_float32 (pin.AddrOfPinnedObject(), shape, shape.Length)), pin
+        with _ ->
+            pin.Free()
+            reraise ()
+
     let ofInt64 (shape: int64[]) (data: int64[]) =
         let expected = Array.fold (*) 1L shape
         if int64 data.Length <> expected then

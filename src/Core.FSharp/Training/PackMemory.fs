@@ -7,9 +7,11 @@ open Lrbs.Core.Data
 open Lrbs.Core.Models
 open Lrbs.Core.Optimizers
 
-/// Bytes: the rows resident for the whole run, and what each member adds.
+/// Bytes: the data resident for the whole run, and what each member adds.
 type Bound =
-    { /// Train, validation and test rows in the engine (float32 inputs; int64 labels or float32 targets).
+    { /// Train, validation and test targets in the engine (int64 labels or float32 targets). The
+      /// input rows are not here: the engine reads them in place from the partitions (Trainer's
+      /// Resident), so they are the data's own memory, not the engine's.
       Data: int64
       /// Parameters, their gradients and the optimizer's state (its kind's StateSlots values per
       /// parameter, Optimizers/Kinds.fs, checked against the engine at load), float32.
@@ -39,7 +41,7 @@ let private rows (d: Dataset) =
         | Targets.Classes _ -> 8L
         | Targets.MultiLabel(_, names) -> 4L * int64 names.Length
         | Targets.Boxes _ -> 16L
-    int64 d.Count * (4L * int64 d.Input.Size + targets)
+    int64 d.Count * targets
 
 /// The bound for one trial configuration on its data (the model as the catalog builds it).
 let bound (c: TrialConfig) (data: SplitData) : Result<Bound, string> =

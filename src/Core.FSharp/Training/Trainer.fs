@@ -9,13 +9,17 @@ open Lrbs.Core.Losses
 open Lrbs.Core.Data
 open Lrbs.Core.Schedules
 
-/// A partition's rows resident in the engine: inputs (N, ...) and targets.
+/// A partition's rows resident in the engine: inputs (N, ...) and targets. The engine reads the
+/// inputs where they are (the partition's array, pinned while this lives), not a copy of them:
+/// a trial holds its rows once, not twice.
 type internal Resident(d: Dataset) =
     let shape =
         match d.Input with
         | Shape.Vector f -> [| int64 d.Count; int64 f |]
         | Shape.Image(c, h, w) -> [| int64 d.Count; int64 c; int64 h; int64 w |]
-    let x = (T.ofFloat32 shape d.X).Detach()
+    let x, pin =
+        let t, pin = T.viewOfFloat32 shape d.X
+        t.Detach(), pin
     let y =
         match d.Targets with
         | Targets.Classes(labels, _) -> T.ofInt64 [| int64 d.Count |] (labels |> Array.map int64)
@@ -29,6 +33,7 @@ type internal Resident(d: Dataset) =
         member _.Dispose() =
             (x :> IDisposable).Dispose()
             (y :> IDisposable).Dispose()
+            if pin.IsAllocated then pin.Free()
 
 /// One member of a training run while it trains.
 type private Member =
@@ -185,10 +190,11 @@ module Trainer =
             | Error e -> invalidArg "configs" e
         let seeds = configs |> Array.map (fun c -> uint64 c.Seed)
         let shared = (Array.distinct seeds).Length = 1
-        use net = Network.Create(spec, lossFor c0 data.Train, TrialConfig.optimizerSpec c0, seeds, shared)
+        // the rows before the net, so that the net (whose layers may keep views of a batch) goes first
         use train = new Resident(data.Train)
         use test = new Resident(data.Test)
         use validation = data.Validation |> Option.map (fun v -> new Resident(v)) |> Option.toObj
+        use net = Network.Create(spec, lossFor c0 data.Train, TrialConfig.optimizerSpec c0, seeds, shared)
         let n = data.Train.Count
         let shufflers = seeds |> Array.distinct |> Array.map (fun s -> s, Rng.Derive(s, "shuffle")) |> dict
         let members =
