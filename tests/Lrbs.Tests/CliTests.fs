@@ -137,12 +137,17 @@ let ``./lrbs runs the precompiled host while no file of the build is newer, else
     at (IO.Path.Combine(bin, "lrbs.dll")) -10.0
     at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -10.0
     at (IO.Path.Combine(bin, "liblrbs_native.so")) -10.0
-    at (IO.Path.Combine(fast, "lrbs.dll")) -5.0
+    at (IO.Path.Combine(fast, "lrbs.dll")) -20.0 // published files keep their build's time
+    Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")), "no publish stamp: the build")
+    at (IO.Path.Combine(fast, ".published")) -5.0
     Assert.That(launched (), Is.EqualTo(IO.Path.Combine(fast, "lrbs.dll")), "published after the build: the precompiled copy")
     at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -1.0 // a rebuilt core after the publish
     Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")), "the build is newer: run as built")
     at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -10.0
     at (IO.Path.Combine(bin, "liblrbs_native.so")) -1.0 // a rebuilt native engine
     Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")))
+    at (IO.Path.Combine(bin, "liblrbs_native.so")) -10.0
+    at (IO.Path.Combine(fast, ".published")) -5.0 // setup published again
+    Assert.That(launched (), Is.EqualTo(IO.Path.Combine(fast, "lrbs.dll")), "republished: the precompiled copy again")
     IO.File.Delete(IO.Path.Combine(fast, "lrbs.dll"))
     Assert.That(launched (), Is.EqualTo(IO.Path.Combine(bin, "lrbs.dll")), "nothing published: the build")

@@ -220,6 +220,23 @@ let ``a source's rows taken by index are the same rows of the whole dataset, for
         taken.X = viaWhole.X && taken.Targets = viaWhole.Targets && taken.Count = indices.Length)
 
 [<Test>]
+let ``thousands of rows taken from an IDX source, across many parallel blocks, are the file's pixels scaled and framed`` () =
+    let s = sources.Value[1] // writeFolder's 12 + 5 images of 4x4, padded to 8x8
+    let indices = Array.init 5000 (fun k -> (k * 7) % s.Count)
+    let d = Source.take indices s
+    let pixel (image: int) (p: int) = if image < 12 then float32 (byte (image * 16 + p)) / 255.0f else 1.0f
+    let expected =
+        indices
+        |> Array.collect (fun i ->
+            Array.init 64 (fun k ->
+                let r, c = k / 8, k % 8
+                if r >= 2 && r < 6 && c >= 2 && c < 6 then pixel i ((r - 2) * 4 + (c - 2)) else 0.0f))
+    assertEq expected d.X
+    match d.Targets with
+    | Targets.Classes(labels, _) -> assertEq (indices |> Array.map (fun i -> if i < 12 then i % 10 else 9 - (i - 12) % 10)) labels
+    | _ -> Assert.Fail "class targets expected"
+
+[<Test>]
 let ``a split writes only its partitions' rows, each once, bit for bit as splitting the whole dataset would`` () =
     let s = sources.Value[1]
     let written = System.Collections.Concurrent.ConcurrentBag<int>()

@@ -10,11 +10,21 @@ open Lrbs.Core.Losses
 open Lrbs.Core.Optimizers
 open Lrbs.Core.Training
 
-/// Runs once before any test touches the engine, as the host does at start-up.
+/// Runs once before any test touches the engine, as the host does at start-up; the decoded-data
+/// cache of the whole run (and of the lrbs processes tests start) is a temporary folder, so the
+/// tests never fill the user's ~/.cache/lrbs.
 [<SetUpFixture>]
 type EngineSetup() =
+    let cache = Path.Combine(Path.GetTempPath(), "lrbs-test-cache-" + Guid.NewGuid().ToString("N"))
+
     [<OneTimeSetUp>]
-    member _.ConfigureThreads() = ThreadEnvironment.configure 1
+    member _.ConfigureThreads() =
+        ThreadEnvironment.configure 1
+        Environment.SetEnvironmentVariable("LRBS_CACHE", cache)
+
+    [<OneTimeTearDown>]
+    member _.RemoveCache() =
+        if Directory.Exists cache then Directory.Delete(cache, true)
 
 /// |a - b| <= atol + rtol |b| element-wise, with the worst offender in the message.
 let assertAllClose (rtol: float) (atol: float) (expected: float[]) (actual: float[]) =

@@ -46,14 +46,15 @@ let tryRead (entry: string) : byte[] option =
 /// Writes the entry (temporary file, then rename); a cache folder that cannot be written only
 /// means decoding again next time.
 let write (entry: string) (content: byte[]) =
+    let temp = entry + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"
     try
         Directory.CreateDirectory(Path.GetDirectoryName entry) |> ignore
-        let temp = entry + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"
         using (File.Create temp) (fun f ->
             f.Write(content, 0, content.Length)
             f.Write(SHA256.HashData content, 0, hashLength))
         File.Move(temp, entry, true)
-    with :? IOException | :? UnauthorizedAccessException -> ()
+    with :? IOException | :? UnauthorizedAccessException ->
+        try File.Delete temp with :? IOException | :? UnauthorizedAccessException -> () // a full disk leaves no half entry
 
 /// The content of `kind` decoded from `sources`: the cached entry when it checks out, else
 /// `decode ()` (which may fail), written to the cache. Also says whether it was decoded now.

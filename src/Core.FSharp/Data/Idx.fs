@@ -12,11 +12,12 @@ type IdxArray = { Dims: int[]; Bytes: byte[]; Offset: int }
 
 let private gunzip (path: string) () =
     let raw = File.ReadAllBytes path
+    let corrupt why = Error(Malformed(path, $"corrupt or truncated gzip data ({why})"))
+    if raw.Length < 18 then corrupt $"{raw.Length} bytes: shorter than a gzip header and trailer" else
     use gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress)
     // The gzip trailer's last 4 bytes hold the uncompressed size mod 2^32 (RFC 1952): the
     // output is allocated once at that size.
     let isize = System.BitConverter.ToUInt32(raw, raw.Length - 4)
-    let corrupt why = Error(Malformed(path, $"corrupt or truncated gzip data ({why})"))
     try
         // a damaged trailer must not ask for gigabytes: deflate rarely exceeds 32:1 on images
         use out = new MemoryStream(int (min (uint64 isize) (min (uint64 raw.Length * 32UL) (uint64 System.Array.MaxLength))))
@@ -24,7 +25,9 @@ let private gunzip (path: string) () =
         if uint32 out.Length <> isize then corrupt $"{out.Length} bytes decompressed, the trailer says {isize}"
         elif out.Length = int64 out.Capacity then Ok(out.GetBuffer())
         else Ok(out.ToArray())
-    with :? InvalidDataException as e -> corrupt e.Message
+    with
+    | :? InvalidDataException as e -> corrupt e.Message
+    | :? IOException as e -> corrupt e.Message // e.g. more than a stream can hold
 
 let private isGzip (path: string) =
     use f = File.OpenRead path
