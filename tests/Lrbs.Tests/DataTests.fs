@@ -95,6 +95,8 @@ let ``a truncated file, a truncated gzip and trailing bytes are errors`` () =
     let gz = gzip full
     File.WriteAllBytes(tmp.File "cut.gz", gz[.. gz.Length / 2])
     expectMalformed (Idx.read (tmp.File "cut.gz")) "gzip"
+    File.WriteAllBytes(tmp.File "stub.gz", [| 0x1fuy; 0x8buy; 8uy |])
+    expectMalformed (Idx.read (tmp.File "stub.gz")) "shorter than a gzip header and trailer"
     File.WriteAllBytes(tmp.File "long", Array.append full [| 1uy |])
     expectMalformed (Idx.read (tmp.File "long")) "trailing"
 
