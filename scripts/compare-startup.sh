@@ -12,6 +12,11 @@ rounds="${2:-3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$new"
+for ds in "fashion-mnist" "mnist" "boxes --model cnn-box"; do # this checkout with an empty decoded cache
+  # shellcheck disable=SC2086
+  LRBS_CACHE="$work/cold-cache" LRBS_TIMING=1 /usr/bin/time -f "new, cold cache, $ds: %e s %M KB" ./lrbs train --dataset $ds --epochs 1 --train-limit 64 --batch-size 32 --json 2>&1 >/dev/null |
+    grep -E "^timing|KB$"
+done
 for round in $(seq "$rounds"); do
   for ds in "fashion-mnist" "mnist" "boxes --model cnn-box"; do
     for side in old new; do
