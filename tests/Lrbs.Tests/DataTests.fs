@@ -277,3 +277,28 @@ let ``a gzipped IDX file is decompressed once into the decoded cache; a damaged 
         // a truncated entry is not used either
         File.WriteAllBytes(images, bytes[.. bytes.Length / 2])
         assertEq first.X (load ()).X)
+
+[<Test>]
+let ``a gzipped IDX file replaced by another of the same size and time is decoded again: the cache is keyed by content`` () =
+    withCache (fun _ ->
+        use tmp = new TempDir()
+        writeFolder tmp.Path true 12 5
+        // stored (uncompressed) gzip: its size depends only on the data's length
+        let stored (bytes: byte[]) =
+            use ms = new MemoryStream()
+            do
+                use gz = new GZipStream(ms, CompressionLevel.NoCompression, true)
+                gz.Write(bytes, 0, bytes.Length)
+            ms.ToArray()
+        let file = tmp.File "train-images-idx3-ubyte.gz"
+        let pixels = Array.init (12 * 16) byte
+        File.WriteAllBytes(file, stored (idxBytes [| 12; 4; 4 |] pixels))
+        let time = File.GetLastWriteTimeUtc file
+        let load () = Idx.loadFolder "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+        Assert.That((load ()).X[0], Is.EqualTo 0.0f)
+        let length = FileInfo(file).Length
+        pixels[0] <- 255uy
+        File.WriteAllBytes(file, stored (idxBytes [| 12; 4; 4 |] pixels))
+        File.SetLastWriteTimeUtc(file, time)
+        Assert.That(FileInfo(file).Length, Is.EqualTo length, "same size")
+        Assert.That((load ()).X[0], Is.EqualTo 1.0f, "the new content, not the cached old one"))

@@ -1,6 +1,9 @@
 /// Decoded data kept on disk, so that a process does its decoding (gunzip, image decoding) once
-/// and every later one reads plain bytes. An entry's name hashes a kind, a format version and
-/// every source file's path, length and modification time: a changed source makes a new entry.
+/// and every later one reads plain bytes. An entry's name hashes a kind with its format version
+/// and its sources: by their content (`Content`: a few large files, e.g. the IDX files, whose
+/// SHA-256 costs ~15 ms beside a 0.2 s gunzip) or by each file's path, length and modification
+/// time (`Stamps`: many small files, e.g. an image folder, where reading them all would cost
+/// as much as decoding). A changed source makes a new entry.
 /// Each entry ends with the SHA-256 of its content; an entry that does not check out (truncated
 /// or damaged) is decoded again from its sources and rewritten, never used. The folder is
 /// $LRBS_CACHE, else $XDG_CACHE_HOME/lrbs, else ~/.cache/lrbs.
@@ -18,12 +21,25 @@ let folder () =
     | _, xdg when set xdg -> Path.Combine(xdg, "lrbs")
     | _ -> Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".cache", "lrbs")
 
+/// What an entry is keyed by.
+type Sources =
+    /// The files' bytes.
+    | Content of files: string list
+    /// Each file's full path, length and modification time.
+    | Stamps of files: string seq
+
 /// The entry's path for `kind` (with its format version) decoded from `sources`.
-let path (kind: string) (sources: string seq) =
+let path (kind: string) (sources: Sources) =
     let text = StringBuilder(kind)
-    for f in sources do
-        let info = FileInfo f
-        text.Append('|').Append(info.FullName).Append('|').Append(info.Length).Append('|').Append(info.LastWriteTimeUtc.Ticks) |> ignore
+    match sources with
+    | Content files ->
+        for f in files do
+            use stream = File.OpenRead f
+            text.Append('|').Append(Convert.ToHexString(SHA256.HashData stream)) |> ignore
+    | Stamps files ->
+        for f in files do
+            let info = FileInfo f
+            text.Append('|').Append(info.FullName).Append('|').Append(info.Length).Append('|').Append(info.LastWriteTimeUtc.Ticks) |> ignore
     let key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant().Substring(0, 24)
     Path.Combine(folder (), $"{kind.Split(' ')[0]}-{key}.bin")
 
@@ -58,7 +74,7 @@ let write (entry: string) (content: byte[]) =
 
 /// The content of `kind` decoded from `sources`: the cached entry when it checks out, else
 /// `decode ()` (which may fail), written to the cache. Also says whether it was decoded now.
-let getOrDecode (kind: string) (sources: string seq) (decode: unit -> Result<byte[], 'e>) : Result<byte[] * bool, 'e> =
+let getOrDecode (kind: string) (sources: Sources) (decode: unit -> Result<byte[], 'e>) : Result<byte[] * bool, 'e> =
     let entry = path kind sources
     match tryRead entry with
     | Some content -> Ok(content, false)

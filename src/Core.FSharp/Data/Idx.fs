@@ -34,9 +34,10 @@ let private isGzip (path: string) =
     f.ReadByte() = 0x1f && f.ReadByte() = 0x8b
 
 /// A file's IDX bytes; a gzipped file is decompressed once and its bytes kept in the decoded
-/// cache (DecodedCache), so later loads skip the gunzip (0.2 s for Fashion-MNIST's training images).
+/// cache (DecodedCache, keyed by the gzip's content), so later loads skip the gunzip (0.2 s for
+/// Fashion-MNIST's training images).
 let private readAllBytes (path: string) =
-    if isGzip path then DecodedCache.getOrDecode "idx v1" [ path ] (gunzip path) |> Result.map fst
+    if isGzip path then DecodedCache.getOrDecode "idx v1" (DecodedCache.Content [ path ]) (gunzip path) |> Result.map fst
     else Ok(File.ReadAllBytes path)
 
 /// Parses IDX bytes (magic 0x00 0x00 0x08 ndim, then ndim big-endian int32 sizes, then the data).
