@@ -218,7 +218,7 @@ let ``a source's rows taken by index are the same rows of the whole dataset, for
     Prop.forAll (Arb.fromGen gen) (fun (which, indices) ->
         let s = sources.Value[which]
         let taken = Source.take indices s
-        let viaWhole = Dataset.take indices (Source.all s)
+        let viaWhole = Source.rowsOf indices (Source.all s)
         taken.X = viaWhole.X && taken.Targets = viaWhole.Targets && taken.Count = indices.Length)
 
 [<Test>]
@@ -246,8 +246,8 @@ let ``a split writes only its partitions' rows, each once, bit for bit as splitt
     match Split.apply (Split.Pooled(0.5, 0.0)) 7UL None (Some 3) counting, Split.indices (Split.Pooled(0.5, 0.0)) 7UL None s.Count None with
     | Ok parts, Ok(tr, _, te) ->
         let whole = Source.all s
-        assertEq (Dataset.take tr[..2] whole).X parts.Train.X
-        assertEq (Dataset.take te whole).X parts.Test.X
+        assertEq (Source.rowsOf tr[..2] whole).X parts.Train.X
+        assertEq (Source.rowsOf te whole).X parts.Test.X
         // the 3 training rows the limit keeps and the test rows: nothing else was scaled
         assertEq (Array.sort (Array.append tr[..2] te)) (Array.sort (written.ToArray()))
     | a, b -> Assert.Fail $"%A{a} %A{b}"

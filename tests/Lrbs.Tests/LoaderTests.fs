@@ -37,7 +37,7 @@ let ``an SDSS17 CSV loads its 8 features and 3 classes, min-max scaled on the tr
     Assert.That(d.Train.X |> Array.min, Is.EqualTo 0.0f)
     Assert.That(d.Train.X |> Array.max, Is.EqualTo 1.0f)
     let raw = match Csv.load "t" csv Registry.sdss17Features "class" Registry.sdss17Classes with Ok d -> d | Error e -> failwith e.Message
-    let lo, hi = Dataset.minMax (Dataset.take [| 0 .. 9 |] raw)
+    let lo, hi = Dataset.minMax (Source.rowsOf [| 0 .. 9 |] raw)
     Assert.That((Dataset.scaleWith (lo, hi) raw).X |> Array.exists (fun v -> v > 1.0f || v < 0.0f), Is.True, "statistics of one part are not refitted on another")
     let r = Lrbs.Core.Training.Trainer.run { c with BatchSize = 16; Stopping = Lrbs.Core.Training.Stopping.Epochs 2 } d Lrbs.Core.Training.Progress.None
     Assert.That(r.Status, Is.EqualTo Lrbs.Core.Training.TrialStatus.Ok)

@@ -57,24 +57,6 @@ module Dataset =
         | Targets.MultiLabel(_, names) -> Catalog.MultiLabel names.Length
         | Targets.Boxes _ -> Catalog.Box
 
-    /// The targets of the rows at `indices`, in that order (a copy).
-    let takeTargets (indices: int[]) (targets: Targets) =
-        let rows (values: float32[]) width =
-            let out = Array.zeroCreate<float32> (indices.Length * width)
-            indices |> Array.iteri (fun k i -> System.Array.Copy(values, i * width, out, k * width, width))
-            out
-        match targets with
-        | Targets.Classes(labels, names) -> Targets.Classes(indices |> Array.map (fun i -> labels[i]), names)
-        | Targets.MultiLabel(v, names) -> Targets.MultiLabel(rows v names.Length, names)
-        | Targets.Boxes v -> Targets.Boxes(rows v 4)
-
-    /// The rows at `indices`, in that order (a copy).
-    let take (indices: int[]) (d: Dataset) =
-        let size = d.Input.Size
-        let x = Array.zeroCreate<float32> (indices.Length * size)
-        indices |> Array.iteri (fun k i -> System.Array.Copy(d.X, i * size, x, k * size, size))
-        { d with X = x; Targets = takeTargets indices d.Targets; Count = indices.Length; OfficialTrain = None }
-
     /// Per-feature minimum and maximum of a flat dataset (fitted on the training part).
     let minMax (d: Dataset) =
         let f = d.Input.Size

@@ -29,6 +29,17 @@ module Source =
           OfficialTrain = d.OfficialTrain
           WriteRow = fun i into offset -> Array.Copy(d.X, i * size, into, offset, size) }
 
+    /// The targets of the rows at `indices`, in that order (a copy).
+    let private takeTargets (indices: int[]) (targets: Targets) =
+        let rows (values: float32[]) width =
+            let out = Array.zeroCreate<float32> (indices.Length * width)
+            indices |> Array.iteri (fun k i -> Array.Copy(values, i * width, out, k * width, width))
+            out
+        match targets with
+        | Targets.Classes(labels, names) -> Targets.Classes(indices |> Array.map (fun i -> labels[i]), names)
+        | Targets.MultiLabel(v, names) -> Targets.MultiLabel(rows v names.Length, names)
+        | Targets.Boxes v -> Targets.Boxes(rows v 4)
+
     /// The rows at `indices`, in that order, as a dataset of their own (written in parallel
     /// blocks; each row's values do not depend on how the work is divided).
     let take (indices: int[]) (s: Source) : Dataset =
@@ -45,9 +56,12 @@ module Source =
         { Name = s.Name
           Input = s.Input
           X = x
-          Targets = Dataset.takeTargets indices s.Targets
+          Targets = takeTargets indices s.Targets
           Count = indices.Length
           OfficialTrain = None }
+
+    /// The rows at `indices` of a dataset already in float32, in that order (a copy).
+    let rowsOf (indices: int[]) (d: Dataset) = take indices (ofDataset d)
 
     /// Every row, as the loader orders them.
     let all (s: Source) : Dataset =

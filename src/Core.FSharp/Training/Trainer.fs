@@ -104,7 +104,7 @@ module Trainer =
                 | Error e -> fail "model" e
                 | Ok _ when c.EvalWholeBatches ->
                     // the test rows that fill whole batches of batch_size, in order; the last partial batch is dropped
-                    Ok { s with Test = Dataset.take [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test }
+                    Ok { s with Test = Source.rowsOf [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test }
                 | Ok _ -> Ok s)
 
     /// Trials with the same pack key can train as members of one net: they differ only in

@@ -120,7 +120,8 @@ public static class SweepCommand
             var committed = store.Committed();
             timing.Mark("committed read");
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
-            var pending = runner.Pending(committed).Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
+            var unfinished = runner.Pending(committed);
+            var pending = unfinished.Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
             CheckData(s.Search is null ? pending : s.Trials);
             timing.Mark("data ready");
             engine.Wait();
@@ -134,9 +135,8 @@ public static class SweepCommand
                 store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
                 timing.Mark("manifest written");
                 timing.Report(error);
-                var unfinished = runner.Pending(committed).Count; // --only picks among these
-                var named = onlyIds is null ? "" : $" (named by --only; {unfinished} unfinished in all)";
-                output.WriteLine($"sweep '{s.Name}': {pending.Count} to run{named}, {s.Trials.Count(sh.Owns) - unfinished} already finished, {n} workers, results in {store.OutDir}");
+                var named = onlyIds is null ? "" : $" (named by --only; {unfinished.Count} unfinished in all)"; // --only picks among these
+                output.WriteLine($"sweep '{s.Name}': {pending.Count} to run{named}, {s.Trials.Count(sh.Owns) - unfinished.Count} already finished, {n} workers, results in {store.OutDir}");
                 results.AddRange(RunTrials(pending, []));
             }
             else
