@@ -31,19 +31,16 @@ public static class BenchTable
     }
 
     /// <summary>Throughput of 2 workers over 1 (target >= 1.8), or null.</summary>
-    public static double? SweepSpeedup(IReadOnlyList<BenchRow> rows)
-    {
-        var one = rows.FirstOrDefault(r => r.Part == "sweep" && r.System == "lrbs 1 worker")?.Seconds;
-        var two = rows.FirstOrDefault(r => r.Part == "sweep" && r.System == "lrbs 2 workers")?.Seconds;
-        return one is double a && two is double b ? a / b : null;
-    }
+    public static double? SweepSpeedup(IReadOnlyList<BenchRow> rows) => Speedup(rows, "sweep", "lrbs 1 worker", "lrbs 2 workers");
 
     /// <summary>The same for the short sweep run as whole commands (start-up included), or null.</summary>
-    public static double? WholeSweepSpeedup(IReadOnlyList<BenchRow> rows)
+    public static double? WholeSweepSpeedup(IReadOnlyList<BenchRow> rows) => Speedup(rows, "startup-sweep", "1 worker", "2 workers");
+
+    static double? Speedup(IReadOnlyList<BenchRow> rows, string part, string one, string two)
     {
-        var one = rows.FirstOrDefault(r => r.Part == "startup-sweep" && r.System == "1 worker")?.Seconds;
-        var two = rows.FirstOrDefault(r => r.Part == "startup-sweep" && r.System == "2 workers")?.Seconds;
-        return one is double a && two is double b ? a / b : null;
+        var a = rows.FirstOrDefault(r => r.Part == part && r.System == one)?.Seconds;
+        var b = rows.FirstOrDefault(r => r.Part == part && r.System == two)?.Seconds;
+        return a is double x && b is double y ? x / y : null;
     }
 
     static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";

@@ -11,7 +11,7 @@ public static class BenchCommand
     {
         var quick = new Option<bool>("--quick") { Description = "Small row counts and fewer cases: checks that the bench and its peers run (seconds), not a measurement to quote." };
         var repeat = new Option<int>("--repeat") { Description = "Runs per system and case; the best is kept.", DefaultValueFactory = _ => 1 };
-        var only = new Option<string[]>("--only") { Description = "Parts to run: training, sweep, noise, pack, checkpoints, startup (default: all).", AllowMultipleArgumentsPerToken = true };
+        var only = new Option<string[]>("--only") { Description = $"Parts to run: {string.Join(", ", BenchRunner.Parts)} (default: all).", AllowMultipleArgumentsPerToken = true };
         only.AcceptOnlyFromAmong(BenchRunner.Parts);
         var outDir = new Option<string>("--out") { Description = "Folder for bench.parquet.", DefaultValueFactory = _ => Path.Combine("results", "bench") };
         var cmd = new Command("bench", "Measure lrbs's epoch time beside PyTorch eager (python3-torch), a libtorch C++ loop and TensorFlow.js (wasm) on the S2 MLP (SGD, Adam; batch 4, 16, 64, 256) and the S7 box CNN (batch 16, 256), then a sweep of 8 trials with 1 and 2 workers, the cost of the gradient noise scale measurement, the cost of a mid-trial checkpoint, 20 trials packed against unpacked and against PyTorch one process per trial, and the start-up as a user waits for it (`./lrbs train` to its first step, a short sweep as a whole command with 1 and 2 workers). Missing peers are skipped rows with the reason.")
