@@ -1,7 +1,7 @@
 /// Decoded data kept on disk, so that a process does its decoding (gunzip, image decoding) once
 /// and every later one reads plain bytes. An entry's name hashes a kind with its format version
 /// and its sources: by their content (`Content`: a few large files, e.g. the IDX files, whose
-/// SHA-256 costs ~15 ms beside a 0.2 s gunzip) or by each file's path, length and modification
+/// SHA-256 is a fraction of the 0.2 s gunzip it saves) or by each file's path, length and modification
 /// time (`Stamps`: many small files, e.g. an image folder, where reading them all would cost
 /// as much as decoding). A changed source makes a new entry.
 /// Each entry ends with the SHA-256 of its content; an entry that does not check out (truncated
