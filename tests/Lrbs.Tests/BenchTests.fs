@@ -76,6 +76,17 @@ let ``the start-up bench times ./lrbs from outside: the first step and peak memo
     // nothing to run is the fixed part: shorter than training the 8 trials
     Assert.That(sweeps[2].Seconds.Value, Is.LessThan sweeps[0].Seconds.Value)
     Assert.That((BenchTable.WholeSweepSpeedup(ResizeArray rows)).HasValue, Is.True)
+    // the same runs' training alone, from their trial rows: inside the whole command, and never
+    // more trials at once than workers (the trials' own seconds over the span)
+    let spans = rows |> List.filter (fun r -> r.Part = "startup-training")
+    assertEq [ "1 worker"; "2 workers" ] (spans |> List.map (fun r -> r.System))
+    for r, workers, whole in List.zip3 spans [ 1.0; 2.0 ] (List.take 2 sweeps) do
+        Assert.That(r.Seconds.Value, Is.GreaterThan(0.0).And.LessThan(whole.Seconds.Value))
+        let trialSeconds = System.Text.RegularExpressions.Regex.Match(r.Note, @"add up to ([0-9.]+) s").Groups[1].Value |> float
+        Assert.That(trialSeconds, Is.GreaterThan 0.0)
+        Assert.That(trialSeconds, Is.LessThanOrEqualTo(workers * r.Seconds.Value + 0.01), $"{r.System}: more trials at once than workers")
+    Assert.That((BenchTable.TrainingSpanSpeedup(ResizeArray rows)).HasValue, Is.True)
     let text = new StringWriter()
     BenchTable.Print(ResizeArray rows, text)
     StringAssert.Contains("whole-command throughput of 2 workers over 1", text.ToString())
+    StringAssert.Contains("training alone, 2 workers over 1", text.ToString())

@@ -36,6 +36,9 @@ public static class BenchTable
     /// <summary>The same for the short sweep run as whole commands (start-up included), or null.</summary>
     public static double? WholeSweepSpeedup(IReadOnlyList<BenchRow> rows) => Speedup(rows, "startup-sweep", "1 worker", "2 workers");
 
+    /// <summary>The same runs' training alone (from their trial rows), or null: the ceiling of the whole-command ratio.</summary>
+    public static double? TrainingSpanSpeedup(IReadOnlyList<BenchRow> rows) => Speedup(rows, "startup-training", "1 worker", "2 workers");
+
     static double? Speedup(IReadOnlyList<BenchRow> rows, string part, string one, string two)
     {
         var a = rows.FirstOrDefault(r => r.Part == part && r.System == one)?.Seconds;
@@ -115,6 +118,11 @@ public static class BenchTable
             foreach (var r in rows.Where(r => r.Part == "startup-sweep"))
                 output.WriteLine($"sweep of {r.Case} as a whole command (`./lrbs sweep run examples/short-sweep.yaml --workers N`): {r.System}: {F(r.Seconds, "0.00")} s, peak {F(r.PeakGb, "0.00")} GB");
             output.WriteLine($"whole-command throughput of 2 workers over 1: {F(whole, "0.00")}x (target >= {StartupBench.SweepTarget:0.0}: {(whole >= StartupBench.SweepTarget ? "met" : "MISSED")})");
+            var spans = rows.Where(r => r.Part == "startup-training").ToList();
+            foreach (var r in spans)
+                output.WriteLine($"  the same runs' training alone, {r.System}: {F(r.Seconds, "0.00")} s ({r.Note})");
+            if (TrainingSpanSpeedup(rows) is double ceiling)
+                output.WriteLine($"  training alone, 2 workers over 1: {F(ceiling, "0.00")}x: the most the whole command can approach on this machine, start-up or not");
         }
         var speedup = SweepSpeedup(rows);
         if (speedup is not null)
