@@ -50,6 +50,20 @@ let ``ratios compare lrbs with each peer against the issue's targets`` () =
     assertEq [ "pytorch", 4, 0.4, "met"; "libtorch", 4, 2.0, "MISSED"; "pytorch", 64, 1.0 / 0.9, "MISSED" ] verdicts
 
 [<Test>]
+let ``the fixed part a whole-command ratio allows follows from the training spans`` () =
+    let row part system seconds = BenchRow(part, "8 short trials", "mlp-100-50", "sgd", 0, system, System.Nullable seconds, 8, "", null)
+    let rows t1 t2 whole = ResizeArray [ row "startup-sweep" "1 worker" whole; row "startup-training" "1 worker" t1; row "startup-training" "2 workers" t2 ]
+    // training 2.0 s and 1.0 s: (F + 2) / (F + 1) = 1.8 at F = 0.25; the command's own part is 3.0 - 2.0
+    let struct (allowed, now) = (BenchTable.FixedPartFor(rows 2.0 1.0 3.0, 1.8)).Value
+    Assert.That(allowed, Is.EqualTo(0.25).Within(1e-12))
+    Assert.That(now, Is.EqualTo(1.0).Within(1e-12))
+    Assert.That((allowed + 2.0) / (allowed + 1.0), Is.EqualTo(1.8).Within(1e-12))
+    // training that scales by less than the target leaves no room at all
+    let struct (none, _) = (BenchTable.FixedPartFor(rows 2.0 1.25 3.0, 1.8)).Value
+    Assert.That(none, Is.LessThan 0.0)
+    Assert.That(BenchTable.FixedPartFor(ResizeArray [ row "startup-training" "1 worker" 2.0 ], 1.8).HasValue, Is.False)
+
+[<Test>]
 let ``bench refuses a bad repeat count`` () =
     let code, _, err = CliTests.run [ "bench"; "--repeat"; "0" ]
     Assert.That(code, Is.EqualTo 2)

@@ -39,6 +39,18 @@ public static class BenchTable
     /// <summary>The same runs' training alone (from their trial rows), or null: the ceiling of the whole-command ratio.</summary>
     public static double? TrainingSpanSpeedup(IReadOnlyList<BenchRow> rows) => Speedup(rows, "startup-training", "1 worker", "2 workers");
 
+    /// <summary>For a whole-command ratio `target`: the most the part of the command outside the
+    /// training (the same for 1 and 2 workers) may take, given the training spans T1 and T2:
+    /// (F + T1) / (F + T2) >= target when F <= (T1 - target T2) / (target - 1); and that part as
+    /// measured (the 1-worker command less its training span). Null without both spans.</summary>
+    public static (double Allowed, double Now)? FixedPartFor(IReadOnlyList<BenchRow> rows, double target)
+    {
+        double? Get(string part, string system) => rows.FirstOrDefault(r => r.Part == part && r.System == system)?.Seconds;
+        if (Get("startup-training", "1 worker") is not double t1 || Get("startup-training", "2 workers") is not double t2 || Get("startup-sweep", "1 worker") is not double whole)
+            return null;
+        return ((t1 - target * t2) / (target - 1), whole - t1);
+    }
+
     static double? Speedup(IReadOnlyList<BenchRow> rows, string part, string one, string two)
     {
         var a = rows.FirstOrDefault(r => r.Part == part && r.System == one)?.Seconds;
@@ -122,7 +134,13 @@ public static class BenchTable
             foreach (var r in spans)
                 output.WriteLine($"  the same runs' training alone, {r.System}: {F(r.Seconds, "0.00")} s ({r.Note})");
             if (TrainingSpanSpeedup(rows) is double ceiling)
+            {
                 output.WriteLine($"  training alone, 2 workers over 1: {F(ceiling, "0.00")}x: the most the whole command can approach on this machine, start-up or not");
+                if (FixedPartFor(rows, StartupBench.SweepTarget) is var (allowed, now))
+                    output.WriteLine(allowed > 0
+                        ? $"  {StartupBench.SweepTarget:0.0}x would need the part of the command outside the training under {F(allowed, "0.00")} s; it is {F(now, "0.00")} s"
+                        : $"  {StartupBench.SweepTarget:0.0}x is out of reach with this training ratio, even with no start-up at all");
+            }
         }
         var speedup = SweepSpeedup(rows);
         if (speedup is not null)
