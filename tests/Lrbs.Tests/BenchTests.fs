@@ -98,7 +98,8 @@ let ``the start-up bench times ./lrbs from outside: the first step and peak memo
         Assert.That(r.Seconds.Value, Is.GreaterThan(0.0).And.LessThan(whole.Seconds.Value))
         let trialSeconds = System.Text.RegularExpressions.Regex.Match(r.Note, @"add up to ([0-9.]+) s").Groups[1].Value |> float
         Assert.That(trialSeconds, Is.GreaterThan 0.0)
-        Assert.That(trialSeconds, Is.LessThanOrEqualTo(workers * r.Seconds.Value + 0.01), $"{r.System}: more trials at once than workers")
+        // finished_at is the wall clock and wall_seconds a monotonic one: 50 ms of room for the two
+        Assert.That(trialSeconds, Is.LessThanOrEqualTo(workers * r.Seconds.Value + 0.05), $"{r.System}: more trials at once than workers")
     Assert.That((BenchTable.TrainingSpanSpeedup(ResizeArray rows)).HasValue, Is.True)
     let text = new StringWriter()
     BenchTable.Print(ResizeArray rows, text)

@@ -167,7 +167,7 @@ grid:
   lr: [0.001, 0.003]
 batch_size: 20
 stopping:
-  max_epochs: 6
+  max_epochs: 10
 pack: true
 out: {out}
 """

@@ -154,6 +154,34 @@ let ``a live writer's start time reads the same from every process, so its tempo
     finally
         if not child.HasExited then child.Kill()
 
+[<Test>]
+let ``a writer that has exited but is not yet reaped (a zombie) is gone: its temporary file is an orphan`` () =
+    use tmp = new TempDir()
+    // sh starts a short sleep, prints its pid and becomes a long sleep that never reaps it
+    let psi = System.Diagnostics.ProcessStartInfo("sh", [| "-c"; "sleep 0.1 & echo $!; exec sleep 30" |], RedirectStandardOutput = true)
+    use parent = System.Diagnostics.Process.Start psi
+    try
+        let pid = int (parent.StandardOutput.ReadLine())
+        let state () =
+            try
+                let stat = File.ReadAllText $"/proc/{pid}/stat"
+                stat.Substring(stat.LastIndexOf ')' + 2, 1).[0]
+            with _ -> '?'
+        let clock = System.Diagnostics.Stopwatch.StartNew()
+        while state () <> 'Z' && clock.Elapsed.TotalSeconds < 10.0 do System.Threading.Thread.Sleep 20
+        Assert.That(string (state ()), Is.EqualTo "Z", "the child became a zombie")
+        let ticks = Durable.StartTicks pid
+        Assert.That(ticks.HasValue, Is.True, "a zombie still has its /proc entry and start time")
+        let host = Path.GetFileName(Durable.TempPath(tmp.File "x.parquet")).Split('~')[1]
+        let zombie = tmp.File $".tmp~{host}~{pid}~{ticks.Value}~x~z.parquet"
+        let parentTicks = (Durable.StartTicks parent.Id).Value
+        let live = tmp.File $".tmp~{host}~{parent.Id}~{parentTicks}~x~p.parquet"
+        for f in [ zombie; live ] do File.WriteAllText(f, "partial")
+        Assert.That(Durable.IsOrphan zombie, Is.True, "a zombie writes nothing more")
+        Assert.That(Durable.IsOrphan live, Is.False, "its live parent's file is kept")
+    finally
+        if not parent.HasExited then parent.Kill()
+
 /// Makes `tmp` a git repository whose one commit holds what `write` put there; returns its short commit.
 let private committedRepo (tmp: TempDir) (write: unit -> unit) =
     let git (args: string list) =

@@ -12,8 +12,8 @@ missing=()
 for p in slurm-wlm munge; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
-  apt-get update -q >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
+  apt-get -o DPkg::Lock::Timeout=300 update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}" >&2
 fi
 mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
 node="$(hostname -s)"
@@ -53,11 +53,11 @@ export SLURM_CONF="$dir/slurm.conf"
 echo "AuthInfo=socket=$dir/munge/munge.socket" >> "$dir/slurm.conf"
 slurmctld -f "$dir/slurm.conf" -i
 slurmd -f "$dir/slurm.conf"
-for _ in $(seq 1 60); do
+for _ in $(seq 1 180); do
   state="$(sinfo -h -n "$node" -o '%t' 2>/dev/null || true)"
   [[ "$state" == idle* ]] && { log "node $node idle; SLURM_CONF=$dir/slurm.conf"; exit 0; }
   sleep 1
 done
-log "the node did not become idle in 60 s (state '${state:-none}'); logs:"
+log "the node did not become idle in 180 s (state '${state:-none}'); logs:"
 tail -n 20 "$dir/slurmctld.log" "$dir/slurmd.log" "$dir/munge/munged.log" >&2 || true
 exit 1

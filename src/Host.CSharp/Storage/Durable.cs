@@ -22,14 +22,17 @@ public static class Durable
     /// Process.StartTime derives a time from an estimate of the boot time made afresh in each
     /// process, and two processes need not agree: a shard then took a live writer's file for an
     /// orphan). Null when there is no such process.</summary>
-    public static long? StartTicks(int pid)
+    public static long? StartTicks(int pid) => Stat(pid)?.Ticks;
+
+    /// <summary>Process `pid`'s state letter (field 3 of /proc/PID/stat) and start ticks, or null.</summary>
+    static (char State, long Ticks)? Stat(int pid)
     {
         string stat;
         try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so count fields after the last ')'
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return fields.Length > 19 && long.TryParse(fields[19], out var ticks) ? ticks : null;
+        return fields.Length > 19 && fields[0].Length == 1 && long.TryParse(fields[19], out var ticks) ? (fields[0][0], ticks) : null;
     }
 
     static string Sanitize(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
@@ -75,12 +78,15 @@ public static class Durable
     }
 
     /// <summary>Whether the process (host, pid, start ticks) is known to be gone: it ran on this
-    /// host, and no process with that pid and start time runs now (none, or the pid was reused).
-    /// Another host's process is never known to be gone. Temporary files and sweep claims both ask.</summary>
+    /// host, and no process with that pid and start time runs now (none, the pid was reused, or it
+    /// has exited and waits to be reaped: a zombie, as a worker killed with its supervisor stays
+    /// where nothing reaps orphans). Another host's process is never known to be gone. Temporary
+    /// files and sweep claims both ask.</summary>
     public static bool IsGone(string host, int pid, long started)
     {
         if (Sanitize(host) != Host || (pid == Pid && started == Started)) return false;
-        return StartTicks(pid) is not long now || now != started;
+        if (Stat(pid) is not { } stat) return true;
+        return stat.Ticks != started || stat.State is 'Z' or 'X';
     }
 
     /// <summary>Removes this host's orphaned temporary files under `dir`; returns their paths.</summary>

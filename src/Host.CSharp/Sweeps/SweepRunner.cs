@@ -91,14 +91,17 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     /// now (/proc/meminfo MemAvailable), shared among the workers. At least 1: a trial that does
     /// not fit alone still runs alone. (S7 at batch 4096 packed 12 box CNNs into 23 GB and was
     /// killed: each member holds about 2 GB of activations.)</summary>
-    public static int MembersThatFit(PlannedTrial t, int workers)
+    public static int MembersThatFit(PlannedTrial t, int workers) => MembersThatFit(t, workers, AvailableBytes());
+
+    /// <summary>The same with `available` bytes of memory (tests pass a machine's size).</summary>
+    public static int MembersThatFit(PlannedTrial t, int workers, long available)
     {
         var data = Trainer.prepare(t.Config);
         if (data.IsError) return int.MaxValue; // the run reports the data error itself
         var bound = Lrbs.Core.Training.PackMemory.bound(t.Config, data.ResultValue);
         if (bound.IsError) return int.MaxValue;
         var b = bound.ResultValue;
-        var budget = (long)(AvailableBytes() * 0.7) / Math.Max(1, workers);
+        var budget = (long)(available * 0.7) / Math.Max(1, workers);
         var perMember = Math.Max(1L, b.State + b.Activations + b.Order);
         return (int)Math.Clamp((budget - b.Data - b.Evaluation) / perMember, 1L, int.MaxValue);
     }
