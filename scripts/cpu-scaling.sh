@@ -7,6 +7,8 @@
 # any 2-worker speed-up of work that touches memory (README, "Start-up").
 # Usage: scripts/cpu-scaling.sh   (needs gcc; about 30 s)
 set -euo pipefail
+grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo || { echo "cpu-scaling.sh: the compute loop needs AVX2 and FMA, which this CPU lacks" >&2; exit 1; }
+command -v gcc > /dev/null || { echo "cpu-scaling.sh: needs gcc (apt-get install gcc)" >&2; exit 1; }
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 cat > "$dir/probe.c" <<'C'
