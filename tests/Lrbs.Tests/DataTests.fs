@@ -279,6 +279,35 @@ let ``a gzipped IDX file is decompressed once into the decoded cache; a damaged 
         assertEq first.X (load ()).X)
 
 [<Test>]
+let ``a file's identity changes when it is rewritten or replaced with the same size and time, and not when it is only read`` () =
+    use tmp = new TempDir()
+    let file = tmp.File "a.png"
+    File.WriteAllBytes(file, Array.create 100 1uy)
+    let time = File.GetLastWriteTimeUtc file
+    let first = FileIdentity.tryOf file
+    Assert.That(first.IsSome, Is.True, "statx tells this file's identity")
+    File.ReadAllBytes file |> ignore
+    Assert.That(FileIdentity.tryOf file, Is.EqualTo first, "reading changes nothing")
+    let key () = DecodedCache.path "images v2 32" (DecodedCache.Identities [ file ])
+    let before = key ()
+    // rewritten in place: same inode, same size, the old modification time put back
+    System.Threading.Thread.Sleep 50 // past the kernel's coarse clock tick for file times
+    File.WriteAllBytes(file, Array.create 100 2uy)
+    File.SetLastWriteTimeUtc(file, time)
+    Assert.That(FileInfo(file).Length, Is.EqualTo 100L)
+    Assert.That(File.GetLastWriteTimeUtc file, Is.EqualTo time, "same size and time as before")
+    let rewritten = FileIdentity.tryOf file
+    Assert.That(rewritten, Is.Not.EqualTo first)
+    Assert.That(key (), Is.Not.EqualTo before, "the cache entry's name changes with it")
+    // replaced by another file moved over it, with the same size and time
+    let other = tmp.File "b.png"
+    File.WriteAllBytes(other, Array.create 100 3uy)
+    File.SetLastWriteTimeUtc(other, time)
+    File.Move(other, file, true)
+    Assert.That(FileIdentity.tryOf file, Is.Not.EqualTo rewritten)
+    Assert.That(FileIdentity.tryOf (tmp.File "missing.png"), Is.EqualTo None, "no file, no identity")
+
+[<Test>]
 let ``a gzipped IDX file replaced by another of the same size and time is decoded again: the cache is keyed by content`` () =
     withCache (fun _ ->
         use tmp = new TempDir()

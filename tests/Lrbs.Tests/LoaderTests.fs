@@ -84,6 +84,15 @@ let ``an image folder of PNG and JPEG files decodes through OpenCV once, then co
                 assertEq d.X again.X
             | Error e -> Assert.Fail e.Message
             Assert.That(Directory.GetFiles(cache, "images-*.bin").Length, Is.EqualTo 1)
+            // one image written again with the same size and modification time: a changed source
+            let image = Directory.GetFiles(dir, "*.png", SearchOption.AllDirectories) |> Array.sort |> Array.head
+            let time = File.GetLastWriteTimeUtc image
+            System.Threading.Thread.Sleep 50
+            File.WriteAllBytes(image, File.ReadAllBytes image)
+            File.SetLastWriteTimeUtc(image, time)
+            match ImageFolder.loadCounting "f" dir 32 with
+            | Ok(_, decodedAfter) -> Assert.That(decodedAfter, Is.EqualTo 30, "the folder is decoded again, not served from the old entry")
+            | Error e -> Assert.Fail e.Message
         | Error e -> Assert.Fail e.Message)
 
 [<Test>]

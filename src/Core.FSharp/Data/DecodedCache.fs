@@ -1,9 +1,12 @@
 /// Decoded data kept on disk, so that a process does its decoding (gunzip, image decoding) once
 /// and every later one reads plain bytes. An entry's name hashes a kind with its format version
 /// and its sources: by their content (`Content`: a few large files, e.g. the IDX files, whose
-/// SHA-256 is a fraction of the 0.2 s gunzip it saves) or by each file's path, length and modification
-/// time (`Stamps`: many small files, e.g. an image folder, where reading them all would cost
-/// as much as decoding). A changed source makes a new entry.
+/// SHA-256 is a fraction of the 0.2 s gunzip it saves) or by each file's path and identity as the
+/// kernel keeps it (`Identities`: many small files, e.g. an image folder, where opening and reading
+/// every one on every start would cost seconds for a large folder; FileIdentity: device, inode,
+/// size, mtime and the ctime no user can set, so a replacement of the same size and time is
+/// still a changed source). Where the kernel does not tell a file's identity, its content is
+/// hashed instead. A changed source makes a new entry.
 /// Each entry ends with the SHA-256 of its content; an entry that does not check out (truncated
 /// or damaged) is decoded again from its sources and rewritten, never used. The folder is
 /// $LRBS_CACHE, else $XDG_CACHE_HOME/lrbs, else ~/.cache/lrbs.
@@ -25,21 +28,23 @@ let folder () =
 type Sources =
     /// The files' bytes.
     | Content of files: string list
-    /// Each file's full path, length and modification time.
-    | Stamps of files: string seq
+    /// Each file's full path and identity (FileIdentity; the content where it has none).
+    | Identities of files: string seq
 
 /// The entry's path for `kind` (with its format version) decoded from `sources`.
 let path (kind: string) (sources: Sources) =
     let text = StringBuilder(kind)
+    let content (f: string) =
+        use stream = File.OpenRead f
+        Convert.ToHexString(SHA256.HashData stream)
     match sources with
     | Content files ->
         for f in files do
-            use stream = File.OpenRead f
-            text.Append('|').Append(Convert.ToHexString(SHA256.HashData stream)) |> ignore
-    | Stamps files ->
+            text.Append('|').Append(content f) |> ignore
+    | Identities files ->
         for f in files do
-            let info = FileInfo f
-            text.Append('|').Append(info.FullName).Append('|').Append(info.Length).Append('|').Append(info.LastWriteTimeUtc.Ticks) |> ignore
+            let full = Path.GetFullPath f
+            text.Append('|').Append(full).Append('|').Append(FileIdentity.tryOf full |> Option.defaultWith (fun () -> content full)) |> ignore
     let key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant().Substring(0, 24)
     Path.Combine(folder (), $"{kind.Split(' ')[0]}-{key}.bin")
 

@@ -22,7 +22,7 @@ let load (files: string[]) (size: int) : Result<byte[] * int, DataError> =
         else
             let first = errors.Keys |> Seq.min
             Error(Malformed(files[first], errors[first].Replace(files[first] + ": ", "")))
-    DecodedCache.getOrDecode $"images v2 {size}" (DecodedCache.Stamps files) decode
+    DecodedCache.getOrDecode $"images v2 {size}" (DecodedCache.Identities files) decode
     |> Result.map (fun (pixels, now) -> pixels, (if now then files.Length else 0))
 
 /// Pixels (n x size x size x 3 bytes) as the engine's float inputs (n x 3 x size x size) in [0, 1].
