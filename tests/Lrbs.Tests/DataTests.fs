@@ -200,7 +200,7 @@ let ``a pool is a seeded draw of N rows, split as asked`` () =
 /// Sources of three kinds, built once: IDX bytes (plain and padded) and the boxes' rectangles.
 let private sources =
     lazy
-        (withCacheValue (fun () ->
+        (withCache (fun _ ->
             use tmp = new TempDir()
             writeFolder tmp.Path true 12 5
             let idx pad = Idx.sourceFolderPadded pad "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)

@@ -88,15 +88,9 @@ let predict (net: Network) (xShape: int64[]) (x: float32[]) =
     use _ = new Scope()
     (net.Predict(T.ofFloat32 xShape x)).ToArray()
 
-/// Runs `f` with LRBS_CACHE (the decoded-data cache) set to a fresh temporary folder.
-let withCache (f: string -> unit) =
+/// Runs `f` (given the folder) with LRBS_CACHE (the decoded-data cache) set to a fresh temporary folder.
+let withCache (f: string -> 'T) : 'T =
     use cache = new TempDir()
     let previous = Environment.GetEnvironmentVariable "LRBS_CACHE"
     Environment.SetEnvironmentVariable("LRBS_CACHE", cache.Path)
     try f cache.Path finally Environment.SetEnvironmentVariable("LRBS_CACHE", previous)
-
-/// withCache for a computation with a value.
-let withCacheValue (f: unit -> 'T) : 'T =
-    let mutable result = Unchecked.defaultof<'T>
-    withCache (fun _ -> result <- f ())
-    result

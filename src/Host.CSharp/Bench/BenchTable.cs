@@ -45,18 +45,18 @@ public static class BenchTable
     /// measured (the 1-worker command less its training span). Null without both spans.</summary>
     public static (double Allowed, double Now)? FixedPartFor(IReadOnlyList<BenchRow> rows, double target)
     {
-        double? Get(string part, string system) => rows.FirstOrDefault(r => r.Part == part && r.System == system)?.Seconds;
-        if (Get("startup-training", "1 worker") is not double t1 || Get("startup-training", "2 workers") is not double t2 || Get("startup-sweep", "1 worker") is not double whole)
+        if (Seconds(rows, "startup-training", "1 worker") is not double t1 || Seconds(rows, "startup-training", "2 workers") is not double t2
+            || Seconds(rows, "startup-sweep", "1 worker") is not double whole)
             return null;
         return ((t1 - target * t2) / (target - 1), whole - t1);
     }
 
-    static double? Speedup(IReadOnlyList<BenchRow> rows, string part, string one, string two)
-    {
-        var a = rows.FirstOrDefault(r => r.Part == part && r.System == one)?.Seconds;
-        var b = rows.FirstOrDefault(r => r.Part == part && r.System == two)?.Seconds;
-        return a is double x && b is double y ? x / y : null;
-    }
+    static double? Speedup(IReadOnlyList<BenchRow> rows, string part, string one, string two) =>
+        Seconds(rows, part, one) is double x && Seconds(rows, part, two) is double y ? x / y : null;
+
+    /// <summary>The seconds of the first row of a part and system, or null.</summary>
+    static double? Seconds(IReadOnlyList<BenchRow> rows, string part, string system) =>
+        rows.FirstOrDefault(r => r.Part == part && r.System == system)?.Seconds;
 
     static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
 
