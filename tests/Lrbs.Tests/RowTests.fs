@@ -13,7 +13,7 @@ open Lrbs.Host.Storage.Rows
 
 /// A record of type 'T with every column drawn from `rng`: nullable columns null about a third of
 /// the time, strings with quotes, newlines and non-ASCII text, any finite double, times to the
-/// millisecond (the parts' timestamp resolution).
+/// microsecond (the parts' timestamp resolution).
 let private randomRow<'T when 'T: (new: unit -> 'T)> (rng: Random) =
     let row = new 'T()
     let alphabet = "ab'\"\n ,;é漢0"
@@ -21,14 +21,14 @@ let private randomRow<'T when 'T: (new: unit -> 'T)> (rng: Random) =
     for c in Columns<'T>.All do
         if not (c.Nullable && rng.Next(3) = 0) then
             let value: obj =
-                if c.Type = typeof<string> then box (text ())
+                if c.Timestamp then box (rng.NextInt64(0L, 4_000_000_000_000_000L))
+                elif c.Type = typeof<string> then box (text ())
                 elif c.Type = typeof<int> then box (rng.Next(Int32.MinValue, Int32.MaxValue))
                 elif c.Type = typeof<int64> then box (rng.NextInt64())
                 elif c.Type = typeof<bool> then box (rng.Next(2) = 0)
                 elif c.Type = typeof<float> then
                     let d = BitConverter.Int64BitsToDouble(rng.NextInt64())
                     box (if Double.IsFinite d then d else float (rng.Next()) / 7.0)
-                elif c.Type = typeof<DateTime> then box (DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc).AddMilliseconds(float (rng.NextInt64(0L, 400000000000L))))
                 else failwith $"no generator for {c.Type}"
             c.Property.SetValue(row, value)
     row
@@ -86,7 +86,7 @@ let ``a sweep's parts read in DuckDB with every column of every table typed as i
     use db = ResultsReader.Open out
     expectTypes<TrialRow> (described db "trials") "trials"
     expectTypes<EpochRow> (described db "epochs") "epochs"
-    expectTypes<BoxPredictionRow> (described db "predictions") "predictions"
+    expectTypes<BoxPredictionRow> (described db "box_predictions") "box_predictions"
     expectTypes<ManifestRow> (described db "manifest") "manifest"
     // and they read back into the records the report uses
     let trial = db.Rows<TrialRow>("SELECT * FROM trials") |> Seq.exactlyOne

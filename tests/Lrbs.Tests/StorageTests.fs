@@ -21,7 +21,7 @@ let ``a trial is written as typed Parquet parts that read back exactly`` () =
     let types = ResultsReader.Query(tmp.Path, "SELECT column_name, column_type FROM (DESCRIBE trials)")
     let typeOf name = types.Rows |> Seq.find (fun row -> row[0] = name) |> fun row -> row[1]
     for name, expected in [ "trial_id", "VARCHAR"; "lr", "DOUBLE"; "batch_size", "INTEGER"; "seed", "INTEGER"; "status", "VARCHAR"
-                            "epochs", "INTEGER"; "steps", "BIGINT"; "test_metric", "DOUBLE"; "wall_seconds", "DOUBLE"; "finished_at", "TIMESTAMP"
+                            "epochs", "INTEGER"; "steps", "BIGINT"; "test_metric", "DOUBLE"; "wall_seconds", "DOUBLE"; "finished_at", "TIMESTAMP WITH TIME ZONE"
                             "data_seed", "INTEGER"; "pool", "INTEGER"; "pack_size", "INTEGER" ] do
         Assert.That(typeOf name, Is.EqualTo expected, name)
     let epochs = ResultsReader.Query(tmp.Path, "SELECT epoch, train_loss, val_loss, train_seconds FROM epochs ORDER BY epoch")
@@ -79,12 +79,13 @@ let ``results query prints a table and bad SQL exits 2`` () =
     Assert.That(code, Is.EqualTo 2)
     StringAssert.Contains("nope", err)
 
-/// Rewrites a committed trial part with one column replaced (as another tool or version might).
+/// Rewrites a committed trial part with one column replaced (as another tool or version might),
+/// keeping its schema version in the metadata.
 let private rewritePart (folder: string) (id: string) (replace: string) =
     let path = Path.Combine(folder, "trials", id + ".parquet")
     let copy = path + ".copy.parquet"
     use db = new Sql()
-    db.Execute($"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{copy}' (FORMAT parquet)")
+    db.Execute($"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{copy}' (FORMAT parquet, KV_METADATA {{'lrbs.schema': '{ResultsSchema.Version}'}})")
     File.Move(copy, path, true)
 
 [<Test>]
@@ -108,7 +109,7 @@ let ``an older-schema part and an empty folder are errors naming the file or fol
     rewritePart tmp.Path (TrialConfig.id r.Config) "'lrbs-results/1' AS schema"
     let code, _, err = CliTests.run [ "results"; "query"; tmp.Path; "SELECT count(*) FROM trials" ]
     Assert.That(code, Is.EqualTo 2)
-    StringAssert.Contains($"{TrialConfig.id r.Config}.parquet: written with schema lrbs-results/1, this lrbs reads lrbs-results/2", err)
+    StringAssert.Contains($"{TrialConfig.id r.Config}.parquet: written with lrbs-results/1, older than any this lrbs migrates (lrbs-results/2 and later)", err)
     use empty = new TempDir()
     let code, _, err = CliTests.run [ "results"; "query"; empty.Path; "SELECT count(*) FROM trials" ]
     Assert.That(code, Is.EqualTo 2)

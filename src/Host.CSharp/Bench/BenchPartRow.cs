@@ -23,5 +23,5 @@ public sealed class BenchPartRow
     [JsonPropertyName("verdict")] public string? Verdict { get; set; }
     [JsonPropertyName("code_version")] public string CodeVersion { get; set; } = "";
     [JsonPropertyName("machine")] public string Machine { get; set; } = "";
-    [JsonPropertyName("measured_at"), ParquetTimestamp] public DateTime MeasuredAt { get; set; }
+    [JsonPropertyName("measured_at"), ParquetTimestamp(ParquetTimestampResolution.Microseconds, true, true), JsonConverter(typeof(Lrbs.Host.Storage.Rows.Micros.Json))] public long MeasuredAt { get; set; }
 }

@@ -164,7 +164,7 @@ public static class BenchTable
                 Part = r.Part, Case = r.Case, Model = r.Model, Optimizer = r.Optimizer, BatchSize = r.BatchSize, System = r.System,
                 Seconds = Storage.Rows.TrialRow.Finite(r.Seconds), Steps = r.Steps, Version = r.Version, Note = r.Note, PeakGb = r.PeakGb,
                 LrbsOverSystem = Storage.Rows.TrialRow.Finite(q?.Value), Target = q?.Target, Verdict = q?.Verdict,
-                CodeVersion = codeVersion, Machine = Environment.MachineName, MeasuredAt = now,
+                CodeVersion = codeVersion, Machine = Environment.MachineName, MeasuredAt = Lrbs.Host.Storage.Rows.Micros.Of(now),
             };
         }).ToList(), path);
     }

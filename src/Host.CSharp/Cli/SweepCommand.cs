@@ -91,6 +91,7 @@ public static class SweepCommand
         cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
+            MigrateBeforeWriting(store.OutDir, output);
             var n = parse.GetValue(workers);
             if (n < 1) throw new InputException($"--workers must be >= 1, got {n}");
             var leaseTime = Claims.ParseLease(parse.GetValue(lease)!);
@@ -198,6 +199,15 @@ public static class SweepCommand
         var sh = shard is null ? Shard.All : Shard.Parse(shard);
         var s = SweepFile.Load(file);
         return (s, new ResultsStore(outDir ?? s.Out), sh);
+    }
+
+    /// <summary>A sweep never writes a part of this schema beside parts of an older one: a folder
+    /// with older parts is migrated first (as `lrbs results migrate` does), saying so.</summary>
+    public static void MigrateBeforeWriting(string folder, TextWriter output)
+    {
+        if (!Directory.Exists(folder) || !Lrbs.Host.Storage.Migrations.Migrator.Needed(folder)) return;
+        output.WriteLine($"{folder} holds parts written by an older lrbs: migrating them to {ResultsSchema.Version} first (`lrbs results migrate` does the same)");
+        ResultsCommand.MigrateWithProgress(folder, output);
     }
 
     /// <summary>The test aid LRBS_FAULT=TRIAL_ID:STEP must be well formed and name a planned trial.</summary>

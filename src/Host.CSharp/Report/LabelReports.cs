@@ -12,8 +12,8 @@ static class LabelReports
     /// (single-label: the accuracy); null without label predictions.</summary>
     public static (bool SingleLabel, string[] Labels, Metrics.LabelReport[] Reports, double Exact)? Of(ReportData data, string id)
     {
-        var labels = data.Rows<LabelPredictionRow>(
-            $"SELECT * FROM predictions WHERE trial_id = {Sql.Literal(id)} AND truth IS NOT NULL ORDER BY row, label", "truth");
+        var labels = data.Rows<LabelPredictionRow>(ResultsSchema.LabelPredictions,
+            $"SELECT * FROM label_predictions WHERE trial_id = {Sql.Literal(id)} ORDER BY row, label");
         if (labels.Count > 0)
         {
             var names = labels.Select(r => r.Label).Distinct().Order(StringComparer.Ordinal).ToArray();
@@ -21,8 +21,8 @@ static class LabelReports
                 labels.Select(r => r.Truth ? 1f : 0f).ToArray(), names.Length).ToValueTuple();
             return (false, names, reports, exact);
         }
-        var classes = data.Rows<ClassPredictionRow>(
-            $"SELECT * FROM predictions WHERE trial_id = {Sql.Literal(id)} AND confidence IS NOT NULL ORDER BY row", "confidence");
+        var classes = data.Rows<ClassPredictionRow>(ResultsSchema.ClassPredictions,
+            $"SELECT * FROM class_predictions WHERE trial_id = {Sql.Literal(id)} ORDER BY row");
         if (classes.Count == 0) return null;
         var all = classes.SelectMany(r => new[] { r.Label, r.Predicted }).Distinct().Order(StringComparer.Ordinal).ToArray();
         var index = all.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i);

@@ -38,8 +38,7 @@ public static class ProtocolSection
 
     static string Loss(TrialRow r) => r.Metric switch
     {
-        "iou" => $"1 - IoU in its {r.BoxLoss ?? "exact"} form" +
-            (r.BoxLoss is null ? " (written before box_loss existed, when exact was the only form)" : "") + "; the metric is the exact IoU",
+        "iou" => $"1 - IoU in its {r.BoxLoss} form; the metric is the exact IoU",
         "exact_match" => $"binary cross-entropy ({Form(r.CrossEntropy)}); the metric is the share of rows with every label right",
         _ => $"categorical cross-entropy ({Form(r.CrossEntropy)}); the metric is accuracy",
     };

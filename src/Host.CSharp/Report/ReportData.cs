@@ -16,10 +16,10 @@ public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, I
         using var db = ResultsReader.Open(folder);
         var trials = db.Rows<TrialRow>("SELECT * FROM trials ORDER BY dataset, model, optimizer, schedule, batch_size, lr, seed, trial_id");
         var epochs = db.Rows<EpochRow>("SELECT * FROM epochs ORDER BY trial_id, epoch");
-        var parts = new[] { "trials", "epochs", "predictions", "manifest" }.ToDictionary(t => t, t => ResultsReader.Parts(folder, t).Length);
+        var parts = ResultsSchema.Tables.ToDictionary(t => t.Name, t => ResultsReader.Parts(folder, t.Name).Length);
         var plan = parts["manifest"] == 0 ? new Dictionary<string, int>()
             : db.Rows<ManifestRow>("SELECT trial_id, min(plan_index) AS plan_index FROM manifest GROUP BY 1").ToDictionary(m => m.Id, m => m.PlanIndex);
-        return new ReportData(folder, trials, epochs, parts, parts["predictions"] > 0, plan);
+        return new ReportData(folder, trials, epochs, parts, ResultsSchema.PredictionTables.Any(t => parts[t.Name] > 0), plan);
     }
 
     /// <summary>The first plan index among some trials (the sweep file's order: S7 plans its main
@@ -27,12 +27,12 @@ public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, I
     public int FirstPlanned(IEnumerable<TrialRow> trials) =>
         trials.Select(t => PlanIndex.TryGetValue(t.Id, out var k) ? k : int.MaxValue).DefaultIfEmpty(int.MaxValue).Min();
 
-    /// <summary>Rows of a query over the folder's views as records; empty when the predictions
-    /// view lacks `column` (a folder without predictions of that kind).</summary>
-    public List<T> Rows<T>(string sql, string column) where T : new()
+    /// <summary>Rows of a query over one table as records; empty when the folder has no part of it
+    /// (no predictions of that kind).</summary>
+    public List<T> Rows<T>(ResultsTable table, string sql) where T : new()
     {
+        if (Parts[table.Name] == 0) return [];
         using var db = ResultsReader.Open(Folder);
-        if (Parts["predictions"] == 0 || !db.Query("SELECT column_name FROM (DESCRIBE predictions)").Rows.Any(r => r[0] == column)) return [];
         return db.Rows<T>(sql);
     }
 

@@ -21,7 +21,12 @@ public sealed class ResultsStore(string outDir)
 
     public string TrialPath(string id) => Path.Combine(TrialsDir, id + ".parquet");
     public string EpochsPath(string id) => Path.Combine(EpochsDir, id + ".parquet");
-    public string PredictionsPath(string id) => Path.Combine(OutDir, "predictions", id + ".parquet");
+    /// <summary>Where a trial's predictions go: the prediction table of its kind of target.</summary>
+    public string PredictionsPath(ResultsTable table, string id) => Path.Combine(OutDir, table.Name, id + ".parquet");
+
+    /// <summary>Every prediction part a trial may have (one table per kind, and the older layout's folder).</summary>
+    IEnumerable<string> PredictionPaths(string id) =>
+        ResultsSchema.PredictionTables.Select(t => t.Name).Append(ResultsReader.LegacyPredictions).Select(t => Path.Combine(OutDir, t, id + ".parquet"));
 
     /// <summary>Writes one finished trial: epochs (and predictions) first, then the trial part (the
     /// commit), then removes its checkpoint. `test` is the test partition the predictions belong to.</summary>
@@ -30,41 +35,48 @@ public sealed class ResultsStore(string outDir)
         Directory.CreateDirectory(TrialsDir);
         Directory.CreateDirectory(EpochsDir);
         var id = TrialConfigModule.id(r.Config);
-        ParquetPart.Write(r.Epochs.Select(e => EpochRow.Of(id, e)).ToList(), EpochsPath(id));
+        ParquetPart.Write(ResultsSchema.Epochs, r.Epochs.Select(e => EpochRow.Of(id, e)).ToList(), EpochsPath(id));
         if (r.TestOutputs is not null)
         {
             if (test is null) throw new ArgumentException("predictions need the test partition they belong to", nameof(test));
-            Directory.CreateDirectory(Path.GetDirectoryName(PredictionsPath(id))!);
-            PredictionRows.Write(id, r.TestOutputs.Value, test, PredictionsPath(id));
+            var table = PredictionRows.TableFor(test.Targets);
+            Directory.CreateDirectory(Path.Combine(OutDir, table.Name));
+            PredictionRows.Write(id, r.TestOutputs.Value, test, PredictionsPath(table, id));
         }
-        ParquetPart.Write([TrialRow.Of(sweep, r, codeVersion, DateTime.UtcNow)], TrialPath(id));
+        ParquetPart.Write(ResultsSchema.Trials, [TrialRow.Of(sweep, r, codeVersion, DateTime.UtcNow)], TrialPath(id));
         CheckpointStore.DeleteIn(OutDir, id); // committed: its mid-way state is not needed any more
     }
 
-    /// <summary>The committed trials and their statuses. This host's orphaned temporary files are
-    /// removed; a part that does not read (a crash or a broken disk left it truncated) is moved
-    /// aside as *.corrupt, named in a warning, and its trial counts as not committed. A part of
+    /// <summary>Makes the folder safe to read: this host's orphaned temporary files are removed; a
+    /// part that does not read (a crash or a broken disk left it truncated) is moved aside as
+    /// *.corrupt with the other parts of its trial, and its trial counts as not committed. Returns
+    /// a warning for each.</summary>
+    public List<string> Recover()
+    {
+        var warnings = Durable.RemoveOrphans(OutDir).Select(f => $"removed {f}, left by a process of this host that no longer runs").ToList();
+        var trials = ResultsReader.Parts(OutDir, "trials");
+        if (trials.Length == 0) return warnings;
+        using var probe = new Sql();
+        var others = ResultsReader.AllParts(OutDir).Where(p => p.Table is not "trials" and not "manifest").Select(p => p.File);
+        var bad = ResultsReader.Unreadable(probe, trials).Concat(ResultsReader.Unreadable(probe, others));
+        foreach (var (file, why) in bad)
+        {
+            var id = Path.GetFileNameWithoutExtension(file);
+            foreach (var part in new[] { TrialPath(id), EpochsPath(id) }.Concat(PredictionPaths(id)).Where(File.Exists))
+            {
+                File.Move(part, part + ".corrupt", overwrite: true);
+                warnings.Add($"{part} does not read ({why.Split('\n')[0]}); moved aside to {Path.GetFileName(part)}.corrupt, trial {id} runs again");
+            }
+        }
+        return warnings;
+    }
+
+    /// <summary>The committed trials and their statuses, after <see cref="Recover"/>. A part of
     /// another schema, a status that is not one of lrbs's, or a part holding another trial's
     /// row is an error naming the file.</summary>
     public CommittedTrials Committed()
     {
-        var warnings = Durable.RemoveOrphans(OutDir).Select(f => $"removed {f}, left by a process of this host that no longer runs").ToList();
-        var trials = ResultsReader.Parts(OutDir, "trials");
-        if (trials.Length == 0) return new CommittedTrials(new Dictionary<string, TrialStatus>(), warnings);
-        using (var probe = new Sql())
-        {
-            var others = ResultsReader.Parts(OutDir, "epochs").Concat(ResultsReader.Parts(OutDir, "predictions"));
-            var bad = ResultsReader.Unreadable(probe, trials).Concat(ResultsReader.Unreadable(probe, others));
-            foreach (var (file, why) in bad)
-            {
-                var id = Path.GetFileNameWithoutExtension(file);
-                foreach (var part in new[] { TrialPath(id), EpochsPath(id), PredictionsPath(id) }.Where(File.Exists))
-                {
-                    File.Move(part, part + ".corrupt", overwrite: true);
-                    warnings.Add($"{part} does not read ({why.Split('\n')[0]}); moved aside to {Path.GetFileName(part)}.corrupt, trial {id} runs again");
-                }
-            }
-        }
+        var warnings = Recover();
         if (ResultsReader.Parts(OutDir, "trials").Length == 0) return new CommittedTrials(new Dictionary<string, TrialStatus>(), warnings);
         using var db = ResultsReader.Open(OutDir);
         var statuses = new Dictionary<string, TrialStatus>();
@@ -101,7 +113,7 @@ public sealed class ResultsStore(string outDir)
     {
         var dir = Path.Combine(OutDir, "manifest");
         Directory.CreateDirectory(dir);
-        ParquetPart.Write(trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config)).ToList(), Path.Combine(dir, sweep + ".parquet"));
+        ParquetPart.Write(ResultsSchema.Manifest, trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config)).ToList(), Path.Combine(dir, sweep + ".parquet"));
     }
 }
 

@@ -67,11 +67,42 @@ public sealed class Sql : IDisposable
         return rows;
     });
 
+    /// <summary><see cref="Rows{T}"/> for a row record type known at run time.</summary>
+    public List<object> Records(Type row, string sql) =>
+        ((System.Collections.IEnumerable)typeof(Sql).GetMethod(nameof(Rows))!.MakeGenericMethod(row)
+            .Invoke(this, System.Reflection.BindingFlags.DoNotWrapExceptions, null, [sql], null)!).Cast<object>().ToList();
+
+    /// <summary>Runs a query and returns each row as column name -> value (strings, integers,
+    /// doubles, booleans; times as UTC DateTime; null for NULL), for what has no record yet: a part
+    /// of an older schema.</summary>
+    public List<IReadOnlyDictionary<string, object?>> Dicts(string sql) => Run(sql, c =>
+    {
+        using var r = c.ExecuteReader();
+        var names = Enumerable.Range(0, r.FieldCount).Select(r.GetName).ToArray();
+        var rows = new List<IReadOnlyDictionary<string, object?>>();
+        while (r.Read())
+        {
+            var row = new Dictionary<string, object?>(names.Length);
+            for (var i = 0; i < names.Length; i++) row[names[i]] = r.IsDBNull(i) ? null : Utc(r.GetValue(i));
+            rows.Add(row);
+        }
+        return rows;
+    });
+
+    /// <summary>A time as a UTC DateTime: DuckDB gives TIMESTAMP WITH TIME ZONE as an offset time
+    /// and plain TIMESTAMP (what older parts stored, always UTC) without a kind.</summary>
+    static object Utc(object v) => v switch
+    {
+        DateTimeOffset o => o.UtcDateTime,
+        DateTime d => d.Kind == DateTimeKind.Utc ? d : d.Kind == DateTimeKind.Local ? d.ToUniversalTime() : DateTime.SpecifyKind(d, DateTimeKind.Utc),
+        _ => v,
+    };
+
     static object Convert(object value, Column col)
     {
         try
         {
-            return col.Type == typeof(DateTime) && value is DateTime d ? d : System.Convert.ChangeType(value, col.Type, CultureInfo.InvariantCulture);
+            return col.Timestamp ? Micros.Of((DateTime)Utc(value)) : System.Convert.ChangeType(value, col.Type, CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException)
         {
@@ -84,6 +115,7 @@ public sealed class Sql : IDisposable
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         float f => f.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
+        DateTimeOffset o => Text(o.UtcDateTime),
         DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss.FFFFFF", CultureInfo.InvariantCulture).TrimEnd('.'),
         // structs and maps, then lists, written as DuckDB writes them
         System.Collections.IDictionary d => "{" + string.Join(", ", d.Keys.Cast<object>().Select(k => $"'{k}': {(d[k] is { } x ? Text(x) : "NULL")}")) + "}",

@@ -7,19 +7,33 @@ namespace Lrbs.Host.Storage.Rows;
 /// from committed.</summary>
 public sealed class ManifestRow
 {
+    [Meaning("The results schema this row was written in (lrbs-results/N); every part of a folder has the same")]
     [JsonPropertyName("schema")] public string Schema { get; set; } = ResultsSchema.Version;
+    [Meaning("The sweep (its file's `name`)")]
     [JsonPropertyName("sweep")] public string Sweep { get; set; } = "";
+    [Meaning("The trial's place in the sweep's plan, from 0")]
     [JsonPropertyName("plan_index")] public int PlanIndex { get; set; }
+    [Meaning("The planned trial's id")]
     [JsonPropertyName("trial_id")] public string Id { get; set; } = "";
+    [Meaning("As trials.dataset")]
     [JsonPropertyName("dataset")] public string Dataset { get; set; } = "";
+    [Meaning("As trials.model")]
     [JsonPropertyName("model")] public string Model { get; set; } = "";
+    [Meaning("As trials.optimizer")]
     [JsonPropertyName("optimizer")] public string Optimizer { get; set; } = "";
+    [Meaning("As trials.lr")]
     [JsonPropertyName("lr")] public double Lr { get; set; }
+    [Meaning("As trials.batch_size", Unit = "examples")]
     [JsonPropertyName("batch_size")] public int BatchSize { get; set; }
+    [Meaning("As trials.seed")]
     [JsonPropertyName("seed")] public int Seed { get; set; }
+    [Meaning("As trials.split")]
     [JsonPropertyName("split")] public string Split { get; set; } = "";
+    [Meaning("As trials.schedule")]
     [JsonPropertyName("schedule")] public string Schedule { get; set; } = "";
+    [Meaning("As trials.max_epochs", Unit = "epochs")]
     [JsonPropertyName("max_epochs")] public int MaxEpochs { get; set; }
+    [Meaning("As trials.config")]
     [JsonPropertyName("config")] public string Config { get; set; } = "";
 
     public static ManifestRow Of(string sweep, int index, TrialConfig c)

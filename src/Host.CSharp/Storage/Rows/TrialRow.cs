@@ -6,68 +6,107 @@ namespace Lrbs.Host.Storage.Rows;
 
 /// <summary>OUT/trials/ID.parquet: one row per finished trial, the commit point of the trial.
 /// Config columns hold TrialConfig's canonical values (one formatting, shared with the trial id);
-/// then the outcome. Columns that older parts lack read back as null (train_seconds, pack_size,
-/// box_loss, eval_batches, blas, resumed_epochs).</summary>
+/// then the outcome. Each column's meaning is its [Meaning] (docs/results.md is generated from them).</summary>
 public sealed class TrialRow
 {
+    [Meaning("The results schema this row was written in (lrbs-results/N); every part of a folder has the same")]
     [JsonPropertyName("schema")] public string Schema { get; set; } = ResultsSchema.Version;
+    [Meaning("The trial id: the first 16 hex digits of SHA-256 over `config`")]
     [JsonPropertyName("trial_id")] public string Id { get; set; } = "";
+    [Meaning("The sweep (its file's `name`) that planned the trial; `train` for a trial committed by `lrbs train --out`")]
     [JsonPropertyName("sweep")] public string Sweep { get; set; } = "";
+    [Meaning("The dataset key (fashion-mnist, mnist, boxes, sdss17, image-folder, celeba)")]
     [JsonPropertyName("dataset")] public string Dataset { get; set; } = "";
+    [Meaning("The folder the data was read from; null for the dataset's default source")]
     [JsonPropertyName("data_dir")] public string? DataDir { get; set; }
+    [Meaning("Seeds the pool draw, the split and generated data")]
     [JsonPropertyName("data_seed")] public int DataSeed { get; set; }
+    [Meaning("Rows drawn (seeded) from the dataset before the split; null for all rows", Unit = "rows")]
     [JsonPropertyName("pool")] public int? Pool { get; set; }
+    [Meaning("The partition: official, or train/val/test percentages such as 80/20 or 80/10/10")]
     [JsonPropertyName("split")] public string Split { get; set; } = "";
+    [Meaning("Only the first N training rows were used; null for all", Unit = "rows")]
     [JsonPropertyName("train_limit")] public int? TrainLimit { get; set; }
+    [Meaning("Image folders and CelebA: the side images were resized to; null otherwise", Unit = "pixels")]
     [JsonPropertyName("image_size")] public int? ImageSize { get; set; }
+    [Meaning("Attribute datasets: the comma-separated attributes predicted; null otherwise")]
     [JsonPropertyName("labels")] public string? Labels { get; set; }
+    [Meaning("A built-in model's name, or a declared model's name")]
     [JsonPropertyName("model")] public string Model { get; set; } = "";
+    [Meaning("The cross-entropy form: logits (tf.keras) or clipped (TensorFlow.js)")]
     [JsonPropertyName("cross_entropy")] public string CrossEntropy { get; set; } = "";
-    /// <summary>Box targets: the 1 - IoU form trained on (keras-plus-one or exact); null otherwise.</summary>
+    [Meaning("Box targets: the 1 - IoU trained on, keras-plus-one (+ 1 on widths and heights) or exact; null for other targets")]
     [JsonPropertyName("box_loss")] public string? BoxLoss { get; set; }
-    /// <summary>all or whole (whole batches of batch_size, as S1's study); null in parts older than the key (all).</summary>
-    [JsonPropertyName("eval_batches")] public string? EvalBatches { get; set; }
+    [Meaning("all (every test row evaluated) or whole (whole batches of batch_size, the last partial batch dropped)")]
+    [JsonPropertyName("eval_batches")] public string EvalBatches { get; set; } = "all";
+    [Meaning("The optimizer and every hyper-parameter, canonical text (e.g. adam:beta1=0.9:...)")]
     [JsonPropertyName("optimizer")] public string Optimizer { get; set; } = "";
+    [Meaning("The learning rate given (before a scaling rule or schedule)")]
     [JsonPropertyName("lr")] public double Lr { get; set; }
+    [Meaning("The scaling rule as rule:base_batch:warmup_epochs; null for none")]
     [JsonPropertyName("scaling")] public string? Scaling { get; set; }
+    [Meaning("The batch size the trial started with", Unit = "examples")]
     [JsonPropertyName("batch_size")] public int BatchSize { get; set; }
+    [Meaning("The learning-rate or batch-size schedule (constant, step:F:K, plateau:..., grow-batch:...)")]
     [JsonPropertyName("schedule")] public string Schedule { get; set; } = "";
+    [Meaning("The most epochs the trial could run", Unit = "epochs")]
     [JsonPropertyName("max_epochs")] public int MaxEpochs { get; set; }
+    [Meaning("The loss-stabilisation rule as delta:patience; null when off")]
     [JsonPropertyName("stabilisation")] public string? Stabilisation { get; set; }
+    [Meaning("Early stopping on the validation loss as patience:min_delta; null when off")]
     [JsonPropertyName("early_stopping")] public string? EarlyStopping { get; set; }
+    [Meaning("Seeds the weights, the shuffling and dropout")]
     [JsonPropertyName("seed")] public int Seed { get; set; }
+    [Meaning("The gradient noise scale measurement as every:small:ema; null when off")]
     [JsonPropertyName("noise_scale")] public string? NoiseScale { get; set; }
+    [Meaning("How the trial ended: ok, stopped_early, diverged or failed")]
     [JsonPropertyName("status")] public string Status { get; set; } = "";
+    [Meaning("Why training stopped: MaxEpochs, LossStabilised, EarlyStopped or Diverged; null for a failed trial")]
     [JsonPropertyName("stop_reason")] public string? StopReason { get; set; }
+    [Meaning("A failed trial's error message; null otherwise")]
     [JsonPropertyName("error")] public string? Error { get; set; }
+    [Meaning("Epochs run", Unit = "epochs")]
     [JsonPropertyName("epochs")] public int Epochs { get; set; }
+    [Meaning("Optimizer updates run", Unit = "steps")]
     [JsonPropertyName("steps")] public long Steps { get; set; }
+    [Meaning("The name of the *_metric columns: accuracy, exact_match or iou (the exact IoU)")]
     [JsonPropertyName("metric")] public string Metric { get; set; } = "";
+    [Meaning("The metric on the test partition after the last epoch; null when not finite")]
     [JsonPropertyName("test_metric")] public double? TestMetric { get; set; }
+    [Meaning("The loss on the test partition after the last epoch; null when not finite")]
     [JsonPropertyName("test_loss")] public double? TestLoss { get; set; }
+    [Meaning("The metric on the validation partition after the last epoch; null without one")]
     [JsonPropertyName("val_metric")] public double? ValMetric { get; set; }
+    [Meaning("The loss on the validation partition after the last epoch; null without one")]
     [JsonPropertyName("val_loss")] public double? ValLoss { get; set; }
+    [Meaning("The last epoch's mean training loss; null when not finite")]
     [JsonPropertyName("final_train_loss")] public double? FinalTrainLoss { get; set; }
+    [Meaning("The last epoch's running training metric; null when not finite")]
     [JsonPropertyName("final_train_metric")] public double? FinalTrainMetric { get; set; }
+    [Meaning("The trial from start to commit, evaluation included", Unit = "s")]
     [JsonPropertyName("wall_seconds")] public double WallSeconds { get; set; }
+    [Meaning("The training steps alone, summed over epochs; null in parts from before it was recorded", Unit = "s")]
     [JsonPropertyName("train_seconds")] public double? TrainSeconds { get; set; }
+    [Meaning("Trainable parameters of the model", Unit = "parameters")]
     [JsonPropertyName("parameters")] public int Parameters { get; set; }
+    [Meaning("Rows in the training partition", Unit = "rows")]
     [JsonPropertyName("train_rows")] public int TrainRows { get; set; }
-    /// <summary>The test rows evaluated (with eval_batches whole, those that fill whole batches).</summary>
+    [Meaning("Test rows evaluated (with eval_batches whole, those that fill whole batches)", Unit = "rows")]
     [JsonPropertyName("test_rows")] public int TestRows { get; set; }
+    [Meaning("Members of the packed net the trial trained in (1: alone); null in parts from before it was recorded", Unit = "members")]
     [JsonPropertyName("pack_size")] public int? PackSize { get; set; }
-    /// <summary>Epochs restored from a checkpoint when the trial resumed mid-way (0: trained from the
-    /// start in one run). Null in parts older than the column.</summary>
-    [JsonPropertyName("resumed_epochs")] public int? ResumedEpochs { get; set; }
-    /// <summary>TrialConfig's canonical text: the trial id is its hash.</summary>
+    [Meaning("Epochs restored from a checkpoint when the trial resumed mid-way (0: trained in one run)", Unit = "epochs")]
+    [JsonPropertyName("resumed_epochs")] public int ResumedEpochs { get; set; }
+    [Meaning("The canonical text of the trial's definition (every key with its resolved value); the id is its hash")]
     [JsonPropertyName("config")] public string Config { get; set; } = "";
+    [Meaning("The git commit of lrbs that trained the trial, with -dirty for uncommitted code changes")]
     [JsonPropertyName("code_version")] public string CodeVersion { get; set; } = "";
+    [Meaning("The host name of the machine that trained the trial")]
     [JsonPropertyName("machine")] public string Machine { get; set; } = "";
-    /// <summary>The BLAS kernel family the trial's matrix products ran on (OpenBLAS's core name, set by
-    /// OPENBLAS_CORETYPE or detected): results reproduce bit for bit on the same one only. Null in
-    /// parts older than the column.</summary>
+    [Meaning("OpenBLAS's kernel family the matrix products ran on (results reproduce bit for bit on the same one only); null in parts from before it was recorded")]
     [JsonPropertyName("blas")] public string? Blas { get; set; }
-    [JsonPropertyName("finished_at"), ParquetTimestamp] public DateTime FinishedAt { get; set; }
+    [Meaning("When the trial was committed", Unit = "UTC")]
+    [JsonPropertyName("finished_at"), ParquetTimestamp(ParquetTimestampResolution.Microseconds, true, true), JsonConverter(typeof(Micros.Json))] public long FinishedAt { get; set; }
 
     /// <summary>Finished without failing or diverging.</summary>
     [ParquetIgnore, JsonIgnore] public bool Finished => Status is "ok" or "stopped_early";
@@ -98,7 +137,7 @@ public sealed class TrialRow
             FinalTrainLoss = Finite(last?.TrainLoss), FinalTrainMetric = Finite(last?.TrainMetric),
             WallSeconds = r.WallSeconds, TrainSeconds = r.Epochs.Sum(e => e.TrainSeconds),
             Parameters = r.ParameterCount, TrainRows = r.TrainCount, TestRows = r.TestCount, PackSize = r.PackSize, ResumedEpochs = r.ResumedEpochs,
-            Config = TrialConfigModule.canonical(c), CodeVersion = codeVersion, Machine = Environment.MachineName, Blas = Lrbs.Core.Engine.Runtime.blasCore(), FinishedAt = finishedAt,
+            Config = TrialConfigModule.canonical(c), CodeVersion = codeVersion, Machine = Environment.MachineName, Blas = Lrbs.Core.Engine.Runtime.blasCore(), FinishedAt = Micros.Of(finishedAt),
         };
     }
 
