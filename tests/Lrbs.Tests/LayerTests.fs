@@ -110,17 +110,20 @@ let ``a model file becomes a trial whose id covers its layers, not its name or f
     StringAssert.Contains("layers: flatten(); dense(activation=relu, units=32)", (TrialConfig.values t |> List.find (fun (k, _) -> k = "model") |> snd))
 
 [<Test>]
-let ``a bad model file names the file, the layer's index and the key`` () =
+let ``a bad model file names the file, the line and column, the layer's number from 1 and the key`` () =
     let expectError (yaml: string) (parts: string list) =
         match definition yaml with
         | Ok _ -> Assert.Fail $"expected an error for:\n{yaml}"
         | Error e -> for p in parts do StringAssert.Contains(p, e)
-    expectError "name: x\nlayers:\n  - dense: {units: 10}\n  - batchnorm: {}\n" [ "net.yaml"; "layer 1"; "unknown layer 'batchnorm'"; "did you mean 'batch_norm'" ]
-    expectError "name: x\nlayers:\n  - conv2d: {filters: 4, kernal: 3}\n" [ "layer 0 (conv2d)"; "unknown key 'kernal'"; "did you mean 'kernel'" ]
-    expectError "name: x\nlayers:\n  - conv2d: {filters: 4}\n" [ "layer 0 (conv2d)"; "missing key 'kernel'" ]
-    expectError "name: x\nlayers:\n  - dropout: 1.5\n" [ "layer 0 (dropout)"; "key 'rate'"; "[0, 1)" ]
-    expectError "name: x\nlayers:\n  - dense: {units: 4, activation: relu, alpha: 0.1}\n" [ "key 'alpha'"; "leaky_relu" ]
-    expectError "name: x\nlayers:\n  - dense: {units: 4, activation: swish}\n" [ "unknown activation 'swish'" ]
+    expectError "name: x\nlayers:\n  - dense: {units: 10}\n  - batchnorm: {}\n" [ "net.yaml:4:5: layer 2 of 2"; "unknown layer 'batchnorm'"; "did you mean 'batch_norm'" ]
+    expectError "name: x\nlayers:\n  - conv2d: {filters: 4, kernal: 3}\n" [ "net.yaml:3:26: layer 1 of 1 (conv2d)"; "unknown key 'kernal'"; "did you mean 'kernel'" ]
+    expectError "name: x\nlayers:\n  - conv2d: {filters: 4}\n" [ "net.yaml:3:5: layer 1 of 1 (conv2d)"; "missing key 'kernel'" ]
+    expectError "name: x\nlayers:\n  - dropout: 1.5\n" [ "net.yaml:3:5: layer 1 of 1 (dropout)"; "key 'rate'"; "[0, 1)" ]
+    expectError "name: x\nlayers:\n  - dense: {units: 4, activation: relu, alpha: 0.1}\n" [ "net.yaml:3:41: layer 1 of 1 (dense)"; "key 'alpha'"; "leaky_relu" ]
+    expectError "name: x\nlayers:\n  - dense: {units: 4, activation: swish}\n" [ "net.yaml:3:23"; "unknown activation 'swish'" ]
+    // every problem at once, each on its own line, in one message with one path per problem
+    expectError "name: x\nlayers:\n  - flatten\n  - dense: {units: 4, kernal: 3}\n  - conv2d: {filters: 4, kernal: 3}\n"
+        [ "2 problems in"; "net.yaml:4:23: layer 2 of 3 (dense): unknown key 'kernal'"; "net.yaml:5:26: layer 3 of 3 (conv2d): unknown key 'kernal'" ]
     expectError "layers:\n  - flatten\n" [ "missing key 'name'" ]
 
 [<Test>]

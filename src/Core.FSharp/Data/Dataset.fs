@@ -41,7 +41,7 @@ type DataError =
         match e with
         | Missing(p, hint) -> $"data file not found: {p}" + (if hint = "" then "" else $" ({hint})")
         | Malformed(p, problem) -> $"{p}: {problem}"
-        | Unknown(n, allowed) -> $"""unknown dataset '{n}'; allowed: {String.concat ", " allowed}"""
+        | Unknown(n, allowed) -> $"""unknown dataset '{n}'{Lrbs.Core.Suggest.hint n allowed}; allowed: {String.concat ", " allowed}"""
 
 module Dataset =
     let classCount (d: Dataset) =

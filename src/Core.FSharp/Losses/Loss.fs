@@ -48,7 +48,7 @@ module LossForm =
         match text with
         | "logits" -> Ok LossForm.Logits
         | "clipped" -> Ok LossForm.Clipped
-        | other -> Error $"""unknown cross-entropy form '{other}'; allowed: {String.concat ", " names}"""
+        | other -> Error $"""unknown cross-entropy form '{other}'{Lrbs.Core.Suggest.hint other names}; allowed: {String.concat ", " names}"""
 
 module IouForm =
     let names = [ "keras-plus-one"; "exact" ]

@@ -79,7 +79,7 @@ let describe () = models |> List.map (fun (n, d, _) -> n, d)
 /// Builds a named model for an input shape and head, or explains what is allowed.
 let build (name: string) (input: Shape) (h: Head) : Result<ModelSpec, string> =
     match models |> List.tryFind (fun (n, _, _) -> n = name) with
-    | None -> Error $"""unknown model '{name}'; allowed: {String.concat ", " names}"""
+    | None -> Error $"""unknown model '{name}'{Lrbs.Core.Suggest.hint name names}; allowed: {String.concat ", " names}"""
     | Some(_, _, layers) ->
         let spec = { Name = name; Input = input; Layers = layers input h }
         ModelSpec.shapes spec |> Result.map (fun _ -> spec) |> Result.mapError (fun e -> $"model '{name}' on input {input}: {e}")

@@ -40,17 +40,8 @@ module LayerRegistry =
 
     let tryFind name = all |> List.tryFind (fun d -> d.Name = name)
 
-    /// The nearest of `allowed` within edit distance 3, as " (did you mean 'x'?)".
-    let suggest (key: string) (allowed: string seq) =
-        let distance (a: string) (b: string) =
-            let d = Array2D.init (a.Length + 1) (b.Length + 1) (fun i j -> if i = 0 then j elif j = 0 then i else 0)
-            for i in 1 .. a.Length do
-                for j in 1 .. b.Length do
-                    d[i, j] <- min (min (d[i - 1, j] + 1) (d[i, j - 1] + 1)) (d[i - 1, j - 1] + (if a[i - 1] = b[j - 1] then 0 else 1))
-            d[a.Length, b.Length]
-        match allowed |> Seq.map (fun a -> a, distance key a) |> Seq.sortBy snd |> Seq.tryHead with
-        | Some(best, d) when d <= 3 -> $" (did you mean '{best}'?)"
-        | _ -> ""
+    /// " (did you mean 'x'?)" for a misspelt name (Suggest.hint).
+    let suggest (key: string) (allowed: string seq) = Lrbs.Core.Suggest.hint key allowed
 
     let private activationKeys (given: Map<string, Value>) : Result<(string * Value) list, string> =
         let name =
@@ -70,7 +61,7 @@ module LayerRegistry =
                 | None -> Error $"key 'alpha': expected a number, got '{v.Canonical}'"
 
     /// A layer of kind `def` from its given settings: every key checked, defaults filled in.
-    /// The error names the key and says what is allowed.
+    /// The error says what is allowed; `keyOf` finds the key it is about (for a file position).
     let create (def: LayerDef) (given: (string * Value) list) : Result<Layer, string> =
         let own = def.Keys |> List.map (fun k -> k.Name)
         let allowed = own @ (if def.HasActivation then [ "activation"; "alpha" ] else [])
@@ -96,6 +87,11 @@ module LayerRegistry =
                 let pairs = resolved |> List.map (function Ok p -> p | Error _ -> failwith "unreachable")
                 let act = if def.HasActivation then activationKeys givenMap else Ok []
                 act |> Result.map (fun a -> { Def = def; Args = Map.ofList (pairs @ a) })
+
+    /// The key a `create` error is about ("unknown key 'k'", "key 'k': ...", "missing key 'k'"), if any.
+    let keyOf (error: string) =
+        let m = System.Text.RegularExpressions.Regex.Match(error, "key '([^']+)'")
+        if m.Success then Some m.Groups[1].Value else None
 
     let private make name (given: (string * Value) list) =
         match tryFind name |> Option.map (fun d -> create d given) with

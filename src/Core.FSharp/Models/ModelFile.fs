@@ -7,12 +7,26 @@ open System
 open System.Text.Json
 open System.Text.Json.Nodes
 
-/// A parsed YAML or JSON value.
+/// Where a value sits in its file: 1-based line and column (0, 0 where unknown: JSON).
+type Pos =
+    { Line: int
+      Column: int }
+
+    static member None = { Line = 0; Column = 0 }
+
+/// A parsed YAML or JSON value, with its position.
 type Node =
-    | Scalar of string
-    | Items of Node list
-    | Fields of (string * Node) list
-    | Empty
+    | Scalar of text: string * at: Pos
+    | Items of items: Node list * at: Pos
+    | Fields of fields: (string * Pos * Node) list * at: Pos
+    | Empty of at: Pos
+
+    member n.At =
+        match n with
+        | Scalar(_, p)
+        | Items(_, p)
+        | Fields(_, p)
+        | Empty p -> p
 
 /// A declared model: its name and its layers (the input shape comes from the dataset).
 [<CustomEquality; NoComparison>]
@@ -27,68 +41,94 @@ type Definition =
 
     override d.GetHashCode() = hash d.Name
 
+/// "FILE:LINE:COLUMN" (or FILE alone where the position is unknown).
+let private place (file: string) (p: Pos) = if p.Line > 0 then $"{file}:{p.Line}:{p.Column}" else file
+
 let private scalarValue (text: string) =
     match Keys.number (Value.Text text) with
     | Some x -> Value.Number x
     | None -> Value.Text text
 
-/// One layer entry: `- kind: {key: value, ...}`, `- kind: SCALAR` (its shorthand key), or
-/// `- kind: {}` / `- kind`.
-let private layer (where: string) (index: int) (node: Node) : Result<Layer, string> =
-    let at = $"{where}: layer {index}"
+let private collect (results: Result<'a, string> list) =
+    match results |> List.choose (function Error e -> Some e | Ok _ -> None) with
+    | [] -> Ok(results |> List.map (function Ok x -> x | Error _ -> failwith "unreachable"))
+    | errors -> Error(String.concat "\n" errors)
+
+/// One layer entry, the `number`-th of `count` (from 1): `- kind: {key: value, ...}`,
+/// `- kind: SCALAR` (its shorthand key), or `- kind: {}` / `- kind`. An error names the file,
+/// the line and column of the key or value at fault, and the layer by its number.
+let private layer (file: string) (count: int) (number: int) (node: Node) : Result<Layer, string> =
+    let at (p: Pos) kind = $"{place file p}: layer {number} of {count}{kind}"
     let kindAndSettings =
         match node with
-        | Scalar kind -> Ok(kind, Empty)
-        | Fields [ kind, settings ] -> Ok(kind, settings)
-        | Fields fields -> Error $"""{at}: one layer is a mapping with one key, its kind; got {fields.Length} keys ({fields |> List.map fst |> String.concat ", "})"""
-        | _ -> Error $"{at}: expected `- KIND: {{key: value}}`"
+        | Scalar(kind, p) -> Ok(kind, p, Empty p)
+        | Fields([ kind, p, settings ], _) -> Ok(kind, p, settings)
+        | Fields(fields, p) ->
+            Error $"""{at p ""}: one layer is a mapping with one key, its kind; got {fields.Length} keys ({fields |> List.map (fun (k, _, _) -> k) |> String.concat ", "})"""
+        | other ->
+            let where = at other.At ""
+            Error $"{where}: expected `- KIND: {{key: value}}`"
     kindAndSettings
-    |> Result.bind (fun (kind, settings) ->
+    |> Result.bind (fun (kind, kindAt, settings) ->
         match LayerRegistry.tryFind kind with
         | None ->
-            Error $"""{at}: unknown layer '{kind}'{LayerRegistry.suggest kind LayerRegistry.names}; allowed: {String.concat ", " LayerRegistry.names}"""
+            Error $"""{at kindAt ""}: unknown layer '{kind}'{LayerRegistry.suggest kind LayerRegistry.names}; allowed: {String.concat ", " LayerRegistry.names}"""
         | Some def ->
+            let keyAt key =
+                match settings with
+                | Fields(fs, _) -> fs |> List.tryPick (fun (k, p, _) -> if k = key then Some p else None)
+                | _ -> None
+            let fail (p: Pos) (e: string) =
+                let where = at p $" ({kind})"
+                $"{where}: {e}"
             let given =
                 match settings, def.Shorthand with
-                | Empty, _ -> Ok []
-                | Fields fs, _ ->
+                | Empty _, _ -> Ok []
+                | Fields(fs, _), _ ->
                     fs
-                    |> List.map (fun (k, v) ->
+                    |> List.map (fun (k, p, v) ->
                         match v with
-                        | Scalar s -> Ok(k, scalarValue s)
-                        | _ -> Error $"key '{k}': expected a single value")
-                    |> List.fold (fun acc r -> Result.bind (fun xs -> Result.map (fun x -> xs @ [ x ]) r) acc) (Ok [])
-                | Scalar s, Some key -> Ok [ key, scalarValue s ]
-                | Scalar s, None -> Error $"takes no single value (got '{s}'): give its keys as a mapping"
-                | Items _, _ -> Error "expected a mapping of keys"
-            given |> Result.bind (LayerRegistry.create def) |> Result.mapError (fun e -> $"{at} ({kind}): {e}"))
+                        | Scalar(s, _) -> Ok(k, scalarValue s)
+                        | _ -> Error(fail p $"key '{k}': expected a single value"))
+                    |> collect
+                | Scalar(s, _), Some key -> Ok [ key, scalarValue s ]
+                | Scalar(s, p), None -> Error(fail p $"takes no single value (got '{s}'): give its keys as a mapping")
+                | Items(_, p), _ -> Error(fail p "expected a mapping of keys")
+            given
+            |> Result.bind (fun g ->
+                LayerRegistry.create def g
+                |> Result.mapError (fun e ->
+                    let p = LayerRegistry.keyOf e |> Option.bind keyAt |> Option.defaultValue kindAt
+                    fail p e)))
 
-/// A definition from a tree: a mapping with `name` and `layers` (a list of layers). `where` names
-/// the file (and line, where known) for errors.
-let parse (where: string) (node: Node) : Result<Definition, string> =
+/// A definition from a tree: a mapping with `name` and `layers` (a list of layers). `file` names
+/// the file (or the sweep file and its `model:` key) for errors; every problem is reported, each
+/// at its line and column, layers numbered from 1.
+let parse (file: string) (node: Node) : Result<Definition, string> =
     match node with
-    | Fields fields ->
-        let unknown = fields |> List.map fst |> List.filter (fun k -> k <> "name" && k <> "layers")
-        match unknown, List.tryFind (fst >> (=) "layers") fields with
-        | k :: _, _ ->
-            let hint = LayerRegistry.suggest k [ "name"; "layers" ]
-            Error $"{where}: unknown key '{k}'{hint}; allowed: name, layers"
-        | [], None -> Error $"{where}: missing key 'layers' (a list of layers)"
-        | [], Some(_, Items []) -> Error $"{where}: 'layers' is empty; give at least the output layer"
-        | [], Some(_, Items items) ->
-            let name =
-                match List.tryFind (fst >> (=) "name") fields with
-                | Some(_, Scalar n) when n.Trim() <> "" -> Ok n
-                | Some _ -> Error $"{where}: key 'name': expected a name"
-                | None -> Error $"{where}: missing key 'name'"
-            name
-            |> Result.bind (fun name ->
-                items
-                |> List.mapi (layer where)
-                |> List.fold (fun acc r -> Result.bind (fun xs -> Result.map (fun x -> xs @ [ x ]) r) acc) (Ok [])
-                |> Result.map (fun layers -> { Name = name; Layers = layers }))
-        | [], Some _ -> Error $"{where}: key 'layers': expected a list of layers"
-    | _ -> Error $"{where}: a model is a mapping with keys name and layers"
+    | Fields(fields, at) ->
+        let find key = fields |> List.tryFind (fun (k, _, _) -> k = key)
+        let unknown =
+            fields
+            |> List.filter (fun (k, _, _) -> k <> "name" && k <> "layers")
+            |> List.map (fun (k, p, _) ->
+                Error $"""{place file p}: unknown key '{k}'{LayerRegistry.suggest k [ "name"; "layers" ]}; allowed: name, layers""")
+        let name =
+            match find "name" with
+            | Some(_, _, Scalar(n, _)) when n.Trim() <> "" -> Ok n
+            | Some(_, p, _) -> Error $"{place file p}: key 'name': expected a name"
+            | None -> Error $"{place file at}: missing key 'name'"
+        let layers =
+            match find "layers" with
+            | None -> Error $"{place file at}: missing key 'layers' (a list of layers)"
+            | Some(_, p, Items([], _)) -> Error $"{place file p}: 'layers' is empty; give at least the output layer"
+            | Some(_, _, Items(items, _)) -> items |> List.mapi (fun i n -> layer file items.Length (i + 1) n) |> collect
+            | Some(_, p, _) -> Error $"{place file p}: key 'layers': expected a list of layers"
+        let problems = (unknown |> List.choose (function Error e -> Some e | _ -> None)) @ (match name with Error e -> [ e ] | _ -> []) @ (match layers with Error e -> [ e ] | _ -> [])
+        match problems, name, layers with
+        | [], Ok n, Ok ls -> Ok { Name = n; Layers = ls }
+        | ps, _, _ -> Error(String.concat "\n" ps)
+    | other -> Error $"{place file other.At}: a model is a mapping with keys name and layers"
 
 /// The canonical JSON of a definition (every key, defaults resolved, keys sorted): the text a
 /// trial configuration carries for a declared model.
@@ -110,11 +150,11 @@ let toJson (d: Definition) =
 
 let rec private ofElement (e: JsonElement) =
     match e.ValueKind with
-    | JsonValueKind.Object -> Fields [ for p in e.EnumerateObject() -> p.Name, ofElement p.Value ]
-    | JsonValueKind.Array -> Items [ for x in e.EnumerateArray() -> ofElement x ]
-    | JsonValueKind.Null -> Empty
-    | JsonValueKind.Number -> Scalar(e.GetRawText())
-    | _ -> Scalar(e.ToString())
+    | JsonValueKind.Object -> Fields([ for p in e.EnumerateObject() -> p.Name, Pos.None, ofElement p.Value ], Pos.None)
+    | JsonValueKind.Array -> Items([ for x in e.EnumerateArray() -> ofElement x ], Pos.None)
+    | JsonValueKind.Null -> Empty Pos.None
+    | JsonValueKind.Number -> Scalar(e.GetRawText(), Pos.None)
+    | _ -> Scalar(e.ToString(), Pos.None)
 
 /// A definition from the JSON text of toJson (or any JSON of the same shape).
 let ofJson (text: string) : Result<Definition, string> =

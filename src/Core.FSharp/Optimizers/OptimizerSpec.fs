@@ -26,7 +26,7 @@ let private lookup (name: string) =
     | None ->
         match presets |> List.tryFind (fun (n, _, _) -> n = name) with
         | Some(_, k, s) -> Ok(k, s)
-        | None -> Error $"""unknown optimizer '{name}'; allowed: {String.concat ", " names}"""
+        | None -> Error $"""unknown optimizer '{name}'{Lrbs.Core.Suggest.hint name names}; allowed: {String.concat ", " names}"""
 
 /// The optimizer for a name with `given` hyper-parameters over its defaults. A key the kind
 /// does not take is an error naming the key, the optimizer and the keys it takes.

@@ -89,4 +89,4 @@ module LrScaling =
         match text, rules |> List.tryFind (fun (_, n) -> n = text) with
         | "none", _ -> Ok None
         | _, Some(r, _) -> Ok(Some r)
-        | other, None -> Error $"""unknown scaling rule '{other}'; allowed: none, {String.concat ", " (rules |> List.map snd)}"""
+        | other, None -> Error $"""unknown scaling rule '{other}'{Lrbs.Core.Suggest.hint other (rules |> List.map snd)}; allowed: none, {String.concat ", " (rules |> List.map snd)}"""

@@ -20,7 +20,10 @@ public static class CommandLine
     public static RootCommand Build(TextWriter output, TextWriter error)
     {
         var root = new RootCommand(
-            "lrbs: learning-rate x batch-size studies of small image models, on libtorch, with results in Parquet.");
+            "lrbs: learning-rate x batch-size studies of small image models, on libtorch, with results in Parquet.\n\n" +
+            "New here? README.md, 'Your first study': six commands from a model file to a report, about a minute:\n" +
+            "  lrbs sweep plan examples/first-study/sweep.yaml\n  lrbs sweep run examples/first-study/sweep.yaml\n  lrbs report results/first-study\n" +
+            "Then docs/: training.md (trial keys), sweeps.md, results.md (every column), report.md.");
         root.Subcommands.Add(TrainCommand.Build(output, error));
         root.Subcommands.Add(ListCommand.Build(output));
         root.Subcommands.Add(ModelCommand.Build(output, error));
@@ -33,6 +36,28 @@ public static class CommandLine
         return root;
     }
 
+    /// <summary>For each token the parser did not match, the option or command it most likely
+    /// means (Suggest: `--learning-rate` is `--lr`, `--epoch` is `--epochs`, `sweeps` is `sweep`).</summary>
+    static IEnumerable<string> Hints(ParseResult parsed)
+    {
+        var command = parsed.CommandResult.Command;
+        var options = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith('-')).ToList();
+        var commands = command.Subcommands.Select(c => c.Name).ToList();
+        foreach (var token in parsed.UnmatchedTokens.Distinct())
+        {
+            var near = Lrbs.Core.Suggest.nearest(token, token.StartsWith('-') ? options : commands);
+            if (near is { } n && n.Value != token)
+                yield return $"  '{token}': did you mean '{n.Value}'? ('{string.Join(' ', CommandPath(parsed.CommandResult).Prepend("lrbs"))} --help' lists them)";
+        }
+    }
+
+    static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? r)
+    {
+        var names = new List<string>();
+        for (var c = r; c is not null && c.Parent is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult) names.Insert(0, c.Command.Name);
+        return names;
+    }
+
     /// <summary>Parses and runs; a parse error prints the problem and usage hint and returns 2; a
     /// failure inside a command is mapped to its exit code by <see cref="Failures"/>.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -42,6 +67,7 @@ public static class CommandLine
         if (parsed.Errors.Count > 0)
         {
             foreach (var e in parsed.Errors) error.WriteLine($"error: {e.Message}");
+            foreach (var hint in Hints(parsed)) error.WriteLine(hint);
             error.WriteLine("Run 'lrbs --help' or 'lrbs COMMAND --help' for what is allowed.");
             return ExitCodes.BadInput;
         }

@@ -22,7 +22,7 @@ public static class ModelCommand
         {
             var name = parse.GetValue(model)!;
             var data = parse.GetValue(dataset) ?? (name == "cnn-box" ? "boxes" : "fashion-mnist");
-            var fields = new[] { Tuple.Create("dataset", data), Tuple.Create("model", ModelFiles.Resolve(name, Directory.GetCurrentDirectory())) };
+            var fields = new[] { Tuple.Create("dataset", data), Tuple.Create("model", ModelFiles.Resolve(name, "model")) };
             var built = TrialConfigModule.build(ListModule.OfSeq(fields));
             if (built.IsError) return TrainCommand.Fail(error, built.ErrorValue);
             var prepared = Trainer.prepare(built.ResultValue);

@@ -25,16 +25,46 @@ public static class ResultsCommand
     static Command Query(TextWriter output)
     {
         var dir = Folder();
-        var sql = new Argument<string>("SQL") { Description = "A query over the views trials, epochs, manifest, class_predictions, label_predictions and box_predictions, e.g. \"SELECT optimizer, batch_size, avg(test_metric) FROM trials GROUP BY ALL\"." };
-        var query = new Command("query", "Run SQL over a results folder (DuckDB) and print a table.") { dir, sql };
+        var sql = new Argument<string>("SQL") { Description = "A DuckDB query over the views trials, epochs, manifest, class_predictions, label_predictions and box_predictions." };
+        var format = new Option<string>("--format")
+        {
+            Description = "table (wide rows are shown one column per line), vertical (always one column per line), csv or json.",
+            DefaultValueFactory = _ => "table",
+        };
+        var query = new Command("query", "Run SQL (DuckDB) over a results folder and print the answer.\n\n" +
+            "Views: trials (one row per trial), epochs (one per epoch), manifest (the plan), class_predictions, label_predictions,\n" +
+            "box_predictions (with predictions: true). Every column: docs/results.md, or `lrbs results schema`. Examples:\n" +
+            "  lrbs results query results/smoke \"SELECT optimizer, batch_size, lr, avg(test_metric) AS metric FROM trials GROUP BY ALL ORDER BY ALL\"\n" +
+            "  lrbs results query results/smoke \"SELECT trial_id, epoch, train_loss, test_metric FROM epochs WHERE epoch = 2\" --format csv\n" +
+            "  lrbs results query results/smoke \"SELECT * FROM trials LIMIT 1\"            (wide: one column per line)\n" +
+            "  lrbs results query results/smoke \"SELECT status, count(*) FROM trials GROUP BY 1\" --format json") { dir, sql, format };
         query.SetAction(parse =>
         {
-            var result = ResultsReader.Query(parse.GetValue(dir)!, parse.GetValue(sql)!);
-            var table = new Table().Border(TableBorder.Simple);
-            foreach (var c in result.Columns) table.AddColumn(Markup.Escape(c));
-            foreach (var row in result.Rows) table.AddRow(row.Select(v => Markup.Escape(v ?? "NULL")).ToArray());
-            Consoles.For(output).Write(table);
-            output.WriteLine($"{result.Rows.Count} rows");
+            var folder = parse.GetValue(dir)!;
+            var text = parse.GetValue(sql)!;
+            var kind = parse.GetValue(format);
+            if (kind is not ("table" or "vertical" or "csv" or "json"))
+                throw new InputException($"--format: unknown format '{kind}'{Lrbs.Core.Suggest.hint(kind!, ["table", "vertical", "csv", "json"])}; allowed: table, vertical, csv, json");
+            if (kind == "json")
+            {
+                using var db = ResultsReader.Open(folder);
+                QueryText.Json(db.Dicts(text), output);
+                return ExitCodes.Ok;
+            }
+            var result = ResultsReader.Query(folder, text);
+            switch (kind)
+            {
+                case "csv": QueryText.Csv(result, output); break;
+                case "vertical": QueryText.Vertical(result, output); break;
+                default:
+                    if (QueryText.Width(result) <= QueryText.WideAt) QueryText.Table(result, output);
+                    else
+                    {
+                        QueryText.Vertical(result, output);
+                        output.WriteLine("(wide rows, shown one column per line; --format table|csv|json to choose)");
+                    }
+                    break;
+            }
             return ExitCodes.Ok;
         });
         return query;

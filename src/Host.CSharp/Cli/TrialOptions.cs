@@ -44,7 +44,7 @@ public sealed class TrialOptions
         foreach (var (key, option) in _options)
             if (parse.GetValue(option) is string text)
                 // --model FILE: a declared model, as the canonical JSON the core reads
-                fields.Add(Tuple.Create(key, key == "model" ? Lrbs.Host.Sweeps.ModelFiles.Resolve(text, Directory.GetCurrentDirectory()) : text));
+                fields.Add(Tuple.Create(key, key == "model" ? Lrbs.Host.Sweeps.ModelFiles.Resolve(text, "--model") : text));
         if (parse.GetValue(_stable)) fields.Add(Tuple.Create("stop_when_stable", "true"));
         return ListModule.OfSeq(fields);
     }

@@ -24,7 +24,7 @@ public static class ModelFiles
         if (!File.Exists(path)) throw new ModelFileException($"{path}: model file not found");
         var stream = new YamlStream();
         try { stream.Load(new StringReader(File.ReadAllText(path))); }
-        catch (YamlException e) { throw new ModelFileException($"{path}:{e.Start.Line}: malformed YAML: {e.InnerException?.Message ?? e.Message}"); }
+        catch (YamlException e) { throw new ModelFileException(YamlErrors.Malformed(path, e)); }
         if (stream.Documents.Count == 0) throw new ModelFileException($"{path}: empty model file: give name and layers");
         var root = stream.Documents[0].RootNode;
         // a file may hold the model itself or a `model:` mapping around it
@@ -33,25 +33,37 @@ public static class ModelFiles
         return Json(root, path);
     }
 
-    /// <summary>The canonical JSON of an inline model; `where` names the file and key for errors.</summary>
-    public static string Json(YamlNode node, string where)
+    /// <summary>The canonical JSON of an inline model; `file` names the file for errors (each at its line and column).</summary>
+    public static string Json(YamlNode node, string file)
     {
-        var parsed = ModelFile.parse($"{where}:{node.Start.Line}", Tree(node));
-        if (parsed.IsError) throw new ModelFileException(parsed.ErrorValue);
+        var parsed = ModelFile.parse(file, Tree(node));
+        if (parsed.IsError)
+        {
+            var problems = parsed.ErrorValue.Split('\n');
+            throw new ModelFileException(problems.Length == 1 ? problems[0] : $"{problems.Length} problems in {file}:\n" + string.Join("\n", problems.Select(p => "  " + p)));
+        }
         return ModelFile.toJson(parsed.ResultValue);
     }
 
     /// <summary>A `model` value as a trial key: a catalog name as it is, a file's model as its JSON.
-    /// A relative file is read from `baseDir` (a sweep file's folder).</summary>
-    public static string Resolve(string value, string baseDir) =>
-        IsFile(value) ? Load(Path.IsPathRooted(value) || File.Exists(value) ? value : Path.Combine(baseDir, value)) : value;
+    /// A relative path is read from the working directory, as every path in a sweep file and on
+    /// the command line (README, "Sweep files"); `where` names the key that gave it.</summary>
+    public static string Resolve(string value, string where)
+    {
+        if (!IsFile(value)) return value;
+        if (!File.Exists(value))
+            throw new ModelFileException($"{where}: model file not found: {value} (relative paths are read from the working directory, {Directory.GetCurrentDirectory()})");
+        return Load(value);
+    }
+
+    static ModelFile.Pos At(YamlNode n) => new(checked((int)n.Start.Line), checked((int)n.Start.Column));
 
     static ModelFile.Node Tree(YamlNode node) => node switch
     {
-        YamlScalarNode s when string.IsNullOrEmpty(s.Value) && s.Style == YamlDotNet.Core.ScalarStyle.Plain => ModelFile.Node.Empty,
-        YamlScalarNode s => ModelFile.Node.NewScalar(s.Value ?? ""),
-        YamlSequenceNode q => ModelFile.Node.NewItems(ListModule.OfSeq(q.Children.Select(Tree))),
-        YamlMappingNode m => ModelFile.Node.NewFields(ListModule.OfSeq(m.Children.Select(kv => Tuple.Create(((YamlScalarNode)kv.Key).Value ?? "", Tree(kv.Value))))),
-        _ => ModelFile.Node.Empty,
+        YamlScalarNode s when string.IsNullOrEmpty(s.Value) && s.Style == YamlDotNet.Core.ScalarStyle.Plain => ModelFile.Node.NewEmpty(At(s)),
+        YamlScalarNode s => ModelFile.Node.NewScalar(s.Value ?? "", At(s)),
+        YamlSequenceNode q => ModelFile.Node.NewItems(ListModule.OfSeq(q.Children.Select(Tree)), At(q)),
+        YamlMappingNode m => ModelFile.Node.NewFields(ListModule.OfSeq(m.Children.Select(kv => Tuple.Create(((YamlScalarNode)kv.Key).Value ?? "", At(kv.Key), Tree(kv.Value)))), At(m)),
+        _ => ModelFile.Node.NewEmpty(At(node)),
     };
 }

@@ -43,6 +43,9 @@ public static class Supervisor
 
     public static bool IsWorker => Environment.GetEnvironmentVariable("LRBS_WORKER") == "1";
 
+    /// <summary>Whether the user interrupted the sweep (SIGINT or SIGTERM passed on to the worker).</summary>
+    public static bool Interrupted { get; private set; }
+
     /// <summary>Whether this process is the lrbs program itself (a test host calling the commands in
     /// process runs sweeps in process, as before).</summary>
     public static bool CanSupervise => !IsWorker && Assembly.GetEntryAssembly() == typeof(Supervisor).Assembly;
@@ -62,7 +65,7 @@ public static class Supervisor
         while (true)
         {
             var (code, pid) = Start(args.ToArgs());
-            if (!Crashed(code, out var signal)) return code;
+            if (Interrupted || !Crashed(code, out var signal)) return code;
             var suspects = Suspects(store, pid).Select(find).OfType<PlannedTrial>().ToList();
             if (suspects.Count == 0)
             {
@@ -121,7 +124,7 @@ public static class Supervisor
         using var worker = Process.Start(psi)!;
         if (Lrbs.Host.Presentation.StartupTiming.Enabled)
             Console.Error.WriteLine($"timing: the supervisor started worker {worker.Id} {Lrbs.Host.Presentation.StartupTiming.ProcessAge():0.00} s after it started");
-        void Forward(PosixSignalContext ctx) { ctx.Cancel = true; kill(worker.Id, (int)(ctx.Signal == PosixSignal.SIGINT ? 2 : 15)); }
+        void Forward(PosixSignalContext ctx) { ctx.Cancel = true; Interrupted = true; kill(worker.Id, (int)(ctx.Signal == PosixSignal.SIGINT ? 2 : 15)); }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
         worker.WaitForExit();

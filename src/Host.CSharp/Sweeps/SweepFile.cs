@@ -43,18 +43,54 @@ public static class SweepFile
         if (!File.Exists(path)) throw new SweepFileException($"{path}: sweep file not found");
         var stream = new YamlStream();
         try { stream.Load(new StringReader(File.ReadAllText(path))); }
-        catch (YamlException e) { throw new SweepFileException($"{path}:{e.Start.Line}: malformed YAML: {e.InnerException?.Message ?? e.Message}"); }
+        catch (YamlException e) { throw new SweepFileException(YamlErrors.Malformed(path, e)); }
         catch (InvalidOperationException e) { throw new SweepFileException($"{path}: malformed YAML (the parser stopped: {e.Message})"); }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new SweepFileException($"{path}: a sweep file is a YAML mapping of keys ({string.Join(", ", TopKeys)})");
         return new Parser(path).Parse(root);
     }
 
+    /// <summary>One problem of a sweep file, at the line and column of the key or value at fault.
+    /// The parser records every problem it can find before it gives up (Failed), so that one run
+    /// of `sweep plan` lists them all.</summary>
+    sealed class Problem(string message) : Exception(message);
+
     sealed class Parser(string path)
     {
-        string Where(YamlNode n, string key) => $"{path}:{n.Start.Line}: {key}";
+        readonly List<string> _problems = [];
+
+        string Where(YamlNode n, string key) => $"{YamlErrors.At(path, n)}: {key}";
+
+        /// <summary>Records a problem and carries on; `Fail` records one and stops this branch.</summary>
+        void Note(string message) { if (!_problems.Contains(message)) _problems.Add(message); }
+
+        Problem Fail(string message) { Note(message); return new Problem(message); }
+
+        /// <summary>Runs `part`; a Problem it throws is already recorded, so parsing goes on.</summary>
+        T? Try<T>(Func<T> part) where T : class
+        {
+            try { return part(); }
+            catch (Problem) { return null; }
+        }
+
+        void Try(Action part)
+        {
+            try { part(); }
+            catch (Problem) { }
+        }
 
         public Sweep Parse(YamlMappingNode root)
+        {
+            Sweep? sweep = null;
+            try { sweep = ParseAll(root); }
+            catch (Problem) { }
+            if (_problems.Count == 1) throw new SweepFileException(_problems[0]);
+            if (_problems.Count > 1)
+                throw new SweepFileException($"{_problems.Count} problems in {path}:\n" + string.Join("\n", _problems.Select(p => "  " + p)));
+            return sweep!;
+        }
+
+        Sweep ParseAll(YamlMappingNode root)
         {
             var settings = new Dictionary<string, YamlScalarNode>();
             var grids = new List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>>();
@@ -62,16 +98,17 @@ public static class SweepFile
             LrBracket.Spec? bracket = null;
             int repeats = 1;
             var pack = false;
-            foreach (var (keyNode, value) in root.Children)
+            foreach (var (keyNode, value) in root.Children) Try(() =>
             {
                 var key = ((YamlScalarNode)keyNode).Value ?? "";
                 if (!TopKeys.Contains(key))
-                    throw new SweepFileException($"{Where(keyNode, key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TopKeys)}; allowed: {string.Join(", ", TopKeys)}");
+                    throw Fail($"{Where(keyNode, key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TopKeys)}; allowed: {string.Join(", ", SweepKeys)}, " +
+                        "the blocks stopping and noise_scale, and the trial keys (`lrbs train --help` lists them)");
                 if (value is YamlMappingNode bm && HasBracket(bm))
                 {
                     if (key != "lr") throw NotLr(bm, key);
                     bracket = Bracket(bm);
-                    continue;
+                    return;
                 }
                 switch (key)
                 {
@@ -87,21 +124,23 @@ public static class SweepFile
                         break;
                     case "grids":
                         if (value is not YamlSequenceNode list || list.Children.Count == 0)
-                            throw new SweepFileException($"{Where(value, key)}: expected a list of grids (mappings of trial keys to lists)");
-                        grids.AddRange(list.Children.Select((g, i) => Grid(g, $"grids[{i}]")));
+                            throw Fail($"{Where(value, key)}: expected a list of grids (mappings of trial keys to lists)");
+                        foreach (var (g, i) in list.Children.Select((g, i) => (g, i)))
+                            if (Try(() => Grid(g, $"grids[{i}]")) is { } parsed) grids.Add(parsed);
                         break;
                     default: settings[key] = Scalar(value, key); break;
                 }
-            }
-            if (name is null) throw new SweepFileException($"{path}: missing key 'name'");
+            });
+            if (_problems.Count > 0) throw new Problem(_problems[0]); // the trials are built from keys that parsed
+            if (name is null) throw Fail($"{path}: missing key 'name'");
             outDir ??= Path.Combine("results", name);
             if (root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grid") && root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grids"))
-                throw new SweepFileException($"{path}: give either grid (one grid) or grids (a list of grids), not both");
+                throw Fail($"{path}: give either grid (one grid) or grids (a list of grids), not both");
             if (bracket is not null && grids.SelectMany(g => g).FirstOrDefault(k => k.Key == "lr") is { Key: not null } listed)
-                throw new SweepFileException($"{path}: lr: give either a bracket (lr: {{bracket: [LOW, HIGH], ...}}) or a list of learning rates under grid, not both");
+                throw Fail($"{path}: lr: give either a bracket (lr: {{bracket: [LOW, HIGH], ...}}) or a list of learning rates under grid, not both");
             if (grids.Count == 0) grids.Add([]);
             if (grids.All(g => g.Count == 0) && settings.Count == 0)
-                throw new SweepFileException($"{path}: empty sweep: give trial keys ({string.Join(", ", TrialKeys)}) at the top or under grid");
+                throw Fail($"{path}: empty sweep: give trial keys ({string.Join(", ", TrialKeys)}) at the top or under grid");
 
             if (bracket is not null) return Searched(name, outDir, pack, repeats, settings, grids, bracket);
             var trials = new List<PlannedTrial>();
@@ -147,8 +186,8 @@ public static class SweepFile
 
         static bool HasBracket(YamlMappingNode m) => m.Children.Keys.Any(k => (k as YamlScalarNode)?.Value == "bracket");
 
-        SweepFileException NotLr(YamlNode node, string key) =>
-            new($"{Where(node, key)}: a bracket applies only to lr (the learning rate searched per group); {key} takes a value, or a list under grid");
+        Problem NotLr(YamlNode node, string key) =>
+            Fail($"{Where(node, key)}: a bracket applies only to lr (the learning rate searched per group); {key} takes a value, or a list under grid");
 
         static readonly string[] BracketKeys = ["bracket", "points", "refine_to", "max_extend", "max_refine"];
 
@@ -166,7 +205,7 @@ public static class SweepFile
                 {
                     case "bracket":
                         if (v is not YamlSequenceNode ends || ends.Children.Count != 2)
-                            throw new SweepFileException($"{Where(v, at)}: expected two learning rates [LOW, HIGH], e.g. [1e-4, 1e-1]");
+                            throw Fail($"{Where(v, at)}: expected two learning rates [LOW, HIGH], e.g. [1e-4, 1e-1]");
                         low = Number(Scalar(ends.Children[0], at), at);
                         high = Number(Scalar(ends.Children[1], at), at);
                         break;
@@ -175,24 +214,24 @@ public static class SweepFile
                     case "max_extend": maxExtend = IntAny(Scalar(v, at), at); break;
                     case "max_refine": maxRefine = IntAny(Scalar(v, at), at); break;
                     default:
-                        throw new SweepFileException($"{Where(k, at)}: unknown key '{key}'{TrialConfigModule.suggest(key, BracketKeys)}; allowed: {string.Join(", ", BracketKeys)}");
+                        throw Fail($"{Where(k, at)}: unknown key '{key}'{TrialConfigModule.suggest(key, BracketKeys)}; allowed: {string.Join(", ", BracketKeys)}");
                 }
             }
-            if (low is null) throw new SweepFileException($"{Where(m, "lr")}: missing key 'bracket' ([LOW, HIGH])");
-            if (!m.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "points")) throw new SweepFileException($"{Where(m, "lr")}: missing key 'points' (log-spaced learning rates in the first round, >= 3)");
+            if (low is null) throw Fail($"{Where(m, "lr")}: missing key 'bracket' ([LOW, HIGH])");
+            if (!m.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "points")) throw Fail($"{Where(m, "lr")}: missing key 'points' (log-spaced learning rates in the first round, >= 3)");
             var spec = new LrBracket.Spec(low.Value, high!.Value, points, refineTo, maxExtend, maxRefine);
             var checkedSpec = LrBracket.check(spec);
-            if (checkedSpec.IsError) throw new SweepFileException($"{Where(m, checkedSpec.ErrorValue.Item1)}: {checkedSpec.ErrorValue.Item2}");
+            if (checkedSpec.IsError) throw Fail($"{Where(m, checkedSpec.ErrorValue.Item1)}: {checkedSpec.ErrorValue.Item2}");
             return spec;
         }
 
         double Number(YamlScalarNode n, string key) =>
             double.TryParse(n.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-                ? v : throw new SweepFileException($"{Where(n, key)}: expected a number, got '{n.Value}'");
+                ? v : throw Fail($"{Where(n, key)}: expected a number, got '{n.Value}'");
 
         int IntAny(YamlScalarNode n, string key) =>
             int.TryParse(n.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
-                ? v : throw new SweepFileException($"{Where(n, key)}: expected an integer, got '{n.Value}'");
+                ? v : throw Fail($"{Where(n, key)}: expected an integer, got '{n.Value}'");
 
         /// <summary>One value of `model` or `optimizer` as trial keys. model: a catalog name, a model
         /// file (relative to the sweep file) or an inline mapping (name, layers), each as the text
@@ -200,15 +239,20 @@ public static class SweepFile
         /// keys are the optimizer's hyper-parameters.</summary>
         List<(string, YamlScalarNode)> Choice(string key, YamlNode node, string at)
         {
-            var baseDir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
             if (key == "model")
             {
                 try
                 {
-                    var json = node is YamlMappingNode ? ModelFiles.Json(node, $"{path}: {at}") : ModelFiles.Resolve(Scalar(node, at).Value ?? "", baseDir);
+                    var json = node is YamlMappingNode ? ModelFiles.Json(node, path) : ModelFiles.Resolve(Scalar(node, at).Value ?? "", Where(node, at));
                     return [("model", new YamlScalarNode(json))];
                 }
-                catch (ModelFileException e) { throw new SweepFileException($"{Where(node, at)}: {e.Message}"); }
+                catch (ModelFileException e)
+                {
+                    // each of the model's problems, at its own file, line and column
+                    var lines = e.Message.Split('\n');
+                    foreach (var line in lines.Length > 1 ? lines.Skip(1) : lines) Note(line.Trim());
+                    throw new Problem(e.Message);
+                }
             }
             if (key == "optimizer" && node is YamlMappingNode m)
             {
@@ -218,10 +262,13 @@ public static class SweepFile
                     var name = ((YamlScalarNode)k).Value ?? "";
                     var allowed = new[] { "name" }.Concat(OptimizerSpecModule.hyperKeys).ToList();
                     if (!allowed.Contains(name))
-                        throw new SweepFileException($"{Where(k, at + "." + name)}: unknown key '{name}'{TrialConfigModule.suggest(name, allowed)}; allowed: {string.Join(", ", allowed)}");
+                    {
+                        Note($"{Where(k, at + "." + name)}: unknown key '{name}'{TrialConfigModule.suggest(name, allowed)}; allowed: {string.Join(", ", allowed)}");
+                        continue;
+                    }
                     pairs.Add((name == "name" ? "optimizer" : name, Scalar(v, at + "." + name)));
                 }
-                if (!pairs.Any(p => p.Item1 == "optimizer")) throw new SweepFileException($"{Where(node, at)}: an optimizer mapping needs its name (name: lamb)");
+                if (!pairs.Any(p => p.Item1 == "optimizer")) throw Fail($"{Where(node, at)}: an optimizer mapping needs its name (name: lamb)");
                 return pairs;
             }
             return [(key, Scalar(node, at))];
@@ -229,22 +276,22 @@ public static class SweepFile
 
         List<(string, List<List<(string, YamlScalarNode)>>)> Grid(YamlNode value, string name)
         {
-            if (value is not YamlMappingNode g) throw new SweepFileException($"{Where(value, name)}: expected a mapping of trial keys to lists");
+            if (value is not YamlMappingNode g) throw Fail($"{Where(value, name)}: expected a mapping of trial keys to lists");
             var grid = new List<(string, List<List<(string, YamlScalarNode)>>)>();
-            foreach (var (gk, gv) in g.Children)
+            foreach (var (gk, gv) in g.Children) Try(() =>
             {
                 var key = ((YamlScalarNode)gk).Value ?? "";
                 if (!TrialKeys.Contains(key))
-                    throw new SweepFileException($"{Where(gk, name + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TrialKeys)}; allowed: {string.Join(", ", TrialKeys)}");
+                    throw Fail($"{Where(gk, name + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TrialKeys)}; allowed: the trial keys (`lrbs train --help` lists them)");
                 var items = gv is YamlSequenceNode seq ? seq.Children.ToList() : [gv];
                 foreach (var item in items.OfType<YamlMappingNode>().Where(HasBracket))
                     throw key == "lr"
-                        ? new SweepFileException($"{Where(item, name + ".lr")}: a bracket goes at the top level (lr: {{bracket: [LOW, HIGH], points: N}}), not under {name}")
+                        ? Fail($"{Where(item, name + ".lr")}: a bracket goes at the top level (lr: {{bracket: [LOW, HIGH], points: N}}), not under {name}")
                         : NotLr(item, name + "." + key);
                 var list = items.Select(c => Choice(key, c, name + "." + key)).ToList();
-                if (list.Count == 0) throw new SweepFileException($"{Where(gv, name + "." + key)}: empty list; give at least one value");
+                if (list.Count == 0) throw Fail($"{Where(gv, name + "." + key)}: empty list; give at least one value");
                 grid.Add((key, list));
-            }
+            });
             return grid;
         }
 
@@ -252,14 +299,20 @@ public static class SweepFile
         void Flatten(YamlNode node, string block, Dictionary<string, YamlScalarNode> settings)
         {
             var allowed = Blocks[block];
-            if (node is not YamlMappingNode m) throw new SweepFileException($"{Where(node, block)}: expected a mapping ({string.Join(", ", allowed.Keys)})");
+            if (node is not YamlMappingNode m) throw Fail($"{Where(node, block)}: expected a mapping ({string.Join(", ", allowed.Keys)})");
             foreach (var (k, v) in m.Children)
             {
                 var key = ((YamlScalarNode)k).Value ?? "";
                 if (!allowed.TryGetValue(key, out var flat))
-                    throw new SweepFileException($"{Where(k, block + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, allowed.Keys)}; allowed: {string.Join(", ", allowed.Keys)}");
-                if (flat == "") Flatten(v, block + "." + key, settings); // its keys turn the rule on
-                else settings[flat] = Scalar(v, block + "." + key);
+                {
+                    Note($"{Where(k, block + "." + key)}: unknown key '{key}'{TrialConfigModule.suggest(key, allowed.Keys)}; allowed: {string.Join(", ", allowed.Keys)}");
+                    continue;
+                }
+                Try(() =>
+                {
+                    if (flat == "") Flatten(v, block + "." + key, settings); // its keys turn the rule on
+                    else settings[flat] = Scalar(v, block + "." + key);
+                });
             }
         }
 
@@ -274,22 +327,23 @@ public static class SweepFile
             }
             var built = TrialConfigModule.build(ListModule.OfSeq(fields));
             if (built.IsOk) return built.ResultValue;
-            var e = built.ErrorValue.Head;
-            throw new SweepFileException(values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
+            foreach (var e in built.ErrorValue)
+                Note(values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
+            throw new Problem(built.ErrorValue.Head.Message);
         }
 
         YamlScalarNode Scalar(YamlNode node, string key) =>
-            node as YamlScalarNode ?? throw new SweepFileException($"{Where(node, key)}: expected a single value, got a {(node is YamlSequenceNode ? "list" : "mapping")}");
+            node as YamlScalarNode ?? throw Fail($"{Where(node, key)}: expected a single value, got a {(node is YamlSequenceNode ? "list" : "mapping")}");
 
         int Int(YamlScalarNode n, string key, int min) =>
             int.TryParse(n.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min
-                ? v : throw new SweepFileException($"{Where(n, key)}: expected an integer >= {min}, got '{n.Value}'");
+                ? v : throw Fail($"{Where(n, key)}: expected an integer >= {min}, got '{n.Value}'");
 
         bool Bool(YamlScalarNode n, string key) => n.Value switch
         {
             "true" => true,
             "false" => false,
-            _ => throw new SweepFileException($"{Where(n, key)}: expected true or false, got '{n.Value}'"),
+            _ => throw Fail($"{Where(n, key)}: expected true or false, got '{n.Value}'"),
         };
     }
 
