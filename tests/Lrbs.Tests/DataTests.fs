@@ -243,7 +243,7 @@ let ``a split writes only its partitions' rows, each once, bit for bit as splitt
     let s = sources.Value[1]
     let written = System.Collections.Concurrent.ConcurrentBag<int>()
     let counting = { s with WriteRow = fun i into offset -> written.Add i; s.WriteRow i into offset }
-    match Split.apply (Split.Pooled(0.5, 0.0)) 7UL None (Some 3) counting, Split.indices (Split.Pooled(0.5, 0.0)) 7UL None s.Count None with
+    match Split.apply (Split.Pooled(0.5, 0.0)) 7UL None (Some 3) None counting, Split.indices (Split.Pooled(0.5, 0.0)) 7UL None s.Count None with
     | Ok parts, Ok(tr, _, te) ->
         let whole = Source.all s
         assertEq (Source.rowsOf tr[..2] whole).X parts.Train.X

@@ -37,6 +37,15 @@ let private versions (folder: string) =
 
 let private row (pairs: (string * obj) list) : IReadOnlyDictionary<string, obj> = Dictionary<string, obj>(dict pairs) :> _
 
+/// A migration context that knows a chance level and a trial's training losses by epoch.
+type private Known(chance: float option, losses: float list) =
+    interface IMigrationContext with
+        member _.Chance _ = Option.toNullable chance
+        member _.Epochs _ =
+            losses |> List.mapi (fun i l -> row [ "epoch", box (i + 1); "train_loss", box l ]) |> ResizeArray :> _
+
+let private noContext = Known(None, [])
+
 /// A current trial record with every column set from `rng` (times between 2001 and 2033).
 let private randomTrial (rng: Random) =
     let t = TrialRow()
@@ -48,6 +57,7 @@ let private randomTrial (rng: Random) =
                 elif c.Type = typeof<int> then box (rng.Next())
                 elif c.Type = typeof<int64> then box (rng.NextInt64())
                 elif c.Type = typeof<float> then box (rng.NextDouble())
+                elif c.Type = typeof<bool> then box (rng.Next 2 = 0)
                 else failwith $"{c.Type}"
             c.Property.SetValue(t, v)
     t.Schema <- ResultsSchema.Version
@@ -61,19 +71,26 @@ let ``a version-2 trial row (a current row less the columns version 2 could lack
     let current = randomTrial rng
     let v2 = RowMap.ToRow(ResultsSchema.Trials, current)
     v2["schema"] <- "lrbs-results/2"
+    for added in [ "test_limit"; "chance_metric"; "collapsed" ] do v2.Remove added |> ignore // lrbs-results/4's
     // what some version-2 parts lacked, and times in milliseconds without a kind
     let dropped = [ "box_loss"; "eval_batches"; "blas"; "resumed_epochs" ] |> List.filter (fun _ -> rng.Next 2 = 0)
     for k in dropped do v2.Remove k |> ignore
     let us = current.FinishedAt
     v2["finished_at"] <- box (DateTime.SpecifyKind(Micros.ToDateTime(us - us % 1000L), DateTimeKind.Unspecified))
     let part = PartRows("trials", ResizeArray v2.Keys, [| v2 :> IReadOnlyDictionary<_, _> |])
-    let migrated = RowMigrations.ToCurrent(part, 2)
+    let migrated = RowMigrations.ToCurrent(part, 2, Known(Some 0.1, [ 1.0; 0.5 ]))
     let back = RowMap.ToRecord(ResultsSchema.Trials, migrated.Rows[0]) :?> TrialRow
     let expected = RowMap.ToRow(ResultsSchema.Trials, current)
     if List.contains "box_loss" dropped then expected["box_loss"] <- (if current.Metric = "iou" then box "exact" else null)
     if List.contains "eval_batches" dropped then expected["eval_batches"] <- box "all"
     if List.contains "resumed_epochs" dropped then expected["resumed_epochs"] <- box 0
     if List.contains "blas" dropped then expected["blas"] <- null
+    // and lrbs-results/4's columns: no test_limit then; the chance level and the collapse rule from what the context knows
+    expected["test_limit"] <- null
+    expected["chance_metric"] <- box 0.1
+    expected["collapsed"] <- (Lrbs.Core.Training.Collapse.collapsed (current.Status = "ok" || current.Status = "stopped_early")
+                                 (Option.ofNullable current.TestMetric |> Option.defaultValue nan) 0.1 current.TestRows [| 1.0; 0.5 |]
+                              |> Option.map box |> Option.toObj)
     expected["finished_at"] <- box (us - us % 1000L)
     let actual = RowMap.ToRow(ResultsSchema.Trials, back)
     Assert.That(migrated.Table, Is.EqualTo "trials")
@@ -85,7 +102,7 @@ let ``a version-2 trial row (a current row less the columns version 2 could lack
 let ``box trials written before box_loss get exact, the only form then; other trials get null`` () =
     let migrate metric =
         let r = row [ "schema", box "lrbs-results/2"; "metric", box metric ]
-        (RowMigrations.ToCurrent(PartRows("trials", [| "schema"; "metric" |], [| r |]), 2)).Rows[0]
+        (V2ToV3.Apply(PartRows("trials", [| "schema"; "metric" |], [| r |]))).Rows[0]
     Assert.That((migrate "iou")["box_loss"], Is.EqualTo "exact")
     Assert.That((migrate "accuracy")["box_loss"], Is.Null)
     Assert.That((migrate "accuracy")["eval_batches"], Is.EqualTo "all")
@@ -93,7 +110,7 @@ let ``box trials written before box_loss get exact, the only form then; other tr
 
 [<Test>]
 let ``version-2 predictions go to the table of their kind, known from their columns even without rows`` () =
-    let kind columns = (RowMigrations.ToCurrent(PartRows("predictions", columns, [||]), 2)).Table
+    let kind columns = (RowMigrations.ToCurrent(PartRows("predictions", columns, [||]), 2, noContext)).Table
     Assert.That(kind [| "schema"; "trial_id"; "row"; "label"; "predicted"; "confidence"; "correct" |], Is.EqualTo "class_predictions")
     Assert.That(kind [| "schema"; "trial_id"; "row"; "label"; "truth"; "probability"; "predicted" |], Is.EqualTo "label_predictions")
     Assert.That(kind [| "schema"; "trial_id"; "row"; "iou"; "error"; "level" |], Is.EqualTo "box_predictions")
@@ -121,9 +138,9 @@ let ``a row that is not exactly the table's columns is refused naming the column
 let ``versions older than the oldest migration and newer than this lrbs are refused, naming both versions`` () =
     let part = PartRows("epochs", [| "schema" |], [||])
     StringAssert.Contains("written with lrbs-results/1, older than any this lrbs migrates (lrbs-results/2 and later)",
-        Assert.Throws<MigrationException>(fun () -> RowMigrations.ToCurrent(part, 1) |> ignore).Message)
+        Assert.Throws<MigrationException>(fun () -> RowMigrations.ToCurrent(part, 1, noContext) |> ignore).Message)
     StringAssert.Contains($"written with lrbs-results/9, by a newer lrbs than this one, which reads {ResultsSchema.Version}",
-        Assert.Throws<MigrationException>(fun () -> RowMigrations.ToCurrent(part, 9) |> ignore).Message)
+        Assert.Throws<MigrationException>(fun () -> RowMigrations.ToCurrent(part, 9, noContext) |> ignore).Message)
 
 [<Test>]
 let ``a time is written as INT64 TIMESTAMP(MICROS, UTC) whose statistics are microseconds too (Parquet.Net's own DateTime statistics are not)`` () =
@@ -139,6 +156,27 @@ let ``a time is written as INT64 TIMESTAMP(MICROS, UTC) whose statistics are mic
     // a one-row part answers from its statistics in DuckDB: the same microseconds
     Assert.That(db.Query($"SELECT epoch_us(finished_at) FROM read_parquet({Sql.Literal path})").Rows[0][0], Is.EqualTo(string at))
     Assert.That((db.Rows<TrialRow>($"SELECT * FROM read_parquet({Sql.Literal path})")).[0].FinishedAt, Is.EqualTo at)
+
+[<Test>]
+let ``lrbs-results/4 marks a trial collapsed from its chance level and its losses, and says when it cannot know`` () =
+    let trial status metric =
+        PartRows("trials", [| "schema"; "trial_id"; "status"; "test_metric"; "test_rows" |],
+                 [| row [ "schema", box "lrbs-results/3"; "trial_id", box "t"; "status", box status; "test_metric", box metric; "test_rows", box 10000 ] |])
+    let collapsed (context: IMigrationContext) status (metric: float) = (RowMigrations.ToCurrent(trial status metric, 3, context)).Rows[0]["collapsed"]
+    let learning = Known(Some 0.1, [ 2.3; 0.4 ])
+    Assert.That(collapsed learning "ok" 0.1, Is.EqualTo true, "at chance (the majority class's share)")
+    Assert.That(collapsed learning "ok" 0.105, Is.EqualTo true, "within two standard errors of chance: 0.1 + 2 sqrt(0.09 / 10000) = 0.106")
+    Assert.That(collapsed learning "ok" 0.107, Is.EqualTo false)
+    Assert.That(collapsed learning "stopped_early" 0.85, Is.EqualTo false)
+    Assert.That(collapsed (Known(Some 0.1, [ 0.5; 2.4 ])) "ok" 0.85, Is.EqualTo true, "the loss ended above where it started")
+    Assert.That(collapsed learning "diverged" nan, Is.EqualTo false, "a diverged trial is a failure of its own kind")
+    Assert.That(collapsed (Known(None, [ 2.3; 0.4 ])) "ok" 0.85, Is.Null, "no chance level and a falling loss: not known")
+    Assert.That(collapsed (Known(Some 0.1, [ 0.4 ])) "ok" 0.85, Is.EqualTo false, "one epoch: the loss rule cannot apply")
+    Assert.That(collapsed (Known(None, [ 0.4; 2.3 ])) "ok" 0.85, Is.EqualTo true, "the loss alone condemns it")
+    let migrated = (RowMigrations.ToCurrent(trial "ok" 0.5, 3, learning)).Rows[0]
+    Assert.That(migrated["chance_metric"], Is.EqualTo 0.1)
+    Assert.That(migrated["test_limit"], Is.Null)
+    Assert.That(migrated["schema"], Is.EqualTo ResultsSchema.Version)
 
 // ---- migrating a folder ----
 
@@ -178,7 +216,7 @@ let ``lrbs results migrate rewrites every part of a real version-2 folder, keepi
     // idempotent
     let code, out, _ = CliTests.run [ "results"; "migrate"; folder ]
     Assert.That(code, Is.EqualTo 0)
-    StringAssert.Contains("all 46 parts are already lrbs-results/3; nothing to migrate", out)
+    StringAssert.Contains($"all 46 parts are already {ResultsSchema.Version}; nothing to migrate", out)
 
 [<Test>]
 let ``a migration killed with SIGKILL at any moment and rerun leaves every part readable, current and migrated once`` () =
@@ -251,7 +289,7 @@ let ``a sweep run on a folder of older parts migrates it first, then resumes: no
     let folder = copyOfV2 tmp
     let code, out, err = CliTests.run [ "sweep"; "run"; Path.Combine(root, "examples", "smoke.yaml"); "--out"; folder; "--workers"; "1" ]
     Assert.That(code, Is.EqualTo 0, err)
-    StringAssert.Contains("holds parts written by an older lrbs: migrating them to lrbs-results/3 first", out)
+    StringAssert.Contains($"holds parts written by an older lrbs: migrating them to {ResultsSchema.Version} first", out)
     StringAssert.Contains("0 to run, 8 already finished", out)
     Assert.That(versions folder |> Map.forall (fun _ v -> v = Some ResultsSchema.Current), Is.True)
 
@@ -315,7 +353,7 @@ let ``a CSV export writes nulls as empty fields, text quoted, numbers round-trip
     Assert.That(code, Is.EqualTo 0, err)
     let csv = tmp.File "csv/trials.csv"
     Assert.That(File.ReadAllText csv, Does.StartWith "schema,trial_id,")
-    StringAssert.Contains("\n\"lrbs-results/3\",\"", File.ReadAllText csv)
+    StringAssert.Contains($"\n\"{ResultsSchema.Version}\",\"", File.ReadAllText csv)
     // DuckDB's own CSV reader, every field as text: nulls come back NULL, the rest as written
     use db = new Sql()
     let fields = db.Query($"SELECT trial_id, lr, data_dir, finished_at, config FROM read_csv({Sql.Literal csv}, all_varchar = true) ORDER BY trial_id").Rows

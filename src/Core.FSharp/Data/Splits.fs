@@ -44,10 +44,18 @@ module Split =
     /// Applies a split to a source; `trainLimit` keeps only the first rows of the training part.
     /// Each partition's rows are written once, straight from the source: rows no partition
     /// keeps are never scaled.
-    let apply (split: Split) (seed: uint64) (pool: int option) (trainLimit: int option) (s: Source) : Result<SplitData, string> =
+    /// The partitions of `s`: `trainLimit` keeps the first N training rows; `testLimit` a seeded
+    /// draw of N test rows (by `seed` and the partition, in their partition order).
+    let apply (split: Split) (seed: uint64) (pool: int option) (trainLimit: int option) (testLimit: int option) (s: Source) : Result<SplitData, string> =
         indices split seed pool s.Count s.OfficialTrain
         |> Result.map (fun (tr, va, te) ->
             let tr = match trainLimit with Some n when n < tr.Length -> tr[.. n - 1] | _ -> tr
+            let te =
+                match testLimit with
+                | Some n when n < te.Length ->
+                    let order = (Lrbs.Core.Engine.Rng.Derive(seed, "test_limit")).Permutation te.Length
+                    order[.. n - 1] |> Array.sort |> Array.map (fun i -> te[i])
+                | _ -> te
             { Train = Source.take tr s
               Validation = (if va.Length = 0 then None else Some(Source.take va s))
               Test = Source.take te s })

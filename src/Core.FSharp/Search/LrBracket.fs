@@ -53,6 +53,9 @@ let roundLr (lr: float) = Double.Parse(lr.ToString("G4", CultureInfo.InvariantCu
 let initial (s: Spec) =
     [ for k in 0 .. s.Points - 1 -> roundLr (s.Low * (s.High / s.Low) ** (float k / float (s.Points - 1))) ] |> List.distinct
 
+/// The most learning rates one group can run: the first round, every step outward, every refinement.
+let maxPoints (s: Spec) = (initial s).Length + s.MaxExtend + s.MaxRefine
+
 /// The spacing of the first round, the factor between neighbours.
 let ratio (s: Spec) = (s.High / s.Low) ** (1.0 / float (s.Points - 1))
 
@@ -65,15 +68,21 @@ type Outcome = { Score: float; Noise: float }
 type Point = { Round: int; Lr: float; Why: string }
 
 /// A learning rate's outcomes over the seeds: their mean and its standard error (the spread of
-/// the seeds over sqrt(n) with two or more, else the one outcome's own noise).
+/// the seeds over sqrt(n) with two or more, at least the outcomes' own errors pooled; else the
+/// one outcome's own noise).
 type Cell = { Lr: float; Mean: float; Error: float }
 
 let cell (lr: float) (outcomes: Outcome list) =
     let scores = outcomes |> List.map (fun o -> o.Score) |> Array.ofList
     let n = scores.Length
     let mean = Array.average scores
+    // the seeds' spread over sqrt(n), never below the test sampling of the mean (the outcomes'
+    // own errors; for proportions never 0), so that seeds that happen to agree are not exact
+    let sampling = sqrt (outcomes |> List.sumBy (fun o -> o.Noise ** 2.0)) / float n
     let error =
-        if n >= 2 then sqrt (Array.sumBy (fun x -> (x - mean) ** 2.0) scores / float (n - 1)) / sqrt (float n)
+        if n >= 2 then
+            let spread = sqrt (Array.sumBy (fun x -> (x - mean) ** 2.0) scores / float (n - 1)) / sqrt (float n)
+            if Double.IsFinite sampling then max spread sampling else spread
         else outcomes.Head.Noise
     { Lr = lr; Mean = mean; Error = error }
 
@@ -152,18 +161,15 @@ let plan (s: Spec) (seeds: int list) (outcome: float -> int -> Outcome option) :
 /// The round a group's search is in (its last point's round).
 let currentRound (p: Plan) = p.Points |> List.map (fun x -> x.Round) |> List.max
 
-/// A committed trial as the search scores it: its final test metric when it finished (0 when
-/// it diverged or failed, as the report's fit scores it); as noise, the binomial error of an
-/// accuracy or exact match on its test rows, else the spread of its last epochs' test metric
-/// (`spread`, NaN when unknown).
+/// A committed trial as the search scores it: its final test metric when it finished and learned
+/// (0 when it diverged, failed or collapsed, as the report's fit scores it); as noise, the
+/// standard error of an accuracy or exact match on its test rows (Statistics.proportionError,
+/// never 0), else the spread of its last epochs' test metric (`spread`, NaN when unknown).
 let outcomeOf (finished: bool) (metric: string) (testMetric: float option) (testRows: int) (spread: float) =
     let score = if finished then defaultArg testMetric 0.0 else 0.0
     let noise =
         match metric with
         | "accuracy"
-        | "exact_match" when testRows > 0 ->
-            let p = Math.Clamp(score, 0.0, 1.0)
-            // an accuracy of exactly 0 or 1 still has the resolution of one test row
-            max (sqrt (p * (1.0 - p) / float testRows)) (1.0 / float testRows)
+        | "exact_match" when testRows > 0 -> Lrbs.Core.Analysis.Statistics.proportionError score testRows
         | _ -> spread
     { Score = score; Noise = noise }

@@ -62,38 +62,50 @@ module Trainer =
     let dataKey (c: TrialConfig) =
         String.Join(
             "|",
-            c.Dataset, defaultArg c.DataDir "", c.DataSeed, string c.Pool, Split.describe c.Split, string c.TrainLimit,
+            c.Dataset, defaultArg c.DataDir "", c.DataSeed, string c.Pool, Split.describe c.Split, string c.TrainLimit, string c.TestLimit,
             string c.ImageSize, String.Join(",", c.Labels)
         )
 
     let private splits = ConcurrentDictionary<string, Lazy<Result<SplitData, ConfigError list>>>()
 
-    /// Loads, splits and checks the data a config asks for (once per process for each
-    /// data key: the trials of a sweep share it).
+    /// Loads and splits the data a config asks for (once per process for each data key: the
+    /// trials of a sweep share it).
+    let private loaded (c: TrialConfig) : Result<SplitData, ConfigError list> =
+        let fail field msg = Error [ { Field = field; Message = msg } ]
+        splits.GetOrAdd(
+            dataKey c,
+            fun _ ->
+                lazy
+                    (let request: Registry.LoadRequest = { DataDir = c.DataDir; ImageSize = c.ImageSize; Labels = c.Labels; DataSeed = c.DataSeed }
+                     match Registry.load c.Dataset request with
+                     | Error e -> fail (match e with DataError.Missing _ | DataError.Malformed _ -> "data_dir" | _ -> "dataset") e.Message
+                     | Ok d ->
+                         match Split.apply c.Split (uint64 c.DataSeed) c.Pool c.TrainLimit c.TestLimit d with
+                         | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
+                         | Ok s ->
+                             match Registry.tryInfo c.Dataset with
+                             | Some i when i.MinMax ->
+                                 // fitted on the training part only, applied to every part
+                                 let stats = Dataset.minMax s.Train
+                                 Ok { Train = Dataset.scaleWith stats s.Train
+                                      Validation = s.Validation |> Option.map (Dataset.scaleWith stats)
+                                      Test = Dataset.scaleWith stats s.Test }
+                             | _ -> Ok s)
+        ).Value
+
+    /// The partitions as a trial evaluates them: every test row, or with eval_batches whole the
+    /// rows that fill whole batches of batch_size, in order (the last partial batch dropped).
+    let private evaluated (c: TrialConfig) (s: SplitData) =
+        if c.EvalWholeBatches then { s with Test = Source.rowsOf [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test } else s
+
+    /// The test rows a config evaluates, without the checks of its model and batch size (the
+    /// chance level of a trial committed before it was recorded, Collapse.chance).
+    let testRows (c: TrialConfig) : Result<Dataset, ConfigError list> = loaded c |> Result.map (fun s -> (evaluated c s).Test)
+
+    /// Loads, splits and checks the data a config asks for, with the test rows it evaluates.
     let prepare (c: TrialConfig) : Result<SplitData, ConfigError list> =
         let fail field msg = Error [ { Field = field; Message = msg } ]
-        let data =
-            splits.GetOrAdd(
-                dataKey c,
-                fun _ ->
-                    lazy
-                        (let request: Registry.LoadRequest = { DataDir = c.DataDir; ImageSize = c.ImageSize; Labels = c.Labels; DataSeed = c.DataSeed }
-                         match Registry.load c.Dataset request with
-                         | Error e -> fail (match e with DataError.Missing _ | DataError.Malformed _ -> "data_dir" | _ -> "dataset") e.Message
-                         | Ok d ->
-                             match Split.apply c.Split (uint64 c.DataSeed) c.Pool c.TrainLimit d with
-                             | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
-                             | Ok s ->
-                                 match Registry.tryInfo c.Dataset with
-                                 | Some i when i.MinMax ->
-                                     // fitted on the training part only, applied to every part
-                                     let stats = Dataset.minMax s.Train
-                                     Ok { Train = Dataset.scaleWith stats s.Train
-                                          Validation = s.Validation |> Option.map (Dataset.scaleWith stats)
-                                          Test = Dataset.scaleWith stats s.Test }
-                                 | _ -> Ok s)
-            ).Value
-        data
+        loaded c
         |> Result.bind (fun s ->
             if c.BatchSize > s.Train.Count then
                 fail "batch_size" $"batch size {c.BatchSize} is larger than the training set ({s.Train.Count} rows); allowed: 1..{s.Train.Count}"
@@ -102,10 +114,7 @@ module Trainer =
             else
                 match TrialConfig.modelSpec c s.Train.Input (Dataset.head s.Train) with
                 | Error e -> fail "model" e
-                | Ok _ when c.EvalWholeBatches ->
-                    // the test rows that fill whole batches of batch_size, in order; the last partial batch is dropped
-                    Ok { s with Test = Source.rowsOf [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test }
-                | Ok _ -> Ok s)
+                | Ok _ -> Ok(evaluated c s))
 
     /// Trials with the same pack key can train as members of one net: they differ only in
     /// learning rate, a schedule that changes only the learning rate, and seed.
@@ -133,6 +142,8 @@ module Trainer =
           TestCount = data.Test.Count
           PackSize = 1
           ResumedEpochs = 0
+          ChanceMetric = Collapse.chance data.Test
+          Collapsed = Some false
           TestOutputs = None }
 
     /// Trains the members of a pack (a single trial is a pack of one) through the one
@@ -225,6 +236,7 @@ module Trainer =
         let faulty = faultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
+        let chance = Collapse.chance data.Test
         let finish (position: int) (m: Member) =
             let last = if m.Epochs.Count = 0 then None else Some m.Epochs[m.Epochs.Count - 1]
             let outputs =
@@ -253,6 +265,12 @@ module Trainer =
                   TestCount = data.Test.Count
                   PackSize = configs.Length
                   ResumedEpochs = resumedEpochs
+                  ChanceMetric = chance
+                  Collapsed =
+                    let losses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
+                    let finished = m.Stop <> Some StopReason.Diverged
+                    let metric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
+                    Collapse.collapsed finished metric chance data.Test.Count losses
                   TestOutputs = outputs }
             results[m.Index] <- Some r
             progress.OnFinished m.Index r

@@ -20,6 +20,8 @@ type TrialConfig =
       Split: Split
       /// Use only the first N training rows (quick runs).
       TrainLimit: int option
+      /// Evaluate on a seeded draw of N rows of the test partition (quick runs).
+      TestLimit: int option
       /// Image-folder datasets: the side images are resized to.
       ImageSize: int option
       /// Attribute datasets: the attributes that form the multi-label target.
@@ -65,6 +67,7 @@ module TrialConfig =
           "pool", "", "draw this many rows (seeded) before the split"
           "split", "", "official, TRAIN/TEST or TRAIN/VAL/TEST percent (e.g. 80/20, 80/10/10); default: the dataset's own"
           "train_limit", "", "use only the first N training rows"
+          "test_limit", "", "evaluate on a seeded draw of N test rows (quick runs; recorded in the trial row)"
           "image_size", "", "image folders: resize images to SIZE x SIZE (default 32)"
           "labels", "", "attribute datasets: comma-separated attributes to predict"
           "model", "mlp-100-50", "a model name (see `lrbs list`), or a declared model (train --model FILE; a sweep's model: FILE or mapping)"
@@ -88,7 +91,7 @@ module TrialConfig =
           "noise_scale_every", "", "measure the gradient noise scale every N steps"
           "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
           "noise_scale_ema", "0.95", "decay of the noise scale's moving averages"
-          "predictions", "false", "keep the outputs on every test example (sweeps: OUT/predictions/ID.parquet)" ]
+          "predictions", "false", "keep the outputs on every test example (sweeps: OUT/*_predictions/ID.parquet)" ]
         @ (OptimizerSpec.hyperKeys
            |> List.map (fun k ->
                let owners = Kinds.all |> List.filter (fun o -> o.Keys |> List.exists (fun h -> h.Name = k))
@@ -189,7 +192,7 @@ module TrialConfig =
                 | Error e -> fail "model" e; None
             else
                 if not (List.contains modelText Lrbs.Core.Models.Catalog.names) then
-                    fail "model" $"""unknown model '{modelText}'; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}, or a model file (.yaml)"""
+                    fail "model" $"""unknown model '{modelText}'{Lrbs.Core.Suggest.hint modelText Lrbs.Core.Models.Catalog.names}; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}, or a model file (.yaml)"""
                 None
         let model = definition |> Option.map (fun d -> d.Name) |> Option.defaultValue modelText
         let optimizer = text "optimizer"
@@ -252,6 +255,7 @@ module TrialConfig =
               Pool = optional "pool" (integer 1)
               Split = split
               TrainLimit = optional "train_limit" (integer 1)
+              TestLimit = optional "test_limit" (integer 1)
               ImageSize = optional "image_size" (integer 4)
               Labels =
                 (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
@@ -260,7 +264,7 @@ module TrialConfig =
               LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
               BoxLoss = value "box_loss" IouForm.parse IouForm.KerasPlusOne
               EvalWholeBatches =
-                value "eval_batches" (function "all" -> Ok false | "whole" -> Ok true | other -> Error $"unknown evaluation '{other}'; allowed: all, whole") false
+                value "eval_batches" (function "all" -> Ok false | "whole" -> Ok true | other -> Error $"""unknown evaluation '{other}'{Lrbs.Core.Suggest.hint other [ "all"; "whole" ]}; allowed: all, whole""") false
               Optimizer = optimizer
               OptimizerSettings = optimizerSettings
               Lr = value "lr" positive 0.01
@@ -350,8 +354,8 @@ module TrialConfig =
     /// Each key of a config as its canonical text ("" where absent): the trial id hashes these,
     /// and the trial row's text columns (split, scaling, schedule, stabilisation, ...) are these,
     /// so a value is formatted in this one place. Keys added since v1 appear where they apply
-    /// (box_loss: box targets) or when not at their default (eval_batches), so that the ids of
-    /// the trials they do not touch stay as they were.
+    /// (box_loss: box targets) or when not at their default (eval_batches, test_limit), so that
+    /// the ids of the trials they do not touch stay as they were.
     let values (c: TrialConfig) =
         let r (v: float) = v.ToString("R", inv)
         let opt f = Option.map f >> Option.defaultValue ""
@@ -382,6 +386,7 @@ module TrialConfig =
            | Some i when i.Targets = TargetKind.Boxes -> [ "box_loss", IouForm.name c.BoxLoss ]
            | _ -> [])
         @ (if c.EvalWholeBatches then [ "eval_batches", "whole" ] else [])
+        @ (match c.TestLimit with Some n -> [ "test_limit", string n ] | None -> [])
 
     /// The canonical text of a config: a version line, then every key of `values` as key=value,
     /// sorted, numbers in round-trip form. Trial ids hash exactly this.

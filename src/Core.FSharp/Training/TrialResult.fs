@@ -73,6 +73,10 @@ type TrialResult =
       PackSize: int
       /// The epochs restored from a checkpoint when the trial resumed mid-way (0: trained from the start).
       ResumedEpochs: int
+      /// The test metric of the best constant prediction on the rows evaluated (Collapse.chance).
+      ChanceMetric: float
+      /// Finished without having learned (Collapse.collapsed); None where that cannot be known.
+      Collapsed: bool option
       /// With `predictions`: the outputs on every test example, row-major (rows x outputs).
       TestOutputs: float32[] option }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Lrbs.Core.Search;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
@@ -36,6 +37,7 @@ public static class SweepCommand
         cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
+            CheckData(s.Trials); // every check `sweep run` makes before it trains
             var search = s.Search?.Plan(store.Outcomes());
             if (search is not null) s = s with { Trials = search.Trials };
             var table = new Table().Border(TableBorder.Simple);
@@ -55,7 +57,14 @@ public static class SweepCommand
             Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             if (search is not null)
-                foreach (var line in SearchText.Describe(search, s.Search!.Spec)) output.WriteLine(line);
+            {
+                var spec = s.Search!.Spec;
+                var groups = s.Search.Groups;
+                var round0 = groups.Sum(g => g.Repeats * LrBracket.initial(spec).Length);
+                output.WriteLine($"a learning-rate search: {round0} trials in round 0; at most {groups.Sum(g => g.Repeats * LrBracket.maxPoints(spec))} " +
+                    $"if every group of {groups.Count} uses its limits ({LrBracket.initial(spec).Length} points + max_extend {spec.MaxExtend} + max_refine {spec.MaxRefine}, times the repeats)");
+                foreach (var line in SearchText.Describe(search, spec)) output.WriteLine(line);
+            }
             return ExitCodes.Ok;
         });
         return cmd;
@@ -91,7 +100,7 @@ public static class SweepCommand
         cmd.SetAction(parse =>
         {
             var (s, store, sh) = Load(parse.GetValue(file)!, parse.GetValue(outDir), parse.GetValue(shard));
-            MigrateBeforeWriting(store.OutDir, output);
+            MigrateBeforeWriting(store.OutDir, output, error);
             var n = parse.GetValue(workers);
             if (n < 1) throw new InputException($"--workers must be >= 1, got {n}");
             var leaseTime = Claims.ParseLease(parse.GetValue(lease)!);
@@ -104,14 +113,16 @@ public static class SweepCommand
             if (onlyIds?.FirstOrDefault(id => Find(id) is null) is { } stranger) throw new InputException($"--only: trial {stranger} is not planned in sweep '{s.Name}'");
             if (Supervisor.CanSupervise)
             {
-                CheckWritable(store.OutDir);
+                CheckWritable(ExistingAncestor(store.OutDir)); // the worker creates the folder once the data checks pass
                 var runArgs = new RunArgs(parse.GetValue(file)!, parse.GetValue(shard), parse.GetValue(outDir), n, parse.GetValue(retry), parse.GetValue(pack), most, parse.GetValue(lease)!, every);
-                return Supervisor.Run(runArgs, store, Find, (t, why) =>
+                var code = Supervisor.Run(runArgs, store, Find, (t, why) =>
                 {
                     var data = Trainer.prepare(t.Config);
                     if (data.IsError) throw new SweepFileException($"trial {t.Id}: " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
                     store.Write(s.Name, Trainer.failed(t.Config, data.ResultValue, why, 0.0), CodeVersion.Current);
                 }, error);
+                if (Supervisor.Interrupted) error.WriteLine(InterruptedText(store, s.Search is null ? s.Trials.Count(sh.Owns) : null));
+                return code;
             }
             Supervisor.BindToSupervisor();
             var timing = new StartupTiming();
@@ -148,7 +159,7 @@ public static class SweepCommand
                 while (true)
                 {
                     var plan = s.Search.Plan(store.Outcomes());
-                    store.WriteManifest(s.Name, plan.Trials.Select(t => (t.Index, t.Id, t.Config)));
+                    store.WriteManifest(s.Name, plan.Trials.Select(t => (t.Index, t.Id, t.Config)), SearchText.Settings(s.Search.Spec));
                     committed = store.Committed();
                     var open = plan.Trials.Where(t => !committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id)))
                         .Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
@@ -166,17 +177,6 @@ public static class SweepCommand
             }
             var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
             output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
-
-            // Check data-dependent limits before anything is written: they depend only on the data,
-            // split, row limit and model, so one check per such group, with its largest batch.
-            void CheckData(IEnumerable<PlannedTrial> trials)
-            {
-                foreach (var t in trials.GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model)).Select(g => g.MaxBy(t => t.Config.BatchSize)!))
-                {
-                    var data = Trainer.prepare(t.Config);
-                    if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
-                }
-            }
 
             // This shard's trials first, then others' (a searched round: what their runners have not claimed).
             IReadOnlyList<TrialResult> RunTrials(IReadOnlyList<PlannedTrial> own, IReadOnlyList<PlannedTrial> others)
@@ -203,11 +203,39 @@ public static class SweepCommand
 
     /// <summary>A sweep never writes a part of this schema beside parts of an older one: a folder
     /// with older parts is migrated first (as `lrbs results migrate` does), saying so.</summary>
-    public static void MigrateBeforeWriting(string folder, TextWriter output)
+    public static void MigrateBeforeWriting(string folder, TextWriter output, TextWriter error)
     {
-        if (!Directory.Exists(folder) || !Lrbs.Host.Storage.Migrations.Migrator.Needed(folder)) return;
+        if (!Directory.Exists(folder)) return;
+        // a part a crash left unreadable is moved aside first (its trial runs again), as a rerun does
+        foreach (var w in new ResultsStore(folder).Recover()) error.WriteLine($"warning: {w}");
+        if (!Lrbs.Host.Storage.Migrations.Migrator.Needed(folder)) return;
         output.WriteLine($"{folder} holds parts written by an older lrbs: migrating them to {ResultsSchema.Version} first (`lrbs results migrate` does the same)");
         ResultsCommand.MigrateWithProgress(folder, output);
+    }
+
+    /// <summary>What a user who pressed Ctrl-C needs to know: what is safe, and how to go on.</summary>
+    static string InterruptedText(ResultsStore store, int? planned)
+    {
+        var committed = ResultsReader.Parts(store.OutDir, "trials").Length;
+        var saved = Directory.Exists(CheckpointStore.DirIn(store.OutDir))
+            ? Directory.GetFiles(CheckpointStore.DirIn(store.OutDir), "*.ckpt").Select(f => Path.GetFileName(f).Split('.')[0]).Distinct().Count(id => !File.Exists(store.TrialPath(id)))
+            : 0;
+        var args = Environment.GetCommandLineArgs().Skip(1).SkipWhile(a => a.EndsWith(".dll", StringComparison.Ordinal)).Select(a => a.Any(char.IsWhiteSpace) ? $"'{a}'" : a);
+        return $"interrupted: {committed}{(planned is int p ? $" of {p}" : "")} trials are committed in {store.OutDir}; " +
+            (saved > 0 ? $"{saved} trials in flight keep their checkpoints in {CheckpointStore.DirIn(store.OutDir)} and resume from them. " : "the trials in flight start again. ") +
+            $"Run the same command to go on: lrbs {string.Join(' ', args)}";
+    }
+
+    /// <summary>Checks the data-dependent limits of `trials` before anything is written (`sweep
+    /// plan` makes the same check): they depend only on the data, split, row limits and model, so
+    /// one check per such group, with its largest batch.</summary>
+    static void CheckData(IEnumerable<PlannedTrial> trials)
+    {
+        foreach (var t in trials.GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model)).Select(g => g.MaxBy(t => t.Config.BatchSize)!))
+        {
+            var data = Trainer.prepare(t.Config);
+            if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
+        }
     }
 
     /// <summary>The test aid LRBS_FAULT=TRIAL_ID:STEP must be well formed and name a planned trial.</summary>
@@ -221,6 +249,14 @@ public static class SweepCommand
     }
 
     static int CheckPackSize(int n) => n >= 1 ? n : throw new InputException($"--pack-size: expected an integer >= 1, got '{n}'");
+
+    /// <summary>`dir`, or its nearest ancestor that exists (where creating it would start).</summary>
+    static string ExistingAncestor(string dir)
+    {
+        var d = Path.GetFullPath(dir);
+        while (!Directory.Exists(d) && Path.GetDirectoryName(d) is { } parent) d = parent;
+        return d;
+    }
 
     static void CheckWritable(string dir)
     {

@@ -12,7 +12,8 @@ public static class TrainCommand
         var trial = new TrialOptions();
         var threads = new Option<int>("--threads") { Description = "libtorch and BLAS threads for this trial (1 is fastest for the small models).", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (config, status, per-epoch curves, final metrics) instead of the live display." };
-        var cmd = new Command("train", "Train one trial and report per-epoch loss and accuracy and the final test accuracy.") { threads, json };
+        var outDir = new Option<string?>("--out") { Description = "Commit the trial to this results folder, as a one-trial sweep would (then `lrbs report DIR` and `lrbs results query DIR` read it)." };
+        var cmd = new Command("train", "Train one trial and report per-epoch loss and accuracy and the final test accuracy.") { threads, json, outDir };
         trial.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -25,6 +26,7 @@ public static class TrainCommand
             if (built.IsError) errors.AddRange(built.ErrorValue);
             if (errors.Count > 0) return Fail(error, errors);
             var config = built.ResultValue;
+            var store = parse.GetValue(outDir) is { } dir ? new Lrbs.Host.Storage.ResultsStore(dir) : null;
 
             // the native engine (libtorch, its registries checked) loads while the data is read
             var engine = EngineWarmUp.Start();
@@ -42,6 +44,13 @@ public static class TrainCommand
                 : TrainDisplay.Run(config, data.ResultValue, output, FirstStep);
             if (parse.GetValue(json)) TrialJson.Write(result, CodeVersion.Current, output);
             else TrainDisplay.Summary(result, output);
+            if (store is not null)
+            {
+                var said = parse.GetValue(json) ? error : output; // JSON alone on standard output
+                SweepCommand.MigrateBeforeWriting(store.OutDir, said, error);
+                store.Write("train", result, CodeVersion.Current, data.ResultValue.Test);
+                said.WriteLine($"committed trial {TrialConfigModule.id(config)} to {store.OutDir} (lrbs report {store.OutDir}; lrbs results query {store.OutDir} \"SELECT * FROM trials\")");
+            }
             return result.Status.IsFailed ? ExitCodes.Failed : ExitCodes.Ok;
         });
         return cmd;

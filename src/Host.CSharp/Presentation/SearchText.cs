@@ -17,12 +17,15 @@ public static class SearchText
         _ => "running",
     };
 
+    /// <summary>A search's settings in one line (the manifest's `search` column, the report's protocol).</summary>
+    public static string Settings(LrBracket.Spec spec) =>
+        $"bracket [{G(spec.Low)}, {G(spec.High)}] in {spec.Points} points, refine_to {G(spec.RefineTo)}, max_extend {spec.MaxExtend}, max_refine {spec.MaxRefine}";
+
     /// <summary>Per group: each round's learning rates with their mean score ± standard error
     /// (n/a until committed), then the state, or what the running round adds and why.</summary>
     public static IEnumerable<string> Describe(SearchPlan plan, LrBracket.Spec spec)
     {
-        yield return $"learning-rate search: bracket [{G(spec.Low)}, {G(spec.High)}] in {spec.Points} points, refine_to {G(spec.RefineTo)}, " +
-                     $"max_extend {spec.MaxExtend}, max_refine {spec.MaxRefine}; the score is the final test metric (mean over repeats)";
+        yield return $"learning-rate search: {Settings(spec)}; the score is the final test metric (mean over repeats)";
         foreach (var g in plan.Groups)
         {
             var p = g.Plan;

@@ -101,19 +101,19 @@ public sealed class ResultsStore(string outDir)
             ? "(SELECT NULL::VARCHAR AS trial_id, NULL::DOUBLE AS spread)"
             : "(SELECT trial_id, stddev_samp(test_metric) AS spread FROM (SELECT trial_id, test_metric, " +
               "row_number() OVER (PARTITION BY trial_id ORDER BY epoch DESC) AS k FROM epochs) WHERE k <= 5 GROUP BY trial_id)";
-        foreach (var row in db.Rows<OutcomePart>($"SELECT t.trial_id, t.status, t.metric, t.test_metric, t.test_rows, s.spread FROM trials t LEFT JOIN {spread} s USING (trial_id)"))
-            outcomes[row.Id] = Lrbs.Core.Search.LrBracket.outcomeOf(row.Status is "ok" or "stopped_early", row.Metric,
+        foreach (var row in db.Rows<OutcomePart>($"SELECT t.trial_id, t.status, t.collapsed, t.metric, t.test_metric, t.test_rows, s.spread FROM trials t LEFT JOIN {spread} s USING (trial_id)"))
+            outcomes[row.Id] = Lrbs.Core.Search.LrBracket.outcomeOf(row.Status is "ok" or "stopped_early" && row.Collapsed != true, row.Metric,
                 row.TestMetric is double m ? Microsoft.FSharp.Core.FSharpOption<double>.Some(m) : null, row.TestRows, row.Spread ?? double.NaN);
         return outcomes;
     }
 
     /// <summary>Writes OUT/manifest/SWEEP.parquet: one row per planned trial (plan index, id and
     /// config), so tools can tell planned from committed. Shards write identical content.</summary>
-    public void WriteManifest(string sweep, IEnumerable<(int Index, string Id, TrialConfig Config)> trials)
+    public void WriteManifest(string sweep, IEnumerable<(int Index, string Id, TrialConfig Config)> trials, string? search = null)
     {
         var dir = Path.Combine(OutDir, "manifest");
         Directory.CreateDirectory(dir);
-        ParquetPart.Write(ResultsSchema.Manifest, trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config)).ToList(), Path.Combine(dir, sweep + ".parquet"));
+        ParquetPart.Write(ResultsSchema.Manifest, trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config, search)).ToList(), Path.Combine(dir, sweep + ".parquet"));
     }
 }
 
@@ -131,6 +131,7 @@ sealed class OutcomePart
 {
     [JsonPropertyName("trial_id")] public string Id { get; set; } = "";
     [JsonPropertyName("status")] public string Status { get; set; } = "";
+    [JsonPropertyName("collapsed")] public bool? Collapsed { get; set; }
     [JsonPropertyName("metric")] public string Metric { get; set; } = "";
     [JsonPropertyName("test_metric")] public double? TestMetric { get; set; }
     [JsonPropertyName("test_rows")] public int TestRows { get; set; }

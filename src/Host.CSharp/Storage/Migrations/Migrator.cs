@@ -30,9 +30,10 @@ public static class Migrator
                 throw new ResultsException($"{file}: written with {ResultsSchema.Name(v)} by a newer lrbs; this lrbs reads {ResultsSchema.Version}: use a newer lrbs");
         }
         var old = parts.Where(p => p.Table == ResultsReader.LegacyPredictions || versions[p.File] < ResultsSchema.Current).ToList();
+        var context = new FolderContext(folder, db);
         for (var i = 0; i < old.Count; i++)
         {
-            MigratePart(db, folder, old[i].Table, old[i].File, versions[old[i].File]!.Value);
+            MigratePart(db, folder, old[i].Table, old[i].File, versions[old[i].File]!.Value, context);
             progress?.Invoke(i + 1, old.Count);
         }
         var legacy = Path.Combine(folder, ResultsReader.LegacyPredictions);
@@ -50,14 +51,14 @@ public static class Migrator
         return ResultsReader.Versions(db, parts.Select(p => p.File).ToList()).Values.Any(v => v < ResultsSchema.Current);
     }
 
-    static void MigratePart(Sql db, string folder, string table, string file, int version)
+    static void MigratePart(Sql db, string folder, string table, string file, int version, IMigrationContext context)
     {
         var part = Read(db, table, file);
         PartRows current;
         List<object> records;
         try
         {
-            current = RowMigrations.ToCurrent(part, version);
+            current = RowMigrations.ToCurrent(part, version, context);
             var target = ResultsSchema.Table(current.Table);
             records = current.Rows.Select(r => RowMap.ToRecord(target, r)).ToList();
         }
@@ -79,5 +80,33 @@ public static class Migrator
         var source = $"read_parquet({Sql.Literal(file)})";
         var columns = db.Query($"SELECT column_name FROM (DESCRIBE SELECT * FROM {source})").Rows.Select(r => r[0]!).ToList();
         return new PartRows(table, columns, db.Dicts($"SELECT * FROM {source}"));
+    }
+
+    /// <summary>What a folder's migration knows beyond a part: its trials' epoch parts, and the
+    /// chance level of a trial's test rows, computed from its data as the trainer computes it
+    /// (Trainer.testRows, Collapse.chance) once per data key; null where the data cannot be read.</summary>
+    sealed class FolderContext(string folder, Sql db) : IMigrationContext
+    {
+        readonly Dictionary<string, double?> _chance = new();
+
+        public IReadOnlyList<IReadOnlyDictionary<string, object?>> Epochs(string trialId)
+        {
+            var path = Path.Combine(folder, "epochs", trialId + ".parquet");
+            return File.Exists(path) ? db.Dicts($"SELECT epoch, train_loss FROM read_parquet({Sql.Literal(path)})") : [];
+        }
+
+        public double? Chance(IReadOnlyDictionary<string, object?> trial)
+        {
+            string? Text(string key) => trial.TryGetValue(key, out var v) && v is not null ? Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+            var keys = new[] { "dataset", "data_dir", "data_seed", "pool", "split", "train_limit", "image_size", "labels", "eval_batches", "batch_size" };
+            var fields = keys.Select(k => (Key: k, Value: Text(k))).Where(f => f.Value is { Length: > 0 }).ToList();
+            var key = string.Join("|", fields.Select(f => $"{f.Key}={f.Value}"));
+            if (_chance.TryGetValue(key, out var known)) return known;
+            double? chance = null;
+            var built = Lrbs.Core.Training.TrialConfigModule.build(Microsoft.FSharp.Collections.ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Key, f.Value!))));
+            if (built.IsOk && Lrbs.Core.Training.Trainer.testRows(built.ResultValue) is { IsOk: true } rows)
+                chance = Lrbs.Core.Training.Collapse.chance(rows.ResultValue) is var c && double.IsFinite(c) ? c : null;
+            return _chance[key] = chance;
+        }
     }
 }

@@ -35,15 +35,17 @@ public sealed class ManifestRow
     [JsonPropertyName("max_epochs")] public int MaxEpochs { get; set; }
     [Meaning("As trials.config")]
     [JsonPropertyName("config")] public string Config { get; set; } = "";
+    [Meaning("How the sweep chose its learning rates: the learning-rate search's settings (a bracket's ends, points, refine_to, max_extend, max_refine: each group's lr searched round by round); null for a fixed grid or where not recorded (parts from before lrbs-results/4)")]
+    [JsonPropertyName("search")] public string? Search { get; set; }
 
-    public static ManifestRow Of(string sweep, int index, TrialConfig c)
+    public static ManifestRow Of(string sweep, int index, TrialConfig c, string? search = null)
     {
         var v = TrialConfigModule.values(c).ToDictionary(p => p.Item1, p => p.Item2);
         return new()
         {
             Sweep = sweep, PlanIndex = index, Id = TrialConfigModule.id(c), Dataset = c.Dataset, Model = c.Model, Optimizer = TrialConfigModule.optimizerText(c),
             Lr = c.Lr, BatchSize = c.BatchSize, Seed = c.Seed, Split = v["split"], Schedule = v["schedule"], MaxEpochs = c.Stopping.MaxEpochs,
-            Config = TrialConfigModule.canonical(c),
+            Config = TrialConfigModule.canonical(c), Search = search,
         };
     }
 }

@@ -27,6 +27,8 @@ public sealed class TrialRow
     [JsonPropertyName("split")] public string Split { get; set; } = "";
     [Meaning("Only the first N training rows were used; null for all", Unit = "rows")]
     [JsonPropertyName("train_limit")] public int? TrainLimit { get; set; }
+    [Meaning("Evaluated on a seeded draw of N test rows (quick runs); null for the whole test partition", Unit = "rows")]
+    [JsonPropertyName("test_limit")] public int? TestLimit { get; set; }
     [Meaning("Image folders and CelebA: the side images were resized to; null otherwise", Unit = "pixels")]
     [JsonPropertyName("image_size")] public int? ImageSize { get; set; }
     [Meaning("Attribute datasets: the comma-separated attributes predicted; null otherwise")]
@@ -73,6 +75,10 @@ public sealed class TrialRow
     [JsonPropertyName("metric")] public string Metric { get; set; } = "";
     [Meaning("The metric on the test partition after the last epoch; null when not finite")]
     [JsonPropertyName("test_metric")] public double? TestMetric { get; set; }
+    [Meaning("The test metric of the best constant prediction on the rows evaluated: the majority class's share (accuracy), the rows whose every attribute equals its majority (exact_match), the mean exact IoU of the mean box (iou); null where not known")]
+    [JsonPropertyName("chance_metric")] public double? ChanceMetric { get; set; }
+    [Meaning("Finished (ok or stopped_early) without having learned: the final test metric at or below chance_metric + 2 sqrt(c (1 - c) / test_rows), or the last epoch's training loss above the first's; false for diverged and failed trials; null where it cannot be known (a trial migrated from before lrbs-results/4 whose data was not on the machine)")]
+    [JsonPropertyName("collapsed")] public bool? Collapsed { get; set; }
     [Meaning("The loss on the test partition after the last epoch; null when not finite")]
     [JsonPropertyName("test_loss")] public double? TestLoss { get; set; }
     [Meaning("The metric on the validation partition after the last epoch; null without one")]
@@ -110,6 +116,8 @@ public sealed class TrialRow
 
     /// <summary>Finished without failing or diverging.</summary>
     [ParquetIgnore, JsonIgnore] public bool Finished => Status is "ok" or "stopped_early";
+    /// <summary>A result a study can use: finished, and not collapsed (Collapse).</summary>
+    [ParquetIgnore, JsonIgnore] public bool Learned => Finished && Collapsed != true;
     /// <summary>The slice of the study a trial belongs to: one grid per (dataset, model, optimizer,
     /// and scaling rule where one is set).</summary>
     [ParquetIgnore, JsonIgnore] public string Group => $"{Dataset} / {Model} / {Optimizer}" + (Scaling is null ? "" : $" / scaling {Scaling}");
@@ -125,14 +133,14 @@ public sealed class TrialRow
         {
             Id = TrialConfigModule.id(c), Sweep = sweep,
             Dataset = c.Dataset, DataDir = Opt("data_dir"), DataSeed = c.DataSeed, Pool = c.Pool?.Value, Split = v["split"],
-            TrainLimit = c.TrainLimit?.Value, ImageSize = c.ImageSize?.Value, Labels = Opt("labels"),
+            TrainLimit = c.TrainLimit?.Value, TestLimit = c.TestLimit?.Value, ImageSize = c.ImageSize?.Value, Labels = Opt("labels"),
             Model = c.Model, CrossEntropy = v["cross_entropy"], BoxLoss = Opt("box_loss"), EvalBatches = c.EvalWholeBatches ? "whole" : "all",
             Optimizer = v["optimizer"], Lr = c.Lr, Scaling = Opt("scaling"), BatchSize = c.BatchSize, Schedule = v["schedule"],
             MaxEpochs = c.Stopping.MaxEpochs, Stabilisation = Opt("stabilisation"), EarlyStopping = Opt("early_stopping"),
             Seed = c.Seed, NoiseScale = Opt("noise_scale"),
             Status = r.Status.Name, StopReason = r.StopReason?.Value.ToString(), Error = r.Status is TrialStatus.Failed f ? f.message : null,
             Epochs = r.Epochs.Length, Steps = r.Steps, Metric = r.MetricName,
-            TestMetric = Finite(r.FinalTestMetric), TestLoss = Finite(r.FinalTestLoss),
+            TestMetric = Finite(r.FinalTestMetric), TestLoss = Finite(r.FinalTestLoss), ChanceMetric = Finite(r.ChanceMetric), Collapsed = r.Collapsed?.Value,
             ValMetric = Finite(last?.ValMetric?.Value), ValLoss = Finite(last?.ValLoss?.Value),
             FinalTrainLoss = Finite(last?.TrainLoss), FinalTrainMetric = Finite(last?.TrainMetric),
             WallSeconds = r.WallSeconds, TrainSeconds = r.Epochs.Sum(e => e.TrainSeconds),
