@@ -1,31 +1,46 @@
-/// The bootstrap interval of the grid's critical batch size B_crit (CriticalBatch.fit over the
-/// steps to a target, StepsToTarget), as the report gives it.
+/// The critical batch size B_crit of a grid (CriticalBatch.fit over the steps to a target,
+/// StepsToTarget) as the report gives it: fitted only to batch sizes whose steps are measured (a
+/// bound, reached at the first evaluation, is not a measurement), with a bootstrap interval that
+/// resamples seeds jointly and says where its ends are not bounded by the data.
 module Lrbs.Core.Analysis.CriticalBatchInterval
 
 open Lrbs.Core.Analysis.StepsToTarget
 
-/// A 95% percentile interval of B_crit, and whether it resampled repeats (else batch sizes).
-type Interval = { Low: float; High: float; OverRepeats: bool }
+/// A 95% percentile interval of B_crit. An end is open (None) where the replicates run into the
+/// fit's own search range (a thousandth of the smallest, a thousand times the largest batch
+/// size): the data do not bound it there. OverSeeds: seeds were resampled (else batch sizes).
+type Interval = { Low: float option; High: float option; OverSeeds: bool }
 
-/// CriticalBatch.fit through the (batch size, fewest steps) points.
-let fit (found: Fewest[]) = CriticalBatch.fit (found |> Array.map (fun f -> float f.Batch, f.Steps))
+/// CriticalBatch.fit through the measured (batch size, fewest steps) points.
+let fit (found: Fewest[]) = CriticalBatch.fit (found |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch, f.Steps))
 
-/// Whether every (batch size, learning rate) cell has two or more repeats.
-let overRepeats (runs: Run[]) = runs |> Array.countBy (fun r -> r.Batch, r.Lr) |> Array.forall (fun (_, n) -> n > 1)
+/// Whether the grid has two or more seeds.
+let overSeeds (runs: Run[]) = (runs |> Array.map (fun r -> r.Seed) |> Array.distinct).Length > 1
 
-/// 300 replicates (seed 11) of B_crit. Over repeats when every cell has some: each cell's repeats
-/// drawn with replacement and the fewest steps recomputed; otherwise (a partial sweep) the found
-/// points drawn with replacement. A replicate with under 3 batch sizes has no fit and is dropped.
-/// None when the found points themselves give no fit, or most replicates fail.
+/// 300 replicates (seed 11) of B_crit. With two or more seeds, the seeds are drawn with
+/// replacement and the same draw serves every cell (a seed that was quick everywhere stays
+/// quick everywhere); otherwise the measured points are drawn with replacement. A replicate
+/// with fewer than 3 measured batch sizes has no fit and is dropped. None when the points
+/// themselves give no fit, or most replicates fail.
 let bootstrap (target: float) (runs: Run[]) (found: Fewest[]) : Interval option =
     if (fit found).IsNone then None
     else
-        let repeats = overRepeats runs
+        let seeds = runs |> Array.map (fun r -> r.Seed) |> Array.distinct |> Array.sort
+        let points = found |> Array.filter (fun f -> f.Exact)
+        let batches = found |> Array.map (fun f -> float f.Batch)
+        let lowest, highest = Array.min batches / 1000.0, Array.max batches * 1000.0
         let replicate (rng: Lrbs.Core.Engine.Rng) =
-            let points =
-                if repeats then (stepsToGoal target (fun cell -> cell |> Array.map (fun _ -> cell[rng.NextInt cell.Length])) runs).Found
-                else found |> Array.map (fun _ -> found[rng.NextInt found.Length])
-            match fit points with
+            let drawn =
+                if seeds.Length > 1 then
+                    let picked = Array.init seeds.Length (fun _ -> seeds[rng.NextInt seeds.Length])
+                    let pick (cell: Run[]) = picked |> Array.choose (fun s -> cell |> Array.tryFind (fun r -> r.Seed = s))
+                    (stepsToGoal target pick runs).Found
+                else Array.init points.Length (fun _ -> points[rng.NextInt points.Length])
+            match fit drawn with
             | Some p -> p.BCrit
             | None -> nan
-        Statistics.bootstrap 11UL 300 replicate |> Option.map (fun (lo, hi) -> { Low = lo; High = hi; OverRepeats = repeats })
+        Statistics.bootstrap 11UL 300 replicate
+        |> Option.map (fun (lo, hi) ->
+            { Low = (if lo <= lowest * 1.5 then None else Some lo)
+              High = (if hi >= highest / 1.5 then None else Some hi)
+              OverSeeds = seeds.Length > 1 })

@@ -7,8 +7,9 @@ open System
 /// One epoch's measurement: its trial, epoch training loss, |G|² and tr(Σ) estimates.
 type Sample = { Trial: string; TrainLoss: float; G2: float; Trace: float }
 
-/// A bin: its centre loss, B_simple, and the 95% bootstrap band over trials (NaN without one).
-type Bin = { Loss: float; B: float; Low: float; High: float }
+/// A bin: its centre loss, B_simple, the 95% bootstrap band over trials (NaN without one), and
+/// how many trials and epochs it pools.
+type Bin = { Loss: float; B: float; Low: float; High: float; Trials: int; Epochs: int }
 
 /// mean tr(Σ) / mean |G|² (each mean is unbiased; the ratio is taken last); NaN unless mean |G|² > 0.
 let ratio (samples: Sample[]) =
@@ -33,4 +34,10 @@ let bins (samples: Sample[]) : Bin[] =
                 Statistics.bootstrap 7UL 400 (fun rng ->
                     ratio (Array.init byTrial.Length (fun _ -> byTrial[rng.NextInt byTrial.Length]) |> Array.concat))
             let lo, hi = defaultArg band (nan, nan)
-            Some { Loss = 10.0 ** ((bin + 0.5) / 10.0); B = b; Low = lo; High = hi })
+            Some { Loss = 10.0 ** ((bin + 0.5) / 10.0); B = b; Low = lo; High = hi; Trials = byTrial.Length; Epochs = list.Length })
+
+/// The bin at a training loss: the one whose tenth of a decade holds it, else the nearest in log
+/// loss (None without bins).
+let at (loss: float) (bins: Bin[]) =
+    if bins.Length = 0 || not (loss > 0.0) then None
+    else Some(bins |> Array.minBy (fun b -> abs (log10 b.Loss - log10 loss)))

@@ -6,12 +6,18 @@ module Lrbs.Core.Analysis.OptimumShape
 
 open System
 
-/// The local slope between two neighbouring batch sizes, with its 95% interval.
+/// The local slope between two neighbouring batch sizes (with a bracketed optimum), its 95%
+/// interval, and whether it departs from the single k: Holm-adjusted over the family of slopes.
 type Slope =
     { From: int
       To: int
       Slope: float
-      Interval: ScalingFit.Interval option }
+      Interval: ScalingFit.Interval option
+      /// The bootstrap p-value of "this slope equals k" (slope minus k in each replicate),
+      /// Holm-adjusted over every slope of the fit (Statistics.holm); NaN without replicates.
+      P: float
+      /// The slope departs from k at the 5% level with the family controlled (P < 0.05).
+      Departs: bool }
 
 /// (log lr*_2 - log lr*_1) / (log B_2 - log B_1) between consecutive batch sizes.
 let private slopes (best: (int * float)[]) =
@@ -20,16 +26,30 @@ let private slopes (best: (int * float)[]) =
     |> Array.pairwise
     |> Array.map (fun ((b1, l1), (b2, l2)) -> b1, b2, (log l2 - log l1) / (log (float b2) - log (float b1)))
 
-/// Local slopes with intervals from the replicates (none when there are none).
+let private kOf (best: (int * float)[]) =
+    Statistics.linearFit (best |> Array.map (fst >> float >> log)) (best |> Array.map (snd >> log)) |> Option.map snd |> Option.defaultValue nan
+
+/// Local slopes with intervals from the replicates, and each one's test against k with the
+/// family of slopes controlled by Holm's method (six slopes tested apart at 95% would show a
+/// spurious departure about a quarter of the time).
 let localSlopes (fit: ScalingFit.Fit) : Slope[] =
-    let replicated = fit.Replicates |> Array.map slopes
-    slopes fit.Best
-    |> Array.mapi (fun i (b1, b2, s) ->
-        let values = replicated |> Array.choose (fun r -> if r.Length = fit.Best.Length - 1 then Some(let _, _, v = r[i] in v) else None)
-        { From = b1; To = b2; Slope = s
-          Interval =
-            if fit.Replicates.Length = 0 then None
-            else Statistics.percentileInterval fit.Replicates.Length values |> Option.map (fun (lo, hi) -> { ScalingFit.Low = lo; ScalingFit.High = hi }) })
+    let full = fit.Replicates |> Array.filter (fun r -> r.Length = fit.Best.Length)
+    let replicated = full |> Array.map (fun r -> slopes r, kOf r)
+    let raw =
+        slopes fit.Best
+        |> Array.mapi (fun i (b1, b2, s) ->
+            let values = replicated |> Array.map (fun (r, _) -> let _, _, v = r[i] in v)
+            let differences = replicated |> Array.map (fun (r, k) -> let _, _, v = r[i] in v - k)
+            let interval =
+                if fit.Replicates.Length = 0 then None
+                else Statistics.percentileInterval fit.Replicates.Length values |> Option.map (fun (lo, hi) -> { ScalingFit.Low = lo; ScalingFit.High = hi })
+            b1, b2, s, interval, (if full.Length = 0 then nan else Statistics.bootstrapP differences))
+    let adjusted = raw |> Array.map (fun (_, _, _, _, p) -> if Double.IsNaN p then 1.0 else p) |> Statistics.holm
+    raw
+    |> Array.mapi (fun i (b1, b2, s, interval, p) ->
+        { From = b1; To = b2; Slope = s; Interval = interval
+          P = (if Double.IsNaN p then nan else adjusted[i])
+          Departs = not (Double.IsNaN p) && adjusted[i] < 0.05 })
 
 /// The surge form for Adam (Li et al. 2024, "Surge Phenomenon in Optimal Learning Rate and
 /// Batch Size Scaling", NeurIPS, Eq. 2): lr*(B) = lr_max / (1/2 (sqrt(B_noise / B) + sqrt(B / B_noise))).

@@ -1,19 +1,15 @@
 using Lrbs.Host.Storage.Rows;
-using System.Globalization;
 using Lrbs.Core.Analysis;
 
 namespace Lrbs.Host.Report;
 
-/// <summary>The critical batch size two ways (McCandlish et al. 2018): the gradient noise scale
-/// B_simple measured during training, and B_crit = E_min/S_min fitted to the grid's steps to
-/// the target; both beside the best learning rate of each batch size.</summary>
+/// <summary>The critical batch size two ways (McCandlish et al. 2018): B_crit = E_min/S_min fitted
+/// to the grid's measured steps to the target, and the gradient noise scale B_simple at the
+/// training loss where the target is reached. A verdict on where larger batches stop paying is
+/// given only where its premises hold (learning rates tuned per batch size, every optimum
+/// bracketed, B_crit measured); otherwise one sentence says which premise fails.</summary>
 public static class CriticalBatchSection
 {
-    /// <summary>B_simple against the training loss (NoiseByLoss.bins) from the epochs of these trials that measured it.</summary>
-    static NoiseByLoss.Bin[] NoiseBins(ReportData data, IReadOnlyList<TrialRow> trials) =>
-        NoiseByLoss.bins(trials.SelectMany(t => data.Epochs.Where(e => e.Id == t.Id && e.GnsG2 is not null && e.GnsTrace is not null)
-            .Select(e => new NoiseByLoss.Sample(t.Id, e.TrainLoss ?? double.NaN, e.GnsG2!.Value, e.GnsTrace!.Value))).ToArray());
-
     /// <summary>A B_crit outside the measured batch sizes is an extrapolation of the fit; say so.</summary>
     public static string? Outside(double bCrit, int smallest, int largest) =>
         bCrit > largest ? $"B_crit lies beyond the largest batch size measured ({largest}): the fit extrapolates, " +
@@ -22,46 +18,63 @@ public static class CriticalBatchSection
             $"and the grid itself only shows that batches from {smallest} up already stopped paying in full."
         : null;
 
-    /// <summary>The verdict, one sentence (none without either estimate), and a note when the
-    /// grid's B_crit lies outside the measured batch sizes [smallest, largest].</summary>
-    public static IReadOnlyList<string> Verdict(double? bCrit, double? bSimple, int smallest, int largest)
-    {
-        var lines = new List<string>();
-        if (bCrit is double bc && bSimple is double b2)
+    /// <summary>An interval whose ends may be open (not bounded by the data).</summary>
+    public static string IntervalText(CriticalBatchInterval.Interval i, int largest) =>
+        (i.Low, i.High) switch
         {
-            var ratio = Math.Max(bc, b2) / Math.Min(bc, b2);
-            lines.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {Math.Sqrt(bc * b2):0} (the two estimates' geometric mean); " +
-                (ratio <= 3 ? $"the grid agrees with the noise scale (within a factor {ratio:0.0})."
-                    : $"the grid and the noise scale differ by a factor {ratio:0.0}: treat the boundary as uncertain."));
-        }
-        else if (bCrit is double bc2) lines.Add($"Verdict: linear scaling of the learning rate should stop near B ≈ {bc2:0}.");
-        else if (bSimple is double b3) lines.Add($"Verdict: by the noise scale, linear scaling should stop near B ≈ {b3:0}.");
-        if (bCrit is double bc3 && Outside(bc3, smallest, largest) is { } outside) lines.Add(outside);
-        return lines;
+            ({ } lo, { } hi) => $"95% bootstrap interval {lo.Value:0} to {hi.Value:0}",
+            ({ } lo, null) => $"95% bootstrap interval from {lo.Value:0} up, not bounded above by the data (past {largest}, the largest batch size, nothing measured stops it)",
+            (null, { } hi) => $"95% bootstrap interval up to {hi.Value:0}, not bounded below by the data",
+            _ => "bootstrap interval not bounded by the data at either end",
+        } + (i.OverSeeds ? ", seeds resampled jointly" : ", batch sizes resampled (one seed)");
+
+    /// <summary>The premises of a verdict that fail, in words.</summary>
+    public static List<string> FailedPremises(IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, CriticalBatch.Pareto? pareto)
+    {
+        var fails = new List<string>();
+        if (trials.GroupBy(t => t.BatchSize).Any(row => row.Select(t => t.Lr).Distinct().Count() < 2))
+            fails.Add("the learning rate was not tuned per batch size (one learning rate per batch size, set by a rule), so the steps are not each batch size's best");
+        else if (fit is null || fit.AtEdge > 0)
+            fails.Add(fit is null ? "no best learning rate was measured per batch size"
+                : $"at {fit.AtEdge} batch size(s) the best learning rate is at the grid's edge, so the steps there may not be at the optimum");
+        if (pareto is null) fails.Add("B_crit is not measured");
+        return fails;
     }
 
-    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> done, StepsToTarget.Run[] runs, double goal,
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, StepsToTarget.Run[] runs, double goal,
         StepsToTarget.Fewest[] found, Func<string, string> name)
     {
-        var group = done[0].Group;
+        var group = trials[0].Group;
+        var learned = trials.Where(t => t.Learned).ToList();
         page.Heading(3, "critical batch size");
+        var measured = found.Where(f => f.Exact).ToArray();
         var pareto = CriticalBatchInterval.fit(found)?.Value;
         var interval = CriticalBatchInterval.bootstrap(goal, runs, found)?.Value;
-        var noise = NoiseBins(data, done);
-        // B_simple where training ends: the lowest-loss bin with a pooled estimate
-        double? bSimple = noise.Length > 0 ? noise[^1].B : null;
+        var (smallest, largest) = measured.Length > 0 ? (measured[0].Batch, measured[^1].Batch) : (0, 0);
         var facts = new List<string>();
         if (pareto is not null)
-            facts.Add($"From the grid's steps to test {done[0].Metric} {goal:0.0000}: S_min = {pareto.SMin:0} steps, E_min = {pareto.EMin:0} examples, " +
-                $"B_crit = E_min/S_min = {pareto.BCrit:0}" +
-                (interval is { } i ? $" (95% bootstrap interval {i.Low:0} to {i.High:0}, {(i.OverRepeats ? "over repeats" : "over batch sizes")})" : "") + ".");
-        else facts.Add("No B_crit from the grid: fitting S(B) = S_min (1 + B_crit/B) needs steps to the target at three or more batch sizes.");
-        if (bSimple is double bs)
-            facts.Add($"Gradient noise scale: B_simple = tr(Σ)/|G|² {(bs >= noise[0].B ? "rises" : "falls")} from {noise[0].B:0} to {bs:0} " +
-                $"as the training loss falls from {noise[0].Loss:0.00} to {noise[^1].Loss:0.00} " +
-                "(|G|² and tr(Σ) averaged separately over every trial's epochs at that loss).");
-        else facts.Add("No gradient noise scale: these trials did not measure it (trial keys noise_scale_every and noise_scale_small).");
-        facts.AddRange(Verdict(pareto?.BCrit, bSimple, found.Length > 0 ? found[0].Batch : 0, found.Length > 0 ? found[^1].Batch : 0));
+            facts.Add($"From the grid's measured steps to test {trials[0].Metric} {goal:0.0000} at {measured.Length} batch sizes: S_min = {pareto.SMin:0} steps, " +
+                $"E_min = {pareto.EMin:0} examples, B_crit = E_min/S_min = {pareto.BCrit:0}" + (interval is { } i ? $" ({IntervalText(i, largest)})" : "") + ".");
+        else facts.Add($"No B_crit from the grid: fitting S(B) = S_min (1 + B_crit/B) needs measured steps at three or more batch sizes (here {measured.Length}" +
+            (found.Length > measured.Length ? $"; {found.Length - measured.Length} more reached the target at the first evaluation, a bound only" : "") + ").");
+
+        // the noise scale where the target is reached: the training loss at each seed's reach, pooled
+        var noise = NoiseScale.Bins(data, learned);
+        var atTarget = TargetLoss(data, learned, runs, goal, found) is double loss ? NoiseByLoss.at(loss, noise)?.Value : null;
+        if (atTarget is not null) facts.Add($"Gradient noise scale at the training loss where the target is reached: {NoiseScale.Text(atTarget)} ({NoiseScale.Definition}).");
+        else if (noise.Length == 0) facts.Add("No gradient noise scale: these trials did not measure it (trial keys noise_scale_every and noise_scale_small).");
+
+        var fit = ScalingSection.Fit(new Grid(trials));
+        var fails = FailedPremises(trials, fit, pareto);
+        if (fails.Count > 0) facts.Add($"No verdict on where larger batches stop paying: {string.Join("; ", fails)}.");
+        else
+        {
+            var rule = fit is null ? null : ScalingFit.rule(fit);
+            facts.Add($"Verdict: beyond about B_crit ≈ {pareto!.BCrit:0} a larger batch stops cutting the steps in proportion (Shallue et al. 2019), so " +
+                (rule is null ? "scaling the learning rate with the batch size stops paying there (the group's own rule is not determined)" : $"the {rule} rule this group follows (k = {fit!.K:0.00}) stops paying there") +
+                (atTarget is not null ? CompareNoise(pareto.BCrit, atTarget.B) : "") + ".");
+            if (Outside(pareto.BCrit, smallest, largest) is { } outside) facts.Add(outside);
+        }
         page.Paragraph(string.Join(" ", facts));
         if (noise.Length > 0)
             page.Add(new Figure(name("noise"), Figures.Curves($"gradient noise scale over training: {group}",
@@ -73,25 +86,46 @@ public static class CriticalBatchSection
                 [("b", "B_simple")], "x", logX: true, logY: true, xTitle: "training loss"),
                 "B_simple against the training loss (log-log; training moves right to left): " +
                 "|G|² and tr(Σ) pooled over the trials' epochs in each loss bin; band: 95% bootstrap over trials."));
-        if (pareto is null && bSimple is null) return;
+        if (pareto is null && atTarget is null) return;
         var lines = new List<object>();
         if (pareto is not null)
             foreach (var b in PowerLaw.logSpaced(found[0].Batch, found[^1].Batch, 41))
                 lines.Add(new { x = b, y = pareto.Steps(b) });
         var marks = new List<(string Label, double B)>();
         if (pareto is not null) marks.Add(("B_crit (grid)", pareto.BCrit));
-        if (bSimple is double b4) marks.Add(("B_simple (end of training)", b4));
-        static double Mean(IEnumerable<TrialRow> cell) =>
-            Statistics.mean(cell.Where(t => t.TestMetric is not null).Select(t => t.TestMetric!.Value).DefaultIfEmpty(0).ToArray());
-        var bestLr = ScalingFit.exponent(done.GroupBy(t => t.BatchSize)
-            .Select(row => Tuple.Create(row.Key, row.GroupBy(t => t.Lr).Select(c => Tuple.Create(c.Key, Mean(c))).ToArray())).ToArray()).Item2;
-        page.Add(new Figure(name("critical"), Figures.CriticalBatch($"critical batch size: {group}",
-            bestLr.Select(p => (object)new { x = p.Item1, y = p.Item2 }).ToList(),
+        if (atTarget is not null) marks.Add(("B_simple (at the target's loss)", atTarget.B));
+        var bestLr = fit?.Rows.Select(r => (object)new { x = r.Batch, y = r.Bound.IsInterior ? r.Vertex : r.BestLr }).ToList() ?? [];
+        var band = interval is { } iv
+            ? new { lo = iv.Low?.Value ?? found[0].Batch / 4.0, hi = Math.Min(iv.High?.Value ?? double.PositiveInfinity, found[^1].Batch * 16.0) }
+            : null;
+        page.Add(new Figure(name("critical"), Figures.CriticalBatch($"critical batch size: {group}", bestLr,
             found.Select(f => (object)new { x = f.Batch, y = f.Steps }).ToList(), lines,
-            marks.Select(m => (object)new { x = m.B, label = m.Label }).ToList(),
-            interval is { } iv ? new { lo = Math.Max(iv.Low, found[0].Batch / 4.0), hi = Math.Min(iv.High, found[^1].Batch * 16.0) } : null),
-            "Left: the best learning rate of each batch size. Right: steps to the target (points) with the fitted S(B) = S_min (1 + B_crit/B) (dashed). " +
-            "Vertical lines: B_crit from the grid (shaded: its bootstrap interval, drawn at most to 16 times the largest batch) " +
-            "and B_simple at the end of training."));
+            marks.Select(m => (object)new { x = m.B, label = m.Label }).ToList(), band),
+            "Left: the best learning rate of each batch size. Right: steps to the target (points)" + (pareto is not null ? " with the fitted S(B) = S_min (1 + B_crit/B) (dashed)" : "") +
+            ". Vertical lines: " + string.Join(" and ", marks.Select(m => m.Label)) +
+            (band is not null ? "; shaded: B_crit's bootstrap interval, drawn at most to 16 times the largest batch size" + (interval!.High is null ? " (its upper end is not bounded by the data)" : "") : "") + "."));
+    }
+
+    /// <summary>The median training loss, over the seeds of each batch size's best learning rate,
+    /// at the epoch where each reaches the target; null where none does.</summary>
+    static double? TargetLoss(ReportData data, IReadOnlyList<TrialRow> trials, StepsToTarget.Run[] runs, double goal, StepsToTarget.Fewest[] found)
+    {
+        var byTrial = data.Epochs.ToLookup(e => e.Id);
+        var losses = new List<double>();
+        foreach (var f in found)
+            foreach (var r in runs.Where(r => r.Batch == f.Batch && r.Lr == f.Lr))
+            {
+                var i = Array.FindIndex(r.Epochs, e => e.Item2 >= goal);
+                var trial = trials.FirstOrDefault(t => t.BatchSize == r.Batch && t.Lr == r.Lr && t.Seed == r.Seed);
+                if (i < 0 || trial is null) continue;
+                if (byTrial[trial.Id].OrderBy(e => e.Epoch).ElementAtOrDefault(i)?.TrainLoss is double l && double.IsFinite(l)) losses.Add(l);
+            }
+        return losses.Count == 0 ? null : Statistics.median(losses.ToArray());
+    }
+
+    static string CompareNoise(double bCrit, double bSimple)
+    {
+        var ratio = Math.Max(bCrit, bSimple) / Math.Min(bCrit, bSimple);
+        return ratio <= 2 ? $"; B_simple at that loss agrees within a factor {ratio:0.0}" : $"; B_simple at that loss differs by a factor {ratio:0.0}: treat the boundary as uncertain";
     }
 }

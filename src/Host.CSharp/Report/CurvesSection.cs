@@ -26,9 +26,10 @@ public static class CurvesSection
         var points = Bands(series, measures).ToList();
         if (points.Count == 0) return;
         var title = $"learning curves: {trials[0].Group}" + (slice is null ? " (best lr of each batch size)" : $" ({slice})");
+        var seeds = chosen.GroupBy(t => (t.BatchSize, t.Lr, t.Schedule)).Max(c => c.Count());
         page.Add(new Figure(name("curves"),
             Figures.Curves(title, points, measures.Select(m => (m.Item1, m.Item1.Replace('_', ' ').Replace("metric", metric))).ToList()),
             "Per epoch: training loss" + (measures.Count == 3 ? ", validation loss" : "") +
-            $" and test {metric}; lines are means and bands ±1 standard deviation over repeats."));
+            $" and test {metric}; " + (seeds > 1 ? $"lines are means and bands ±1 standard deviation over the {seeds} seeds." : "one seed per line, so no band.")));
     }
 }

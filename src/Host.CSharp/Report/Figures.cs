@@ -17,7 +17,8 @@ public static class Figures
 
     /// <summary>The grid as a heat map on log axes (cells span geometric midpoints), the best
     /// learning rate of each batch size traced on it, and the fitted lr ~ B^k line.</summary>
-    public static object HeatMap(string title, string metric, IEnumerable<object> cells, IEnumerable<object> best, IEnumerable<object> fit, double middle) => new Dictionary<string, object>
+    public static object HeatMap(string title, string metric, IEnumerable<object> cells, IEnumerable<object> best, IEnumerable<object> fit, double middle,
+        IReadOnlyList<int> batches, IReadOnlyList<double> lrs) => new Dictionary<string, object>
     {
         ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
         ["title"] = title,
@@ -30,9 +31,9 @@ public static class Figures
                 mark = new { type = "rect", stroke = "white" },
                 encoding = new
                 {
-                    x = new { field = "lr_lo", type = "quantitative", scale = new { type = "log" }, title = "learning rate (log)" },
+                    x = new { field = "lr_lo", type = "quantitative", scale = new { type = "log", nice = false }, title = "learning rate (log)", axis = new { values = lrs, format = "~g" } },
                     x2 = new { field = "lr_hi" },
-                    y = new { field = "b_lo", type = "quantitative", scale = new { type = "log", @base = 2 }, title = "batch size (log)" },
+                    y = new { field = "b_lo", type = "quantitative", scale = new { type = "log", @base = 2, nice = false }, title = "batch size (log)", axis = new { values = batches } },
                     y2 = new { field = "b_hi" },
                     color = new { field = "value", type = "quantitative", title = metric, scale = new { scheme = "viridis" } },
                     tooltip = new object[] { new { field = "label", type = "nominal" } },
@@ -65,6 +66,42 @@ public static class Figures
             },
         },
     };
+
+    /// <summary>A log-2 batch-size scale that shows the first and last batch sizes run whole (a
+    /// margin of 1.5x each way), with ticks at the batch sizes run.</summary>
+    static object BatchScale(IReadOnlyList<int> batches) => new { type = "log", @base = 2, nice = false, domain = new[] { batches[0] / 1.5, batches[^1] * 1.5 } };
+
+    /// <summary>A grid searched per batch size: every (learning rate, batch size) run as a point
+    /// coloured by the metric (hollow where no seed finished), the best learning rate of each
+    /// batch size and the fitted line, on log axes with ticks at the batch sizes run.</summary>
+    public static object SearchedGrid(string title, string metric, IEnumerable<object> points, IEnumerable<object> best, IEnumerable<object> fit, IReadOnlyList<int> batches) =>
+        Layers(title, new object[]
+        {
+            new
+            {
+                data = new { values = points },
+                mark = new { type = "point", filled = true, size = 90, stroke = "#555", strokeWidth = 0.5 },
+                encoding = new
+                {
+                    x = new { field = "lr", type = "quantitative", scale = new { type = "log" }, title = "learning rate (log)" },
+                    y = new { field = "batch", type = "quantitative", scale = BatchScale(batches), axis = new { values = batches }, title = "batch size (log)" },
+                    color = new { field = "value", type = "quantitative", title = metric, scale = new { scheme = "viridis" } },
+                    tooltip = new object[] { new { field = "label", type = "nominal" } },
+                },
+            },
+            new
+            {
+                data = new { values = fit },
+                mark = new { type = "line", color = "#ff7f0e", strokeDash = new[] { 6, 3 } },
+                encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" } },
+            },
+            new
+            {
+                data = new { values = best },
+                mark = new { type = "line", color = "red", point = new { color = "red", shape = "diamond" } },
+                encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" }, order = new { field = "batch" } },
+            },
+        });
 
     /// <summary>Lines with a band (mean +- std over repeats) per series, one panel per measure.</summary>
     public static object Curves(string title, IEnumerable<object> points, IReadOnlyList<(string Field, string Title)> panels, string x = "epoch", bool logX = false, bool logY = false, string? xTitle = null) => new Dictionary<string, object>
@@ -115,7 +152,7 @@ public static class Figures
     };
 
     /// <summary>Points on log-log axes with fitted lines (series "fit ...") and reference lines.</summary>
-    public static object LogLog(string title, IEnumerable<object> points, IEnumerable<object> lines, string xTitle, string yTitle) => Layers(title, new object[]
+    public static object LogLog(string title, IEnumerable<object> points, IEnumerable<object> lines, string xTitle, string yTitle, IReadOnlyList<int>? batches = null) => Layers(title, new object[]
         {
             new
             {
@@ -123,7 +160,9 @@ public static class Figures
                 mark = new { type = "point", filled = true, opacity = 0.6 },
                 encoding = new
                 {
-                    x = new { field = "x", type = "quantitative", scale = new { type = "log", @base = 2 }, title = xTitle },
+                    x = batches is null
+                        ? (object)new { field = "x", type = "quantitative", scale = new { type = "log", @base = 2 }, title = xTitle }
+                        : new { field = "x", type = "quantitative", scale = BatchScale(batches), axis = new { values = batches }, title = xTitle },
                     y = new { field = "y", type = "quantitative", scale = new { type = "log" }, title = yTitle },
                     color = new { field = "series", type = "nominal", title = (string?)null },
                 },
@@ -145,7 +184,7 @@ public static class Figures
     /// <summary>Bars (optionally stacked by a colour field).</summary>
     /// <summary>lr*(B) on log-log axes: each batch size's best learning rate with its interval
     /// (points: x, y, lo, hi), fitted curves (lines: x, y, series) and vertical marks (marks: x, label).</summary>
-    public static object Optimum(string title, IEnumerable<object> points, IEnumerable<object> lines, IEnumerable<object> marks) => Layers(title, new object[]
+    public static object Optimum(string title, IEnumerable<object> points, IEnumerable<object> lines, IEnumerable<object> marks, IReadOnlyList<int> batches) => Layers(title, new object[]
         {
             new
             {
@@ -153,7 +192,7 @@ public static class Figures
                 mark = new { type = "line", strokeDash = new[] { 5, 3 } },
                 encoding = new
                 {
-                    x = new { field = "x", type = "quantitative", scale = new { type = "log", @base = 2 }, title = "batch size" },
+                    x = new { field = "x", type = "quantitative", scale = BatchScale(batches), axis = new { values = batches }, title = "batch size" },
                     y = new { field = "y", type = "quantitative", scale = new { type = "log" }, title = "best learning rate" },
                     color = new { field = "series", type = "nominal", title = (string?)null },
                 },

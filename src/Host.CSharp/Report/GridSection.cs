@@ -25,39 +25,43 @@ sealed class Grid
     /// <summary>The mean of a cell's finished values; NaN for an empty or wholly unfinished cell.</summary>
     public double Mean((int, double) key) =>
         Cells.TryGetValue(key, out var c) && Values(c, false) is { Length: > 0 } v ? Statistics.mean(v) : double.NaN;
+
+    /// <summary>A cell's score as the search and the fit score it: the mean over its seeds, a
+    /// diverged, failed or collapsed seed counting 0; NaN for an empty cell.</summary>
+    public double Score((int, double) key) =>
+        Cells.TryGetValue(key, out var c) && Values(c, true) is { Length: > 0 } v ? Statistics.mean(v) : double.NaN;
 }
 
-/// <summary>The grid of one schedule: test metric per cell (the best of each column marked),
-/// final training and validation loss, then its heat map and the fitted scaling rule.</summary>
+/// <summary>The grid of one schedule: test metric per cell (the best learning rate of each batch
+/// size marked, as the field reads a learning-rate x batch-size study: row by row), final
+/// training and validation loss, then the grid drawn, the fitted scaling rule and lr*(B).</summary>
 public static class GridSection
 {
     public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, Func<string, string> name)
     {
         var grid = new Grid(trials);
         var (batches, lrs, cells) = (grid.Batches, grid.Lrs, grid.Cells);
-        // a full grid marks the best of each column, as the studies publish; a searched one (learning
-        // rates differ per batch size, so columns are sparse) marks each batch size's best
+        // a grid searched per batch size runs its own learning rates in each row: its cells are sparse
         var full = batches.All(b => lrs.All(lr => cells.ContainsKey((b, lr))));
-        var bestOfColumn = lrs.ToDictionary(lr => lr,
-            lr => batches.Select(b => grid.Mean((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
         var bestOfRow = batches.ToDictionary(b => b,
-            b => lrs.Select(lr => grid.Mean((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
-        bool Best((int B, double Lr) key) => grid.Mean(key) == (full ? bestOfColumn[key.Lr] : bestOfRow[key.B]);
+            b => lrs.Select(lr => grid.Score((b, lr))).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max());
+        bool Best((int B, double Lr) key) => grid.Score(key) == bestOfRow[key.B] && double.IsFinite(bestOfRow[key.B]);
         var (fewest, repeats) = (cells.Values.Min(c => c.Count), cells.Values.Max(c => c.Count));
         IEnumerable<IReadOnlyList<string>> Rows(Func<(int, double), IReadOnlyList<TrialRow>, string> text) =>
             batches.Select(b => (IReadOnlyList<string>)[b.ToString(), .. lrs.Select(lr => cells.TryGetValue((b, lr), out var c) ? text((b, lr), c) : "")]);
-        var over = repeats > 1 ? $", mean ± std over {(fewest < repeats ? $"{fewest} to " : "")}{repeats} repeats" : "";
+        var over = repeats > 1 ? $", mean ± std over {(fewest < repeats ? $"{fewest} to " : "")}{repeats} seeds" : ", one seed";
         page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
             Rows((key, c) => (Best(key) ? "**" : "") + CellText(c, t => t.TestMetric)),
-            $"test {grid.Metric}{over}; ★ the best of each " + (full ? "column" : "row (a searched grid: each batch size ran its own learning rates)"));
+            $"test {grid.Metric}{over}; ★ the best learning rate of each batch size (the highest mean, diverged, failed and collapsed trials scoring 0)" +
+            (full ? "" : "; empty cells: each batch size ran the learning rates its search chose"));
         if (trials.Any(t => t.ValLoss is not null))
             page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
                 Rows((_, c) => CellText(c, t => t.FinalTrainLoss) + " / " + CellText(c, t => t.ValLoss)),
                 "final training loss / validation loss");
-        if (lrs.Count < 2) return; // one learning rate (a scaling-rule arm): no heat map, no fit
+        if (lrs.Count < 2) return; // one learning rate (a scaling-rule arm): no map, no fit
         var fit = ScalingSection.Fit(grid);
-        HeatMapSection.Write(page, grid, fit, name);
-        ScalingSection.Write(page, fit);
+        HeatMapSection.Write(page, grid, fit, full, name);
+        ScalingSection.Write(page, data, grid, fit);
         OptimumSection.Write(page, data, trials, fit, name);
     }
 }

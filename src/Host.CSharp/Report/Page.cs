@@ -15,7 +15,7 @@ public sealed class Page
 
     public static string F(double? v, string format = "0.0000") =>
         v is double d && double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "–";
-    public static string Lr(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+    public static string Lr(double v) => v.ToString("G4", CultureInfo.InvariantCulture).Replace("E", "e");
     static string E(string s) => WebUtility.HtmlEncode(s);
 
     public void Heading(int level, string text)

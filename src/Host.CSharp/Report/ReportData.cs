@@ -6,7 +6,7 @@ namespace Lrbs.Host.Report;
 
 /// <summary>Everything the report reads from a results folder, through DuckDB over its Parquet parts.</summary>
 public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, IReadOnlyList<EpochRow> Epochs,
-    IReadOnlyDictionary<string, int> Parts, bool HasPredictions, IReadOnlyDictionary<string, int> PlanIndex)
+    IReadOnlyDictionary<string, int> Parts, bool HasPredictions, IReadOnlyDictionary<string, int> PlanIndex, IReadOnlyDictionary<string, string> Searches)
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -19,7 +19,10 @@ public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, I
         var parts = ResultsSchema.Tables.ToDictionary(t => t.Name, t => ResultsReader.Parts(folder, t.Name).Length);
         var plan = parts["manifest"] == 0 ? new Dictionary<string, int>()
             : db.Rows<ManifestRow>("SELECT trial_id, min(plan_index) AS plan_index FROM manifest GROUP BY 1").ToDictionary(m => m.Id, m => m.PlanIndex);
-        return new ReportData(folder, trials, epochs, parts, ResultsSchema.PredictionTables.Any(t => parts[t.Name] > 0), plan);
+        // each searched sweep's settings, by sweep name
+        var searches = parts["manifest"] == 0 ? new Dictionary<string, string>()
+            : db.Rows<ManifestRow>("SELECT DISTINCT sweep, search FROM manifest WHERE search IS NOT NULL").ToDictionary(m => m.Sweep, m => m.Search!);
+        return new ReportData(folder, trials, epochs, parts, ResultsSchema.PredictionTables.Any(t => parts[t.Name] > 0), plan, searches);
     }
 
     /// <summary>The first plan index among some trials (the sweep file's order: S7 plans its main

@@ -10,19 +10,31 @@ static class SectionHelpers
 {
     public static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>A cell's finished values (a diverged or failed repeat scores 0 for the fit).</summary>
+    /// <summary>A cell's values of the trials that learned (with `badAsZero`, a diverged, failed or
+    /// collapsed repeat scores 0, as the fits and the search score it).</summary>
     public static double[] Values(IEnumerable<TrialRow> cell, bool badAsZero) =>
-        cell.Where(t => t.Finished || badAsZero).Select(t => t.Finished ? t.TestMetric ?? 0 : 0).ToArray();
+        cell.Where(t => t.Learned || badAsZero).Select(t => t.Learned ? t.TestMetric ?? 0 : 0).ToArray();
 
-    /// <summary>A cell as text: mean ± std of its finished values, with how many diverged or failed.</summary>
+    /// <summary>A cell as text: mean ± std of its finished values (a collapsed trial's value counts:
+    /// it is what it measured), with how many diverged, failed or collapsed.</summary>
     public static string CellText(IReadOnlyList<TrialRow> cell, Func<TrialRow, double?> value)
     {
         var good = cell.Where(t => t.Finished && value(t) is not null).Select(t => value(t)!.Value).ToArray();
-        var bad = cell.Count(t => !t.Finished);
-        var why = cell.Any(t => t.Status == "diverged") ? "diverged" : "failed";
-        if (good.Length == 0) return why;
+        var notes = new List<string>();
+        foreach (var (status, words) in new[] { ("diverged", "diverged"), ("failed", "failed") })
+            if (cell.Count(t => t.Status == status) is var n && n > 0) notes.Add($"{n}/{cell.Count} {words}");
+        if (cell.Count(t => t.Finished && t.Collapsed == true) is var c && c > 0) notes.Add($"{c}/{cell.Count} collapsed");
+        if (good.Length == 0) return cell.Any(t => t.Status == "diverged") ? "diverged" : "failed";
         var text = Page.F(Statistics.mean(good)) + (good.Length > 1 ? " ± " + Page.F(Statistics.std(good)) : "");
-        return bad > 0 ? $"{text} ({bad}/{cell.Count} {why})" : text;
+        return notes.Count > 0 ? $"{text} ({string.Join(", ", notes)})" : text;
+    }
+
+    /// <summary>The highest metric that still counts as chance among these trials
+    /// (Collapse.threshold of each trial's chance level on its test rows); NaN where any is unknown.</summary>
+    public static double ChanceThreshold(IEnumerable<TrialRow> trials)
+    {
+        var t = trials.Select(r => r.ChanceMetric is double c ? Lrbs.Core.Training.Collapse.threshold(c, r.TestRows) : double.NaN).ToList();
+        return t.Count == 0 || t.Any(double.IsNaN) ? double.NaN : t.Max();
     }
 
     /// <summary>Mean and spread over repeats of a per-epoch measure, per series.</summary>

@@ -28,7 +28,8 @@ public static class TimingSection
             slopes.Add($"{s}: slope {law.Slope:0.00}");
             foreach (var x in new[] { xs.Min(), xs.Max() }) lines.Add(new { x, y = law.At(x), series = $"fit: {s}" });
         }
-        page.Add(new Figure(name("time"), Figures.LogLog($"time against batch size: {trials[0].Group}", points, lines, "batch size", "seconds"),
+        var batches = done.Select(t => t.BatchSize).Distinct().Order().ToList();
+        page.Add(new Figure(name("time"), Figures.LogLog($"time against batch size: {trials[0].Group}", points, lines, "batch size", "seconds", batches),
             "Wall time per trial and training time per epoch against batch size, log-log, with least-squares lines (slope -1 would be time ∝ 1/B)."));
         page.Paragraph("Fitted log-log slopes: " + string.Join("; ", slopes) + "." +
             (done.Any(t => t.PackSize > 1) ? " Some trials trained in packs: their wall time is the pack's." : ""));
