@@ -19,9 +19,11 @@ let overSeeds (runs: Run[]) = (runs |> Array.map (fun r -> r.Seed) |> Array.dist
 
 /// 300 replicates (seed 11) of B_crit. With two or more seeds, the seeds are drawn with
 /// replacement and the same draw serves every cell (a seed that was quick everywhere stays
-/// quick everywhere); otherwise the measured points are drawn with replacement. A replicate
-/// with fewer than 3 measured batch sizes has no fit and is dropped. None when the points
-/// themselves give no fit, or most replicates fail.
+/// quick everywhere), and each seed's steps are drawn uniformly inside its evaluation interval
+/// (the target was met somewhere between two evaluations: the interval holds the measurement's
+/// resolution too); otherwise the measured points are drawn with replacement. A replicate with
+/// fewer than 3 measured batch sizes has no fit and is dropped. None when the points themselves
+/// give no fit, or most replicates fail.
 let bootstrap (target: float) (runs: Run[]) (found: Fewest[]) : Interval option =
     if (fit found).IsNone then None
     else
@@ -34,7 +36,11 @@ let bootstrap (target: float) (runs: Run[]) (found: Fewest[]) : Interval option 
                 if seeds.Length > 1 then
                     let picked = Array.init seeds.Length (fun _ -> seeds[rng.NextInt seeds.Length])
                     let pick (cell: Run[]) = picked |> Array.choose (fun s -> cell |> Array.tryFind (fun r -> r.Seed = s))
-                    (stepsToGoal target pick runs).Found
+                    let inside (r: Reach) =
+                        match r with
+                        | Reach.Between(lower, steps) -> float steps - rng.NextDouble() * float (steps - lower)
+                        | other -> float other.Steps
+                    (stepsToGoalAt target pick inside runs).Found
                 else Array.init points.Length (fun _ -> points[rng.NextInt points.Length])
             match fit drawn with
             | Some p -> p.BCrit

@@ -95,25 +95,29 @@ let goal (target: float option) (chance: float) (runs: Run[]) : Goal =
             if floors.Length = 0 || Array.exists Double.IsNaN floors then nan else Array.min floors
     { Target = t; Idle = idle; AtChance = Double.IsFinite t && Double.IsFinite chance && t <= chance }
 
-/// A cell's steps (CellSteps) from its seeds' reaches.
-let cellSteps (reaches: Reach[]) =
+/// A cell's steps (CellSteps) from its seeds' reaches, each seed's steps read by `at` (the end
+/// of its evaluation interval, or a draw inside it).
+let cellStepsAt (at: Reach -> float) (reaches: Reach[]) =
     let reached = reaches |> Array.filter (function Reach.Never _ -> false | _ -> true)
     if reached.Length < reaches.Length then CellSteps.Censored(reached.Length, reaches.Length)
     else
-        let median = Statistics.median (reaches |> Array.map (fun r -> float r.Steps))
+        let median = Statistics.median (reaches |> Array.map at)
         if reaches |> Array.exists (function Reach.First _ -> true | _ -> false) then CellSteps.AtMost median else CellSteps.Exact median
 
+/// A cell's steps, each seed's at the end of the evaluation interval where it met the target.
+let cellSteps (reaches: Reach[]) = cellStepsAt (fun r -> float r.Steps) reaches
+
 /// Per batch size, the fewest steps over the cells whose every seed reached the target (`pick`
-/// chooses the seeds: id, or a bootstrap resample); a bound (AtMost) wins only where it is the
-/// fewest. A row with no such cell is Missing.
-let stepsToGoal (target: float) (pick: Run[] -> Run[]) (runs: Run[]) : Table =
+/// chooses the seeds: id, or a bootstrap resample; `at` reads each seed's steps); a bound (AtMost)
+/// wins only where it is the fewest. A row with no such cell is Missing.
+let stepsToGoalAt (target: float) (pick: Run[] -> Run[]) (at: Reach -> float) (runs: Run[]) : Table =
     let found = ResizeArray<Fewest>()
     let missing = ResizeArray<int>()
     for batch, row in rows runs do
         let perLr =
             cells row
             |> Array.choose (fun cell ->
-                match cellSteps (pick cell |> Array.map (reach target)) with
+                match cellStepsAt at (pick cell |> Array.map (reach target)) with
                 | CellSteps.Exact s -> Some(cell[0].Lr, s, true)
                 | CellSteps.AtMost s -> Some(cell[0].Lr, s, false)
                 | CellSteps.Censored _ -> None)
@@ -122,6 +126,9 @@ let stepsToGoal (target: float) (pick: Run[] -> Run[]) (runs: Run[]) : Table =
             let lr, steps, exact = perLr |> Array.minBy (fun (_, s, _) -> s)
             found.Add { Batch = batch; Lr = lr; Steps = steps; Exact = exact }
     { Found = found.ToArray(); Missing = missing.ToArray() }
+
+/// stepsToGoalAt with each seed's steps at the end of its evaluation interval.
+let stepsToGoal (target: float) (pick: Run[] -> Run[]) (runs: Run[]) = stepsToGoalAt target pick (fun r -> float r.Steps) runs
 
 /// stepsToGoal over every seed.
 let fewestSteps (target: float) (runs: Run[]) = stepsToGoal target id runs

@@ -22,11 +22,14 @@ public static class CriticalBatchSection
     public static string IntervalText(CriticalBatchInterval.Interval i, int largest) =>
         (i.Low, i.High) switch
         {
-            ({ } lo, { } hi) => $"95% bootstrap interval {lo.Value:0} to {hi.Value:0}",
-            ({ } lo, null) => $"95% bootstrap interval from {lo.Value:0} up, not bounded above by the data (past {largest}, the largest batch size, nothing measured stops it)",
-            (null, { } hi) => $"95% bootstrap interval up to {hi.Value:0}, not bounded below by the data",
+            ({ } lo, { } hi) => $"95% bootstrap interval {B(lo.Value)} to {B(hi.Value)}",
+            ({ } lo, null) => $"95% bootstrap interval from {B(lo.Value)} up, not bounded above by the data (past {largest}, the largest batch size, nothing measured stops it)",
+            (null, { } hi) => $"95% bootstrap interval up to {B(hi.Value)}, not bounded below by the data",
             _ => "bootstrap interval not bounded by the data at either end",
-        } + (i.OverSeeds ? ", seeds resampled jointly" : ", batch sizes resampled (one seed)");
+        } + (i.OverSeeds ? ", seeds resampled jointly, each seed's steps drawn within its evaluation interval" : ", batch sizes resampled (one seed)");
+
+    /// A batch size as text: whole above 10, two significant digits below.
+    static string B(double b) => b >= 10 ? b.ToString("0", System.Globalization.CultureInfo.InvariantCulture) : b.ToString("G2", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The premises of a verdict that fail, in words.</summary>
     public static List<string> FailedPremises(IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, CriticalBatch.Pareto? pareto)
