@@ -181,6 +181,8 @@ let failedPremises (f: Fit) =
     [ if f.Best.Length < 3 then
           yield $"it rests on {f.Best.Length} batch size(s) with a bracketed optimum, and a rule needs at least 3"
       match f.Coverage with
+      | Coverage.Seeds n when n < 3 ->
+          yield $"{n} seeds give the bootstrap only {n * (n + 1) / 2} distinct resamples, too few to carry a verdict (3 seeds or more)"
       | Coverage.Seeds _ -> ()
       | Coverage.TestSampling ->
           yield "the interval holds only the test set's sampling error, not seed-to-seed variation (one seed per cell, or seeds not common to every cell)"

@@ -15,7 +15,7 @@ public static class FailuresSection
             "collapsed trials as they score diverged ones (0)." + note);
         page.Table(["trial", "study slice", "batch", "lr", "seed", "status", "epochs", "why"],
             bad.Select(t => (IReadOnlyList<string>)[t.Id, t.Group, t.BatchSize.ToString(), Page.Lr(t.Lr), t.Seed.ToString(),
-                t.Finished ? "collapsed" : t.Status, t.Epochs.ToString(), Why(t, data)]));
+                t.Finished ? "collapsed" : t.Status, t.Epochs.ToString(), Why(t, data)]), text: true);
     }
 
     static string Why(Lrbs.Host.Storage.Rows.TrialRow t, ReportData data)

@@ -74,18 +74,21 @@ public static class Figures
     /// <summary>A grid searched per batch size: every (learning rate, batch size) run as a point
     /// coloured by the metric (hollow where no seed finished), the best learning rate of each
     /// batch size and the fitted line, on log axes with ticks at the batch sizes run.</summary>
-    public static object SearchedGrid(string title, string metric, IEnumerable<object> points, IEnumerable<object> best, IEnumerable<object> fit, IReadOnlyList<int> batches) =>
+    public static object SearchedGrid(string title, string metric, IEnumerable<object> points, IEnumerable<object> best, IEnumerable<object> fit, IReadOnlyList<int> batches,
+        double[] colours) =>
         Layers(title, new object[]
         {
             new
             {
                 data = new { values = points },
-                mark = new { type = "point", filled = true, size = 90, stroke = "#555", strokeWidth = 0.5 },
+                mark = new { type = "point", filled = true, size = 90, stroke = "#555", strokeWidth = 0.5, invalid = (string?)null },
                 encoding = new
                 {
                     x = new { field = "lr", type = "quantitative", scale = new { type = "log" }, title = "learning rate (log)" },
                     y = new { field = "batch", type = "quantitative", scale = BatchScale(batches), axis = new { values = batches }, title = "batch size (log)" },
-                    color = new { field = "value", type = "quantitative", title = metric, scale = new { scheme = "viridis" } },
+                    color = new { field = "value", type = "quantitative", title = metric, scale = new { scheme = "viridis", domain = colours, clamp = true } },
+                    shape = new { field = "kind", type = "nominal", title = (string?)null,
+                                  scale = new { domain = new[] { "learned", "collapsed", "diverged or failed" }, range = new[] { "circle", "cross", "square" } } },
                     tooltip = new object[] { new { field = "label", type = "nominal" } },
                 },
             },

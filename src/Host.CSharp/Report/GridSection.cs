@@ -22,9 +22,15 @@ sealed class Grid
         Cells = trials.GroupBy(t => (t.BatchSize, t.Lr)).ToDictionary(g => g.Key, g => (IReadOnlyList<TrialRow>)g.ToList());
     }
 
-    /// <summary>The mean of a cell's finished values; NaN for an empty or wholly unfinished cell.</summary>
+    /// <summary>The mean of what a cell's finished trials measured (a collapsed trial's value
+    /// included: it is what it measured); NaN for an empty or wholly unfinished cell.</summary>
     public double Mean((int, double) key) =>
-        Cells.TryGetValue(key, out var c) && Values(c, false) is { Length: > 0 } v ? Statistics.mean(v) : double.NaN;
+        Cells.TryGetValue(key, out var c) && c.Where(t => t.Finished && t.TestMetric is not null).Select(t => t.TestMetric!.Value).ToArray() is { Length: > 0 } v
+            ? Statistics.mean(v) : double.NaN;
+
+    /// <summary>How a cell ended: "learned", "collapsed" (every finished trial collapsed) or "diverged or failed" (none finished).</summary>
+    public string Kind((int, double) key) =>
+        !Cells.TryGetValue(key, out var c) || !c.Any(t => t.Finished) ? "diverged or failed" : c.Any(t => t.Learned) ? "learned" : "collapsed";
 
     /// <summary>A cell's score as the search and the fit score it: the mean over its seeds, a
     /// diverged, failed or collapsed seed counting 0; NaN for an empty cell.</summary>

@@ -47,10 +47,16 @@ static class HeatMapSection
             {
                 lr = kv.Key.Lr, batch = kv.Key.BatchSize,
                 value = double.IsFinite(grid.Mean(kv.Key)) ? grid.Mean(kv.Key) : (double?)null,
+                kind = grid.Kind(kv.Key),
                 label = $"B={kv.Key.BatchSize} lr={Page.Lr(kv.Key.Lr)}: {CellText(kv.Value, t => t.TestMetric)}",
             }).ToList();
-            page.Add(new Figure(name("searched"), Figures.SearchedGrid(title, metric, points, best, line, batches),
-                $"Every (batch size, learning rate) run by the search, coloured by its test {metric} (mean over seeds; hollow: every seed diverged or failed), " +
+            var kinds = grid.Cells.Keys.Select(grid.Kind).Distinct().ToList();
+            var shapes = kinds.Count > 1 ? $"; shape: {string.Join(", ", kinds.Select(k => $"{(k == "learned" ? "circle" : k == "collapsed" ? "cross" : "square")} {k}"))}" : "";
+            // the colours span the cells that learned: a collapsed or diverged one is drawn at the low end
+            var learned = grid.Cells.Keys.Where(k => grid.Kind(k) == "learned").Select(grid.Mean).Where(double.IsFinite).ToArray();
+            var colours = learned.Length > 1 ? new[] { learned.Min(), learned.Max() } : new[] { 0.0, 1.0 };
+            page.Add(new Figure(name("searched"), Figures.SearchedGrid(title, metric, points, best, line, batches, colours),
+                $"Every (batch size, learning rate) run by the search, coloured by its test {metric} (mean over seeds; gray: no seed finished){shapes}; " +
                 "log axes" + (drawn.Count > 0 ? "; " + string.Join("; ", drawn) : "") + "."));
         }
     }

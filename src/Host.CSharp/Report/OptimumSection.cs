@@ -22,15 +22,20 @@ static class OptimumSection
             $"the batch sizes whose optimum the grid brackets; intervals: {fit.Method}");
 
         var slopes = OptimumShape.localSlopes(fit);
+        var verdictAllowed = ScalingFit.failedPremises(fit).IsEmpty;
         string Against(OptimumShape.Slope s) => double.IsNaN(s.P) ? "no test"
+            : !verdictAllowed ? $"Holm-adjusted p = {Math.Min(s.P, 1):0.000} (no verdict: see below)"
             : s.Departs ? $"departs from k = {fit.K:0.00} (Holm-adjusted p = {s.P:0.000})" : $"agrees with k (Holm-adjusted p = {Math.Min(s.P, 1):0.00})";
         page.Table(["batch sizes", "local slope", "95% interval", "beside k"], slopes.Select(s => (IReadOnlyList<string>)[$"{s.From} to {s.To}", s.Slope.ToString("0.00", Inv),
             s.Interval?.Value is { } i ? $"{i.Low:0.00} to {i.High:0.00}" : "n/a", Against(s)]),
             $"local slope d log lr* / d log B between neighbouring batch sizes{covers}; each tested against k over the bootstrap, " +
             $"the {slopes.Length} tests controlled together by Holm's method (5% for the whole family)");
-        var departs = slopes.Where(s => s.Departs).Select(s => $"{s.From} to {s.To}").ToList();
+        var departs = slopes.Where(s => s.Departs && verdictAllowed).Select(s => $"{s.From} to {s.To}").ToList();
         var comparison = OptimumShape.compare(fit)?.Value;
-        var family = slopes.Any(s => !double.IsNaN(s.P))
+        var premises = ScalingFit.failedPremises(fit);
+        var family = slopes.Any(s => !double.IsNaN(s.P)) && premises.Length > 0
+            ? $"No statement on where the local slopes depart from k: {string.Join("; ", premises)}. "
+            : slopes.Any(s => !double.IsNaN(s.P))
             ? departs.Count > 0
                 ? $"The single k = {fit.K:0.00} does not hold between batch sizes {string.Join(", ", departs)}: there the local slope departs from it, with the family of {slopes.Length} tests held to 5% (Holm). "
                 : $"No local slope departs from k = {fit.K:0.00} with the family of {slopes.Length} tests held to 5% (Holm). "

@@ -30,11 +30,12 @@ public sealed class Page
         _markdown.Append(text).Append("\n\n");
     }
 
-    /// <summary>A table; a cell starting with "**" is marked (the best of its column).</summary>
-    public void Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, string? caption = null)
+    /// <summary>A table; a cell starting with "**" is marked (the best of its row). A `text` table
+    /// (sentences, not numbers) is aligned left.</summary>
+    public void Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, string? caption = null, bool text = false)
     {
         var list = rows.ToList();
-        _html.Append("<table>");
+        _html.Append(text ? "<table class=\"text\">" : "<table>");
         if (caption is not null) _html.Append($"<caption>{E(caption)}</caption>");
         _html.Append("<tr>").Append(string.Concat(header.Select(h => $"<th>{E(h)}</th>"))).Append("</tr>\n");
         foreach (var r in list)
@@ -67,6 +68,7 @@ public sealed class Page
             table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
             th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
             th { background: #f3f3f3; } td.best { font-weight: bold; background: #fff3c4; }
+            table.text td { text-align: left; }
             caption { text-align: left; font-style: italic; padding: 4px 0; }
             figure { margin: 1em 0; } figcaption { font-size: 0.85em; color: #555; }
             h2 { border-bottom: 2px solid #ddd; margin-top: 2em; } h3 { margin-top: 1.5em; }

@@ -45,7 +45,7 @@ public static class ProtocolSection
               "a trial within two standard errors of it, or whose training loss ended above its first epoch's, is collapsed."]);
         var versions = t.GroupBy(r => r.CodeVersion).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ({g.Count()} trials)");
         lines.Add(["Code", $"{string.Join(", ", versions)}."]);
-        page.Table(["", "how the numbers were made"], lines);
+        page.Table(["", "how the numbers were made"], lines, text: true);
     }
 
     static string Loss(TrialRow r) => r.Metric switch
