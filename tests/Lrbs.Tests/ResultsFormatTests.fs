@@ -416,7 +416,7 @@ let private readWithOthers (targets: string list) =
 [<Test>]
 let ``polars and DuckDB read every committed results folder and an export, every column as docs/results.md types it`` () =
     let results = Path.Combine(root, "results")
-    let folders = Directory.GetDirectories results |> Array.filter (fun d -> Directory.Exists(Path.Combine(d, "trials"))) |> Array.sort |> List.ofArray
+    let folders = committedResultFolders () |> List.ofArray
     Assert.That(folders.Length, Is.GreaterThanOrEqualTo 14)
     use tmp = new TempDir()
     let export = tmp.File "export"

@@ -94,3 +94,20 @@ let withCache (f: string -> 'T) : 'T =
     let previous = Environment.GetEnvironmentVariable "LRBS_CACHE"
     Environment.SetEnvironmentVariable("LRBS_CACHE", cache.Path)
     try f cache.Path finally Environment.SetEnvironmentVariable("LRBS_CACHE", previous)
+
+/// The results folders committed to git (results/NAME with trial parts in the index): a reader's
+/// own study run under results/ beside them (the README's first study) is not one of them.
+let committedResultFiles () =
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    let psi = System.Diagnostics.ProcessStartInfo("git", "ls-files -- results", RedirectStandardOutput = true, WorkingDirectory = root)
+    use p = System.Diagnostics.Process.Start psi
+    let files = p.StandardOutput.ReadToEnd().Split('\n', System.StringSplitOptions.RemoveEmptyEntries)
+    p.WaitForExit()
+    files
+
+let committedResultFolders () =
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    committedResultFiles ()
+    |> Array.choose (fun f -> match f.Split('/') with [| "results"; name; "trials"; _ |] -> Some name | _ -> None)
+    |> Array.distinct |> Array.sort
+    |> Array.map (fun name -> Path.Combine(root, "results", name))
