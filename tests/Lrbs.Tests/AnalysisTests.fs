@@ -111,6 +111,8 @@ let ``an optimum at the grid's edge is a bound: left out of k, named, and the br
     assertEq [ ScalingFit.Bound.AtLeast; ScalingFit.Bound.AtLeast ] (f.Rows |> Array.filter (fun r -> r.Batch >= 256) |> Array.map (fun r -> r.Bound) |> List.ofArray)
     StringAssert.Contains("at batch size 256, 1024 the best learning rate is the largest run, so the optimum is at or above it", ScalingFit.verdict f)
     StringAssert.Contains("lr: {bracket: ...}", ScalingFit.verdict f)
+    // the rule verdict (k = 0.5 by construction) speaks only for the bracketed batch sizes
+    Assert.That(ScalingFit.verdict f, Does.StartWith("Consistent with the square-root rule (k = 0.5), not the linear rule (over batch sizes 4 to 64, where the grid brackets the optimum)."))
     // every row at the edge: not measured
     let edge = cells |> Array.map (fun c -> { c with Values = c.Values |> Array.map (fun _ -> log10 c.Lr + 5.0) })
     let e = (ScalingFit.fit edge 1UL).Value
@@ -264,7 +266,7 @@ let ``a target met at the first evaluation is only a bound, never a measurement`
     assertEq (StepsToTarget.Reach.First 150) (StepsToTarget.reach 0.9 runs[2])
     assertEq (StepsToTarget.Reach.Between(300, 400)) (StepsToTarget.reach 0.9 runs[1])
     // the fit sees only the measured points: two, so no B_crit (a bound would have pulled it)
-    Assert.That(CriticalBatchInterval.fit t.Found, Is.EqualTo None)
+    Assert.That(CriticalBatchInterval.fit 0.9 runs, Is.EqualTo None)
 
 [<Test>]
 let ``a batch size's steps are the fewest over its learning rates, batch sizes ascending`` () =
@@ -343,10 +345,10 @@ let private pareto seeds =
 let ``B_crit's bootstrap of points on the Pareto curve is the curve's B_crit, over seeds when there are several`` () =
     for seeds, over in [ 1, false; 2, true ] do
         let runs = pareto seeds
-        let found = (StepsToTarget.fewestSteps 1.0 runs).Found
-        let bc = (CriticalBatchInterval.fit found).Value.BCrit
-        Assert.That(bc, Is.EqualTo(64.0).Within(0.01))
-        match CriticalBatchInterval.bootstrap 1.0 runs found with
+        let bc = (CriticalBatchInterval.fit 1.0 runs).Value.BCrit
+        // each seed is read half a step early (the middle of its one-step evaluation interval)
+        Assert.That(bc, Is.EqualTo(64.0).Within(0.5))
+        match CriticalBatchInterval.bootstrap 1.0 runs with
         | Some { Low = Some low; High = Some high; OverSeeds = o } ->
             assertEq over o
             // the steps are known to the step: the interval is the curve's B_crit within that resolution
@@ -356,7 +358,7 @@ let ``B_crit's bootstrap of points on the Pareto curve is the curve's B_crit, ov
         | other -> Assert.Fail $"expected a bounded interval, got %A{other}"
     // two batch sizes give no fit and so no interval
     let two = pareto 1 |> Array.filter (fun r -> r.Batch <= 16)
-    Assert.That(CriticalBatchInterval.bootstrap 1.0 two (StepsToTarget.fewestSteps 1.0 two).Found, Is.EqualTo None)
+    Assert.That(CriticalBatchInterval.bootstrap 1.0 two, Is.EqualTo None)
 
 [<Test>]
 let ``B_crit's bootstrap over seeds spreads with the seeds' steps`` () =
@@ -366,8 +368,7 @@ let ``B_crit's bootstrap over seeds spreads with the seeds' steps`` () =
                        // the second seed is slower the larger the batch: the curve's shape, so B_crit, moves
                        let slow = int (float s * (1.0 + float r.Batch / 128.0))
                        yield { r with Seed = 2; Epochs = [| slow - 1, 0.0; 1, 1.0 |] } |]
-    let found = (StepsToTarget.fewestSteps 1.0 noisy).Found
-    match CriticalBatchInterval.bootstrap 1.0 noisy found with
+    match CriticalBatchInterval.bootstrap 1.0 noisy with
     | Some { Low = Some low; High = Some high } -> Assert.That(high - low, Is.GreaterThan 1.0)
     | other -> Assert.Fail $"expected an interval, got %A{other}"
     Assert.That(CriticalBatchInterval.overSeeds (pareto 1), Is.False)
@@ -377,10 +378,31 @@ let ``B_crit's interval holds the resolution of the evaluations: coarse evaluati
     // the same Pareto steps, met in an evaluation interval of the whole second half of training
     let coarse = pareto 2 |> Array.map (fun r -> let s = r.Epochs |> Array.sumBy fst in { r with Epochs = [| s / 2, 0.0; s - s / 2, 1.0 |] })
     let width (runs: StepsToTarget.Run[]) =
-        match CriticalBatchInterval.bootstrap 1.0 runs (StepsToTarget.fewestSteps 1.0 runs).Found with
+        match CriticalBatchInterval.bootstrap 1.0 runs with
         | Some { Low = Some low; High = Some high } -> high - low
         | other -> failwith $"%A{other}"
     Assert.That(width coarse, Is.GreaterThan(10.0 * width (pareto 2) + 1.0))
+
+/// Runs evaluated once an epoch of `examples` examples that meet metric 1 at S(B) = 100 (1 + 64/B)
+/// steps times a seed's factor: the evaluation interval is wide against the steps at large
+/// batches and narrow at small ones, as in a real grid.
+let private epochly examples (factors: float list) =
+    [| for b in [ 8; 16; 32; 64; 128; 256 ] do
+           for seed, f in List.indexed factors ->
+               let epoch = examples / b
+               let s = 100.0 * (1.0 + 64.0 / float b) * f
+               let epochs = int (ceil (s / float epoch))
+               run b 0.1 1.0 [ for k in 1..epochs -> epoch, (if k = epochs then 1.0 else 0.0) ] |> seeded (seed + 1) |]
+
+[<Test>]
+let ``B_crit's point estimate lies inside its own interval when evaluations are coarse at large batches`` () =
+    for examples in [ 1280; 2560; 5120 ] do
+        let runs = epochly examples [ 0.96; 1.0; 1.05 ]
+        let bc = (CriticalBatchInterval.fit 1.0 runs).Value.BCrit
+        match CriticalBatchInterval.bootstrap 1.0 runs with
+        | Some { Low = Some low; High = Some high } ->
+            Assert.That(bc, Is.InRange(low, high), $"epochs of {examples} examples: B_crit {bc} against [{low}, {high}]")
+        | other -> Assert.Fail $"expected a bounded interval, got %A{other}"
 
 [<Test>]
 let ``an interval the data do not bound above says so instead of printing the search's bound`` () =
@@ -390,11 +412,21 @@ let ``an interval the data do not bound above says so instead of printing the se
                for seed in 1..3 ->
                    let s = int (64000.0 / float b * (1.0 + 0.04 * float (seed - 2)))
                    run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |> seeded seed |]
-    let found = (StepsToTarget.fewestSteps 1.0 runs).Found
-    match CriticalBatchInterval.bootstrap 1.0 runs found with
+    match CriticalBatchInterval.bootstrap 1.0 runs with
     | Some i ->
         Assert.That(i.High, Is.EqualTo None, $"%A{i}")
         StringAssert.Contains("not bounded above by the data", Lrbs.Host.Report.CriticalBatchSection.IntervalText(i, 128))
+    | None -> Assert.Fail "no interval"
+    // one seed whose steps stop falling only at the largest batch size: the fit is bounded, but a
+    // resample without that batch size searches a range a thousand times its own largest (64000,
+    // not 128000) and runs into it; that is unbounded too, not an upper end of "64000"
+    let saturating =
+        [| for b in [ 8; 16; 32; 64; 128 ] ->
+               let s = if b = 128 then 1000 else 64000 / b
+               run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |]
+    Assert.That((CriticalBatchInterval.fit 1.0 saturating).Value.BCrit, Is.LessThan 1000.0)
+    match CriticalBatchInterval.bootstrap 1.0 saturating with
+    | Some i -> Assert.That(i.High, Is.EqualTo None, $"%A{i}")
     | None -> Assert.Fail "no interval"
 
 [<Test>]

@@ -150,7 +150,7 @@ let ``the critical batch size section: the grid's B_crit, the noise scale at the
     let out = tmp.File "report"
     let summary = summaryOf results out []
     StringAssert.Contains("### critical batch size", summary)
-    StringAssert.Contains("B_crit = E_min/S_min = ", summary)
+    Assert.That(summary, Does.Match "S_min = [0-9]+ steps, E_min = [0-9]+ examples, B_crit = E_min/S_min = [0-9]+")
     Assert.That(summary, Does.Match "Gradient noise scale at the training loss where the target is reached: B_simple = [0-9.]+ at training loss [0-9.]+ \\([0-9]+ trials")
     // two learning rates per batch size, each row's best at an edge: the premise fails and is named
     StringAssert.Contains("No verdict on where larger batches stop paying: at 3 batch size(s) the best learning rate is at the grid's edge", summary)
@@ -164,9 +164,21 @@ let ``the critical batch size section: the grid's B_crit, the noise scale at the
 [<Test>]
 let ``no critical batch verdict from learning rates set by a rule instead of tuned per batch size`` () =
     let trials = [ for b in [ 8; 16; 32 ] -> Lrbs.Host.Storage.Rows.TrialRow(BatchSize = b, Lr = 0.001 * float b, Status = "ok") ]
-    let fails = Lrbs.Host.Report.CriticalBatchSection.FailedPremises(ResizeArray trials, Unchecked.defaultof<_>, Unchecked.defaultof<_>)
+    let fails = Lrbs.Host.Report.CriticalBatchSection.FailedPremises(ResizeArray trials, Unchecked.defaultof<_>, Unchecked.defaultof<_>, Unchecked.defaultof<_>)
     StringAssert.Contains("the learning rate was not tuned per batch size", String.concat "; " fails)
     StringAssert.Contains("B_crit is not measured", String.concat "; " fails)
+
+[<Test>]
+let ``no critical batch verdict where B_crit's interval is open at an end`` () =
+    let trials = ResizeArray [ for b in [ 8; 16; 32 ] do for lr in [ 0.01; 0.1 ] -> Lrbs.Host.Storage.Rows.TrialRow(BatchSize = b, Lr = lr, Status = "ok") ]
+    let pareto: Lrbs.Core.Analysis.CriticalBatch.Pareto = { SMin = 100.0; BCrit = 20.0 }
+    let premises (i: Lrbs.Core.Analysis.CriticalBatchInterval.Interval option) =
+        let interval = match i with Some i -> i | None -> Unchecked.defaultof<_>
+        Lrbs.Host.Report.CriticalBatchSection.FailedPremises(trials, Unchecked.defaultof<_>, pareto, interval) |> String.concat "; "
+    StringAssert.Contains("B_crit's interval is not bounded below by the data", premises (Some { Low = None; High = Some 30.0; OverSeeds = true }))
+    StringAssert.Contains("B_crit's interval is not bounded above by the data", premises (Some { Low = Some 10.0; High = None; OverSeeds = true }))
+    StringAssert.Contains("B_crit has no bootstrap interval", premises None)
+    Assert.That(premises (Some { Low = Some 10.0; High = Some 30.0; OverSeeds = true }), Does.Not.Contain "B_crit")
 
 [<Test>]
 let ``a batch size that learned nothing is collapsed, listed with the failures, and left out of the target`` () =

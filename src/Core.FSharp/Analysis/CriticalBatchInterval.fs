@@ -2,6 +2,11 @@
 /// StepsToTarget) as the report gives it: fitted only to batch sizes whose steps are measured (a
 /// bound, reached at the first evaluation, is not a measurement), with a bootstrap interval that
 /// resamples seeds jointly and says where its ends are not bounded by the data.
+///
+/// A seed met the target somewhere in the evaluation interval that ends where it was seen; the
+/// fit reads each seed's steps at the middle of that interval and the bootstrap draws them
+/// uniformly inside it, so the point estimate is the centre of the model its interval samples
+/// (read at the interval's end, the point sat outside its own interval in 4 committed groups).
 module Lrbs.Core.Analysis.CriticalBatchInterval
 
 open Lrbs.Core.Analysis.StepsToTarget
@@ -11,8 +16,22 @@ open Lrbs.Core.Analysis.StepsToTarget
 /// size): the data do not bound it there. OverSeeds: seeds were resampled (else batch sizes).
 type Interval = { Low: float option; High: float option; OverSeeds: bool }
 
-/// CriticalBatch.fit through the measured (batch size, fewest steps) points.
-let fit (found: Fewest[]) = CriticalBatch.fit (found |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch, f.Steps))
+/// A seed's steps at the middle of the evaluation interval where it met the target; the end of
+/// that interval where it was met at the first evaluation or never (those are bounds, not fitted).
+let middle (r: Reach) =
+    match r with
+    | Reach.Between(lower, steps) -> (float lower + float steps) / 2.0
+    | other -> float other.Steps
+
+/// Per batch size, the fewest steps to `target` with each seed read at `middle`.
+let measured (target: float) (runs: Run[]) = (stepsToGoalAt target id middle runs).Found
+
+let private fitFound (found: Fewest[]) =
+    CriticalBatch.fit (found |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch, f.Steps))
+
+/// CriticalBatch.fit through the measured (batch size, fewest steps) points, each seed read at
+/// `middle`.
+let fit (target: float) (runs: Run[]) = fitFound (measured target runs)
 
 /// Whether the grid has two or more seeds.
 let overSeeds (runs: Run[]) = (runs |> Array.map (fun r -> r.Seed) |> Array.distinct).Length > 1
@@ -24,8 +43,9 @@ let overSeeds (runs: Run[]) = (runs |> Array.map (fun r -> r.Seed) |> Array.dist
 /// resolution too); otherwise the measured points are drawn with replacement. A replicate with
 /// fewer than 3 measured batch sizes has no fit and is dropped. None when the points themselves
 /// give no fit, or most replicates fail.
-let bootstrap (target: float) (runs: Run[]) (found: Fewest[]) : Interval option =
-    if (fit found).IsNone then None
+let bootstrap (target: float) (runs: Run[]) : Interval option =
+    let found = measured target runs
+    if (fitFound found).IsNone then None
     else
         let seeds = runs |> Array.map (fun r -> r.Seed) |> Array.distinct |> Array.sort
         let points = found |> Array.filter (fun f -> f.Exact)
@@ -42,7 +62,13 @@ let bootstrap (target: float) (runs: Run[]) (found: Fewest[]) : Interval option 
                         | other -> float other.Steps
                     (stepsToGoalAt target pick inside runs).Found
                 else Array.init points.Length (fun _ -> points[rng.NextInt points.Length])
-            match fit drawn with
+            // a replicate that ran into its own search range (which a resample lacking the
+            // largest or smallest batch size narrows) is unbounded there: it counts as the
+            // grid's range, so an open end is reported open, never as a number like 128000
+            let drawnBatches = drawn |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch)
+            match fitFound drawn with
+            | Some p when p.BCrit >= Array.max drawnBatches * 1000.0 / 1.5 -> highest
+            | Some p when p.BCrit <= Array.min drawnBatches / 1000.0 * 1.5 -> lowest
             | Some p -> p.BCrit
             | None -> nan
         Statistics.bootstrap 11UL 300 replicate

@@ -221,7 +221,13 @@ let verdict (f: Fit) =
                     if i.High < 0.5 then "Below both rules: the best learning rate grows more slowly than sqrt(B)"
                     elif i.Low > 1.0 then "Above the linear rule"
                     else "Between the two rules, consistent with neither"
-            rule + "." + bounds
+            // with rows left out as bounds, the verdict speaks only for the batch sizes it was fitted to
+            let scope =
+                if f.AtEdge = 0 then ""
+                else
+                    let bs = f.Best |> Array.map fst
+                    $" (over batch sizes {Array.min bs} to {Array.max bs}, where the grid brackets the optimum)"
+            rule + scope + "." + bounds
 
 /// The rule the fit supports, by name, where a verdict is given: "linear", "square-root", or none.
 let rule (f: Fit) =

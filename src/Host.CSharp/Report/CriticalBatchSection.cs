@@ -32,7 +32,8 @@ public static class CriticalBatchSection
     static string B(double b) => b >= 10 ? b.ToString("0", System.Globalization.CultureInfo.InvariantCulture) : b.ToString("G2", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The premises of a verdict that fail, in words.</summary>
-    public static List<string> FailedPremises(IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, CriticalBatch.Pareto? pareto)
+    public static List<string> FailedPremises(IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, CriticalBatch.Pareto? pareto,
+        CriticalBatchInterval.Interval? interval)
     {
         var fails = new List<string>();
         if (trials.GroupBy(t => t.BatchSize).Any(row => row.Select(t => t.Lr).Distinct().Count() < 2))
@@ -41,6 +42,9 @@ public static class CriticalBatchSection
             fails.Add(fit is null ? "no best learning rate was measured per batch size"
                 : $"at {fit.AtEdge} batch size(s) the best learning rate is at the grid's edge, so the steps there may not be at the optimum");
         if (pareto is null) fails.Add("B_crit is not measured");
+        else if (interval is null) fails.Add("B_crit has no bootstrap interval (most resamples of the grid give no fit)");
+        else if (interval.Low is null || interval.High is null)
+            fails.Add($"B_crit's interval is not bounded {(interval.Low is null ? "below" : "above")} by the data, so where larger batches stop paying is not located");
         return fails;
     }
 
@@ -51,12 +55,12 @@ public static class CriticalBatchSection
         var learned = trials.Where(t => t.Learned).ToList();
         page.Heading(3, "critical batch size");
         var measured = found.Where(f => f.Exact).ToArray();
-        var pareto = CriticalBatchInterval.fit(found)?.Value;
-        var interval = CriticalBatchInterval.bootstrap(goal, runs, found)?.Value;
+        var pareto = CriticalBatchInterval.fit(goal, runs)?.Value;
+        var interval = CriticalBatchInterval.bootstrap(goal, runs)?.Value;
         var (smallest, largest) = measured.Length > 0 ? (measured[0].Batch, measured[^1].Batch) : (0, 0);
         var facts = new List<string>();
         if (pareto is not null)
-            facts.Add($"From the grid's measured steps to test {trials[0].Metric} {goal:0.0000} at {measured.Length} batch sizes: S_min = {pareto.SMin:0} steps, " +
+            facts.Add($"From the grid's measured steps to test {trials[0].Metric} {goal:0.0000} at {measured.Length} batch sizes (each seed read at the middle of the evaluation interval where it met the target): S_min = {pareto.SMin:0} steps, " +
                 $"E_min = {pareto.EMin:0} examples, B_crit = E_min/S_min = {pareto.BCrit:0}" + (interval is { } i ? $" ({IntervalText(i, largest)})" : "") + ".");
         else facts.Add($"No B_crit from the grid: fitting S(B) = S_min (1 + B_crit/B) needs measured steps at three or more batch sizes (here {measured.Length}" +
             (found.Length > measured.Length ? $"; {found.Length - measured.Length} more reached the target at the first evaluation, a bound only" : "") + ").");
@@ -68,7 +72,7 @@ public static class CriticalBatchSection
         else if (noise.Length == 0) facts.Add("No gradient noise scale: these trials did not measure it (trial keys noise_scale_every and noise_scale_small).");
 
         var fit = ScalingSection.Fit(new Grid(trials));
-        var fails = FailedPremises(trials, fit, pareto);
+        var fails = FailedPremises(trials, fit, pareto, interval);
         if (fails.Count > 0) facts.Add($"No verdict on where larger batches stop paying: {string.Join("; ", fails)}.");
         else
         {
