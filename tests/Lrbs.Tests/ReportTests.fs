@@ -194,3 +194,24 @@ let ``a batch size that learned nothing is collapsed, listed with the failures, 
     Assert.That(summary, Does.Match "\\| 32 \\| 1e-30 \\| 1 \\| collapsed \\| 3 \\| final test accuracy [0-9.]+ at the chance level")
     let target = Regex.Match(summary, "### steps to reach test accuracy ([0-9.]+)").Groups[1].Value |> float
     Assert.That(target, Is.GreaterThan 0.5, "the target comes from the batch sizes that learned")
+
+[<Test>]
+let ``a cell's epoch-N mean averages only the curves that reached epoch N and counts the others`` () =
+    let trial id epochs = Lrbs.Host.Storage.Rows.TrialRow(Id = id, Status = (if epochs = 30 then "ok" else "stopped_early"), Epochs = epochs, MaxEpochs = 30)
+    let epochRows id last loss = [ for e in 1..last -> Lrbs.Host.Storage.Rows.EpochRow(Id = id, Epoch = e, TrainLoss = System.Nullable(if e = 30 then loss else 9.0), ValLoss = System.Nullable(loss + 0.1)) ]
+    let cell = ResizeArray [ trial "a" 30; trial "b" 30; trial "c" 12; Lrbs.Host.Storage.Rows.TrialRow(Id = "d", Status = "diverged", Epochs = 3, MaxEpochs = 30) ]
+    let epochs = (epochRows "a" 30 0.2 @ epochRows "b" 30 0.4 @ epochRows "c" 12 5.0 @ epochRows "d" 3 nan) |> fun rows -> System.Linq.Enumerable.ToLookup(rows, fun (e: Lrbs.Host.Storage.Rows.EpochRow) -> e.Id)
+    Assert.That(Lrbs.Host.Report.EpochMeanSection.CellText(cell, epochs, 30), Is.EqualTo "0.3000 / 0.4000 (2 of 4 reached it, 1 stopped earlier, 1 diverged or failed)")
+    let none = ResizeArray [ trial "c" 12 ]
+    Assert.That(Lrbs.Host.Report.EpochMeanSection.CellText(none, epochs, 30), Is.EqualTo "– (0 of 1 reached it, 1 stopped earlier)")
+
+[<Test>]
+let ``a grid whose trials stopped early gets the losses at its last planned epoch over the curves that reached it`` () =
+    use tmp = new TempDir()
+    let results = tmp.File "results"
+    // min_delta 10 on the validation loss: no epoch improves, so every trial stops after its patience
+    sweep tmp "es" $"name: es\ndataset: mnist\ntrain_limit: 400\nsplit: 80/10/10\nmodel: mlp-100-50\noptimizer: sgd\ngrid:\n  lr: [0.01, 0.1]\n  batch_size: [16, 32]\nstopping:\n  max_epochs: 4\n  early_stopping: {{patience: 1, min_delta: 10}}\nout: {results}\n"
+    let summary = summaryOf results (tmp.File "report") []
+    StringAssert.Contains("training loss / validation loss at epoch 4, mean over the curves that reached it", summary)
+    StringAssert.Contains("– (0 of 1 reached it, 1 stopped earlier)", summary)
+    StringAssert.Contains("or after 1 epochs in which the validation loss did not improve on its best by more than 10 (Keras EarlyStopping, monitor val_loss)", summary)

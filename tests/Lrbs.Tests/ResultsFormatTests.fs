@@ -72,6 +72,7 @@ let ``a version-2 trial row (a current row less the columns version 2 could lack
     let v2 = RowMap.ToRow(ResultsSchema.Trials, current)
     v2["schema"] <- "lrbs-results/2"
     for added in [ "test_limit"; "chance_metric"; "collapsed" ] do v2.Remove added |> ignore // lrbs-results/4's
+    v2.Remove "early_stopping_monitor" |> ignore // lrbs-results/5's
     // what some version-2 parts lacked, and times in milliseconds without a kind
     let dropped = [ "box_loss"; "eval_batches"; "blas"; "resumed_epochs" ] |> List.filter (fun _ -> rng.Next 2 = 0)
     for k in dropped do v2.Remove k |> ignore
@@ -92,6 +93,8 @@ let ``a version-2 trial row (a current row less the columns version 2 could lack
                                  (Option.ofNullable current.TestMetric |> Option.defaultValue nan) 0.1 current.TestRows [| 1.0; 0.5 |]
                               |> Option.map box |> Option.toObj)
     expected["finished_at"] <- box (us - us % 1000L)
+    // lrbs-results/5's: the validation loss, the only monitor before the key, where early stopping was on
+    expected["early_stopping_monitor"] <- (if isNull current.EarlyStopping then null else box "val_loss")
     let actual = RowMap.ToRow(ResultsSchema.Trials, back)
     Assert.That(migrated.Table, Is.EqualTo "trials")
     for kv in expected do

@@ -26,9 +26,35 @@ let ``stop at max epochs, never before, when no other rule fires`` (n: PositiveI
 
 [<Test>]
 let ``early stopping counts epochs without improvement like Keras`` () =
-    let rule = { Stopping.Epochs 100 with EarlyStopping = Some(2, 0.0) }
+    let rule = { Stopping.Epochs 100 with EarlyStopping = Some { Patience = 2; MinDelta = 0.0; Monitor = Monitor.ValLoss } }
     Assert.That(Stopping.check rule [ 1.0; 1.0; 1.0 ] [ 0.5; 0.6; 0.55 ], Is.EqualTo(Some StopReason.EarlyStopped))
     Assert.That(Stopping.check rule [ 1.0; 1.0; 1.0 ] [ 0.5; 0.6; 0.4 ], Is.EqualTo None)
+    // monitor loss: the training losses decide, the validation losses are not read
+    let onLoss = { Stopping.Epochs 100 with EarlyStopping = Some { Patience = 2; MinDelta = 0.0; Monitor = Monitor.TrainLoss } }
+    Assert.That(Stopping.check onLoss [ 0.5; 0.6; 0.55 ] [], Is.EqualTo(Some StopReason.EarlyStopped))
+    Assert.That(Stopping.check onLoss [ 0.5; 0.6; 0.4 ] [ 0.5; 0.6; 0.55 ], Is.EqualTo None)
+
+/// The epoch at which a rule stops a loss curve (None: it runs out of epochs).
+let private stopsAt rule (losses: float list) =
+    [ 1 .. losses.Length ] |> List.tryFind (fun n -> (Stopping.check rule (List.take n losses) []).IsSome && Stopping.check rule (List.take n losses) [] <> Some StopReason.MaxEpochs)
+
+let private kerasOnLoss = { Stopping.Epochs 1000 with EarlyStopping = Some { Patience = 10; MinDelta = 0.01; Monitor = Monitor.TrainLoss } }
+let private studySentence = { Stopping.Epochs 1000 with Stabilisation = Some(0.01, 10) }
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``Keras EarlyStopping on the loss never stops a curve that keeps falling by more than min_delta every patience epochs`` (rate: FsCheck.NormalFloat) =
+    // falling by r per epoch, r in (0.001, 0.01): below the stabilisation rule's 0.01 every epoch,
+    // above min_delta over any 10 epochs
+    let r = 0.0011 + abs (float rate.Get % 0.0089)
+    let curve = List.init 60 (fun e -> 2.0 - r * float e)
+    stopsAt kerasOnLoss curve = None && stopsAt studySentence curve = Some 11
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``Keras EarlyStopping on the loss stops a rising curve patience epochs after its best; the stabilisation rule never does`` (start: FsCheck.PositiveInt) =
+    // falls for `best` epochs, then rises by 0.02 an epoch (more than 0.01: never "stable")
+    let best = 1 + start.Get % 20
+    let curve = List.init (best + 40) (fun e -> if e < best then 2.0 - 0.1 * float e else 2.0 - 0.1 * float (best - 1) + 0.02 * float (e - best + 1))
+    stopsAt kerasOnLoss curve = Some(best + 10) && stopsAt studySentence curve = None
 
 let private run schedule lr batch losses =
     losses |> List.indexed |> List.scan (fun s (i, l) -> Schedule.next schedule (i + 1) l s) (Schedule.start lr batch)

@@ -58,6 +58,15 @@ let ``keys added after v1 enter the canonical text only where they apply or diff
     let c = TrialConfig.canonical (trial [ "dataset", "mnist" ])
     Assert.That(c, Does.Not.Contain "box_loss")
     Assert.That(c, Does.Not.Contain "eval_batches")
+    // early_stopping_monitor: absent at its default (val_loss, the only monitor before the key), so
+    // every early-stopped trial keeps its id; present, and a new id, when it watches the training loss
+    let split = [ "dataset", "mnist"; "split", "80/10/10"; "early_stopping_patience", "3" ]
+    let onVal = trial split
+    Assert.That(TrialConfig.canonical onVal, Does.Not.Contain "early_stopping_monitor")
+    Assert.That(TrialConfig.id (trial (split @ [ "early_stopping_monitor", "val_loss" ])), Is.EqualTo(TrialConfig.id onVal))
+    let onLoss = trial (split @ [ "early_stopping_monitor", "loss" ])
+    StringAssert.Contains("early_stopping_monitor=loss", TrialConfig.canonical onLoss)
+    Assert.That(TrialConfig.id onLoss, Is.Not.EqualTo(TrialConfig.id onVal))
 
 [<Test>]
 let ``a foreign Parquet part is reported by its file, not skipped`` () =
@@ -222,3 +231,13 @@ let ``the data folder the README has users generate into (data/shapes) leaves th
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "S4/S5 on the stand-in must not record -dirty")
     File.WriteAllText(tmp.File "new.fs", "let y = 1")
     Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"), "an untracked source file is a change")
+
+[<Test>]
+let ``an unknown early-stopping monitor is one error, naming it, not also a missing validation part`` () =
+    match TrialConfig.build [ "dataset", "mnist"; "early_stopping_patience", "3"; "early_stopping_monitor", "val-loss" ] with
+    | Error [ e ] ->
+        Assert.That(e.Field, Is.EqualTo "early_stopping_monitor")
+        StringAssert.Contains("unknown monitor 'val-loss' (did you mean 'val_loss'?)", e.Message)
+    | other -> Assert.Fail $"expected one error, got %A{other}"
+    // on the training loss, no validation part is needed
+    Assert.That((TrialConfig.build [ "dataset", "mnist"; "early_stopping_patience", "3"; "early_stopping_monitor", "loss" ]) |> Result.isOk, Is.True)

@@ -114,6 +114,8 @@ let badFiles: obj[] list =
       [| "name: x\n"; "empty sweep" |]
       [| "name: x\ndataset: mnist\nstopping:\n  max_epoch: 3\n"; "stopping.max_epoch: unknown key 'max_epoch' (did you mean 'max_epochs'?)" |]
       [| "name: x\ndataset: mnist\nearly_stopping_patience: 3\n"; "sweep.yaml:3:26: early_stopping_patience: early stopping watches the validation loss" |]
+      [| "name: x\ndataset: mnist\nstopping:\n  early_stopping: {patience: 3, monitor: val-loss}\n"; "sweep.yaml:4:42: early_stopping_monitor: unknown monitor 'val-loss' (did you mean 'val_loss'?); allowed: val_loss, loss\n" |]
+      [| "name: x\ndataset: mnist\nearly_stopping_monitor: loss\n"; "sweep.yaml:3:25: early_stopping_monitor: needs early_stopping_patience" |]
       [| "name: x\ndataset: mnist\nnoise_scale:\n  every: 10\n"; "noise_scale_every: the noise scale needs both every and small" |]
       [| "name: x\ndataset: imagenet\n"; "sweep.yaml:2:10: dataset: unknown dataset 'imagenet'" |]
       [| "name: x\ndataset: mnist\ngrid:\n  optimizer: [sgd, adagrad]\n"; "sweep.yaml:4:20: optimizer: unknown optimizer 'adagrad'" |]

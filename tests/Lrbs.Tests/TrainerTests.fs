@@ -59,6 +59,18 @@ let ``early stopping and a plateau schedule use the validation split`` () =
     Assert.That(r.Epochs.Length, Is.LessThan 30)
 
 [<Test>]
+let ``early stopping on the training loss needs no validation split and stops patience epochs after the best`` () =
+    // lr 1e-6: the training loss barely moves, so no epoch improves on the first by 0.5
+    let c = config [ "lr", "1e-6"; "batch_size", "100"; "max_epochs", "50"; "early_stopping_patience", "3"; "early_stopping_min_delta", "0.5"; "early_stopping_monitor", "loss" ]
+    let r = Trainer.run c (prepared c) Progress.None
+    Assert.That(r.Epochs |> List.forall (fun e -> e.ValLoss.IsNone), Is.True)
+    Assert.That(r.StopReason, Is.EqualTo(Some StopReason.EarlyStopped))
+    Assert.That(r.Epochs.Length, Is.EqualTo 4)
+    let row = Lrbs.Host.Storage.Rows.TrialRow.Of("unit", r, "test", System.DateTime.UtcNow)
+    Assert.That(row.EarlyStoppingMonitor, Is.EqualTo "loss")
+    Assert.That(row.EarlyStopping, Is.EqualTo "3:0.5")
+
+[<Test>]
 let ``linear scaling with warm-up trains at lr0 first and at the scaled rate after the warm-up`` () =
     let c = config [ "lr", "0.01"; "batch_size", "40"; "scaling", "linear"; "base_batch", "10"; "warmup_epochs", "1"; "max_epochs", "2" ]
     let r = Trainer.run c (prepared c) Progress.None

@@ -85,8 +85,9 @@ module TrialConfig =
           "stop_when_stable", "false", "stop when the epoch loss changes by < stable_delta for stable_patience epochs"
           "stable_delta", "0.01", "loss change below which an epoch counts as stable"
           "stable_patience", "10", "consecutive stable epochs that stop a trial"
-          "early_stopping_patience", "", "stop after this many epochs without validation-loss improvement (needs a validation split)"
+          "early_stopping_patience", "", "stop after this many epochs without an improvement of the monitored loss (Keras EarlyStopping)"
           "early_stopping_min_delta", "0", "improvement the early stopping rule requires"
+          "early_stopping_monitor", "val_loss", "the loss early stopping watches: val_loss (needs a validation split) or loss (the epoch's training loss)"
           "seed", "1", "seeds weights, shuffling and dropout"
           "noise_scale_every", "", "measure the gradient noise scale every N steps"
           "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
@@ -237,9 +238,16 @@ module TrialConfig =
                 if stableOn then Some(value "stable_delta" positive 0.01, value "stable_patience" (integer 1) 1) else None
               EarlyStopping =
                 optional "early_stopping_patience" (integer 1)
-                |> Option.map (fun p -> p, value "early_stopping_min_delta" nonNegative 0.0) }
-        if stopping.EarlyStopping.IsNone && isGiven "early_stopping_min_delta" then
-            fail "early_stopping_min_delta" "needs early_stopping_patience"
+                |> Option.map (fun p ->
+                    { Patience = p
+                      MinDelta = value "early_stopping_min_delta" nonNegative 0.0
+                      Monitor =
+                        value "early_stopping_monitor" (function
+                            | "val_loss" -> Ok Monitor.ValLoss
+                            | "loss" -> Ok Monitor.TrainLoss
+                            | other -> Error $"""unknown monitor '{other}'{Lrbs.Core.Suggest.hint other [ "val_loss"; "loss" ]}; allowed: val_loss, loss""") Monitor.ValLoss }) }
+        for key in [ "early_stopping_min_delta"; "early_stopping_monitor" ] do
+            if stopping.EarlyStopping.IsNone && isGiven key then fail key "needs early_stopping_patience"
         let noise =
             match optional "noise_scale_every" (integer 1), optional "noise_scale_small" (integer 1) with
             | Some every, Some small -> Some { Every = every; Small = small; Ema = value "noise_scale_ema" fraction 0.95 }
@@ -282,8 +290,11 @@ module TrialConfig =
             | Split.Pooled(_, v) -> v > 0.0
             | Split.Official -> false
         let splitText = Split.describe config.Split
-        if config.Stopping.EarlyStopping.IsSome && not hasValidation then
-            fail "early_stopping_patience" $"early stopping watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
+        match config.Stopping.EarlyStopping with
+        // (a monitor that did not parse is reported as such, not also as a missing validation part)
+        | Some { Monitor = Monitor.ValLoss } when not hasValidation && not (errors.Exists(fun e -> e.Field = "early_stopping_monitor")) ->
+            fail "early_stopping_patience" $"early stopping watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10, or early_stopping_monitor: loss"
+        | _ -> ()
         if Schedule.needsValidation config.Schedule && not hasValidation then
             fail "schedule" $"schedule {Schedule.canonical config.Schedule} watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
         match config.Schedule with
@@ -354,7 +365,8 @@ module TrialConfig =
     /// Each key of a config as its canonical text ("" where absent): the trial id hashes these,
     /// and the trial row's text columns (split, scaling, schedule, stabilisation, ...) are these,
     /// so a value is formatted in this one place. Keys added since v1 appear where they apply
-    /// (box_loss: box targets) or when not at their default (eval_batches, test_limit), so that
+    /// (box_loss: box targets) or when not at their default (eval_batches, test_limit,
+    /// early_stopping_monitor), so that
     /// the ids of the trials they do not touch stay as they were.
     let values (c: TrialConfig) =
         let r (v: float) = v.ToString("R", inv)
@@ -378,7 +390,7 @@ module TrialConfig =
           "schedule", Schedule.canonical c.Schedule
           "max_epochs", string c.Stopping.MaxEpochs
           "stabilisation", opt (fun (d, p) -> $"{r d}:{p}") c.Stopping.Stabilisation
-          "early_stopping", opt (fun (p, d) -> $"{p}:{r d}") c.Stopping.EarlyStopping
+          "early_stopping", opt (fun (e: EarlyStop) -> $"{e.Patience}:{r e.MinDelta}") c.Stopping.EarlyStopping
           "seed", string c.Seed
           "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
           "predictions", (if c.Predictions then "true" else "false") ]
@@ -387,6 +399,9 @@ module TrialConfig =
            | _ -> [])
         @ (if c.EvalWholeBatches then [ "eval_batches", "whole" ] else [])
         @ (match c.TestLimit with Some n -> [ "test_limit", string n ] | None -> [])
+        @ (match c.Stopping.EarlyStopping with
+           | Some { Monitor = Monitor.TrainLoss } -> [ "early_stopping_monitor", Monitor.TrainLoss.Name ]
+           | _ -> [])
 
     /// The canonical text of a config: a version line, then every key of `values` as key=value,
     /// sorted, numbers in round-trip form. Trial ids hash exactly this.

@@ -63,7 +63,8 @@ public static class GridSection
         if (trials.Any(t => t.ValLoss is not null))
             page.Table(["batch \\ lr", .. lrs.Select(Page.Lr)],
                 Rows((_, c) => CellText(c, t => t.FinalTrainLoss) + " / " + CellText(c, t => t.ValLoss)),
-                "final training loss / validation loss");
+                "final training loss / validation loss (each curve's last epoch)");
+        EpochMeanSection.Write(page, data, grid);
         if (lrs.Count < 2) return; // one learning rate (a scaling-rule arm): no map, no fit
         var fit = ScalingSection.Fit(grid);
         HeatMapSection.Write(page, grid, fit, full, name);

@@ -63,7 +63,8 @@ public static class ProtocolSection
         if (r.Stabilisation?.Split(':') is [var delta, var patience])
             rules.Add($"or when the epoch training loss changes by less than {delta} for {patience} consecutive epochs");
         if (r.EarlyStopping?.Split(':') is [var p, var minDelta])
-            rules.Add($"or after {p} epochs without a validation-loss improvement of more than {minDelta}");
+            rules.Add($"or after {p} epochs in which the {(r.EarlyStoppingMonitor == "loss" ? "training" : "validation")} loss did not improve on its best by more than {minDelta} " +
+                $"(Keras EarlyStopping, monitor {r.EarlyStoppingMonitor})");
         return string.Join(", ", rules);
     }
 

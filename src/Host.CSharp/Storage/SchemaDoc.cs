@@ -72,6 +72,7 @@ public static class SchemaDoc
             | lrbs-results/2 | the first version with typed columns written by Parquet.Net (some parts lack columns added later without a new version) | |
             | lrbs-results/3 | one schema per table in every part: trials gain `box_loss`, `eval_batches`, `blas` and `resumed_epochs` where older parts lack them (box targets' `box_loss` is `exact`, the only form before the key; `eval_batches` `all`; `resumed_epochs` 0; `blas` null: not recorded), `eval_batches` and `resumed_epochs` are never null; `finished_at` is in microseconds marked UTC; predictions are one table per kind of target (`class_predictions`, `label_predictions`, `box_predictions` instead of `predictions`); the schema version is also in each part's metadata | `Storage/Migrations/V2ToV3.cs` |
             | lrbs-results/4 | trials gain `test_limit` (null before: every test row), `chance_metric` (a constant prediction's test metric, computed from the trial's data by the migration where the data is on the machine) and `collapsed` (from that and the trial's epochs; null where it cannot be known); the manifest gains `search` (null: not recorded) | `Storage/Migrations/V3ToV4.cs` |
+            | lrbs-results/5 | trials gain `early_stopping_monitor` (`val_loss` where `early_stopping` is set: the only monitor before the key; null where it is off) | `Storage/Migrations/V4ToV5.cs` |
             """.Replace("\r", ""));
         return md.ToString();
     }

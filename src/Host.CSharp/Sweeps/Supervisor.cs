@@ -50,12 +50,27 @@ public static class Supervisor
     /// process runs sweeps in process, as before).</summary>
     public static bool CanSupervise => !IsWorker && Assembly.GetEntryAssembly() == typeof(Supervisor).Assembly;
 
-    /// <summary>In a worker: die with the supervisor (and leave at once if it is already gone).</summary>
+    [DllImport("libc", EntryPoint = "_exit")] static extern void ExitNow(int status);
+
+    /// <summary>The worker's SIGINT and SIGTERM handlers, kept alive for the process's life.</summary>
+    static PosixSignalRegistration[] _leaveOnSignal = [];
+
+    /// <summary>In a worker: die with the supervisor (and leave at once if it is already gone), and
+    /// leave at once on SIGINT or SIGTERM. A normal exit runs the engine's static destructors while
+    /// other threads are still inside it, which can hang (a fresh-clone CI run waited past 60 s
+    /// after Ctrl-C) or crash; leaving with _exit is what SIGKILL does, and a sweep resumes from
+    /// that (committed parts and checkpoints are written atomically; a test kills a packed sweep
+    /// mid-trial and resumes it bit for bit).</summary>
     public static void BindToSupervisor()
     {
         if (!IsWorker) return;
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         if (int.TryParse(Environment.GetEnvironmentVariable("LRBS_SUPERVISOR_PID"), out var parent) && getppid() != parent) Environment.Exit(137);
+        _leaveOnSignal =
+        [
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => ExitNow(128 + 2)),
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => ExitNow(128 + 15)),
+        ];
     }
 
     /// <summary>Supervises the sweep to its end; returns the last worker's exit code.

@@ -31,7 +31,7 @@ public static class SweepFile
         ["noise_scale"] = new() { ["every"] = "noise_scale_every", ["small"] = "noise_scale_small", ["ema"] = "noise_scale_ema" },
         ["stopping"] = new() { ["max_epochs"] = "max_epochs", ["stabilisation"] = "", ["early_stopping"] = "" },
         ["stopping.stabilisation"] = new() { ["delta"] = "stable_delta", ["patience"] = "stable_patience" },
-        ["stopping.early_stopping"] = new() { ["patience"] = "early_stopping_patience", ["min_delta"] = "early_stopping_min_delta" },
+        ["stopping.early_stopping"] = new() { ["patience"] = "early_stopping_patience", ["min_delta"] = "early_stopping_min_delta", ["monitor"] = "early_stopping_monitor" },
     };
 
     static readonly string[] SweepKeys = ["name", "grid", "grids", "repeats", "out", "pack"];

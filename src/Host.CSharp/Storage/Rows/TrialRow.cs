@@ -55,8 +55,10 @@ public sealed class TrialRow
     [JsonPropertyName("max_epochs")] public int MaxEpochs { get; set; }
     [Meaning("The loss-stabilisation rule as delta:patience; null when off")]
     [JsonPropertyName("stabilisation")] public string? Stabilisation { get; set; }
-    [Meaning("Early stopping on the validation loss as patience:min_delta; null when off")]
+    [Meaning("Keras EarlyStopping as patience:min_delta; null when off")]
     [JsonPropertyName("early_stopping")] public string? EarlyStopping { get; set; }
+    [Meaning("The loss early stopping watched, by its Keras name: val_loss (the validation loss) or loss (the epoch's training loss); null when early stopping is off")]
+    [JsonPropertyName("early_stopping_monitor")] public string? EarlyStoppingMonitor { get; set; }
     [Meaning("Seeds the weights, the shuffling and dropout")]
     [JsonPropertyName("seed")] public int Seed { get; set; }
     [Meaning("The gradient noise scale measurement as every:small:ema; null when off")]
@@ -137,6 +139,7 @@ public sealed class TrialRow
             Model = c.Model, CrossEntropy = v["cross_entropy"], BoxLoss = Opt("box_loss"), EvalBatches = c.EvalWholeBatches ? "whole" : "all",
             Optimizer = v["optimizer"], Lr = c.Lr, Scaling = Opt("scaling"), BatchSize = c.BatchSize, Schedule = v["schedule"],
             MaxEpochs = c.Stopping.MaxEpochs, Stabilisation = Opt("stabilisation"), EarlyStopping = Opt("early_stopping"),
+            EarlyStoppingMonitor = c.Stopping.EarlyStopping?.Value.Monitor.Name,
             Seed = c.Seed, NoiseScale = Opt("noise_scale"),
             Status = r.Status.Name, StopReason = r.StopReason?.Value.ToString(), Error = r.Status is TrialStatus.Failed f ? f.message : null,
             Epochs = r.Epochs.Length, Steps = r.Steps, Metric = r.MetricName,
