@@ -54,10 +54,13 @@ let ``every problem of a sweep file is listed in one run, each at its line with 
     files tmp
     let f = tmp.File "keys.yaml"
     let cnn, out = tmp.File "cnn.yaml", tmp.File "out"
-    File.WriteAllText(f, $"name: s\ndataset: fashion-mnist\nepochs: 3\nmodel: {cnn}\nlearning_rate: 0.1\noptimiser: adam\nout: {out}\n")
+    // unknown keys, a model file's bad key and bad values of keys that parsed, all in one run
+    File.WriteAllText(f, $"name: s\ndataset: fashon-mnist\nepochs: 3\nmodel: {cnn}\nlearning_rate: 0.1\noptimiser: adam\nbatch_size: 0\nout: {out}\n")
     let code, _, err = CliTests.run [ "sweep"; "plan"; f ]
     Assert.That(code, Is.EqualTo 2)
-    StringAssert.Contains($"4 problems in {f}:", err)
+    StringAssert.Contains($"6 problems in {f}:", err)
+    StringAssert.Contains($"{f}:2:10: dataset: unknown dataset 'fashon-mnist' (did you mean 'fashion-mnist'?)", err)
+    StringAssert.Contains($"{f}:7:13: batch_size: expected an integer >= 1, got '0'", err)
     StringAssert.Contains($"{f}:3:1: epochs: unknown key 'epochs' (did you mean 'max_epochs'?)", err)
     StringAssert.Contains($"{f}:5:1: learning_rate: unknown key 'learning_rate' (did you mean 'lr'?)", err)
     StringAssert.Contains($"{f}:6:1: optimiser: unknown key 'optimiser' (did you mean 'optimizer'?)", err)

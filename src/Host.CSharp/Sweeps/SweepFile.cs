@@ -131,7 +131,8 @@ public static class SweepFile
                     default: settings[key] = Scalar(value, key); break;
                 }
             });
-            if (_problems.Count > 0) throw new Problem(_problems[0]); // the trials are built from keys that parsed
+            // the trials are built from the keys that parsed (a key that did not is left at its
+            // default), so that their values' problems are listed in the same run as the keys'
             if (name is null) throw Fail($"{path}: missing key 'name'");
             outDir ??= Path.Combine("results", name);
             if (root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grid") && root.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "grids"))
