@@ -53,6 +53,12 @@ LRBS_API int64_t lrbs_runtime_large_blocks_release(void);
 LRBS_API int64_t lrbs_runtime_memory_live(void);
 LRBS_API int64_t lrbs_runtime_memory_peak(int reset);
 
+/* The bench's roofline (roofline.cpp): seconds of one n x n float32 product (2 n^3 FLOPs) and of
+ * one triad a = b + s c over `elements` floats (12 bytes each; `passes` back to back per timed
+ * run), at `threads` threads, best of `repeats`. Both change the thread count: set it back afterwards. */
+LRBS_API int lrbs_roofline_sgemm(int n, int threads, int repeats, double* seconds);
+LRBS_API int lrbs_roofline_triad(int64_t elements, int passes, int threads, int repeats, double* seconds);
+
 /* ---- tensors (tensor.cpp): data moved in and out of the engine ---- */
 LRBS_API lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim);
 LRBS_API lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim);

@@ -5,13 +5,21 @@ open NUnit.Framework
 open Lrbs.Tests.Support
 open Lrbs.Host.Bench
 open Lrbs.Host.Storage
+open Lrbs.Core.Training
+open Lrbs.Core.Models
 
 [<Test>]
 let ``the bench measures lrbs through its production code and a missing peer is a skipped row with the reason`` () =
     use tmp = new TempDir()
     let peers: Peer list = [ PyTorchEager("/nonexistent/python3"); TfjsWasm("/nonexistent/node") ]
-    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "training"; "sweep"; "noise"; "pack"; "checkpoints" ])
+    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "roofline"; "training"; "sweep"; "noise"; "pack"; "checkpoints" ])
     let rows = BenchRunner(options, ignore).Run(tmp.File "work")
+    // the machine's bounds, and every lrbs case graded against them
+    Assert.That(BenchTable.Machine(ResizeArray rows, "1 thread"), Is.Not.Null)
+    Assert.That(BenchTable.Machine(ResizeArray rows, "2 threads"), Is.Not.Null)
+    let bounds = BenchTable.Bounds(ResizeArray rows)
+    Assert.That(bounds.Count, Is.EqualTo(Seq.length (BenchRunner.TrainingCases true)))
+    Assert.That(bounds |> Seq.forall (fun b -> b.Fraction > 0.0 && b.Gflops > 0.0), Is.True)
     let lrbs = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs") |> List.ofSeq
     Assert.That(lrbs.Length, Is.EqualTo(Seq.length (BenchRunner.TrainingCases true)))
     Assert.That(lrbs |> List.forall (fun r -> r.Seconds.HasValue && r.Seconds.Value > 0.0 && r.Note = null), Is.True)
@@ -62,6 +70,52 @@ let ``the fixed part a whole-command ratio allows follows from the training span
     let struct (none, _) = (BenchTable.FixedPartFor(rows 2.0 1.25 3.0, 1.8)).Value
     Assert.That(none, Is.LessThan 0.0)
     Assert.That(BenchTable.FixedPartFor(ResizeArray [ row "startup-training" "1 worker" 2.0 ], 1.8).HasValue, Is.False)
+
+[<Test>]
+let ``the roofline bound is the larger of compute and the memory level that holds the working set`` () =
+    let level name mib = { Lrbs.Core.Engine.Roofline.Level.Name = name; Lrbs.Core.Engine.Roofline.Level.Bytes = int64 mib * 1048576L }
+    let m: Lrbs.Core.Engine.Roofline.Machine =
+        { Threads = 1; Side = 2048; Gflops = 100.0; Bandwidth = [ level "L2" 1, 100.0; level "L3" 16, 50.0; level "memory" 256, 10.0 ] }
+    // 1 GFLOP moving 1 MB within L2: compute, 10 ms
+    let t, by = Lrbs.Core.Engine.Roofline.bound m 1e9 1e6 5e5
+    Assert.That(t, Is.EqualTo(0.01).Within(1e-12)); Assert.That(by, Is.EqualTo "compute")
+    // 1 MFLOP moving 100 MB with an 8 MiB working set: L3 at 50 GB/s, 2 ms
+    let t, by = Lrbs.Core.Engine.Roofline.bound m 1e6 1e8 (8.0 * 1048576.0)
+    Assert.That(t, Is.EqualTo(0.002).Within(1e-12)); Assert.That(by, Is.EqualTo "L3")
+    // a working set beyond every level is served by the last (memory)
+    let _, by = Lrbs.Core.Engine.Roofline.bound m 1.0 1e8 1e12
+    Assert.That(by, Is.EqualTo "memory")
+    // the bench reads its machine back from its rows and grades each case against it
+    let machine = [ BenchRow("roofline", "sgemm 2048", "", "", 0, "1 thread", System.Nullable 0.1718, 2048, "", null, Flops = System.Nullable(2.0 * 2048.0 ** 3.0))
+                    BenchRow("roofline", "triad L2", "", "", 0, "1 thread", System.Nullable 0.001, 0, "", null, Bytes = System.Nullable 1e5) ]
+    let case = BenchRow("training", "S2 MLP sgd b=256", "mlp", "sgd", 256, "lrbs", System.Nullable 1.0, 100, "", null,
+                        Flops = System.Nullable 1e9, Bytes = System.Nullable 1e3, WorkingSet = System.Nullable 1e3)
+    let b = (BenchTable.Bounds(ResizeArray(machine @ [ case ]))).[0]
+    Assert.That(b.By, Is.EqualTo "compute")
+    // 2 2048^3 FLOPs in 0.1718 s: 100.0 GFLOP/s; a step of 1 GFLOP in 10 ms (1 s / 100 steps) reaches its bound exactly
+    Assert.That(b.Fraction, Is.EqualTo(1.0).Within(1e-3))
+    Assert.That(b.Target, Is.EqualTo(System.Nullable 0.7))
+
+[<Test>]
+let ``a layer's FLOPs and a step's arithmetic follow their formulas on the S2 MLP`` () =
+    let c = trial [ "dataset", "fashion-mnist"; "model", "mlp-100-50"; "optimizer", "sgd"; "batch_size", "4" ]
+    let input = Lrbs.Core.Models.Shape.Image(1, 28, 28)
+    let spec = (TrialConfig.modelSpec c input (Lrbs.Core.Models.Catalog.Head.Classes 10)) |> Result.defaultWith failwith
+    let cost = ModelSpec.cost spec |> Result.defaultWith failwith
+    // dense 784->100, 100->50, 50->10: forward 2 n u + 2 u each, backward 4 n u + 2 u
+    let dense n u = 2.0 * n * u + 2.0 * u, 4.0 * n * u + 2.0 * u
+    let layers = [ dense 784.0 100.0; dense 100.0 50.0; dense 50.0 10.0 ]
+    Assert.That(cost.Forward, Is.EqualTo(layers |> List.sumBy fst))
+    Assert.That(cost.Backward, Is.EqualTo(layers |> List.sumBy snd))
+    Assert.That(cost.Forward + cost.Backward, Is.EqualTo 504040.0)
+    // a step: 4 examples (layers + 5 per output for the loss) + 84,060 weights x 2 for SGD's update
+    let step = Lrbs.Core.Training.StepCost.ofTrial c input (Lrbs.Core.Models.Catalog.Head.Classes 10) |> Result.defaultWith failwith
+    Assert.That(step.Flops, Is.EqualTo(4.0 * (504040.0 + 50.0) + 84060.0 * 2.0))
+    Assert.That(step.Bytes, Is.EqualTo(4.0 * (cost.Bytes + 4.0 * 784.0) + 4.0 * 84060.0 * 6.0))
+    // model show prints each layer's forward FLOPs and the totals
+    let summary = ModelSpec.summary spec |> Result.defaultWith failwith |> String.concat "\n"
+    StringAssert.Contains("FLOPs per example: 168.12 K forward, 504.04 K forward and backward", summary)
+    StringAssert.Contains("  2  dense ", summary)
 
 [<Test>]
 let ``bench refuses a bad repeat count`` () =

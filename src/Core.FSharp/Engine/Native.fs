@@ -89,6 +89,10 @@ extern int64 lrbs_runtime_large_blocks_release()
 extern int64 lrbs_runtime_memory_live()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_memory_peak(int reset)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_roofline_sgemm(int n, int threads, int repeats, double& seconds)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_roofline_triad(int64 elements, int passes, int threads, int repeats, double& seconds)
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_tensor_from_float32(float32[] data, int64[] shape, int ndim)

@@ -64,6 +64,25 @@ type TfjsLayer =
       Config: (string * obj) list
       Activation: (string * (string * obj) list) option }
 
+/// A layer's arithmetic per example, the roofline's numerator and denominator: floating-point
+/// operations of its forward pass and of its backward pass (the input's gradient and the weights'
+/// together; a multiply-add counts 2, a comparison or an activation 1 per value), and the bytes of
+/// activations it must move in both (float32: the forward pass reads its input and writes its
+/// output, the backward pass reads the output's gradient and writes the input's, and what it
+/// keeps for the backward pass is written once and read once: 8 (in + out) + 2 kept). The weights
+/// are counted once per step by the model (StepCost), not per example here; temporaries such as
+/// a convolution's unfolded input are not counted: they are the implementation's, not the
+/// arithmetic's.
+type Cost =
+    { Forward: float
+      Backward: float
+      Bytes: float }
+
+    static member Zero = { Forward = 0.0; Backward = 0.0; Bytes = 0.0 }
+
+    static member (+)(a: Cost, b: Cost) =
+        { Forward = a.Forward + b.Forward; Backward = a.Backward + b.Backward; Bytes = a.Bytes + b.Bytes }
+
 /// A kind of layer: everything lrbs knows about it, in one place (its native twin is one file
 /// under src/Native/net/ registered under the same name, checked when the engine loads).
 [<CustomEquality; NoComparison>]
@@ -87,6 +106,9 @@ type LayerDef =
       Kept: Args -> Shape -> Shape -> int64
       /// Floats per example of the largest temporary while it runs (a convolution's unfolded input).
       Workspace: Args -> Shape -> Shape -> int64
+      /// Its FLOPs and bytes per example (input shape, output shape): the formula is in each
+      /// definition's doc comment.
+      Cost: Args -> Shape -> Shape -> Cost
       /// How TensorFlow.js builds it, or why it cannot.
       Tfjs: Args -> Result<TfjsLayer, string>
       /// Settings for the parity matrix's probe of this layer (between a convolution and the
@@ -159,3 +181,8 @@ module Keys =
 
     /// Keeps the output (float32) for the backward pass.
     let keepsOutput: Args -> Shape -> Shape -> int64 = fun _ _ output -> 4L * int64 output.Size
+
+    /// A cost of `forward` and `backward` FLOPs per example whose bytes follow from its shapes and
+    /// what it keeps (Cost's rule: 8 (in + out) + 2 kept).
+    let cost (forward: float) (backward: float) (kept: int64) (input: Shape) (output: Shape) : Cost =
+        { Forward = forward; Backward = backward; Bytes = 8.0 * double (input.Size + output.Size) + 2.0 * double kept }

@@ -55,7 +55,23 @@ module ModelSpec =
     /// layers have the same text whatever their name or file.
     let canonicalLayers (spec: ModelSpec) = spec.Layers |> List.map (fun l -> l.Canonical) |> String.concat "; "
 
-    /// A Keras-style summary: each layer, its output shape and its parameter count, and the totals.
+    /// Each layer's cost per example (LayerDef.Cost), in order.
+    let layerCosts (spec: ModelSpec) =
+        layerShapes spec |> Result.map (List.map (fun (l, input, output) -> l.Def.Cost l.Args input output))
+
+    /// The model's cost per example: the sum of its layers'.
+    let cost (spec: ModelSpec) = layerCosts spec |> Result.map (List.fold (+) Cost.Zero)
+
+    /// FLOPs as people read them: 1.2 K, 3.4 M, 5.6 G.
+    let flopsText (flops: float) =
+        let inv = System.Globalization.CultureInfo.InvariantCulture
+        if flops >= 1e9 then (flops / 1e9).ToString("0.##", inv) + " G"
+        elif flops >= 1e6 then (flops / 1e6).ToString("0.##", inv) + " M"
+        elif flops >= 1e3 then (flops / 1e3).ToString("0.##", inv) + " K"
+        else flops.ToString("0", inv)
+
+    /// A Keras-style summary: each layer (numbered from 1, as every message numbers them), its
+    /// output shape, its parameter count and its forward FLOPs per example, and the totals.
     let summary (spec: ModelSpec) : Result<string list, string> =
         layerShapes spec
         |> Result.bind (fun layers ->
@@ -63,14 +79,17 @@ module ModelSpec =
             |> Result.bind (fun trainable ->
                 parameterCount spec
                 |> Result.map (fun total ->
+                    let costs = layers |> List.map (fun (l, input, output) -> l.Def.Cost l.Args input output)
+                    let whole = List.fold (+) Cost.Zero costs
                     let rows =
-                        layers
+                        List.zip layers costs
                         |> List.indexed
-                        |> List.map (fun (i, (l, input, output)) ->
+                        |> List.map (fun (i, ((l, input, output), c)) ->
                             let p = l.Def.Weights l.Args input |> List.sumBy size
                             let settings = l.Args |> Map.toList |> List.map (fun (k, v) -> $"{k}={v.Canonical}") |> String.concat ", "
-                            $"{i,3}  {l.Def.Name,-22} {string output,-16} {p,10:N0}  {settings}")
+                            $"{i + 1,3}  {l.Def.Name,-22} {string output,-16} {p,10:N0} {flopsText c.Forward,10}  {settings}")
                     [ $"Model: {spec.Name} (input {spec.Input})"
-                      $"""{"#",3}  {"layer",-22} {"output shape",-16} {"params",10}  settings""" ]
+                      $"""{"#",3}  {"layer",-22} {"output shape",-16} {"params",10} {"FLOPs",10}  settings""" ]
                     @ rows
-                    @ [ $"Total params: {total:N0}"; $"Trainable params: {trainable:N0}"; $"Non-trainable params: {total - trainable:N0}" ])))
+                    @ [ $"Total params: {total:N0}"; $"Trainable params: {trainable:N0}"; $"Non-trainable params: {total - trainable:N0}"
+                        $"FLOPs per example: {flopsText whole.Forward} forward, {flopsText (whole.Forward + whole.Backward)} forward and backward (a multiply-add counts 2)" ])))

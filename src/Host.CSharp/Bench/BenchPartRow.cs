@@ -21,6 +21,17 @@ public sealed class BenchPartRow
     [JsonPropertyName("lrbs_over_system")] public double? LrbsOverSystem { get; set; }
     [JsonPropertyName("target")] public double? Target { get; set; }
     [JsonPropertyName("verdict")] public string? Verdict { get; set; }
+    /// <summary>Training: FLOPs of one step (StepCost); roofline: of one SGEMM.</summary>
+    [JsonPropertyName("flops")] public double? Flops { get; set; }
+    /// <summary>Training: bytes one step moves; roofline: the triad's span.</summary>
+    [JsonPropertyName("bytes")] public double? Bytes { get; set; }
+    [JsonPropertyName("working_set")] public double? WorkingSet { get; set; }
+    /// <summary>The least seconds per step the roofline allows, what sets it (compute or a memory
+    /// level), the fraction of it reached, and the target on that fraction.</summary>
+    [JsonPropertyName("bound_seconds")] public double? BoundSeconds { get; set; }
+    [JsonPropertyName("bound_by")] public string? BoundBy { get; set; }
+    [JsonPropertyName("fraction_of_bound")] public double? FractionOfBound { get; set; }
+    [JsonPropertyName("bound_target")] public double? BoundTarget { get; set; }
     [JsonPropertyName("code_version")] public string CodeVersion { get; set; } = "";
     [JsonPropertyName("machine")] public string Machine { get; set; } = "";
     [JsonPropertyName("measured_at"), ParquetTimestamp(ParquetTimestampResolution.Microseconds, true, true), JsonConverter(typeof(Lrbs.Host.Storage.Rows.Micros.Json))] public long MeasuredAt { get; set; }

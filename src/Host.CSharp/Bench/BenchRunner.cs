@@ -10,9 +10,12 @@ using Lrbs.Host.Cli;
 namespace Lrbs.Host.Bench;
 
 /// <summary>One measurement: a system on a case (seconds per epoch), or a skipped peer and why;
-/// start-up rows also carry the peak resident memory of the process they timed.</summary>
+/// start-up rows also carry the peak resident memory of the process they timed. Training rows
+/// carry their step's arithmetic (StepCost: FLOPs, bytes moved and working set per step), and
+/// roofline rows the machine's (an SGEMM's FLOPs, a triad's bytes) beside their seconds.</summary>
 public sealed record BenchRow(string Part, string Case, string Model, string Optimizer, int BatchSize, string System,
-    double? Seconds, int Steps, string Version, string? Note, double? PeakGb = null);
+    double? Seconds, int Steps, string Version, string? Note, double? PeakGb = null,
+    double? Flops = null, double? Bytes = null, double? WorkingSet = null);
 
 /// <summary>How much to measure. Quick: small row counts, for tests of the bench itself.</summary>
 public sealed record BenchOptions(bool Quick, int Repeat, IReadOnlyList<Peer> Peers, IReadOnlySet<string> Parts);
@@ -22,7 +25,10 @@ public sealed record BenchOptions(bool Quick, int Repeat, IReadOnlyList<Peer> Pe
 public sealed class BenchRunner(BenchOptions options, Action<string> log)
 {
     /// <summary>The parts `--only` names, in the order they run.</summary>
-    public static readonly string[] Parts = ["training", "sweep", "noise", "pack", "checkpoints", "startup"];
+    public static readonly string[] Parts = ["roofline", "training", "sweep", "noise", "pack", "checkpoints", "startup"];
+
+    /// <summary>The side of the roofline's SGEMM (2 side^3 FLOPs: 17 GFLOP at 2048).</summary>
+    public const int SgemmSide = 2048;
 
     public static readonly int[] MlpBatches = [4, 16, 64, 256];
     public static readonly int[] CnnBatches = [16, 256];
@@ -74,6 +80,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     public IReadOnlyList<BenchRow> Run(string workDir)
     {
         var rows = new List<BenchRow>();
+        if (options.Parts.Contains("roofline")) rows.AddRange(RooflineRows());
         if (options.Parts.Contains("training")) rows.AddRange(Training(workDir));
         if (options.Parts.Contains("sweep")) rows.AddRange(Sweep(workDir));
         if (options.Parts.Contains("noise")) rows.AddRange(NoiseCost());
@@ -81,6 +88,33 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         if (options.Parts.Contains("checkpoints")) rows.AddRange(CheckpointCost(workDir));
         if (options.Parts.Contains("startup")) rows.AddRange(new StartupBench(options, log).Rows(workDir));
         return rows;
+    }
+
+    /// <summary>This machine's bounds at 1 and 2 threads (Roofline.measure): one SGEMM row and a
+    /// triad row per memory level each.</summary>
+    IEnumerable<BenchRow> RooflineRows()
+    {
+        var side = options.Quick ? 512 : SgemmSide;
+        foreach (var threads in new[] { 1, 2 })
+        {
+            log($"roofline: SGEMM {side}x{side} and triads, {threads} thread(s)");
+            var m = Roofline.measure(side, threads, options.Quick ? 1 : Math.Max(3, options.Repeat));
+            var system = threads == 1 ? "1 thread" : $"{threads} threads";
+            var flops = 2.0 * Math.Pow(side, 3);
+            yield return new BenchRow("roofline", $"sgemm {side}", "", "", 0, system, flops / (m.Gflops * 1e9), side, "openblas " + Runtime.blasCore(),
+                $"{m.Gflops:0.0} GFLOP/s", Flops: flops);
+            foreach (var (level, gbs) in m.Bandwidth)
+                yield return new BenchRow("roofline", $"triad {level.Name}", "", "", 0, system, level.Bytes / (gbs * 1e9), 0, "aten add_out",
+                    $"{gbs:0.0} GB/s over {level.Bytes / Mib:0.##} MiB", Bytes: level.Bytes);
+        }
+        Runtime.setThreads(1);
+    }
+
+    /// <summary>The arithmetic of one step of a case (StepCost).</summary>
+    static Lrbs.Core.Training.StepCost.StepCost Cost(TrialConfig config, Lrbs.Core.Data.SplitData data)
+    {
+        var cost = Lrbs.Core.Training.StepCost.ofData(config, data);
+        return cost.IsOk ? cost.ResultValue : throw new InvalidOperationException(cost.ErrorValue);
     }
 
     IEnumerable<BenchRow> Training(string workDir)
@@ -97,8 +131,9 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             log($"{c.Label}: lrbs");
             Trainer.run(Config(c, limit: 16 * c.BatchSize), Prepare(Config(c, limit: 16 * c.BatchSize)), Progress.None); // warm-up
             var lrbs = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+            var cost = Cost(config, data);
             yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs", lrbs, perEpoch,
-                LrbsVersion, null);
+                LrbsVersion, null, Flops: cost.Flops, Bytes: cost.Bytes, WorkingSet: cost.WorkingSet);
             foreach (var peer in options.Peers)
             {
                 // full epochs for the native peers; TensorFlow.js times a fraction of one, scaled

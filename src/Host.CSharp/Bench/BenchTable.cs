@@ -58,10 +58,67 @@ public static class BenchTable
     static double? Seconds(IReadOnlyList<BenchRow> rows, string part, string system) =>
         rows.FirstOrDefault(r => r.Part == part && r.System == system)?.Seconds;
 
+    /// <summary>The machine's bounds at a thread count ("1 thread"), from the roofline rows, or null.</summary>
+    public static Lrbs.Core.Engine.Roofline.Machine? Machine(IReadOnlyList<BenchRow> rows, string system)
+    {
+        var sgemm = rows.FirstOrDefault(r => r.Part == "roofline" && r.System == system && r.Case.StartsWith("sgemm") && r.Seconds > 0);
+        var triads = rows.Where(r => r.Part == "roofline" && r.System == system && r.Case.StartsWith("triad ") && r.Seconds > 0 && r.Bytes > 0)
+            .Select(r => Tuple.Create(new Lrbs.Core.Engine.Roofline.Level(r.Case["triad ".Length..], (long)r.Bytes!.Value), r.Bytes!.Value / r.Seconds!.Value / 1e9))
+            .ToList();
+        if (sgemm is null || triads.Count == 0) return null;
+        var threads = system == "1 thread" ? 1 : int.Parse(system.Split(' ')[0], CultureInfo.InvariantCulture);
+        return new(threads, sgemm.Steps, sgemm.Flops!.Value / sgemm.Seconds!.Value / 1e9, Microsoft.FSharp.Collections.ListModule.OfSeq(triads));
+    }
+
+    /// <summary>A training case against its bound: achieved GFLOP/s, the least time per step the
+    /// roofline allows (and what sets it), the fraction of that bound reached, and the issue's
+    /// target on that fraction where there is one.</summary>
+    public sealed record Bound(BenchRow Case, double StepSeconds, double Gflops, double BoundSeconds, string By, double Fraction, double? Target);
+
+    /// <summary>The issue's targets on the fraction of the bound: the S2 MLP at batch 256 (0.7) and
+    /// 4 (0.5), the S7 box CNN at batch 64 and above (0.5).</summary>
+    public static double? BoundTarget(BenchRow r) => (r.Model, r.BatchSize) switch
+    {
+        ("mlp", 256) => 0.7,
+        ("mlp", 4) => 0.5,
+        ("boxcnn", >= 64) => 0.5,
+        _ => null,
+    };
+
+    /// <summary>Every lrbs training case with its step's arithmetic, against the 1-thread bounds (the
+    /// cases train on one thread).</summary>
+    public static IReadOnlyList<Bound> Bounds(IReadOnlyList<BenchRow> rows)
+    {
+        if (Machine(rows, "1 thread") is not { } m) return [];
+        return rows.Where(r => r.Part == "training" && r.System == "lrbs" && r.Seconds > 0 && r.Steps > 0 && r.Flops is not null)
+            .Select(r =>
+            {
+                var step = r.Seconds!.Value / r.Steps;
+                var (least, by) = Lrbs.Core.Engine.Roofline.bound(m, r.Flops!.Value, r.Bytes!.Value, r.WorkingSet!.Value);
+                return new Bound(r, step, r.Flops.Value / step / 1e9, least, by, least / step, BoundTarget(r));
+            }).ToList();
+    }
+
     static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
 
     public static void Print(IReadOnlyList<BenchRow> rows, TextWriter output)
     {
+        foreach (var system in new[] { "1 thread", "2 threads" })
+            if (Machine(rows, system) is { } m)
+                output.WriteLine($"this machine, {system}: SGEMM {m.Side}x{m.Side} {F(m.Gflops, "0.0")} GFLOP/s; triad " +
+                    string.Join(", ", m.Bandwidth.Select(b => $"{b.Item1.Name} ({F(b.Item1.Bytes / 1048576.0, "0.##")} MiB) {F(b.Item2, "0.0")} GB/s")));
+        var bounds = Bounds(rows);
+        if (bounds.Count > 0)
+        {
+            output.WriteLine();
+            output.WriteLine("roofline (one thread; per step: FLOPs and bytes from StepCost, the least time max(FLOPs / peak, bytes / bandwidth of the level holding the working set)):");
+            output.WriteLine($"  {"case",-26} {"MFLOP",9} {"MB moved",9} {"work set",9} {"GFLOP/s",8} {"bound",8}  {"of bound",8}");
+            foreach (var b in bounds)
+                output.WriteLine($"  {b.Case.Case,-26} {F(b.Case.Flops / 1e6, "0.00"),9} {F(b.Case.Bytes / 1e6, "0.00"),9} {F(b.Case.WorkingSet / 1e6, "0.00") + " MB",9} " +
+                    $"{F(b.Gflops, "0.0"),8} {b.By,8}  {F(b.Fraction, "0.00"),8}" +
+                    (b.Target is double t ? $"  target >= {t:0.0}: {(b.Fraction >= t ? "met" : "MISSED")}" : "") + (b.Fraction < 0.5 ? "  (below half)" : ""));
+            output.WriteLine();
+        }
         var training = rows.Where(r => r.Part == "training").ToList();
         if (training.Count > 0)
         {
@@ -155,15 +212,19 @@ public static class BenchTable
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var ratios = Ratios(rows).ToDictionary(r => r.Peer);
+        var bounds = Bounds(rows).ToDictionary(b => b.Case);
         var now = DateTime.UtcNow;
         ParquetPart.Write(rows.Select(r =>
         {
             ratios.TryGetValue(r, out var q);
+            bounds.TryGetValue(r, out var b);
             return new BenchPartRow
             {
                 Part = r.Part, Case = r.Case, Model = r.Model, Optimizer = r.Optimizer, BatchSize = r.BatchSize, System = r.System,
                 Seconds = Storage.Rows.TrialRow.Finite(r.Seconds), Steps = r.Steps, Version = r.Version, Note = r.Note, PeakGb = r.PeakGb,
                 LrbsOverSystem = Storage.Rows.TrialRow.Finite(q?.Value), Target = q?.Target, Verdict = q?.Verdict,
+                Flops = r.Flops, Bytes = r.Bytes, WorkingSet = r.WorkingSet, BoundSeconds = b?.BoundSeconds, BoundBy = b?.By,
+                FractionOfBound = b?.Fraction, BoundTarget = b?.Target,
                 CodeVersion = codeVersion, Machine = Environment.MachineName, MeasuredAt = Lrbs.Host.Storage.Rows.Micros.Of(now),
             };
         }).ToList(), path);

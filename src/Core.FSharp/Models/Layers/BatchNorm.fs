@@ -1,7 +1,8 @@
 /// BatchNormalization, as Keras (axis -1; momentum 0.99, epsilon 1e-3; gamma 1, beta 0, moving
 /// mean 0, moving variance 1): training normalises with the batch's mean and biased variance and
 /// moves the moving statistics, m = m momentum + batch (1 - momentum); evaluation uses the moving
-/// ones. The moving statistics are state: never updated by the optimizer. Native:
+/// ones. The moving statistics are state: never updated by the optimizer. Cost per example (n
+/// values): forward 8n (mean, variance, normalise, scale and shift), backward 12n. Native:
 /// src/Native/net/batch_norm.cpp.
 module Lrbs.Core.Models.Layers.BatchNorm
 
@@ -27,6 +28,7 @@ let def: LayerDef =
       // its normalised input and its output
       Kept = fun _ _ output -> 8L * int64 output.Size
       Workspace = Keys.noWorkspace
+      Cost = fun _ input output -> Keys.cost (8.0 * float input.Size) (12.0 * float input.Size) (8L * int64 output.Size) input output
       Tfjs =
         fun args ->
             Ok { Layer = "batchNormalization"

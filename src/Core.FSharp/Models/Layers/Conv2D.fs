@@ -1,6 +1,8 @@
 /// Conv2D(filters, kernel x kernel, stride, padding, activation), as Keras (channels last;
-/// "same" padding puts the odd pixel at the bottom/right, as TensorFlow). Native:
-/// src/Native/net/conv2d.cpp.
+/// "same" padding puts the odd pixel at the bottom/right, as TensorFlow). Cost per example (c
+/// input channels, f filters, k x k kernel, an h x w output): m = k k c f h w multiply-adds;
+/// forward 2m + 2 f h w (bias, activation), backward 4m (the input's and the kernel's gradients)
+/// + 2 f h w. Native: src/Native/net/conv2d.cpp.
 module Lrbs.Core.Models.Layers.Conv2D
 
 open Lrbs.Core.Models
@@ -64,6 +66,15 @@ let def: LayerDef =
             match input, output with
             | Shape.Image(c, _, _), Shape.Image(_, h, w) -> int64 c * int64 k * int64 k * int64 h * int64 w
             | _ -> 0L
+      Cost =
+        fun args input output ->
+            let _, k, _, _ = dims args
+            match input, output with
+            | Shape.Image(c, _, _), Shape.Image(f, h, w) ->
+                let m = float k * float k * float c * float f * float h * float w
+                let outs = float f * float h * float w
+                Keys.cost (2.0 * m + 2.0 * outs) (4.0 * m + 2.0 * outs) (8L * int64 output.Size) input output
+            | _ -> Cost.Zero
       Tfjs =
         fun args ->
             let f, k, s, _ = dims args

@@ -1,5 +1,7 @@
 /// MaxPool2D and AveragePool2D (pool x pool windows, strides pool, valid padding: Keras's
-/// defaults) and GlobalAveragePool2D. Native: src/Native/net/maxpool2d.cpp, average_pool2d.cpp,
+/// defaults) and GlobalAveragePool2D. Cost per example (n outputs, p x p windows): forward p p n
+/// (comparisons or additions), backward n (max: each gradient to its maximum's place) or p p n
+/// (average: spread over the window); global average: h w c each way. Native: src/Native/net/maxpool2d.cpp, average_pool2d.cpp,
 /// global_average_pool2d.cpp.
 module Lrbs.Core.Models.Layers.Pooling
 
@@ -23,6 +25,10 @@ let private pooled name (what: string) (tfjs: string) (kept: int64) : LayerDef =
       // max: its output and the position of each maximum (a byte); average: its output
       Kept = fun _ _ output -> kept * int64 output.Size
       Workspace = Keys.noWorkspace
+      Cost =
+        fun args input output ->
+            let window = float (Keys.int args "pool" * Keys.int args "pool") * float output.Size
+            Keys.cost window (if name = "max_pool2d" then float output.Size else window) (kept * int64 output.Size) input output
       Tfjs =
         fun args ->
             let p = Keys.int args "pool"
@@ -48,5 +54,6 @@ let globalAverage: LayerDef =
       Native = Keys.noNative
       Kept = Keys.keepsOutput
       Workspace = Keys.noWorkspace
+      Cost = fun _ input output -> Keys.cost (float input.Size) (float input.Size) (4L * int64 output.Size) input output
       Tfjs = fun _ -> Ok { Layer = "globalAveragePooling2d"; Config = []; Activation = None }
       Probe = Ok [] }

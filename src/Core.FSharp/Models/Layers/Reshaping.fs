@@ -1,5 +1,7 @@
 /// Flatten (in Keras's channels-last order, so that weights after it match Keras's row for row)
-/// and Dropout (active only while training). Native: src/Native/net/flatten.cpp, dropout.cpp.
+/// and Dropout (active only while training). Cost per example (n values): flatten no FLOPs (a
+/// copy into channels-last order each way); dropout forward 2n (the mask's draw and the scale),
+/// backward n. Native: src/Native/net/flatten.cpp, dropout.cpp.
 module Lrbs.Core.Models.Layers.Reshaping
 
 open Lrbs.Core.Models
@@ -15,6 +17,7 @@ let flatten: LayerDef =
       Native = Keys.noNative
       Kept = Keys.keepsOutput
       Workspace = Keys.noWorkspace
+      Cost = fun _ input output -> Keys.cost 0.0 0.0 0L input output
       Tfjs = fun _ -> Ok { Layer = "flatten"; Config = []; Activation = None }
       Probe = Ok [] }
 
@@ -30,5 +33,6 @@ let dropout: LayerDef =
       // its output and its mask
       Kept = fun _ _ output -> 8L * int64 output.Size
       Workspace = Keys.noWorkspace
+      Cost = fun _ input output -> Keys.cost (2.0 * float input.Size) (float input.Size) (8L * int64 output.Size) input output
       Tfjs = fun _ -> Error "parity cases train without dropout (its masks are random)"
       Probe = Error "its masks are random: the references cannot draw the same ones" }
