@@ -115,6 +115,9 @@ LRBS_API int lrbs_optimizer_state_slots(const lrbs_optimizer* optimizer);
 LRBS_API lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input,
                                    const char* loss, const lrbs_optimizer* optimizer, const uint64_t* seeds);
 LRBS_API void lrbs_net_dispose(lrbs_net* net);
+/* The output of layers without weights or randomness (a network's constant prefix) for the rows
+ * x (N, ...), forward only: what a net's first layers compute there. */
+LRBS_API lrbs_tensor* lrbs_constant_forward(const lrbs_layer* layers, int n_layers, lrbs_tensor* x);
 LRBS_API int lrbs_net_members(lrbs_net* net);
 /* Number of weight arrays of one member, in Keras's get_weights() order: each layer's
  * trainable parameters (kernel, bias; gamma, beta) then its state (moving mean, variance). */

@@ -62,6 +62,14 @@ lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, i
   LRBS_CATCH(nullptr)
 }
 
+lrbs_tensor* lrbs_constant_forward(const lrbs_layer* layers, int n_layers, lrbs_tensor* x) {
+  LRBS_TRY
+  c10::InferenceMode guard;
+  if (layers == nullptr) throw std::invalid_argument("null argument");
+  return lrbs::wrap(lrbs::net::forward_constant(layers, n_layers, get(x)));
+  LRBS_CATCH(nullptr)
+}
+
 void lrbs_net_dispose(lrbs_net* h) {
   if (h == nullptr) return;
   lrbs::live_handles.fetch_sub(1, std::memory_order_relaxed);

@@ -105,3 +105,42 @@ let ``a pool draws N rows before the split, and repeats share the data`` () =
     Assert.That(d.Test.Count, Is.EqualTo 200)
     let again = prepared { c with Seed = 9 }
     assertEq d.Test.X again.Test.X
+
+[<Test>]
+let ``the constant prefix computed once gives bit for bit the losses of the whole network`` () =
+    // S7's box CNN (its first max-pool is constant), and an average pool and a flatten before an
+    // MLP on Fashion-MNIST (a sum whose order must be the engine's), a pack of two seeds each
+    let pooledMlp =
+        let definition: Lrbs.Core.Models.ModelFile.Definition =
+            { Name = "pooled-mlp"
+              Layers = [ Lrbs.Core.Models.Layer.AveragePool2D 2; Lrbs.Core.Models.Layer.Flatten; Lrbs.Core.Models.Layer.Dense(32, "relu"); Lrbs.Core.Models.Layer.Dense(10, "softmax") ] }
+        Lrbs.Core.Models.ModelFile.toJson definition
+    for fields, constant in [ [ "dataset", "boxes"; "model", "cnn-box"; "optimizer", "sgd"; "lr", "0.1"; "batch_size", "16"; "train_limit", "256"; "test_limit", "128" ], 1
+                              [ "dataset", "fashion-mnist"; "model", pooledMlp; "optimizer", "adam"; "lr", "0.001"; "batch_size", "32"; "train_limit", "512"; "test_limit", "256" ], 2 ] do
+        let configs = [| for seed in [ "1"; "2" ] -> trial (fields @ [ "max_epochs", "2"; "seed", seed ]) |]
+        let data = prepared configs[0]
+        let spec = TrialConfig.modelSpec configs[0] data.Train.Input (Dataset.head data.Train) |> Result.defaultWith failwith
+        Assert.That(ConstantPrefix.length spec, Is.EqualTo constant, $"%A{fields}")
+        let stripped, through = ConstantPrefix.strip spec data
+        Assert.That(stripped.Layers.Length, Is.EqualTo(spec.Layers.Length - constant))
+        Assert.That(through.Train.X.Length, Is.LessThan data.Train.X.Length)
+        let losses (r: TrialResult) = r.Epochs |> List.map (fun e -> e.TrainLoss, e.TestLoss, e.TestMetric)
+        let withPrefix = Trainer.runPack configs data Progress.None
+        ConstantPrefix.enabled.Value <- false
+        let whole = try Trainer.runPack configs data Progress.None finally ConstantPrefix.enabled.Value <- true
+        for a, b in Array.zip withPrefix whole do
+            assertEq (losses b) (losses a)
+            Assert.That(a.FinalTestMetric, Is.EqualTo b.FinalTestMetric)
+
+[<Test>]
+let ``a network's constant prefix ends at its first layer with weights or randomness, and leaves a layer to train`` () =
+    let spec layers : Lrbs.Core.Models.ModelSpec = { Name = "x"; Input = Lrbs.Core.Models.Shape.Image(1, 8, 8); Layers = layers }
+    let pool = Lrbs.Core.Models.Layer.MaxPool2D 2
+    let flat = Lrbs.Core.Models.Layer.Flatten
+    let drop = Lrbs.Core.Models.Layer.Dropout 0.5
+    let dense = Lrbs.Core.Models.Layer.Dense(3, "relu")
+    Assert.That(ConstantPrefix.length (spec [ pool; pool; flat; dense ]), Is.EqualTo 3)
+    Assert.That(ConstantPrefix.length (spec [ pool; flat; drop; dense ]), Is.EqualTo 2)
+    Assert.That(ConstantPrefix.length (spec [ flat; dense ]), Is.EqualTo 1)
+    Assert.That(ConstantPrefix.length (spec [ dense ]), Is.EqualTo 0)
+    Assert.That(ConstantPrefix.length (spec [ pool; flat ]), Is.EqualTo 1, "one layer is left to train")

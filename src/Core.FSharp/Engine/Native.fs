@@ -114,6 +114,8 @@ extern void lrbs_tensor_dispose(nativeint t)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_net_create(LayerDesc[] layers, int nLayers, int members, int sharedInput, [<MarshalAs(UnmanagedType.LPUTF8Str)>] string loss, OptimizerDesc& optimizer, uint64[] seeds)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern nativeint lrbs_constant_forward(LayerDesc[] layers, int nLayers, nativeint x)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_registry_names([<MarshalAs(UnmanagedType.LPUTF8Str)>] string registry, byte[] out, int capacity)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_abi_layout([<MarshalAs(UnmanagedType.LPUTF8Str)>] string typeName, int64[] out, int capacity)

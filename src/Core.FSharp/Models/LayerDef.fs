@@ -96,6 +96,9 @@ type LayerDef =
       Shorthand: string option
       /// Dense and Conv2D take `activation` (and `alpha` where the activation uses it).
       HasActivation: bool
+      /// Whether it draws random numbers while training (dropout): then its output for the same
+      /// input changes from step to step, so it ends a network's constant prefix.
+      Random: bool
       /// The output shape for an input shape, or why the layer does not fit.
       Output: Args -> Shape -> Result<Shape, string>
       /// Its weight arrays for an input shape, in Keras's get_weights() order.

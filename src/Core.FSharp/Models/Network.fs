@@ -213,6 +213,14 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     /// Builds the members with Keras-default initialisation (glorot_uniform kernels, zero
     /// biases and betas, unit gammas and moving variances), member k drawn from a generator
     /// seeded with seeds[k]; seeds[k] also seeds that member's dropout masks.
+    /// The output of a model made only of layers without weights or randomness (a constant
+    /// prefix) for the rows x, computed by the engine's own layers, forward only.
+    static member ForwardConstant(spec: ModelSpec, x: Tensor) =
+        engineCheck.Force()
+        use arena = new Native.Arena()
+        let layers = describe arena spec
+        T.ofHandle (Native.lrbs_constant_forward (layers, layers.Length, x.Handle))
+
     static member Create(spec: ModelSpec, loss: Loss, optimizer: OptimizerSpec, seeds: uint64[], sharedInput: bool) =
         engineCheck.Force()
         let arrays = Network.KerasArrays spec

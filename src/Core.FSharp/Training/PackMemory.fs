@@ -11,7 +11,8 @@ open Lrbs.Core.Optimizers
 type Bound =
     { /// Train, validation and test targets in the engine (int64 labels or float32 targets). The
       /// input rows are not here: the engine reads them in place from the partitions (Trainer's
-      /// Resident), so they are the data's own memory, not the engine's.
+      /// Resident), so they are the data's own memory, not the engine's; the rows of a stripped
+      /// constant prefix (ConstantPrefix) are new memory, and are here.
       Data: int64
       /// Parameters, their gradients and the optimizer's state (its kind's StateSlots values per
       /// parameter, Optimizers/Kinds.fs, checked against the engine at load), float32.
@@ -58,7 +59,10 @@ let bound (c: TrialConfig) (data: SplitData) : Result<Bound, string> =
                 let workspace = List.map3 (fun (l: Layer) i o -> l.Def.Workspace l.Args i o) spec.Layers inputs (List.tail shapes) |> List.fold max 0L
                 let largest = max data.Test.Count (data.Validation |> Option.map (fun v -> v.Count) |> Option.defaultValue 0)
                 let chunk = min Network.EvaluationChunk (int64 largest)
-                { Data = rows data.Train + rows data.Test + (data.Validation |> Option.map rows |> Option.defaultValue 0L)
+                // a stripped constant prefix keeps its output rows beside the data (ConstantPrefix)
+                let all = data.Train.Count + data.Test.Count + (data.Validation |> Option.map (fun v -> v.Count) |> Option.defaultValue 0)
+                let prefix = ConstantPrefix.stripped spec |> Option.map (fun f -> 4L * int64 f * int64 all) |> Option.defaultValue 0L
+                { Data = rows data.Train + rows data.Test + (data.Validation |> Option.map rows |> Option.defaultValue 0L) + prefix
                   State = 4L * int64 parameters * (2L + slots (TrialConfig.optimizerSpec c))
                   Activations = int64 c.BatchSize * (4L * int64 data.Train.Input.Size + 2L * outputs + 4L * workspace)
                   Order = 8L * int64 data.Train.Count

@@ -195,10 +195,14 @@ module Trainer =
         if configs |> Array.exists (fun c -> packKey c <> packKey c0) then
             invalidArg "configs" "the trials of a pack must differ only in learning rate, learning-rate schedule and seed"
         if configs.Length > 1 && (whyNotPackable c0).IsSome then invalidArg "configs" $"cannot pack: {(whyNotPackable c0).Value}"
-        let spec =
+        let whole =
             match TrialConfig.modelSpec c0 data.Train.Input (Dataset.head data.Train) with
             | Ok s -> s
             | Error e -> invalidArg "configs" e
+        // the constant prefix's output is computed once per partition: the rest trains on it
+        let spec, data =
+            if ConstantPrefix.enabled.Value then ConstantPrefix.strip whole data
+            else whole, data
         let seeds = configs |> Array.map (fun c -> uint64 c.Seed)
         let shared = (Array.distinct seeds).Length = 1
         // the rows before the net, so that the net (whose layers may keep views of a batch) goes first

@@ -24,7 +24,7 @@ public static class BenchTable
             var lrbs = rows.FirstOrDefault(r => r.Part == "training" && r.System == "lrbs" && r.Case == peer.Case)?.Seconds;
             double? ratio = lrbs is double l && peer.Seconds is double p ? l / p : null;
             var target = Target(peer);
-            var verdict = peer.Note is not null ? "skipped" : target is null ? "" : ratio <= target ? "met" : "MISSED";
+            var verdict = peer.Seconds is null ? "skipped" : target is null ? "" : ratio <= target ? "met" : "MISSED";
             result.Add(new Ratio(peer, lrbs, ratio, target, verdict));
         }
         return result;

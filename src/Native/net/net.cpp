@@ -18,6 +18,35 @@ Batch Batch::rows_range(int64_t start, int64_t count) const {
   return {{x.t.narrow(xdim, start, count), x.shared}, y.narrow(ydim, start, count), count};
 }
 
+// One layer of a description: its kind built from the registry with its settings and activation.
+static std::unique_ptr<Layer> make_layer(const lrbs_layer& s, int i, int n_layers, int64_t members, bool shared) {
+  if (s.kind == nullptr || s.activation == nullptr) throw std::invalid_argument("layer " + std::to_string(i) + ": null kind or activation");
+  Settings settings("layer " + std::to_string(i) + " (" + s.kind + ")", s.settings, s.n_settings);
+  const Activation& act = activations().get(s.activation);
+  if (act.name == "softmax" && i != n_layers - 1) settings.fail("softmax is supported on the last layer only");
+  const double alpha = act.uses_alpha ? settings.number("alpha") : 0.0;
+  LayerArgs args{settings, act, alpha, members, shared, settings.integer("in_channels"), settings.integer("in_height"), settings.integer("in_width")};
+  std::unique_ptr<Layer> layer = lrbs::net::layers().get(s.kind)(args);
+  settings.finish();
+  if (act.name != "linear" && !layer->has_activation()) settings.fail("has no activation; got '" + act.name + "'");
+  return layer;
+}
+
+at::Tensor forward_constant(const lrbs_layer* layers, int n_layers, const at::Tensor& x) {
+  if (n_layers < 1) throw std::invalid_argument("a constant prefix needs at least one layer");
+  std::vector<at::Generator> generators;
+  Context ctx{1, false, &generators};
+  Act a{x, true};
+  std::vector<std::unique_ptr<Layer>> built;
+  for (int i = 0; i < n_layers; ++i) {
+    built.push_back(make_layer(layers[i], i, n_layers, 1, true));
+    if (!built.back()->params().empty() || !built.back()->buffers().empty())
+      throw std::invalid_argument("layer " + std::to_string(i) + " has weights: it is not part of a constant prefix");
+    a = built.back()->forward(a, ctx);
+  }
+  return a.t.contiguous();
+}
+
 Net::Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_input, const std::string& loss, const lrbs_optimizer& optimizer,
          const uint64_t* seeds)
     : K_(members), shared_input_(shared_input), loss_(losses().get(loss)) {
@@ -26,16 +55,7 @@ Net::Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_in
   bool shared = shared_input;  // shared until the first layer with weights, or a dropout
   bool seen_weights = false;
   for (int i = 0; i < n_layers; ++i) {
-    const auto& s = layers[i];
-    if (s.kind == nullptr || s.activation == nullptr) throw std::invalid_argument("layer " + std::to_string(i) + ": null kind or activation");
-    Settings settings("layer " + std::to_string(i) + " (" + s.kind + ")", s.settings, s.n_settings);
-    const Activation& act = activations().get(s.activation);
-    if (act.name == "softmax" && i != n_layers - 1) settings.fail("softmax is supported on the last layer only");
-    const double alpha = act.uses_alpha ? settings.number("alpha") : 0.0;
-    LayerArgs args{settings, act, alpha, K_, shared, settings.integer("in_channels"), settings.integer("in_height"), settings.integer("in_width")};
-    std::unique_ptr<Layer> layer = lrbs::net::layers().get(s.kind)(args);
-    settings.finish();
-    if (act.name != "linear" && !layer->has_activation()) settings.fail("has no activation; got '" + act.name + "'");
+    std::unique_ptr<Layer> layer = make_layer(layers[i], i, n_layers, K_, shared);
     const auto ps = layer->params();
     if (!ps.empty() && !seen_weights) {
       seen_weights = true;

@@ -17,6 +17,10 @@ struct Batch {
   Batch rows_range(int64_t start, int64_t count) const;
 };
 
+// The output of layers without weights or randomness (a network's constant prefix) for rows x,
+// forward only, one member: what a net's first layers compute there, bit for bit.
+at::Tensor forward_constant(const lrbs_layer* layers, int n_layers, const at::Tensor& x);
+
 class Net {
  public:
   Net(const lrbs_layer* layers, int n_layers, int64_t members, bool shared_input, const std::string& loss, const lrbs_optimizer& optimizer,

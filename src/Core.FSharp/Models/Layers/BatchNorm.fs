@@ -16,6 +16,7 @@ let def: LayerDef =
           Keys.key "epsilon" (Some(Value.Number 1e-3)) "added to the variance, > 0" Keys.positive ]
       Shorthand = None
       HasActivation = false
+      Random = false
       Output = fun _ input -> Ok input
       Weights =
         fun _ input ->

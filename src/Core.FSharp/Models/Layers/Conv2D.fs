@@ -30,6 +30,7 @@ let def: LayerDef =
           Keys.key "padding" (Some(Value.Text "valid")) "valid or same (Keras's default: valid)" (Keys.oneOf [ "valid"; "same" ]) ]
       Shorthand = None
       HasActivation = true
+      Random = false
       Output =
         fun args input ->
             let f, k, s, p = dims args

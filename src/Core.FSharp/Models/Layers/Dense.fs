@@ -12,6 +12,7 @@ let def: LayerDef =
       Keys = [ Keys.key "units" None "output width" (Keys.integer 1) ]
       Shorthand = Some "units"
       HasActivation = true
+      Random = false
       Output =
         fun args input ->
             match input with

@@ -13,6 +13,7 @@ let private pooled name (what: string) (tfjs: string) (kept: int64) : LayerDef =
       Keys = [ Keys.key "pool" (Some(Value.Number 2.0)) "window side (and stride)" (Keys.integer 1) ]
       Shorthand = Some "pool"
       HasActivation = false
+      Random = false
       Output =
         fun args input ->
             let p = Keys.int args "pool"
@@ -45,6 +46,7 @@ let globalAverage: LayerDef =
       Keys = []
       Shorthand = None
       HasActivation = false
+      Random = false
       Output =
         fun _ input ->
             match input with
