@@ -38,8 +38,9 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     Assert.That((BenchTable.SweepSpeedup(ResizeArray rows)).HasValue, Is.True)
     Assert.That(rows |> Seq.filter (fun r -> r.Part = "noise") |> Seq.length, Is.EqualTo 2, "with and without the noise scale")
     let packs = rows |> Seq.filter (fun r -> r.Part = "pack") |> List.ofSeq
-    assertEq [ "lrbs unpacked (2 workers)"; "lrbs packed (2 workers)"; "pytorch one process per trial (2 at a time)" ] (packs |> List.map (fun r -> r.System))
+    assertEq [ "lrbs unpacked (2 workers)"; "lrbs packed (2 workers)"; "pytorch one process per trial (2 at a time)"; "pytorch vmap packs (2 processes)" ] (packs |> List.map (fun r -> r.System))
     StringAssert.Contains("/nonexistent/python3", packs[2].Note)
+    StringAssert.Contains("/nonexistent/python3", packs[3].Note)
     for r in packs |> List.take 2 do
         StringAssert.Contains("engine peak", r.Note)
         Assert.That(r.Note, Does.Not.Contain "ABOVE the bound", r.Note)

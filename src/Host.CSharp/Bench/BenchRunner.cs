@@ -237,29 +237,39 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
     }
 
-    /// <summary>20 trials of the S2 MLP with SGD (4 learning rates x 5 seeds), 2 epochs on a quarter
-    /// of S2's training rows, at batch 4 and 16: unpacked with 2 workers, packed with 2 workers,
-    /// and PyTorch eager one process per trial, 2 at a time. Seconds for all 20, and peak memory.</summary>
+    /// <summary>The pack bench's cases: the S2 MLP on a quarter of S2's training rows and the S7
+    /// box CNN on 1,000 of its images, SGD, 4 learning rates each.</summary>
+    static readonly (string Model, string Label, (string, string)[] Data, double[] Lrs, int Rows, int QuickRows)[] PackCases =
+    [
+        ("mlp", "S2 MLP", [("dataset", "fashion-mnist"), ("split", "80/20"), ("model", "mlp-100-50")], [0.003, 0.01, 0.03, 0.1], 14000, 1000),
+        ("boxcnn", "S7 box CNN", [("dataset", "boxes"), ("model", "cnn-box")], [0.01, 0.03, 0.1, 0.3], 1000, 128),
+    ];
+
+    /// <summary>20 trials (4 learning rates x 5 seeds) of the S2 MLP and of the S7 box CNN with SGD,
+    /// 2 epochs, at batch 4 and 16: unpacked with 2 workers, packed with 2 workers, PyTorch eager
+    /// one process per trial 2 at a time, and PyTorch's own packing (functorch.vmap over the
+    /// stacked models, reference/bench/torch_vmap_pack.py) in 2 processes of half the trials at
+    /// a time. Seconds for all 20, and peak memory.</summary>
     IEnumerable<BenchRow> Packing(string workDir)
     {
-        var lrs = new[] { 0.003, 0.01, 0.03, 0.1 };
         var seeds = options.Quick ? new[] { 1, 2 } : [1, 2, 3, 4, 5];
-        var rows = options.Quick ? 1000 : 14000;
         var pytorch = options.Peers.OfType<PyTorchEager>().FirstOrDefault();
+        foreach (var pc in options.Quick ? PackCases.Take(1) : PackCases)
         foreach (var b in options.Quick ? [16] : new[] { 4, 16 })
         {
+            var (lrs, rows) = (pc.Lrs, options.Quick ? pc.QuickRows : pc.Rows);
             var trials = new List<PlannedTrial>();
             foreach (var seed in seeds)
                 foreach (var lr in lrs)
                 {
-                    var fields = new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("optimizer", "sgd"), ("lr", lr.ToString("R")),
+                    var fields = new List<(string, string)>(pc.Data) { ("optimizer", "sgd"), ("lr", lr.ToString("R")),
                         ("batch_size", b.ToString()), ("max_epochs", "2"), ("train_limit", rows.ToString()), ("seed", seed.ToString()) };
                     var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
                     trials.Add(new PlannedTrial(trials.Count, TrialConfigModule.id(c), c));
                 }
             var data = Prepare(trials[0].Config);
             var memory = PackMemory.bound(trials[0].Config, data).ResultValue;
-            var label = $"{trials.Count} S2 MLP sgd trials b={b}";
+            var label = $"{trials.Count} {pc.Label} sgd trials b={b}";
             foreach (var packed in new[] { false, true })
             {
                 log($"{label}: lrbs {(packed ? "packed" : "unpacked")}");
@@ -277,7 +287,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 // the bound: 2 units at a time (2 workers), each PackMemory.bound of its K members
                 var members = units.Max(u => u.Trials.Count);
                 var bound = 2 * memory.Total(members) / Mib;
-                yield return new BenchRow("pack", label, "mlp", "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count, LrbsVersion,
+                yield return new BenchRow("pack", label, pc.Model, "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count, LrbsVersion,
                     $"{units.Count} units of up to {members}; engine peak {engine:0.0} MiB, bound {bound:0.0} MiB " +
                     $"(2 x (data {memory.Data / Mib:0.0} + evaluation {memory.Evaluation / Mib:0.0} + {members} x (state {memory.State / Mib:0.00} + activations {memory.Activations / Mib:0.00} + order {memory.Order / Mib:0.00}))){(engine <= bound ? "" : ": ABOVE the bound")}; " +
                     $"peak RSS {peak:0} MiB, {peak - before:0} MiB above the start");
@@ -286,10 +296,11 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var why = pytorch.Unavailable();
             if (why is not null)
             {
-                yield return new BenchRow("pack", label, "mlp", "sgd", b, "pytorch one process per trial (2 at a time)", null, 0, "", why);
+                yield return new BenchRow("pack", label, pc.Model, "sgd", b, "pytorch one process per trial (2 at a time)", null, 0, "", why);
+                yield return new BenchRow("pack", label, pc.Model, "sgd", b, VmapSystem, null, 0, "", why);
                 continue;
             }
-            var dir = Path.Combine(workDir, $"pack-data");
+            var dir = Path.Combine(workDir, $"pack-data-{pc.Model}");
             if (!Directory.Exists(dir)) BenchData.Export(data.Train, dir);
             log($"{label}: pytorch, one process per trial");
             var steps = 2 * ((data.Train.Count + b - 1) / b);
@@ -298,13 +309,35 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var versions = new System.Collections.Concurrent.ConcurrentBag<string>();
             Parallel.ForEach(trials, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
             {
-                var answer = pytorch.Run(dir, new BenchCase("mlp", "sgd", t.Config.Lr, b), steps);
+                var answer = pytorch.Run(dir, new BenchCase(pc.Model, "sgd", t.Config.Lr, b), steps);
                 if (answer.Skipped is not null) failures.Add(answer.Skipped);
                 else versions.Add(answer.Version);
             });
-            yield return new BenchRow("pack", label, "mlp", "sgd", b, "pytorch one process per trial (2 at a time)", failures.IsEmpty ? wall.Elapsed.TotalSeconds : null, trials.Count,
+            yield return new BenchRow("pack", label, pc.Model, "sgd", b, "pytorch one process per trial (2 at a time)", failures.IsEmpty ? wall.Elapsed.TotalSeconds : null, trials.Count,
                 versions.FirstOrDefault() ?? "", failures.FirstOrDefault() ?? "a process per trial, startup included");
+            log($"{label}: pytorch, functorch vmap of the stacked models");
+            yield return VmapPack(pytorch, dir, label, pc.Model, b, trials, data.Test.Count);
         }
+    }
+
+    const string VmapSystem = "pytorch vmap packs (2 processes)";
+
+    /// <summary>PyTorch's packing peer on the pack bench's trials: two processes of half the trials
+    /// each at the same time (as lrbs's 2 workers), each training its models stacked under
+    /// functorch.vmap and evaluating them on as many rows as lrbs's test partition after each
+    /// epoch; the seconds are the slower process's, start-up excluded.</summary>
+    static BenchRow VmapPack(PyTorchEager pytorch, string dir, string label, string model, int b, List<PlannedTrial> trials, int evalRows)
+    {
+        var script = Path.Combine(Peer.Root, "reference", "bench", "torch_vmap_pack.py");
+        var halves = trials.Chunk((trials.Count + 1) / 2).ToList();
+        var answers = halves.AsParallel().WithDegreeOfParallelism(2).Select(h => Peer.Exec(pytorch.Python!,
+            [script, dir, model, b.ToString(), "2", string.Join(",", h.Select(t => t.Config.Lr.ToString("R"))), string.Join(",", h.Select(t => t.Config.Seed)), evalRows.ToString()],
+            Path.Combine(Peer.Root, "reference", "bench"))).ToList();
+        if (answers.FirstOrDefault(a => a.Code != 0) is { Code: not 0 } bad)
+            return new BenchRow("pack", label, model, "sgd", b, VmapSystem, null, 0, "", $"failed (exit {bad.Code}): {bad.Stderr.Trim().Split('\n').LastOrDefault()}");
+        var docs = answers.Select(a => System.Text.Json.JsonDocument.Parse(a.Stdout.Trim().Split('\n').Last()).RootElement).ToList();
+        return new BenchRow("pack", label, model, "sgd", b, VmapSystem, docs.Max(d => d.GetProperty("seconds").GetDouble()), trials.Count,
+            docs[0].GetProperty("version").GetString()!, $"training and an evaluation of {evalRows} rows per epoch, as lrbs; start-up and data loading excluded");
     }
 
     /// <summary>The same 8 trials through the sweep runner with 1 and then 2 workers.</summary>

@@ -55,7 +55,7 @@ public abstract class Peer
         catch (System.ComponentModel.Win32Exception e) { return (-1, "", $"cannot start {program}: {e.Message}"); }
     }
 
-    protected static string Root => Lrbs.Core.Data.Registry.repositoryRoot();
+    public static string Root => Lrbs.Core.Data.Registry.repositoryRoot();
     protected static string Text(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 }
 
@@ -64,6 +64,8 @@ public abstract class Peer
 public sealed class PyTorchEager(string? python) : Peer
 {
     string? _python = python;
+    /// <summary>The python3 that imports torch (after Unavailable() found it), or null.</summary>
+    public string? Python => _python;
     public override string Name => "pytorch";
     public override IReadOnlySet<string> Models => new HashSet<string> { "mlp", "boxcnn", "bncnn" };
     public override string? Unavailable()
