@@ -42,6 +42,9 @@ LRBS_API int lrbs_runtime_fused_updates(int enabled);
 /* 1 (default): max-pooling's AVX2 kernel; 0: the scalar loop it reproduces. Returns the previous
  * setting. For tests. */
 LRBS_API int lrbs_runtime_vector_pooling(int enabled);
+/* 1 (default): narrow Conv2D layers (at most 8 filters and channels per member) run the direct
+ * convolution; 0: ATen's im2col kernels. Returns the previous setting. For tests and the bench. */
+LRBS_API int lrbs_runtime_direct_conv(int enabled);
 /* The large-block cache (src/Native/cpu_allocator.cpp): bytes idle in it now, and how many
  * allocations it has served from it so far. */
 LRBS_API int64_t lrbs_runtime_large_blocks_idle(void);

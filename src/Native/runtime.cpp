@@ -89,6 +89,12 @@ int lrbs_runtime_fused_updates(int enabled) {
   return previous ? 1 : 0;
 }
 
+int lrbs_runtime_direct_conv(int enabled) {
+  const bool previous = lrbs::net::direct_conv;
+  lrbs::net::direct_conv = enabled != 0;
+  return previous ? 1 : 0;
+}
+
 int lrbs_runtime_vector_pooling(int enabled) {
   const bool previous = lrbs::net::vector_pooling;
   lrbs::net::vector_pooling = enabled != 0;

@@ -154,6 +154,34 @@ let ``max-pooling's vector kernel trains exactly as the scalar loop: same losses
     Assert.That((curve vector = curve scalar), Is.True, $"%A{curve vector} against %A{curve scalar}")
     Assert.That(scalar.Epochs.Head.TrainLoss, Is.Not.NaN)
 
+/// A narrow convolution's outputs and gradients through the direct kernel and through ATen's
+/// im2col kernels, on random rows: same shapes, values equal to float32 rounding.
+[<TestCase(1, 4, 3, 1, "same", 1)>]
+[<TestCase(4, 4, 3, 1, "same", 2)>]
+[<TestCase(3, 2, 3, 2, "same", 1)>]
+[<TestCase(2, 3, 5, 1, "valid", 3)>]
+[<TestCase(2, 8, 1, 1, "valid", 1)>]
+let ``the direct narrow convolution computes what ATen's kernels compute, forward and both gradients`` (channels: int, filters: int, kernel: int, stride: int, padding: string, members: int) =
+    let spec =
+        { Name = "c"; Input = Shape.Image(channels, 9, 11)
+          Layers = [ Layer.Conv2D(filters, kernel, stride, (if padding = "same" then Padding.Same else Padding.Valid), Activation.Tanh); Layer.Flatten; Layer.Dense(3, Activation.Softmax) ] }
+    let n = 6
+    let rng = Lrbs.Core.Engine.Rng(7UL)
+    let x = Array.init (n * channels * 99) (fun _ -> float32 (rng.NextDouble() - 0.5))
+    let train direct =
+        let previous = Runtime.directConv direct
+        try
+            use _ = new Scope()
+            use net = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer "sgd", Array.init members (fun k -> uint64 (k + 1)), (members = 1))
+            let xs = T.ofFloat32 [| int64 n; int64 channels; 9L; 11L |] x
+            let ys = T.ofInt64 [| int64 n |] (Array.init n (fun i -> int64 (i % 3)))
+            let order = if members = 1 then None else Some(T.ofInt64 [| int64 members; int64 n |] (Array.init (members * n) (fun i -> int64 ((i * 5 + i / n) % n))))
+            for start in [ 0; 3 ] do Lrbs.Core.Training.Step.run net { X = xs; Y = ys; Order = order } start 3 (Array.create members 0.1) 0
+            [ for k in 0 .. members - 1 do for w in net.GetKerasWeights k -> w.Values ]
+        finally Runtime.directConv previous |> ignore
+    let direct, im2col = train true, train false
+    List.iter2 (fun (a: float32[]) (b: float32[]) -> assertAllClose 1e-5 1e-6 (Array.map float a) (Array.map float b)) direct im2col
+
 [<Test>]
 let ``max-pool keeps each window's largest value and dropout is off when evaluating`` () =
     let spec = { Name = "d"; Input = Shape.Image(1, 4, 4); Layers = [ Layer.MaxPool2D 2; Layer.Flatten; Layer.Dropout 0.5; Layer.Dense(4, Activation.Linear) ] }

@@ -80,6 +80,8 @@ extern int lrbs_runtime_fused_updates(int enabled)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_runtime_vector_pooling(int enabled)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_runtime_direct_conv(int enabled)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_large_blocks_idle()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_large_blocks_reused()

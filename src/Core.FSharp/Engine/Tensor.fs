@@ -106,6 +106,10 @@ module Runtime =
     /// Max-pooling's AVX2 kernel (true, the default) or the scalar loop it reproduces bit for bit;
     /// returns the previous setting. Process-wide: for tests that compare the two.
     let vectorPooling (enabled: bool) = Native.lrbs_runtime_vector_pooling (if enabled then 1 else 0) = 1
+
+    /// Narrow convolutions through the direct kernel (true, the default) or ATen's im2col kernels;
+    /// returns the previous setting. For tests and the bench that compare the two.
+    let directConv (enabled: bool) = Native.lrbs_runtime_direct_conv (if enabled then 1 else 0) = 1
     /// The large-block cache (blocks of 16 MiB and more are kept for reuse): (bytes idle now,
     /// allocations served from it so far).
     let largeBlocks () = Native.lrbs_runtime_large_blocks_idle (), Native.lrbs_runtime_large_blocks_reused ()

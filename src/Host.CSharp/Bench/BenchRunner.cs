@@ -146,6 +146,17 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var cost = Cost(config, data);
             yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs", lrbs, perEpoch,
                 LrbsVersion, null, Flops: cost.Flops, Bytes: cost.Bytes, WorkingSet: cost.WorkingSet);
+            if (c.Model == "boxcnn")
+            {
+                // the same epoch with ATen's im2col kernels for the narrow convolutions: what the direct kernel saves
+                log($"{c.Label}: lrbs, im2col convolutions");
+                var previous = Runtime.directConv(false);
+                double im2col;
+                try { im2col = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min(); }
+                finally { Runtime.directConv(previous); }
+                yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs im2col conv", im2col, perEpoch, LrbsVersion,
+                    "the narrow convolutions through ATen's im2col kernels instead of the direct kernel");
+            }
             if (ConstantPrefixSeconds(config, data) is double once)
             {
                 // the same epoch through the whole network: what computing the constant prefix once saves

@@ -5,8 +5,12 @@
 //   backward: (dx, dW, db) = convolution_backward(dz, x, W), dz = act'(z) * dy
 // Kernels: ATen's dispatch picks MKLDNN, which is 20-40% faster for the studies' wide CNNs
 // but 1.7x slower for S7's 4-filter layers (measured: a box-CNN epoch at batch 16, 1.96 s
-// against 1.15 s). Layers of at most 8 filters per member call ATen's im2col kernels directly.
+// against 1.15 s). Layers of at most 8 filters and 8 channels per member run the direct
+// convolution of narrow_conv.h (its padding the same on both axes); other layers of at most 8
+// filters call ATen's im2col kernels directly (as all did before the direct kernel, and as
+// direct_conv = false still does, for tests and the bench that compare the two).
 #include "layer.h"
+#include "narrow_conv.h"
 
 namespace lrbs::net {
 namespace {
@@ -32,6 +36,11 @@ class Conv2D final : public WeightedLayer {
     xp_ = symmetric ? x.t : at::constant_pad_nd(x.t, {left_, right_, top_, bottom_}, 0.0);
     if (filters_ > kNarrow) {
       z_ = at::conv2d(xp_, w_.value, b_.value, {stride_, stride_}, padding(), {1, 1}, groups());
+    } else if (direct()) {
+      std::vector<at::Tensor> parts;
+      for (int64_t g = 0; g < groups(); ++g)
+        parts.push_back(narrow::forward(group_input(xp_, g), group_weight(g), group_bias(g), stride_, padding()[0]));
+      z_ = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
     } else {
       std::vector<at::Tensor> parts;
       for (int64_t g = 0; g < groups(); ++g)
@@ -55,7 +64,9 @@ class Conv2D final : public WeightedLayer {
     } else {
       std::vector<at::Tensor> dxs, dws, dbs;
       for (int64_t g = 0; g < groups(); ++g) {
-        auto [gx, gw, gb] = at::_slow_conv2d_backward(dz.narrow(1, g * filters_, groups() == 1 ? K_ * filters_ : filters_),
+        auto [gx, gw, gb] = direct() ? narrow::backward(dz.narrow(1, g * filters_, groups() == 1 ? K_ * filters_ : filters_), group_input(xp_, g),
+                                                        group_weight(g), stride_, padding()[0], need_dx)
+                                     : at::_slow_conv2d_backward(dz.narrow(1, g * filters_, groups() == 1 ? K_ * filters_ : filters_),
                                                       group_input(xp_, g), group_weight(g), {kernel_, kernel_}, {stride_, stride_},
                                                       padding(), {need_dx, true, true});
         dxs.push_back(gx);
@@ -84,6 +95,8 @@ class Conv2D final : public WeightedLayer {
   at::Tensor group_bias(int64_t g) const { return groups() == 1 ? b_.value : b_.value.narrow(0, g * filters_, filters_); }
 
   static constexpr int64_t kNarrow = 8;
+  // The direct kernel: few channels, and one padding for both axes.
+  bool direct() const { return direct_conv && channels_ <= kNarrow && padding()[0] == padding()[1]; }
 
   int64_t filters_, channels_, kernel_, stride_;
   bool shared_;

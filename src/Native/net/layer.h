@@ -141,4 +141,8 @@ Registry<LayerFactory>& layers();
 // loop it reproduces bit for bit. For tests that compare the two.
 extern bool vector_pooling;
 
+// 1 (default): Conv2D layers of at most 8 filters and channels per member run the direct
+// convolution (narrow_conv.h); 0: ATen's im2col kernels, as before it. For tests and the bench.
+extern bool direct_conv;
+
 }  // namespace lrbs::net
