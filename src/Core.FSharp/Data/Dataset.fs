@@ -44,12 +44,6 @@ type DataError =
         | Unknown(n, allowed) -> $"""unknown dataset '{n}'{Lrbs.Core.Suggest.hint n allowed}; allowed: {String.concat ", " allowed}"""
 
 module Dataset =
-    let classCount (d: Dataset) =
-        match d.Targets with
-        | Targets.Classes(_, names) -> names.Length
-        | Targets.MultiLabel(_, names) -> names.Length
-        | Targets.Boxes _ -> 4
-
     /// The model head that fits the targets.
     let head (d: Dataset) =
         match d.Targets with

@@ -34,7 +34,7 @@ type Layer =
 module LayerRegistry =
     /// Every layer kind, by name; the engine checks at load that its native registry has the same names.
     let all: LayerDef list =
-        [ Dense.def; Conv2D.def; Pooling.max; Pooling.average; Pooling.globalAverage; Reshaping.flatten; Reshaping.dropout; BatchNorm.def ]
+        [ Dense.def; Conv2D.def; Pooling.max; Pooling.average; Pooling.globalAverage; Reshaping.flatten; Dropout.def; BatchNorm.def ]
 
     let names = all |> List.map (fun d -> d.Name)
 

@@ -146,11 +146,6 @@ module Trainer =
           Collapsed = Some false
           TestOutputs = None }
 
-    /// Trains the members of a pack (a single trial is a pack of one) through the one
-    /// training step. Each member keeps its own learning rate, schedule, seed (weights,
-    /// shuffle order, dropout masks), stopping rule and result; a member that stops or
-    /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
-    /// loss) is a status, not an exception.
     /// Puts saved states into a fresh net and its members: weights, optimizer state and step
     /// count, dropout generators, shuffle generators, counters, schedules and finished epochs.
     let private restore (net: Network) (members: Member[]) (shufflers: Collections.Generic.IDictionary<uint64, Rng>) (states: MemberState[]) =
@@ -188,6 +183,11 @@ module Trainer =
           OptimizerState = net.GetOptimizerState position
           Dropout = net.GetDropoutState position }
 
+    /// Trains the members of a pack (a single trial is a pack of one) through the one
+    /// training step. Each member keeps its own learning rate, schedule, seed (weights,
+    /// shuffle order, dropout masks), stopping rule and result; a member that stops or
+    /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
+    /// loss) is a status, not an exception.
     let private trainPack (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         if configs.Length = 0 then invalidArg "configs" "a pack needs at least one trial"

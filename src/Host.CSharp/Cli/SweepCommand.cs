@@ -83,7 +83,7 @@ public static class SweepCommand
         {
             Description = "How long another runner's claim on a trial holds without a heartbeat before this runner takes the trial over (90s, 10m, 1h); " +
                 "a claim of a dead process on this host is taken over at once.",
-            DefaultValueFactory = _ => "10m",
+            DefaultValueFactory = _ => Claims.LeaseText(Claims.DefaultLease),
         };
         var checkpointEvery = new Option<int>("--checkpoint-every")
         {

@@ -112,6 +112,10 @@ public sealed class Claims : IDisposable
             catch (IOException) { } // a lost claim shows as a stale one to the others; the trial's commit still decides
     }
 
+    /// <summary>A lease as `--lease` reads it: whole hours, minutes or seconds ("10m" for DefaultLease).</summary>
+    public static string LeaseText(TimeSpan lease) =>
+        lease.TotalSeconds % 3600 == 0 ? $"{lease.TotalHours:0}h" : lease.TotalSeconds % 60 == 0 ? $"{lease.TotalMinutes:0}m" : $"{lease.TotalSeconds:0.###}s";
+
     /// <summary>Parses a lease: a positive number of seconds, or with a unit s, m or h ("90s", "10m").</summary>
     public static TimeSpan ParseLease(string text)
     {

@@ -1,7 +1,7 @@
 /// MaxPool2D and AveragePool2D (pool x pool windows, strides pool, valid padding: Keras's
 /// defaults) and GlobalAveragePool2D. Cost per example (n outputs, p x p windows): forward p p n
 /// (comparisons or additions), backward n (max: each gradient to its maximum's place) or p p n
-/// (average: spread over the window); global average: h w c each way. Native: src/Native/net/maxpool2d.cpp, average_pool2d.cpp,
+/// (average: spread over the window); global average: h w c each way. Native: src/Native/net/max_pool2d.cpp, average_pool2d.cpp,
 /// global_average_pool2d.cpp.
 module Lrbs.Core.Models.Layers.Pooling
 
