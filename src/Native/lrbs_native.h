@@ -125,12 +125,20 @@ LRBS_API int lrbs_net_members(lrbs_net* net);
 /* Number of weight arrays of one member, in Keras's get_weights() order: each layer's
  * trainable parameters (kernel, bias; gamma, beta) then its state (moving mean, variance). */
 LRBS_API int lrbs_net_param_arrays(lrbs_net* net);
+/* Which array of a weight lrbs_net_read and lrbs_net_write address: its values, its gradient of
+ * the last step, or one slot of the optimizer's state for it (zeros before the first step). */
+typedef enum lrbs_weight_part {
+  LRBS_WEIGHT_VALUES = 0,
+  LRBS_WEIGHT_GRADIENTS = 1,
+  LRBS_WEIGHT_OPTIMIZER_STATE = 2
+} lrbs_weight_part;
 /* One member's weight array in Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in,
- * out), vectors (out). what: 0 values, 1 gradients of the last step, 2 + s the optimizer's state
- * slot s (s < lrbs_optimizer_state_slots; zeros before the first step). State arrays (moving
- * statistics) have no gradient and no optimizer state. lrbs_net_write takes what 0 or 2 + s. */
-LRBS_API int lrbs_net_read(lrbs_net* net, int what, int index, int member, float* out, int64_t count);
-LRBS_API int lrbs_net_write(lrbs_net* net, int what, int index, int member, const float* values, int64_t count);
+ * out), vectors (out). `slot` names the optimizer state slot (0 <= slot <
+ * lrbs_optimizer_state_slots) for LRBS_WEIGHT_OPTIMIZER_STATE and must be 0 otherwise. State
+ * arrays (moving statistics) have no gradient and no optimizer state; gradients are read only. */
+LRBS_API int lrbs_net_read(lrbs_net* net, lrbs_weight_part part, int slot, int index, int member, float* out, int64_t count);
+LRBS_API int lrbs_net_write(lrbs_net* net, lrbs_weight_part part, int slot, int index, int member, const float* values,
+                            int64_t count);
 /* For checkpoints: the optimizer's step count (Adam's t), shared by the members, and a member's
  * dropout generator state (its size in bytes is returned; out may be NULL to ask for it). */
 LRBS_API int64_t lrbs_net_optimizer_steps(lrbs_net* net);
@@ -150,10 +158,16 @@ LRBS_API int lrbs_net_step(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, lrbs_t
  * scale measurements of the last step that asked for them (|G_b|^2, |G_B|^2). */
 LRBS_API int lrbs_net_last_loss(lrbs_net* net, double* out);
 LRBS_API int lrbs_net_gns(lrbs_net* net, double* small_sq, double* big_sq);
-/* Per member (loss sum, metric sum, examples) since the last reset; resets when asked. */
-LRBS_API int lrbs_net_stats(lrbs_net* net, double* out, int reset);
-/* Per member (loss sum, metric sum, examples) over rows of x and y, in evaluation mode. */
-LRBS_API int lrbs_net_evaluate(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, int64_t chunk, double* out);
+/* A member's sums over some rows: the loss and the metric summed over examples, and their count. */
+typedef struct lrbs_totals {
+  double loss_sum;
+  double metric_sum;
+  double examples;
+} lrbs_totals;
+/* Per member (out[member]), the totals of the training steps since the last reset; resets when asked. */
+LRBS_API int lrbs_net_stats(lrbs_net* net, lrbs_totals* out, int reset);
+/* Per member (out[member]), the totals over rows of x and y, in evaluation mode. */
+LRBS_API int lrbs_net_evaluate(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, int64_t chunk, lrbs_totals* out);
 /* Outputs (after the last activation) of every member for the rows of x: (members, n, outputs). */
 LRBS_API lrbs_tensor* lrbs_net_predict(lrbs_net* net, lrbs_tensor* x, int64_t chunk);
 /* Keeps only the given members (in that order), with their weights and optimizer state. */

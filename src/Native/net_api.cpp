@@ -36,6 +36,22 @@ size_t trainable_index(lrbs::net::Net& n, const lrbs::net::Param& p, int index) 
   return static_cast<size_t>(it - trainable.begin());
 }
 
+// The array of weight `index` that `part` (and `slot`, for the optimizer's state) names.
+at::Tensor& weight_part(lrbs::net::Net& n, lrbs::net::Param& p, int index, lrbs_weight_part part, int slot) {
+  const int slots = n.optimizer().state_count();
+  if (part != LRBS_WEIGHT_OPTIMIZER_STATE && slot != 0)
+    throw std::invalid_argument("slot " + std::to_string(slot) + " applies only to the optimizer's state");
+  switch (part) {
+    case LRBS_WEIGHT_VALUES: return p.value;
+    case LRBS_WEIGHT_GRADIENTS: trainable_index(n, p, index); return p.grad;
+    case LRBS_WEIGHT_OPTIMIZER_STATE:
+      if (slot < 0 || slot >= slots)
+        throw std::invalid_argument("optimizer state slot " + std::to_string(slot) + " out of range 0.." + std::to_string(slots - 1));
+      return n.optimizer().state(n.params(), trainable_index(n, p, index))[slot];
+  }
+  throw std::invalid_argument("unknown weight part " + std::to_string(static_cast<int>(part)));
+}
+
 void check_member(const lrbs::net::Net& n, int member) {
   if (member < 0 || member >= n.members())
     throw std::invalid_argument("member " + std::to_string(member) + " out of range 0.." + std::to_string(n.members() - 1));
@@ -44,6 +60,14 @@ void check_member(const lrbs::net::Net& n, int member) {
 void copy_rows(const at::Tensor& t, double* out) {
   const auto c = t.to(at::kDouble).contiguous();
   std::memcpy(out, c.data_ptr<double>(), sizeof(double) * c.numel());
+}
+
+// (members, 3) sums, columns named by lrbs::Net's Totals, into one lrbs_totals per member.
+void copy_totals(const at::Tensor& t, lrbs_totals* out) {
+  const auto c = t.to(at::kDouble).contiguous();
+  const auto a = c.accessor<double, 2>();
+  for (int64_t k = 0; k < c.size(0); ++k)
+    out[k] = lrbs_totals{a[k][lrbs::net::Net::kLossSum], a[k][lrbs::net::Net::kMetricSum], a[k][lrbs::net::Net::kExamples]};
 }
 
 at::Tensor optional(lrbs_tensor* h) { return h == nullptr ? at::Tensor() : get(h); }
@@ -80,18 +104,13 @@ int lrbs_net_members(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).m
 
 int lrbs_net_param_arrays(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).arrays().size()); LRBS_CATCH(-1) }
 
-int lrbs_net_read(lrbs_net* h, int what, int index, int member, float* out, int64_t count) {
+int lrbs_net_read(lrbs_net* h, lrbs_weight_part part, int slot, int index, int member, float* out, int64_t count) {
   LRBS_TRY
   c10::InferenceMode guard;
   auto& n = net_of(h);
   check_member(n, member);
   auto& p = param_of(n, index);
-  if (what < 0 || what > 1 + n.optimizer().state_count())
-    throw std::invalid_argument("what must be 0 (values), 1 (gradients) or 2.." + std::to_string(1 + n.optimizer().state_count()) +
-                                " (optimizer state), got " + std::to_string(what));
-  if (what == 1) trainable_index(n, p, index);
-  const auto& t = what == 0 ? p.value : what == 1 ? p.grad : n.optimizer().state(n.params(), trainable_index(n, p, index))[what - 2];
-  const auto k = p.keras(t, member, n.members());
+  const auto k = p.keras(weight_part(n, p, index, part, slot), member, n.members());
   if (k.numel() != count)
     throw std::invalid_argument("buffer holds " + std::to_string(count) + " values, the array has " + std::to_string(k.numel()));
   std::memcpy(out, k.data_ptr<float>(), sizeof(float) * count);
@@ -99,17 +118,14 @@ int lrbs_net_read(lrbs_net* h, int what, int index, int member, float* out, int6
   LRBS_CATCH(-1)
 }
 
-int lrbs_net_write(lrbs_net* h, int what, int index, int member, const float* values, int64_t count) {
+int lrbs_net_write(lrbs_net* h, lrbs_weight_part part, int slot, int index, int member, const float* values, int64_t count) {
   LRBS_TRY
   c10::InferenceMode guard;
   auto& n = net_of(h);
   check_member(n, member);
   auto& p = param_of(n, index);
-  if (what != 0 && (what < 2 || what > 1 + n.optimizer().state_count()))
-    throw std::invalid_argument("what must be 0 (values) or 2.." + std::to_string(1 + n.optimizer().state_count()) +
-                                " (optimizer state), got " + std::to_string(what));
-  auto& target = what == 0 ? p.value : n.optimizer().state(n.params(), trainable_index(n, p, index))[what - 2];
-  p.set_keras(target, member, n.members(), at::from_blob(const_cast<float*>(values), {count}, at::kFloat));
+  if (part == LRBS_WEIGHT_GRADIENTS) throw std::invalid_argument("gradients are read only");
+  p.set_keras(weight_part(n, p, index, part, slot), member, n.members(), at::from_blob(const_cast<float*>(values), {count}, at::kFloat));
   return 0;
   LRBS_CATCH(-1)
 }
@@ -178,21 +194,21 @@ int lrbs_net_gns(lrbs_net* h, double* small_sq, double* big_sq) {
   LRBS_CATCH(-1)
 }
 
-int lrbs_net_stats(lrbs_net* h, double* out, int reset) {
+int lrbs_net_stats(lrbs_net* h, lrbs_totals* out, int reset) {
   LRBS_TRY
   c10::InferenceMode guard;
   auto& n = net_of(h);
-  copy_rows(n.stats, out);
+  copy_totals(n.stats, out);
   if (reset) n.stats.zero_();
   return 0;
   LRBS_CATCH(-1)
 }
 
-int lrbs_net_evaluate(lrbs_net* h, lrbs_tensor* x, lrbs_tensor* y, int64_t chunk, double* out) {
+int lrbs_net_evaluate(lrbs_net* h, lrbs_tensor* x, lrbs_tensor* y, int64_t chunk, lrbs_totals* out) {
   LRBS_TRY
   c10::InferenceMode guard;
   if (chunk < 1) throw std::invalid_argument("chunk must be >= 1");
-  copy_rows(net_of(h).evaluate(get(x), get(y), chunk), out);
+  copy_totals(net_of(h).evaluate(get(x), get(y), chunk), out);
   return 0;
   LRBS_CATCH(-1)
 }

@@ -27,12 +27,26 @@ type OptimizerDesc =
       Settings: nativeint
       NSettings: int }
 
+/// lrbs_totals (lrbs_native.h): a member's loss and metric summed over examples, and their count.
+[<Struct; StructLayout(LayoutKind.Sequential)>]
+type NativeTotals =
+    { LossSum: float
+      MetricSum: float
+      Examples: float }
+
+/// lrbs_weight_part (lrbs_native.h): which array of a weight lrbs_net_read and lrbs_net_write address.
+type WeightPart =
+    | Values = 0
+    | Gradients = 1
+    | OptimizerState = 2
+
 /// The field names of each ABI struct in declaration order, as lrbs_abi_layout reports offsets
 /// (an F# record field X is stored in the field X@).
 let abiStructs: (string * System.Type * string list) list =
     [ "lrbs_setting", typeof<Setting>, [ "Key"; "Value" ]
       "lrbs_layer", typeof<LayerDesc>, [ "Kind"; "Activation"; "Settings"; "NSettings" ]
-      "lrbs_optimizer", typeof<OptimizerDesc>, [ "Kind"; "Settings"; "NSettings" ] ]
+      "lrbs_optimizer", typeof<OptimizerDesc>, [ "Kind"; "Settings"; "NSettings" ]
+      "lrbs_totals", typeof<NativeTotals>, [ "LossSum"; "MetricSum"; "Examples" ] ]
 
 /// Unmanaged UTF-8 strings and settings arrays for one native call, freed together.
 type Arena() =
@@ -130,9 +144,9 @@ extern int lrbs_net_members(nativeint net)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_net_param_arrays(nativeint net)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int lrbs_net_read(nativeint net, int what, int index, int memberIndex, float32[] out, int64 count)
+extern int lrbs_net_read(nativeint net, WeightPart part, int slot, int index, int memberIndex, float32[] out, int64 count)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int lrbs_net_write(nativeint net, int what, int index, int memberIndex, float32[] values, int64 count)
+extern int lrbs_net_write(nativeint net, WeightPart part, int slot, int index, int memberIndex, float32[] values, int64 count)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_net_optimizer_steps(nativeint net)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
@@ -148,9 +162,9 @@ extern int lrbs_net_last_loss(nativeint net, float[] out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int lrbs_net_gns(nativeint net, float[] smallSq, float[] bigSq)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int lrbs_net_stats(nativeint net, float[] out, int reset)
+extern int lrbs_net_stats(nativeint net, [<Out>] NativeTotals[] out, int reset)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int lrbs_net_evaluate(nativeint net, nativeint x, nativeint y, int64 chunk, float[] out)
+extern int lrbs_net_evaluate(nativeint net, nativeint x, nativeint y, int64 chunk, [<Out>] NativeTotals[] out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint lrbs_net_predict(nativeint net, nativeint x, int64 chunk)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

@@ -108,21 +108,21 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     /// Members now in the net (KeepMembers drops some).
     member n.Members = Native.lrbs_net_members n.Handle |> Native.checkCode
 
-    member private n.Read(what: int, index: int, memberIndex: int) =
+    member private n.Read(part: Native.WeightPart, slot: int, index: int, memberIndex: int) =
         let w = arrays[index]
         let values = Array.zeroCreate<float32> (Array.fold (*) 1 w.Def.Shape)
-        Native.lrbs_net_read (n.Handle, what, index, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore
+        Native.lrbs_net_read (n.Handle, part, slot, index, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore
         { Name = w.Name; Shape = w.Def.Shape; Values = values }
 
     /// The model's weight arrays: names, shapes and roles, in Keras's order.
     member _.Arrays = arrays
 
     /// A member's weights in Keras's layout and order (trainable parameters and state).
-    member n.GetKerasWeights(memberIndex: int) = List.init arrays.Length (fun i -> n.Read(0, i, memberIndex))
+    member n.GetKerasWeights(memberIndex: int) = List.init arrays.Length (fun i -> n.Read(Native.WeightPart.Values, 0, i, memberIndex))
 
     /// A member's gradients of the last step, in Keras's layout: the trainable arrays only.
     member n.GetKerasGradients(memberIndex: int) =
-        arrays |> List.indexed |> List.filter (fun (_, w) -> Role.trainable w.Def.Role) |> List.map (fun (i, _) -> n.Read(1, i, memberIndex))
+        arrays |> List.indexed |> List.filter (fun (_, w) -> Role.trainable w.Def.Role) |> List.map (fun (i, _) -> n.Read(Native.WeightPart.Gradients, 0, i, memberIndex))
 
     /// Replaces a member's weights with Keras-layout arrays (shapes must match).
     member n.SetKerasWeights(memberIndex: int, weights: KerasWeight list) =
@@ -131,7 +131,7 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
         List.iteri2
             (fun i (a: ModelWeight) (w: KerasWeight) ->
                 if w.Shape <> a.Def.Shape then invalidArg "weights" $"{a.Name}: expected shape %A{a.Def.Shape}, got %A{w.Shape}"
-                Native.lrbs_net_write (n.Handle, 0, i, memberIndex, w.Values, int64 w.Values.Length) |> Native.checkCode |> ignore)
+                Native.lrbs_net_write (n.Handle, Native.WeightPart.Values, 0, i, memberIndex, w.Values, int64 w.Values.Length) |> Native.checkCode |> ignore)
             arrays
             weights
 
@@ -142,7 +142,7 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     /// optimizer (its kind's StateSlots), zeros before the first step.
     member n.GetOptimizerState(memberIndex: int) =
         [| for i in n.Trainable do
-               for slot in 0 .. slots - 1 -> (n.Read(2 + slot, i, memberIndex)).Values |]
+               for slot in 0 .. slots - 1 -> (n.Read(Native.WeightPart.OptimizerState, slot, i, memberIndex)).Values |]
 
     /// Replaces a member's optimizer state with arrays as GetOptimizerState returns them.
     member n.SetOptimizerState(memberIndex: int, state: float32[][]) =
@@ -151,7 +151,7 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
             invalidArg "state" $"the optimizer keeps {targets.Length} state arrays ({slots} per trainable array), got {state.Length}"
         Array.iter2
             (fun (i, slot) (values: float32[]) ->
-                Native.lrbs_net_write (n.Handle, 2 + slot, i, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore)
+                Native.lrbs_net_write (n.Handle, Native.WeightPart.OptimizerState, slot, i, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore)
             targets
             state
 
@@ -199,10 +199,10 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     member n.KeepMembers(indices: int[]) =
         Native.lrbs_net_keep_members (n.Handle, Array.map int64 indices, indices.Length) |> Native.checkCode |> ignore
 
-    member private n.ReadTotals(read: float[] -> int) =
-        let out = Array.zeroCreate<float> (3 * n.Members)
+    member private n.ReadTotals(read: Native.NativeTotals[] -> int) =
+        let out = Array.zeroCreate<Native.NativeTotals> n.Members
         read out |> Native.checkCode |> ignore
-        Array.init n.Members (fun k -> { LossSum = out[3 * k]; MetricSum = out[3 * k + 1]; Count = out[3 * k + 2] })
+        out |> Array.map (fun t -> { LossSum = t.LossSum; MetricSum = t.MetricSum; Count = t.Examples })
 
     interface IDisposable with
         member _.Dispose() =
@@ -248,5 +248,5 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
                         Some(Init.uniform rng (Init.glorotLimit fanIn fanOut) count)
                     | Role.Gamma | Role.MovingVariance -> Some(Array.create count 1.0f)
                     | Role.Bias | Role.Beta | Role.MovingMean -> None
-                values |> Option.iter (fun v -> Native.lrbs_net_write (handle, 0, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
+                values |> Option.iter (fun v -> Native.lrbs_net_write (handle, Native.WeightPart.Values, 0, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
         net

@@ -18,6 +18,13 @@ Batch Batch::rows_range(int64_t start, int64_t count) const {
   return {{x.t.narrow(xdim, start, count), x.shared}, y.narrow(ydim, start, count), count};
 }
 
+// Adds a batch of `size` rows to (K, 3) totals: its mean loss times the rows, its metric sum, the rows.
+static void add_totals(at::Tensor& totals, const LossOutput& out, int64_t size) {
+  totals.select(1, Net::kLossSum).add_(out.loss, static_cast<double>(size));
+  totals.select(1, Net::kMetricSum).add_(out.metric);
+  totals.select(1, Net::kExamples).add_(static_cast<double>(size));
+}
+
 // One layer of a description: its kind built from the registry with its settings and activation.
 static std::unique_ptr<Layer> make_layer(const lrbs_layer& s, int i, int n_layers, int64_t members, bool shared) {
   if (s.kind == nullptr || s.activation == nullptr) throw std::invalid_argument("layer " + std::to_string(i) + ": null kind or activation");
@@ -154,9 +161,7 @@ void Net::step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index
   backward(out.dz);
   if (gns_micro > 0) gns_big = grad_sqnorms();
   optimizer_->step(params_, Rates{lrs}, K_);
-  stats.select(1, 0).add_(out.loss, static_cast<double>(size));
-  stats.select(1, 1).add_(out.metric);
-  stats.select(1, 2).add_(static_cast<double>(size));
+  add_totals(stats, out, size);
   last_loss = out.loss;
 }
 
@@ -173,9 +178,7 @@ at::Tensor Net::evaluate(const at::Tensor& x, const at::Tensor& y, int64_t chunk
   for (int64_t start = 0; start < n; start += chunk) {
     const int64_t size = std::min(chunk, n - start);
     const auto out = forward({evaluation_input(x, start, size), y.narrow(0, start, size), size}, false, false, generators_);
-    totals.select(1, 0).add_(out.loss, static_cast<double>(size));
-    totals.select(1, 1).add_(out.metric);
-    totals.select(1, 2).add_(static_cast<double>(size));
+    add_totals(totals, out, size);
   }
   return totals;
 }

@@ -43,6 +43,9 @@ class Net {
   Optimizer& optimizer() { return *optimizer_; }
   at::Generator& generator(int64_t member) { return generators_.at(member); }
 
+  // The columns of stats and of evaluate's totals: per member, the loss and the metric summed over
+  // examples, and the examples (lrbs_totals at the C boundary).
+  static constexpr int64_t kLossSum = 0, kMetricSum = 1, kExamples = 2;
   at::Tensor stats;      // (K, 3) float64 since the last reset
   at::Tensor last_loss;  // (K)
   at::Tensor gns_small;  // (K) float64: mean |G_b|^2 over the micro-batches of the last measuring step

@@ -97,7 +97,11 @@ int lrbs_abi_layout(const char* type, int64_t* out, int capacity) {
     return write_layout({sizeof(lrbs_optimizer), offsetof(lrbs_optimizer, kind), offsetof(lrbs_optimizer, settings),
                          offsetof(lrbs_optimizer, n_settings)},
                         out, capacity);
-  throw std::invalid_argument("unknown ABI type '" + t + "'; allowed: lrbs_setting, lrbs_layer, lrbs_optimizer");
+  if (t == "lrbs_totals")
+    return write_layout({sizeof(lrbs_totals), offsetof(lrbs_totals, loss_sum), offsetof(lrbs_totals, metric_sum),
+                         offsetof(lrbs_totals, examples)},
+                        out, capacity);
+  throw std::invalid_argument("unknown ABI type '" + t + "'; allowed: lrbs_setting, lrbs_layer, lrbs_optimizer, lrbs_totals");
   LRBS_CATCH(-1)
 }
 
