@@ -2,6 +2,35 @@ using System.Runtime.InteropServices;
 
 namespace Lrbs.Host.Storage;
 
+/// <summary>A process as other processes can recognise it: its host (letters and digits, the rest
+/// as '_'), its id and its start time in clock ticks since boot (Durable.StartTicks). Temporary
+/// file names and sweep claims carry it, written and read only here.</summary>
+public sealed record ProcessIdentity(string Host, int Pid, long Started)
+{
+    /// <summary>This process.</summary>
+    public static readonly ProcessIdentity Current = new(Durable.Sanitize(Environment.MachineName), Environment.ProcessId,
+        Durable.StartTicks(Environment.ProcessId) ?? 0);
+
+    /// <summary>Known to be gone (Durable.IsGone): on this host, and no longer running.</summary>
+    public bool IsGone => Durable.IsGone(Host, Pid, Started);
+
+    /// <summary>The claim file's line: "HOST PID START".</summary>
+    public string Line => $"{Host} {Pid} {Started}";
+
+    /// <summary>A claim file's line read back, or null where it is not one.</summary>
+    public static ProcessIdentity? ParseLine(string line) =>
+        line.Trim().Split(' ') is [var host, var pid, var started] && int.TryParse(pid, out var p) && long.TryParse(started, out var s)
+            ? new ProcessIdentity(host, p, s) : null;
+
+    /// <summary>The fields of a temporary name: "HOST~PID~START".</summary>
+    public string TempFields => $"{Host}~{Pid}~{Started}";
+
+    /// <summary>A temporary name's fields read back (.tmp~HOST~PID~START~GUID~NAME), or null.</summary>
+    public static ProcessIdentity? ParseTempName(string fileName) =>
+        fileName.Split('~') is [".tmp", var host, var pid, var started, _, _, ..] && int.TryParse(pid, out var p) && long.TryParse(started, out var s)
+            ? new ProcessIdentity(host, p, s) : null;
+}
+
 /// <summary>Files that survive a machine crash: data reaches the disk (fsync) before the rename
 /// that publishes it, and the folder's entry after. Temporary names carry the host, the process
 /// id and its start time, so that an orphan of a dead process on this host can be told from a
@@ -13,9 +42,6 @@ public static class Durable
     [DllImport("libc")] static extern int close(int fd);
     const int ORdOnly = 0, ODirectory = 0x10000;
 
-    static readonly string Host = Sanitize(Environment.MachineName);
-    static readonly int Pid = Environment.ProcessId;
-    static readonly long Started = StartTicks(Environment.ProcessId) ?? 0;
 
     /// <summary>When process `pid` started, in clock ticks since boot: field 22 of /proc/PID/stat,
     /// which the kernel fixes at fork, so every process reads the same number for it (.NET's
@@ -35,11 +61,11 @@ public static class Durable
         return fields.Length > 19 && fields[0].Length == 1 && long.TryParse(fields[19], out var ticks) ? (fields[0][0], ticks) : null;
     }
 
-    static string Sanitize(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
+    internal static string Sanitize(string s) => new(s.Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray());
 
     /// <summary>A temporary name beside `finalPath`: .tmp~HOST~PID~START~GUID~NAME.</summary>
     public static string TempPath(string finalPath) =>
-        Path.Combine(Path.GetDirectoryName(finalPath)!, $".tmp~{Host}~{Pid}~{Started}~{Guid.NewGuid():N}~{Path.GetFileName(finalPath)}");
+        Path.Combine(Path.GetDirectoryName(finalPath)!, $".tmp~{ProcessIdentity.Current.TempFields}~{Guid.NewGuid():N}~{Path.GetFileName(finalPath)}");
 
     public static bool IsTemp(string path) => Path.GetFileName(path).StartsWith(".tmp~", StringComparison.Ordinal);
 
@@ -73,8 +99,7 @@ public static class Durable
     /// <summary>Whether a temporary file was left by a process of this host that no longer runs.</summary>
     public static bool IsOrphan(string tempPath)
     {
-        var parts = Path.GetFileName(tempPath).Split('~');
-        return parts.Length >= 6 && int.TryParse(parts[2], out var pid) && long.TryParse(parts[3], out var started) && IsGone(parts[1], pid, started);
+        return ProcessIdentity.ParseTempName(Path.GetFileName(tempPath)) is { IsGone: true };
     }
 
     /// <summary>Whether the process (host, pid, start ticks) is known to be gone: it ran on this
@@ -84,7 +109,8 @@ public static class Durable
     /// files and sweep claims both ask.</summary>
     public static bool IsGone(string host, int pid, long started)
     {
-        if (Sanitize(host) != Host || (pid == Pid && started == Started)) return false;
+        var me = ProcessIdentity.Current;
+        if (Sanitize(host) != me.Host || (pid == me.Pid && started == me.Started)) return false;
         if (Stat(pid) is not { } stat) return true;
         return stat.Ticks != started || stat.State is 'Z' or 'X';
     }

@@ -20,7 +20,6 @@ public sealed class Claims : IDisposable
     readonly TimeSpan _lease;
     readonly ConcurrentDictionary<string, string> _held = new();
     readonly Timer _heartbeat;
-    static readonly string Owner = $"{Environment.MachineName} {Environment.ProcessId} {Durable.StartTicks(Environment.ProcessId) ?? 0}";
 
     public Claims(string outDir, TimeSpan lease)
     {
@@ -78,7 +77,7 @@ public sealed class Claims : IDisposable
         var temp = Durable.TempPath(path);
         try
         {
-            File.WriteAllText(temp, Owner + "\n");
+            File.WriteAllText(temp, ProcessIdentity.Current.Line + "\n");
             if (link(temp, path) == 0) return true;
             var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
             if (errno == EEXIST) return false;
@@ -93,16 +92,16 @@ public sealed class Claims : IDisposable
     bool IsStale(string path)
     {
         DateTime beat;
-        string[] owner;
+        ProcessIdentity? owner;
         try
         {
             beat = File.GetLastWriteTimeUtc(path);
-            owner = File.ReadAllText(path).Trim().Split(' ');
+            owner = ProcessIdentity.ParseLine(File.ReadAllText(path));
         }
         catch (FileNotFoundException) { return true; } // released meanwhile: try again
         if (DateTime.UtcNow - beat > _lease) return true;
         // on this host a dead owner is known at once; another host's owner only by its heartbeat
-        return owner.Length == 3 && int.TryParse(owner[1], out var pid) && long.TryParse(owner[2], out var ticks) && Durable.IsGone(owner[0], pid, ticks);
+        return owner is { IsGone: true };
     }
 
     void Beat()
