@@ -183,13 +183,10 @@ module Trainer =
           OptimizerState = net.GetOptimizerState position
           Dropout = net.GetDropoutState position }
 
-    /// Trains the members of a pack (a single trial is a pack of one) through the one
-    /// training step. Each member keeps its own learning rate, schedule, seed (weights,
-    /// shuffle order, dropout masks), stopping rule and result; a member that stops or
-    /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
-    /// loss) is a status, not an exception.
-    let private trainPack (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
-        let clock = Stopwatch.StartNew()
+    /// The network a pack trains and the data it trains on: the trials' model with its constant
+    /// prefix stripped (computed once per partition) where that is on. Raises ArgumentException
+    /// where the trials cannot share one net.
+    let private packNet (configs: TrialConfig[]) (data: SplitData) =
         if configs.Length = 0 then invalidArg "configs" "a pack needs at least one trial"
         let c0 = configs[0]
         if configs |> Array.exists (fun c -> packKey c <> packKey c0) then
@@ -199,10 +196,97 @@ module Trainer =
             match TrialConfig.modelSpec c0 data.Train.Input (Dataset.head data.Train) with
             | Ok s -> s
             | Error e -> invalidArg "configs" e
-        // the constant prefix's output is computed once per partition: the rest trains on it
-        let spec, data =
-            if ConstantPrefix.enabled.Value then ConstantPrefix.strip whole data
-            else whole, data
+        if ConstantPrefix.enabled.Value then ConstantPrefix.strip whole data else whole, data
+
+    /// The members' saved states where the run resumes (every member has one), else None.
+    let private resumedStates (checkpointing: Checkpointing) (members: int) =
+        if checkpointing.Every < 1 then invalidArg "checkpointing" $"the checkpoint interval must be >= 1 epoch, got {checkpointing.Every}"
+        match checkpointing.Start with
+        | [||] -> None
+        | states when states.Length <> members -> invalidArg "checkpointing" $"{states.Length} saved states for {members} trials"
+        | states when Array.forall Option.isNone states -> None
+        | states when Array.exists Option.isNone states -> invalidArg "checkpointing" "a pack resumes only when every member has a saved state"
+        | states -> Some(Array.map Option.get states)
+
+    /// The test aid LRBS_FAULT: per trial, the step at which it crashes (-1: never).
+    let private faultSteps (configs: TrialConfig[]) =
+        match Fault.target.Value with
+        | Some(id, step) -> configs |> Array.map (fun c -> if TrialConfig.id c = id then step else -1)
+        | None -> Array.create configs.Length -1
+
+    /// What every result of a pack shares.
+    type private PackFacts =
+        { Data: SplitData
+          Chance: float
+          Parameters: int
+          PackSize: int
+          ResumedEpochs: int }
+
+    /// A member's result once it stopped, diverged or ran its epochs.
+    let private memberResult (facts: PackFacts) (m: Member) (outputs: float32[] option) (wallSeconds: float) : TrialResult =
+        let last = if m.Epochs.Count = 0 then None else Some m.Epochs[m.Epochs.Count - 1]
+        let metric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
+        { Config = m.Config
+          Status =
+            match m.Stop with
+            | Some StopReason.Diverged -> TrialStatus.Diverged
+            | Some StopReason.MaxEpochs -> TrialStatus.Ok
+            | _ -> TrialStatus.StoppedEarly
+          StopReason = m.Stop
+          Epochs = List.ofSeq m.Epochs
+          MetricName = metricName facts.Data.Train
+          FinalTestMetric = metric
+          FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
+          Steps = m.Steps
+          WallSeconds = wallSeconds
+          ParameterCount = facts.Parameters
+          TrainCount = facts.Data.Train.Count
+          TestCount = facts.Data.Test.Count
+          PackSize = facts.PackSize
+          ResumedEpochs = facts.ResumedEpochs
+          ChanceMetric = facts.Chance
+          Collapsed =
+            let losses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
+            Collapse.collapsed (m.Stop <> Some StopReason.Diverged) metric facts.Chance facts.Data.Test.Count losses
+          TestOutputs = outputs }
+
+    /// Each active member's learning rate for its next step (a scaling rule's warm-up, else its schedule's).
+    let private learningRates (active: Member[]) (firstBatches: int) (lrs: float[]) =
+        active
+        |> Array.iteri (fun i m ->
+            lrs[i] <-
+                match m.Config.Scaling with
+                | Some s when s.WarmupEpochs > 0 -> LrScaling.warmup m.Config.Lr m.Schedule.Lr (s.WarmupEpochs * firstBatches) m.Steps
+                | _ -> m.Schedule.Lr)
+
+    /// One epoch's record of member `i` from the epoch's totals.
+    let private epochRecord epoch (train: Totals) (validation: Totals option) (test: Totals) lr batch batches seconds trainSeconds noise : EpochRecord =
+        { Epoch = epoch
+          TrainLoss = train.MeanLoss
+          TrainMetric = train.MeanMetric
+          ValLoss = validation |> Option.map (fun v -> v.MeanLoss)
+          ValMetric = validation |> Option.map (fun v -> v.MeanMetric)
+          TestLoss = test.MeanLoss
+          TestMetric = test.MeanMetric
+          Lr = lr
+          BatchSize = batch
+          Steps = batches
+          Seconds = seconds
+          TrainSeconds = trainSeconds
+          NoiseG2 = noise |> Option.map (fun (g, _, _) -> g)
+          NoiseTrace = noise |> Option.map (fun (_, t, _) -> t)
+          NoiseBSimple = noise |> Option.map (fun (_, _, b) -> b) }
+
+    /// Trains the members of a pack (a single trial is a pack of one) through the one
+    /// training step. Each member keeps its own learning rate, schedule, seed (weights,
+    /// shuffle order, dropout masks), stopping rule and result; a member that stops or
+    /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
+    /// loss) is a status, not an exception. (About 100 lines: the epoch loop owns the net, the
+    /// resident rows and the members' mutable state; its parts are the functions above.)
+    let private trainPack (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
+        let clock = Stopwatch.StartNew()
+        let spec, data = packNet configs data
+        let c0 = configs[0]
         let seeds = configs |> Array.map (fun c -> uint64 c.Seed)
         let shared = (Array.distinct seeds).Length = 1
         // the rows before the net, so that the net (whose layers may keep views of a batch) goes first
@@ -218,31 +302,19 @@ module Trainer =
                 { Index = i; Config = c; Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
                   Epochs = Collections.Generic.List(); Stop = None; Steps = 0; Noise = NoiseScale.empty })
         // a resumed run starts from its members' saved states; its wall time goes on from theirs
-        let resumed =
-            match checkpointing.Start with
-            | [||] -> None
-            | states when states.Length <> configs.Length -> invalidArg "checkpointing" $"{states.Length} saved states for {configs.Length} trials"
-            | states when Array.forall Option.isNone states -> None
-            | states when Array.exists Option.isNone states -> invalidArg "checkpointing" "a pack resumes only when every member has a saved state"
-            | states -> Some(Array.map Option.get states)
+        let resumed = resumedStates checkpointing configs.Length
         resumed |> Option.iter (restore net members shufflers)
         let priorSeconds = resumed |> Option.map (fun s -> s[0].Seconds) |> Option.defaultValue 0.0
-        let resumedEpochs = resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0
-        if checkpointing.Every < 1 then invalidArg "checkpointing" $"the checkpoint interval must be >= 1 epoch, got {checkpointing.Every}"
         let results: TrialResult option[] = Array.create configs.Length None
-        let parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
+        let facts: PackFacts =
+            { Data = data; Chance = Collapse.chance data.Test; Parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
+              PackSize = configs.Length; ResumedEpochs = resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0 }
         let mutable active = members // in the net's member order
-        // the test aid LRBS_FAULT: the member whose trial it names crashes at that step
-        let faultAt =
-            match Fault.target.Value with
-            | Some(id, step) -> configs |> Array.map (fun c -> if TrialConfig.id c = id then step else -1)
-            | None -> Array.create configs.Length -1
+        let faultAt = faultSteps configs
         let faulty = faultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
-        let chance = Collapse.chance data.Test
         let finish (position: int) (m: Member) =
-            let last = if m.Epochs.Count = 0 then None else Some m.Epochs[m.Epochs.Count - 1]
             let outputs =
                 if m.Config.Predictions && m.Stop <> Some StopReason.Diverged then
                     use all = net.Predict test.X // (members, rows, outputs)
@@ -250,32 +322,7 @@ module Trainer =
                     let size = values.Length / active.Length
                     Some values[position * size .. (position + 1) * size - 1]
                 else None
-            let r =
-                { Config = m.Config
-                  Status =
-                    match m.Stop with
-                    | Some StopReason.Diverged -> TrialStatus.Diverged
-                    | Some StopReason.MaxEpochs -> TrialStatus.Ok
-                    | _ -> TrialStatus.StoppedEarly
-                  StopReason = m.Stop
-                  Epochs = List.ofSeq m.Epochs
-                  MetricName = metricName data.Train
-                  FinalTestMetric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
-                  FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
-                  Steps = m.Steps
-                  WallSeconds = priorSeconds + clock.Elapsed.TotalSeconds
-                  ParameterCount = parameters
-                  TrainCount = data.Train.Count
-                  TestCount = data.Test.Count
-                  PackSize = configs.Length
-                  ResumedEpochs = resumedEpochs
-                  ChanceMetric = chance
-                  Collapsed =
-                    let losses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
-                    let finished = m.Stop <> Some StopReason.Diverged
-                    let metric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
-                    Collapse.collapsed finished metric chance data.Test.Count losses
-                  TestOutputs = outputs }
+            let r = memberResult facts m outputs (priorSeconds + clock.Elapsed.TotalSeconds)
             results[m.Index] <- Some r
             progress.OnFinished m.Index r
         while active.Length > 0 do
@@ -294,12 +341,7 @@ module Trainer =
             for b in 0 .. batches - 1 do
                 let start = b * batch
                 let size = min batch (n - start) // the last batch may be smaller, as in Keras
-                active
-                |> Array.iteri (fun i m ->
-                    lrs[i] <-
-                        match m.Config.Scaling with
-                        | Some s when s.WarmupEpochs > 0 -> LrScaling.warmup m.Config.Lr m.Schedule.Lr (s.WarmupEpochs * firstBatches) m.Steps
-                        | _ -> m.Schedule.Lr)
+                learningRates active firstBatches lrs
                 let noise =
                     match c0.NoiseScale with
                     | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
@@ -323,27 +365,12 @@ module Trainer =
             let testTotals = net.Evaluate(test.X, test.Y)
             active
             |> Array.iteri (fun i m ->
-                let s = stats[i]
-                if not (Double.IsFinite s.LossSum) then
+                if not (Double.IsFinite stats[i].LossSum) then
                     m.Stop <- Some StopReason.Diverged
                 else
-                    let noise = NoiseScale.read m.Noise
                     let record =
-                        { Epoch = epoch
-                          TrainLoss = s.MeanLoss
-                          TrainMetric = s.MeanMetric
-                          ValLoss = valTotals |> Option.map (fun v -> v[i].MeanLoss)
-                          ValMetric = valTotals |> Option.map (fun v -> v[i].MeanMetric)
-                          TestLoss = testTotals.[i].MeanLoss
-                          TestMetric = testTotals.[i].MeanMetric
-                          Lr = lrs[i]
-                          BatchSize = batch
-                          Steps = batches
-                          Seconds = epochClock.Elapsed.TotalSeconds
-                          TrainSeconds = trainSeconds
-                          NoiseG2 = noise |> Option.map (fun (g, _, _) -> g)
-                          NoiseTrace = noise |> Option.map (fun (_, t, _) -> t)
-                          NoiseBSimple = noise |> Option.map (fun (_, _, b) -> b) }
+                        epochRecord epoch stats[i] (valTotals |> Option.map (fun v -> v[i])) testTotals[i] lrs[i] batch batches
+                            epochClock.Elapsed.TotalSeconds trainSeconds (NoiseScale.read m.Noise)
                     m.Epochs.Add record
                     progress.OnEpoch m.Index record
                     let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
