@@ -212,12 +212,12 @@ let ``code_version is the commit, with -dirty when tracked code outside results 
             Directory.CreateDirectory(tmp.File "results") |> ignore
             File.WriteAllText(tmp.File "code.fs", "let x = 1")
             File.WriteAllText(tmp.File "results/r.txt", "1"))
-    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit)
+    Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo commit)
     File.WriteAllText(tmp.File "results/r.txt", "2")
-    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "results are not code")
+    Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo commit, "results are not code")
     File.WriteAllText(tmp.File "code.fs", "let x = 2")
-    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"))
-    Assert.That(Lrbs.Host.Cli.CodeVersion.Of(tmp.File "not-a-repo"), Is.EqualTo "unknown")
+    Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"))
+    Assert.That(Lrbs.Host.Storage.CodeVersion.Of(tmp.File "not-a-repo"), Is.EqualTo "unknown")
 
 [<Test>]
 let ``the data folder the README has users generate into (data/shapes) leaves the code version clean`` () =
@@ -228,9 +228,9 @@ let ``the data folder the README has users generate into (data/shapes) leaves th
             File.WriteAllText(tmp.File "code.fs", "let x = 1"))
     Directory.CreateDirectory(tmp.File "data/shapes/circle") |> ignore
     File.WriteAllText(tmp.File "data/shapes/circle/0.png", "an image")
-    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo commit, "S4/S5 on the stand-in must not record -dirty")
+    Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo commit, "S4/S5 on the stand-in must not record -dirty")
     File.WriteAllText(tmp.File "new.fs", "let y = 1")
-    Assert.That(Lrbs.Host.Cli.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"), "an untracked source file is a change")
+    Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo(commit + "-dirty"), "an untracked source file is a change")
 
 [<Test>]
 let ``an unknown early-stopping monitor is one error, naming it, not also a missing validation part`` () =

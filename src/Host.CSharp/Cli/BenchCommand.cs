@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Lrbs.Host.Bench;
+using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Cli;
 

@@ -49,7 +49,7 @@ public static class SweepCommand
             string State(PlannedTrial t) => committed.Statuses.TryGetValue(t.Id, out var st) ? st.Name : "planned";
             var pending = mine.Where(t => !committed.Statuses.ContainsKey(t.Id)).ToList();
             var (units, alone) = SweepRunner.Packs(pending, CheckPackSize(parse.GetValue(packSize)), Environment.ProcessorCount,
-                packing ? t => SweepRunner.MembersThatFit(t, Environment.ProcessorCount) : null);
+                packing ? SweepRunner.MemoryCap(Environment.ProcessorCount) : null);
             var packOf = units.Select((u, i) => (u, i)).SelectMany(p => p.u.Trials.Select(t => (t.Id, Label: p.u.Trials.Count > 1 ? $"pack {p.i + 1} ({p.u.Trials.Count} members)" : "alone: " + alone.GetValueOrDefault(t.Id, "")))).ToDictionary(p => p.Id, p => p.Label);
             foreach (var t in mine)
                 table.AddRow([t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.Optimizer,
@@ -182,7 +182,7 @@ public static class SweepCommand
             IReadOnlyList<TrialResult> RunTrials(IReadOnlyList<PlannedTrial> own, IReadOnlyList<PlannedTrial> others)
             {
                 IReadOnlyList<WorkUnit> Units(IReadOnlyList<PlannedTrial> ts) =>
-                    packing ? SweepRunner.Packs(ts, most, n, t => SweepRunner.MembersThatFit(t, n)).Units : SweepRunner.Singles(ts);
+                    packing ? SweepRunner.Packs(ts, most, n, SweepRunner.MemoryCap(n)).Units : SweepRunner.Singles(ts);
                 var units = runner.Resuming(Units(own).Concat(Units(others)).ToList(), w => error.WriteLine($"warning: {w}"));
                 var resuming = units.SelectMany(u => u.Trials).Count(t => CheckpointStore.FilesIn(store.OutDir, t.Id).Count > 0);
                 if (resuming > 0) output.WriteLine($"resuming {resuming} trials from their checkpoints in {CheckpointStore.DirIn(store.OutDir)}");
@@ -271,36 +271,5 @@ public static class SweepCommand
         {
             throw new InputException($"output folder {dir} is not writable: {e.Message}");
         }
-    }
-}
-
-/// <summary>The code version recorded with every trial: the git commit, with "-dirty" when the
-/// tracked code (results/ aside) has uncommitted changes, so that results never pass for the
-/// output of a commit that did not make them.</summary>
-public static class CodeVersion
-{
-    public static readonly string Current = Of(Lrbs.Core.Data.Registry.repositoryRoot());
-
-    /// <summary>The version of the checkout at `root`: COMMIT, COMMIT-dirty, or unknown.</summary>
-    public static string Of(string root)
-    {
-        var commit = Git(root, "rev-parse", "--short=12", "HEAD");
-        if (commit is null) return "unknown";
-        var changes = Git(root, "status", "--porcelain", "--", ".", ":(exclude)results");
-        return changes is null ? commit + "-unknown" : changes.Length > 0 ? commit + "-dirty" : commit;
-    }
-
-    static string? Git(string root, params string[] args)
-    {
-        try
-        {
-            var psi = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
-            foreach (var a in args) psi.ArgumentList.Add(a);
-            using var p = System.Diagnostics.Process.Start(psi)!;
-            var text = p.StandardOutput.ReadToEnd().Trim();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? text : null;
-        }
-        catch (System.ComponentModel.Win32Exception) { return null; }
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Lrbs.Core.Training;
 using Lrbs.Host.Presentation;
+using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Cli;
 

@@ -9,7 +9,7 @@ public static class InputsSection
         page.Heading(2, "Inputs");
         page.Paragraph($"Every number below is computed from the Parquet parts of {data.Folder}: " +
             string.Join(", ", data.Parts.Where(p => p.Value > 0).Select(p => $"{p.Value} {p.Key} parts")) +
-            $". This report was made by lrbs at code version {Lrbs.Host.Cli.CodeVersion.Current}; the trials by the versions below.");
+            $". This report was made by lrbs at code version {Lrbs.Host.Storage.CodeVersion.Current}; the trials by the versions below.");
         Count(page, "code version", data.Trials.GroupBy(t => t.CodeVersion).OrderBy(g => g.Key));
         Count(page, "machine", data.Trials.GroupBy(t => t.Machine));
         Count(page, "status", data.Trials.GroupBy(t => t.Status).OrderBy(g => g.Key));

@@ -61,57 +61,18 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     public static IReadOnlyList<WorkUnit> Singles(IReadOnlyList<PlannedTrial> pending) =>
         pending.OrderBy(t => t.Config.Seed).ThenBy(t => t.Index).Select(t => new WorkUnit([t])).ToList();
 
-    /// <summary>Packs: trials that see the same data and differ only in learning rate, a
-    /// learning-rate schedule and seed train as members of one net (at most `maxMembers`); a
-    /// group is split into at least `workers` packs so that every worker has one, members
-    /// sorted by seed so that a pack holds few seeds. `fit` caps a group's members by memory
-    /// (MembersThatFit). The rest run alone. Returns the units and, per trial that cannot pack, why.</summary>
+    /// <summary>Packs as the core plans them (PackPlanner.Plan: trials that differ only in learning
+    /// rate, schedule and seed share one net, capped by `fit`, e.g. PackPlanner.MembersThatFit),
+    /// as work units; the rest run alone, each with why.</summary>
     public static (IReadOnlyList<WorkUnit> Units, IReadOnlyDictionary<string, string> Alone) Packs(IReadOnlyList<PlannedTrial> pending, int maxMembers, int workers = 1,
-        Func<PlannedTrial, int>? fit = null)
+        Func<TrialConfig, int>? fit = null)
     {
-        var alone = new Dictionary<string, string>();
-        var units = new List<WorkUnit>();
-        foreach (var group in pending.GroupBy(t => Trainer.whyNotPackable(t.Config) is null ? Trainer.dataKey(t.Config) + "\n" + Trainer.packKey(t.Config) : "alone:" + t.Id))
-        {
-            var trials = group.ToList();
-            if (Trainer.whyNotPackable(trials[0].Config) is { } why) alone[trials[0].Id] = why.Value;
-            else if (trials.Count == 1) alone[trials[0].Id] = "no other pending trial shares its data, model, optimizer, batch size and stopping rule";
-            var most = Math.Max(1, Math.Min(maxMembers, fit?.Invoke(trials[0]) ?? maxMembers));
-            var packs = Math.Max(Math.Min(workers, trials.Count), (trials.Count + most - 1) / most);
-            var size = (trials.Count + packs - 1) / packs;
-            units.AddRange(trials.OrderBy(t => t.Config.Seed).ThenBy(t => t.Index).Chunk(size).Select(c => new WorkUnit(c)));
-        }
-        // the largest packs first, so the last worker is not left with the longest unit
-        return (units.OrderByDescending(u => u.Trials.Count).ThenBy(u => u.Trials[0].Index).ToList(), alone);
+        var plan = PackPlanner.Plan(pending, t => t.Config, t => t.Index, maxMembers, workers, fit!);
+        return (plan.Units.Select(u => new WorkUnit(u)).ToList(), plan.Alone);
     }
 
-    /// <summary>How many members of a trial's pack fit in memory with `workers` packs training at
-    /// once: the pack's bound (PackMemory: its data, one evaluation pass and per member the
-    /// state, one batch of activations and the shuffle order) within 70% of the memory available
-    /// now (/proc/meminfo MemAvailable), shared among the workers. At least 1: a trial that does
-    /// not fit alone still runs alone. (S7 at batch 4096 packed 12 box CNNs into 23 GB and was
-    /// killed: each member holds about 2 GB of activations.)</summary>
-    public static int MembersThatFit(PlannedTrial t, int workers) => MembersThatFit(t, workers, AvailableBytes());
-
-    /// <summary>The same with `available` bytes of memory (tests pass a machine's size).</summary>
-    public static int MembersThatFit(PlannedTrial t, int workers, long available)
-    {
-        var data = Trainer.prepare(t.Config);
-        if (data.IsError) return int.MaxValue; // the run reports the data error itself
-        var bound = Lrbs.Core.Training.PackMemory.bound(t.Config, data.ResultValue);
-        if (bound.IsError) return int.MaxValue;
-        var b = bound.ResultValue;
-        var budget = (long)(available * 0.7) / Math.Max(1, workers);
-        var perMember = Math.Max(1L, b.State + b.Activations + b.Order);
-        return (int)Math.Clamp((budget - b.Data - b.Evaluation) / perMember, 1L, int.MaxValue);
-    }
-
-    static long AvailableBytes()
-    {
-        foreach (var line in File.ReadLines("/proc/meminfo"))
-            if (line.StartsWith("MemAvailable:") && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out var kb)) return kb * 1024;
-        return 4L << 30;
-    }
+    /// <summary>The memory cap for `workers` packs at once on this machine now.</summary>
+    public static Func<TrialConfig, int> MemoryCap(int workers) => c => PackPlanner.MembersThatFit(c, workers, PackPlanner.AvailableBytes());
 
     /// <summary>Runs the given units; returns every result. With claims, a worker claims each
     /// trial of a unit before training it and trains only those it holds; a trial another runner
