@@ -52,6 +52,9 @@ public static class Supervisor
 
     [DllImport("libc", EntryPoint = "_exit")] static extern void ExitNow(int status);
 
+    /// <summary>How long a worker has to leave after the SIGINT or SIGTERM passed on to it before it is killed.</summary>
+    public static readonly TimeSpan LeaveWithin = TimeSpan.FromSeconds(10);
+
     /// <summary>The worker's SIGINT and SIGTERM handlers, kept alive for the process's life.</summary>
     static PosixSignalRegistration[] _leaveOnSignal = [];
 
@@ -117,11 +120,11 @@ public static class Supervisor
         if (!Directory.Exists(dir)) yield break;
         foreach (var f in Directory.GetFiles(dir, "*.claim").Order(StringComparer.Ordinal))
         {
-            string[] owner;
-            try { owner = File.ReadAllText(f).Trim().Split(' '); }
+            ProcessIdentity? owner;
+            try { owner = ProcessIdentity.ParseLine(File.ReadAllText(f)); }
             catch (IOException) { continue; }
             var id = Path.GetFileNameWithoutExtension(f);
-            if (owner.Length == 3 && owner[0] == Environment.MachineName && owner[1] == pid.ToString() && !File.Exists(store.TrialPath(id))) yield return id;
+            if (owner is not null && owner.Host == ProcessIdentity.Current.Host && owner.Pid == pid && !File.Exists(store.TrialPath(id))) yield return id;
         }
     }
 
@@ -139,10 +142,26 @@ public static class Supervisor
         using var worker = Process.Start(psi)!;
         if (Lrbs.Host.Presentation.StartupTiming.Enabled)
             Console.Error.WriteLine($"timing: the supervisor started worker {worker.Id} {Lrbs.Host.Presentation.StartupTiming.ProcessAge():0.00} s after it started");
-        void Forward(PosixSignalContext ctx) { ctx.Cancel = true; Interrupted = true; kill(worker.Id, (int)(ctx.Signal == PosixSignal.SIGINT ? 2 : 15)); }
+        var workerId = worker.Id;
+        var exited = false;
+        void Forward(PosixSignalContext ctx)
+        {
+            ctx.Cancel = true;
+            Interrupted = true;
+            kill(workerId, (int)(ctx.Signal == PosixSignal.SIGINT ? 2 : 15));
+            // The worker leaves at once on the signal (BindToSupervisor). Should it not within
+            // LeaveWithin (a fresh-clone CI run under load waited past 60 s once), it is killed:
+            // what it committed and its checkpoints are written atomically, so a rerun resumes.
+            new Thread(() =>
+            {
+                Thread.Sleep(LeaveWithin);
+                if (!Volatile.Read(ref exited)) kill(workerId, 9);
+            }) { IsBackground = true }.Start();
+        }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);
         worker.WaitForExit();
-        return (worker.ExitCode, worker.Id);
+        Volatile.Write(ref exited, true);
+        return (worker.ExitCode, workerId);
     }
 }
