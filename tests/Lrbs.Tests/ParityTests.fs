@@ -94,7 +94,9 @@ let ``the two momentum forms are told apart: Keras momentum against the PyTorch-
     let r = runAgainst (PythonReference.Create(root ())) [ c ] kerasForm |> Seq.exactlyOne
     Assert.That(r.Verdict, Is.EqualTo "FAIL", "the learning rate halves mid-case, so the forms must part")
 
-/// The children of process `parent` whose command line names python, as /proc shows them now.
+/// The children of process `parent` that run a python program, as /proc shows them now. The
+/// program's name (comm), not the command line: a child the host forks to run git has, until it
+/// execs, the host's own command line, and that names python (`--reference python`).
 let private pythonChildren (parent: int) =
     Directory.GetDirectories "/proc"
     |> Array.filter (fun d ->
@@ -102,7 +104,7 @@ let private pythonChildren (parent: int) =
             // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'
             let stat = File.ReadAllText(Path.Combine(d, "stat"))
             let ppid = int (stat.Substring(stat.LastIndexOf ')' + 2).Split(' ').[1])
-            ppid = parent && File.ReadAllText(Path.Combine(d, "cmdline")).Contains "python"
+            ppid = parent && File.ReadAllText(Path.Combine(d, "comm")).Trim().StartsWith "python"
         with _ -> false) // not a process folder, or the process ended while we read it
     |> Array.map Path.GetFileName
 
