@@ -129,6 +129,10 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         return cost.IsOk ? cost.ResultValue : throw new InvalidOperationException(cost.ErrorValue);
     }
 
+    /// <summary>The best of the repeats' first-epoch training seconds of a trial, through Trainer.run.</summary>
+    double BestTrainSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data) =>
+        Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+
     IEnumerable<BenchRow> Training(string workDir)
     {
         Lrbs.Core.Engine.Runtime.setThreads(1);
@@ -142,7 +146,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var perEpoch = (data.Train.Count + c.BatchSize - 1) / c.BatchSize;
             log($"{c.Label}: lrbs");
             Trainer.run(Config(c, limit: 16 * c.BatchSize), Prepare(Config(c, limit: 16 * c.BatchSize)), Progress.None); // warm-up
-            var lrbs = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+            var lrbs = BestTrainSeconds(config, data);
             var cost = Cost(config, data);
             yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs", lrbs, perEpoch,
                 LrbsVersion, null, Flops: cost.Flops, Bytes: cost.Bytes, WorkingSet: cost.WorkingSet);
@@ -152,7 +156,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 log($"{c.Label}: lrbs, im2col convolutions");
                 var previous = Runtime.directConv(false);
                 double im2col;
-                try { im2col = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min(); }
+                try { im2col = BestTrainSeconds(config, data); }
                 finally { Runtime.directConv(previous); }
                 yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs im2col conv", im2col, perEpoch, LrbsVersion,
                     "the narrow convolutions through ATen's im2col kernels instead of the direct kernel");
@@ -163,7 +167,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 log($"{c.Label}: lrbs, constant prefix not cached");
                 ConstantPrefix.enabled.Value = false;
                 double whole;
-                try { whole = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min(); }
+                try { whole = BestTrainSeconds(config, data); }
                 finally { ConstantPrefix.enabled.Value = true; }
                 yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs whole network", whole, perEpoch, LrbsVersion,
                     $"the constant prefix computed in every step; cached, it took {once:0.000} s once for the {data.Train.Count + data.Test.Count} rows");
@@ -195,7 +199,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 log($"{c.Label}: lrbs{(noise is null ? "" : " + noise scale")}");
                 var config = Config(c, noise: noise);
                 var data = Prepare(config);
-                var seconds = Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+                var seconds = BestTrainSeconds(config, data);
                 yield return new BenchRow("noise", c.Label, c.Model, c.Optimizer, c.BatchSize, noise is null ? "lrbs" : $"lrbs + noise scale (every {every}, b = 2)",
                     seconds, (data.Train.Count + c.BatchSize - 1) / c.BatchSize, "lrbs", null);
             }
