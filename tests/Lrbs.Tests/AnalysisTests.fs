@@ -138,7 +138,7 @@ let ``a proportion's standard error is never 0, at 0 and 1 as anywhere`` () =
     Assert.That(Statistics.proportionError 1.0 10000, Is.LessThan 3e-4)
     Assert.That(Statistics.proportionError 0.5 10000, Is.EqualTo(0.005).Within(1e-5))
     // the search takes its noise from the same helper
-    Assert.That((Lrbs.Core.Search.LrBracket.outcomeOf true "accuracy" (Some 1.0) 10000 nan).Noise, Is.EqualTo(Statistics.proportionError 1.0 10000))
+    Assert.That((Lrbs.Core.Planning.LrBracket.outcomeOf true "accuracy" (Some 1.0) 10000 nan).Noise, Is.EqualTo(Statistics.proportionError 1.0 10000))
 
 [<Test>]
 let ``Holm's adjustment holds a family of six tests to 5 percent: six p-values of 0.03 to 0.9 reject nothing, one tiny one still rejects`` () =

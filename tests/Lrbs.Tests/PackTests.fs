@@ -160,7 +160,7 @@ let ``packs are cut to the members that fit in memory, and a pack too big for me
         [ for seed in 1..3 do
               for lr in [ 0.1; 0.01; 0.001; 0.0001 ] ->
                   trial [ "dataset", "boxes"; "model", "cnn-box"; "batch_size", "4096"; "lr", string lr; "seed", string seed; "max_epochs", "1" ] ]
-        |> List.mapi (fun i c -> Lrbs.Host.Sweeps.PlannedTrial(i, TrialConfig.id c, c))
+        |> List.mapi (fun i c -> Lrbs.Core.Planning.PlannedTrial.Of(i, c))
     let sizes (fit: Func<TrialConfig, int>) =
         let struct (units, _) = Lrbs.Host.Sweeps.SweepRunner.Packs(planned, 20, 2, fit)
         units |> Seq.map (fun u -> u.Trials.Count) |> List.ofSeq
@@ -171,7 +171,7 @@ let ``packs are cut to the members that fit in memory, and a pack too big for me
     // the measured cap: S7 at batch 4096 holds about 2 GB per member, so on a 24 GB machine 12
     // never share one pack (12 packed into 23 GB were killed), on a 1 TB one they would; the
     // memory is given, not read from this machine, whose free memory decides nothing here
-    let fit available = PackPlanner.MembersThatFit(planned.Head.Config, 2, available)
+    let fit available = Lrbs.Core.Planning.PackPlanner.MembersThatFit(planned.Head.Config, 2, available)
     Assert.That(fit (24L <<< 30), Is.LessThan 12)
     Assert.That(fit (1L <<< 40), Is.GreaterThanOrEqualTo 12)
     Assert.That(fit (1L <<< 30), Is.EqualTo 1, "too little memory for even one member: it still runs alone")

@@ -1,4 +1,4 @@
-/// The learning-rate search (Search/LrBracket.fs, Sweeps/LrSearch.cs) and the scaling rules
+/// The learning-rate search (Planning/LrBracket.fs, Planning/SearchRounds.fs) and the scaling rules
 /// that rewrite the optimizer (Schedules/LrScaling.fs).
 module Lrbs.Tests.SearchTests
 
@@ -8,8 +8,8 @@ open NUnit.Framework
 open FsCheck
 open FsCheck.FSharp
 open Lrbs.Tests.Support
-open Lrbs.Core.Search
-open Lrbs.Core.Search.LrBracket
+open Lrbs.Core.Planning
+open Lrbs.Core.Planning.LrBracket
 open Lrbs.Core.Schedules
 open Lrbs.Core.Training
 open Lrbs.Host.Sweeps

@@ -1,3 +1,4 @@
+using Lrbs.Core.Planning;
 using System.Diagnostics;
 using Lrbs.Core.Engine;
 using Lrbs.Core.Training;
@@ -280,7 +281,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                     var fields = new List<(string, string)>(pc.Data) { ("optimizer", "sgd"), ("lr", lr.ToString("R")),
                         ("batch_size", b.ToString()), ("max_epochs", "2"), ("train_limit", rows.ToString()), ("seed", seed.ToString()) };
                     var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
-                    trials.Add(new PlannedTrial(trials.Count, TrialConfigModule.id(c), c));
+                    trials.Add(PlannedTrial.Of(trials.Count, c));
                 }
             var data = Prepare(trials[0].Config);
             var memory = PackMemory.bound(trials[0].Config, data).ResultValue;
@@ -366,7 +367,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                     ("batch_size", b.ToString()), ("max_epochs", options.Quick ? "1" : "2") };
                 if (options.Quick) fields.Add(("train_limit", "1000"));
                 var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
-                trials.Add(new PlannedTrial(trials.Count, TrialConfigModule.id(c), c));
+                trials.Add(PlannedTrial.Of(trials.Count, c));
             }
         Prepare(trials[0].Config); // the data is loaded once per process; not part of either timing
         foreach (var workers in new[] { 1, 2 })

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Lrbs.Core.Search;
+using Lrbs.Core.Planning;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
@@ -59,10 +59,8 @@ public static class SweepCommand
             if (search is not null)
             {
                 var spec = s.Search!.Spec;
-                var groups = s.Search.Groups;
-                var round0 = groups.Sum(g => g.Repeats * LrBracket.initial(spec).Length);
-                output.WriteLine($"a learning-rate search: {round0} trials in round 0; at most {groups.Sum(g => g.Repeats * LrBracket.maxPoints(spec))} " +
-                    $"if every group of {groups.Count} uses its limits ({LrBracket.initial(spec).Length} points + max_extend {spec.MaxExtend} + max_refine {spec.MaxRefine}, times the repeats)");
+                output.WriteLine($"a learning-rate search: {s.Search.FirstRoundTrials} trials in round 0; at most {s.Search.MostTrials} " +
+                    $"if every group of {s.Search.Groups.Count} uses its limits ({LrBracket.initial(spec).Length} points + max_extend {spec.MaxExtend} + max_refine {spec.MaxRefine}, times the repeats)");
                 foreach (var line in SearchText.Describe(search, spec)) output.WriteLine(line);
             }
             return ExitCodes.Ok;
@@ -161,9 +159,9 @@ public static class SweepCommand
                     var plan = s.Search.Plan(store.Outcomes());
                     store.WriteManifest(s.Name, plan.Trials.Select(t => (t.Index, t.Id, t.Config)), SearchText.Settings(s.Search.Spec));
                     committed = store.Committed();
-                    var open = plan.Trials.Where(t => !committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id)))
-                        .Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
-                    var running = plan.Groups.Count(g => g.Plan.State.IsRunning);
+                    var open = plan.Open(t => (!committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id)))
+                        && (onlyIds is null || onlyIds.Contains(t.Id)));
+                    var running = plan.RunningGroups;
                     output.WriteLine($"sweep '{s.Name}': learning-rate search, {plan.Groups.Count - running} of {plan.Groups.Count} groups done; " +
                         $"{open.Count} trials to run in this round, {plan.Trials.Count - open.Count} finished, {n} workers, results in {store.OutDir}");
                     if (open.Count == 0) break;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Lrbs.Core.Search;
+using Lrbs.Core.Planning;
 using Lrbs.Host.Sweeps;
 
 namespace Lrbs.Host.Presentation;

@@ -92,9 +92,9 @@ public sealed class ResultsStore(string outDir)
 
     /// <summary>What a learning-rate search reads of each committed trial (LrBracket.outcomeOf):
     /// its score and noise, from its trial part and the spread of its last 5 epochs' test metric.</summary>
-    public IReadOnlyDictionary<string, Lrbs.Core.Search.LrBracket.Outcome> Outcomes()
+    public IReadOnlyDictionary<string, Lrbs.Core.Planning.LrBracket.Outcome> Outcomes()
     {
-        var outcomes = new Dictionary<string, Lrbs.Core.Search.LrBracket.Outcome>();
+        var outcomes = new Dictionary<string, Lrbs.Core.Planning.LrBracket.Outcome>();
         if (ResultsReader.Parts(OutDir, "trials").Length == 0) return outcomes;
         using var db = ResultsReader.Open(OutDir);
         var spread = ResultsReader.Parts(OutDir, "epochs").Length == 0
@@ -102,7 +102,7 @@ public sealed class ResultsStore(string outDir)
             : "(SELECT trial_id, stddev_samp(test_metric) AS spread FROM (SELECT trial_id, test_metric, " +
               "row_number() OVER (PARTITION BY trial_id ORDER BY epoch DESC) AS k FROM epochs) WHERE k <= 5 GROUP BY trial_id)";
         foreach (var row in db.Rows<OutcomePart>($"SELECT t.trial_id, t.status, t.collapsed, t.metric, t.test_metric, t.test_rows, s.spread FROM trials t LEFT JOIN {spread} s USING (trial_id)"))
-            outcomes[row.Id] = Lrbs.Core.Search.LrBracket.outcomeOf(row.Status is "ok" or "stopped_early" && row.Collapsed != true, row.Metric,
+            outcomes[row.Id] = Lrbs.Core.Planning.LrBracket.outcomeOf(row.Status is "ok" or "stopped_early" && row.Collapsed != true, row.Metric,
                 row.TestMetric is double m ? Microsoft.FSharp.Core.FSharpOption<double>.Some(m) : null, row.TestRows, row.Spread ?? double.NaN);
         return outcomes;
     }

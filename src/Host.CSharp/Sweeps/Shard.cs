@@ -1,3 +1,5 @@
+using Lrbs.Core.Planning;
+
 namespace Lrbs.Host.Sweeps;
 
 /// <summary>Shard K of N: the trials whose plan index i has i mod N = K (a searched trial: its id's

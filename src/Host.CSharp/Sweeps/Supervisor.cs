@@ -1,3 +1,4 @@
+using Lrbs.Core.Planning;
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;

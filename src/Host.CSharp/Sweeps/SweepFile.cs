@@ -1,6 +1,6 @@
 using System.Globalization;
 using Lrbs.Core.Optimizers;
-using Lrbs.Core.Search;
+using Lrbs.Core.Planning;
 using Lrbs.Core.Training;
 using Microsoft.FSharp.Collections;
 using YamlDotNet.Core;
@@ -10,11 +10,6 @@ namespace Lrbs.Host.Sweeps;
 
 /// <summary>A bad sweep file: the file, the line and the key path, and what is allowed.</summary>
 public sealed class SweepFileException(string message) : Exception(message);
-
-/// <summary>One planned trial of a sweep: its stable id and configuration. A searched trial
-/// (lr: {bracket: ...}) belongs to a plan that grows round by round, so shards own it by its id,
-/// not by its place in the plan.</summary>
-public sealed record PlannedTrial(int Index, string Id, TrialConfig Config, bool Searched = false);
 
 /// <summary>A parsed sweep: its name, output folder, whether it packs trials, and the trials it
 /// expands to, in plan order. With a learning-rate search, `Trials` is its first round and
@@ -154,7 +149,7 @@ public static class SweepFile
                 {
                     var config = Build(values, r);
                     var id = TrialConfigModule.id(config);
-                    if (seen.Add(id)) trials.Add(new PlannedTrial(trials.Count, id, config));
+                    if (seen.Add(id)) trials.Add(new PlannedTrial(trials.Count, id, config, false));
                 }
             }
             return new Sweep(name, outDir, pack, trials);

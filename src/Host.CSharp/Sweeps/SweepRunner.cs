@@ -1,3 +1,4 @@
+using Lrbs.Core.Planning;
 using System.Collections.Concurrent;
 using Lrbs.Core.Engine;
 using Lrbs.Core.Training;

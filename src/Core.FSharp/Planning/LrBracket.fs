@@ -10,7 +10,7 @@
 ///     within a factor `RefineTo` of the best, or within noise of it, or `MaxRefine` points.
 /// A learning rate is rounded to 4 significant digits, so that its text (and the trial id) is
 /// the same on every machine: 1e-4 .. 1e-1 in 4 points is 0.0001, 0.001, 0.01, 0.1.
-module Lrbs.Core.Search.LrBracket
+module Lrbs.Core.Planning.LrBracket
 
 open System
 open System.Globalization

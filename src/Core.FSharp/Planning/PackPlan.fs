@@ -1,6 +1,8 @@
 /// Which pending trials train together as members of one net, and how many members fit in
 /// memory. The host asks for a plan and runs it (src/Host.CSharp/Sweeps/SweepRunner.cs).
-namespace Lrbs.Core.Training
+namespace Lrbs.Core.Planning
+
+open Lrbs.Core.Training
 
 open System
 open System.Collections.Generic
