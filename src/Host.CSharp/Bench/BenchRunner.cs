@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
 using System.Diagnostics;
 using Lrbs.Core.Engine;
@@ -68,14 +69,12 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         var rows = limit ?? (options.Quick ? (c.Model == "boxcnn" ? 256 : 2048) : null);
         if (rows is int n) fields.Add(("train_limit", n.ToString()));
         if (noise is { } ns) fields.AddRange([("noise_scale_every", ns.Every.ToString()), ("noise_scale_small", ns.Small.ToString())]);
-        var built = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2))));
-        return built.IsOk ? built.ResultValue : throw new InvalidOperationException(string.Join("; ", built.ErrorValue.Select(e => e.Message)));
+        return Trials.Build(fields);
     }
 
     static Lrbs.Core.Data.SplitData Prepare(TrialConfig c)
     {
-        var d = Trainer.prepare(c);
-        return d.IsOk ? d.ResultValue : throw new InvalidOperationException(string.Join("; ", d.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
+        return Trials.Prepare(c);
     }
 
     public IReadOnlyList<BenchRow> Run(string workDir)
@@ -115,7 +114,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     /// rows, so the cache misses), or null when it has none that shrinks its rows.</summary>
     static double? ConstantPrefixSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data)
     {
-        var spec = TrialConfigModule.modelSpec(config, data.Train.Input, Lrbs.Core.Data.DatasetModule.head(data.Train)).ResultValue;
+        var spec = Trials.Model(config, data);
         static Lrbs.Core.Data.Dataset Copy(Lrbs.Core.Data.Dataset d) => new(d.Name, d.Input, (float[])d.X.Clone(), d.Targets, d.Count, d.OfficialTrain);
         var copy = new Lrbs.Core.Data.SplitData(Copy(data.Train), null, Copy(data.Test));
         var clock = Stopwatch.StartNew();
@@ -280,7 +279,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 {
                     var fields = new List<(string, string)>(pc.Data) { ("optimizer", "sgd"), ("lr", lr.ToString("R")),
                         ("batch_size", b.ToString()), ("max_epochs", "2"), ("train_limit", rows.ToString()), ("seed", seed.ToString()) };
-                    var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
+                    var c = Trials.Build(fields);
                     trials.Add(PlannedTrial.Of(trials.Count, c));
                 }
             var data = Prepare(trials[0].Config);
@@ -366,7 +365,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 var fields = new List<(string, string)> { ("dataset", "fashion-mnist"), ("split", "80/20"), ("optimizer", "sgd"), ("lr", lr.ToString("R")),
                     ("batch_size", b.ToString()), ("max_epochs", options.Quick ? "1" : "2") };
                 if (options.Quick) fields.Add(("train_limit", "1000"));
-                var c = TrialConfigModule.build(ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Item1, f.Item2)))).ResultValue;
+                var c = Trials.Build(fields);
                 trials.Add(PlannedTrial.Of(trials.Count, c));
             }
         Prepare(trials[0].Config); // the data is loaded once per process; not part of either timing

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.CommandLine;
 using Lrbs.Core.Data;
 using Lrbs.Core.Models;
@@ -22,15 +23,14 @@ public static class ModelCommand
         {
             var name = parse.GetValue(model)!;
             var data = parse.GetValue(dataset) ?? (name == "cnn-box" ? "boxes" : "fashion-mnist");
-            var fields = new[] { Tuple.Create("dataset", data), Tuple.Create("model", ModelFiles.Resolve(name, "model")) };
-            var built = TrialConfigModule.build(ListModule.OfSeq(fields));
-            if (built.IsError) return TrainCommand.Fail(error, built.ErrorValue);
-            var prepared = Trainer.prepare(built.ResultValue);
-            if (prepared.IsError) return TrainCommand.Fail(error, prepared.ErrorValue);
-            var train = prepared.ResultValue.Train;
-            var spec = TrialConfigModule.modelSpec(built.ResultValue, train.Input, DatasetModule.head(train));
-            if (spec.IsError) { error.WriteLine($"error: model: {spec.ErrorValue}"); return ExitCodes.BadInput; }
-            var summary = ModelSpecModule.summary(spec.ResultValue);
+            ModelSpec spec;
+            try
+            {
+                var config = Trials.Build([("dataset", data), ("model", ModelFiles.Resolve(name, "model"))]);
+                spec = Trials.Model(config, Trials.Prepare(config));
+            }
+            catch (ConfigException e) { return TrainCommand.Fail(error, e.Errors); }
+            var summary = ModelSpecModule.summary(spec);
             if (summary.IsError) { error.WriteLine($"error: model: {summary.ErrorValue}"); return ExitCodes.BadInput; }
             output.WriteLine($"dataset {data}");
             foreach (var line in summary.ResultValue) output.WriteLine(line);

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.CommandLine;
 using Lrbs.Core.Planning;
 using Lrbs.Core.Training;
@@ -115,9 +116,7 @@ public static class SweepCommand
                 var runArgs = new RunArgs(parse.GetValue(file)!, parse.GetValue(shard), parse.GetValue(outDir), n, parse.GetValue(retry), parse.GetValue(pack), most, parse.GetValue(lease)!, every);
                 var code = Supervisor.Run(runArgs, store, Find, (t, why) =>
                 {
-                    var data = Trainer.prepare(t.Config);
-                    if (data.IsError) throw new SweepFileException($"trial {t.Id}: " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
-                    store.Write(s.Name, Trainer.failed(t.Config, data.ResultValue, why, 0.0), CodeVersion.Current);
+                    store.Write(s.Name, Trainer.failed(t.Config, Prepared(t), why, 0.0), CodeVersion.Current);
                 }, error);
                 if (Supervisor.Interrupted) error.WriteLine(InterruptedText(store, s.Search is null ? s.Trials.Count(sh.Owns) : null));
                 return code;
@@ -230,10 +229,14 @@ public static class SweepCommand
     static void CheckData(IEnumerable<PlannedTrial> trials)
     {
         foreach (var t in trials.GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model)).Select(g => g.MaxBy(t => t.Config.BatchSize)!))
-        {
-            var data = Trainer.prepare(t.Config);
-            if (data.IsError) throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): " + string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}")));
-        }
+            Prepared(t);
+    }
+
+    /// <summary>A trial's data, or a SweepFileException naming the trial and every problem.</summary>
+    static Lrbs.Core.Data.SplitData Prepared(PlannedTrial t)
+    {
+        try { return Trials.Prepare(t.Config); }
+        catch (ConfigException e) { throw new SweepFileException($"trial {t.Id} ({t.Config.Dataset}, batch {t.Config.BatchSize}): {e.Message}"); }
     }
 
     /// <summary>The test aid LRBS_FAULT=TRIAL_ID:STEP must be well formed and name a planned trial.</summary>

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.CommandLine;
 using Lrbs.Core.Training;
 using Lrbs.Host.Presentation;
@@ -23,16 +24,17 @@ public static class TrainCommand
             var errors = new List<ConfigError>();
             var threadCount = parse.GetValue(threads);
             if (threadCount < 1) errors.Add(new ConfigError("threads", $"expected an integer >= 1, got '{threadCount}'"));
-            var built = TrialConfigModule.build(trial.Fields(parse));
-            if (built.IsError) errors.AddRange(built.ErrorValue);
-            if (errors.Count > 0) return Fail(error, errors);
-            var config = built.ResultValue;
+            TrialConfig? built = null;
+            try { built = Trials.Build(trial.Fields(parse)); }
+            catch (ConfigException e) { errors.AddRange(e.Errors); }
+            if (errors.Count > 0 || built is not { } config) return Fail(error, errors);
             var store = parse.GetValue(outDir) is { } dir ? new Lrbs.Host.Storage.ResultsStore(dir) : null;
 
             // the native engine (libtorch, its registries checked) loads while the data is read
             var engine = EngineWarmUp.Start();
-            var data = Trainer.prepare(config);
-            if (data.IsError) return Fail(error, data.ErrorValue);
+            Lrbs.Core.Data.SplitData data;
+            try { data = Trials.Prepare(config); }
+            catch (ConfigException e) { return Fail(error, e.Errors); }
             timing.Mark("data ready");
 
             engine.Wait();
@@ -41,15 +43,15 @@ public static class TrainCommand
             var first = true;
             void FirstStep() { if (!first) return; first = false; timing.Mark("first step done"); timing.Report(error); }
             var result = parse.GetValue(json)
-                ? Trainer.tryRun(config, data.ResultValue, Progress.Of((_, _, _, _) => FirstStep(), null, null))
-                : TrainDisplay.Run(config, data.ResultValue, output, FirstStep);
+                ? Trainer.tryRun(config, data, Progress.Of((_, _, _, _) => FirstStep(), null, null))
+                : TrainDisplay.Run(config, data, output, FirstStep);
             if (parse.GetValue(json)) TrialJson.Write(result, CodeVersion.Current, output);
             else TrainDisplay.Summary(result, output);
             if (store is not null)
             {
                 var said = parse.GetValue(json) ? error : output; // JSON alone on standard output
                 SweepCommand.MigrateBeforeWriting(store.OutDir, said, error);
-                store.Write("train", result, CodeVersion.Current, data.ResultValue.Test);
+                store.Write("train", result, CodeVersion.Current, data.Test);
                 said.WriteLine($"committed trial {TrialConfigModule.id(config)} to {store.OutDir} (lrbs report {store.OutDir}; lrbs results query {store.OutDir} \"SELECT * FROM trials\")");
             }
             return result.Status.IsFailed ? ExitCodes.Failed : ExitCodes.Ok;

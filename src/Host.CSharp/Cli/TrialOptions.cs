@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.CommandLine;
 using Lrbs.Core.Training;
 using Microsoft.FSharp.Collections;
@@ -38,14 +39,14 @@ public sealed class TrialOptions
     }
 
     /// <summary>The key = text pairs the user gave.</summary>
-    public FSharpList<Tuple<string, string>> Fields(ParseResult parse)
+    public IReadOnlyList<(string Key, string Value)> Fields(ParseResult parse)
     {
-        var fields = new List<Tuple<string, string>>();
+        var fields = new List<(string, string)>();
         foreach (var (key, option) in _options)
             if (parse.GetValue(option) is string text)
                 // --model FILE: a declared model, as the canonical JSON the core reads
-                fields.Add(Tuple.Create(key, key == "model" ? Lrbs.Host.Sweeps.ModelFiles.Resolve(text, "--model") : text));
-        if (parse.GetValue(_stable)) fields.Add(Tuple.Create("stop_when_stable", "true"));
-        return ListModule.OfSeq(fields);
+                fields.Add((key, key == "model" ? Lrbs.Host.Sweeps.ModelFiles.Resolve(text, "--model") : text));
+        if (parse.GetValue(_stable)) fields.Add(("stop_when_stable", "true"));
+        return fields;
     }
 }

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.Globalization;
 using Lrbs.Core.Optimizers;
 using Lrbs.Core.Planning;
@@ -314,18 +315,20 @@ public static class SweepFile
 
         TrialConfig Build(Dictionary<string, YamlScalarNode> values, int repeat)
         {
-            var fields = values.Select(kv => Tuple.Create(kv.Key, kv.Value.Value ?? "")).ToList();
+            var fields = values.Select(kv => (kv.Key, kv.Value.Value ?? "")).ToList();
             if (repeat > 0)
             {
                 var seedText = values.TryGetValue("seed", out var s) ? s.Value ?? "" : TrialConfigModule.defaultOf("seed");
                 if (int.TryParse(seedText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed))
-                    fields = [.. fields.Where(f => f.Item1 != "seed"), Tuple.Create("seed", (seed + repeat).ToString(CultureInfo.InvariantCulture))];
+                    fields = [.. fields.Where(f => f.Key != "seed"), ("seed", (seed + repeat).ToString(CultureInfo.InvariantCulture))];
             }
-            var built = TrialConfigModule.build(ListModule.OfSeq(fields));
-            if (built.IsOk) return built.ResultValue;
-            foreach (var e in built.ErrorValue)
-                Note(values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
-            throw new Problem(built.ErrorValue.Head.Message);
+            try { return Trials.Build(fields); }
+            catch (ConfigException failed)
+            {
+                foreach (var e in failed.Errors)
+                    Note(values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
+                throw new Problem(failed.Errors[0].Message);
+            }
         }
 
         YamlScalarNode Scalar(YamlNode node, string key) =>

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
 using System.Collections.Concurrent;
 using Lrbs.Core.Engine;
@@ -146,13 +147,11 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     IEnumerable<TrialResult> RunUnit(WorkUnit unit, ISweepObserver observer, Claims? claims)
     {
         var trials = unit.Trials;
-        var data = Trainer.prepare(trials[0].Config);
-        if (data.IsError)
-            throw new InvalidOperationException($"trial {trials[0].Id}: {string.Join("; ", data.ErrorValue.Select(e => $"{e.Field}: {e.Message}"))}");
+        var data = Trials.Prepare(trials[0].Config); // checked before the sweep started: a failure here is the data changing under it
         foreach (var t in trials) observer.Started(t);
         // trials that resume from different points (or start afresh) train as separate packs
         var points = CheckpointStore.ResumePoints(trials.Select(t => t.Id), id => checkpoints.Load(id, observer.Warning));
-        return ByResumePoint(trials, points).SelectMany(g => RunPack(g, g.Select(t => points[t.Id]).ToList(), data.ResultValue, observer, claims)).ToList();
+        return ByResumePoint(trials, points).SelectMany(g => RunPack(g, g.Select(t => points[t.Id]).ToList(), data, observer, claims)).ToList();
     }
 
     IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)

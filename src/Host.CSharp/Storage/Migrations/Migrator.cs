@@ -1,3 +1,5 @@
+using Lrbs.Core.Surface;
+
 namespace Lrbs.Host.Storage.Migrations;
 
 /// <summary>What a migration of a folder did: parts rewritten, parts already current, warnings
@@ -103,9 +105,12 @@ public static class Migrator
             var key = string.Join("|", fields.Select(f => $"{f.Key}={f.Value}"));
             if (_chance.TryGetValue(key, out var known)) return known;
             double? chance = null;
-            var built = Lrbs.Core.Training.TrialConfigModule.build(Microsoft.FSharp.Collections.ListModule.OfSeq(fields.Select(f => Tuple.Create(f.Key, f.Value!))));
-            if (built.IsOk && Lrbs.Core.Training.Trainer.testRows(built.ResultValue) is { IsOk: true } rows)
-                chance = Lrbs.Core.Training.Collapse.chance(rows.ResultValue) is var c && double.IsFinite(c) ? c : null;
+            try
+            {
+                var c = Lrbs.Core.Training.Collapse.chance(Trials.TestRows(Trials.Build(fields.Select(f => (f.Key, f.Value!)))));
+                chance = double.IsFinite(c) ? c : null;
+            }
+            catch (ConfigException) { } // an old row whose data no longer loads has no chance level: the column stays empty
             return _chance[key] = chance;
         }
     }

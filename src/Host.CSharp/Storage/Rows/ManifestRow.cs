@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.Text.Json.Serialization;
 using Lrbs.Core.Training;
 
@@ -40,7 +41,7 @@ public sealed class ManifestRow
 
     public static ManifestRow Of(string sweep, int index, TrialConfig c, string? search = null)
     {
-        var v = TrialConfigModule.values(c).ToDictionary(p => p.Item1, p => p.Item2);
+        var v = Trials.Values(c);
         return new()
         {
             Sweep = sweep, PlanIndex = index, Id = TrialConfigModule.id(c), Dataset = c.Dataset, Model = c.Model, Optimizer = TrialConfigModule.optimizerText(c),

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.Text.Json.Serialization;
 using Lrbs.Core.Training;
 using Parquet.Serialization.Attributes;
@@ -128,7 +129,7 @@ public sealed class TrialRow
     public static TrialRow Of(string sweep, TrialResult r, string codeVersion, DateTime finishedAt)
     {
         var c = r.Config;
-        var v = TrialConfigModule.values(c).ToDictionary(p => p.Item1, p => p.Item2);
+        var v = Trials.Values(c);
         string? Opt(string key) => v.TryGetValue(key, out var s) && s.Length > 0 ? s : null;
         var last = r.Epochs.IsEmpty ? null : r.Epochs[^1];
         return new TrialRow

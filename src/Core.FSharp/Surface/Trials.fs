@@ -1,0 +1,49 @@
+/// The core as C# sees it: records, arrays, dictionaries and exceptions of named types, with
+/// no F# Result, option or list to unwrap. Each member calls the one F# definition it names;
+/// nothing here decides anything of its own.
+namespace Lrbs.Core.Surface
+
+open System
+open System.Collections.Generic
+open Lrbs.Core.Training
+open Lrbs.Core.Data
+open Lrbs.Core.Models
+
+/// Settings, data or a model that do not check out: every problem, each naming its key.
+type ConfigException(errors: IReadOnlyList<ConfigError>) =
+    inherit Exception(errors |> Seq.map (fun e -> $"{e.Field}: {e.Message}") |> String.concat "; ")
+    member _.Errors = errors
+    new(field: string, message: string) = ConfigException([| { Field = field; Message = message } |])
+
+[<AbstractClass; Sealed>]
+type Trials =
+    static member private Unwrap(r: Result<'T, ConfigError list>) =
+        match r with
+        | Ok v -> v
+        | Error errors -> raise (ConfigException(Array.ofList errors))
+
+    /// A trial's configuration from key = text pairs (TrialConfig.build); throws ConfigException
+    /// naming every bad key.
+    static member Build(fields: seq<struct (string * string)>) : TrialConfig =
+        fields |> Seq.map (fun (struct (k, v)) -> k, v) |> List.ofSeq |> TrialConfig.build |> Trials.Unwrap
+
+    /// The trial's data, split and loaded (Trainer.prepare); throws ConfigException naming what
+    /// does not load or fit (the batch against the training rows, the data's files).
+    static member Prepare(config: TrialConfig) : SplitData = Trainer.prepare config |> Trials.Unwrap
+
+    /// The test rows the trial evaluates (Trainer.testRows); throws ConfigException.
+    static member TestRows(config: TrialConfig) : Dataset = Trainer.testRows config |> Trials.Unwrap
+
+    /// The trial's stable id (TrialConfig.id).
+    static member Id(config: TrialConfig) : string = TrialConfig.id config
+
+    /// Every key's canonical text (TrialConfig.values), by key.
+    static member Values(config: TrialConfig) : IReadOnlyDictionary<string, string> =
+        TrialConfig.values config |> dict |> Dictionary :> _
+
+    /// The trial's model, built for the data's input and head (TrialConfig.modelSpec); throws
+    /// ConfigException on the `model` key.
+    static member Model(config: TrialConfig, data: SplitData) : ModelSpec =
+        match TrialConfig.modelSpec config data.Train.Input (Dataset.head data.Train) with
+        | Ok spec -> spec
+        | Error message -> raise (ConfigException("model", message))
