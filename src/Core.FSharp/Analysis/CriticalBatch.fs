@@ -34,3 +34,23 @@ let fit (points: (float * float)[]) : Pareto option =
             if sse x1 < sse x2 then c <- x2 else a <- x1
         let bc = exp ((a + c) / 2.0)
         Some { SMin = smin bc; BCrit = bc }
+
+/// The overhead Zhang et al. use by default: 20% more steps than linear scaling.
+let defaultOverhead = 0.2
+
+/// The critical batch size of Zhang et al. (ICLR 2025, "How Does Critical Batch Size Scale in
+/// Pre-training?", arXiv 2410.21676, §3.1): "the batch size that leads to a 20% overhead
+/// compared to linear scaling", where "20% can be replaced by any other suitable measure of
+/// increase from linear scaling" (`overhead`). Linear scaling is the ideal S*(B) = S(A) A / B
+/// from an anchor batch size A in the linear regime (their B_opt, 256 for every model size; here
+/// the caller's, lrbs's report takes the smallest batch size with measured steps). Their code
+/// fits the steps to the target as a + b B^-alpha with alpha = 1, in log steps: the curve `fit`
+/// above, with a = S_min and b = S_min B_crit. The batch size B* where S(B*) = (1 + o) S*(B*)
+/// solves a B + b = (1 + o)(a A + b), so B* = (1 + o) A + o B_crit; S(B)/S*(B) grows with B, so
+/// every batch size below B* costs less than the overhead and every one above costs more.
+/// (Their code: `b - 5*a*cbs + 5*a*1.2*256 = 0`, the same with o = 0.2, A = 256.)
+let overheadBatch (overhead: float) (anchor: float) (p: Pareto) = (1.0 + overhead) * anchor + overhead * p.BCrit
+
+/// How far the anchor itself is from linear scaling on the fitted curve: its examples to the
+/// target over E_min, minus 1 (= A / B_crit). Zhang et al.'s ideal assumes this is small.
+let anchorExcess (anchor: float) (p: Pareto) = anchor / p.BCrit

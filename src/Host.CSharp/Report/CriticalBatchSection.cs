@@ -83,6 +83,7 @@ public static class CriticalBatchSection
             if (Outside(pareto.BCrit, smallest, largest) is { } outside) facts.Add(outside);
         }
         page.Paragraph(string.Join(" ", facts));
+        page.Table(["estimator", "definition", "critical batch size", "how sure"], Estimators(pareto, interval, atTarget, smallest, largest));
         if (noise.Length > 0)
             page.Add(new Figure(name("noise"), Figures.Curves($"gradient noise scale over training: {group}",
                 noise.Select(n => (object)new
@@ -111,6 +112,37 @@ public static class CriticalBatchSection
             "Left: the best learning rate of each batch size. Right: steps to the target (points)" + (pareto is not null ? " with the fitted S(B) = S_min (1 + B_crit/B) (dashed)" : "") +
             ". Vertical lines: " + string.Join(" and ", marks.Select(m => m.Label)) +
             (band is not null ? "; shaded: B_crit's bootstrap interval, drawn at most to 16 times the largest batch size" + (interval!.High is null ? " (its upper end is not bounded by the data)" : "") : "") + "."));
+    }
+
+    /// <summary>One table, four estimators of the critical batch size for one model and dataset:
+    /// the Pareto fit's B_crit (McCandlish et al. 2018, Shallue et al. 2019), Zhang et al.'s 20%
+    /// overhead over linear scaling from the same fit (CriticalBatch.overheadBatch, anchored at the
+    /// smallest batch size with measured steps), B_simple where the target is reached, and the
+    /// branched measurement (Merrill et al. 2025), which needs a branched study.</summary>
+    public static List<IReadOnlyList<string>> Estimators(CriticalBatch.Pareto? pareto, CriticalBatchInterval.Interval? interval, NoiseByLoss.Bin? atTarget,
+        int smallest, int largest)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        const string pending = "not measured";
+        rows.Add(["B_crit (McCandlish et al. 2018)", "E_min / S_min of S(B) = S_min (1 + B_crit/B) fitted to the steps to the target",
+            pareto is null ? pending : B(pareto.BCrit), pareto is null ? "needs measured steps at 3 or more batch sizes" : interval is { } i ? IntervalText(i, largest) : "no interval"]);
+        if (pareto is null)
+            rows.Add(["20% overhead (Zhang et al. 2025)", "the batch size whose steps exceed linear scaling from an anchor by 20%, on the same fit", pending, "needs B_crit's fit"]);
+        else
+        {
+            var o = CriticalBatch.defaultOverhead;
+            var zhang = CriticalBatch.overheadBatch(o, smallest, pareto);
+            string End(double? b) => b is double v ? B(CriticalBatch.overheadBatch(o, smallest, new CriticalBatch.Pareto(pareto.SMin, v))) : "open";
+            var excess = CriticalBatch.anchorExcess(smallest, pareto);
+            rows.Add(["20% overhead (Zhang et al. 2025)", $"(1 + {o:0.0}) A + {o:0.0} B_crit: the batch size whose steps exceed linear scaling from the anchor A = {smallest} (the smallest batch size measured) by {o:0%}",
+                B(zhang), (interval is { } iv ? $"from B_crit's interval: {End(iv.Low?.Value)} to {End(iv.High?.Value)}; " : "") +
+                $"the anchor itself needs {excess:0%} more examples than E_min" + (excess > 0.25 ? ", so it is not in the linear regime the definition assumes: read as a bound" : "")]);
+        }
+        rows.Add(["B_simple (McCandlish et al. 2018)", "tr(Σ) / |G|², the gradient noise scale at the training loss where the target is reached",
+            atTarget is null ? pending : B(atTarget.B), atTarget is null ? "needs noise_scale_every and noise_scale_small" : NoiseScale.Text(atTarget)]);
+        rows.Add(["branched CBS (Merrill et al. 2025)", "the largest branch batch size whose loss after the window stays within ϵ of every smaller branch's (CriticalBatchDirect)",
+            pending, "needs a branched study (branches from the reference run's checkpoints); this sweep has none"]);
+        return rows;
     }
 
     /// <summary>The median training loss, over the seeds of each batch size's best learning rate,
