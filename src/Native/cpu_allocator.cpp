@@ -46,8 +46,7 @@ struct Header {
 void count(int64_t bytes) {
   const int64_t now = live.fetch_add(bytes) + bytes;
   int64_t high = peak.load();
-  while (now > high && !peak.compare_exchange_weak(high, now)) {
-  }
+  while (now > high && !peak.compare_exchange_weak(high, now)) {}
 }
 
 void release(void* data) {

@@ -30,17 +30,17 @@ inline at::Tensor& get(lrbs_tensor* h) {
 #define LRBS_TRY \
   try {          \
     lrbs::clear_error();
-#define LRBS_CATCH(error_value)                                   \
-  }                                                               \
-  catch (const c10::Error& e) {                                   \
-    lrbs::set_error(e.what_without_backtrace());                  \
-    return error_value;                                           \
-  }                                                               \
-  catch (const std::exception& e) {                               \
-    lrbs::set_error(e.what());                                    \
-    return error_value;                                           \
-  }                                                               \
-  catch (...) {                                                   \
-    lrbs::set_error("unknown C++ exception in lrbs_native");      \
-    return error_value;                                           \
+#define LRBS_CATCH(error_value)                              \
+  }                                                          \
+  catch (const c10::Error& e) {                              \
+    lrbs::set_error(e.what_without_backtrace());             \
+    return error_value;                                      \
+  }                                                          \
+  catch (const std::exception& e) {                          \
+    lrbs::set_error(e.what());                               \
+    return error_value;                                      \
+  }                                                          \
+  catch (...) {                                              \
+    lrbs::set_error("unknown C++ exception in lrbs_native"); \
+    return error_value;                                      \
   }

@@ -115,8 +115,8 @@ LRBS_API int lrbs_optimizer_state_slots(const lrbs_optimizer* optimizer);
  * member sees the same batch (x rows shared), else each member has its own batch
  * (an index of shape (members, n)). `seeds`: one dropout generator seed per member.
  * Weights start at zero: write them with lrbs_net_write. */
-LRBS_API lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input,
-                                   const char* loss, const lrbs_optimizer* optimizer, const uint64_t* seeds);
+LRBS_API lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input, const char* loss, const lrbs_optimizer* optimizer,
+                                   const uint64_t* seeds);
 LRBS_API void lrbs_net_dispose(lrbs_net* net);
 /* The output of layers without weights or randomness (a network's constant prefix) for the rows
  * x (N, ...), forward only: what a net's first layers compute there. */
@@ -127,18 +127,13 @@ LRBS_API int lrbs_net_members(lrbs_net* net);
 LRBS_API int lrbs_net_param_arrays(lrbs_net* net);
 /* Which array of a weight lrbs_net_read and lrbs_net_write address: its values, its gradient of
  * the last step, or one slot of the optimizer's state for it (zeros before the first step). */
-typedef enum lrbs_weight_part {
-  LRBS_WEIGHT_VALUES = 0,
-  LRBS_WEIGHT_GRADIENTS = 1,
-  LRBS_WEIGHT_OPTIMIZER_STATE = 2
-} lrbs_weight_part;
+typedef enum lrbs_weight_part { LRBS_WEIGHT_VALUES = 0, LRBS_WEIGHT_GRADIENTS = 1, LRBS_WEIGHT_OPTIMIZER_STATE = 2 } lrbs_weight_part;
 /* One member's weight array in Keras's layout: Dense kernel (in, out), Conv2D kernel (kh, kw, in,
  * out), vectors (out). `slot` names the optimizer state slot (0 <= slot <
  * lrbs_optimizer_state_slots) for LRBS_WEIGHT_OPTIMIZER_STATE and must be 0 otherwise. State
  * arrays (moving statistics) have no gradient and no optimizer state; gradients are read only. */
 LRBS_API int lrbs_net_read(lrbs_net* net, lrbs_weight_part part, int slot, int index, int member, float* out, int64_t count);
-LRBS_API int lrbs_net_write(lrbs_net* net, lrbs_weight_part part, int slot, int index, int member, const float* values,
-                            int64_t count);
+LRBS_API int lrbs_net_write(lrbs_net* net, lrbs_weight_part part, int slot, int index, int member, const float* values, int64_t count);
 /* For checkpoints: the optimizer's step count (Adam's t), shared by the members, and a member's
  * dropout generator state (its size in bytes is returned; out may be NULL to ask for it). */
 LRBS_API int64_t lrbs_net_optimizer_steps(lrbs_net* net);
@@ -152,8 +147,8 @@ LRBS_API int lrbs_net_set_generator_state(lrbs_net* net, int member, const uint8
  * batch's loss and metric to the epoch statistics. gns_micro > 0 also measures the
  * squared gradient norms for the gradient noise scale over micro-batches of that size
  * (before the update; the parameters do not change because of it). */
-LRBS_API int lrbs_net_step(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, lrbs_tensor* index, int64_t start,
-                           int64_t size, const double* lrs, int64_t gns_micro);
+LRBS_API int lrbs_net_step(lrbs_net* net, lrbs_tensor* x, lrbs_tensor* y, lrbs_tensor* index, int64_t start, int64_t size, const double* lrs,
+                           int64_t gns_micro);
 /* Per member: mean loss of the last step (for parity traces), and the gradient noise
  * scale measurements of the last step that asked for them (|G_b|^2, |G_B|^2). */
 LRBS_API int lrbs_net_last_loss(lrbs_net* net, double* out);

@@ -39,11 +39,13 @@ size_t trainable_index(lrbs::net::Net& n, const lrbs::net::Param& p, int index) 
 // The array of weight `index` that `part` (and `slot`, for the optimizer's state) names.
 at::Tensor& weight_part(lrbs::net::Net& n, lrbs::net::Param& p, int index, lrbs_weight_part part, int slot) {
   const int slots = n.optimizer().state_count();
-  if (part != LRBS_WEIGHT_OPTIMIZER_STATE && slot != 0)
-    throw std::invalid_argument("slot " + std::to_string(slot) + " applies only to the optimizer's state");
+  if (part != LRBS_WEIGHT_OPTIMIZER_STATE && slot != 0) throw std::invalid_argument("slot " + std::to_string(slot) + " applies only to the optimizer's state");
   switch (part) {
-    case LRBS_WEIGHT_VALUES: return p.value;
-    case LRBS_WEIGHT_GRADIENTS: trainable_index(n, p, index); return p.grad;
+    case LRBS_WEIGHT_VALUES:
+      return p.value;
+    case LRBS_WEIGHT_GRADIENTS:
+      trainable_index(n, p, index);
+      return p.grad;
     case LRBS_WEIGHT_OPTIMIZER_STATE:
       if (slot < 0 || slot >= slots)
         throw std::invalid_argument("optimizer state slot " + std::to_string(slot) + " out of range 0.." + std::to_string(slots - 1));
@@ -75,8 +77,8 @@ at::Tensor optional(lrbs_tensor* h) { return h == nullptr ? at::Tensor() : get(h
 
 extern "C" {
 
-lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input, const char* loss,
-                          const lrbs_optimizer* optimizer, const uint64_t* seeds) {
+lrbs_net* lrbs_net_create(const lrbs_layer* layers, int n_layers, int members, int shared_input, const char* loss, const lrbs_optimizer* optimizer,
+                          const uint64_t* seeds) {
   LRBS_TRY
   c10::InferenceMode guard;
   if (layers == nullptr || optimizer == nullptr || seeds == nullptr || loss == nullptr) throw std::invalid_argument("null argument");
@@ -100,9 +102,15 @@ void lrbs_net_dispose(lrbs_net* h) {
   delete h;
 }
 
-int lrbs_net_members(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).members()); LRBS_CATCH(-1) }
+int lrbs_net_members(lrbs_net* h) {
+  LRBS_TRY return static_cast<int>(net_of(h).members());
+  LRBS_CATCH(-1)
+}
 
-int lrbs_net_param_arrays(lrbs_net* h) { LRBS_TRY return static_cast<int>(net_of(h).arrays().size()); LRBS_CATCH(-1) }
+int lrbs_net_param_arrays(lrbs_net* h) {
+  LRBS_TRY return static_cast<int>(net_of(h).arrays().size());
+  LRBS_CATCH(-1)
+}
 
 int lrbs_net_read(lrbs_net* h, lrbs_weight_part part, int slot, int index, int member, float* out, int64_t count) {
   LRBS_TRY
@@ -111,8 +119,7 @@ int lrbs_net_read(lrbs_net* h, lrbs_weight_part part, int slot, int index, int m
   check_member(n, member);
   auto& p = param_of(n, index);
   const auto k = p.keras(weight_part(n, p, index, part, slot), member, n.members());
-  if (k.numel() != count)
-    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values, the array has " + std::to_string(k.numel()));
+  if (k.numel() != count) throw std::invalid_argument("buffer holds " + std::to_string(count) + " values, the array has " + std::to_string(k.numel()));
   std::memcpy(out, k.data_ptr<float>(), sizeof(float) * count);
   return 0;
   LRBS_CATCH(-1)
@@ -130,10 +137,15 @@ int lrbs_net_write(lrbs_net* h, lrbs_weight_part part, int slot, int index, int 
   LRBS_CATCH(-1)
 }
 
-int64_t lrbs_net_optimizer_steps(lrbs_net* h) { LRBS_TRY return net_of(h).optimizer().iterations(); LRBS_CATCH(-1) }
+int64_t lrbs_net_optimizer_steps(lrbs_net* h) {
+  LRBS_TRY return net_of(h).optimizer().iterations();
+  LRBS_CATCH(-1)
+}
 
 int lrbs_net_set_optimizer_steps(lrbs_net* h, int64_t steps) {
-  LRBS_TRY net_of(h).optimizer().set_iterations(steps); return 0; LRBS_CATCH(-1)
+  LRBS_TRY net_of(h).optimizer().set_iterations(steps);
+  return 0;
+  LRBS_CATCH(-1)
 }
 
 int64_t lrbs_net_generator_state(lrbs_net* h, int member, uint8_t* out, int64_t capacity) {
@@ -171,8 +183,7 @@ int lrbs_net_set_generator_state(lrbs_net* h, int member, const uint8_t* state, 
   LRBS_CATCH(-1)
 }
 
-int lrbs_net_step(lrbs_net* h, lrbs_tensor* x, lrbs_tensor* y, lrbs_tensor* index, int64_t start, int64_t size,
-                  const double* lrs, int64_t gns_micro) {
+int lrbs_net_step(lrbs_net* h, lrbs_tensor* x, lrbs_tensor* y, lrbs_tensor* index, int64_t start, int64_t size, const double* lrs, int64_t gns_micro) {
   LRBS_TRY
   c10::InferenceMode guard;
   auto& n = net_of(h);
@@ -182,7 +193,10 @@ int lrbs_net_step(lrbs_net* h, lrbs_tensor* x, lrbs_tensor* y, lrbs_tensor* inde
 }
 
 int lrbs_net_last_loss(lrbs_net* h, double* out) {
-  LRBS_TRY c10::InferenceMode guard; copy_rows(net_of(h).last_loss, out); return 0; LRBS_CATCH(-1)
+  LRBS_TRY c10::InferenceMode guard;
+  copy_rows(net_of(h).last_loss, out);
+  return 0;
+  LRBS_CATCH(-1)
 }
 
 int lrbs_net_gns(lrbs_net* h, double* small_sq, double* big_sq) {

@@ -52,9 +52,11 @@ int lrbs_roofline_triad(int64_t elements, int passes, int threads, int repeats, 
   if (seconds == nullptr) throw std::invalid_argument("null output");
   set_threads(threads);
   auto a = at::zeros({elements}), b = at::rand({elements}), c = at::rand({elements});
-  *seconds = best_seconds(repeats, [&] {
-    for (int p = 0; p < passes; ++p) at::add_out(a, b, c, 3.0);
-  }) / passes;
+  *seconds = best_seconds(repeats,
+                          [&] {
+                            for (int p = 0; p < passes; ++p) at::add_out(a, b, c, 3.0);
+                          }) /
+             passes;
   return 0;
   LRBS_CATCH(-1)
 }

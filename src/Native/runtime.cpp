@@ -48,7 +48,10 @@ int lrbs_runtime_set_threads(int n) {
   LRBS_CATCH(-1)
 }
 
-int lrbs_runtime_get_threads(void) { LRBS_TRY return at::get_num_threads(); LRBS_CATCH(-1) }
+int lrbs_runtime_get_threads(void) {
+  LRBS_TRY return at::get_num_threads();
+  LRBS_CATCH(-1)
+}
 
 int lrbs_runtime_blas_threads(void) {
   LRBS_TRY

@@ -27,16 +27,15 @@ static at::Tensor from_buffer(const T* data, const int64_t* shape, int ndim, at:
 template <typename T>
 static void copy_out(const at::Tensor& src, T* out, int64_t count, at::ScalarType dtype) {
   auto t = src.detach().to(at::kCPU).to(dtype).contiguous();
-  if (t.numel() != count)
-    throw std::invalid_argument("buffer holds " + std::to_string(count) + " values but the tensor has " +
-                                std::to_string(t.numel()));
+  if (t.numel() != count) throw std::invalid_argument("buffer holds " + std::to_string(count) + " values but the tensor has " + std::to_string(t.numel()));
   if (count > 0) std::memcpy(out, t.data_ptr<T>(), sizeof(T) * count);
 }
 
 extern "C" {
 
 lrbs_tensor* lrbs_tensor_from_float32(const float* data, const int64_t* shape, int ndim) {
-  LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kFloat)); LRBS_CATCH(nullptr)
+  LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kFloat));
+  LRBS_CATCH(nullptr)
 }
 
 lrbs_tensor* lrbs_tensor_view_float32(const float* data, const int64_t* shape, int ndim) {
@@ -53,15 +52,20 @@ lrbs_tensor* lrbs_tensor_view_float32(const float* data, const int64_t* shape, i
 }
 
 lrbs_tensor* lrbs_tensor_from_int64(const int64_t* data, const int64_t* shape, int ndim) {
-  LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kLong)); LRBS_CATCH(nullptr)
+  LRBS_TRY return wrap(from_buffer(data, shape, ndim, at::kLong));
+  LRBS_CATCH(nullptr)
 }
 
 int lrbs_tensor_to_float32(lrbs_tensor* h, float* out, int64_t count) {
-  LRBS_TRY copy_out(get(h), out, count, at::kFloat); return 0; LRBS_CATCH(-1)
+  LRBS_TRY copy_out(get(h), out, count, at::kFloat);
+  return 0;
+  LRBS_CATCH(-1)
 }
 
 int lrbs_tensor_to_int64(lrbs_tensor* h, int64_t* out, int64_t count) {
-  LRBS_TRY copy_out(get(h), out, count, at::kLong); return 0; LRBS_CATCH(-1)
+  LRBS_TRY copy_out(get(h), out, count, at::kLong);
+  return 0;
+  LRBS_CATCH(-1)
 }
 
 int lrbs_tensor_shape(lrbs_tensor* h, int64_t* out, int capacity) {
@@ -73,7 +77,10 @@ int lrbs_tensor_shape(lrbs_tensor* h, int64_t* out, int capacity) {
   LRBS_CATCH(-1)
 }
 
-int64_t lrbs_tensor_numel(lrbs_tensor* h) { LRBS_TRY return get(h).numel(); LRBS_CATCH(-1) }
+int64_t lrbs_tensor_numel(lrbs_tensor* h) {
+  LRBS_TRY return get(h).numel();
+  LRBS_CATCH(-1)
+}
 
 void lrbs_tensor_dispose(lrbs_tensor* h) {
   if (h == nullptr) return;

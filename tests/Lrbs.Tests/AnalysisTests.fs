@@ -10,19 +10,27 @@ open Lrbs.Tests.Support
 /// A grid whose score is a parabola in log lr peaking at c B^k, on log-spaced learning rates.
 let private grid (k: float) (c: float) (batches: int[]) (noise: float) (repeats: int) (seed: uint64) =
     let rng = Rng(seed)
-    let lrs = [| for e in -6.0 .. 0.5 .. 2.0 -> 10.0 ** e |]
-    [| for b in batches do
-           for lr in lrs ->
-               let peak = log c + k * log (float b)
-               { ScalingFit.Cell.Batch = b; ScalingFit.Cell.Lr = lr
-                 ScalingFit.Cell.Values = Array.init repeats (fun _ -> 1.0 - 0.05 * (log lr - peak) ** 2.0 + noise * Statistics.normal rng)
-                 ScalingFit.Cell.Seeds = Array.init repeats (fun i -> i + 1)
-                 ScalingFit.Cell.Noise = nan } |]
+    let lrs = [| for e in -6.0 .. 0.5..2.0 -> 10.0 ** e |]
+
+    [|
+        for b in batches do
+            for lr in lrs ->
+                let peak = log c + k * log (float b)
+
+                {
+                    ScalingFit.Cell.Batch = b
+                    ScalingFit.Cell.Lr = lr
+                    ScalingFit.Cell.Values = Array.init repeats (fun _ -> 1.0 - 0.05 * (log lr - peak) ** 2.0 + noise * Statistics.normal rng)
+                    ScalingFit.Cell.Seeds = Array.init repeats (fun i -> i + 1)
+                    ScalingFit.Cell.Noise = nan
+                }
+    |]
 
 /// The same cells, each with a known standard error.
 let private withNoise (se: float) (cells: ScalingFit.Cell[]) = cells |> Array.map (fun c -> { c with Noise = se })
 
-let private settings = Gen.zip3 (Gen.elements [ 0.0; 0.5; 0.75; 1.0 ]) (Gen.elements [ 1e-4; 1e-3 ]) (Gen.elements [ [| 4; 16; 64; 256 |]; [| 8; 32; 128; 512; 2048 |] ])
+let private settings =
+    Gen.zip3 (Gen.elements [ 0.0; 0.5; 0.75; 1.0 ]) (Gen.elements [ 1e-4; 1e-3 ]) (Gen.elements [ [| 4; 16; 64; 256 |]; [| 8; 32; 128; 512; 2048 |] ])
 
 [<FsCheck.NUnit.Property(MaxTest = 40)>]
 let ``a grid whose best learning rate follows B^k exactly gives k`` () =
@@ -74,7 +82,10 @@ let ``seeds are resampled jointly: a seed good in every cell moves every vertex 
     // resampling seeds jointly keeps the rows' optima where they are; drawing cells apart would not
     let base' = grid 0.5 1e-3 [| 4; 16; 64; 256 |] 0.0 1 1UL
     let shifts = [| 0.0; 0.05; -0.05; 0.1; -0.1 |]
-    let cells = base' |> Array.map (fun c -> { c with Values = shifts |> Array.map (fun d -> c.Values[0] + d); Seeds = [| 1 .. 5 |] })
+
+    let cells =
+        base' |> Array.map (fun c -> { c with Values = shifts |> Array.map (fun d -> c.Values[0] + d); Seeds = [| 1..5 |] })
+
     let f = (ScalingFit.fit cells 1UL).Value
     let i = f.Interval.Value
     Assert.That(i.High - i.Low, Is.LessThan 1e-6, "a shift common to every cell moves no optimum")
@@ -83,12 +94,14 @@ let ``seeds are resampled jointly: a seed good in every cell moves every vertex 
 let ``a partial sweep (one cell with more seeds) is resampled within each cell's standard error, or has no interval`` () =
     let cells = grid 0.5 1e-3 [| 4; 16; 64; 256 |] 0.01 1 5UL
     cells[0] <- { cells[0] with Values = [| cells[0].Values[0]; 0.9; 0.95 |]; Seeds = [| 1; 2; 3 |] }
+
     match ScalingFit.fit cells 1UL with
     | Some f ->
         Assert.That(f.Interval, Is.EqualTo None)
         Assert.That(f.Method, Does.StartWith "no interval")
         StringAssert.Contains("No verdict", ScalingFit.verdict f)
     | None -> Assert.Fail "no fit"
+
     match ScalingFit.fit (withNoise 0.01 cells) 1UL with
     | Some { Interval = Some { Low = low; High = high }; Coverage = coverage } ->
         Assert.That(high - low, Is.GreaterThan 0.0)
@@ -99,20 +112,38 @@ let ``a partial sweep (one cell with more seeds) is resampled within each cell's
 let ``an optimum at the grid's edge is a bound: left out of k, named, and the bracket search pointed to`` () =
     // the score keeps rising with lr at batch sizes 256 and 1024: their optimum lies past the grid's top
     let lrs = [ 1e-4; 1e-3; 1e-2 ]
+
     let cells =
-        [| for b in [ 4; 16; 64; 256; 1024 ] do
-               for lr in lrs ->
-                   let peak = log 1e-3 + 0.5 * log (float b / 16.0)
-                   let v = if b >= 256 then log10 lr + 5.0 else 1.0 - 0.05 * (log lr - peak) ** 2.0
-                   { ScalingFit.Cell.Batch = b; ScalingFit.Cell.Lr = lr; ScalingFit.Cell.Values = [| v; v + 0.001; v - 0.001 |]; ScalingFit.Cell.Seeds = [| 1; 2; 3 |]; ScalingFit.Cell.Noise = nan } |]
+        [|
+            for b in [ 4; 16; 64; 256; 1024 ] do
+                for lr in lrs ->
+                    let peak = log 1e-3 + 0.5 * log (float b / 16.0)
+                    let v = if b >= 256 then log10 lr + 5.0 else 1.0 - 0.05 * (log lr - peak) ** 2.0
+
+                    {
+                        ScalingFit.Cell.Batch = b
+                        ScalingFit.Cell.Lr = lr
+                        ScalingFit.Cell.Values = [| v; v + 0.001; v - 0.001 |]
+                        ScalingFit.Cell.Seeds = [| 1; 2; 3 |]
+                        ScalingFit.Cell.Noise = nan
+                    }
+        |]
+
     let f = (ScalingFit.fit cells 1UL).Value
     Assert.That(f.AtEdge, Is.EqualTo 2)
     assertEq [| 4; 16; 64 |] (f.Best |> Array.map fst)
-    assertEq [ ScalingFit.Bound.AtLeast; ScalingFit.Bound.AtLeast ] (f.Rows |> Array.filter (fun r -> r.Batch >= 256) |> Array.map (fun r -> r.Bound) |> List.ofArray)
+
+    assertEq
+        [ ScalingFit.Bound.AtLeast; ScalingFit.Bound.AtLeast ]
+        (f.Rows |> Array.filter (fun r -> r.Batch >= 256) |> Array.map (fun r -> r.Bound) |> List.ofArray)
+
     StringAssert.Contains("at batch size 256, 1024 the best learning rate is the largest run, so the optimum is at or above it", ScalingFit.verdict f)
     StringAssert.Contains("lr: {bracket: ...}", ScalingFit.verdict f)
     // the rule verdict (k = 0.5 by construction) speaks only for the bracketed batch sizes
-    Assert.That(ScalingFit.verdict f, Does.StartWith("Consistent with the square-root rule (k = 0.5), not the linear rule (over batch sizes 4 to 64, where the grid brackets the optimum)."))
+    Assert.That(
+        ScalingFit.verdict f,
+        Does.StartWith("Consistent with the square-root rule (k = 0.5), not the linear rule (over batch sizes 4 to 64, where the grid brackets the optimum).")
+    )
     // every row at the edge: not measured
     let edge = cells |> Array.map (fun c -> { c with Values = c.Values |> Array.map (fun _ -> log10 c.Lr + 5.0) })
     let e = (ScalingFit.fit edge 1UL).Value
@@ -122,7 +153,19 @@ let ``an optimum at the grid's edge is a bound: left out of k, named, and the br
 [<Test>]
 let ``the best point searched and the vertex are both kept: the vertex leans away from a cliff`` () =
     // lr 1e-2 collapsed (a cliff): the vertex moves below the best cell, as in S1's Adam at batch 8
-    let cells = [| for b in [ 8; 16 ] do for lr, v in [ 1e-4, 0.96; 1e-3, 0.97; 1e-2, 0.66 ] -> { ScalingFit.Cell.Batch = b; ScalingFit.Cell.Lr = lr; ScalingFit.Cell.Values = [| v |]; ScalingFit.Cell.Seeds = [| 1 |]; ScalingFit.Cell.Noise = 0.002 } |]
+    let cells =
+        [|
+            for b in [ 8; 16 ] do
+                for lr, v in [ 1e-4, 0.96; 1e-3, 0.97; 1e-2, 0.66 ] ->
+                    {
+                        ScalingFit.Cell.Batch = b
+                        ScalingFit.Cell.Lr = lr
+                        ScalingFit.Cell.Values = [| v |]
+                        ScalingFit.Cell.Seeds = [| 1 |]
+                        ScalingFit.Cell.Noise = 0.002
+                    }
+        |]
+
     let f = (ScalingFit.fit cells 1UL).Value
     let r = f.Rows[0]
     Assert.That(r.BestLr, Is.EqualTo 1e-3)
@@ -135,6 +178,7 @@ let ``the best point searched and the vertex are both kept: the vertex leans awa
 let ``a proportion's standard error is never 0, at 0 and 1 as anywhere`` () =
     for p in [ 0.0; 1.0; 0.5; 0.1 ] do
         Assert.That(Statistics.proportionError p 10000, Is.GreaterThan 0.0, $"{p}")
+
     Assert.That(Statistics.proportionError 1.0 10000, Is.LessThan 3e-4)
     Assert.That(Statistics.proportionError 0.5 10000, Is.EqualTo(0.005).Within(1e-5))
     // the search takes its noise from the same helper
@@ -162,14 +206,21 @@ let ``the best learning rate is the parabola's vertex inside the row, the best c
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``published values that are fractions k/N are recognised at N or below`` () =
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements [ 568; 600; 2840; 6000 ]) (Gen.listOfLength 20 (Gen.choose (0, 1000))))) (fun (n, ks) ->
-        let values = ks |> List.map (fun k -> float (k * n / 1000) / float n) |> List.map (fun v -> { Fractions.Value = System.Math.Round(v, 4); Fractions.Decimals = 4 }) |> Array.ofList
+        let values =
+            ks
+            |> List.map (fun k -> float (k * n / 1000) / float n)
+            |> List.map (fun v -> { Fractions.Value = System.Math.Round(v, 4); Fractions.Decimals = 4 })
+            |> Array.ofList
+
         match Fractions.smallestDenominator 9999 values with
         | Some m -> (m <= n && values |> Array.forall (Fractions.fits m)) |> Prop.label $"found {m} for {n}"
         | None -> false |> Prop.label "none")
 
 [<Test>]
 let ``the study's published S2 style values reveal 6,000 and 568`` () =
-    let printed (decimals: int) (n: int) ks = ks |> Array.map (fun k -> { Fractions.Value = System.Math.Round(float k / float n, decimals); Fractions.Decimals = decimals })
+    let printed (decimals: int) (n: int) ks =
+        ks
+        |> Array.map (fun k -> { Fractions.Value = System.Math.Round(float k / float n, decimals); Fractions.Decimals = decimals })
     // a full table (7 batch sizes x 3 learning rates) printed with 5 decimals pins 6,000 down
     let ks = Array.init 21 (fun i -> 4800 + (i * 379) % 700)
     assertEq (Some 6000) (Fractions.smallestDenominator 99999 (printed 5 6000 ks))
@@ -191,6 +242,7 @@ let ``least squares recovers a line and quantiles are ordered`` () =
     Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.choose (-50, 50)) (Gen.choose (-50, 50)) (Gen.listOfLength 10 (Gen.choose (-100, 100))))) (fun (a, b, xs) ->
         let xs = xs |> List.map float |> List.distinct |> Array.ofList
         let ys = xs |> Array.map (fun x -> float a + float b * x)
+
         match Statistics.linearFit xs ys with
         | Some(a', b') -> abs (a' - float a) < 1e-6 && abs (b' - float b) < 1e-9 && Statistics.quantile 0.025 ys <= Statistics.quantile 0.975 ys
         | None -> xs.Length < 2)
@@ -203,7 +255,8 @@ let private close (expected: float[]) (actual: float[]) =
 
 /// Sorted distinct positive axes of 1 to 8 values, spaced irregularly.
 let private axes =
-    Gen.listOf (Gen.choose (1, 100000)) |> Gen.map (List.distinct >> List.sort >> List.truncate 8 >> List.map (fun k -> float k / 100.0) >> Array.ofList)
+    Gen.listOf (Gen.choose (1, 100000))
+    |> Gen.map (List.distinct >> List.sort >> List.truncate 8 >> List.map (fun k -> float k / 100.0) >> Array.ofList)
     |> Gen.filter (fun a -> a.Length > 0)
 
 [<FsCheck.NUnit.Property(MaxTest = 200)>]
@@ -241,15 +294,24 @@ let private run batch lr final (epochs: (int * float) list) : StepsToTarget.Run 
 let private seeded seed (r: StepsToTarget.Run) = { r with Seed = seed }
 
 /// A run reaching metric 1 after `steps` updates (one epoch per 100 updates, climbing to it).
-let private reaching batch lr steps =
-    run batch lr 1.0 [ for k in 1 .. steps / 100 -> 100, float k / float (steps / 100) ]
+let private reaching batch lr steps = run batch lr 1.0 [ for k in 1 .. steps / 100 -> 100, float k / float (steps / 100) ]
 
 [<Test>]
 let ``a cell's steps are the median over its seeds when every seed reaches the target, and censored when one does not`` () =
     let never = run 8 0.1 0.5 [ 100, 0.2; 100, 0.5 ]
     let all = [| reaching 8 0.1 200; reaching 8 0.1 300 |> seeded 2; reaching 8 0.1 400 |> seeded 3 |]
     let t = StepsToTarget.fewestSteps 0.9 all
-    assertEq [| { StepsToTarget.Fewest.Batch = 8; StepsToTarget.Fewest.Lr = 0.1; StepsToTarget.Fewest.Steps = 300.0; StepsToTarget.Fewest.Exact = true } |] t.Found
+
+    assertEq
+        [|
+            {
+                StepsToTarget.Fewest.Batch = 8
+                StepsToTarget.Fewest.Lr = 0.1
+                StepsToTarget.Fewest.Steps = 300.0
+                StepsToTarget.Fewest.Exact = true
+            }
+        |]
+        t.Found
     // one seed of four never reaches it: the cell is censored, named, and not dropped in silence
     let three = Array.append all [| never |> seeded 4 |]
     assertEq [| 8 |] (StepsToTarget.fewestSteps 0.9 three).Missing
@@ -270,7 +332,9 @@ let ``a target met at the first evaluation is only a bound, never a measurement`
 
 [<Test>]
 let ``a batch size's steps are the fewest over its learning rates, batch sizes ascending`` () =
-    let runs = [| reaching 16 0.1 900; reaching 16 0.2 500; reaching 16 0.4 700; reaching 4 0.1 1200; run 32 0.1 0.3 [ 100, 0.3 ] |]
+    let runs =
+        [| reaching 16 0.1 900; reaching 16 0.2 500; reaching 16 0.4 700; reaching 4 0.1 1200; run 32 0.1 0.3 [ 100, 0.3 ] |]
+
     let t = StepsToTarget.fewestSteps 0.99 runs
     assertEq [| 4, 0.1, 1200.0; 16, 0.2, 500.0 |] (t.Found |> Array.map (fun f -> f.Batch, f.Lr, f.Steps))
     assertEq [| 32 |] t.Missing
@@ -279,14 +343,23 @@ let ``a batch size's steps are the fewest over its learning rates, batch sizes a
 [<Test>]
 let ``the default target is the highest value every seed of some learning rate reaches at every batch size`` () =
     let runs =
-        [| run 4 0.1 0.9 [ 100, 0.5 ]; run 4 0.2 0.8 [ 100, 0.6 ] // one seed each: best cell's worst seed 0.9
-           run 8 0.1 0.8 [ 50, 0.4 ]; run 8 0.1 0.9 [ 50, 0.4 ] |> seeded 2 // one cell, seeds 0.8 and 0.9: its worst 0.8
-           run 16 0.1 0.1 [ 25, 0.1 ]; run 16 0.2 0.1 [ 25, 0.2 ] |] // never improved on its first epoch
+        [|
+            run 4 0.1 0.9 [ 100, 0.5 ]
+            run 4 0.2 0.8 [ 100, 0.6 ] // one seed each: best cell's worst seed 0.9
+            run 8 0.1 0.8 [ 50, 0.4 ]
+            run 8 0.1 0.9 [ 50, 0.4 ] |> seeded 2 // one cell, seeds 0.8 and 0.9: its worst 0.8
+            run 16 0.1 0.1 [ 25, 0.1 ]
+            run 16 0.2 0.1 [ 25, 0.2 ]
+        |] // never improved on its first epoch
+
     let g = StepsToTarget.goal None nan runs
     Assert.That(g.Target, Is.EqualTo(0.8).Within(1e-12), "the mean (0.85) would leave one seed at batch 8 short of it")
     assertEq [| 16 |] g.Idle
     Assert.That(g.AtChance, Is.False)
-    assertEq { StepsToTarget.Goal.Target = 0.7; StepsToTarget.Goal.Idle = [| 16 |]; StepsToTarget.Goal.AtChance = false } (StepsToTarget.goal (Some 0.7) nan runs)
+
+    assertEq
+        { StepsToTarget.Goal.Target = 0.7; StepsToTarget.Goal.Idle = [| 16 |]; StepsToTarget.Goal.AtChance = false }
+        (StepsToTarget.goal (Some 0.7) nan runs)
     // no row learned: no default target
     Assert.That((StepsToTarget.goal None nan runs[4..]).Target, Is.NaN)
     // a target at or below chance is flagged
@@ -296,8 +369,11 @@ let ``the default target is the highest value every seed of some learning rate r
 let ``with the target rule every batch size's best learning rate reaches the target with every seed`` () =
     // s2-fashion-pools' SGD at batch 256: a mean of 0.8135 set the target, one seed of three reached it
     let runs =
-        [| for seed, final in [ 1, 0.80; 2, 0.81; 3, 0.83 ] -> run 256 0.01 final [ 40, 0.5; 40, final ] |> seeded seed
-           for seed in 1..3 -> run 16 0.01 0.86 [ 600, 0.7; 600, 0.86 ] |> seeded seed |]
+        [|
+            for seed, final in [ 1, 0.80; 2, 0.81; 3, 0.83 ] -> run 256 0.01 final [ 40, 0.5; 40, final ] |> seeded seed
+            for seed in 1..3 -> run 16 0.01 0.86 [ 600, 0.7; 600, 0.86 ] |> seeded seed
+        |]
+
     let g = StepsToTarget.goal None nan runs
     Assert.That(g.Target, Is.EqualTo 0.80)
     let t = StepsToTarget.fewestSteps g.Target runs
@@ -308,13 +384,22 @@ let ``with the target rule every batch size's best learning rate reaches the tar
 /// has 10 to 200 steps and a metric in [0, 1); with `reach`, the last epoch's metric is 1.
 let private randomGrid repeats reach =
     let epochs = Gen.listOfLength 6 (Gen.zip (Gen.choose (10, 200)) (Gen.map (fun k -> float k / 1000.0) (Gen.choose (0, 999))))
-    let cells = [ for b in [ 4; 8; 16 ] do for lr in [ 0.01; 0.1 ] do for seed in 1..repeats -> b, lr, seed ]
-    cells
-    |> List.map (fun (b, lr, seed) ->
-        epochs |> Gen.map (fun e -> run b lr 1.0 (if reach then e @ [ 10, 1.0 ] else e) |> seeded seed))
-    |> Gen.sequenceToList |> Gen.map Array.ofList
 
-let private twoTargets = Gen.zip (Gen.choose (0, 1000)) (Gen.choose (0, 1000)) |> Gen.map (fun (a, b) -> float (min a b) / 1000.0, float (max a b) / 1000.0)
+    let cells =
+        [
+            for b in [ 4; 8; 16 ] do
+                for lr in [ 0.01; 0.1 ] do
+                    for seed in 1..repeats -> b, lr, seed
+        ]
+
+    cells
+    |> List.map (fun (b, lr, seed) -> epochs |> Gen.map (fun e -> run b lr 1.0 (if reach then e @ [ 10, 1.0 ] else e) |> seeded seed))
+    |> Gen.sequenceToList
+    |> Gen.map Array.ofList
+
+let private twoTargets =
+    Gen.zip (Gen.choose (0, 1000)) (Gen.choose (0, 1000))
+    |> Gen.map (fun (a, b) -> float (min a b) / 1000.0, float (max a b) / 1000.0)
 
 let private monotone (low: StepsToTarget.Table) (high: StepsToTarget.Table) =
     high.Found |> Array.forall (fun h -> low.Found |> Array.exists (fun l -> l.Batch = h.Batch && l.Steps <= h.Steps))
@@ -336,10 +421,12 @@ let ``when every seed reaches both targets every batch size has steps, monotone 
 /// Runs that reach the target in exactly S(B) = 100 (1 + 64/B) steps (in their second evaluation,
 /// one step after the first: measured to the step, not bounded), `seeds` per batch size.
 let private pareto seeds =
-    [| for b in [ 8; 16; 32; 64; 128; 256 ] do
-           for seed in 1..seeds ->
-               let s = 100 * (b + 64) / b
-               run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |> seeded seed |]
+    [|
+        for b in [ 8; 16; 32; 64; 128; 256 ] do
+            for seed in 1..seeds ->
+                let s = 100 * (b + 64) / b
+                run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |> seeded seed
+    |]
 
 [<Test>]
 let ``B_crit's bootstrap of points on the Pareto curve is the curve's B_crit, over seeds when there are several`` () =
@@ -348,6 +435,7 @@ let ``B_crit's bootstrap of points on the Pareto curve is the curve's B_crit, ov
         let bc = (CriticalBatchInterval.fit 1.0 runs).Value.BCrit
         // each seed is read half a step early (the middle of its one-step evaluation interval)
         Assert.That(bc, Is.EqualTo(64.0).Within(0.5))
+
         match CriticalBatchInterval.bootstrap 1.0 runs with
         | Some { Low = Some low; High = Some high; OverSeeds = o } ->
             assertEq over o
@@ -362,43 +450,55 @@ let ``B_crit's bootstrap of points on the Pareto curve is the curve's B_crit, ov
 
 [<Test>]
 let ``B_crit's bootstrap over seeds spreads with the seeds' steps`` () =
-    let noisy = [| for r in pareto 1 do
-                       yield r
-                       let s = r.Epochs |> Array.sumBy fst
-                       // the second seed is slower the larger the batch: the curve's shape, so B_crit, moves
-                       let slow = int (float s * (1.0 + float r.Batch / 128.0))
-                       yield { r with Seed = 2; Epochs = [| slow - 1, 0.0; 1, 1.0 |] } |]
+    let noisy =
+        [|
+            for r in pareto 1 do
+                yield r
+                let s = r.Epochs |> Array.sumBy fst
+                // the second seed is slower the larger the batch: the curve's shape, so B_crit, moves
+                let slow = int (float s * (1.0 + float r.Batch / 128.0))
+                yield { r with Seed = 2; Epochs = [| slow - 1, 0.0; 1, 1.0 |] }
+        |]
+
     match CriticalBatchInterval.bootstrap 1.0 noisy with
     | Some { Low = Some low; High = Some high } -> Assert.That(high - low, Is.GreaterThan 1.0)
     | other -> Assert.Fail $"expected an interval, got %A{other}"
+
     Assert.That(CriticalBatchInterval.overSeeds (pareto 1), Is.False)
 
 [<Test>]
 let ``B_crit's interval holds the resolution of the evaluations: coarse evaluations widen it`` () =
     // the same Pareto steps, met in an evaluation interval of the whole second half of training
-    let coarse = pareto 2 |> Array.map (fun r -> let s = r.Epochs |> Array.sumBy fst in { r with Epochs = [| s / 2, 0.0; s - s / 2, 1.0 |] })
+    let coarse =
+        pareto 2
+        |> Array.map (fun r -> let s = r.Epochs |> Array.sumBy fst in { r with Epochs = [| s / 2, 0.0; s - s / 2, 1.0 |] })
+
     let width (runs: StepsToTarget.Run[]) =
         match CriticalBatchInterval.bootstrap 1.0 runs with
         | Some { Low = Some low; High = Some high } -> high - low
         | other -> failwith $"%A{other}"
+
     Assert.That(width coarse, Is.GreaterThan(10.0 * width (pareto 2) + 1.0))
 
 /// Runs evaluated once an epoch of `examples` examples that meet metric 1 at S(B) = 100 (1 + 64/B)
 /// steps times a seed's factor: the evaluation interval is wide against the steps at large
 /// batches and narrow at small ones, as in a real grid.
 let private epochly examples (factors: float list) =
-    [| for b in [ 8; 16; 32; 64; 128; 256 ] do
-           for seed, f in List.indexed factors ->
-               let epoch = examples / b
-               let s = 100.0 * (1.0 + 64.0 / float b) * f
-               let epochs = int (ceil (s / float epoch))
-               run b 0.1 1.0 [ for k in 1..epochs -> epoch, (if k = epochs then 1.0 else 0.0) ] |> seeded (seed + 1) |]
+    [|
+        for b in [ 8; 16; 32; 64; 128; 256 ] do
+            for seed, f in List.indexed factors ->
+                let epoch = examples / b
+                let s = 100.0 * (1.0 + 64.0 / float b) * f
+                let epochs = int (ceil (s / float epoch))
+                run b 0.1 1.0 [ for k in 1..epochs -> epoch, (if k = epochs then 1.0 else 0.0) ] |> seeded (seed + 1)
+    |]
 
 [<Test>]
 let ``B_crit's point estimate lies inside its own interval when evaluations are coarse at large batches`` () =
     for examples in [ 1280; 2560; 5120 ] do
         let runs = epochly examples [ 0.96; 1.0; 1.05 ]
         let bc = (CriticalBatchInterval.fit 1.0 runs).Value.BCrit
+
         match CriticalBatchInterval.bootstrap 1.0 runs with
         | Some { Low = Some low; High = Some high } ->
             Assert.That(bc, Is.InRange(low, high), $"epochs of {examples} examples: B_crit {bc} against [{low}, {high}]")
@@ -408,10 +508,13 @@ let ``B_crit's point estimate lies inside its own interval when evaluations are 
 let ``an interval the data do not bound above says so instead of printing the search's bound`` () =
     // steps fall in proportion at every batch size measured (perfect scaling): B_crit lies beyond them
     let runs =
-        [| for b in [ 8; 16; 32; 64; 128 ] do
-               for seed in 1..3 ->
-                   let s = int (64000.0 / float b * (1.0 + 0.04 * float (seed - 2)))
-                   run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |> seeded seed |]
+        [|
+            for b in [ 8; 16; 32; 64; 128 ] do
+                for seed in 1..3 ->
+                    let s = int (64000.0 / float b * (1.0 + 0.04 * float (seed - 2)))
+                    run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |> seeded seed
+        |]
+
     match CriticalBatchInterval.bootstrap 1.0 runs with
     | Some i ->
         Assert.That(i.High, Is.EqualTo None, $"%A{i}")
@@ -421,10 +524,14 @@ let ``an interval the data do not bound above says so instead of printing the se
     // resample without that batch size searches a range a thousand times its own largest (64000,
     // not 128000) and runs into it; that is unbounded too, not an upper end of "64000"
     let saturating =
-        [| for b in [ 8; 16; 32; 64; 128 ] ->
-               let s = if b = 128 then 1000 else 64000 / b
-               run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ] |]
+        [|
+            for b in [ 8; 16; 32; 64; 128 ] ->
+                let s = if b = 128 then 1000 else 64000 / b
+                run b 0.1 1.0 [ s - 1, 0.0; 1, 1.0 ]
+        |]
+
     Assert.That((CriticalBatchInterval.fit 1.0 saturating).Value.BCrit, Is.LessThan 1000.0)
+
     match CriticalBatchInterval.bootstrap 1.0 saturating with
     | Some i -> Assert.That(i.High, Is.EqualTo None, $"%A{i}")
     | None -> Assert.Fail "no interval"
@@ -432,12 +539,19 @@ let ``an interval the data do not bound above says so instead of printing the se
 [<Test>]
 let ``B_simple in a loss bin is the ratio of the mean estimates, bins with one trial or no positive ratio dropped`` () =
     let s trial loss g2 tr : NoiseByLoss.Sample = { Trial = trial; TrainLoss = loss; G2 = g2; Trace = tr }
+
     let bins =
         NoiseByLoss.bins
-            [| s "a" 0.45 1.0 10.0; s "b" 0.46 3.0 10.0 // one bin, two trials: 10 / 2 = 5 (the mean ratio would be 6.67)
-               s "a" 2.0 1.0 10.0; s "b" 2.05 -3.0 1.0 // mean |G|² below 0: dropped
-               s "a" 0.05 1.0 1.0 // one trial: dropped
-               s "a" 0.0 1.0 1.0; s "b" 0.0 1.0 1.0 |] // no positive loss
+            [|
+                s "a" 0.45 1.0 10.0
+                s "b" 0.46 3.0 10.0 // one bin, two trials: 10 / 2 = 5 (the mean ratio would be 6.67)
+                s "a" 2.0 1.0 10.0
+                s "b" 2.05 -3.0 1.0 // mean |G|² below 0: dropped
+                s "a" 0.05 1.0 1.0 // one trial: dropped
+                s "a" 0.0 1.0 1.0
+                s "b" 0.0 1.0 1.0
+            |] // no positive loss
+
     assertEq 1 bins.Length
     Assert.That(bins[0].B, Is.EqualTo(5.0).Within(1e-12))
     Assert.That(bins[0].Loss, Is.EqualTo(10.0 ** -0.35).Within(1e-12))
@@ -453,8 +567,11 @@ let ``a power law fitted on log-log axes recovers its exponent and passes throug
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.choose (1, 1000)) (Gen.choose (-20, 20)))) (fun (c, k) ->
         let xs = PowerLaw.logSpaced 4.0 4096.0 6
         let ys = xs |> Array.map (fun x -> float c * x ** (float k / 10.0))
+
         match PowerLaw.fit xs ys with
-        | Some l -> (abs (l.Slope - float k / 10.0) < 1e-9 && Array.forall2 (fun x y -> abs (l.At x / y - 1.0) < 1e-9) xs ys) |> Prop.label $"%A{l}"
+        | Some l ->
+            (abs (l.Slope - float k / 10.0) < 1e-9 && Array.forall2 (fun x y -> abs (l.At x / y - 1.0) < 1e-9) xs ys)
+            |> Prop.label $"%A{l}"
         | None -> false |> Prop.label "no fit")
 
 [<Test>]
@@ -466,9 +583,26 @@ let ``log-spaced points run from lo to hi with a constant ratio`` () =
 // ---- the shape of lr*(B): local slopes, the surge form beside the power law (OptimumShape) ----
 
 let private fitOf (best: (int * float)[]) : ScalingFit.Fit =
-    { K = (Statistics.linearFit (best |> Array.map (fst >> float >> log)) (best |> Array.map (snd >> log))).Value |> snd
-      Interval = None; Coverage = ScalingFit.Coverage.None "test"; Best = best; Method = "test"; AtEdge = 0; Replicates = [||]
-      Rows = best |> Array.map (fun (b, lr) -> { ScalingFit.Row.Batch = b; ScalingFit.Row.BestLr = lr; ScalingFit.Row.BestMean = 1.0; ScalingFit.Row.Vertex = lr; ScalingFit.Row.Bound = ScalingFit.Bound.Interior; ScalingFit.Row.HalfStep = 1.5 }) }
+    {
+        K = (Statistics.linearFit (best |> Array.map (fst >> float >> log)) (best |> Array.map (snd >> log))).Value |> snd
+        Interval = None
+        Coverage = ScalingFit.Coverage.None "test"
+        Best = best
+        Method = "test"
+        AtEdge = 0
+        Replicates = [||]
+        Rows =
+            best
+            |> Array.map (fun (b, lr) ->
+                {
+                    ScalingFit.Row.Batch = b
+                    ScalingFit.Row.BestLr = lr
+                    ScalingFit.Row.BestMean = 1.0
+                    ScalingFit.Row.Vertex = lr
+                    ScalingFit.Row.Bound = ScalingFit.Bound.Interior
+                    ScalingFit.Row.HalfStep = 1.5
+                })
+    }
 
 [<Test>]
 let ``local slopes are the log-log slopes between neighbouring batch sizes`` () =
@@ -504,14 +638,14 @@ let ``a linear rule is described better by one power law: the surge's slope cann
     StringAssert.Contains("One power law describes the best learning rates better", c.Sentence)
 
 [<Test>]
-let ``the comparison needs 5 batch sizes`` () =
-    Assert.That(OptimumShape.compare (fitOf [| 4, 1e-3; 8, 2e-3; 16, 3e-3; 32, 3.5e-3 |]), Is.EqualTo None)
+let ``the comparison needs 5 batch sizes`` () = Assert.That(OptimumShape.compare (fitOf [| 4, 1e-3; 8, 2e-3; 16, 3e-3; 32, 3.5e-3 |]), Is.EqualTo None)
 
 [<Test>]
 let ``the fit's replicates give each local slope an interval that holds the slope`` () =
     let cells = grid 0.5 1e-3 [| 4; 16; 64; 256; 1024 |] 0.01 5 3UL
     let f = (ScalingFit.fit cells 5UL).Value
     Assert.That(f.Replicates.Length, Is.EqualTo 1000)
+
     for s in OptimumShape.localSlopes f do
         let i = s.Interval.Value
         Assert.That(s.Slope, Is.InRange(i.Low, i.High), $"{s.From} to {s.To}")

@@ -14,19 +14,28 @@ let private page = File.ReadAllText(Path.Combine(root, "docs", "architecture.md"
 
 /// The native registrations in src/Native/net: (registry, name, file).
 let private registrations =
-    [ for f in Directory.GetFiles(Path.Combine(root, "src", "Native", "net"), "*.cpp") do
-          for m in Regex.Matches(File.ReadAllText f, @"LRBS_REGISTER\((\w+),\s*""([a-z0-9_]+)""") ->
-              m.Groups[1].Value, m.Groups[2].Value, Path.GetFileNameWithoutExtension f ]
+    [
+        for f in Directory.GetFiles(Path.Combine(root, "src", "Native", "net"), "*.cpp") do
+            for m in Regex.Matches(File.ReadAllText f, @"LRBS_REGISTER\((\w+),\s*""([a-z0-9_]+)""") ->
+                m.Groups[1].Value, m.Groups[2].Value, Path.GetFileNameWithoutExtension f
+    ]
 
 [<Test>]
 let ``every path docs/architecture.md names exists`` () =
     // a path after "Write" is a file the reader is told to create (`MyLayer.fs`)
     let paths =
-        [ for m in Regex.Matches(page, @"(Write )?`((?:src|tests|reference|docs)/[^`<>*]+?)`") do
-              if not m.Groups[1].Success then m.Groups[2].Value.Trim() ]
+        [
+            for m in Regex.Matches(page, @"(Write )?`((?:src|tests|reference|docs)/[^`<>*]+?)`") do
+                if not m.Groups[1].Success then
+                    m.Groups[2].Value.Trim()
+        ]
         |> List.distinct
+
     Assert.That(paths.Length, Is.GreaterThan 10, "the page names its homes by path")
-    let missing = paths |> List.filter (fun p -> not (File.Exists(Path.Combine(root, p)) || Directory.Exists(Path.Combine(root, p))))
+
+    let missing =
+        paths |> List.filter (fun p -> not (File.Exists(Path.Combine(root, p)) || Directory.Exists(Path.Combine(root, p))))
+
     Assert.That(missing, Is.Empty, "paths in docs/architecture.md that do not exist")
 
 [<Test>]
@@ -34,22 +43,32 @@ let ``every planning file the page lists is in the core's Planning folder`` () =
     let row = page.Split('\n') |> Array.find (fun l -> l.StartsWith "| planning")
     let files = [ for m in Regex.Matches(row, @"`(\w+\.fs)`") -> m.Groups[1].Value ]
     Assert.That(files, Is.Not.Empty)
+
     for f in files do
         Assert.That(File.Exists(Path.Combine(root, "src", "Core.FSharp", "Planning", f)), Is.True, f)
 
 [<Test>]
 let ``every layer kind is defined in Models/Layers and registered natively under its name`` () =
-    let layerSources = Directory.GetFiles(Path.Combine(root, "src", "Core.FSharp", "Models", "Layers"), "*.fs") |> Array.map File.ReadAllText
+    let layerSources =
+        Directory.GetFiles(Path.Combine(root, "src", "Core.FSharp", "Models", "Layers"), "*.fs") |> Array.map File.ReadAllText
+
     for d in LayerRegistry.all do
         Assert.That(layerSources |> Array.exists (fun s -> s.Contains $"\"{d.Name}\""), Is.True, $"{d.Name}: no definition in Models/Layers/")
         Assert.That(registrations |> List.contains ("layers", d.Name, d.Name), Is.True, $"{d.Name}: not registered in src/Native/net/{d.Name}.cpp")
+
     let native = registrations |> List.filter (fun (r, _, _) -> r = "layers") |> List.map (fun (_, n, _) -> n) |> set
-    Assert.That(String.concat "," native, Is.EqualTo(LayerRegistry.names |> List.sort |> String.concat ","), "the native layer registry and LayerRegistry.all name the same kinds")
+
+    Assert.That(
+        String.concat "," native,
+        Is.EqualTo(LayerRegistry.names |> List.sort |> String.concat ","),
+        "the native layer registry and LayerRegistry.all name the same kinds"
+    )
 
 [<Test>]
 let ``every optimizer is defined in Optimizers/Kinds.fs and its update registered natively`` () =
     let native = registrations |> List.filter (fun (r, _, _) -> r = "optimizers") |> List.map (fun (_, n, _) -> n) |> set
     Assert.That(String.concat "," native, Is.EqualTo(Lrbs.Core.Optimizers.Kinds.all |> List.map (fun k -> k.Name) |> List.sort |> String.concat ","))
+
     for k in Lrbs.Core.Optimizers.Kinds.all do
         // a variant (adamw) shares its family's file (adam.cpp)
         let file = registrations |> List.pick (fun (r, n, f) -> if r = "optimizers" && n = k.Name then Some f else None)

@@ -12,7 +12,10 @@ open Lrbs.Core.Models
 let ``the bench measures lrbs through its production code and a missing peer is a skipped row with the reason`` () =
     use tmp = new TempDir()
     let peers: Peer list = [ PyTorchEager("/nonexistent/python3"); TfjsWasm("/nonexistent/node") ]
-    let options = BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "roofline"; "training"; "sweep"; "noise"; "pack"; "checkpoints" ])
+
+    let options =
+        BenchOptions(true, 1, ResizeArray peers, System.Collections.Generic.HashSet [ "roofline"; "training"; "sweep"; "noise"; "pack"; "checkpoints" ])
+
     let rows = BenchRunner(options, ignore).Run(tmp.File "work")
     // the machine's bounds, and every lrbs case graded against them
     Assert.That(BenchTable.Machine(ResizeArray rows, "1 thread"), Is.Not.Null)
@@ -31,12 +34,16 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     let im2col = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs im2col conv") |> List.ofSeq
     assertEq [ "boxcnn" ] (im2col |> List.map (fun r -> r.Model) |> List.distinct)
     Assert.That(im2col |> List.forall (fun r -> r.Seconds.HasValue && r.Seconds.Value > 0.0 && r.Note.Contains "im2col"), Is.True)
+
     for r in rows |> Seq.filter (fun r -> r.Part = "training" && not (r.System.StartsWith "lrbs")) do
         Assert.That(r.Seconds.HasValue, Is.False)
         let peer = peers |> List.find (fun p -> p.Name = r.System)
         // a peer that does not implement the case's model says so; one that does but is missing names what it looked for
-        if peer.Models.Contains r.Model then StringAssert.Contains("/nonexistent/", r.Note)
-        else StringAssert.Contains($"{peer.Name} implements", r.Note)
+        if peer.Models.Contains r.Model then
+            StringAssert.Contains("/nonexistent/", r.Note)
+        else
+            StringAssert.Contains($"{peer.Name} implements", r.Note)
+
     let ratios = BenchTable.Ratios(ResizeArray rows)
     // every missing peer is skipped; the engine's own variants (measured in this run) never are
     let ownVariants = set [ "lrbs whole network"; "lrbs im2col conv" ]
@@ -45,9 +52,19 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     Assert.That((BenchTable.SweepSpeedup(ResizeArray rows)).HasValue, Is.True)
     Assert.That(rows |> Seq.filter (fun r -> r.Part = "noise") |> Seq.length, Is.EqualTo 2, "with and without the noise scale")
     let packs = rows |> Seq.filter (fun r -> r.Part = "pack") |> List.ofSeq
-    assertEq [ "lrbs unpacked (2 workers)"; "lrbs packed (2 workers)"; "pytorch one process per trial (2 at a time)"; "pytorch vmap packs (2 processes)" ] (packs |> List.map (fun r -> r.System))
+
+    assertEq
+        [
+            "lrbs unpacked (2 workers)"
+            "lrbs packed (2 workers)"
+            "pytorch one process per trial (2 at a time)"
+            "pytorch vmap packs (2 processes)"
+        ]
+        (packs |> List.map (fun r -> r.System))
+
     StringAssert.Contains("/nonexistent/python3", packs[2].Note)
     StringAssert.Contains("/nonexistent/python3", packs[3].Note)
+
     for r in packs |> List.take 2 do
         StringAssert.Contains("engine peak", r.Note)
         Assert.That(r.Note, Does.Not.Contain "ABOVE the bound", r.Note)
@@ -65,14 +82,21 @@ let ``the bench measures lrbs through its production code and a missing peer is 
 [<Test>]
 let ``ratios compare lrbs with each peer against the issue's targets`` () =
     let row system b seconds = BenchRow("training", $"case {b}", "mlp", "sgd", b, system, System.Nullable seconds, 10, "", null)
-    let rows = ResizeArray [ row "lrbs" 4 1.0; row "pytorch" 4 2.5; row "libtorch" 4 0.5; row "lrbs" 64 1.0; row "pytorch" 64 0.9 ]
-    let verdicts = BenchTable.Ratios rows |> Seq.map (fun r -> r.Peer.System, r.Peer.BatchSize, r.Value.Value, r.Verdict) |> List.ofSeq
+
+    let rows =
+        ResizeArray [ row "lrbs" 4 1.0; row "pytorch" 4 2.5; row "libtorch" 4 0.5; row "lrbs" 64 1.0; row "pytorch" 64 0.9 ]
+
+    let verdicts =
+        BenchTable.Ratios rows |> Seq.map (fun r -> r.Peer.System, r.Peer.BatchSize, r.Value.Value, r.Verdict) |> List.ofSeq
+
     assertEq [ "pytorch", 4, 0.4, "met"; "libtorch", 4, 2.0, "MISSED"; "pytorch", 64, 1.0 / 0.9, "MISSED" ] verdicts
 
 [<Test>]
 let ``the fixed part a whole-command ratio allows follows from the training spans`` () =
     let row part system seconds = BenchRow(part, "8 short trials", "mlp-100-50", "sgd", 0, system, System.Nullable seconds, 8, "", null)
-    let rows t1 t2 whole = ResizeArray [ row "startup-sweep" "1 worker" whole; row "startup-training" "1 worker" t1; row "startup-training" "2 workers" t2 ]
+
+    let rows t1 t2 whole =
+        ResizeArray [ row "startup-sweep" "1 worker" whole; row "startup-training" "1 worker" t1; row "startup-training" "2 workers" t2 ]
     // training 2.0 s and 1.0 s: (F + 2) / (F + 1) = 1.8 at F = 0.25; the command's own part is 3.0 - 2.0
     let struct (allowed, now) = (BenchTable.FixedPartFor(rows 2.0 1.0 3.0, 1.8)).Value
     Assert.That(allowed, Is.EqualTo(0.25).Within(1e-12))
@@ -86,22 +110,49 @@ let ``the fixed part a whole-command ratio allows follows from the training span
 [<Test>]
 let ``the roofline bound is the larger of compute and the memory level that holds the working set`` () =
     let level name mib = { Lrbs.Core.Engine.Roofline.Level.Name = name; Lrbs.Core.Engine.Roofline.Level.Bytes = int64 mib * 1048576L }
+
     let m: Lrbs.Core.Engine.Roofline.Machine =
-        { Threads = 1; Side = 2048; Gflops = 100.0; Bandwidth = [ level "L2" 1, 100.0; level "L3" 16, 50.0; level "memory" 256, 10.0 ] }
+        {
+            Threads = 1
+            Side = 2048
+            Gflops = 100.0
+            Bandwidth = [ level "L2" 1, 100.0; level "L3" 16, 50.0; level "memory" 256, 10.0 ]
+        }
     // 1 GFLOP moving 1 MB within L2: compute, 10 ms
     let t, by = Lrbs.Core.Engine.Roofline.bound m 1e9 1e6 5e5
-    Assert.That(t, Is.EqualTo(0.01).Within(1e-12)); Assert.That(by, Is.EqualTo "compute")
+    Assert.That(t, Is.EqualTo(0.01).Within(1e-12))
+    Assert.That(by, Is.EqualTo "compute")
     // 1 MFLOP moving 100 MB with an 8 MiB working set: L3 at 50 GB/s, 2 ms
     let t, by = Lrbs.Core.Engine.Roofline.bound m 1e6 1e8 (8.0 * 1048576.0)
-    Assert.That(t, Is.EqualTo(0.002).Within(1e-12)); Assert.That(by, Is.EqualTo "L3")
+    Assert.That(t, Is.EqualTo(0.002).Within(1e-12))
+    Assert.That(by, Is.EqualTo "L3")
     // a working set beyond every level is served by the last (memory)
     let _, by = Lrbs.Core.Engine.Roofline.bound m 1.0 1e8 1e12
     Assert.That(by, Is.EqualTo "memory")
     // the bench reads its machine back from its rows and grades each case against it
-    let machine = [ BenchRow("roofline", "sgemm 2048", "", "", 0, "1 thread", System.Nullable 0.1718, 2048, "", null, Flops = System.Nullable(2.0 * 2048.0 ** 3.0))
-                    BenchRow("roofline", "triad L2", "", "", 0, "1 thread", System.Nullable 0.001, 0, "", null, Bytes = System.Nullable 1e5) ]
-    let case = BenchRow("training", "S2 MLP sgd b=256", "mlp", "sgd", 256, "lrbs", System.Nullable 1.0, 100, "", null,
-                        Flops = System.Nullable 1e9, Bytes = System.Nullable 1e3, WorkingSet = System.Nullable 1e3)
+    let machine =
+        [
+            BenchRow("roofline", "sgemm 2048", "", "", 0, "1 thread", System.Nullable 0.1718, 2048, "", null, Flops = System.Nullable(2.0 * 2048.0 ** 3.0))
+            BenchRow("roofline", "triad L2", "", "", 0, "1 thread", System.Nullable 0.001, 0, "", null, Bytes = System.Nullable 1e5)
+        ]
+
+    let case =
+        BenchRow(
+            "training",
+            "S2 MLP sgd b=256",
+            "mlp",
+            "sgd",
+            256,
+            "lrbs",
+            System.Nullable 1.0,
+            100,
+            "",
+            null,
+            Flops = System.Nullable 1e9,
+            Bytes = System.Nullable 1e3,
+            WorkingSet = System.Nullable 1e3
+        )
+
     let b = (BenchTable.Bounds(ResizeArray(machine @ [ case ]))).[0]
     Assert.That(b.By, Is.EqualTo "compute")
     // 2 2048^3 FLOPs in 0.1718 s: 100.0 GFLOP/s; a step of 1 GFLOP in 10 ms (1 s / 100 steps) reaches its bound exactly
@@ -121,7 +172,9 @@ let ``a layer's FLOPs and a step's arithmetic follow their formulas on the S2 ML
     Assert.That(cost.Backward, Is.EqualTo(layers |> List.sumBy snd))
     Assert.That(cost.Forward + cost.Backward, Is.EqualTo 504040.0)
     // a step: 4 examples (layers + 5 per output for the loss) + 84,060 weights x 2 for SGD's update
-    let step = Lrbs.Core.Training.StepCost.ofTrial c input (Lrbs.Core.Models.Catalog.Head.Classes 10) |> Result.defaultWith failwith
+    let step =
+        Lrbs.Core.Training.StepCost.ofTrial c input (Lrbs.Core.Models.Catalog.Head.Classes 10) |> Result.defaultWith failwith
+
     Assert.That(step.Flops, Is.EqualTo(4.0 * (504040.0 + 50.0) + 84060.0 * 2.0))
     Assert.That(step.Bytes, Is.EqualTo(4.0 * (cost.Bytes + 4.0 * 784.0) + 4.0 * 84060.0 * 6.0))
     // model show prints each layer's forward FLOPs and the totals
@@ -137,12 +190,15 @@ let ``bench refuses a bad repeat count`` () =
 
 [<Test>]
 let ``the start-up bench times ./lrbs from outside: the first step and peak memory from the process's own timing lines, the short sweep as whole commands`` () =
-    if not (fashionMnistAvailable ()) then Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
+    if not (fashionMnistAvailable ()) then
+        Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
+
     use tmp = new TempDir()
     let options = BenchOptions(true, 1, ResizeArray<Peer>(), System.Collections.Generic.HashSet [ "startup" ])
     let rows = BenchRunner(options, ignore).Run(tmp.File "work") |> List.ofSeq
     let startup = rows |> List.filter (fun r -> r.Part = "startup")
     assertEq [ "first step"; "first step, cold cache" ] (startup |> List.map (fun r -> r.System))
+
     for r in startup do
         Assert.That(r.Case, Is.EqualTo "fashion-mnist")
         // a first step, a peak from VmHWM, and the whole command (in the note) no shorter than the first step
@@ -150,6 +206,7 @@ let ``the start-up bench times ./lrbs from outside: the first step and peak memo
         Assert.That(r.PeakGb.Value, Is.GreaterThan 0.01)
         let whole = System.Text.RegularExpressions.Regex.Match(r.Note, @"whole command ([0-9.]+) s").Groups[1].Value |> float
         Assert.That(whole, Is.GreaterThanOrEqualTo r.Seconds.Value)
+
     let sweeps = rows |> List.filter (fun r -> r.Part = "startup-sweep")
     assertEq [ "1 worker"; "2 workers"; "nothing to run" ] (sweeps |> List.map (fun r -> r.System))
     Assert.That(sweeps |> List.forall (fun r -> r.Seconds.Value > 0.0 && r.PeakGb.HasValue), Is.True)
@@ -160,12 +217,14 @@ let ``the start-up bench times ./lrbs from outside: the first step and peak memo
     // more trials at once than workers (the trials' own seconds over the span)
     let spans = rows |> List.filter (fun r -> r.Part = "startup-training")
     assertEq [ "1 worker"; "2 workers" ] (spans |> List.map (fun r -> r.System))
+
     for r, workers, whole in List.zip3 spans [ 1.0; 2.0 ] (List.take 2 sweeps) do
         Assert.That(r.Seconds.Value, Is.GreaterThan(0.0).And.LessThan(whole.Seconds.Value))
         let trialSeconds = System.Text.RegularExpressions.Regex.Match(r.Note, @"add up to ([0-9.]+) s").Groups[1].Value |> float
         Assert.That(trialSeconds, Is.GreaterThan 0.0)
         // finished_at is the wall clock and wall_seconds a monotonic one: 50 ms of room for the two
         Assert.That(trialSeconds, Is.LessThanOrEqualTo(workers * r.Seconds.Value + 0.05), $"{r.System}: more trials at once than workers")
+
     Assert.That((BenchTable.TrainingSpanSpeedup(ResizeArray rows)).HasValue, Is.True)
     let text = new StringWriter()
     BenchTable.Print(ResizeArray rows, text)

@@ -17,24 +17,46 @@ open Lrbs.Host.Storage
 /// A small MLP with dropout, so the dropout generators' state matters.
 let private dropoutModel =
     ModelFile.toJson
-        { Name = "mlp-dropout"
-          Layers = [ Layer.Flatten; Layer.Dense(32, Activation.Relu); Layer.Dropout 0.3; Layer.Dense(10, Activation.Softmax) ] }
+        {
+            Name = "mlp-dropout"
+            Layers = [ Layer.Flatten; Layer.Dense(32, Activation.Relu); Layer.Dropout 0.3; Layer.Dense(10, Activation.Softmax) ]
+        }
 
 let private configs (opt: string) (members: (string * string) list) =
-    [| for lr, seed in members ->
-           trial (
-               [ "dataset", "mnist"; "model", dropoutModel; "optimizer", opt; "lr", lr; "seed", seed
-                 "max_epochs", "4"; "batch_size", "32"; "train_limit", "640" ]
-               @ (if opt = "sgd" then [ "momentum", "0.9" ] else [])
-           ) |]
+    [|
+        for lr, seed in members ->
+            trial (
+                [
+                    "dataset", "mnist"
+                    "model", dropoutModel
+                    "optimizer", opt
+                    "lr", lr
+                    "seed", seed
+                    "max_epochs", "4"
+                    "batch_size", "32"
+                    "train_limit", "640"
+                ]
+                @ (if opt = "sgd" then [ "momentum", "0.9" ] else [])
+            )
+    |]
 
 exception private Killed
 
 /// Per-step losses of each member and the results of a run through the production trainer.
 let private runWith (checkpointing: Checkpointing) (cs: TrialConfig[]) data =
     let losses = Array.init cs.Length (fun _ -> ResizeArray<float>())
-    let progress = { Progress.None with OnStepLosses = Some(fun members values -> Array.iter2 (fun m v -> losses[m].Add v) members values) }
-    let results = try Some(Trainer.runPackWith checkpointing cs data progress) with Killed -> None
+
+    let progress =
+        { Progress.None with
+            OnStepLosses = Some(fun members values -> Array.iter2 (fun m v -> losses[m].Add v) members values)
+        }
+
+    let results =
+        try
+            Some(Trainer.runPackWith checkpointing cs data progress)
+        with Killed ->
+            None
+
     results, losses |> Array.map List.ofSeq
 
 let private bits (xs: float list) = xs |> List.map BitConverter.DoubleToInt64Bits
@@ -54,14 +76,19 @@ let ``a run killed after epoch 2 and resumed from its checkpoint files goes on b
     let full, fullLosses = runWith Checkpointing.None cs data
     // the first run saves every epoch and dies right after the last member's save of epoch 2
     let saved = Collections.Generic.Dictionary<int, byte[]>()
+
     let save (states: MemberState[]) =
         states |> Array.iteri (fun i s -> saved[i] <- Checkpoint.toBytes "v1" s)
-        if states[0].Epoch = 2 then raise Killed
+
+        if states[0].Epoch = 2 then
+            raise Killed
+
     let killed, killedLosses = runWith { Every = 1; Start = [||]; Save = save } cs data
     Assert.That(killed, Is.EqualTo None, "the first run was killed")
     let states = cs |> Array.mapi (fun i c -> Checkpoint.ofBytes "v1" (TrialConfig.id c) saved[i] |> Result.toOption)
     Assert.That(states |> Array.forall (fun s -> s.IsSome && s.Value.Epoch = 2), "every member saved epoch 2")
     let resumed, resumedLosses = runWith { Every = 1; Start = states; Save = ignore } cs data
+
     for k in 0 .. cs.Length - 1 do
         let stepsPerEpoch = fullLosses[k].Length / 4
         // the killed run's first two epochs, then the resumed run's last two: every step's loss, to the bit
@@ -79,15 +106,25 @@ let ``a pack resumes only when every member saved at the same epoch`` () =
     let cs = configs "adam" [ "0.001", "1"; "0.003", "2" ]
     let data = prepared cs[0]
     let saved = Collections.Generic.Dictionary<int * int, MemberState>()
+
     let save (states: MemberState[]) =
         states |> Array.iteri (fun i s -> saved[(i, s.Epoch)] <- s)
-        if states[0].Epoch = 2 then raise Killed
+
+        if states[0].Epoch = 2 then
+            raise Killed
+
     runWith { Every = 1; Start = [||]; Save = save } cs data |> ignore
     let mixed = [| Some saved[(0, 1)]; Some saved[(1, 2)] |]
-    let e = Assert.Throws<ArgumentException>(fun () -> Trainer.runPackWith { Every = 1; Start = mixed; Save = ignore } cs data Progress.None |> ignore)
+
+    let e =
+        Assert.Throws<ArgumentException>(fun () -> Trainer.runPackWith { Every = 1; Start = mixed; Save = ignore } cs data Progress.None |> ignore)
+
     StringAssert.Contains("same point", e.Message)
     let half = [| Some saved[(0, 2)]; None |]
-    let e = Assert.Throws<ArgumentException>(fun () -> Trainer.runPackWith { Every = 1; Start = half; Save = ignore } cs data Progress.None |> ignore)
+
+    let e =
+        Assert.Throws<ArgumentException>(fun () -> Trainer.runPackWith { Every = 1; Start = half; Save = ignore } cs data Progress.None |> ignore)
+
     StringAssert.Contains("every member", e.Message)
 
 let private stateGen =
@@ -100,30 +137,52 @@ let private stateGen =
         let! dropout = Gen.arrayOf (Gen.choose (0, 255) |> Gen.map byte)
         let! pack = Gen.listOf (Gen.elements [ "a1"; "b2"; "ünï" ])
         let! noisy = Gen.elements [ true; false ]
+
         return
-            { TrialId = "0123abcd"
-              Pack = pack
-              Epochs =
-                [ for i, l in Array.indexed trainLosses ->
-                      { Epoch = i + 1; TrainLoss = l; TrainMetric = 0.25; ValLoss = (if noisy then Some 0.75 else None); ValMetric = None
-                        TestLoss = l * 2.0; TestMetric = 0.125; Lr = 0.1 / float (i + 1); BatchSize = 32; Steps = 20; Seconds = 1.5
-                        TrainSeconds = 1.25; NoiseG2 = (if noisy then Some 1e-3 else None); NoiseTrace = None; NoiseBSimple = (if noisy then Some 42.0 else None) } ]
-              Steps = 20 * epochs
-              Schedule = { Lr = 0.05; BatchSize = 64; Best = infinity; Wait = 2; Cooldown = 1 }
-              Noise = { G2 = 0.5; Trace = 1.5; Weight = 0.9; Samples = 7 }
-              Seconds = 12.25
-              Shuffle = seeds |> Array.map (fun s -> uint64 s * 0x9E3779B97F4A7C15UL)
-              OptimizerSteps = int64 (20 * epochs)
-              Weights = weights
-              OptimizerState = state
-              Dropout = dropout }
+            {
+                TrialId = "0123abcd"
+                Pack = pack
+                Epochs =
+                    [
+                        for i, l in Array.indexed trainLosses ->
+                            {
+                                Epoch = i + 1
+                                TrainLoss = l
+                                TrainMetric = 0.25
+                                ValLoss = (if noisy then Some 0.75 else None)
+                                ValMetric = None
+                                TestLoss = l * 2.0
+                                TestMetric = 0.125
+                                Lr = 0.1 / float (i + 1)
+                                BatchSize = 32
+                                Steps = 20
+                                Seconds = 1.5
+                                TrainSeconds = 1.25
+                                NoiseG2 = (if noisy then Some 1e-3 else None)
+                                NoiseTrace = None
+                                NoiseBSimple = (if noisy then Some 42.0 else None)
+                            }
+                    ]
+                Steps = 20 * epochs
+                Schedule = { Lr = 0.05; BatchSize = 64; Best = infinity; Wait = 2; Cooldown = 1 }
+                Noise = { G2 = 0.5; Trace = 1.5; Weight = 0.9; Samples = 7 }
+                Seconds = 12.25
+                Shuffle = seeds |> Array.map (fun s -> uint64 s * 0x9E3779B97F4A7C15UL)
+                OptimizerSteps = int64 (20 * epochs)
+                Weights = weights
+                OptimizerState = state
+                Dropout = dropout
+            }
     }
 
 /// Structural equality, NaNs compared by their bits.
 let private same (a: MemberState) (b: MemberState) =
     let f32 (xs: float32[][]) = xs |> Array.map (Array.map BitConverter.SingleToInt32Bits)
     let f64 (es: EpochRecord list) = es |> List.map (fun e -> BitConverter.DoubleToInt64Bits e.TrainLoss, { e with TrainLoss = 0.0; TestLoss = 0.0 })
-    f32 a.Weights = f32 b.Weights && f32 a.OptimizerState = f32 b.OptimizerState && f64 a.Epochs = f64 b.Epochs
+
+    f32 a.Weights = f32 b.Weights
+    && f32 a.OptimizerState = f32 b.OptimizerState
+    && f64 a.Epochs = f64 b.Epochs
     && { a with Weights = [||]; OptimizerState = [||]; Epochs = [] } = { b with Weights = [||]; OptimizerState = [||]; Epochs = [] }
 
 [<FsCheck.NUnit.Property(MaxTest = 50)>]
@@ -140,19 +199,24 @@ let ``a truncated or damaged checkpoint never reads`` () =
         let truncated = bytes[.. (cut % bytes.Length) - 1]
         let damaged = Array.copy bytes
         damaged[cut % bytes.Length] <- damaged[cut % bytes.Length] ^^^ 0x10uy
-        Result.isError (Checkpoint.ofBytes "abc123" s.TrialId truncated) && Result.isError (Checkpoint.ofBytes "abc123" s.TrialId damaged))
+
+        Result.isError (Checkpoint.ofBytes "abc123" s.TrialId truncated)
+        && Result.isError (Checkpoint.ofBytes "abc123" s.TrialId damaged))
 
 [<Test>]
 let ``a checkpoint of another code version or another trial is refused, saying which`` () =
     let s = Gen.sample 1 stateGen |> Seq.head
     let bytes = Checkpoint.toBytes "abc123" s
+
     match Checkpoint.ofBytes "def456" s.TrialId bytes with
     | Error e -> StringAssert.Contains("written by code version abc123, this is def456", e)
     | Ok _ -> Assert.Fail "another code version's checkpoint was read"
+
     match Checkpoint.ofBytes "abc123" "ffff0000" bytes with
     | Error e -> StringAssert.Contains("belongs to trial 0123abcd", e)
     | Ok _ -> Assert.Fail "another trial's checkpoint was read"
-    match Checkpoint.ofBytes "abc123" s.TrialId bytes[.. 20] with
+
+    match Checkpoint.ofBytes "abc123" s.TrialId bytes[..20] with
     | Error e -> StringAssert.Contains("truncated", e)
     | Ok _ -> Assert.Fail "a truncated checkpoint was read"
 
@@ -173,7 +237,11 @@ out: {out}
 """
 
 let private epochRows (out: string) =
-    (ResultsReader.Query(out, "SELECT trial_id, epoch, CAST(train_loss AS VARCHAR), CAST(test_loss AS VARCHAR), CAST(test_metric AS VARCHAR) FROM epochs ORDER BY 1, 2")).Rows
+    (ResultsReader.Query(
+        out,
+        "SELECT trial_id, epoch, CAST(train_loss AS VARCHAR), CAST(test_loss AS VARCHAR), CAST(test_metric AS VARCHAR) FROM epochs ORDER BY 1, 2"
+    ))
+        .Rows
     |> Seq.map (String.concat " ")
     |> List.ofSeq
 
@@ -190,8 +258,10 @@ let ``a packed sweep killed with SIGKILL mid-trial resumes from its checkpoints,
     let epochOf id = CheckpointStore.FilesIn(out, id) |> Seq.map (fun struct (e, _) -> e) |> Seq.fold max 0
     use child = SweepTests.startHost [ "sweep"; "run"; f; "--workers"; "1" ]
     let deadline = DateTime.UtcNow.AddSeconds 120.0
+
     while not (ids |> Seq.forall (fun id -> epochOf id >= 2)) && DateTime.UtcNow < deadline && not child.HasExited do
         Thread.Sleep 20
+
     Assert.That(child.HasExited, Is.False, "the sweep finished before it could be killed")
     child.Kill() // SIGKILL; its worker dies with it
     child.WaitForExit()
@@ -235,8 +305,7 @@ let ``a checkpoint interval below 1 epoch exits 2 naming the option`` (every: st
 [<Test>]
 let ``a pack killed between two members' saves resumes from the epoch all its members saved`` () =
     let s = Gen.sample 1 stateGen |> Seq.head
-    let at (id: string) (epoch: int) =
-        { s with TrialId = id; Pack = [ "a"; "b" ]; Epochs = List.init epoch (fun i -> { s.Epochs.Head with Epoch = i + 1 }) }
+    let at (id: string) (epoch: int) = { s with TrialId = id; Pack = [ "a"; "b" ]; Epochs = List.init epoch (fun i -> { s.Epochs.Head with Epoch = i + 1 }) }
     let saved = dict [ "a", [ at "a" 3; at "a" 2 ]; "b", [ at "b" 2 ]; "c", [] ]
     let points = CheckpointStore.ResumePoints([ "a"; "b"; "c" ], fun id -> saved[id] :> Collections.Generic.IReadOnlyList<_>)
     Assert.That(points["a"].Epoch, Is.EqualTo 2)

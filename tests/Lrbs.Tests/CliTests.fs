@@ -17,33 +17,82 @@ let run (args: string list) =
 let ``train --help lists every trial key as an option with its default`` () =
     let code, out, _ = run [ "train"; "--help" ]
     Assert.That(code, Is.EqualTo 0)
-    for o in [ "--dataset"; "--model"; "--optimizer"; "--lr"; "--batch-size"; "--epochs"; "--seed"; "--json"; "--split"; "--threads"
-               "--pool"; "--data-seed"; "--cross-entropy"; "--schedule"; "--scaling"; "--noise-scale-every"; "--early-stopping" ] do
+
+    for o in
+        [
+            "--dataset"
+            "--model"
+            "--optimizer"
+            "--lr"
+            "--batch-size"
+            "--epochs"
+            "--seed"
+            "--json"
+            "--split"
+            "--threads"
+            "--pool"
+            "--data-seed"
+            "--cross-entropy"
+            "--schedule"
+            "--scaling"
+            "--noise-scale-every"
+            "--early-stopping"
+        ] do
         StringAssert.Contains(o, out)
+
     StringAssert.Contains("(default 32)", out)
 
 let badInputs: obj[] list =
-    [ [| [ "--dataset"; "cifar" ]; "--dataset: unknown dataset 'cifar'; allowed: fashion-mnist, mnist" |]
-      [| [ "--dataset"; "mnist"; "--model"; "vgg" ]; "--model: unknown model 'vgg'; allowed: mlp-100-50" |]
-      [| [ "--dataset"; "mnist"; "--optimizer"; "lion" ]; "--optimizer: unknown optimizer 'lion'; allowed: sgd" |]
-      [| [ "--dataset"; "mnist"; "--lr"; "-0.1" ]; "--lr: expected a number > 0, got '-0.1'" |]
-      [| [ "--dataset"; "mnist"; "--lr"; "0" ]; "--lr: expected a number > 0, got '0'" |]
-      [| [ "--dataset"; "mnist"; "--lr"; "abc" ]; "--lr: expected a number > 0, got 'abc'" |]
-      [| [ "--dataset"; "mnist"; "--batch-size"; "0" ]; "--batch-size: expected an integer >= 1, got '0'" |]
-      [| [ "--dataset"; "mnist"; "--batch-size"; "90000" ]; "batch size 90000 is larger than the training set (56000 rows)" |]
-      [| [ "--dataset"; "mnist"; "--data-dir"; "/nonexistent/idx" ]; "data file not found: /nonexistent/idx/train-images-idx3-ubyte" |]
-      [| [ "--dataset"; "boxes"; "--split"; "official" ]; "--split: this dataset has no official train/test split" |]
-      [| [ "--dataset"; "mnist"; "--box-loss"; "exact" ]; "--box-loss: dataset mnist has no box targets" |]
-      [| [ "--dataset"; "boxes"; "--box-loss"; "plus-one" ]; "--box-loss: unknown 1 - IoU form 'plus-one'; allowed: keras-plus-one, exact" |]
-      [| [ "--dataset"; "mnist"; "--eval-batches"; "some" ]; "--eval-batches: unknown evaluation 'some'; allowed: all, whole" |]
-      [| [ "--dataset"; "mnist"; "--early-stopping"; "3" ]; "--early-stopping: early stopping watches the validation loss, but split 80/20 has no validation part" |]
-      [| [ "--dataset"; "mnist"; "--schedule"; "plateau:0.5:2" ]; "--schedule: schedule plateau:0.5:2:0:0.0001:0 watches the validation loss" |]
-      [| [ "--dataset"; "mnist"; "--warmup-epochs"; "2" ]; "--warmup-epochs: warm-up rises to a scaled rate: it needs scaling" |]
-      [| [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "5" ]; "--noise-scale-small: the small batch (5) must divide batch_size (32)" |]
-      [| [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "32" ]; "--noise-scale-small: the small batch (32) must be smaller than batch_size (32)" |]
-      [| [ "--dataset"; "mnist"; "--noise-scale-every"; "0"; "--noise-scale-small"; "2" ]; "--noise-scale-every: expected an integer >= 1, got '0'" |]
-      [| [ "--dataset"; "mnist"; "--threads"; "0" ]; "--threads: expected an integer >= 1, got '0'" |]
-      [| [ "--model"; "mlp-100-50" ]; "--dataset" |] ]
+    [
+        [| [ "--dataset"; "cifar" ]; "--dataset: unknown dataset 'cifar'; allowed: fashion-mnist, mnist" |]
+        [| [ "--dataset"; "mnist"; "--model"; "vgg" ]; "--model: unknown model 'vgg'; allowed: mlp-100-50" |]
+        [| [ "--dataset"; "mnist"; "--optimizer"; "lion" ]; "--optimizer: unknown optimizer 'lion'; allowed: sgd" |]
+        [| [ "--dataset"; "mnist"; "--lr"; "-0.1" ]; "--lr: expected a number > 0, got '-0.1'" |]
+        [| [ "--dataset"; "mnist"; "--lr"; "0" ]; "--lr: expected a number > 0, got '0'" |]
+        [| [ "--dataset"; "mnist"; "--lr"; "abc" ]; "--lr: expected a number > 0, got 'abc'" |]
+        [| [ "--dataset"; "mnist"; "--batch-size"; "0" ]; "--batch-size: expected an integer >= 1, got '0'" |]
+        [| [ "--dataset"; "mnist"; "--batch-size"; "90000" ]; "batch size 90000 is larger than the training set (56000 rows)" |]
+        [|
+            [ "--dataset"; "mnist"; "--data-dir"; "/nonexistent/idx" ]
+            "data file not found: /nonexistent/idx/train-images-idx3-ubyte"
+        |]
+        [| [ "--dataset"; "boxes"; "--split"; "official" ]; "--split: this dataset has no official train/test split" |]
+        [| [ "--dataset"; "mnist"; "--box-loss"; "exact" ]; "--box-loss: dataset mnist has no box targets" |]
+        [|
+            [ "--dataset"; "boxes"; "--box-loss"; "plus-one" ]
+            "--box-loss: unknown 1 - IoU form 'plus-one'; allowed: keras-plus-one, exact"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--eval-batches"; "some" ]
+            "--eval-batches: unknown evaluation 'some'; allowed: all, whole"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--early-stopping"; "3" ]
+            "--early-stopping: early stopping watches the validation loss, but split 80/20 has no validation part"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--schedule"; "plateau:0.5:2" ]
+            "--schedule: schedule plateau:0.5:2:0:0.0001:0 watches the validation loss"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--warmup-epochs"; "2" ]
+            "--warmup-epochs: warm-up rises to a scaled rate: it needs scaling"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "5" ]
+            "--noise-scale-small: the small batch (5) must divide batch_size (32)"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--noise-scale-every"; "10"; "--noise-scale-small"; "32" ]
+            "--noise-scale-small: the small batch (32) must be smaller than batch_size (32)"
+        |]
+        [|
+            [ "--dataset"; "mnist"; "--noise-scale-every"; "0"; "--noise-scale-small"; "2" ]
+            "--noise-scale-every: expected an integer >= 1, got '0'"
+        |]
+        [| [ "--dataset"; "mnist"; "--threads"; "0" ]; "--threads: expected an integer >= 1, got '0'" |]
+        [| [ "--model"; "mlp-100-50" ]; "--dataset" |]
+    ]
 
 [<TestCaseSource(nameof badInputs)>]
 let ``bad input exits 2 with one clear message`` (args: string list, expected: string) =
@@ -54,7 +103,24 @@ let ``bad input exits 2 with one clear message`` (args: string list, expected: s
 
 [<Test>]
 let ``--json prints the trial row with every column and the epoch rows; reruns are identical`` () =
-    let args = [ "train"; "--dataset"; "mnist"; "--train-limit"; "600"; "--epochs"; "2"; "--batch-size"; "30"; "--optimizer"; "adam"; "--lr"; "0.001"; "--json" ]
+    let args =
+        [
+            "train"
+            "--dataset"
+            "mnist"
+            "--train-limit"
+            "600"
+            "--epochs"
+            "2"
+            "--batch-size"
+            "30"
+            "--optimizer"
+            "adam"
+            "--lr"
+            "0.001"
+            "--json"
+        ]
+
     let code, out, err = run args
     Assert.That(code, Is.EqualTo 0, err)
     use doc = JsonDocument.Parse out
@@ -88,6 +154,7 @@ let ``the live display prints a line per epoch and the final accuracy`` () =
 let ``list names the datasets, models and optimizers`` () =
     let code, out, _ = run [ "list" ]
     Assert.That(code, Is.EqualTo 0)
+
     for name in [ "fashion-mnist"; "mnist"; "mlp-100-50"; "cnn-box"; "adam-bias-corrected" ] do
         StringAssert.Contains(name, out)
 
@@ -97,11 +164,23 @@ let ``one place maps failures to exit codes: input 2, a missing library 3, a bug
         use err = new StringWriter()
         let code = Lrbs.Host.Cli.Failures.Report(e, err)
         code, err.ToString()
-    let thrown (e: exn) = try raise e with e -> e // with a stack trace, as a command's would have
-    for e in [ Lrbs.Host.Sweeps.SweepFileException "grid: bad" :> exn; Lrbs.Host.Cli.InputException "--pack-size: bad"; Lrbs.Host.Storage.ResultsException "folder: bad" ] do
+
+    let thrown (e: exn) =
+        try
+            raise e
+        with e ->
+            e // with a stack trace, as a command's would have
+
+    for e in
+        [
+            Lrbs.Host.Sweeps.SweepFileException "grid: bad" :> exn
+            Lrbs.Host.Cli.InputException "--pack-size: bad"
+            Lrbs.Host.Storage.ResultsException "folder: bad"
+        ] do
         let code, text = report (thrown e)
         Assert.That(code, Is.EqualTo Lrbs.Host.Cli.ExitCodes.BadInput, e.GetType().Name)
         Assert.That(text, Is.EqualTo($"error: {e.Message}{System.Environment.NewLine}"))
+
     let code, text = report (thrown (System.DllNotFoundException "liblrbs_native.so: cannot open"))
     Assert.That(code, Is.EqualTo Lrbs.Host.Cli.ExitCodes.Setup)
     StringAssert.Contains("./scripts/setup.sh", text)
@@ -118,22 +197,33 @@ let ``./lrbs runs the precompiled host while no file of the build is newer, else
     let bin = tmp.File "src/Host.CSharp/bin/Release/net10.0"
     let fast = tmp.File "build/host"
     let stubs = tmp.File "stubs"
-    for d in [ bin; fast; stubs ] do IO.Directory.CreateDirectory d |> ignore
+
+    for d in [ bin; fast; stubs ] do
+        IO.Directory.CreateDirectory d |> ignore
+
     IO.File.Copy(IO.Path.Combine(root, "lrbs"), tmp.File "lrbs")
     IO.File.WriteAllText(IO.Path.Combine(stubs, "dotnet"), "#!/usr/bin/env bash\necho \"$1\"\n")
+
     for f in [ tmp.File "lrbs"; IO.Path.Combine(stubs, "dotnet") ] do
         IO.File.SetUnixFileMode(f, IO.UnixFileMode.UserRead ||| IO.UnixFileMode.UserWrite ||| IO.UnixFileMode.UserExecute)
+
     let at (path: string) (minutes: float) =
-        if not (IO.File.Exists path) then IO.File.WriteAllText(path, "")
+        if not (IO.File.Exists path) then
+            IO.File.WriteAllText(path, "")
+
         IO.File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes minutes)
+
     let launched () =
-        let psi = Diagnostics.ProcessStartInfo(tmp.File "lrbs", [ "--version" ], RedirectStandardOutput = true, RedirectStandardError = true)
+        let psi =
+            Diagnostics.ProcessStartInfo(tmp.File "lrbs", [ "--version" ], RedirectStandardOutput = true, RedirectStandardError = true)
+
         psi.Environment["PATH"] <- stubs + ":" + Environment.GetEnvironmentVariable "PATH"
         use p = Diagnostics.Process.Start psi
         let out = p.StandardOutput.ReadToEnd()
         p.WaitForExit()
         Assert.That(p.ExitCode, Is.EqualTo 0, p.StandardError.ReadToEnd())
         out.Trim()
+
     at (IO.Path.Combine(bin, "lrbs.dll")) -10.0
     at (IO.Path.Combine(bin, "Lrbs.Core.dll")) -10.0
     at (IO.Path.Combine(bin, "liblrbs_native.so")) -10.0

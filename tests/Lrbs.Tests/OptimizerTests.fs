@@ -15,15 +15,21 @@ open Lrbs.Tests.OptimizerOracle
 let private oracleStep (spec: OptimizerSpec) =
     let mutable sgdBuffers: float[] list = []
     let mutable adamStates: AdamState list = []
+
     fun (lr: float) (weights: float[] list) (grads: float[] list) ->
         match spec.Kind.Name with
         | "sgd" ->
-            if sgdBuffers.IsEmpty then sgdBuffers <- weights |> List.map (fun w -> Array.zeroCreate w.Length)
+            if sgdBuffers.IsEmpty then
+                sgdBuffers <- weights |> List.map (fun w -> Array.zeroCreate w.Length)
+
             let next = List.map3 (fun b w g -> sgd spec lr b w g) sgdBuffers weights grads
             sgdBuffers <- next |> List.map snd
             next |> List.map fst
-        | "adam" | "adamw" ->
-            if adamStates.IsEmpty then adamStates <- weights |> List.map (fun w -> adamInit w.Length)
+        | "adam"
+        | "adamw" ->
+            if adamStates.IsEmpty then
+                adamStates <- weights |> List.map (fun w -> adamInit w.Length)
+
             let next = List.map3 (fun s w g -> adam spec lr s w g) adamStates weights grads
             adamStates <- next |> List.map snd
             next |> List.map fst
@@ -39,7 +45,9 @@ let private caseGen =
         return name, lrs, uint64 seed
     }
 
-let private spec = { Name = "o"; Input = Shape.Vector 6; Layers = [ Layer.Dense(5, Activation.Relu); Layer.Dense(3, Activation.Softmax) ] }
+let private spec =
+    { Name = "o"; Input = Shape.Vector 6; Layers = [ Layer.Dense(5, Activation.Relu); Layer.Dense(3, Activation.Softmax) ] }
+
 let private xs = Array.init 24 (fun i -> float32 ((i * 7) % 11) / 11.0f - 0.3f)
 
 [<FsCheck.NUnit.Property(MaxTest = 40)>]
@@ -50,6 +58,7 @@ let ``the native in-place updates match the float64 rules on the engine's own gr
         let rule = oracleStep (optimizer name)
         let mutable expected = net.GetKerasWeights 0 |> List.map (fun w -> w.Values |> Array.map float)
         let y = T.ofInt64 [| 4L |] [| 0L; 2L; 1L; 2L |]
+
         for lr in lrs do
             stepOn net [| 4L; 6L |] xs y lr
             expected <- rule lr expected (net.GetKerasGradients 0 |> List.map (fun g -> g.Values |> Array.map float))
@@ -57,6 +66,7 @@ let ``the native in-place updates match the float64 rules on the engine's own gr
             let actual = net.GetKerasWeights 0 |> List.map (fun w -> w.Values |> Array.map float)
             List.iter2 (assertAllClose 1e-4 2e-6) expected actual
             expected <- actual
+
         true)
 
 [<FsCheck.NUnit.Property(MaxTest = 20)>]
@@ -65,15 +75,23 @@ let ``members of one net with different learning rates update as they would alon
         use _ = new Scope()
         let y = T.ofInt64 [| 4L |] [| 0L; 2L; 1L; 2L |]
         use pack = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, [| 7UL; 7UL; 7UL |], true)
-        let alone = lrs |> List.map (fun _ -> Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, [| 7UL |], true))
+
+        let alone =
+            lrs |> List.map (fun _ -> Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, [| 7UL |], true))
+
         for _ in 1..3 do
             Step.run pack { X = T.ofFloat32 [| 4L; 6L |] xs; Y = y; Order = None } 0 4 (Array.ofList lrs) 0
             List.iter2 (fun (n: Network) lr -> stepOn n [| 4L; 6L |] xs y lr) alone lrs
+
         alone
         |> List.iteri (fun k n ->
-            List.iter2 (fun (a: KerasWeight) (b: KerasWeight) -> assertAllClose 1e-5 1e-7 (Array.map float a.Values) (Array.map float b.Values))
-                (n.GetKerasWeights 0) (pack.GetKerasWeights k)
+            List.iter2
+                (fun (a: KerasWeight) (b: KerasWeight) -> assertAllClose 1e-5 1e-7 (Array.map float a.Values) (Array.map float b.Values))
+                (n.GetKerasWeights 0)
+                (pack.GetKerasWeights k)
+
             (n :> System.IDisposable).Dispose())
+
         true)
 
 [<FsCheck.NUnit.Property(MaxTest = 30)>]
@@ -81,15 +99,24 @@ let ``the fused CPU update loops and the ATen sequence agree`` () =
     Prop.forAll (Arb.fromGen (Gen.zip caseGen (Gen.elements [ 1; 3 ]))) (fun ((name, lrs, seed), members) ->
         use _ = new Scope()
         let y = T.ofInt64 [| 4L |] [| 0L; 2L; 1L; 2L |]
+
         let run fused =
             let previous = Runtime.fusedUpdates fused
+
             try
-                use net = Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, Array.init members (fun k -> seed + uint64 k), true)
+                use net =
+                    Network.Create(spec, Loss.CrossEntropy LossForm.Logits, optimizer name, Array.init members (fun k -> seed + uint64 k), true)
+
                 for lr in lrs do
                     Step.run net { X = T.ofFloat32 [| 4L; 6L |] xs; Y = y; Order = None } 0 4 (Array.init members (fun k -> lr * float (k + 1))) 0
-                [ for k in 0 .. members - 1 do yield! net.GetKerasWeights k |> List.collect (fun w -> List.ofArray w.Values) ]
+
+                [
+                    for k in 0 .. members - 1 do
+                        yield! net.GetKerasWeights k |> List.collect (fun w -> List.ofArray w.Values)
+                ]
             finally
                 Runtime.fusedUpdates previous |> ignore
+
         let a, b = run true, run false
         List.forall2 (fun (x: float32) y -> abs (x - y) <= 1e-6f + 1e-5f * abs y) a b)
 
@@ -97,6 +124,7 @@ let ``the fused CPU update loops and the ATen sequence agree`` () =
 let ``plain SGD is linear in the gradient`` () =
     let value = Gen.choose (-1000, 1000) |> Gen.map (fun v -> float v / 1000.0)
     let gen3 = Gen.choose (1, 6) |> Gen.bind (fun n -> Gen.three (Gen.arrayOfLength n value))
+
     Prop.forAll (Arb.fromGen (Gen.zip gen3 (Gen.two (Gen.elements [ -2.0; 0.5; 3.0 ])))) (fun ((w, g1, g2), (a, b)) ->
         let delta g = Array.map2 (-) (fst (sgd (optimizerWith "sgd" []) 0.1 [||] w g)) w
         let combined = delta (Array.map2 (fun x y -> a * x + b * y) g1 g2)
@@ -106,6 +134,7 @@ let ``plain SGD is linear in the gradient`` () =
 [<FsCheck.NUnit.Property(MaxTest = 50)>]
 let ``Adam's first step moves each weight by about lr against the gradient`` () =
     let big = Gen.choose (10, 1000) |> Gen.bind (fun v -> Gen.elements [ float v / 1000.0; -(float v) / 1000.0 ])
+
     Prop.forAll (Arb.fromGen (Gen.zip (Gen.elements [ 0.0; 1.0 ]) (Gen.arrayOfLength 5 big))) (fun (placement, g) ->
         let lr = 0.01
         let moved, _ = adam (optimizerWith "adam" [ "bias_corrected", placement ]) lr (adamInit 5) (Array.zeroCreate 5) g
@@ -121,10 +150,12 @@ let ``the Keras and PyTorch momentum forms agree at constant lr and differ after
             let! nesterov = Gen.elements [ false; true ]
             return w, gs, nesterov
         }
+
     Prop.forAll (Arb.fromGen caseGen) (fun (w, gs, nesterov) ->
         let run form steps =
             let c = optimizerWith "sgd" [ "momentum", 0.9; "nesterov", (if nesterov then 1.0 else 0.0); "pytorch_form", form ]
             steps |> List.fold (fun (w, b) (lr, g) -> sgd c lr b w g) (w, Array.zeroCreate w.Length) |> fst
+
         let constant = gs |> List.map (fun g -> 0.05, g)
         let changed = gs |> List.mapi (fun i g -> (if i < 2 then 0.05 else 0.005), g)
         let close a b = Array.forall2 (fun x y -> abs (x - y) < 1e-9) a b
@@ -143,19 +174,43 @@ let ``optimizer names resolve and bad hyper-parameters are refused with the fiel
     let adam = optimizerWith "adam" []
     assertEq (Map.ofList [ "beta1", 0.9; "beta2", 0.999; "epsilon", 1e-7; "bias_corrected", 0.0 ]) adam.Settings
     assertEq 0.004 ((optimizerWith "adamw" []).Get "weight_decay")
+
     match OptimizerSpec.ofName "adagrad" with
-    | Error e -> StringAssert.Contains("unknown optimizer 'adagrad'", e); StringAssert.Contains("lamb", e)
+    | Error e ->
+        StringAssert.Contains("unknown optimizer 'adagrad'", e)
+        StringAssert.Contains("lamb", e)
     | Ok _ -> Assert.Fail "expected an error"
+
     match OptimizerSpec.create "sgd" [ "momentum", 1.5 ] with
-    | Error e -> StringAssert.Contains("momentum", e); StringAssert.Contains("1.5", e)
+    | Error e ->
+        StringAssert.Contains("momentum", e)
+        StringAssert.Contains("1.5", e)
     | Ok _ -> Assert.Fail "expected an error"
+
     match OptimizerSpec.create "adam" [ "momentum", 0.9 ] with
-    | Error e -> StringAssert.Contains("key 'momentum' does not apply to optimizer adam", e); StringAssert.Contains("beta1", e)
+    | Error e ->
+        StringAssert.Contains("key 'momentum' does not apply to optimizer adam", e)
+        StringAssert.Contains("beta1", e)
     | Ok _ -> Assert.Fail "expected an error"
     // and the engine checks again, naming the optimizer and the key, for a spec made by hand
-    let net = { Lrbs.Core.Models.ModelSpec.Name = "v"; Input = Lrbs.Core.Models.Shape.Vector 2; Layers = [ Lrbs.Core.Models.Layer.Dense(2, Lrbs.Core.Models.Activation.Softmax) ] }
-    let e = Assert.Throws<NativeException>(fun () ->
-        Lrbs.Core.Models.Network.Create(net, Lrbs.Core.Losses.Loss.CrossEntropy Lrbs.Core.Losses.LossForm.Logits, { adam with Settings = adam.Settings.Add("beta2", 1.0) }, [| 1UL |], true) |> ignore)
+    let net =
+        {
+            Lrbs.Core.Models.ModelSpec.Name = "v"
+            Input = Lrbs.Core.Models.Shape.Vector 2
+            Layers = [ Lrbs.Core.Models.Layer.Dense(2, Lrbs.Core.Models.Activation.Softmax) ]
+        }
+
+    let e =
+        Assert.Throws<NativeException>(fun () ->
+            Lrbs.Core.Models.Network.Create(
+                net,
+                Lrbs.Core.Losses.Loss.CrossEntropy Lrbs.Core.Losses.LossForm.Logits,
+                { adam with Settings = adam.Settings.Add("beta2", 1.0) },
+                [| 1UL |],
+                true
+            )
+            |> ignore)
+
     StringAssert.Contains("optimizer adam: beta2", e.Message)
 
 [<FsCheck.NUnit.Property(MaxTest = 30)>]
@@ -167,6 +222,7 @@ let ``RMSprop's native update is Keras's rule, centered or not, with and without
             let! g = Gen.listOfLength 3 (Gen.arrayOfLength 4 (Gen.choose (-1000, 1000) |> Gen.map (fun v -> float v / 1000.0)))
             return centered, momentum, g
         }
+
     Prop.forAll (Arb.fromGen gen) (fun (centered, momentum, gs) ->
         use _ = new Scope()
         let o = optimizerWith "rmsprop" [ "centered", centered; "momentum", momentum ]
@@ -177,9 +233,11 @@ let ``RMSprop's native update is Keras's rule, centered or not, with and without
         let mutable w = (List.head (n.GetKerasWeights 0)).Values |> Array.map float
         let v, a, b = Array.zeroCreate 4, Array.zeroCreate 4, Array.zeroCreate 4
         let lr = 0.01
+
         for x in gs do
             stepOn n [| 2L; 2L |] (Array.map float32 x) (T.ofInt64 [| 2L |] [| 0L; 1L |]) lr
             let g = (List.head (n.GetKerasGradients 0)).Values |> Array.map float
+
             for i in 0..3 do
                 v[i] <- 0.9 * v[i] + 0.1 * g[i] * g[i]
                 a[i] <- 0.9 * a[i] + 0.1 * g[i]
@@ -187,7 +245,9 @@ let ``RMSprop's native update is Keras's rule, centered or not, with and without
                 let u = lr * g[i] / sqrt d
                 b[i] <- momentum * b[i] + u
                 w[i] <- w[i] - (if momentum > 0.0 then b[i] else u)
+
             let actual = (List.head (n.GetKerasWeights 0)).Values |> Array.map float
             assertAllClose 1e-4 1e-6 w actual
             w <- actual
+
         true)

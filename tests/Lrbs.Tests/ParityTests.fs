@@ -19,21 +19,28 @@ let private runAgainst (bridge: IReference) (cs: ParityCase list) engine =
     ParityRunner.Run(ResizeArray cs, bridge, tmp.Path, Func<_, _>(engine))
 
 let private describe (results: seq<CaseResult>) =
-    results |> Seq.map (fun r -> $"{r.Case.Name}: {r.Verdict} {r.Note} loss %A{r.Loss} grads %A{r.Gradients} weights %A{r.Weights}") |> String.concat "\n"
+    results
+    |> Seq.map (fun r -> $"{r.Case.Name}: {r.Verdict} {r.Note} loss %A{r.Loss} grads %A{r.Gradients} weights %A{r.Weights}")
+    |> String.concat "\n"
 
 [<Test>]
 let ``the parity matrix passes against the Python float64 reference`` () =
-    let results = runAgainst (PythonReference.Create(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
+    let results =
+        runAgainst (PythonReference.Create(root ())) (List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))) ParityRunner.Engine
     // the matrix comes from the registries: every optimizer and preset, every layer kind (but dropout,
     // whose masks are random) and every activation is in it, each at batch sizes 1, 4 and 64
     let names = results |> Seq.map (fun r -> r.Case.Name) |> List.ofSeq
     let has (part: string) = names |> List.filter (fun n -> n.Contains part) |> List.length
+
     for o in Lrbs.Core.Optimizers.OptimizerSpec.names do
         Assert.That(has $"| {o} | batch 1", Is.GreaterThan 0, o)
+
     for d in Lrbs.Core.Models.LayerRegistry.all do
         Assert.That(has $"probe {d.Name} |", Is.EqualTo(if d.Probe |> Result.isOk then 6 else 0), d.Name)
+
     for a in Lrbs.Core.Models.Activations.all |> List.filter (fun a -> a.Name <> "softmax") do
         Assert.That(has $"probe {a.Name} |", Is.EqualTo 6, a.Name)
+
     let failed = results |> Seq.filter (fun r -> r.Verdict <> "PASS")
     Assert.That(Seq.isEmpty failed, Is.True, describe failed)
 
@@ -51,8 +58,19 @@ let ``the parity matrix passes against TensorFlow.js, save where TensorFlow.js i
     let all = List.ofSeq (ParityCases.All(ParityCases.DefaultSteps))
     let cases = all |> List.filter tfjsSuiteCase
     let left = all |> List.filter (tfjsSuiteCase >> not)
-    Assert.That(left |> List.forall (fun c -> c.Name.Contains "cnn" && c.Name.EndsWith "| batch 64"), Is.True, "only the slow CNN cases at batch 64 are left out")
-    Assert.That(cases |> List.exists (fun c -> c.Name.StartsWith "cnn (S4" && c.Name.EndsWith "| batch 64"), Is.True, "the known TensorFlow.js-side failure still runs")
+
+    Assert.That(
+        left |> List.forall (fun c -> c.Name.Contains "cnn" && c.Name.EndsWith "| batch 64"),
+        Is.True,
+        "only the slow CNN cases at batch 64 are left out"
+    )
+
+    Assert.That(
+        cases |> List.exists (fun c -> c.Name.StartsWith "cnn (S4" && c.Name.EndsWith "| batch 64"),
+        Is.True,
+        "the known TensorFlow.js-side failure still runs"
+    )
+
     let results = runAgainst (ReferenceBridge.Tfjs(root ())) cases ParityRunner.Engine
     let byVerdict v = results |> Seq.filter (fun r -> r.Verdict = v) |> List.ofSeq
     // TensorFlow.js lacks what the definitions say it lacks (their Tfjs entries: Keras's momentum form
@@ -62,7 +80,11 @@ let ``the parity matrix passes against TensorFlow.js, save where TensorFlow.js i
         (c.Optimizer.Kind.Tfjs c.Optimizer.Settings |> Result.isError)
         || (c.Spec.Layers |> List.exists (fun l -> l.Def.Tfjs l.Args |> Result.isError))
         || (Lrbs.Core.Losses.Loss.name c.Loss).EndsWith "_logits"
-    assertEq (results |> Seq.filter (fun r -> tfjsLacks r.Case) |> Seq.map (fun r -> r.Case.Name) |> Set.ofSeq) (byVerdict "SKIP" |> List.map (fun r -> r.Case.Name) |> Set.ofList)
+
+    assertEq
+        (results |> Seq.filter (fun r -> tfjsLacks r.Case) |> Seq.map (fun r -> r.Case.Name) |> Set.ofSeq)
+        (byVerdict "SKIP" |> List.map (fun r -> r.Case.Name) |> Set.ofList)
+
     Assert.That(results.Count - (byVerdict "SKIP").Length, Is.GreaterThan 100, "most of the matrix runs in TensorFlow.js")
     let failed = byVerdict "FAIL"
     Assert.That(failed.Length, Is.LessThanOrEqualTo 1, describe failed)
@@ -70,6 +92,7 @@ let ``the parity matrix passes against TensorFlow.js, save where TensorFlow.js i
     // then TensorFlow.js is at least (our gap to it - our gap to the oracle) away from exact maths.
     if not failed.IsEmpty then
         let oracle = runAgainst (PythonReference.Create(root ())) (failed |> List.map (fun r -> r.Case)) ParityRunner.Engine
+
         for r, o in Seq.zip failed oracle do
             Assert.That(o.Verdict, Is.EqualTo "PASS", describe [ o ])
             Assert.That(o.Weights.MaxAbs * 10.0, Is.LessThan r.Weights.MaxAbs, describe [ r; o ])
@@ -82,6 +105,7 @@ let ``a wrong update rule makes the comparison fail while the first gradients st
     let broken (c: ParityCase) = StepTrace.run wrong c.Spec c.Loss (List.ofSeq c.Weights) (List.ofSeq (ParityRunner.Steps c))
     let results = runAgainst (PythonReference.Create(root ())) cs broken
     Assert.That(results.Count, Is.EqualTo 12)
+
     for r in results do
         Assert.That(r.Verdict, Is.EqualTo "FAIL", r.Case.Name)
         Assert.That(r.Gradients.Within, Is.True, "the first gradients are still right: only the update is wrong")
@@ -90,7 +114,15 @@ let ``a wrong update rule makes the comparison fail while the first gradients st
 [<Test>]
 let ``the two momentum forms are told apart: Keras momentum against the PyTorch-form reference fails`` () =
     let c = cases "mlp-relu (S1/S2) | categorical_crossentropy_logits | sgd-momentum-torch | batch 4" |> List.exactlyOne
-    let kerasForm (c: ParityCase) = StepTrace.run (Lrbs.Tests.OptimizerOracle.optimizerWith "sgd" [ "momentum", 0.9 ]) c.Spec c.Loss (List.ofSeq c.Weights) (List.ofSeq (ParityRunner.Steps c))
+
+    let kerasForm (c: ParityCase) =
+        StepTrace.run
+            (Lrbs.Tests.OptimizerOracle.optimizerWith "sgd" [ "momentum", 0.9 ])
+            c.Spec
+            c.Loss
+            (List.ofSeq c.Weights)
+            (List.ofSeq (ParityRunner.Steps c))
+
     let r = runAgainst (PythonReference.Create(root ())) [ c ] kerasForm |> Seq.exactlyOne
     Assert.That(r.Verdict, Is.EqualTo "FAIL", "the learning rate halves mid-case, so the forms must part")
 
@@ -105,7 +137,8 @@ let private pythonChildren (parent: int) =
             let stat = File.ReadAllText(Path.Combine(d, "stat"))
             let ppid = int (stat.Substring(stat.LastIndexOf ')' + 2).Split(' ').[1])
             ppid = parent && File.ReadAllText(Path.Combine(d, "comm")).Trim().StartsWith "python"
-        with _ -> false) // not a process folder, or the process ended while we read it
+        with _ ->
+            false) // not a process folder, or the process ended while we read it
     |> Array.map Path.GetFileName
 
 /// Runs the built CLI as a child process with `env`; returns (exit code, stdout, stderr, the
@@ -114,9 +147,13 @@ let private hostWatchingPython (env: (string * string) list) (args: string list)
     use child = SweepTests.startHostWith env args
     let out, err = child.StandardOutput.ReadToEndAsync(), child.StandardError.ReadToEndAsync()
     let seen = Collections.Generic.HashSet<string>()
+
     while not child.HasExited do
-        for pid in pythonChildren child.Id do seen.Add pid |> ignore
+        for pid in pythonChildren child.Id do
+            seen.Add pid |> ignore
+
         Threading.Thread.Sleep 5
+
     child.WaitForExit()
     child.ExitCode, out.Result, err.Result, List.ofSeq seen
 
@@ -125,7 +162,10 @@ let ``lrbs parity --reference python answers in process and starts no python pro
     use tmp = new TempDir()
     // The old bridge ran python3 run_case.py (and python3 -c "import numpy") as children of the host for seconds.
     let filter = "multi-label head | binary_crossentropy | sgd"
-    let code, out, err, pythons = hostWatchingPython [] [ "parity"; "--reference"; "python"; "--filter"; filter; "--out"; tmp.Path ]
+
+    let code, out, err, pythons =
+        hostWatchingPython [] [ "parity"; "--reference"; "python"; "--filter"; filter; "--out"; tmp.Path ]
+
     Assert.That(code, Is.EqualTo 0, err)
     let n = (cases filter).Length
     Assert.That(n, Is.GreaterThanOrEqualTo 9)
@@ -139,13 +179,18 @@ let ``a missing node or python names what is missing and how to install it`` () 
     let c = cases "multi-label head | binary_crossentropy | sgd | batch 1"
     let tfjs = ReferenceBridge.Tfjs(root ())
     let bridge = ReferenceBridge(tfjs.Name, "/nonexistent/node", tfjs.Script, tfjs.InstallHint)
-    let e = Assert.Throws<ReferenceException>(fun () -> ParityRunner.Run(ResizeArray c, bridge, tmp.Path, Func<_, _>(ParityRunner.Engine)) |> ignore)
+
+    let e =
+        Assert.Throws<ReferenceException>(fun () -> ParityRunner.Run(ResizeArray c, bridge, tmp.Path, Func<_, _>(ParityRunner.Engine)) |> ignore)
+
     StringAssert.Contains("'/nonexistent/node', which was not found", e.Message)
     StringAssert.Contains("apt-get install nodejs", e.Message)
     Assert.That(e.MissingDependency, Is.True)
     // pythonnet starts one interpreter per process and this one already has Debian's: a missing
     // libpython is tried in a fresh host process, through the CLI (exit 3: the machine's setup).
-    let code, out, err, _ = hostWatchingPython [ "LRBS_LIBPYTHON", "/nonexistent/libpython.so" ] [ "parity"; "--reference"; "python"; "--filter"; c.Head.Name; "--out"; tmp.Path ]
+    let code, out, err, _ =
+        hostWatchingPython [ "LRBS_LIBPYTHON", "/nonexistent/libpython.so" ] [ "parity"; "--reference"; "python"; "--filter"; c.Head.Name; "--out"; tmp.Path ]
+
     Assert.That(code, Is.EqualTo 3, err)
     StringAssert.Contains("error: the python reference needs libpython, and /nonexistent/libpython.so was not found", err)
     StringAssert.Contains("apt-get install libpython3.11", err)
@@ -159,10 +204,12 @@ let ``a malformed case file is reported by the reference with the file`` () =
     let dir = tmp.File "case"
     CaseFiles.Write(c, dir)
     File.WriteAllText(Path.Combine(dir, "w0.npy"), "garbage")
+
     for bridge in [ ReferenceBridge.Tfjs(root ()) :> IReference; PythonReference.Create(root ()) ] do
         let e = Assert.Throws<ReferenceException>(fun () -> bridge.Run(ResizeArray [ dir ], 1) |> ignore)
         StringAssert.Contains($"the {bridge.Name} reference", e.Message)
         StringAssert.Contains("w0.npy", e.Message)
+
     File.WriteAllText(Path.Combine(dir, "case.json"), "{ not json")
     let e = Assert.Throws<ReferenceException>(fun () -> (ReferenceBridge.Tfjs(root ())).Run(ResizeArray [ dir ], 1) |> ignore)
     StringAssert.Contains("JSON", e.Message)
@@ -176,13 +223,18 @@ let ``npy files written for the references read back in numpy`` () =
     EmbeddedPython.EnsureStarted() |> ignore
     use _ = Py.GIL()
     use scope = Py.CreateScope()
-    scope.Exec($"import numpy as np\na = np.load({Text.Json.JsonSerializer.Serialize f})\nout = f'{{a.dtype}} {{a.shape}} {{a[1, 2]}}'") |> ignore
+
+    scope.Exec($"import numpy as np\na = np.load({Text.Json.JsonSerializer.Serialize f})\nout = f'{{a.dtype}} {{a.shape}} {{a[1, 2]}}'")
+    |> ignore
+
     Assert.That(scope.Get("out").As<string>(), Is.EqualTo "float32 (2, 3) 6.5")
 
 [<Test>]
 let ``the float64 oracle checks itself: every layer's gradient against finite differences, every optimizer step by hand`` () =
     // reference/python/selfcheck.py builds its own cases; Debian's python3 with numpy (python3-numpy)
-    let psi = Diagnostics.ProcessStartInfo("/usr/bin/python3", [ IO.Path.Combine(root (), "reference", "python", "selfcheck.py") ])
+    let psi =
+        Diagnostics.ProcessStartInfo("/usr/bin/python3", [ IO.Path.Combine(root (), "reference", "python", "selfcheck.py") ])
+
     psi.RedirectStandardOutput <- true
     psi.RedirectStandardError <- true
     use p = Diagnostics.Process.Start psi

@@ -18,28 +18,39 @@ let private randomRow<'T when 'T: (new: unit -> 'T)> (rng: Random) =
     let row = new 'T()
     let alphabet = "ab'\"\n ,;é漢0"
     let text () = String(Array.init (rng.Next(0, 12)) (fun _ -> alphabet[rng.Next alphabet.Length]))
+
     for c in Columns<'T>.All do
         if not (c.Nullable && rng.Next(3) = 0) then
             let value: obj =
-                if c.Timestamp then box (rng.NextInt64(0L, 4_000_000_000_000_000L))
-                elif c.Type = typeof<string> then box (text ())
-                elif c.Type = typeof<int> then box (rng.Next(Int32.MinValue, Int32.MaxValue))
-                elif c.Type = typeof<int64> then box (rng.NextInt64())
-                elif c.Type = typeof<bool> then box (rng.Next(2) = 0)
+                if c.Timestamp then
+                    box (rng.NextInt64(0L, 4_000_000_000_000_000L))
+                elif c.Type = typeof<string> then
+                    box (text ())
+                elif c.Type = typeof<int> then
+                    box (rng.Next(Int32.MinValue, Int32.MaxValue))
+                elif c.Type = typeof<int64> then
+                    box (rng.NextInt64())
+                elif c.Type = typeof<bool> then
+                    box (rng.Next(2) = 0)
                 elif c.Type = typeof<float> then
                     let d = BitConverter.Int64BitsToDouble(rng.NextInt64())
                     box (if Double.IsFinite d then d else float (rng.Next()) / 7.0)
-                else failwith $"no generator for {c.Type}"
+                else
+                    failwith $"no generator for {c.Type}"
+
             c.Property.SetValue(row, value)
+
     row
 
 /// The columns of a row as comparable values (times as UTC ticks, doubles as their bits).
 let private cells<'T> (row: 'T) =
-    [ for c in Columns<'T>.All ->
-          match c.Property.GetValue row with
-          | :? DateTime as t -> box (DateTime.SpecifyKind(t, DateTimeKind.Utc).Ticks)
-          | :? float as d -> box (BitConverter.DoubleToInt64Bits d)
-          | v -> v ]
+    [
+        for c in Columns<'T>.All ->
+            match c.Property.GetValue row with
+            | :? DateTime as t -> box (DateTime.SpecifyKind(t, DateTimeKind.Utc).Ticks)
+            | :? float as d -> box (BitConverter.DoubleToInt64Bits d)
+            | v -> v
+    ]
 
 let private roundTrips<'T when 'T: (new: unit -> 'T)> (seed: int) =
     use tmp = new TempDir()
@@ -50,7 +61,10 @@ let private roundTrips<'T when 'T: (new: unit -> 'T)> (seed: int) =
     use db = new Sql()
     let back = db.Rows<'T>($"SELECT * FROM read_parquet({Sql.Literal path})")
     let expected, actual = List.map cells rows, List.map cells (List.ofSeq back)
-    if expected <> actual then failwith $"%A{expected}\n<>\n%A{actual}"
+
+    if expected <> actual then
+        failwith $"%A{expected}\n<>\n%A{actual}"
+
     true
 
 [<FsCheck.NUnit.Property(MaxTest = 25)>]
@@ -61,11 +75,13 @@ let ``epoch rows round-trip`` (seed: int) = roundTrips<EpochRow> seed
 
 [<FsCheck.NUnit.Property(MaxTest = 15)>]
 let ``manifest and prediction rows round-trip`` (seed: int) =
-    roundTrips<ManifestRow> seed && roundTrips<ClassPredictionRow> seed && roundTrips<LabelPredictionRow> seed && roundTrips<BoxPredictionRow> seed
+    roundTrips<ManifestRow> seed
+    && roundTrips<ClassPredictionRow> seed
+    && roundTrips<LabelPredictionRow> seed
+    && roundTrips<BoxPredictionRow> seed
 
 [<FsCheck.NUnit.Property(MaxTest = 15)>]
-let ``parity and bench rows round-trip`` (seed: int) =
-    roundTrips<Lrbs.Host.Parity.ParityRow> seed && roundTrips<Lrbs.Host.Bench.BenchPartRow> seed
+let ``parity and bench rows round-trip`` (seed: int) = roundTrips<Lrbs.Host.Parity.ParityRow> seed && roundTrips<Lrbs.Host.Bench.BenchPartRow> seed
 
 /// DuckDB's types for a view's columns, by name.
 let private described (db: Sql) (table: string) =
@@ -80,7 +96,12 @@ let ``a sweep's parts read in DuckDB with every column of every table typed as i
     use tmp = new TempDir()
     let out = tmp.File "out"
     let f = tmp.File "s.yaml"
-    File.WriteAllText(f, $"name: s\ndataset: boxes\ntrain_limit: 200\nmodel: cnn-box\noptimizer: sgd\nlr: 0.1\nbatch_size: 50\npredictions: true\nstopping:\n  max_epochs: 1\nout: {out}\n")
+
+    File.WriteAllText(
+        f,
+        $"name: s\ndataset: boxes\ntrain_limit: 200\nmodel: cnn-box\noptimizer: sgd\nlr: 0.1\nbatch_size: 50\npredictions: true\nstopping:\n  max_epochs: 1\nout: {out}\n"
+    )
+
     let code, _, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "1" ]
     Assert.That(code, Is.EqualTo 0, err)
     use db = ResultsReader.Open out
@@ -104,8 +125,10 @@ let ``a NULL where a record needs a value, or a column of the wrong type, is an 
 let ``DuckDB out of memory says the limit, where it comes from and what to do`` () =
     use db = new Sql()
     db.Execute "SET memory_limit='1MB'" // as a scheduler's tiny --mem would make it
-    let e = Assert.Throws<StorageException>(fun () ->
-        db.Query "SELECT sum(x) FROM (SELECT range % 100000 AS x, count(*) FROM range(3000000) GROUP BY 1)" |> ignore)
+
+    let e =
+        Assert.Throws<StorageException>(fun () -> db.Query "SELECT sum(x) FROM (SELECT range % 100000 AS x, count(*) FROM range(3000000) GROUP BY 1)" |> ignore)
+
     StringAssert.Contains("ran out of memory", e.Message)
     StringAssert.Contains("976.5 KiB", e.Message)
     StringAssert.Contains("--mem", e.Message)

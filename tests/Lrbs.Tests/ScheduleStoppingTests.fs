@@ -21,6 +21,7 @@ let ``stop at max epochs, never before, when no other rule fires`` (n: PositiveI
     let n = min n.Get 50
     let rule = Stopping.Epochs n
     let losses k = List.init k (fun i -> 10.0 - float i)
+
     Stopping.check rule (losses n) [] = Some StopReason.MaxEpochs
     && (n = 1 || Stopping.check rule (losses (n - 1)) [] = None)
 
@@ -36,9 +37,14 @@ let ``early stopping counts epochs without improvement like Keras`` () =
 
 /// The epoch at which a rule stops a loss curve (None: it runs out of epochs).
 let private stopsAt rule (losses: float list) =
-    [ 1 .. losses.Length ] |> List.tryFind (fun n -> (Stopping.check rule (List.take n losses) []).IsSome && Stopping.check rule (List.take n losses) [] <> Some StopReason.MaxEpochs)
+    [ 1 .. losses.Length ]
+    |> List.tryFind (fun n ->
+        (Stopping.check rule (List.take n losses) []).IsSome
+        && Stopping.check rule (List.take n losses) [] <> Some StopReason.MaxEpochs)
 
-let private kerasOnLoss = { Stopping.Epochs 1000 with EarlyStopping = Some { Patience = 10; MinDelta = 0.01; Monitor = Monitor.TrainLoss } }
+let private kerasOnLoss =
+    { Stopping.Epochs 1000 with EarlyStopping = Some { Patience = 10; MinDelta = 0.01; Monitor = Monitor.TrainLoss } }
+
 let private studySentence = { Stopping.Epochs 1000 with Stabilisation = Some(0.01, 10) }
 
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
@@ -53,11 +59,13 @@ let ``Keras EarlyStopping on the loss never stops a curve that keeps falling by 
 let ``Keras EarlyStopping on the loss stops a rising curve patience epochs after its best; the stabilisation rule never does`` (start: FsCheck.PositiveInt) =
     // falls for `best` epochs, then rises by 0.02 an epoch (more than 0.01: never "stable")
     let best = 1 + start.Get % 20
-    let curve = List.init (best + 40) (fun e -> if e < best then 2.0 - 0.1 * float e else 2.0 - 0.1 * float (best - 1) + 0.02 * float (e - best + 1))
+
+    let curve =
+        List.init (best + 40) (fun e -> if e < best then 2.0 - 0.1 * float e else 2.0 - 0.1 * float (best - 1) + 0.02 * float (e - best + 1))
+
     stopsAt kerasOnLoss curve = Some(best + 10) && stopsAt studySentence curve = None
 
-let private run schedule lr batch losses =
-    losses |> List.indexed |> List.scan (fun s (i, l) -> Schedule.next schedule (i + 1) l s) (Schedule.start lr batch)
+let private run schedule lr batch losses = losses |> List.indexed |> List.scan (fun s (i, l) -> Schedule.next schedule (i + 1) l s) (Schedule.start lr batch)
 
 let private plateau factor patience minLr = Schedule.ReduceOnPlateau(factor, minLr, Schedule.defaultPlateau patience)
 
@@ -98,10 +106,12 @@ let ``plateau schedules never raise the rate nor shrink the batch, and respect t
             let! minLr = Gen.elements [ 0.0; 1e-4; 0.01 ]
             return losses, factor, patience, cooldown, minLr
         }
+
     Prop.forAll (Arb.fromGen gen) (fun (losses, factor, patience, cooldown, minLr) ->
         let p = { Patience = patience; MinDelta = 1e-4; Cooldown = cooldown }
         let lrs = run (Schedule.ReduceOnPlateau(factor, minLr, p)) 0.1 8 losses |> List.map (fun s -> s.Lr)
         let batches = run (Schedule.GrowBatchOnPlateau(2, 128, p)) 0.1 8 losses |> List.map (fun s -> s.BatchSize)
+
         List.pairwise lrs |> List.forall (fun (a, b) -> b <= a)
         && lrs |> List.forall (fun l -> l >= minLr)
         && List.pairwise batches |> List.forall (fun (a, b) -> b >= a)
@@ -115,27 +125,38 @@ let ``step decay multiplies by the factor exactly every k epochs`` () =
 
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``scaling rules give lr0 at the base batch and follow B^k`` () =
-    Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.elements [ ScalingRule.Linear; ScalingRule.SquareRoot ]) (Gen.choose (1, 512)) (Gen.choose (1, 512)))) (fun (rule, b0, b) ->
-        let s = { Rule = rule; BaseBatch = b0; WarmupEpochs = 0 }
-        let k = LrScaling.exponent rule
-        abs (LrScaling.scaled s 0.01 b0 - 0.01) < 1e-15
-        && abs (LrScaling.scaled s 0.01 b - 0.01 * (float b / float b0) ** k) < 1e-12
-        && (b <= b0 || LrScaling.scaled s 0.01 b > 0.01))
+    Prop.forAll
+        (Arb.fromGen (Gen.zip3 (Gen.elements [ ScalingRule.Linear; ScalingRule.SquareRoot ]) (Gen.choose (1, 512)) (Gen.choose (1, 512))))
+        (fun (rule, b0, b) ->
+            let s = { Rule = rule; BaseBatch = b0; WarmupEpochs = 0 }
+            let k = LrScaling.exponent rule
+
+            abs (LrScaling.scaled s 0.01 b0 - 0.01) < 1e-15
+            && abs (LrScaling.scaled s 0.01 b - 0.01 * (float b / float b0) ** k) < 1e-12
+            && (b <= b0 || LrScaling.scaled s 0.01 b > 0.01))
 
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``warm-up rises monotonically from lr0 and ends at the scaled value`` () =
     Prop.forAll (Arb.fromGen (Gen.zip3 (Gen.elements [ 0.01; 0.1 ]) (Gen.elements [ 0.05; 0.4; 1.6 ]) (Gen.choose (1, 300)))) (fun (lr0, target, steps) ->
         let lrs = [ for t in 0 .. steps + 3 -> LrScaling.warmup lr0 target steps t ]
-        let monotone = if target >= lr0 then List.pairwise lrs |> List.forall (fun (a, b) -> b >= a) else List.pairwise lrs |> List.forall (fun (a, b) -> b <= a)
+
+        let monotone =
+            if target >= lr0 then
+                List.pairwise lrs |> List.forall (fun (a, b) -> b >= a)
+            else
+                List.pairwise lrs |> List.forall (fun (a, b) -> b <= a)
+
         lrs.Head = lr0 && LrScaling.warmup lr0 target steps steps = target && monotone)
 
 [<Test>]
 let ``schedules parse with Keras defaults, print canonically, and refuse nonsense naming the form`` () =
     assertEq (Ok(plateau 0.5 3 0.0)) (Schedule.parse "plateau:0.5:3")
+
     for text in [ "constant"; "step:0.1:10"; "plateau:0.5:2:1E-05:0.001:1"; "grow-batch:2:3:256:0.0001:0" ] do
         match Schedule.parse text with
         | Ok s -> assertEq (Ok s) (Schedule.parse (Schedule.canonical s))
         | Error e -> Assert.Fail e
+
     for bad, fragment in [ "cosine", "unknown schedule 'cosine'"; "plateau:1.5:2", "0 < factor < 1"; "step:0.1:0", "every >= 1" ] do
         match Schedule.parse bad with
         | Error e -> StringAssert.Contains(fragment, e)

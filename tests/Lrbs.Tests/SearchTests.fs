@@ -15,12 +15,17 @@ open Lrbs.Core.Training
 open Lrbs.Host.Sweeps
 
 let spec low high points refineTo : Spec =
-    { Low = low; High = high; Points = points; RefineTo = refineTo
-      MaxExtend = LrBracket.defaultMaxExtend; MaxRefine = LrBracket.defaultMaxRefine }
+    {
+        Low = low
+        High = high
+        Points = points
+        RefineTo = refineTo
+        MaxExtend = LrBracket.defaultMaxExtend
+        MaxRefine = LrBracket.defaultMaxRefine
+    }
 
 /// Runs a search to its end on a score function of lr (every trial "committed" at once).
-let searchOn (s: LrBracket.Spec) (seeds: int list) (score: float -> int -> LrBracket.Outcome) =
-    LrBracket.plan s seeds (fun lr seed -> Some(score lr seed))
+let searchOn (s: LrBracket.Spec) (seeds: int list) (score: float -> int -> LrBracket.Outcome) = LrBracket.plan s seeds (fun lr seed -> Some(score lr seed))
 
 let exact f = fun lr (_: int) -> ({ Score = f lr; Noise = nan }: Outcome)
 
@@ -34,9 +39,11 @@ let ``the first round is the bracket's log-spaced points, rounded so that their 
 [<FsCheck.NUnit.Property(MaxTest = 200)>]
 let ``on a unimodal score the search ends with the true optimum within refine_to of its best, wherever the optimum is`` () =
     let gen = Gen.zip (Gen.choose (-700, 200)) (Gen.elements [ 1.1; 1.4; 2.0 ])
+
     Prop.forAll (Arb.fromGen gen) (fun (peak100, refineTo) ->
         let peak = 10.0 ** (float peak100 / 100.0) // 1e-7 .. 100: up to 3 decades outside [1e-4, 1e-1]
         let p = searchOn (spec 1e-4 1e-1 4 refineTo) [ 0 ] (exact (fun lr -> -((log lr - log peak) ** 2.0)))
+
         match p.State with
         | LrBracket.State.Found _ ->
             let best = p.Best.Value.Lr
@@ -47,6 +54,7 @@ let ``on a unimodal score the search ends with the true optimum within refine_to
 [<Test>]
 let ``an optimum beyond max_extend steps outward stops at the limit and says so`` () =
     let p = searchOn (spec 1e-4 1e-1 4 1.4) [ 0; 1 ] (exact (fun lr -> log lr)) // best always the largest
+
     match p.State with
     | LrBracket.State.Limit why ->
         StringAssert.Contains("max_extend = 4", why)
@@ -56,9 +64,13 @@ let ``an optimum beyond max_extend steps outward stops at the limit and says so`
 [<Test>]
 let ``with repeats, neighbours within one standard error of the best end the refinement on noise`` () =
     // a flat score with a seed-to-seed spread of 0.01: no point can be told from another
-    let p = searchOn (spec 1e-4 1e-1 4 1.01) [ 0; 1; 2 ] (fun lr seed -> { Score = 0.8 + 0.01 * float (seed - 1) + (if lr = 0.01 then 1e-4 else 0.0); Noise = nan })
+    let p =
+        searchOn (spec 1e-4 1e-1 4 1.01) [ 0; 1; 2 ] (fun lr seed -> { Score = 0.8 + 0.01 * float (seed - 1) + (if lr = 0.01 then 1e-4 else 0.0); Noise = nan })
+
     match p.State with
-    | LrBracket.State.Found why -> StringAssert.Contains("noise", why); Assert.That(p.Points.Length, Is.EqualTo 4)
+    | LrBracket.State.Found why ->
+        StringAssert.Contains("noise", why)
+        Assert.That(p.Points.Length, Is.EqualTo 4)
     | other -> Assert.Fail $"expected Found on noise, got %A{other}"
 
 [<Test>]
@@ -74,6 +86,7 @@ let ``with one seed the accuracy's standard error is the noise, the helper the r
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``the plan is a function of the committed outcomes: uncommitted trials stop it where a rerun would, at the same points`` () =
     let gen = Gen.zip (Gen.choose (-600, 0)) (Gen.choose (0, 40))
+
     Prop.forAll (Arb.fromGen gen) (fun (peak100, cut) ->
         let peak = 10.0 ** (float peak100 / 100.0)
         let s = spec 1e-4 1e-1 4 1.4
@@ -81,15 +94,28 @@ let ``the plan is a function of the committed outcomes: uncommitted trials stop 
         let full = searchOn s [ 0; 1 ] (exact score)
         // commit only the trials of the first `cut` points of the full plan
         let known = full.Points |> List.truncate cut |> List.map (fun x -> x.Lr) |> Set.ofList
-        let partial = LrBracket.plan s [ 0; 1 ] (fun lr _ -> if known.Contains lr then Some { Score = score lr; Noise = nan } else None)
-        partial.State = LrBracket.State.Running || partial = full
-        && List.truncate partial.Points.Length full.Points = partial.Points)
+
+        let partial =
+            LrBracket.plan s [ 0; 1 ] (fun lr _ -> if known.Contains lr then Some { Score = score lr; Noise = nan } else None)
+
+        partial.State = LrBracket.State.Running
+        || partial = full && List.truncate partial.Points.Length full.Points = partial.Points)
 
 [<TestCase(1e-4, 16, 4)>]
 [<TestCase(1e-3, 256, 64)>]
 [<TestCase(0.01, 64, 512)>]
 let ``adam-sqrt-sde (Malladi et al. 2022) scales lr by sqrt(k), 1 - beta by k and epsilon by 1/sqrt(k)`` (lr0: float, b0: int, b: int) =
-    let c = trial [ "dataset", "fashion-mnist"; "optimizer", "adam"; "lr", string lr0; "batch_size", string b; "scaling", "adam-sqrt-sde"; "base_batch", string b0 ]
+    let c =
+        trial
+            [
+                "dataset", "fashion-mnist"
+                "optimizer", "adam"
+                "lr", string lr0
+                "batch_size", string b
+                "scaling", "adam-sqrt-sde"
+                "base_batch", string b0
+            ]
+
     let k = float b / float b0
     let s = (TrialConfig.optimizerSpec c).Settings
     Assert.That(TrialConfig.targetLr c, Is.EqualTo(lr0 * sqrt k).Within(1e-15 * lr0 * sqrt k))
@@ -100,18 +126,44 @@ let ``adam-sqrt-sde (Malladi et al. 2022) scales lr by sqrt(k), 1 - beta by k an
 [<FsCheck.NUnit.Property(MaxTest = 100)>]
 let ``beta2-halflife (Marek et al. 2025) keeps beta2's half-life in examples and leaves lr alone`` () =
     let gen = Gen.zip (Gen.elements [ 4; 16; 64; 256 ]) (Gen.elements [ 8; 32; 128; 1024 ])
+
     Prop.forAll (Arb.fromGen gen) (fun (b0, b) ->
-        let c = trial [ "dataset", "fashion-mnist"; "optimizer", "adam"; "lr", "0.001"; "batch_size", string b; "scaling", "beta2-halflife"; "base_batch", string b0 ]
+        let c =
+            trial
+                [
+                    "dataset", "fashion-mnist"
+                    "optimizer", "adam"
+                    "lr", "0.001"
+                    "batch_size", string b
+                    "scaling", "beta2-halflife"
+                    "base_batch", string b0
+                ]
+
         let beta2 = (TrialConfig.optimizerSpec c).Settings["beta2"]
         let halfLife beta batch = log 0.5 / log beta * float batch // examples until the weight halves
         abs (halfLife beta2 b - halfLife 0.999 b0) < 1e-6 * halfLife 0.999 b0 && TrialConfig.targetLr c = 0.001)
 
 [<Test>]
 let ``a trial under adam-sqrt-sde trains exactly as the same trial with the scaled settings written out`` () =
-    if not (fashionMnistAvailable ()) then Assert.Ignore "Fashion-MNIST is not installed"
-    let common = [ "dataset", "fashion-mnist"; "train_limit", "512"; "optimizer", "adam"; "batch_size", "64"; "max_epochs", "2" ]
+    if not (fashionMnistAvailable ()) then
+        Assert.Ignore "Fashion-MNIST is not installed"
+
+    let common =
+        [ "dataset", "fashion-mnist"; "train_limit", "512"; "optimizer", "adam"; "batch_size", "64"; "max_epochs", "2" ]
+
     let scaled = trial (common @ [ "lr", "0.001"; "scaling", "adam-sqrt-sde"; "base_batch", "16" ])
-    let spelled = trial (common @ [ "lr", string (0.001 * 2.0); "beta1", string (1.0 - 4.0 * 0.1); "beta2", string (1.0 - 4.0 * 0.001); "epsilon", string (1e-7 / 2.0) ])
+
+    let spelled =
+        trial (
+            common
+            @ [
+                "lr", string (0.001 * 2.0)
+                "beta1", string (1.0 - 4.0 * 0.1)
+                "beta2", string (1.0 - 4.0 * 0.001)
+                "epsilon", string (1e-7 / 2.0)
+            ]
+        )
+
     let losses c = (Trainer.run c (prepared c) Progress.None).Epochs |> List.map (fun e -> e.TrainLoss)
     let a, b = losses scaled, losses spelled
     assertEq b a
@@ -119,9 +171,20 @@ let ``a trial under adam-sqrt-sde trains exactly as the same trial with the scal
     Assert.That(unscaled, Is.Not.EqualTo a, "the betas and epsilon did change the training")
 
 let badScaling: obj[] list =
-    [ [| [ "--optimizer"; "sgd"; "--scaling"; "adam-sqrt-sde"; "--base-batch"; "16" ]; "--scaling: scaling adam-sqrt-sde at batch 32 from base_batch 16: scaling adam-sqrt-sde rescales beta1, beta2, epsilon" |]
-      [| [ "--optimizer"; "adam"; "--scaling"; "adam-sqrt-sde"; "--base-batch"; "2"; "--batch-size"; "64" ]; "gives beta1 = -2.2" |]
-      [| [ "--optimizer"; "adam"; "--scaling"; "beta2-halflif"; "--base-batch"; "2" ]; "unknown scaling rule 'beta2-halflif'" |] ]
+    [
+        [|
+            [ "--optimizer"; "sgd"; "--scaling"; "adam-sqrt-sde"; "--base-batch"; "16" ]
+            "--scaling: scaling adam-sqrt-sde at batch 32 from base_batch 16: scaling adam-sqrt-sde rescales beta1, beta2, epsilon"
+        |]
+        [|
+            [ "--optimizer"; "adam"; "--scaling"; "adam-sqrt-sde"; "--base-batch"; "2"; "--batch-size"; "64" ]
+            "gives beta1 = -2.2"
+        |]
+        [|
+            [ "--optimizer"; "adam"; "--scaling"; "beta2-halflif"; "--base-batch"; "2" ]
+            "unknown scaling rule 'beta2-halflif'"
+        |]
+    ]
 
 [<TestCaseSource(nameof badScaling)>]
 let ``a scaling rule that cannot apply exits 2 naming the key and the value`` (args: string list, expected: string) =
@@ -130,15 +193,20 @@ let ``a scaling rule that cannot apply exits 2 naming the key and the value`` (a
     StringAssert.Contains(expected, err)
 
 let badBrackets: obj[] list =
-    [ [| "lr: {bracket: [0, 0.1], points: 4}\n"; "sweep.yaml:3:5: lr.bracket: the bracket's ends must be positive" |]
-      [| "lr: {bracket: [0.1, 0.01], points: 4}\n"; "lr.bracket: the bracket's ends must increase" |]
-      [| "lr: {bracket: [0.001, 0.1], points: 2}\n"; "lr.points: expected an integer >= 3" |]
-      [| "lr: {bracket: [0.001, 0.1], points: 4, refine_to: 1}\n"; "lr.refine_to: expected a factor > 1, got 1" |]
-      [| "lr: {bracket: [0.001, 0.1], points: 4, refine: 2}\n"; "lr.refine: unknown key 'refine' (did you mean 'refine_to'?)" |]
-      [| "lr: {bracket: [0.001, 0.1], points: 4}\ngrid:\n  lr: [0.1, 0.2]\n"; "lr: give either a bracket" |]
-      [| "batch_size: {bracket: [4, 64], points: 3}\n"; "sweep.yaml:3:13: batch_size: a bracket applies only to lr" |]
-      [| "grid:\n  batch_size: [{bracket: [4, 64], points: 3}]\n"; "grid.batch_size: a bracket applies only to lr" |]
-      [| "grid:\n  lr: [{bracket: [0.001, 0.1], points: 3}]\n"; "a bracket goes at the top level" |] ]
+    [
+        [| "lr: {bracket: [0, 0.1], points: 4}\n"; "sweep.yaml:3:5: lr.bracket: the bracket's ends must be positive" |]
+        [| "lr: {bracket: [0.1, 0.01], points: 4}\n"; "lr.bracket: the bracket's ends must increase" |]
+        [| "lr: {bracket: [0.001, 0.1], points: 2}\n"; "lr.points: expected an integer >= 3" |]
+        [| "lr: {bracket: [0.001, 0.1], points: 4, refine_to: 1}\n"; "lr.refine_to: expected a factor > 1, got 1" |]
+        [|
+            "lr: {bracket: [0.001, 0.1], points: 4, refine: 2}\n"
+            "lr.refine: unknown key 'refine' (did you mean 'refine_to'?)"
+        |]
+        [| "lr: {bracket: [0.001, 0.1], points: 4}\ngrid:\n  lr: [0.1, 0.2]\n"; "lr: give either a bracket" |]
+        [| "batch_size: {bracket: [4, 64], points: 3}\n"; "sweep.yaml:3:13: batch_size: a bracket applies only to lr" |]
+        [| "grid:\n  batch_size: [{bracket: [4, 64], points: 3}]\n"; "grid.batch_size: a bracket applies only to lr" |]
+        [| "grid:\n  lr: [{bracket: [0.001, 0.1], points: 3}]\n"; "a bracket goes at the top level" |]
+    ]
 
 [<TestCaseSource(nameof badBrackets)>]
 let ``a bad learning-rate bracket exits 2 naming the key and writes nothing`` (text: string, expected: string) =
@@ -170,7 +238,15 @@ let ``a searched sweep: 3 shards with one killed and rerun reach the same trials
     use tmp = new TempDir()
     let one = Path.Combine(tmp.Path, "one")
     let fOne = SweepTests.writeSweep tmp (searchYaml one)
-    let code, out, err = SweepTests.startHost [ "sweep"; "run"; fOne; "--workers"; "1" ] |> fun p -> let e = p.StandardError.ReadToEndAsync() in let o = p.StandardOutput.ReadToEnd() in p.WaitForExit(); p.ExitCode, o, e.Result
+
+    let code, out, err =
+        SweepTests.startHost [ "sweep"; "run"; fOne; "--workers"; "1" ]
+        |> fun p ->
+            let e = p.StandardError.ReadToEndAsync() in
+            let o = p.StandardOutput.ReadToEnd() in
+            p.WaitForExit()
+            p.ExitCode, o, e.Result
+
     Assert.That(code, Is.EqualTo 0, out + err)
     StringAssert.Contains("found:", out)
     let reference = SweepTests.committed one
@@ -187,8 +263,18 @@ let ``a searched sweep: 3 shards with one killed and rerun reach the same trials
     runners[1].Kill true
     runners[1].WaitForExit()
     let rerun = shard 1
-    let outputs = (rerun :: [ runners[0]; runners[2] ]) |> List.map (fun p -> let e = p.StandardError.ReadToEndAsync() in let o = p.StandardOutput.ReadToEnd() in p.WaitForExit(); p.ExitCode, o, e.Result)
-    for code, o, e in outputs do Assert.That(code, Is.EqualTo 0, o + e)
+
+    let outputs =
+        (rerun :: [ runners[0]; runners[2] ])
+        |> List.map (fun p ->
+            let e = p.StandardError.ReadToEndAsync() in
+            let o = p.StandardOutput.ReadToEnd() in
+            p.WaitForExit()
+            p.ExitCode, o, e.Result)
+
+    for code, o, e in outputs do
+        Assert.That(code, Is.EqualTo 0, o + e)
+
     assertEq reference (SweepTests.committed three)
     let rows = Lrbs.Host.Storage.ResultsReader.Query(three, "SELECT count(*), count(DISTINCT trial_id) FROM trials")
     Assert.That(rows.Rows[0][0], Is.EqualTo(string reference.Count))

@@ -7,7 +7,18 @@ open Lrbs.Core.Training
 open Lrbs.Host.Storage
 
 let private result seed =
-    let c = trial [ "dataset", "mnist"; "optimizer", "adam"; "lr", "0.001"; "batch_size", "50"; "max_epochs", "2"; "seed", string seed; "train_limit", "400" ]
+    let c =
+        trial
+            [
+                "dataset", "mnist"
+                "optimizer", "adam"
+                "lr", "0.001"
+                "batch_size", "50"
+                "max_epochs", "2"
+                "seed", string seed
+                "train_limit", "400"
+            ]
+
     Trainer.run c (prepared c) Progress.None
 
 [<Test>]
@@ -20,10 +31,25 @@ let ``a trial is written as typed Parquet parts that read back exactly`` () =
     Assert.That(store.Committed().Statuses.ContainsKey id, Is.True)
     let types = ResultsReader.Query(tmp.Path, "SELECT column_name, column_type FROM (DESCRIBE trials)")
     let typeOf name = types.Rows |> Seq.find (fun row -> row[0] = name) |> fun row -> row[1]
-    for name, expected in [ "trial_id", "VARCHAR"; "lr", "DOUBLE"; "batch_size", "INTEGER"; "seed", "INTEGER"; "status", "VARCHAR"
-                            "epochs", "INTEGER"; "steps", "BIGINT"; "test_metric", "DOUBLE"; "wall_seconds", "DOUBLE"; "finished_at", "TIMESTAMP WITH TIME ZONE"
-                            "data_seed", "INTEGER"; "pool", "INTEGER"; "pack_size", "INTEGER" ] do
+
+    for name, expected in
+        [
+            "trial_id", "VARCHAR"
+            "lr", "DOUBLE"
+            "batch_size", "INTEGER"
+            "seed", "INTEGER"
+            "status", "VARCHAR"
+            "epochs", "INTEGER"
+            "steps", "BIGINT"
+            "test_metric", "DOUBLE"
+            "wall_seconds", "DOUBLE"
+            "finished_at", "TIMESTAMP WITH TIME ZONE"
+            "data_seed", "INTEGER"
+            "pool", "INTEGER"
+            "pack_size", "INTEGER"
+        ] do
         Assert.That(typeOf name, Is.EqualTo expected, name)
+
     let epochs = ResultsReader.Query(tmp.Path, "SELECT epoch, train_loss, val_loss, train_seconds FROM epochs ORDER BY epoch")
     Assert.That(epochs.Rows.Count, Is.EqualTo 2)
     Assert.That(epochs.Rows[0][2], Is.Null, "no validation split: val_loss is NULL")
@@ -41,9 +67,21 @@ let ``the trial id changes with any field, defaults included in the canonical te
     Assert.That(TrialConfig.id c, Has.Length.EqualTo 16)
     StringAssert.Contains("lr=0.01\n", TrialConfig.canonical c)
     StringAssert.Contains("cross_entropy=logits", TrialConfig.canonical c)
+
     let variants =
-        [ [ "lr", "0.001" ]; [ "batch_size", "64" ]; [ "seed", "2" ]; [ "model", "cnn-box" ]; [ "max_epochs", "6" ]; [ "data_seed", "2" ]
-          [ "pool", "5000" ]; [ "cross_entropy", "clipped" ]; [ "stop_when_stable", "true" ]; [ "eval_batches", "whole" ] ]
+        [
+            [ "lr", "0.001" ]
+            [ "batch_size", "64" ]
+            [ "seed", "2" ]
+            [ "model", "cnn-box" ]
+            [ "max_epochs", "6" ]
+            [ "data_seed", "2" ]
+            [ "pool", "5000" ]
+            [ "cross_entropy", "clipped" ]
+            [ "stop_when_stable", "true" ]
+            [ "eval_batches", "whole" ]
+        ]
+
     for v in variants do
         Assert.That(TrialConfig.id (trial (("dataset", "mnist") :: v)), Is.Not.EqualTo(TrialConfig.id c), $"%A{v}")
 
@@ -94,7 +132,11 @@ let private rewritePart (folder: string) (id: string) (replace: string) =
     let path = Path.Combine(folder, "trials", id + ".parquet")
     let copy = path + ".copy.parquet"
     use db = new Sql()
-    db.Execute($"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{copy}' (FORMAT parquet, KV_METADATA {{'lrbs.schema': '{ResultsSchema.Version}'}})")
+
+    db.Execute(
+        $"COPY (SELECT * REPLACE ({replace}) FROM read_parquet('{path}')) TO '{copy}' (FORMAT parquet, KV_METADATA {{'lrbs.schema': '{ResultsSchema.Version}'}})"
+    )
+
     File.Move(copy, path, true)
 
 [<Test>]
@@ -137,7 +179,10 @@ let ``orphaned temporary files of dead processes on this host are removed, a liv
     let dead = Path.Combine(dir, $".tmp~{host}~999999~1~x~b.parquet") // no such pid
     let reused = Path.Combine(dir, $".tmp~{host}~{System.Environment.ProcessId}~1~x~c.parquet") // our pid, another start time
     let foreign = Path.Combine(dir, ".tmp~another_host~1~1~x~d.parquet")
-    for f in [ mine; dead; reused; foreign ] do File.WriteAllText(f, "partial")
+
+    for f in [ mine; dead; reused; foreign ] do
+        File.WriteAllText(f, "partial")
+
     let removed = Durable.RemoveOrphans tmp.Path |> Set.ofSeq
     assertEq (Set.ofList [ dead; reused ]) removed
     Assert.That(File.Exists mine && File.Exists foreign, Is.True)
@@ -147,12 +192,17 @@ let ``a live writer's start time reads the same from every process, so its tempo
     use tmp = new TempDir()
     // a live process other than this one, and the start time its temporary files would carry
     use child = System.Diagnostics.Process.Start("sleep", "30")
+
     try
         let ticks = Durable.StartTicks child.Id
         Assert.That(ticks.HasValue, Is.True)
         // the same number every time it is read, here and from other processes (a shell reading /proc)
-        for _ in 1..50 do Assert.That(Durable.StartTicks child.Id, Is.EqualTo ticks)
-        let struct (code, out, _) = Lrbs.Host.Bench.Peer.Exec("sh", [ "-c"; $"cut -d')' -f2 /proc/{child.Id}/stat | cut -d' ' -f21" ])
+        for _ in 1..50 do
+            Assert.That(Durable.StartTicks child.Id, Is.EqualTo ticks)
+
+        let struct (code, out, _) =
+            Lrbs.Host.Bench.Peer.Exec("sh", [ "-c"; $"cut -d')' -f2 /proc/{child.Id}/stat | cut -d' ' -f21" ])
+
         Assert.That((code, out.Trim()), Is.EqualTo((0, string ticks.Value)))
         let host = Path.GetFileName(Durable.TempPath(tmp.File "x.parquet")).Split('~')[1]
         let live = tmp.File $".tmp~{host}~{child.Id}~{ticks.Value}~x~e.parquet"
@@ -162,23 +212,33 @@ let ``a live writer's start time reads the same from every process, so its tempo
         child.WaitForExit()
         Assert.That(Durable.IsOrphan live, Is.True, "once the writer is gone its file is an orphan")
     finally
-        if not child.HasExited then child.Kill()
+        if not child.HasExited then
+            child.Kill()
 
 [<Test>]
 let ``a writer that has exited but is not yet reaped (a zombie) is gone: its temporary file is an orphan`` () =
     use tmp = new TempDir()
     // sh starts a short sleep, prints its pid and becomes a long sleep that never reaps it
-    let psi = System.Diagnostics.ProcessStartInfo("sh", [| "-c"; "sleep 0.1 & echo $!; exec sleep 30" |], RedirectStandardOutput = true)
+    let psi =
+        System.Diagnostics.ProcessStartInfo("sh", [| "-c"; "sleep 0.1 & echo $!; exec sleep 30" |], RedirectStandardOutput = true)
+
     use parent = System.Diagnostics.Process.Start psi
+
     try
         let pid = int (parent.StandardOutput.ReadLine())
+
         let state () =
             try
                 let stat = File.ReadAllText $"/proc/{pid}/stat"
                 stat.Substring(stat.LastIndexOf ')' + 2, 1).[0]
-            with _ -> '?'
+            with _ ->
+                '?'
+
         let clock = System.Diagnostics.Stopwatch.StartNew()
-        while state () <> 'Z' && clock.Elapsed.TotalSeconds < 10.0 do System.Threading.Thread.Sleep 20
+
+        while state () <> 'Z' && clock.Elapsed.TotalSeconds < 10.0 do
+            System.Threading.Thread.Sleep 20
+
         Assert.That(string (state ()), Is.EqualTo "Z", "the child became a zombie")
         let ticks = Durable.StartTicks pid
         Assert.That(ticks.HasValue, Is.True, "a zombie still has its /proc entry and start time")
@@ -186,11 +246,15 @@ let ``a writer that has exited but is not yet reaped (a zombie) is gone: its tem
         let zombie = tmp.File $".tmp~{host}~{pid}~{ticks.Value}~x~z.parquet"
         let parentTicks = (Durable.StartTicks parent.Id).Value
         let live = tmp.File $".tmp~{host}~{parent.Id}~{parentTicks}~x~p.parquet"
-        for f in [ zombie; live ] do File.WriteAllText(f, "partial")
+
+        for f in [ zombie; live ] do
+            File.WriteAllText(f, "partial")
+
         Assert.That(Durable.IsOrphan zombie, Is.True, "a zombie writes nothing more")
         Assert.That(Durable.IsOrphan live, Is.False, "its live parent's file is kept")
     finally
-        if not parent.HasExited then parent.Kill()
+        if not parent.HasExited then
+            parent.Kill()
 
 /// Makes `tmp` a git repository whose one commit holds what `write` put there; returns its short commit.
 let private committedRepo (tmp: TempDir) (write: unit -> unit) =
@@ -198,6 +262,7 @@ let private committedRepo (tmp: TempDir) (write: unit -> unit) =
         let struct (code, out, err) = Lrbs.Host.Bench.Peer.Exec("git", "-C" :: tmp.Path :: args)
         Assert.That(code, Is.EqualTo 0, err)
         out.Trim()
+
     git [ "init"; "-q" ] |> ignore
     write ()
     git [ "add"; "." ] |> ignore
@@ -207,11 +272,13 @@ let private committedRepo (tmp: TempDir) (write: unit -> unit) =
 [<Test>]
 let ``code_version is the commit, with -dirty when tracked code outside results has changes`` () =
     use tmp = new TempDir()
+
     let commit =
         committedRepo tmp (fun () ->
             Directory.CreateDirectory(tmp.File "results") |> ignore
             File.WriteAllText(tmp.File "code.fs", "let x = 1")
             File.WriteAllText(tmp.File "results/r.txt", "1"))
+
     Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo commit)
     File.WriteAllText(tmp.File "results/r.txt", "2")
     Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo commit, "results are not code")
@@ -222,10 +289,12 @@ let ``code_version is the commit, with -dirty when tracked code outside results 
 [<Test>]
 let ``the data folder the README has users generate into (data/shapes) leaves the code version clean`` () =
     use tmp = new TempDir()
+
     let commit =
         committedRepo tmp (fun () ->
             File.Copy(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), ".gitignore"), tmp.File ".gitignore")
             File.WriteAllText(tmp.File "code.fs", "let x = 1"))
+
     Directory.CreateDirectory(tmp.File "data/shapes/circle") |> ignore
     File.WriteAllText(tmp.File "data/shapes/circle/0.png", "an image")
     Assert.That(Lrbs.Host.Storage.CodeVersion.Of tmp.Path, Is.EqualTo commit, "S4/S5 on the stand-in must not record -dirty")
@@ -240,4 +309,8 @@ let ``an unknown early-stopping monitor is one error, naming it, not also a miss
         StringAssert.Contains("unknown monitor 'val-loss' (did you mean 'val_loss'?)", e.Message)
     | other -> Assert.Fail $"expected one error, got %A{other}"
     // on the training loss, no validation part is needed
-    Assert.That((TrialConfig.build [ "dataset", "mnist"; "early_stopping_patience", "3"; "early_stopping_monitor", "loss" ]) |> Result.isOk, Is.True)
+    Assert.That(
+        (TrialConfig.build [ "dataset", "mnist"; "early_stopping_patience", "3"; "early_stopping_monitor", "loss" ])
+        |> Result.isOk,
+        Is.True
+    )

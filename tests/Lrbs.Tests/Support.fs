@@ -24,16 +24,15 @@ type EngineSetup() =
 
     [<OneTimeTearDown>]
     member _.RemoveCache() =
-        if Directory.Exists cache then Directory.Delete(cache, true)
+        if Directory.Exists cache then
+            Directory.Delete(cache, true)
 
 /// |a - b| <= atol + rtol |b| element-wise, with the worst offender in the message.
 let assertAllClose (rtol: float) (atol: float) (expected: float[]) (actual: float[]) =
     Assert.That(actual.Length, Is.EqualTo expected.Length, "lengths differ")
-    let worst =
-        Array.map2 (fun e a -> abs (a - e) - (atol + rtol * abs e)) expected actual
-        |> Array.indexed
-        |> Array.maxBy snd
+    let worst = Array.map2 (fun e a -> abs (a - e) - (atol + rtol * abs e)) expected actual |> Array.indexed |> Array.maxBy snd
     let i, excess = worst
+
     if excess > 0.0 then
         Assert.Fail($"element {i}: expected {expected[i]}, got {actual[i]} (rtol {rtol}, atol {atol})")
 
@@ -43,7 +42,8 @@ type StringAssert =
 
 /// Structural equality for arrays, lists and tuples, with both values in the message.
 let assertEq (expected: 'T) (actual: 'T) =
-    if actual <> expected then Assert.Fail($"expected %A{expected}\nactual   %A{actual}")
+    if actual <> expected then
+        Assert.Fail($"expected %A{expected}\nactual   %A{actual}")
 
 /// A fresh temporary folder, deleted when disposed.
 type TempDir() =
@@ -51,12 +51,15 @@ type TempDir() =
     do Directory.CreateDirectory path |> ignore
     member _.Path = path
     member _.File(name: string) = Path.Combine(path, name)
+
     interface IDisposable with
         member _.Dispose() =
-            try Directory.Delete(path, true) with _ -> ()
+            try
+                Directory.Delete(path, true)
+            with _ ->
+                ()
 
-let fashionMnistAvailable () =
-    File.Exists(Path.Combine(Lrbs.Core.Data.Registry.fashionMnistDir, "train-images-idx3-ubyte.gz"))
+let fashionMnistAvailable () = File.Exists(Path.Combine(Lrbs.Core.Data.Registry.fashionMnistDir, "train-images-idx3-ubyte.gz"))
 
 /// A trial from key = value pairs (the builder's errors fail the test).
 let trial (fields: (string * string) list) =
@@ -93,13 +96,20 @@ let withCache (f: string -> 'T) : 'T =
     use cache = new TempDir()
     let previous = Environment.GetEnvironmentVariable "LRBS_CACHE"
     Environment.SetEnvironmentVariable("LRBS_CACHE", cache.Path)
-    try f cache.Path finally Environment.SetEnvironmentVariable("LRBS_CACHE", previous)
+
+    try
+        f cache.Path
+    finally
+        Environment.SetEnvironmentVariable("LRBS_CACHE", previous)
 
 /// The results folders committed to git (results/NAME with trial parts in the index): a reader's
 /// own study run under results/ beside them (the README's first study) is not one of them.
 let committedResultFiles () =
     let root = Lrbs.Core.Data.Registry.repositoryRoot ()
-    let psi = System.Diagnostics.ProcessStartInfo("git", "ls-files -- results", RedirectStandardOutput = true, WorkingDirectory = root)
+
+    let psi =
+        System.Diagnostics.ProcessStartInfo("git", "ls-files -- results", RedirectStandardOutput = true, WorkingDirectory = root)
+
     use p = System.Diagnostics.Process.Start psi
     let files = p.StandardOutput.ReadToEnd().Split('\n', System.StringSplitOptions.RemoveEmptyEntries)
     p.WaitForExit()
@@ -107,7 +117,12 @@ let committedResultFiles () =
 
 let committedResultFolders () =
     let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+
     committedResultFiles ()
-    |> Array.choose (fun f -> match f.Split('/') with [| "results"; name; "trials"; _ |] -> Some name | _ -> None)
-    |> Array.distinct |> Array.sort
+    |> Array.choose (fun f ->
+        match f.Split('/') with
+        | [| "results"; name; "trials"; _ |] -> Some name
+        | _ -> None)
+    |> Array.distinct
+    |> Array.sort
     |> Array.map (fun name -> Path.Combine(root, "results", name))

@@ -32,8 +32,14 @@ let writeSweep (dir: TempDir) (text: string) =
 /// Trial ids committed under a results folder (one file per trial).
 let committed (out: string) =
     let d = Path.Combine(out, "trials")
-    if Directory.Exists d then Directory.GetFiles(d, "*.parquet") |> Array.map Path.GetFileNameWithoutExtension |> Array.filter (fun n -> not (n.StartsWith ".tmp~")) |> Set.ofArray
-    else Set.empty
+
+    if Directory.Exists d then
+        Directory.GetFiles(d, "*.parquet")
+        |> Array.map Path.GetFileNameWithoutExtension
+        |> Array.filter (fun n -> not (n.StartsWith ".tmp~"))
+        |> Set.ofArray
+    else
+        Set.empty
 
 let planIds (file: string) = (SweepFile.Load file).Trials |> Seq.map (fun t -> t.Id) |> Set.ofSeq
 
@@ -43,9 +49,15 @@ let startHostWith (env: (string * string) list) (args: string list) =
     let dll = Path.Combine(root, "src", "Host.CSharp", "bin", "Release", "net10.0", "lrbs.dll")
     let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
     psi.ArgumentList.Add dll
-    for a in args do psi.ArgumentList.Add a
+
+    for a in args do
+        psi.ArgumentList.Add a
+
     psi.Environment["LRBS_HOME"] <- root
-    for k, v in env do psi.Environment[k] <- v
+
+    for k, v in env do
+        psi.Environment[k] <- v
+
     Process.Start psi
 
 /// Starts the built host as a child process.
@@ -57,13 +69,18 @@ let ``a missing native library exits 3 naming it and the setup step, never with 
     // the built host, hard-linked into a folder without lrbs's native shim
     let built = Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "src", "Host.CSharp", "bin", "Release", "net10.0")
     let host = Path.Combine(tmp.Path, "host")
+
     for f in Directory.GetFiles(built, "*", SearchOption.AllDirectories) do
         if Path.GetFileName f <> "liblrbs_native.so" then
             let target = Path.Combine(host, Path.GetRelativePath(built, f))
             Directory.CreateDirectory(Path.GetDirectoryName target) |> ignore
             File.Copy(f, target)
+
     let psi = ProcessStartInfo("dotnet", RedirectStandardOutput = true, RedirectStandardError = true)
-    for a in [ Path.Combine(host, "lrbs.dll"); "train"; "--dataset"; "mnist"; "--epochs"; "1"; "--train-limit"; "100" ] do psi.ArgumentList.Add a
+
+    for a in [ Path.Combine(host, "lrbs.dll"); "train"; "--dataset"; "mnist"; "--epochs"; "1"; "--train-limit"; "100" ] do
+        psi.ArgumentList.Add a
+
     psi.Environment["LRBS_HOME"] <- Lrbs.Core.Data.Registry.repositoryRoot ()
     use child = Process.Start psi
     let err = child.StandardError.ReadToEndAsync()
@@ -82,9 +99,18 @@ let ``the smoke sweep's trial ids are pinned: a library upgrade or a refactoring
     let s = SweepFile.Load file
     // Literals: they change only when a key's value or the canonical form's version changes.
     assertEq
-        [ "c7c19d5aa71e77e3"; "95dadd05fbccc36c"; "b9b51c7b3e1caaf9"; "e3e13faf257b5f08"
-          "89347e1e2d628281"; "ea536f202237d06a"; "ba9a8ee8c53efcc6"; "79577f5d46b8c838" ]
+        [
+            "c7c19d5aa71e77e3"
+            "95dadd05fbccc36c"
+            "b9b51c7b3e1caaf9"
+            "e3e13faf257b5f08"
+            "89347e1e2d628281"
+            "ea536f202237d06a"
+            "ba9a8ee8c53efcc6"
+            "79577f5d46b8c838"
+        ]
         (s.Trials |> Seq.map (fun t -> t.Id) |> List.ofSeq)
+
     Assert.That(s.Out, Is.EqualTo "results/smoke")
     // the canonical text is hand-written: every key, sorted, defaults included
     let text = Lrbs.Core.Training.TrialConfig.canonical s.Trials[0].Config
@@ -104,22 +130,48 @@ let ``repeats add seeds and the grid covers every combination`` () =
     assertEq (List.replicate 6 10 @ List.replicate 6 11 @ List.replicate 6 12) order
 
 let badFiles: obj[] list =
-    [ [| "name: x\ndataset: [mnist\nlr: 0.1\n"; "malformed YAML" |]
-      [| "name: x\ndataset: mnist\n lr: 0.1\n  - a\n"; "sweep.yaml:3:4: malformed YAML" |]
-      [| "name: x\ndataset: mnist\nlearning_rate: 0.1\n"; "sweep.yaml:3:1: learning_rate: unknown key 'learning_rate' (did you mean 'lr'?)" |]
-      [| "name: x\ndataset: mnist\ngrid:\n  batchsize: [4, 8]\n"; "grid.batchsize: unknown key 'batchsize' (did you mean 'batch_size'?)" |]
-      [| "name: x\ndataset: mnist\nlr: fast\n"; "sweep.yaml:3:5: lr: expected a number > 0, got 'fast'" |]
-      [| "name: x\ndataset: mnist\nbatch_size: 0\n"; "batch_size: expected an integer >= 1, got '0'" |]
-      [| "name: x\ndataset: mnist\ngrid:\n  lr: []\n"; "grid.lr: empty list" |]
-      [| "name: x\n"; "empty sweep" |]
-      [| "name: x\ndataset: mnist\nstopping:\n  max_epoch: 3\n"; "stopping.max_epoch: unknown key 'max_epoch' (did you mean 'max_epochs'?)" |]
-      [| "name: x\ndataset: mnist\nearly_stopping_patience: 3\n"; "sweep.yaml:3:26: early_stopping_patience: early stopping watches the validation loss" |]
-      [| "name: x\ndataset: mnist\nstopping:\n  early_stopping: {patience: 3, monitor: val-loss}\n"; "sweep.yaml:4:42: early_stopping_monitor: unknown monitor 'val-loss' (did you mean 'val_loss'?); allowed: val_loss, loss\n" |]
-      [| "name: x\ndataset: mnist\nearly_stopping_monitor: loss\n"; "sweep.yaml:3:25: early_stopping_monitor: needs early_stopping_patience" |]
-      [| "name: x\ndataset: mnist\nnoise_scale:\n  every: 10\n"; "noise_scale_every: the noise scale needs both every and small" |]
-      [| "name: x\ndataset: imagenet\n"; "sweep.yaml:2:10: dataset: unknown dataset 'imagenet'" |]
-      [| "name: x\ndataset: mnist\ngrid:\n  optimizer: [sgd, adagrad]\n"; "sweep.yaml:4:20: optimizer: unknown optimizer 'adagrad'" |]
-      [| "name: x\ndataset: mnist\nbatch_size: 90000\n"; "batch size 90000 is larger than the training set" |] ]
+    [
+        [| "name: x\ndataset: [mnist\nlr: 0.1\n"; "malformed YAML" |]
+        [| "name: x\ndataset: mnist\n lr: 0.1\n  - a\n"; "sweep.yaml:3:4: malformed YAML" |]
+        [|
+            "name: x\ndataset: mnist\nlearning_rate: 0.1\n"
+            "sweep.yaml:3:1: learning_rate: unknown key 'learning_rate' (did you mean 'lr'?)"
+        |]
+        [|
+            "name: x\ndataset: mnist\ngrid:\n  batchsize: [4, 8]\n"
+            "grid.batchsize: unknown key 'batchsize' (did you mean 'batch_size'?)"
+        |]
+        [| "name: x\ndataset: mnist\nlr: fast\n"; "sweep.yaml:3:5: lr: expected a number > 0, got 'fast'" |]
+        [| "name: x\ndataset: mnist\nbatch_size: 0\n"; "batch_size: expected an integer >= 1, got '0'" |]
+        [| "name: x\ndataset: mnist\ngrid:\n  lr: []\n"; "grid.lr: empty list" |]
+        [| "name: x\n"; "empty sweep" |]
+        [|
+            "name: x\ndataset: mnist\nstopping:\n  max_epoch: 3\n"
+            "stopping.max_epoch: unknown key 'max_epoch' (did you mean 'max_epochs'?)"
+        |]
+        [|
+            "name: x\ndataset: mnist\nearly_stopping_patience: 3\n"
+            "sweep.yaml:3:26: early_stopping_patience: early stopping watches the validation loss"
+        |]
+        [|
+            "name: x\ndataset: mnist\nstopping:\n  early_stopping: {patience: 3, monitor: val-loss}\n"
+            "sweep.yaml:4:42: early_stopping_monitor: unknown monitor 'val-loss' (did you mean 'val_loss'?); allowed: val_loss, loss\n"
+        |]
+        [|
+            "name: x\ndataset: mnist\nearly_stopping_monitor: loss\n"
+            "sweep.yaml:3:25: early_stopping_monitor: needs early_stopping_patience"
+        |]
+        [|
+            "name: x\ndataset: mnist\nnoise_scale:\n  every: 10\n"
+            "noise_scale_every: the noise scale needs both every and small"
+        |]
+        [| "name: x\ndataset: imagenet\n"; "sweep.yaml:2:10: dataset: unknown dataset 'imagenet'" |]
+        [|
+            "name: x\ndataset: mnist\ngrid:\n  optimizer: [sgd, adagrad]\n"
+            "sweep.yaml:4:20: optimizer: unknown optimizer 'adagrad'"
+        |]
+        [| "name: x\ndataset: mnist\nbatch_size: 90000\n"; "batch size 90000 is larger than the training set" |]
+    ]
 
 [<TestCaseSource(nameof badFiles)>]
 let ``a bad sweep file exits 2, names file, line and key, and writes nothing`` (text: string, expected: string) =
@@ -161,25 +213,35 @@ let ``a sweep killed with SIGKILL resumes: finished trials skipped, the union is
     let plan = planIds f
     use child = startHost [ "sweep"; "run"; f; "--workers"; "1" ]
     let deadline = DateTime.UtcNow.AddSeconds 120.0
+
     while (committed out).Count < 2 && DateTime.UtcNow < deadline && not child.HasExited do
         Thread.Sleep 50
+
     Assert.That(child.HasExited, Is.False, "the sweep finished before it could be killed")
     child.Kill() // SIGKILL on Linux
     child.WaitForExit()
     let before = committed out
     Assert.That(before.Count, Is.InRange(2, plan.Count - 1), "killed mid-sweep")
-    let stamps = before |> Seq.map (fun id -> id, File.GetLastWriteTimeUtc(Path.Combine(out, "trials", id + ".parquet"))) |> Map.ofSeq
+
+    let stamps =
+        before |> Seq.map (fun id -> id, File.GetLastWriteTimeUtc(Path.Combine(out, "trials", id + ".parquet"))) |> Map.ofSeq
+
     let code, output, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
     Assert.That(code, Is.EqualTo 0, err)
     StringAssert.Contains($"{plan.Count - before.Count} to run, {before.Count} already finished", output)
     assertEq plan (committed out)
+
     for KeyValue(id, stamp) in stamps do
         Assert.That(File.GetLastWriteTimeUtc(Path.Combine(out, "trials", id + ".parquet")), Is.EqualTo stamp, $"{id} was not rerun")
+
     let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT trial_id) FROM trials")
     assertEq [| Some(string plan.Count); Some(string plan.Count) |] (rows.Rows[0] |> Array.map Option.ofObj)
     let epochs = ResultsReader.Query(out, "SELECT count(*) FROM epochs")
     Assert.That(epochs.Rows[0][0], Is.EqualTo(string (plan.Count * 6)))
-    let unplanned = ResultsReader.Query(out, "SELECT count(*) FROM manifest m FULL JOIN trials t USING (trial_id) WHERE m.trial_id IS NULL OR t.trial_id IS NULL")
+
+    let unplanned =
+        ResultsReader.Query(out, "SELECT count(*) FROM manifest m FULL JOIN trials t USING (trial_id) WHERE m.trial_id IS NULL OR t.trial_id IS NULL")
+
     Assert.That(unplanned.Rows[0][0], Is.EqualTo "0", "manifest and committed trials agree")
 
 [<Test>]
@@ -189,13 +251,17 @@ let ``N shard processes together run exactly the plan, each trial once`` () =
     let f = writeSweep tmp (sweepYaml out 1)
     let plan = planIds f
     let n = 3
+
     let shardIds k =
         let s = SweepFile.Load f
         s.Trials |> Seq.filter (Shard(k, n)).Owns |> Seq.map (fun t -> t.Id) |> Set.ofSeq
+
     let children = [ for k in 0 .. n - 1 -> startHost [ "sweep"; "run"; f; "--shard"; $"{k}/{n}"; "--workers"; "1" ] ]
+
     for c in children do
         c.WaitForExit()
         Assert.That(c.ExitCode, Is.EqualTo 0, c.StandardError.ReadToEnd())
+
     let parts = [ for k in 0 .. n - 1 -> shardIds k ]
     Assert.That(parts |> List.sumBy Set.count, Is.EqualTo plan.Count, "no overlap")
     assertEq plan (Set.unionMany parts)
@@ -208,8 +274,13 @@ let runScript (script: string) (args: string list) (env: (string * string) list)
     let root = Lrbs.Core.Data.Registry.repositoryRoot ()
     let psi = ProcessStartInfo("bash", RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root)
     psi.ArgumentList.Add(Path.Combine(root, script))
-    for a in args do psi.ArgumentList.Add a
-    for k, v in env do psi.Environment[k] <- v
+
+    for a in args do
+        psi.ArgumentList.Add a
+
+    for k, v in env do
+        psi.Environment[k] <- v
+
     let p = Process.Start psi
     let err = p.StandardError.ReadToEndAsync()
     p.StandardOutput.ReadToEnd() |> ignore
@@ -221,12 +292,21 @@ let ``the sbatch script runs one shard per array task`` () =
     use tmp = new TempDir()
     let out = Path.Combine(tmp.Path, "out")
     let f = writeSweep tmp (sweepYaml out 1)
+
     for k in 0..1 do
         let code, err =
-            runScript "examples/slurm/sweep.sbatch" [ f; out ]
-                [ "SLURM_ARRAY_TASK_ID", string k; "SLURM_ARRAY_TASK_COUNT", "2"; "SLURM_CPUS_PER_TASK", "1"
-                  "SLURM_SUBMIT_DIR", Lrbs.Core.Data.Registry.repositoryRoot () ]
+            runScript
+                "examples/slurm/sweep.sbatch"
+                [ f; out ]
+                [
+                    "SLURM_ARRAY_TASK_ID", string k
+                    "SLURM_ARRAY_TASK_COUNT", "2"
+                    "SLURM_CPUS_PER_TASK", "1"
+                    "SLURM_SUBMIT_DIR", Lrbs.Core.Data.Registry.repositoryRoot ()
+                ]
+
         Assert.That(code, Is.EqualTo 0, err)
+
     assertEq (planIds f) (committed out)
 
 [<Test>]
@@ -234,11 +314,17 @@ let ``the Indexed Job's entry point runs shard JOB_COMPLETION_INDEX of SHARDS`` 
     use tmp = new TempDir()
     let out = Path.Combine(tmp.Path, "out")
     let f = writeSweep tmp (sweepYaml out 1)
-    let code, err = runScript "examples/kubernetes/run-shard.sh" [ f; out ] [ "JOB_COMPLETION_INDEX", "1"; "SHARDS", "3"; "WORKERS", "1" ]
+
+    let code, err =
+        runScript "examples/kubernetes/run-shard.sh" [ f; out ] [ "JOB_COMPLETION_INDEX", "1"; "SHARDS", "3"; "WORKERS", "1" ]
+
     Assert.That(code, Is.EqualTo 0, err)
     let expected = (SweepFile.Load f).Trials |> Seq.filter (Shard(1, 3)).Owns |> Seq.map (fun t -> t.Id) |> Set.ofSeq
     assertEq expected (committed out)
-    let manifest = File.ReadAllText(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples", "kubernetes", "sweep-job.yaml"))
+
+    let manifest =
+        File.ReadAllText(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples", "kubernetes", "sweep-job.yaml"))
+
     let doc = YamlDotNet.RepresentationModel.YamlStream()
     doc.Load(new StringReader(manifest))
     StringAssert.Contains("completionMode: Indexed", manifest)
@@ -261,7 +347,10 @@ let ``a diverged trial is recorded with its status and the sweep goes on; plan s
 [<Test>]
 let ``the stopping rule can vary in the grid`` () =
     use tmp = new TempDir()
-    let f = writeSweep tmp ((sweepYaml tmp.Path 1).Replace("  lr: [0.001, 0.01, 0.1]", "  max_epochs: [1, 3]\n  stop_when_stable: [true, false]"))
+
+    let f =
+        writeSweep tmp ((sweepYaml tmp.Path 1).Replace("  lr: [0.001, 0.01, 0.1]", "  max_epochs: [1, 3]\n  stop_when_stable: [true, false]"))
+
     let s = SweepFile.Load f
     Assert.That(s.Trials.Count, Is.EqualTo(2 * 2 * 2))
     assertEq [ 1; 3 ] (s.Trials |> Seq.map (fun t -> t.Config.Stopping.MaxEpochs) |> Seq.distinct |> Seq.sort |> List.ofSeq)
@@ -274,6 +363,7 @@ let ``the stopping rule can vary in the grid`` () =
 [<Test>]
 let ``a dropout model gives bit-identical losses with 1 and with 2 workers`` () =
     use tmp = new TempDir()
+
     let yaml out =
         $"""name: dropout
 dataset: mnist
@@ -286,13 +376,18 @@ stopping:
   max_epochs: 2
 out: {out}
 """
+
     let losses (workers: string) =
         let out = Path.Combine(tmp.Path, "w" + workers)
         let f = tmp.File $"sweep{workers}.yaml"
         File.WriteAllText(f, yaml out)
         let code, _, err = CliTests.run [ "sweep"; "run"; f; "--workers"; workers ]
         Assert.That(code, Is.EqualTo 0, err)
-        ResultsReader.Query(out, "SELECT trial_id, epoch, train_loss FROM epochs ORDER BY 1, 2").Rows |> Seq.map (Array.map string) |> List.ofSeq
+
+        ResultsReader.Query(out, "SELECT trial_id, epoch, train_loss FROM epochs ORDER BY 1, 2").Rows
+        |> Seq.map (Array.map string)
+        |> List.ofSeq
+
     let one = losses "1"
     Assert.That(one.Length, Is.EqualTo 6)
     assertEq one (losses "2")
@@ -329,21 +424,27 @@ let ``ten kill -9 at random moments, then a rerun: no trial lost, none duplicate
     let plan = planIds f
     let random = System.Random 20261124
     let mutable interrupted = 0
+
     for _ in 1..10 do
         use child = startHost [ "sweep"; "run"; f; "--workers"; "2" ]
         Thread.Sleep(400 + random.Next 2600)
+
         if not child.HasExited then
             child.Kill() // SIGKILL
             interrupted <- interrupted + 1
+
         child.WaitForExit()
+
     Assert.That(interrupted, Is.GreaterThanOrEqualTo 8, "the kills must land while the sweep runs")
     Assert.That((committed out).Count, Is.LessThan plan.Count, "the kills left work to resume")
     let code, _, err = CliTests.run [ "sweep"; "run"; f; "--workers"; "2" ]
     Assert.That(code, Is.EqualTo 0, err)
     assertEq plan (committed out)
     use db = new Sql()
+
     for table in [ "trials"; "epochs" ] do
         Assert.That(ResultsReader.Unreadable(db, ResultsReader.Parts(out, table)), Is.Empty, table)
+
     let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT trial_id) FROM trials")
     assertEq [| Some(string plan.Count); Some(string plan.Count) |] (rows.Rows[0] |> Array.map Option.ofObj)
     let rows = ResultsReader.Query(out, "SELECT count(*), count(DISTINCT (trial_id, epoch)) FROM epochs")
@@ -353,7 +454,8 @@ let ``ten kill -9 at random moments, then a rerun: no trial lost, none duplicate
 /// The ids a runner's output says it finished (its lines "ID STATUS; ...").
 let private finishedIds (output: string) =
     Text.RegularExpressions.Regex.Matches(output, @"(?m)^([0-9a-f]{16}) (ok|stopped_early|diverged|failed)\b")
-    |> Seq.map (fun m -> m.Groups[1].Value) |> List.ofSeq
+    |> Seq.map (fun m -> m.Groups[1].Value)
+    |> List.ofSeq
 
 let private runToEnd (p: Process) =
     let err = p.StandardError.ReadToEndAsync()
@@ -371,7 +473,10 @@ let private runnersTrainEachOnce (extra: string list list) =
     Assert.That(plan.Count, Is.EqualTo 24)
     let runners = [ for args in extra -> startHost ([ "sweep"; "run"; f; "--workers"; "1" ] @ args) ]
     let outputs = runners |> List.map runToEnd
-    for code, o, e in outputs do Assert.That(code, Is.EqualTo 0, o + e)
+
+    for code, o, e in outputs do
+        Assert.That(code, Is.EqualTo 0, o + e)
+
     let trained = outputs |> List.collect (fun (_, o, _) -> finishedIds o)
     Assert.That(trained |> List.countBy id |> List.filter (fun (_, n) -> n > 1), Is.Empty, "no trial trained twice")
     assertEq plan (Set.ofList trained)
@@ -395,7 +500,10 @@ let ``a runner killed with -9 leaves its claim, and the next runner takes the tr
     let victim = startHost [ "sweep"; "run"; f; "--workers"; "1" ]
     let claims = Path.Combine(out, "claims")
     let sw = Stopwatch.StartNew()
-    while (not (Directory.Exists claims) || Directory.GetFiles(claims, "*.claim").Length = 0) && sw.Elapsed.TotalSeconds < 60.0 do Threading.Thread.Sleep 100
+
+    while (not (Directory.Exists claims) || Directory.GetFiles(claims, "*.claim").Length = 0) && sw.Elapsed.TotalSeconds < 60.0 do
+        Threading.Thread.Sleep 100
+
     let held = Directory.GetFiles(claims, "*.claim") |> Array.map Path.GetFileNameWithoutExtension |> Set.ofArray
     Assert.That(held, Is.Not.Empty, "the runner claimed a trial")
     victim.Kill() // SIGKILL: no release
@@ -442,7 +550,9 @@ let private sh (command: string) =
     let err = p.StandardError.ReadToEndAsync()
     let out = p.StandardOutput.ReadToEnd()
     p.WaitForExit()
-    if p.ExitCode <> 0 then Assert.Fail $"`{command}` failed ({p.ExitCode}): {out}{err.Result}"
+
+    if p.ExitCode <> 0 then
+        Assert.Fail $"`{command}` failed ({p.ExitCode}): {out}{err.Result}"
 
 [<Test>]
 let ``a results folder that fills up mid-sweep: exit 2 naming it, no partial part, and the rerun resumes`` () =
@@ -451,6 +561,7 @@ let ``a results folder that fills up mid-sweep: exit 2 naming it, no partial par
     Directory.CreateDirectory mnt |> ignore
     // a 120 KB file system: the manifest and a few trials fit, the sweep's 18 do not (root mounts it, as CI runs)
     sh $"mount -t tmpfs -o size=120k tmpfs '{mnt}'"
+
     try
         let out = Path.Combine(mnt, "out")
         let f = writeSweep tmp ((sweepYaml out 1).Replace("batch_size: 30", "batch_size: 30\nrepeats: 3"))
@@ -461,7 +572,11 @@ let ``a results folder that fills up mid-sweep: exit 2 naming it, no partial par
         StringAssert.Contains("No space left on device", err)
         let partial = committed out
         Assert.That(partial.Count, Is.InRange(1, plan.Count - 1), "some trials committed before the disk filled")
-        let leftovers = Directory.GetFiles(out, "*", SearchOption.AllDirectories) |> Array.filter (fun p -> Path.GetFileName(p).StartsWith ".tmp~")
+
+        let leftovers =
+            Directory.GetFiles(out, "*", SearchOption.AllDirectories)
+            |> Array.filter (fun p -> Path.GetFileName(p).StartsWith ".tmp~")
+
         Assert.That(leftovers, Is.Empty, "no temporary part left")
         let rows = ResultsReader.Query(out, "SELECT count(*) FROM trials")
         Assert.That(rows.Rows[0][0], Is.EqualTo(string partial.Count), "every committed part reads")
@@ -485,11 +600,13 @@ let ``a native crash stays in its trial: LRBS_FAULT's trial is committed failed 
     StringAssert.Contains($"died from SIGSEGV", e)
     assertEq (planIds f) (committed out)
     let rows = ResultsReader.Query(out, "SELECT trial_id, status, coalesce(error, '') FROM trials ORDER BY trial_id").Rows
+
     for r in rows do
         if r[0] = victim then
             Assert.That(r[1], Is.EqualTo "failed")
             StringAssert.Contains("SIGSEGV (signal 11)", r[2])
-        else Assert.That(r[1], Is.EqualTo "ok", $"{r[0]} was only beside the crash: {r[2]}")
+        else
+            Assert.That(r[1], Is.EqualTo "ok", $"{r[0]} was only beside the crash: {r[2]}")
 
 [<TestCase("nonsense", "LRBS_FAULT: expected TRIAL_ID:STEP")>]
 [<TestCase("0123456789abcdef:0", "STEP an integer >= 1")>]
@@ -508,11 +625,14 @@ let ``a trial row records the BLAS kernel family its products ran on, which deci
     // OpenBLAS picks its kernels by OPENBLAS_CORETYPE (or by the CPU); two families round products
     // differently, so the same trial differs in its last digits: the row must say which it had
     let run core =
-        let code, o, e = runToEnd (startHostWith [ "OPENBLAS_CORETYPE", core ] [ "train"; "--dataset"; "mnist"; "--train-limit"; "600"; "--epochs"; "1"; "--json" ])
+        let code, o, e =
+            runToEnd (startHostWith [ "OPENBLAS_CORETYPE", core ] [ "train"; "--dataset"; "mnist"; "--train-limit"; "600"; "--epochs"; "1"; "--json" ])
+
         Assert.That(code, Is.EqualTo 0, e)
         let j = Text.Json.JsonDocument.Parse(o).RootElement
         let first = j.GetProperty("epochs")[0]
         j.GetProperty("trial").GetProperty("blas").GetString(), first.GetProperty("train_loss").GetDouble()
+
     let haswell, lossH = run "Haswell"
     let sandy, lossS = run "Sandybridge"
     Assert.That(haswell, Is.EqualTo "Haswell")

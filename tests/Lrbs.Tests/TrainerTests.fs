@@ -5,8 +5,7 @@ open Lrbs.Tests.Support
 open Lrbs.Core.Data
 open Lrbs.Core.Training
 
-let private config (extra: (string * string) list) =
-    trial ([ "dataset", "mnist"; "model", "mlp-100-50"; "train_limit", "1000"; "seed", "3" ] @ extra)
+let private config (extra: (string * string) list) = trial ([ "dataset", "mnist"; "model", "mlp-100-50"; "train_limit", "1000"; "seed", "3" ] @ extra)
 
 [<Test>]
 let ``training on real digits lowers the loss and beats chance by far`` () =
@@ -51,8 +50,18 @@ let ``loss stabilisation stops a trial early`` () =
 [<Test>]
 let ``early stopping and a plateau schedule use the validation split`` () =
     let c =
-        config [ "optimizer", "adam"; "lr", "0.001"; "batch_size", "50"; "max_epochs", "30"; "split", "80/10/10"
-                 "early_stopping_patience", "1"; "early_stopping_min_delta", "0.5"; "schedule", "plateau:0.5:1:1e-5" ]
+        config
+            [
+                "optimizer", "adam"
+                "lr", "0.001"
+                "batch_size", "50"
+                "max_epochs", "30"
+                "split", "80/10/10"
+                "early_stopping_patience", "1"
+                "early_stopping_min_delta", "0.5"
+                "schedule", "plateau:0.5:1:1e-5"
+            ]
+
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Epochs |> List.forall (fun e -> e.ValLoss.IsSome), Is.True)
     Assert.That(r.StopReason, Is.EqualTo(Some StopReason.EarlyStopped))
@@ -61,7 +70,17 @@ let ``early stopping and a plateau schedule use the validation split`` () =
 [<Test>]
 let ``early stopping on the training loss needs no validation split and stops patience epochs after the best`` () =
     // lr 1e-6: the training loss barely moves, so no epoch improves on the first by 0.5
-    let c = config [ "lr", "1e-6"; "batch_size", "100"; "max_epochs", "50"; "early_stopping_patience", "3"; "early_stopping_min_delta", "0.5"; "early_stopping_monitor", "loss" ]
+    let c =
+        config
+            [
+                "lr", "1e-6"
+                "batch_size", "100"
+                "max_epochs", "50"
+                "early_stopping_patience", "3"
+                "early_stopping_min_delta", "0.5"
+                "early_stopping_monitor", "loss"
+            ]
+
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(r.Epochs |> List.forall (fun e -> e.ValLoss.IsNone), Is.True)
     Assert.That(r.StopReason, Is.EqualTo(Some StopReason.EarlyStopped))
@@ -72,7 +91,9 @@ let ``early stopping on the training loss needs no validation split and stops pa
 
 [<Test>]
 let ``linear scaling with warm-up trains at lr0 first and at the scaled rate after the warm-up`` () =
-    let c = config [ "lr", "0.01"; "batch_size", "40"; "scaling", "linear"; "base_batch", "10"; "warmup_epochs", "1"; "max_epochs", "2" ]
+    let c =
+        config [ "lr", "0.01"; "batch_size", "40"; "scaling", "linear"; "base_batch", "10"; "warmup_epochs", "1"; "max_epochs", "2" ]
+
     let r = Trainer.run c (prepared c) Progress.None
     Assert.That(TrialConfig.targetLr c, Is.EqualTo(0.04).Within(1e-15))
     Assert.That(r.Epochs[0].Lr, Is.LessThan 0.04, "the first epoch ends inside the warm-up ramp")
@@ -93,6 +114,7 @@ let ``an exception inside a trial becomes status failed with its message`` () =
     // A model whose layer does not fit the data makes the engine throw mid-trial.
     let broken = { d with Train = { d.Train with Input = Lrbs.Core.Models.Shape.Vector 7 } }
     let r = Trainer.tryRun c broken Progress.None
+
     match r.Status with
     | TrialStatus.Failed message -> Assert.That(message, Is.Not.Empty)
     | other -> Assert.Fail $"expected failed, got %A{other}"
@@ -112,11 +134,42 @@ let ``the constant prefix computed once gives bit for bit the losses of the whol
     // MLP on Fashion-MNIST (a sum whose order must be the engine's), a pack of two seeds each
     let pooledMlp =
         let definition: Lrbs.Core.Models.ModelFile.Definition =
-            { Name = "pooled-mlp"
-              Layers = [ Lrbs.Core.Models.Layer.AveragePool2D 2; Lrbs.Core.Models.Layer.Flatten; Lrbs.Core.Models.Layer.Dense(32, "relu"); Lrbs.Core.Models.Layer.Dense(10, "softmax") ] }
+            {
+                Name = "pooled-mlp"
+                Layers =
+                    [
+                        Lrbs.Core.Models.Layer.AveragePool2D 2
+                        Lrbs.Core.Models.Layer.Flatten
+                        Lrbs.Core.Models.Layer.Dense(32, "relu")
+                        Lrbs.Core.Models.Layer.Dense(10, "softmax")
+                    ]
+            }
+
         Lrbs.Core.Models.ModelFile.toJson definition
-    for fields, constant in [ [ "dataset", "boxes"; "model", "cnn-box"; "optimizer", "sgd"; "lr", "0.1"; "batch_size", "16"; "train_limit", "256"; "test_limit", "128" ], 1
-                              [ "dataset", "fashion-mnist"; "model", pooledMlp; "optimizer", "adam"; "lr", "0.001"; "batch_size", "32"; "train_limit", "512"; "test_limit", "256" ], 2 ] do
+
+    for fields, constant in
+        [
+            [
+                "dataset", "boxes"
+                "model", "cnn-box"
+                "optimizer", "sgd"
+                "lr", "0.1"
+                "batch_size", "16"
+                "train_limit", "256"
+                "test_limit", "128"
+            ],
+            1
+            [
+                "dataset", "fashion-mnist"
+                "model", pooledMlp
+                "optimizer", "adam"
+                "lr", "0.001"
+                "batch_size", "32"
+                "train_limit", "512"
+                "test_limit", "256"
+            ],
+            2
+        ] do
         let configs = [| for seed in [ "1"; "2" ] -> trial (fields @ [ "max_epochs", "2"; "seed", seed ]) |]
         let data = prepared configs[0]
         let spec = TrialConfig.modelSpec configs[0] data.Train.Input (Dataset.head data.Train) |> Result.defaultWith failwith
@@ -127,7 +180,13 @@ let ``the constant prefix computed once gives bit for bit the losses of the whol
         let losses (r: TrialResult) = r.Epochs |> List.map (fun e -> e.TrainLoss, e.TestLoss, e.TestMetric)
         let withPrefix = Trainer.runPack configs data Progress.None
         ConstantPrefix.enabled.Value <- false
-        let whole = try Trainer.runPack configs data Progress.None finally ConstantPrefix.enabled.Value <- true
+
+        let whole =
+            try
+                Trainer.runPack configs data Progress.None
+            finally
+                ConstantPrefix.enabled.Value <- true
+
         for a, b in Array.zip withPrefix whole do
             assertEq (losses b) (losses a)
             Assert.That(a.FinalTestMetric, Is.EqualTo b.FinalTestMetric)

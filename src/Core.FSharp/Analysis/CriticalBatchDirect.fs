@@ -35,9 +35,11 @@ type Branch = { BatchSize: int; Loss: float }
 /// smallest tried above it (`Upper`; None when none was), and the geometric mean of the two
 /// (`Lower` itself when `Upper` is None: a bound).
 type Estimate =
-    { Lower: int
-      Upper: int option
-      Point: float }
+    {
+        Lower: int
+        Upper: int option
+        Point: float
+    }
 
     member e.IsBound = e.Upper.IsNone
 
@@ -47,48 +49,70 @@ type Estimate =
 /// branches, a batch size given twice, a loss that is NaN (not measured).
 let estimate (tolerance: float) (branches: Branch seq) : Result<Estimate, string> =
     let bs = branches |> Seq.sortBy (fun b -> b.BatchSize) |> Array.ofSeq
-    if not (tolerance > 0.0 && Double.IsFinite tolerance) then Error $"tolerance: expected a positive number, got {tolerance}"
-    elif bs.Length < 2 then Error $"branches: a critical batch size needs two or more branch batch sizes, got {bs.Length}"
-    elif (bs |> Array.map (fun b -> b.BatchSize) |> Array.distinct).Length < bs.Length then Error "branches: a batch size is given twice"
-    elif bs |> Array.exists (fun b -> Double.IsNaN b.Loss) then Error "branches: a branch's loss is not measured (NaN)"
+
+    if not (tolerance > 0.0 && Double.IsFinite tolerance) then
+        Error $"tolerance: expected a positive number, got {tolerance}"
+    elif bs.Length < 2 then
+        Error $"branches: a critical batch size needs two or more branch batch sizes, got {bs.Length}"
+    elif (bs |> Array.map (fun b -> b.BatchSize) |> Array.distinct).Length < bs.Length then
+        Error "branches: a batch size is given twice"
+    elif bs |> Array.exists (fun b -> Double.IsNaN b.Loss) then
+        Error "branches: a branch's loss is not measured (NaN)"
     else
         let keepsUp i = bs[0 .. i - 1] |> Array.forall (fun smaller -> bs[i].Loss <= smaller.Loss + tolerance)
         let star = [| 0 .. bs.Length - 1 |] |> Array.filter keepsUp |> Array.max
         let lower = bs[star].BatchSize
         let upper = if star + 1 < bs.Length then Some bs[star + 1].BatchSize else None
+
         Ok
-            { Lower = lower
-              Upper = upper
-              Point = (match upper with Some u -> sqrt (float lower * float u) | None -> float lower) }
+            {
+                Lower = lower
+                Upper = upper
+                Point =
+                    (match upper with
+                     | Some u -> sqrt (float lower * float u)
+                     | None -> float lower)
+            }
 
 /// The estimate at a checkpoint over repeats: the point from each batch size's mean loss over the
 /// repeats, and the range of the repeats' own points (each repeat estimated alone) as its
 /// interval, with whether any repeat's estimate was a bound. `repeats` holds one branch list per
 /// repeat.
-type OverRepeats =
-    { Estimate: Estimate
-      Low: float
-      High: float
-      Repeats: int
-      AnyBound: bool }
+type OverRepeats = { Estimate: Estimate; Low: float; High: float; Repeats: int; AnyBound: bool }
 
 let overRepeats (tolerance: float) (repeats: Branch list list) : Result<OverRepeats, string> =
-    if repeats.IsEmpty then Error "branches: no repeats"
+    if repeats.IsEmpty then
+        Error "branches: no repeats"
     else
         let mean =
             repeats
             |> List.concat
             |> List.groupBy (fun b -> b.BatchSize)
             |> List.map (fun (b, xs) -> { BatchSize = b; Loss = xs |> List.averageBy (fun x -> x.Loss) })
+
         let each = repeats |> List.map (estimate tolerance)
-        match estimate tolerance mean, each |> List.tryPick (function Error e -> Some e | Ok _ -> None) with
+
+        match
+            estimate tolerance mean,
+            each
+            |> List.tryPick (function
+                | Error e -> Some e
+                | Ok _ -> None)
+        with
         | Error e, _
         | _, Some e -> Error e
         | Ok est, None ->
-            let points = each |> List.choose (function Ok e -> Some e | Error _ -> None)
+            let points =
+                each
+                |> List.choose (function
+                    | Ok e -> Some e
+                    | Error _ -> None)
+
             Ok
-                { Estimate = est
-                  Low = points |> List.map (fun e -> e.Point) |> List.min
-                  High = points |> List.map (fun e -> e.Point) |> List.max
-                  Repeats = points.Length
-                  AnyBound = points |> List.exists (fun e -> e.IsBound) }
+                {
+                    Estimate = est
+                    Low = points |> List.map (fun e -> e.Point) |> List.min
+                    High = points |> List.map (fun e -> e.Point) |> List.max
+                    Repeats = points.Length
+                    AnyBound = points |> List.exists (fun e -> e.IsBound)
+                }

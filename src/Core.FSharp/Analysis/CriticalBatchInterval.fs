@@ -26,8 +26,7 @@ let middle (r: Reach) =
 /// Per batch size, the fewest steps to `target` with each seed read at `middle`.
 let measured (target: float) (runs: Run[]) = (stepsToGoalAt target id middle runs).Found
 
-let private fitFound (found: Fewest[]) =
-    CriticalBatch.fit (found |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch, f.Steps))
+let private fitFound (found: Fewest[]) = CriticalBatch.fit (found |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch, f.Steps))
 
 /// CriticalBatch.fit through the measured (batch size, fewest steps) points, each seed read at
 /// `middle`.
@@ -45,34 +44,44 @@ let overSeeds (runs: Run[]) = (runs |> Array.map (fun r -> r.Seed) |> Array.dist
 /// give no fit, or most replicates fail.
 let bootstrap (target: float) (runs: Run[]) : Interval option =
     let found = measured target runs
-    if (fitFound found).IsNone then None
+
+    if (fitFound found).IsNone then
+        None
     else
         let seeds = runs |> Array.map (fun r -> r.Seed) |> Array.distinct |> Array.sort
         let points = found |> Array.filter (fun f -> f.Exact)
         let batches = found |> Array.map (fun f -> float f.Batch)
         let lowest, highest = Array.min batches / 1000.0, Array.max batches * 1000.0
+
         let replicate (rng: Lrbs.Core.Engine.Rng) =
             let drawn =
                 if seeds.Length > 1 then
                     let picked = Array.init seeds.Length (fun _ -> seeds[rng.NextInt seeds.Length])
                     let pick (cell: Run[]) = picked |> Array.choose (fun s -> cell |> Array.tryFind (fun r -> r.Seed = s))
+
                     let inside (r: Reach) =
                         match r with
                         | Reach.Between(lower, steps) -> float steps - rng.NextDouble() * float (steps - lower)
                         | other -> float other.Steps
+
                     (stepsToGoalAt target pick inside runs).Found
-                else Array.init points.Length (fun _ -> points[rng.NextInt points.Length])
+                else
+                    Array.init points.Length (fun _ -> points[rng.NextInt points.Length])
             // a replicate that ran into its own search range (which a resample lacking the
             // largest or smallest batch size narrows) is unbounded there: it counts as the
             // grid's range, so an open end is reported open, never as a number like 128000
             let drawnBatches = drawn |> Array.filter (fun f -> f.Exact) |> Array.map (fun f -> float f.Batch)
+
             match fitFound drawn with
             | Some p when p.BCrit >= Array.max drawnBatches * 1000.0 / 1.5 -> highest
             | Some p when p.BCrit <= Array.min drawnBatches / 1000.0 * 1.5 -> lowest
             | Some p -> p.BCrit
             | None -> nan
+
         Statistics.bootstrap 11UL 300 replicate
         |> Option.map (fun (lo, hi) ->
-            { Low = (if lo <= lowest * 1.5 then None else Some lo)
-              High = (if hi >= highest / 1.5 then None else Some hi)
-              OverSeeds = seeds.Length > 1 })
+            {
+                Low = (if lo <= lowest * 1.5 then None else Some lo)
+                High = (if hi >= highest / 1.5 then None else Some hi)
+                OverSeeds = seeds.Length > 1
+            })

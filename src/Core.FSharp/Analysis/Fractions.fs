@@ -10,6 +10,7 @@ type Printed = { Value: float; Decimals: int }
 let ofText (text: string) =
     let t = text.Trim()
     let dot = t.IndexOf '.'
+
     match Double.TryParse(t, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
     | true, v -> Some { Value = v; Decimals = (if dot < 0 then 0 else t.Length - dot - 1) }
     | _ -> None
@@ -18,7 +19,10 @@ let ofText (text: string) =
 let fits (n: int) (p: Printed) =
     let half = 0.5 * 10.0 ** float -p.Decimals + 1e-12
     let k = Math.Round(p.Value * float n)
-    abs (k / float n - p.Value) <= half || abs ((k + 1.0) / float n - p.Value) <= half || abs ((k - 1.0) / float n - p.Value) <= half
+
+    abs (k / float n - p.Value) <= half
+    || abs ((k + 1.0) / float n - p.Value) <= half
+    || abs ((k - 1.0) / float n - p.Value) <= half
 
 /// The smallest n (2..maxN) for which every value is such a fraction, if any.
 let smallestDenominator (maxN: int) (values: Printed[]) =
@@ -35,4 +39,11 @@ let chanceFits (n: int) (values: Printed[]) =
 /// that share a large factor with the true one (4,000 and 6,000) can fit too: a short table
 /// or few decimals leave several candidates, and the report lists them.
 let consistent (maxN: int) (values: Printed[]) =
-    if values.Length = 0 then [||] else [| for n in 2..maxN do if values |> Array.forall (fits n) then yield n |]
+    if values.Length = 0 then
+        [||]
+    else
+        [|
+            for n in 2..maxN do
+                if values |> Array.forall (fits n) then
+                    yield n
+        |]

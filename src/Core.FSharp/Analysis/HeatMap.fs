@@ -8,13 +8,19 @@ module Lrbs.Core.Analysis.HeatMap
 /// bound, every bound pair contains its value, and on a geometric axis every cell has the same width.
 let bounds (axis: float[]) : (float * float)[] =
     let n = axis.Length
+
     let bound i (dir: int) =
         let v = axis[i]
         let j = i + dir
+
         let other =
-            if j >= 0 && j < n then axis[j]
-            else v * (if n > 1 then (axis[n - 1] / axis[0]) ** (float dir / float (n - 1)) else 2.0 ** float dir)
+            if j >= 0 && j < n then
+                axis[j]
+            else
+                v * (if n > 1 then (axis[n - 1] / axis[0]) ** (float dir / float (n - 1)) else 2.0 ** float dir)
+
         sqrt (v * other)
+
     Array.init n (fun i -> bound i -1, bound i 1)
 
 /// The middle of the colour scale: (min + max)/2 over the finite cell values, 0 when none is finite.

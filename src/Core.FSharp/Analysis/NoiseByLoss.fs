@@ -27,17 +27,22 @@ let bins (samples: Sample[]) : Bin[] =
     |> Array.sortByDescending fst
     |> Array.choose (fun (bin, list) ->
         let b = ratio list
-        if (list |> Array.distinctBy _.Trial).Length < 2 || not (b > 0.0) then None
+
+        if (list |> Array.distinctBy _.Trial).Length < 2 || not (b > 0.0) then
+            None
         else
             let byTrial = list |> Array.groupBy _.Trial |> Array.map snd
+
             let band =
-                Statistics.bootstrap 7UL 400 (fun rng ->
-                    ratio (Array.init byTrial.Length (fun _ -> byTrial[rng.NextInt byTrial.Length]) |> Array.concat))
+                Statistics.bootstrap 7UL 400 (fun rng -> ratio (Array.init byTrial.Length (fun _ -> byTrial[rng.NextInt byTrial.Length]) |> Array.concat))
+
             let lo, hi = defaultArg band (nan, nan)
             Some { Loss = 10.0 ** ((bin + 0.5) / 10.0); B = b; Low = lo; High = hi; Trials = byTrial.Length; Epochs = list.Length })
 
 /// The bin at a training loss: the one whose tenth of a decade holds it, else the nearest in log
 /// loss (None without bins).
 let at (loss: float) (bins: Bin[]) =
-    if bins.Length = 0 || not (loss > 0.0) then None
-    else Some(bins |> Array.minBy (fun b -> abs (log10 b.Loss - log10 loss)))
+    if bins.Length = 0 || not (loss > 0.0) then
+        None
+    else
+        Some(bins |> Array.minBy (fun b -> abs (log10 b.Loss - log10 loss)))

@@ -4,7 +4,11 @@ module Lrbs.Core.Analysis.PowerLaw
 
 /// log y = Intercept + Slope log x.
 type Line =
-    { Intercept: float; Slope: float }
+    {
+        Intercept: float
+        Slope: float
+    }
+
     /// y at x: exp (Intercept + Slope log x).
     member l.At(x: float) = exp (l.Intercept + l.Slope * log x)
 
@@ -13,5 +17,4 @@ let fit (xs: float[]) (ys: float[]) : Line option =
     Statistics.linearFit (Array.map log xs) (Array.map log ys) |> Option.map (fun (a, b) -> { Intercept = a; Slope = b })
 
 /// n points from lo to hi (both included) with a constant ratio: lo (hi/lo)^(k/(n-1)), k = 0..n-1.
-let logSpaced (lo: float) (hi: float) (n: int) =
-    [| for k in 0 .. n - 1 -> lo * (hi / lo) ** (float k / float (n - 1)) |]
+let logSpaced (lo: float) (hi: float) (n: int) = [| for k in 0 .. n - 1 -> lo * (hi / lo) ** (float k / float (n - 1)) |]

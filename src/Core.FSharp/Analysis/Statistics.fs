@@ -8,13 +8,15 @@ let mean (xs: float[]) = if xs.Length = 0 then nan else Array.average xs
 
 /// Sample standard deviation (n - 1); 0 for one value.
 let std (xs: float[]) =
-    if xs.Length < 2 then 0.0
+    if xs.Length < 2 then
+        0.0
     else
         let m = mean xs
         sqrt (Array.sumBy (fun x -> (x - m) ** 2.0) xs / float (xs.Length - 1))
 
 let median (xs: float[]) =
-    if xs.Length = 0 then nan
+    if xs.Length = 0 then
+        nan
     else
         let s = Array.sort xs
         let n = s.Length
@@ -22,7 +24,8 @@ let median (xs: float[]) =
 
 /// The p-quantile (0..1) of a sample, linear between order statistics.
 let quantile (p: float) (xs: float[]) =
-    if xs.Length = 0 then nan
+    if xs.Length = 0 then
+        nan
     else
         let s = Array.sort xs
         let h = p * float (s.Length - 1)
@@ -34,7 +37,9 @@ let quantile (p: float) (xs: float[]) =
 let linearFit (xs: float[]) (ys: float[]) =
     let mx, my = mean xs, mean ys
     let sxx = Array.sumBy (fun x -> (x - mx) ** 2.0) xs
-    if xs.Length < 2 || sxx = 0.0 then None
+
+    if xs.Length < 2 || sxx = 0.0 then
+        None
     else
         let b = Array.fold2 (fun acc x y -> acc + (x - mx) * (y - my)) 0.0 xs ys / sxx
         Some(my - b * mx, b)
@@ -51,8 +56,7 @@ let percentileInterval (count: int) (values: float[]) =
     if values.Length < count / 2 then None else Some(quantile 0.025 values, quantile 0.975 values)
 
 /// The 95% percentile interval of a statistic over bootstrap replicates (NaN replicates dropped).
-let bootstrap (seed: uint64) (count: int) (statistic: Rng -> float) =
-    percentileInterval count (replicates seed count statistic)
+let bootstrap (seed: uint64) (count: int) (statistic: Rng -> float) = percentileInterval count (replicates seed count statistic)
 
 /// A standard normal draw (Box-Muller).
 let normal (rng: Rng) =
@@ -68,7 +72,8 @@ let binomialError (p: float) (n: int) = sqrt (p * (1.0 - p) / float n)
 /// (the plain sqrt(p (1 - p) / n) says such a cell is known exactly). The learning-rate search
 /// and the report both take their noise from here.
 let proportionError (p: float) (n: int) =
-    if n <= 0 || Double.IsNaN p then nan
+    if n <= 0 || Double.IsNaN p then
+        nan
     else
         let z2 = 1.96 * 1.96
         let p' = (float n * Math.Clamp(p, 0.0, 1.0) + z2 / 2.0) / (float n + z2)
@@ -83,16 +88,21 @@ let holm (ps: float[]) =
     let order = ps |> Array.mapi (fun i p -> i, p) |> Array.sortBy snd
     let adjusted = Array.zeroCreate m
     let mutable running = 0.0
-    order |> Array.iteri (fun j (i, p) ->
+
+    order
+    |> Array.iteri (fun j (i, p) ->
         running <- max running (min 1.0 (float (m - j) * p))
         adjusted[i] <- running)
+
     adjusted
 
 /// A two-sided bootstrap p-value for "the statistic is 0" from replicate values: twice the
 /// smaller share of replicates on either side of 0 (at least one replicate's worth).
 let bootstrapP (values: float[]) =
     let values = values |> Array.filter Double.IsFinite
-    if values.Length = 0 then nan
+
+    if values.Length = 0 then
+        nan
     else
         let n = float values.Length
         let below = float (values |> Array.filter (fun v -> v <= 0.0) |> Array.length) / n

@@ -32,6 +32,7 @@ type Reach =
 /// above it, and the steps of the evaluation before.
 let reach (target: float) (r: Run) =
     let ends = r.Epochs |> Array.scan (fun acc (n, _) -> acc + n) 0 |> Array.tail
+
     match r.Epochs |> Array.tryFindIndex (fun (_, m) -> m >= target) with
     | Some 0 -> Reach.First ends[0]
     | Some i -> Reach.Between(ends[i - 1], ends[i])
@@ -56,11 +57,13 @@ type Table = { Found: Fewest[]; Missing: int[] }
 
 /// The target and how it was chosen, or why there is none.
 type Goal =
-    { Target: float
-      /// Batch sizes where no learning rate learned anything (left out of the default target).
-      Idle: int[]
-      /// The target is at or below the chance level of the group's trials (no evidence of learning).
-      AtChance: bool }
+    {
+        Target: float
+        /// Batch sizes where no learning rate learned anything (left out of the default target).
+        Idle: int[]
+        /// The target is at or below the chance level of the group's trials (no evidence of learning).
+        AtChance: bool
+    }
 
 /// Rows of a grid: the runs of each batch size, ascending.
 let private rows (runs: Run[]) = runs |> Array.groupBy (fun (r: Run) -> r.Batch) |> Array.sortBy fst
@@ -73,7 +76,8 @@ let private firstMetric (r: Run) = if r.Epochs.Length = 0 then nan else snd r.Ep
 /// Whether some learning rate of a row learned: the mean final metric of its repeats exceeds the
 /// mean metric after their first epoch (NaN, so not, when a repeat has no epoch).
 let learned (row: Run[]) =
-    cells row |> Array.exists (fun c -> Statistics.mean (c |> Array.map _.Final) > Statistics.mean (c |> Array.map firstMetric))
+    cells row
+    |> Array.exists (fun c -> Statistics.mean (c |> Array.map _.Final) > Statistics.mean (c |> Array.map firstMetric))
 
 /// The one target rule: the highest value that every seed of some learning rate reaches at every
 /// batch size that learned, i.e. the lowest, over those batch sizes, of the best learning rate's
@@ -84,6 +88,7 @@ let learned (row: Run[]) =
 let goal (target: float option) (chance: float) (runs: Run[]) : Goal =
     let rows = rows runs
     let idle = rows |> Array.filter (snd >> learned >> not) |> Array.map fst
+
     let t =
         match target with
         | Some t -> t
@@ -92,17 +97,34 @@ let goal (target: float option) (chance: float) (runs: Run[]) : Goal =
                 rows
                 |> Array.filter (fun (b, _) -> not (Array.contains b idle))
                 |> Array.map (fun (_, row) -> cells row |> Array.map (fun c -> c |> Array.map _.Final |> Array.min) |> Array.max)
+
             if floors.Length = 0 || Array.exists Double.IsNaN floors then nan else Array.min floors
+
     { Target = t; Idle = idle; AtChance = Double.IsFinite t && Double.IsFinite chance && t <= chance }
 
 /// A cell's steps (CellSteps) from its seeds' reaches, each seed's steps read by `at` (the end
 /// of its evaluation interval, or a draw inside it).
 let cellStepsAt (at: Reach -> float) (reaches: Reach[]) =
-    let reached = reaches |> Array.filter (function Reach.Never _ -> false | _ -> true)
-    if reached.Length < reaches.Length then CellSteps.Censored(reached.Length, reaches.Length)
+    let reached =
+        reaches
+        |> Array.filter (function
+            | Reach.Never _ -> false
+            | _ -> true)
+
+    if reached.Length < reaches.Length then
+        CellSteps.Censored(reached.Length, reaches.Length)
     else
         let median = Statistics.median (reaches |> Array.map at)
-        if reaches |> Array.exists (function Reach.First _ -> true | _ -> false) then CellSteps.AtMost median else CellSteps.Exact median
+
+        if
+            reaches
+            |> Array.exists (function
+                | Reach.First _ -> true
+                | _ -> false)
+        then
+            CellSteps.AtMost median
+        else
+            CellSteps.Exact median
 
 /// A cell's steps, each seed's at the end of the evaluation interval where it met the target.
 let cellSteps (reaches: Reach[]) = cellStepsAt (fun r -> float r.Steps) reaches
@@ -113,6 +135,7 @@ let cellSteps (reaches: Reach[]) = cellStepsAt (fun r -> float r.Steps) reaches
 let stepsToGoalAt (target: float) (pick: Run[] -> Run[]) (at: Reach -> float) (runs: Run[]) : Table =
     let found = ResizeArray<Fewest>()
     let missing = ResizeArray<int>()
+
     for batch, row in rows runs do
         let perLr =
             cells row
@@ -121,10 +144,13 @@ let stepsToGoalAt (target: float) (pick: Run[] -> Run[]) (at: Reach -> float) (r
                 | CellSteps.Exact s -> Some(cell[0].Lr, s, true)
                 | CellSteps.AtMost s -> Some(cell[0].Lr, s, false)
                 | CellSteps.Censored _ -> None)
-        if perLr.Length = 0 then missing.Add batch
+
+        if perLr.Length = 0 then
+            missing.Add batch
         else
             let lr, steps, exact = perLr |> Array.minBy (fun (_, s, _) -> s)
             found.Add { Batch = batch; Lr = lr; Steps = steps; Exact = exact }
+
     { Found = found.ToArray(); Missing = missing.ToArray() }
 
 /// stepsToGoalAt with each seed's steps at the end of its evaluation interval.
@@ -135,11 +161,13 @@ let fewestSteps (target: float) (runs: Run[]) = stepsToGoal target id runs
 
 /// The cells that did not all reach the target: (batch, lr, seeds that reached, seeds).
 let censoredCells (target: float) (runs: Run[]) =
-    [| for batch, row in rows runs do
-           for cell in cells row do
-               match cellSteps (cell |> Array.map (reach target)) with
-               | CellSteps.Censored(k, n) -> yield batch, cell[0].Lr, k, n
-               | _ -> () |]
+    [|
+        for batch, row in rows runs do
+            for cell in cells row do
+                match cellSteps (cell |> Array.map (reach target)) with
+                | CellSteps.Censored(k, n) -> yield batch, cell[0].Lr, k, n
+                | _ -> ()
+    |]
 
 /// Perfect scaling from a first point (B0, S0): S0 B0 / B steps at batch size B.
 let perfectScaling (first: Fewest) (b: float) = first.Steps * float first.Batch / b

@@ -6,7 +6,11 @@ module Lrbs.Core.Analysis.Targets
 let stepsToReach (target: float) (epochs: (int * float)[]) =
     let mutable steps = 0
     let mutable hit = None
+
     for s, m in epochs do
         steps <- steps + s
-        if hit.IsNone && m >= target then hit <- Some steps
+
+        if hit.IsNone && m >= target then
+            hit <- Some steps
+
     hit

@@ -24,8 +24,9 @@ let sides = 4, 100
 let source (seed: int) (count: int) : Source =
     let rng = Rng.Derive(uint64 seed, "boxes")
     let lo, hi = sides
-    let corners = Array.zeroCreate<int> (count * 4) // x1, y1, w, h per image
-    let y = Array.zeroCreate<float32> (count * 4)
+    let corners = Array.zeroCreate<int>(count * 4) // x1, y1, w, h per image
+    let y = Array.zeroCreate<float32>(count * 4)
+
     for i in 0 .. count - 1 do
         let w = lo + rng.NextInt(hi - lo + 1)
         let h = lo + rng.NextInt(hi - lo + 1)
@@ -37,17 +38,22 @@ let source (seed: int) (count: int) : Source =
         y[i * 4 + 1] <- float32 y1 / s
         y[i * 4 + 2] <- float32 (x1 + w) / s
         y[i * 4 + 3] <- float32 (y1 + h) / s
+
     let writeRow (i: int) (into: float32[]) (offset: int) =
         let x1, y1, w, h = corners[i * 4], corners[i * 4 + 1], corners[i * 4 + 2], corners[i * 4 + 3]
         System.Array.Fill(into, 0.0f, offset, Side * Side)
+
         for row in y1 .. y1 + h - 1 do
             System.Array.Fill(into, 1.0f, offset + row * Side + x1, w)
-    { Name = "boxes"
-      Input = Shape.Image(1, Side, Side)
-      Count = count
-      Targets = Targets.Boxes y
-      OfficialTrain = None
-      WriteRow = writeRow }
+
+    {
+        Name = "boxes"
+        Input = Shape.Image(1, Side, Side)
+        Count = count
+        Targets = Targets.Boxes y
+        OfficialTrain = None
+        WriteRow = writeRow
+    }
 
 /// Every image of `source seed count`, in float32.
 let generate (seed: int) (count: int) : Dataset = Source.all (source seed count)

@@ -13,7 +13,9 @@ open Lrbs.Core.Models
 let defaultLabels = [ "Eyeglasses"; "Male"; "Smiling" ]
 
 let private attributeFile (dir: string) =
-    [ "list_attr_celeba.txt"; "list_attr_celeba.csv" ] |> List.map (fun f -> Path.Combine(dir, f)) |> List.tryFind File.Exists
+    [ "list_attr_celeba.txt"; "list_attr_celeba.csv" ]
+    |> List.map (fun f -> Path.Combine(dir, f))
+    |> List.tryFind File.Exists
 
 let private imageFolder (dir: string) =
     [ Path.Combine(dir, "img_align_celeba", "img_align_celeba"); Path.Combine(dir, "img_align_celeba"); dir ]
@@ -23,24 +25,44 @@ let private imageFolder (dir: string) =
 let private parse (path: string) : Result<string[] * (int * string * int[])[], DataError> =
     let lines = File.ReadAllLines path
     let csv = path.EndsWith ".csv"
-    let split (l: string) = if csv then l.Split(',') |> Array.map (fun s -> s.Trim()) else l.Split([| ' '; '\t' |], StringSplitOptions.RemoveEmptyEntries)
+
+    let split (l: string) =
+        if csv then
+            l.Split(',') |> Array.map (fun s -> s.Trim())
+        else
+            l.Split([| ' '; '\t' |], StringSplitOptions.RemoveEmptyEntries)
+
     let names, first, declared =
-        if csv then (if lines.Length > 0 then (split lines[0])[1..] else [||]), 1, None
-        else (if lines.Length > 1 then split lines[1] else [||]), 2, (if lines.Length > 0 then Some(lines[0].Trim()) else None)
-    if names.Length = 0 then Error(Malformed(path, "no attribute names (line 2 of the .txt form, the header of the .csv form)"))
+        if csv then
+            (if lines.Length > 0 then (split lines[0])[1..] else [||]), 1, None
+        else
+            (if lines.Length > 1 then split lines[1] else [||]), 2, (if lines.Length > 0 then Some(lines[0].Trim()) else None)
+
+    if names.Length = 0 then
+        Error(Malformed(path, "no attribute names (line 2 of the .txt form, the header of the .csv form)"))
     else
         let rows = ResizeArray()
         let mutable error = None
+
         for i in first .. lines.Length - 1 do
             if error.IsNone && lines[i].Trim() <> "" then
                 let f = split lines[i]
+
                 if f.Length <> names.Length + 1 then
                     error <- Some(Malformed(path, $"line {i + 1}: {f.Length - 1} values for {names.Length} attributes"))
                 else
-                    let values = f[1..] |> Array.map (fun v -> match v with "1" -> 1 | "-1" -> 0 | _ -> -1)
+                    let values =
+                        f[1..]
+                        |> Array.map (fun v ->
+                            match v with
+                            | "1" -> 1
+                            | "-1" -> 0
+                            | _ -> -1)
+
                     match Array.tryFindIndex ((=) -1) values with
                     | Some j -> error <- Some(Malformed(path, $"line {i + 1}: attribute {names[j]} is '{f[j + 1]}'; allowed: -1, 1"))
                     | None -> rows.Add((i + 1, f[0], values))
+
         match error, declared with
         | Some e, _ -> Error e
         | None, Some d when d <> string rows.Count -> Error(Malformed(path, $"line 1 declares {d} images, the file lists {rows.Count}"))
@@ -55,6 +77,7 @@ let load (name: string) (dir: string) (size: int) (labels: string list) : Result
         |> Result.bind (fun (names, rows) ->
             let labels = if labels.IsEmpty then defaultLabels else labels
             let column (a: string) = Array.IndexOf(names, a)
+
             match labels |> List.tryFind (fun l -> column l < 0), column "Blurry" with
             | Some l, _ -> Error(Malformed(path, $"""no attribute '{l}'; the file has {String.concat ", " names}"""))
             | None, -1 -> Error(Malformed(path, "no Blurry attribute: blurry images cannot be removed"))
@@ -62,6 +85,7 @@ let load (name: string) (dir: string) (size: int) (labels: string list) : Result
                 let kept = rows |> Array.filter (fun (_, _, v) -> v[blurry] = 0)
                 let images = imageFolder dir
                 let files = kept |> Array.map (fun (_, file, _) -> Path.Combine(images, file))
+
                 match Array.tryFindIndex (File.Exists >> not) files with
                 | Some i ->
                     let line, file, _ = kept[i]
@@ -70,11 +94,14 @@ let load (name: string) (dir: string) (size: int) (labels: string list) : Result
                 | None ->
                     let at = labels |> List.map column |> Array.ofList
                     let targets = kept |> Array.collect (fun (_, _, v) -> at |> Array.map (fun j -> float32 v[j]))
+
                     ImageCache.load files size
                     |> Result.map (fun (pixels, _) ->
-                        { Name = name
-                          Input = Shape.Image(3, size, size)
-                          X = ImageCache.toChannelsFirst pixels size
-                          Targets = Targets.MultiLabel(targets, Array.ofList labels)
-                          Count = files.Length
-                          OfficialTrain = None }))
+                        {
+                            Name = name
+                            Input = Shape.Image(3, size, size)
+                            X = ImageCache.toChannelsFirst pixels size
+                            Targets = Targets.MultiLabel(targets, Array.ofList labels)
+                            Count = files.Length
+                            OfficialTrain = None
+                        }))

@@ -14,14 +14,18 @@ let private fields (line: string) = line.Split(',') |> Array.map (fun f -> f.Tri
 /// Reads `path`: each row's features (row-major) and class index. Every problem names the file
 /// and, for a row, its line number.
 let load (name: string) (path: string) (features: string[]) (label: string) (classes: string[]) : Result<Dataset, DataError> =
-    if not (File.Exists path) then Error(Missing(path, "a CSV file with a header row"))
+    if not (File.Exists path) then
+        Error(Missing(path, "a CSV file with a header row"))
     else
         use reader = new StreamReader(path)
         let header = reader.ReadLine()
-        if isNull header then Error(Malformed(path, "empty file: expected a header row"))
+
+        if isNull header then
+            Error(Malformed(path, "empty file: expected a header row"))
         else
             let names = fields header
             let column (c: string) = Array.IndexOf(names, c)
+
             match Array.append features [| label |] |> Array.tryFind (fun c -> column c < 0) with
             | Some missing -> Error(Malformed(path, $"""line 1: missing column '{missing}'; the header has {String.concat ", " names}"""))
             | None ->
@@ -32,10 +36,13 @@ let load (name: string) (path: string) (features: string[]) (label: string) (cla
                 let mutable error = None
                 let mutable lineNo = 1
                 let mutable line = reader.ReadLine()
+
                 while error.IsNone && not (isNull line) do
                     lineNo <- lineNo + 1
+
                     if line.Trim() <> "" then
                         let row = fields line
+
                         if row.Length <> names.Length then
                             error <- Some(Malformed(path, $"line {lineNo}: {row.Length} fields, the header has {names.Length}"))
                         else
@@ -44,20 +51,26 @@ let load (name: string) (path: string) (features: string[]) (label: string) (cla
                                     match Double.TryParse(row[at], NumberStyles.Float, CultureInfo.InvariantCulture) with
                                     | true, v when Double.IsFinite v -> x.Add(float32 v)
                                     | _ -> error <- Some(Malformed(path, $"line {lineNo}: column '{c}' is not a number: '{row[at]}'"))
+
                             if error.IsNone then
                                 match Array.IndexOf(classes, row[labelAt]) with
                                 | -1 ->
-                                    error <- Some(Malformed(path, $"""line {lineNo}: unknown {label} '{row[labelAt]}'; allowed: {String.concat ", " classes}"""))
+                                    error <-
+                                        Some(Malformed(path, $"""line {lineNo}: unknown {label} '{row[labelAt]}'; allowed: {String.concat ", " classes}"""))
                                 | k -> y.Add k
+
                     line <- reader.ReadLine()
+
                 match error with
                 | Some e -> Error e
                 | None when y.Count = 0 -> Error(Malformed(path, "no data rows after the header"))
                 | None ->
                     Ok
-                        { Name = name
-                          Input = Shape.Vector features.Length
-                          X = x.ToArray()
-                          Targets = Targets.Classes(y.ToArray(), classes)
-                          Count = y.Count
-                          OfficialTrain = None }
+                        {
+                            Name = name
+                            Input = Shape.Vector features.Length
+                            X = x.ToArray()
+                            Targets = Targets.Classes(y.ToArray(), classes)
+                            Count = y.Count
+                            OfficialTrain = None
+                        }

@@ -23,13 +23,7 @@ type TargetKind =
 /// A dataset in memory: inputs as float32 (N x C x H x W, or N x F), scaled as
 /// the study asks, and its targets. `OfficialTrain` marks the first rows that form
 /// the publisher's training partition (the rest is its test partition).
-type Dataset =
-    { Name: string
-      Input: Shape
-      X: float32[]
-      Targets: Targets
-      Count: int
-      OfficialTrain: int option }
+type Dataset = { Name: string; Input: Shape; X: float32[]; Targets: Targets; Count: int; OfficialTrain: int option }
 
 /// A problem with data on disk: the file and what is wrong with it.
 type DataError =
@@ -56,15 +50,19 @@ module Dataset =
         let f = d.Input.Size
         let lo = Array.create f Single.PositiveInfinity
         let hi = Array.create f Single.NegativeInfinity
+
         for i in 0 .. d.Count - 1 do
             for j in 0 .. f - 1 do
                 let v = d.X[i * f + j]
                 lo[j] <- min lo[j] v
                 hi[j] <- max hi[j] v
+
         lo, hi
 
     /// (x - min) / (max - min) per feature with another part's statistics; a constant feature becomes 0.
     let scaleWith (lo: float32[], hi: float32[]) (d: Dataset) =
         let f = d.Input.Size
-        { d with X = d.X |> Array.mapi (fun k v -> let j = k % f in if hi[j] > lo[j] then (v - lo[j]) / (hi[j] - lo[j]) else 0.0f) }
 
+        { d with
+            X = d.X |> Array.mapi (fun k v -> let j = k % f in if hi[j] > lo[j] then (v - lo[j]) / (hi[j] - lo[j]) else 0.0f)
+        }

@@ -19,6 +19,7 @@ open System.Text
 
 let folder () =
     let set (v: string) = not (String.IsNullOrEmpty v)
+
     match Environment.GetEnvironmentVariable "LRBS_CACHE", Environment.GetEnvironmentVariable "XDG_CACHE_HOME" with
     | dir, _ when set dir -> dir
     | _, xdg when set xdg -> Path.Combine(xdg, "lrbs")
@@ -34,9 +35,11 @@ type Sources =
 /// The entry's path for `kind` (with its format version) decoded from `sources`.
 let path (kind: string) (sources: Sources) =
     let text = StringBuilder(kind)
+
     let content (f: string) =
         use stream = File.OpenRead f
         Convert.ToHexString(SHA256.HashData stream)
+
     match sources with
     | Content files ->
         for f in files do
@@ -44,7 +47,10 @@ let path (kind: string) (sources: Sources) =
     | Identities files ->
         for f in files do
             let full = Path.GetFullPath f
-            text.Append('|').Append(full).Append('|').Append(FileIdentity.tryOf full |> Option.defaultWith (fun () -> content full)) |> ignore
+
+            text.Append('|').Append(full).Append('|').Append(FileIdentity.tryOf full |> Option.defaultWith (fun () -> content full))
+            |> ignore
+
     let key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString()))).ToLowerInvariant().Substring(0, 24)
     Path.Combine(folder (), $"{kind.Split(' ')[0]}-{key}.bin")
 
@@ -55,32 +61,46 @@ let private hashLength = 32
 let tryRead (entry: string) : byte[] option =
     try
         use f = new FileStream(entry, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan)
-        if f.Length < int64 hashLength || f.Length - int64 hashLength > int64 Array.MaxLength then None
+
+        if f.Length < int64 hashLength || f.Length - int64 hashLength > int64 Array.MaxLength then
+            None
         else
-            let content = Array.zeroCreate<byte> (int (f.Length - int64 hashLength))
+            let content = Array.zeroCreate<byte>(int (f.Length - int64 hashLength))
             let stored = Array.zeroCreate<byte> hashLength
             f.ReadExactly(content.AsSpan())
             f.ReadExactly(stored.AsSpan())
             if SHA256.HashData(content).AsSpan().SequenceEqual(stored) then Some content else None
-    with :? IOException | :? UnauthorizedAccessException -> None
+    with
+    | :? IOException
+    | :? UnauthorizedAccessException -> None
 
 /// Writes the entry (temporary file, then rename); a cache folder that cannot be written only
 /// means decoding again next time.
 let write (entry: string) (content: byte[]) =
     let temp = entry + $".tmp-{Environment.ProcessId}-{Guid.NewGuid():N}"
+
     try
         Directory.CreateDirectory(Path.GetDirectoryName entry) |> ignore
+
         using (File.Create temp) (fun f ->
             f.Write(content, 0, content.Length)
             f.Write(SHA256.HashData content, 0, hashLength))
+
         File.Move(temp, entry, true)
-    with :? IOException | :? UnauthorizedAccessException ->
-        try File.Delete temp with :? IOException | :? UnauthorizedAccessException -> () // a full disk leaves no half entry
+    with
+    | :? IOException
+    | :? UnauthorizedAccessException ->
+        try
+            File.Delete temp
+        with
+        | :? IOException
+        | :? UnauthorizedAccessException -> () // a full disk leaves no half entry
 
 /// The content of `kind` decoded from `sources`: the cached entry when it checks out, else
 /// `decode ()` (which may fail), written to the cache. Also says whether it was decoded now.
 let getOrDecode (kind: string) (sources: Sources) (decode: unit -> Result<byte[], 'e>) : Result<byte[] * bool, 'e> =
     let entry = path kind sources
+
     match tryRead entry with
     | Some content -> Ok(content, false)
     | None ->

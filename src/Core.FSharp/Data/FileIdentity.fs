@@ -23,11 +23,19 @@ let tryOf (path: string) : string option =
     // at 32, stx_size at 40, stx_ctime at 96 and stx_mtime at 112 (tv_sec i64, tv_nsec u32),
     // stx_dev_major and stx_dev_minor at 136 and 140; 256 bytes in all
     let buffer = Array.zeroCreate<byte> 256
+
     let ok =
-        try statx (AT_FDCWD, path, 0, wanted, buffer) = 0
-        with :? EntryPointNotFoundException | :? DllNotFoundException -> false
+        try
+            statx (AT_FDCWD, path, 0, wanted, buffer) = 0
+        with
+        | :? EntryPointNotFoundException
+        | :? DllNotFoundException -> false
+
     let u32 offset = BitConverter.ToUInt32(buffer, offset)
     let u64 offset = BitConverter.ToUInt64(buffer, offset)
     let i64 offset = BitConverter.ToInt64(buffer, offset)
-    if not ok || u32 0 &&& wanted <> wanted then None
-    else Some $"{u32 136}:{u32 140}:{u64 32}|{u64 40}|{i64 112}.{u32 120:D9}|{i64 96}.{u32 104:D9}"
+
+    if not ok || u32 0 &&& wanted <> wanted then
+        None
+    else
+        Some $"{u32 136}:{u32 140}:{u64 32}|{u64 40}|{i64 112}.{u32 120:D9}|{i64 96}.{u32 104:D9}"

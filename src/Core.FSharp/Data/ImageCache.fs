@@ -10,18 +10,28 @@ open Lrbs.Core.Engine
 /// (0 when the cache had them). The first file that does not decode is the error.
 let load (files: string[]) (size: int) : Result<byte[] * int, DataError> =
     let each = size * size * 3
+
     let decode () =
-        let pixels = Array.zeroCreate<byte> (files.Length * each)
+        let pixels = Array.zeroCreate<byte>(files.Length * each)
         let errors = Collections.Concurrent.ConcurrentDictionary<int, string>()
-        Parallel.For(0, files.Length, ParallelOptions(MaxDegreeOfParallelism = Environment.ProcessorCount), fun i ->
-            match Images.load files[i] size with
-            | Ok rgb -> Buffer.BlockCopy(rgb, 0, pixels, i * each, each)
-            | Error e -> errors[i] <- e)
+
+        Parallel.For(
+            0,
+            files.Length,
+            ParallelOptions(MaxDegreeOfParallelism = Environment.ProcessorCount),
+            fun i ->
+                match Images.load files[i] size with
+                | Ok rgb -> Buffer.BlockCopy(rgb, 0, pixels, i * each, each)
+                | Error e -> errors[i] <- e
+        )
         |> ignore
-        if errors.IsEmpty then Ok pixels
+
+        if errors.IsEmpty then
+            Ok pixels
         else
             let first = errors.Keys |> Seq.min
             Error(Malformed(files[first], errors[first].Replace(files[first] + ": ", "")))
+
     DecodedCache.getOrDecode $"images v2 {size}" (DecodedCache.Identities files) decode
     |> Result.map (fun (pixels, now) -> pixels, (if now then files.Length else 0))
 

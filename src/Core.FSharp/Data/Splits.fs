@@ -12,10 +12,7 @@ type Split =
     | Pooled of train: float * validation: float
 
 /// The partitions a trial uses.
-type SplitData =
-    { Train: Dataset
-      Validation: Dataset option
-      Test: Dataset }
+type SplitData = { Train: Dataset; Validation: Dataset option; Test: Dataset }
 
 module Split =
     /// Index sets (train, validation, test) for a split of n rows; pure and seeded. With a
@@ -35,6 +32,7 @@ module Split =
                 match pool with
                 | Some p -> (Rng.Derive(seed, "pool").Permutation n)[.. p - 1]
                 | None -> [| 0 .. n - 1 |]
+
             let m = rows.Length
             let perm = Rng.Derive(seed, "split").Permutation m |> Array.map (fun i -> rows[i])
             let nTrain = int (round (tr * float m))
@@ -49,25 +47,32 @@ module Split =
     let apply (split: Split) (seed: uint64) (pool: int option) (trainLimit: int option) (testLimit: int option) (s: Source) : Result<SplitData, string> =
         indices split seed pool s.Count s.OfficialTrain
         |> Result.map (fun (tr, va, te) ->
-            let tr = match trainLimit with Some n when n < tr.Length -> tr[.. n - 1] | _ -> tr
+            let tr =
+                match trainLimit with
+                | Some n when n < tr.Length -> tr[.. n - 1]
+                | _ -> tr
+
             let te =
                 match testLimit with
                 | Some n when n < te.Length ->
                     let order = (Lrbs.Core.Engine.Rng.Derive(seed, "test_limit")).Permutation te.Length
                     order[.. n - 1] |> Array.sort |> Array.map (fun i -> te[i])
                 | _ -> te
-            { Train = Source.take tr s
-              Validation = (if va.Length = 0 then None else Some(Source.take va s))
-              Test = Source.take te s })
+
+            {
+                Train = Source.take tr s
+                Validation = (if va.Length = 0 then None else Some(Source.take va s))
+                Test = Source.take te s
+            })
 
     /// Parses "official", "80/20" or "80/10/10".
     let parse (text: string) : Result<Split, string> =
         let parts = text.Split('/')
+
         match text.ToLowerInvariant(), parts |> Array.map System.Int32.TryParse with
         | "official", _ -> Ok Split.Official
         | _, [| (true, a); (true, b) |] when a > 0 && b > 0 && a + b = 100 -> Ok(Split.Pooled(float a / 100.0, 0.0))
-        | _, [| (true, a); (true, b); (true, c) |] when a > 0 && b > 0 && c > 0 && a + b + c = 100 ->
-            Ok(Split.Pooled(float a / 100.0, float b / 100.0))
+        | _, [| (true, a); (true, b); (true, c) |] when a > 0 && b > 0 && c > 0 && a + b + c = 100 -> Ok(Split.Pooled(float a / 100.0, float b / 100.0))
         | _ -> Error $"unknown split '{text}'; allowed: official, TRAIN/TEST or TRAIN/VAL/TEST in percent summing to 100 (e.g. 80/20, 80/10/10)"
 
     let describe =

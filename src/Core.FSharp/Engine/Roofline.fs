@@ -19,7 +19,9 @@ type Machine = { Threads: int; Side: int; Gflops: float; Bandwidth: (Level * flo
 /// the kernel does not say.
 let caches () : Map<int, int64> =
     let dir = "/sys/devices/system/cpu/cpu0/cache"
-    if not (Directory.Exists dir) then Map.empty
+
+    if not (Directory.Exists dir) then
+        Map.empty
     else
         Directory.GetDirectories(dir, "index*")
         |> Array.choose (fun d ->
@@ -27,12 +29,15 @@ let caches () : Map<int, int64> =
                 let kind = File.ReadAllText(Path.Combine(d, "type")).Trim()
                 let level = int (File.ReadAllText(Path.Combine(d, "level")).Trim())
                 let size = File.ReadAllText(Path.Combine(d, "size")).Trim()
+
                 let bytes =
                     if size.EndsWith "K" then int64 size[.. size.Length - 2] * 1024L
                     elif size.EndsWith "M" then int64 size[.. size.Length - 2] * 1024L * 1024L
                     else int64 size
+
                 if kind = "Instruction" then None else Some(level, bytes)
-            with _ -> None)
+            with _ ->
+                None)
         |> Map.ofArray
 
 /// The triad's levels: half of L2, half of L3 (a step's weights and activations share the
@@ -46,7 +51,7 @@ let levels (caches: Map<int, int64>) =
 /// Seconds of one `side` x `side` float32 product at `threads` threads, best of `repeats`.
 let sgemmSeconds (side: int) (threads: int) (repeats: int) =
     let mutable s = 0.0
-    Native.lrbs_roofline_sgemm(side, threads, repeats, &s) |> Native.checkCode |> ignore
+    Native.lrbs_roofline_sgemm (side, threads, repeats, &s) |> Native.checkCode |> ignore
     s
 
 /// Seconds of one triad over `bytes` (three arrays together) at `threads` threads, best of
@@ -55,7 +60,7 @@ let triadSeconds (bytes: int64) (threads: int) (repeats: int) =
     let elements = max 1L (bytes / 12L)
     let passes = int (max 1L (min 100000L ((600L <<< 20) / max 1L bytes)))
     let mutable s = 0.0
-    Native.lrbs_roofline_triad(elements, passes, threads, repeats, &s) |> Native.checkCode |> ignore
+    Native.lrbs_roofline_triad (elements, passes, threads, repeats, &s) |> Native.checkCode |> ignore
     s
 
 /// Measures the bounds at `threads` threads (the caller restores its thread count).

@@ -10,11 +10,16 @@ open System.Collections.Generic
 type Tensor internal (handle: nativeint) as this =
     let mutable h = handle
     let mutable owner: Scope = Scope.Current
-    do if not (isNull owner) then owner.Register this
+
+    do
+        if not (isNull owner) then
+            owner.Register this
 
     /// The raw handle; throws if the tensor was disposed.
     member internal _.Handle =
-        if h = 0n then raise (ObjectDisposedException("Tensor"))
+        if h = 0n then
+            raise (ObjectDisposedException("Tensor"))
+
         h
 
     member internal _.Owner
@@ -34,20 +39,22 @@ type Tensor internal (handle: nativeint) as this =
     /// Copies the values out as float32 (row-major).
     member t.ToArray() : float32[] =
         let n = t.NumElements
-        let out = Array.zeroCreate<float32> (int n)
+        let out = Array.zeroCreate<float32>(int n)
         Native.lrbs_tensor_to_float32 (t.Handle, out, n) |> Native.checkCode |> ignore
         out
 
     /// Copies the values out as int64 (row-major).
     member t.ToInt64Array() : int64[] =
         let n = t.NumElements
-        let out = Array.zeroCreate<int64> (int n)
+        let out = Array.zeroCreate<int64>(int n)
         Native.lrbs_tensor_to_int64 (t.Handle, out, n) |> Native.checkCode |> ignore
         out
 
     /// Removes the tensor from its scope so that it outlives it; the caller now owns it.
     member t.Detach() =
-        if not (isNull owner) then owner.Unregister t
+        if not (isNull owner) then
+            owner.Unregister t
+
         owner <- null
         t
 
@@ -77,15 +84,21 @@ and [<AllowNullLiteral>] Scope() as this =
     member _.MoveToOuter(t: Tensor) =
         owned.Remove t |> ignore
         t.Owner <- parent
-        if not (isNull parent) then parent.Register t
+
+        if not (isNull parent) then
+            parent.Register t
+
         t
 
     interface IDisposable with
         member this.Dispose() =
             for t in owned do
                 (t :> IDisposable).Dispose()
+
             owned.Clear()
-            if Object.ReferenceEquals(Scope.current, this) then Scope.current <- parent
+
+            if Object.ReferenceEquals(Scope.current, this) then
+                Scope.current <- parent
 
 /// Process-wide engine settings.
 module Runtime =
@@ -127,26 +140,34 @@ module T =
 
     let ofFloat32 (shape: int64[]) (data: float32[]) =
         let expected = Array.fold (*) 1L shape
+
         if int64 data.Length <> expected then
             invalidArg "data" $"shape %A{shape} needs {expected} values, got {data.Length}"
+
         wrap (Native.lrbs_tensor_from_float32 (data, shape, shape.Length))
 
     /// A tensor over `data` in place, not a copy, and the pin that keeps `data` where it is: the
     /// caller disposes the tensor, then frees the pin, and never lets the engine write into it.
     let viewOfFloat32 (shape: int64[]) (data: float32[]) =
         let expected = Array.fold (*) 1L shape
+
         if int64 data.Length <> expected then
             invalidArg "data" $"shape %A{shape} needs {expected} values, got {data.Length}"
+
         let pin = System.Runtime.InteropServices.GCHandle.Alloc(data, System.Runtime.InteropServices.GCHandleType.Pinned)
-        try wrap (Native.lrbs_tensor_view_float32 (pin.AddrOfPinnedObject(), shape, shape.Length)), pin
+
+        try
+            wrap (Native.lrbs_tensor_view_float32 (pin.AddrOfPinnedObject(), shape, shape.Length)), pin
         with _ ->
             pin.Free()
             reraise ()
 
     let ofInt64 (shape: int64[]) (data: int64[]) =
         let expected = Array.fold (*) 1L shape
+
         if int64 data.Length <> expected then
             invalidArg "data" $"shape %A{shape} needs {expected} values, got {data.Length}"
+
         wrap (Native.lrbs_tensor_from_int64 (data, shape, shape.Length))
 
     /// A handle returned by a native function (checked).

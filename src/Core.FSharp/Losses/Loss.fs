@@ -78,6 +78,12 @@ module Loss =
 
     /// Every loss; the engine registers each under its name (src/Native/net/loss.cpp), checked at load.
     let all =
-        [ Loss.CrossEntropy LossForm.Logits; Loss.CrossEntropy LossForm.Clipped
-          Loss.BinaryCrossEntropy LossForm.Logits; Loss.BinaryCrossEntropy LossForm.Clipped
-          Loss.OneMinusIoU IouForm.Exact; Loss.OneMinusIoU IouForm.KerasPlusOne; Loss.MeanSquaredError ]
+        [
+            Loss.CrossEntropy LossForm.Logits
+            Loss.CrossEntropy LossForm.Clipped
+            Loss.BinaryCrossEntropy LossForm.Logits
+            Loss.BinaryCrossEntropy LossForm.Clipped
+            Loss.OneMinusIoU IouForm.Exact
+            Loss.OneMinusIoU IouForm.KerasPlusOne
+            Loss.MeanSquaredError
+        ]

@@ -4,38 +4,43 @@ module Lrbs.Core.Losses.Metrics
 /// Index of the largest value in row i of a (rows x cols) row-major array (first on ties).
 let argmaxRow (values: float32[]) (cols: int) (i: int) =
     let mutable best = 0
+
     for j in 1 .. cols - 1 do
-        if values[i * cols + j] > values[i * cols + best] then best <- j
+        if values[i * cols + j] > values[i * cols + best] then
+            best <- j
+
     best
 
 /// Precision, recall, F1 and support of one binary label.
-type LabelReport =
-    { Precision: float
-      Recall: float
-      F1: float
-      Support: int }
+type LabelReport = { Precision: float; Recall: float; F1: float; Support: int }
 
 /// Per-label reports from decisions (n x labels, row-major) and the fraction of examples with
 /// every label right (0/0 precision or recall is reported as 0, like scikit-learn).
 let labelReports (predicted: bool[]) (actual: bool[]) (labels: int) =
     let n = if labels = 0 then 0 else actual.Length / labels
+
     let reports =
         Array.init labels (fun j ->
             let mutable tp, fp, fn = 0, 0, 0
+
             for i in 0 .. n - 1 do
                 match predicted[i * labels + j], actual[i * labels + j] with
                 | true, true -> tp <- tp + 1
                 | true, false -> fp <- fp + 1
                 | false, true -> fn <- fn + 1
                 | false, false -> ()
+
             let ratio a b = if b = 0 then 0.0 else float a / float b
             let p, r = ratio tp (tp + fp), ratio tp (tp + fn)
             { Precision = p; Recall = r; F1 = (if p + r = 0.0 then 0.0 else 2.0 * p * r / (p + r)); Support = tp + fn })
+
     let exact =
-        if n = 0 then nan
+        if n = 0 then
+            nan
         else
             let allRight i = Seq.forall (fun j -> predicted[i * labels + j] = actual[i * labels + j]) (seq { 0 .. labels - 1 })
             float (Seq.filter allRight (seq { 0 .. n - 1 }) |> Seq.length) / float n
+
     reports, exact
 
 /// Multi-label outputs: sigmoid probabilities and 0/1 truths (n x labels), thresholded at 0.5.

@@ -22,26 +22,59 @@ let private flattenIfImage (input: Shape) =
 
 /// name -> (description, layers for an input and a head)
 let private models: (string * string * (Shape -> Head -> Layer list)) list =
-    [ "mlp-100-50", "S1/S2: Flatten -> Dense(100, relu) -> Dense(50, relu) -> head",
-      fun input h -> flattenIfImage input @ [ Layer.Dense(100, Activation.Relu); Layer.Dense(50, Activation.Relu); head h ]
-      "mlp-200-90-50-sigmoid", "S3: Dense(200, sigmoid) -> Dense(90, sigmoid) -> Dense(50, sigmoid) -> head",
-      fun input h ->
-          flattenIfImage input
-          @ [ Layer.Dense(200, Activation.Sigmoid); Layer.Dense(90, Activation.Sigmoid); Layer.Dense(50, Activation.Sigmoid); head h ]
-      "cnn-animals", "S4: [Conv(32,64,128 3x3 same relu) + MaxPool 2x2] x3 -> Flatten -> head",
-      fun _ h ->
-          [ conv 32; Layer.MaxPool2D 2; conv 64; Layer.MaxPool2D 2; conv 128; Layer.MaxPool2D 2; Layer.Flatten; head h ]
-      "cnn-traffic", "S5: [Conv(32,32,64 3x3 relu) + MaxPool 2x2] x3 -> Flatten -> Dense(64, relu) -> Dropout(0.5) -> head",
-      fun _ h ->
-          let c f = Layer.Conv2D(f, 3, 1, Padding.Valid, Activation.Relu)
-          [ c 32; Layer.MaxPool2D 2; c 32; Layer.MaxPool2D 2; c 64; Layer.MaxPool2D 2; Layer.Flatten
-            Layer.Dense(64, Activation.Relu); Layer.Dropout 0.5; head h ]
-      "cnn-small", "S6: [Conv(16, 32 3x3 same relu) + MaxPool 2x2] x2 -> Flatten -> Dense(64, relu) -> head",
-      fun _ h -> [ conv 16; Layer.MaxPool2D 2; conv 32; Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(64, Activation.Relu); head h ]
-      "cnn-box", "S7: MaxPool -> Conv(4) -> MaxPool -> Conv(4) -> MaxPool -> Flatten -> Dense(16, relu) -> head",
-      fun _ h ->
-          let c f = Layer.Conv2D(f, 3, 1, Padding.Same, Activation.Relu)
-          [ Layer.MaxPool2D 2; c 4; Layer.MaxPool2D 2; c 4; Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(16, Activation.Relu); head h ] ]
+    [
+        "mlp-100-50",
+        "S1/S2: Flatten -> Dense(100, relu) -> Dense(50, relu) -> head",
+        fun input h -> flattenIfImage input @ [ Layer.Dense(100, Activation.Relu); Layer.Dense(50, Activation.Relu); head h ]
+        "mlp-200-90-50-sigmoid",
+        "S3: Dense(200, sigmoid) -> Dense(90, sigmoid) -> Dense(50, sigmoid) -> head",
+        fun input h ->
+            flattenIfImage input
+            @ [
+                Layer.Dense(200, Activation.Sigmoid)
+                Layer.Dense(90, Activation.Sigmoid)
+                Layer.Dense(50, Activation.Sigmoid)
+                head h
+            ]
+        "cnn-animals",
+        "S4: [Conv(32,64,128 3x3 same relu) + MaxPool 2x2] x3 -> Flatten -> head",
+        fun _ h -> [ conv 32; Layer.MaxPool2D 2; conv 64; Layer.MaxPool2D 2; conv 128; Layer.MaxPool2D 2; Layer.Flatten; head h ]
+        "cnn-traffic",
+        "S5: [Conv(32,32,64 3x3 relu) + MaxPool 2x2] x3 -> Flatten -> Dense(64, relu) -> Dropout(0.5) -> head",
+        fun _ h ->
+            let c f = Layer.Conv2D(f, 3, 1, Padding.Valid, Activation.Relu)
+
+            [
+                c 32
+                Layer.MaxPool2D 2
+                c 32
+                Layer.MaxPool2D 2
+                c 64
+                Layer.MaxPool2D 2
+                Layer.Flatten
+                Layer.Dense(64, Activation.Relu)
+                Layer.Dropout 0.5
+                head h
+            ]
+        "cnn-small",
+        "S6: [Conv(16, 32 3x3 same relu) + MaxPool 2x2] x2 -> Flatten -> Dense(64, relu) -> head",
+        fun _ h -> [ conv 16; Layer.MaxPool2D 2; conv 32; Layer.MaxPool2D 2; Layer.Flatten; Layer.Dense(64, Activation.Relu); head h ]
+        "cnn-box",
+        "S7: MaxPool -> Conv(4) -> MaxPool -> Conv(4) -> MaxPool -> Flatten -> Dense(16, relu) -> head",
+        fun _ h ->
+            let c f = Layer.Conv2D(f, 3, 1, Padding.Same, Activation.Relu)
+
+            [
+                Layer.MaxPool2D 2
+                c 4
+                Layer.MaxPool2D 2
+                c 4
+                Layer.MaxPool2D 2
+                Layer.Flatten
+                Layer.Dense(16, Activation.Relu)
+                head h
+            ]
+    ]
 
 /// The head a dataset needs as a model's last layer: Dense with this width and activation.
 let expected =
@@ -61,7 +94,10 @@ let private headText =
 let checkHead (spec: ModelSpec) (h: Head) : Result<ModelSpec, string> =
     let units, activation = expected h
     let index = spec.Layers.Length - 1
-    let need = $"the dataset's targets are {headText h}: the last layer must be dense with units {units} and activation {activation}"
+
+    let need =
+        $"the dataset's targets are {headText h}: the last layer must be dense with units {units} and activation {activation}"
+
     match List.tryLast spec.Layers with
     | None -> Error "a model needs at least one layer"
     | Some l when l.Def.Name <> "dense" -> Error $"layer {index} ({l.Def.Name}): {need}"
@@ -82,4 +118,7 @@ let build (name: string) (input: Shape) (h: Head) : Result<ModelSpec, string> =
     | None -> Error $"""unknown model '{name}'{Lrbs.Core.Suggest.hint name names}; allowed: {String.concat ", " names}"""
     | Some(_, _, layers) ->
         let spec = { Name = name; Input = input; Layers = layers input h }
-        ModelSpec.shapes spec |> Result.map (fun _ -> spec) |> Result.mapError (fun e -> $"model '{name}' on input {input}: {e}")
+
+        ModelSpec.shapes spec
+        |> Result.map (fun _ -> spec)
+        |> Result.mapError (fun e -> $"model '{name}' on input {input}: {e}")

@@ -8,5 +8,4 @@ open Lrbs.Core.Engine
 let glorotLimit (fanIn: int) (fanOut: int) = sqrt (6.0 / float (fanIn + fanOut))
 
 /// n values uniform in [-limit, limit), as float32, in the order drawn.
-let uniform (rng: Rng) (limit: float) (n: int) =
-    Array.init n (fun _ -> float32 ((rng.NextDouble() * 2.0 - 1.0) * limit))
+let uniform (rng: Rng) (limit: float) (n: int) = Array.init n (fun _ -> float32 ((rng.NextDouble() * 2.0 - 1.0) * limit))

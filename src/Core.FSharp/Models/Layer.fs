@@ -7,8 +7,10 @@ open Lrbs.Core.Models.Layers
 /// with an activation, `activation` and, where the activation takes one, `alpha`).
 [<CustomEquality; NoComparison>]
 type Layer =
-    { Def: LayerDef
-      Args: Args }
+    {
+        Def: LayerDef
+        Args: Args
+    }
 
     override l.Equals(o) =
         match o with
@@ -34,7 +36,16 @@ type Layer =
 module LayerRegistry =
     /// Every layer kind, by name; the engine checks at load that its native registry has the same names.
     let all: LayerDef list =
-        [ Dense.def; Conv2D.def; Pooling.max; Pooling.average; Pooling.globalAverage; Reshaping.flatten; Dropout.def; BatchNorm.def ]
+        [
+            Dense.def
+            Conv2D.def
+            Pooling.max
+            Pooling.average
+            Pooling.globalAverage
+            Reshaping.flatten
+            Dropout.def
+            BatchNorm.def
+        ]
 
     let names = all |> List.map (fun d -> d.Name)
 
@@ -48,6 +59,7 @@ module LayerRegistry =
             match given.TryFind "activation" with
             | Some v -> v.Canonical
             | None -> "linear"
+
         match Activations.tryFind name with
         | None -> Error $"""key 'activation': unknown activation '{name}'{suggest name Activations.names}; allowed: {String.concat ", " Activations.names}"""
         | Some a ->
@@ -68,6 +80,7 @@ module LayerRegistry =
         let givenMap = Map.ofList given
         let unknown = given |> List.map fst |> List.filter (fun k -> not (List.contains k allowed))
         let twice = given |> List.countBy fst |> List.filter (fun (_, n) -> n > 1)
+
         match unknown, twice with
         | k :: _, _ ->
             let list = if allowed.IsEmpty then "it takes no keys" else "allowed: " + String.concat ", " allowed
@@ -81,10 +94,21 @@ module LayerRegistry =
                     | Some v, _ -> k.Check v |> Result.map (fun v -> k.Name, v) |> Result.mapError (fun e -> $"key '{k.Name}': {e}")
                     | None, Some d -> Ok(k.Name, d)
                     | None, None -> Error $"missing key '{k.Name}' ({k.Doc})")
-            match resolved |> List.tryPick (function Error e -> Some e | Ok _ -> None) with
+
+            match
+                resolved
+                |> List.tryPick (function
+                    | Error e -> Some e
+                    | Ok _ -> None)
+            with
             | Some e -> Error e
             | None ->
-                let pairs = resolved |> List.map (function Ok p -> p | Error _ -> failwith "unreachable")
+                let pairs =
+                    resolved
+                    |> List.map (function
+                        | Ok p -> p
+                        | Error _ -> failwith "unreachable")
+
                 let act = if def.HasActivation then activationKeys givenMap else Ok []
                 act |> Result.map (fun a -> { Def = def; Args = Map.ofList (pairs @ a) })
 
@@ -104,8 +128,15 @@ module LayerRegistry =
     let dense (units: int) (activation: string) = make "dense" [ "units", n units; "activation", Value.Text activation ]
 
     let conv2d (filters: int) (kernel: int) (stride: int) (padding: Padding) (activation: string) =
-        make "conv2d" [ "filters", n filters; "kernel", n kernel; "stride", n stride
-                        "padding", Value.Text(if padding = Padding.Same then "same" else "valid"); "activation", Value.Text activation ]
+        make
+            "conv2d"
+            [
+                "filters", n filters
+                "kernel", n kernel
+                "stride", n stride
+                "padding", Value.Text(if padding = Padding.Same then "same" else "valid")
+                "activation", Value.Text activation
+            ]
 
     let maxPool2d (pool: int) = make "max_pool2d" [ "pool", n pool ]
     let averagePool2d (pool: int) = make "average_pool2d" [ "pool", n pool ]
@@ -119,19 +150,25 @@ module LayerRegistry =
 module Activation =
     [<Literal>]
     let Linear = "linear"
+
     [<Literal>]
     let Relu = "relu"
+
     [<Literal>]
     let Sigmoid = "sigmoid"
+
     [<Literal>]
     let Softmax = "softmax"
+
     [<Literal>]
     let Tanh = "tanh"
 
 type Layer with
     static member Dense(units: int, activation: string) = LayerRegistry.dense units activation
+
     static member Conv2D(filters: int, kernel: int, stride: int, padding: Padding, activation: string) =
         LayerRegistry.conv2d filters kernel stride padding activation
+
     static member MaxPool2D(pool: int) = LayerRegistry.maxPool2d pool
     static member AveragePool2D(pool: int) = LayerRegistry.averagePool2d pool
     static member GlobalAveragePool2D = LayerRegistry.globalAveragePool2d ()

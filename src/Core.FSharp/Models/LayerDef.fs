@@ -39,7 +39,8 @@ module Role =
     /// Trainable arrays are updated by the optimizer; the moving statistics are state.
     let trainable =
         function
-        | Role.MovingMean | Role.MovingVariance -> false
+        | Role.MovingMean
+        | Role.MovingVariance -> false
         | _ -> true
 
 /// One weight array of a layer in Keras's layout (Dense kernel (in, out), Conv2D kernel
@@ -50,19 +51,12 @@ type WeightDef = { Role: Role; Shape: int[] }
 type Args = Map<string, Value>
 
 /// One key of a layer: its name, its default (None: required), its meaning and its check.
-type KeyDef =
-    { Name: string
-      Default: Value option
-      Doc: string
-      Check: Value -> Result<Value, string> }
+type KeyDef = { Name: string; Default: Value option; Doc: string; Check: Value -> Result<Value, string> }
 
 /// How TensorFlow.js builds a layer, for the parity references (reference/CASES.md): a
 /// tf.layers constructor and its config, and an activation layer after it where TF.js has no
 /// activation string for it.
-type TfjsLayer =
-    { Layer: string
-      Config: (string * obj) list
-      Activation: (string * (string * obj) list) option }
+type TfjsLayer = { Layer: string; Config: (string * obj) list; Activation: (string * (string * obj) list) option }
 
 /// A layer's arithmetic per example, the roofline's numerator and denominator: floating-point
 /// operations of its forward pass and of its backward pass (the input's gradient and the weights'
@@ -74,49 +68,52 @@ type TfjsLayer =
 /// a convolution's unfolded input are not counted: they are the implementation's, not the
 /// arithmetic's.
 type Cost =
-    { Forward: float
-      Backward: float
-      Bytes: float }
+    {
+        Forward: float
+        Backward: float
+        Bytes: float
+    }
 
     static member Zero = { Forward = 0.0; Backward = 0.0; Bytes = 0.0 }
 
-    static member (+)(a: Cost, b: Cost) =
-        { Forward = a.Forward + b.Forward; Backward = a.Backward + b.Backward; Bytes = a.Bytes + b.Bytes }
+    static member (+)(a: Cost, b: Cost) = { Forward = a.Forward + b.Forward; Backward = a.Backward + b.Backward; Bytes = a.Bytes + b.Bytes }
 
 /// A kind of layer: everything lrbs knows about it, in one place (its native twin is one file
 /// under src/Native/net/ registered under the same name, checked when the engine loads).
 [<CustomEquality; NoComparison>]
 type LayerDef =
-    { /// The name in model files, in the native registry and in parity cases (Keras's, in snake case).
-      Name: string
-      /// One line: what it computes.
-      Doc: string
-      Keys: KeyDef list
-      /// The key a bare scalar sets (`max_pool2d: 2`).
-      Shorthand: string option
-      /// Dense and Conv2D take `activation` (and `alpha` where the activation uses it).
-      HasActivation: bool
-      /// Whether it draws random numbers while training (dropout): then its output for the same
-      /// input changes from step to step, so it ends a network's constant prefix.
-      Random: bool
-      /// The output shape for an input shape, or why the layer does not fit.
-      Output: Args -> Shape -> Result<Shape, string>
-      /// Its weight arrays for an input shape, in Keras's get_weights() order.
-      Weights: Args -> Shape -> WeightDef list
-      /// The settings the native layer reads besides its input shape and activation.
-      Native: Args -> Shape -> (string * float) list
-      /// Bytes per example its forward pass keeps for the backward pass (input shape, output shape).
-      Kept: Args -> Shape -> Shape -> int64
-      /// Floats per example of the largest temporary while it runs (a convolution's unfolded input).
-      Workspace: Args -> Shape -> Shape -> int64
-      /// Its FLOPs and bytes per example (input shape, output shape): the formula is in each
-      /// definition's doc comment.
-      Cost: Args -> Shape -> Shape -> Cost
-      /// How TensorFlow.js builds it, or why it cannot.
-      Tfjs: Args -> Result<TfjsLayer, string>
-      /// Settings for the parity matrix's probe of this layer (between a convolution and the
-      /// head, src/Host.CSharp/Parity/ParityCases.cs); None: not probed, with the reason.
-      Probe: Result<(string * Value) list, string> }
+    {
+        /// The name in model files, in the native registry and in parity cases (Keras's, in snake case).
+        Name: string
+        /// One line: what it computes.
+        Doc: string
+        Keys: KeyDef list
+        /// The key a bare scalar sets (`max_pool2d: 2`).
+        Shorthand: string option
+        /// Dense and Conv2D take `activation` (and `alpha` where the activation uses it).
+        HasActivation: bool
+        /// Whether it draws random numbers while training (dropout): then its output for the same
+        /// input changes from step to step, so it ends a network's constant prefix.
+        Random: bool
+        /// The output shape for an input shape, or why the layer does not fit.
+        Output: Args -> Shape -> Result<Shape, string>
+        /// Its weight arrays for an input shape, in Keras's get_weights() order.
+        Weights: Args -> Shape -> WeightDef list
+        /// The settings the native layer reads besides its input shape and activation.
+        Native: Args -> Shape -> (string * float) list
+        /// Bytes per example its forward pass keeps for the backward pass (input shape, output shape).
+        Kept: Args -> Shape -> Shape -> int64
+        /// Floats per example of the largest temporary while it runs (a convolution's unfolded input).
+        Workspace: Args -> Shape -> Shape -> int64
+        /// Its FLOPs and bytes per example (input shape, output shape): the formula is in each
+        /// definition's doc comment.
+        Cost: Args -> Shape -> Shape -> Cost
+        /// How TensorFlow.js builds it, or why it cannot.
+        Tfjs: Args -> Result<TfjsLayer, string>
+        /// Settings for the parity matrix's probe of this layer (between a convolution and the
+        /// head, src/Host.CSharp/Parity/ParityCases.cs); None: not probed, with the reason.
+        Probe: Result<(string * Value) list, string>
+    }
 
     override d.Equals(o) =
         match o with

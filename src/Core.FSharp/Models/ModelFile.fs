@@ -9,8 +9,10 @@ open System.Text.Json.Nodes
 
 /// Where a value sits in its file: 1-based line and column (0, 0 where unknown: JSON).
 type Pos =
-    { Line: int
-      Column: int }
+    {
+        Line: int
+        Column: int
+    }
 
     static member None = { Line = 0; Column = 0 }
 
@@ -31,8 +33,10 @@ type Node =
 /// A declared model: its name and its layers (the input shape comes from the dataset).
 [<CustomEquality; NoComparison>]
 type Definition =
-    { Name: string
-      Layers: Layer list }
+    {
+        Name: string
+        Layers: Layer list
+    }
 
     override d.Equals(o) =
         match o with
@@ -50,8 +54,19 @@ let private scalarValue (text: string) =
     | None -> Value.Text text
 
 let private collect (results: Result<'a, string> list) =
-    match results |> List.choose (function Error e -> Some e | Ok _ -> None) with
-    | [] -> Ok(results |> List.map (function Ok x -> x | Error _ -> failwith "unreachable"))
+    match
+        results
+        |> List.choose (function
+            | Error e -> Some e
+            | Ok _ -> None)
+    with
+    | [] ->
+        Ok(
+            results
+            |> List.map (function
+                | Ok x -> x
+                | Error _ -> failwith "unreachable")
+        )
     | errors -> Error(String.concat "\n" errors)
 
 /// One layer entry, the `number`-th of `count` (from 1): `- kind: {key: value, ...}`,
@@ -59,28 +74,34 @@ let private collect (results: Result<'a, string> list) =
 /// the line and column of the key or value at fault, and the layer by its number.
 let private layer (file: string) (count: int) (number: int) (node: Node) : Result<Layer, string> =
     let at (p: Pos) kind = $"{place file p}: layer {number} of {count}{kind}"
+
     let kindAndSettings =
         match node with
         | Scalar(kind, p) -> Ok(kind, p, Empty p)
         | Fields([ kind, p, settings ], _) -> Ok(kind, p, settings)
         | Fields(fields, p) ->
-            Error $"""{at p ""}: one layer is a mapping with one key, its kind; got {fields.Length} keys ({fields |> List.map (fun (k, _, _) -> k) |> String.concat ", "})"""
+            Error
+                $"""{at p ""}: one layer is a mapping with one key, its kind; got {fields.Length} keys ({fields |> List.map (fun (k, _, _) -> k) |> String.concat ", "})"""
         | other ->
             let where = at other.At ""
             Error $"{where}: expected `- KIND: {{key: value}}`"
+
     kindAndSettings
     |> Result.bind (fun (kind, kindAt, settings) ->
         match LayerRegistry.tryFind kind with
         | None ->
-            Error $"""{at kindAt ""}: unknown layer '{kind}'{LayerRegistry.suggest kind LayerRegistry.names}; allowed: {String.concat ", " LayerRegistry.names}"""
+            Error
+                $"""{at kindAt ""}: unknown layer '{kind}'{LayerRegistry.suggest kind LayerRegistry.names}; allowed: {String.concat ", " LayerRegistry.names}"""
         | Some def ->
             let keyAt key =
                 match settings with
                 | Fields(fs, _) -> fs |> List.tryPick (fun (k, p, _) -> if k = key then Some p else None)
                 | _ -> None
+
             let fail (p: Pos) (e: string) =
                 let where = at p $" ({kind})"
                 $"{where}: {e}"
+
             let given =
                 match settings, def.Shorthand with
                 | Empty _, _ -> Ok []
@@ -94,6 +115,7 @@ let private layer (file: string) (count: int) (number: int) (node: Node) : Resul
                 | Scalar(s, _), Some key -> Ok [ key, scalarValue s ]
                 | Scalar(s, p), None -> Error(fail p $"takes no single value (got '{s}'): give its keys as a mapping")
                 | Items(_, p), _ -> Error(fail p "expected a mapping of keys")
+
             given
             |> Result.bind (fun g ->
                 LayerRegistry.create def g
@@ -108,23 +130,37 @@ let parse (file: string) (node: Node) : Result<Definition, string> =
     match node with
     | Fields(fields, at) ->
         let find key = fields |> List.tryFind (fun (k, _, _) -> k = key)
+
         let unknown =
             fields
             |> List.filter (fun (k, _, _) -> k <> "name" && k <> "layers")
-            |> List.map (fun (k, p, _) ->
-                Error $"""{place file p}: unknown key '{k}'{LayerRegistry.suggest k [ "name"; "layers" ]}; allowed: name, layers""")
+            |> List.map (fun (k, p, _) -> Error $"""{place file p}: unknown key '{k}'{LayerRegistry.suggest k [ "name"; "layers" ]}; allowed: name, layers""")
+
         let name =
             match find "name" with
             | Some(_, _, Scalar(n, _)) when n.Trim() <> "" -> Ok n
             | Some(_, p, _) -> Error $"{place file p}: key 'name': expected a name"
             | None -> Error $"{place file at}: missing key 'name'"
+
         let layers =
             match find "layers" with
             | None -> Error $"{place file at}: missing key 'layers' (a list of layers)"
             | Some(_, p, Items([], _)) -> Error $"{place file p}: 'layers' is empty; give at least the output layer"
             | Some(_, _, Items(items, _)) -> items |> List.mapi (fun i n -> layer file items.Length (i + 1) n) |> collect
             | Some(_, p, _) -> Error $"{place file p}: key 'layers': expected a list of layers"
-        let problems = (unknown |> List.choose (function Error e -> Some e | _ -> None)) @ (match name with Error e -> [ e ] | _ -> []) @ (match layers with Error e -> [ e ] | _ -> [])
+
+        let problems =
+            (unknown
+             |> List.choose (function
+                 | Error e -> Some e
+                 | _ -> None))
+            @ (match name with
+               | Error e -> [ e ]
+               | _ -> [])
+            @ (match layers with
+               | Error e -> [ e ]
+               | _ -> [])
+
         match problems, name, layers with
         | [], Ok n, Ok ls -> Ok { Name = n; Layers = ls }
         | ps, _, _ -> Error(String.concat "\n" ps)
@@ -134,15 +170,19 @@ let parse (file: string) (node: Node) : Result<Definition, string> =
 /// trial configuration carries for a declared model.
 let toJson (d: Definition) =
     let layers = JsonArray()
+
     for l in d.Layers do
         let settings = JsonObject()
+
         for KeyValue(k, v) in l.Args do
             match v with
             | Value.Number x -> settings[k] <- JsonValue.Create x
             | Value.Text t -> settings[k] <- JsonValue.Create t
+
         let entry = JsonObject()
         entry[l.Def.Name] <- settings
         layers.Add entry
+
     let root = JsonObject()
     root["name"] <- JsonValue.Create d.Name
     root["layers"] <- layers
@@ -161,7 +201,8 @@ let ofJson (text: string) : Result<Definition, string> =
     try
         use doc = JsonDocument.Parse text
         parse "model" (ofElement doc.RootElement)
-    with :? JsonException as e -> Error $"model: not a JSON model definition ({e.Message})"
+    with :? JsonException as e ->
+        Error $"model: not a JSON model definition ({e.Message})"
 
 /// Whether a `model` value is a declared definition (JSON) rather than a catalog name.
 let isDefinition (text: string) = text.TrimStart().StartsWith "{"

@@ -1,10 +1,7 @@
 namespace Lrbs.Core.Models
 
 /// A model: an input shape and a stack of layers (Keras's Sequential).
-type ModelSpec =
-    { Name: string
-      Input: Shape
-      Layers: Layer list }
+type ModelSpec = { Name: string; Input: Shape; Layers: Layer list }
 
 /// One weight array of a model: its name (kind and layer index, then the role, as
 /// "conv2d0/kernel"), its layer and its definition.
@@ -21,13 +18,11 @@ module ModelSpec =
 
     /// Shapes after each layer (input first), or the first error.
     let shapes (spec: ModelSpec) : Result<Shape list, string> =
-        let folder acc (i, layer) =
-            acc |> Result.bind (fun (shapes: Shape list) -> outputShape i shapes.Head layer |> Result.map (fun s -> s :: shapes))
+        let folder acc (i, layer) = acc |> Result.bind (fun (shapes: Shape list) -> outputShape i shapes.Head layer |> Result.map (fun s -> s :: shapes))
         spec.Layers |> List.indexed |> List.fold folder (Ok [ spec.Input ]) |> Result.map List.rev
 
     /// Each layer with its input and output shapes.
-    let layerShapes (spec: ModelSpec) =
-        shapes spec |> Result.map (fun s -> List.zip3 spec.Layers (List.take spec.Layers.Length s) (List.tail s))
+    let layerShapes (spec: ModelSpec) = shapes spec |> Result.map (fun s -> List.zip3 spec.Layers (List.take spec.Layers.Length s) (List.tail s))
 
     /// Every weight array in Keras's get_weights() order (trainable parameters and state).
     let weights (spec: ModelSpec) : Result<ModelWeight list, string> =
@@ -45,8 +40,7 @@ module ModelSpec =
     let parameterCount (spec: ModelSpec) = weights spec |> Result.map (List.sumBy (fun w -> size w.Def))
 
     /// Trainable parameters only (those the optimizer updates).
-    let trainableCount (spec: ModelSpec) =
-        weights spec |> Result.map (List.filter (fun w -> Role.trainable w.Def.Role) >> List.sumBy (fun w -> size w.Def))
+    let trainableCount (spec: ModelSpec) = weights spec |> Result.map (List.filter (fun w -> Role.trainable w.Def.Role) >> List.sumBy (fun w -> size w.Def))
 
     /// The output shape of the whole model.
     let outputOf (spec: ModelSpec) = shapes spec |> Result.map List.last
@@ -56,8 +50,7 @@ module ModelSpec =
     let canonicalLayers (spec: ModelSpec) = spec.Layers |> List.map (fun l -> l.Canonical) |> String.concat "; "
 
     /// Each layer's cost per example (LayerDef.Cost), in order.
-    let layerCosts (spec: ModelSpec) =
-        layerShapes spec |> Result.map (List.map (fun (l, input, output) -> l.Def.Cost l.Args input output))
+    let layerCosts (spec: ModelSpec) = layerShapes spec |> Result.map (List.map (fun (l, input, output) -> l.Def.Cost l.Args input output))
 
     /// The model's cost per example: the sum of its layers'.
     let cost (spec: ModelSpec) = layerCosts spec |> Result.map (List.fold (+) Cost.Zero)
@@ -65,6 +58,7 @@ module ModelSpec =
     /// FLOPs as people read them: 1.2 K, 3.4 M, 5.6 G.
     let flopsText (flops: float) =
         let inv = System.Globalization.CultureInfo.InvariantCulture
+
         if flops >= 1e9 then (flops / 1e9).ToString("0.##", inv) + " G"
         elif flops >= 1e6 then (flops / 1e6).ToString("0.##", inv) + " M"
         elif flops >= 1e3 then (flops / 1e3).ToString("0.##", inv) + " K"
@@ -81,15 +75,23 @@ module ModelSpec =
                 |> Result.map (fun total ->
                     let costs = layers |> List.map (fun (l, input, output) -> l.Def.Cost l.Args input output)
                     let whole = List.fold (+) Cost.Zero costs
+
                     let rows =
                         List.zip layers costs
                         |> List.indexed
                         |> List.map (fun (i, ((l, input, output), c)) ->
                             let p = l.Def.Weights l.Args input |> List.sumBy size
                             let settings = l.Args |> Map.toList |> List.map (fun (k, v) -> $"{k}={v.Canonical}") |> String.concat ", "
-                            $"{i + 1,3}  {l.Def.Name,-22} {string output,-16} {p,10:N0} {flopsText c.Forward,10}  {settings}")
-                    [ $"Model: {spec.Name} (input {spec.Input})"
-                      $"""{"#",3}  {"layer",-22} {"output shape",-16} {"params",10} {"FLOPs",10}  settings""" ]
+                            $"{i + 1, 3}  {l.Def.Name, -22} {string output, -16} {p, 10:N0} {flopsText c.Forward, 10}  {settings}")
+
+                    [
+                        $"Model: {spec.Name} (input {spec.Input})"
+                        $"""{"#", 3}  {"layer", -22} {"output shape", -16} {"params", 10} {"FLOPs", 10}  settings"""
+                    ]
                     @ rows
-                    @ [ $"Total params: {total:N0}"; $"Trainable params: {trainable:N0}"; $"Non-trainable params: {total - trainable:N0}"
-                        $"FLOPs per example: {flopsText whole.Forward} forward, {flopsText (whole.Forward + whole.Backward)} forward and backward (a multiply-add counts 2)" ])))
+                    @ [
+                        $"Total params: {total:N0}"
+                        $"Trainable params: {trainable:N0}"
+                        $"Non-trainable params: {total - trainable:N0}"
+                        $"FLOPs per example: {flopsText whole.Forward} forward, {flopsText (whole.Forward + whole.Backward)} forward and backward (a multiply-add counts 2)"
+                    ])))

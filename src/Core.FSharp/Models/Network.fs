@@ -7,16 +7,15 @@ open Lrbs.Core.Optimizers
 
 /// One weight array in Keras's layout (Dense kernel (in, out); Conv2D kernel
 /// (kh, kw, in, out); biases (out)), used to save, load and compare weights.
-type KerasWeight =
-    { Name: string
-      Shape: int[]
-      Values: float32[] }
+type KerasWeight = { Name: string; Shape: int[]; Values: float32[] }
 
 /// Per-member sums over some rows: the loss and metric summed over examples, and the count.
 type Totals =
-    { LossSum: float
-      MetricSum: float
-      Count: float }
+    {
+        LossSum: float
+        MetricSum: float
+        Count: float
+    }
 
     member t.MeanLoss = t.LossSum / t.Count
     member t.MeanMetric = t.MetricSum / t.Count
@@ -39,8 +38,15 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
                     match input with
                     | Shape.Image(c, hh, ww) -> c, hh, ww
                     | Shape.Vector n -> n, 0, 0
-                let alpha = match layer.Args.TryFind "alpha" with Some(Value.Number a) -> [ "alpha", a ] | _ -> []
-                let settings = [ "in_channels", float c; "in_height", float hh; "in_width", float ww ] @ layer.Def.Native layer.Args input @ alpha
+
+                let alpha =
+                    match layer.Args.TryFind "alpha" with
+                    | Some(Value.Number a) -> [ "alpha", a ]
+                    | _ -> []
+
+                let settings =
+                    [ "in_channels", float c; "in_height", float hh; "in_width", float ww ] @ layer.Def.Native layer.Args input @ alpha
+
                 let p, n = arena.Settings settings
                 ({ Kind = arena.Text layer.Def.Name; Activation = arena.Text layer.Activation; Settings = p; NSettings = n }: Native.LayerDesc))
             |> Array.ofList
@@ -52,7 +58,9 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     static let registry (name: string) =
         let buffer = Array.zeroCreate<byte> 4096
         let n = Native.lrbs_registry_names (name, buffer, buffer.Length) |> Native.checkCode
-        Text.Encoding.UTF8.GetString(buffer, 0, min n (buffer.Length - 1)).Split(',', StringSplitOptions.RemoveEmptyEntries) |> Set.ofArray
+
+        Text.Encoding.UTF8.GetString(buffer, 0, min n (buffer.Length - 1)).Split(',', StringSplitOptions.RemoveEmptyEntries)
+        |> Set.ofArray
 
     /// The engine agrees with this assembly: the same layer, activation, loss and optimizer names
     /// in both registries, the same struct layouts, and each optimizer's state slots as its
@@ -60,22 +68,33 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     static let engineCheck =
         lazy
             (let problems = ResizeArray<string>()
+
              let compare what (mine: string seq) =
                  let native = registry what
                  let mine = Set.ofSeq mine
+
                  for m in Set.difference mine native do
                      problems.Add $"{what} '{m}' is defined here but not registered in the engine"
+
                  for m in Set.difference native mine do
                      problems.Add $"{what} '{m}' is registered in the engine but has no definition here"
+
              compare "layer" LayerRegistry.names
              compare "activation" Activations.names
              compare "loss" (Loss.all |> List.map Loss.name)
              compare "optimizer" (Kinds.all |> List.map (fun k -> k.Name))
+
              for name, t, fields in Native.abiStructs do
                  let out = Array.zeroCreate<int64> 16
                  let n = Native.lrbs_abi_layout (name, out, out.Length) |> Native.checkCode
-                 let mine = int64 (Runtime.InteropServices.Marshal.SizeOf t) :: (fields |> List.map (fun f -> int64 (Runtime.InteropServices.Marshal.OffsetOf(t, f + "@"))))
-                 if List.ofArray out[.. n - 1] <> mine then problems.Add $"struct {name}: the engine's size and offsets %A{out[.. n - 1]}, here %A{mine}"
+
+                 let mine =
+                     int64 (Runtime.InteropServices.Marshal.SizeOf t)
+                     :: (fields |> List.map (fun f -> int64 (Runtime.InteropServices.Marshal.OffsetOf(t, f + "@"))))
+
+                 if List.ofArray out[.. n - 1] <> mine then
+                     problems.Add $"struct {name}: the engine's size and offsets %A{out[.. n - 1]}, here %A{mine}"
+
              if problems.Count = 0 then
                  for kind in Kinds.all do
                      for variant in [ []; [ "momentum", 0.9 ] ] do
@@ -84,9 +103,12 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
                              use arena = new Native.Arena()
                              let mutable d = optimizerDesc arena o
                              let native = Native.lrbs_optimizer_state_slots &d |> Native.checkCode
+
                              if native <> kind.StateSlots o.Settings then
-                                 problems.Add $"optimizer {o}: the engine keeps {native} state tensors per parameter, its definition counts {kind.StateSlots o.Settings}"
+                                 problems.Add
+                                     $"optimizer {o}: the engine keeps {native} state tensors per parameter, its definition counts {kind.StateSlots o.Settings}"
                          | Error e -> problems.Add e
+
              if problems.Count > 0 then
                  raise (NativeException("the engine (liblrbs_native) does not match this build: " + String.concat "; " problems)))
 
@@ -100,7 +122,9 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
         | Ok ws -> ws
 
     member internal _.Handle =
-        if h = 0n then raise (ObjectDisposedException("Network"))
+        if h = 0n then
+            raise (ObjectDisposedException("Network"))
+
         h
 
     member _.Spec = spec
@@ -110,8 +134,12 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
 
     member private n.Read(part: Native.WeightPart, slot: int, index: int, memberIndex: int) =
         let w = arrays[index]
-        let values = Array.zeroCreate<float32> (Array.fold (*) 1 w.Def.Shape)
-        Native.lrbs_net_read (n.Handle, part, slot, index, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore
+        let values = Array.zeroCreate<float32>(Array.fold (*) 1 w.Def.Shape)
+
+        Native.lrbs_net_read (n.Handle, part, slot, index, memberIndex, values, int64 values.Length)
+        |> Native.checkCode
+        |> ignore
+
         { Name = w.Name; Shape = w.Def.Shape; Values = values }
 
     /// The model's weight arrays: names, shapes and roles, in Keras's order.
@@ -122,16 +150,24 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
 
     /// A member's gradients of the last step, in Keras's layout: the trainable arrays only.
     member n.GetKerasGradients(memberIndex: int) =
-        arrays |> List.indexed |> List.filter (fun (_, w) -> Role.trainable w.Def.Role) |> List.map (fun (i, _) -> n.Read(Native.WeightPart.Gradients, 0, i, memberIndex))
+        arrays
+        |> List.indexed
+        |> List.filter (fun (_, w) -> Role.trainable w.Def.Role)
+        |> List.map (fun (i, _) -> n.Read(Native.WeightPart.Gradients, 0, i, memberIndex))
 
     /// Replaces a member's weights with Keras-layout arrays (shapes must match).
     member n.SetKerasWeights(memberIndex: int, weights: KerasWeight list) =
         if weights.Length <> arrays.Length then
             invalidArg "weights" $"model has {arrays.Length} weight arrays, got {weights.Length}"
+
         List.iteri2
             (fun i (a: ModelWeight) (w: KerasWeight) ->
-                if w.Shape <> a.Def.Shape then invalidArg "weights" $"{a.Name}: expected shape %A{a.Def.Shape}, got %A{w.Shape}"
-                Native.lrbs_net_write (n.Handle, Native.WeightPart.Values, 0, i, memberIndex, w.Values, int64 w.Values.Length) |> Native.checkCode |> ignore)
+                if w.Shape <> a.Def.Shape then
+                    invalidArg "weights" $"{a.Name}: expected shape %A{a.Def.Shape}, got %A{w.Shape}"
+
+                Native.lrbs_net_write (n.Handle, Native.WeightPart.Values, 0, i, memberIndex, w.Values, int64 w.Values.Length)
+                |> Native.checkCode
+                |> ignore)
             arrays
             weights
 
@@ -141,17 +177,27 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     /// A member's optimizer state in Keras's layout: per trainable array, per state slot of the
     /// optimizer (its kind's StateSlots), zeros before the first step.
     member n.GetOptimizerState(memberIndex: int) =
-        [| for i in n.Trainable do
-               for slot in 0 .. slots - 1 -> (n.Read(Native.WeightPart.OptimizerState, slot, i, memberIndex)).Values |]
+        [|
+            for i in n.Trainable do
+                for slot in 0 .. slots - 1 -> (n.Read(Native.WeightPart.OptimizerState, slot, i, memberIndex)).Values
+        |]
 
     /// Replaces a member's optimizer state with arrays as GetOptimizerState returns them.
     member n.SetOptimizerState(memberIndex: int, state: float32[][]) =
-        let targets = [| for i in n.Trainable do for slot in 0 .. slots - 1 -> i, slot |]
+        let targets =
+            [|
+                for i in n.Trainable do
+                    for slot in 0 .. slots - 1 -> i, slot
+            |]
+
         if state.Length <> targets.Length then
             invalidArg "state" $"the optimizer keeps {targets.Length} state arrays ({slots} per trainable array), got {state.Length}"
+
         Array.iter2
             (fun (i, slot) (values: float32[]) ->
-                Native.lrbs_net_write (n.Handle, Native.WeightPart.OptimizerState, slot, i, memberIndex, values, int64 values.Length) |> Native.checkCode |> ignore)
+                Native.lrbs_net_write (n.Handle, Native.WeightPart.OptimizerState, slot, i, memberIndex, values, int64 values.Length)
+                |> Native.checkCode
+                |> ignore)
             targets
             state
 
@@ -163,7 +209,7 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     /// A member's dropout generator state (libtorch's CPU generator), and its restoration.
     member n.GetDropoutState(memberIndex: int) =
         let size = Native.lrbs_net_generator_state (n.Handle, memberIndex, null, 0L) |> Native.checkCount
-        let out = Array.zeroCreate<byte> (int size)
+        let out = Array.zeroCreate<byte>(int size)
         Native.lrbs_net_generator_state (n.Handle, memberIndex, out, size) |> Native.checkCount |> ignore
         out
 
@@ -196,8 +242,7 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     member n.Predict(x: Tensor) = T.ofHandle (Native.lrbs_net_predict (n.Handle, x.Handle, Network.EvaluationChunk))
 
     /// Keeps only these members (indices into the current members), in this order.
-    member n.KeepMembers(indices: int[]) =
-        Native.lrbs_net_keep_members (n.Handle, Array.map int64 indices, indices.Length) |> Native.checkCode |> ignore
+    member n.KeepMembers(indices: int[]) = Native.lrbs_net_keep_members (n.Handle, Array.map int64 indices, indices.Length) |> Native.checkCode |> ignore
 
     member private n.ReadTotals(read: Native.NativeTotals[] -> int) =
         let out = Array.zeroCreate<Native.NativeTotals> n.Members
@@ -224,21 +269,27 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
     static member Create(spec: ModelSpec, loss: Loss, optimizer: OptimizerSpec, seeds: uint64[], sharedInput: bool) =
         engineCheck.Force()
         let arrays = Network.KerasArrays spec
+
         let handle =
             use arena = new Native.Arena()
             let layers = describe arena spec
             let mutable o = optimizerDesc arena optimizer
+
             Native.lrbs_net_create (layers, layers.Length, seeds.Length, (if sharedInput then 1 else 0), Loss.name loss, &o, seeds)
             |> Native.checkHandle
+
         let slots = optimizer.Kind.StateSlots optimizer.Settings // the engine agrees (engineCheck)
         let net = new Network(spec, loss, arrays, slots, handle)
+
         seeds
         |> Array.iteri (fun k seed ->
             let rng = Rng.Derive(seed, "init")
+
             arrays
             |> List.iteri (fun i w ->
                 let shape = w.Def.Shape
                 let count = Array.fold (*) 1 shape
+
                 let values =
                     match w.Def.Role with
                     | Role.Kernel ->
@@ -246,7 +297,13 @@ type Network private (spec: ModelSpec, loss: Loss, arrays: ModelWeight list, slo
                         let fanIn = shape[shape.Length - 2] * receptive
                         let fanOut = shape[shape.Length - 1] * receptive
                         Some(Init.uniform rng (Init.glorotLimit fanIn fanOut) count)
-                    | Role.Gamma | Role.MovingVariance -> Some(Array.create count 1.0f)
-                    | Role.Bias | Role.Beta | Role.MovingMean -> None
-                values |> Option.iter (fun v -> Native.lrbs_net_write (handle, Native.WeightPart.Values, 0, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
+                    | Role.Gamma
+                    | Role.MovingVariance -> Some(Array.create count 1.0f)
+                    | Role.Bias
+                    | Role.Beta
+                    | Role.MovingMean -> None
+
+                values
+                |> Option.iter (fun v -> Native.lrbs_net_write (handle, Native.WeightPart.Values, 0, i, k, v, int64 v.Length) |> Native.checkCode |> ignore)))
+
         net

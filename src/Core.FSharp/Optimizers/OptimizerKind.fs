@@ -2,11 +2,7 @@ namespace Lrbs.Core.Optimizers
 
 /// One hyper-parameter of an optimizer: its name (a trial key), its default, its meaning and
 /// its check (flags are 0 or 1).
-type HyperKey =
-    { Name: string
-      Default: float
-      Doc: string
-      Check: float -> Result<unit, string> }
+type HyperKey = { Name: string; Default: float; Doc: string; Check: float -> Result<unit, string> }
 
 /// How TensorFlow.js builds an optimizer (reference/CASES.md): a tf.train function and its
 /// arguments, "lr" standing for the first learning rate.
@@ -16,20 +12,22 @@ type TfjsOptimizer = { Fn: string; Args: obj list }
 /// file under src/Native/net/ registered under the same name, checked when the engine loads).
 [<CustomEquality; NoComparison>]
 type OptimizerKind =
-    { /// The name in trial keys, the native registry and parity cases.
-      Name: string
-      /// The rule, with its source.
-      Doc: string
-      Keys: HyperKey list
-      /// Keras's default learning rate (the parity cases start from it).
-      DefaultLr: float
-      /// State tensors shaped like each parameter (what a packed member holds besides its
-      /// weights and gradients); the engine's own count is checked against it at load.
-      StateSlots: Map<string, float> -> int
-      /// Checks across keys (nesterov needs momentum).
-      Check: Map<string, float> -> Result<unit, string>
-      /// How TensorFlow.js builds it, or why it cannot.
-      Tfjs: Map<string, float> -> Result<TfjsOptimizer, string> }
+    {
+        /// The name in trial keys, the native registry and parity cases.
+        Name: string
+        /// The rule, with its source.
+        Doc: string
+        Keys: HyperKey list
+        /// Keras's default learning rate (the parity cases start from it).
+        DefaultLr: float
+        /// State tensors shaped like each parameter (what a packed member holds besides its
+        /// weights and gradients); the engine's own count is checked against it at load.
+        StateSlots: Map<string, float> -> int
+        /// Checks across keys (nesterov needs momentum).
+        Check: Map<string, float> -> Result<unit, string>
+        /// How TensorFlow.js builds it, or why it cannot.
+        Tfjs: Map<string, float> -> Result<TfjsOptimizer, string>
+    }
 
     override k.Equals(o) =
         match o with
@@ -41,8 +39,10 @@ type OptimizerKind =
 /// An optimizer: its kind and every hyper-parameter resolved (the learning rate is given per step).
 [<CustomEquality; NoComparison>]
 type OptimizerSpec =
-    { Kind: OptimizerKind
-      Settings: Map<string, float> }
+    {
+        Kind: OptimizerKind
+        Settings: Map<string, float>
+    }
 
     member s.Get(key: string) =
         match s.Settings.TryFind key with
@@ -65,8 +65,7 @@ type OptimizerSpec =
 module HyperKey =
     let key name ``default`` doc check = { Name = name; Default = ``default``; Doc = doc; Check = check }
 
-    let range (low: float) (high: float) (v: float) =
-        if v >= low && v < high then Ok() else Error $"expected a number in [{low}, {high}), got {v}"
+    let range (low: float) (high: float) (v: float) = if v >= low && v < high then Ok() else Error $"expected a number in [{low}, {high}), got {v}"
 
     let atLeast (low: float) (v: float) = if v >= low then Ok() else Error $"expected a number >= {low}, got {v}"
 

@@ -8,10 +8,12 @@ open System.Globalization
 
 /// Named forms of a kind with some keys set (the studies' momentum variants use mu = 0.9).
 let presets: (string * OptimizerKind * (string * float) list) list =
-    [ "sgd-momentum", Kinds.sgd, [ "momentum", 0.9 ]
-      "sgd-nesterov", Kinds.sgd, [ "momentum", 0.9; "nesterov", 1.0 ]
-      "sgd-momentum-torch", Kinds.sgd, [ "momentum", 0.9; "pytorch_form", 1.0 ]
-      "adam-bias-corrected", Kinds.adam, [ "bias_corrected", 1.0 ] ]
+    [
+        "sgd-momentum", Kinds.sgd, [ "momentum", 0.9 ]
+        "sgd-nesterov", Kinds.sgd, [ "momentum", 0.9; "nesterov", 1.0 ]
+        "sgd-momentum-torch", Kinds.sgd, [ "momentum", 0.9; "pytorch_form", 1.0 ]
+        "adam-bias-corrected", Kinds.adam, [ "bias_corrected", 1.0 ]
+    ]
 
 /// The names accepted on the command line and in sweep files: the kinds, then the presets.
 let names = (Kinds.all |> List.map (fun k -> k.Name)) @ (presets |> List.map (fun (n, _, _) -> n))
@@ -34,13 +36,23 @@ let create (name: string) (given: (string * float) list) : Result<OptimizerSpec,
     lookup name
     |> Result.bind (fun (kind, preset) ->
         let own = kind.Keys |> List.map (fun k -> k.Name)
+
         match given |> List.tryFind (fun (k, _) -> not (List.contains k own)) with
         | Some(k, _) -> Error $"""key '{k}' does not apply to optimizer {name}; its keys: {String.concat ", " own}"""
         | None ->
             let settings =
-                kind.Keys |> List.map (fun k -> k.Name, k.Default) |> Map.ofList |> fun m -> List.fold (fun (m: Map<_, _>) (k, v) -> m.Add(k, v)) m (preset @ given)
+                kind.Keys
+                |> List.map (fun k -> k.Name, k.Default)
+                |> Map.ofList
+                |> fun m -> List.fold (fun (m: Map<_, _>) (k, v) -> m.Add(k, v)) m (preset @ given)
+
             let bad =
-                kind.Keys |> List.tryPick (fun k -> match k.Check settings[k.Name] with Error e -> Some $"key '{k.Name}': {e}" | Ok() -> None)
+                kind.Keys
+                |> List.tryPick (fun k ->
+                    match k.Check settings[k.Name] with
+                    | Error e -> Some $"key '{k.Name}': {e}"
+                    | Ok() -> None)
+
             match bad with
             | Some e -> Error e
             | None -> kind.Check settings |> Result.map (fun () -> { Kind = kind; Settings = settings }))
@@ -59,5 +71,6 @@ let canonical (name: string) (given: (string * float) list) =
             |> Map.toList
             |> List.filter (fun (k, v) -> plain.Settings[k] <> v)
             |> List.map (fun (k, v) -> $"""{k}={v.ToString("R", CultureInfo.InvariantCulture)}""")
+
         if changed.IsEmpty then name else $"""{name}({String.concat "," changed})"""
     | _ -> name

@@ -10,9 +10,7 @@ open System.IO
 
 /// A plan: the units in the order to run them (each trains as one net; a unit of one trains
 /// alone), and for each trial that runs alone, by its id, why.
-type PackPlan<'T> =
-    { Units: IReadOnlyList<IReadOnlyList<'T>>
-      Alone: IReadOnlyDictionary<string, string> }
+type PackPlan<'T> = { Units: IReadOnlyList<IReadOnlyList<'T>>; Alone: IReadOnlyDictionary<string, string> }
 
 [<AbstractClass; Sealed>]
 type PackPlanner =
@@ -36,7 +34,11 @@ type PackPlanner =
     /// The memory available now (/proc/meminfo's MemAvailable), or 4 GiB where it cannot be read.
     static member AvailableBytes() : int64 =
         let line =
-            try File.ReadLines "/proc/meminfo" |> Seq.tryFind (fun l -> l.StartsWith "MemAvailable:") with :? IOException -> None
+            try
+                File.ReadLines "/proc/meminfo" |> Seq.tryFind (fun l -> l.StartsWith "MemAvailable:")
+            with :? IOException ->
+                None
+
         match line |> Option.map (fun l -> l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] |> Int64.TryParse) with
         | Some(true, kb) -> kb * 1024L
         | _ -> 4L <<< 30
@@ -51,23 +53,37 @@ type PackPlanner =
         (pending: IReadOnlyList<'T>, config: Func<'T, TrialConfig>, order: Func<'T, int>, maxMembers: int, workers: int, fit: Func<TrialConfig, int>)
         : PackPlan<'T> =
         let alone = Dictionary<string, string>()
+
         let key (t: 'T) =
             let c = config.Invoke t
+
             match Trainer.whyNotPackable c with
             | None -> Trainer.dataKey c + "\n" + Trainer.packKey c
             | Some _ -> "alone:" + TrialConfig.id c
+
         let units =
-            [ for _, group in Seq.groupBy key pending do
-                  let trials = List.ofSeq group
-                  let first = config.Invoke trials.Head
-                  match Trainer.whyNotPackable first, trials with
-                  | Some why, _ -> alone[TrialConfig.id first] <- why
-                  | None, [ _ ] -> alone[TrialConfig.id first] <- "no other pending trial shares its data, model, optimizer, batch size and stopping rule"
-                  | None, _ -> ()
-                  let cap = if isNull fit then maxMembers else fit.Invoke first
-                  let most = max 1 (min maxMembers cap)
-                  let packs = max (min workers trials.Length) ((trials.Length + most - 1) / most)
-                  let size = (trials.Length + packs - 1) / packs
-                  yield! trials |> List.sortBy (fun t -> (config.Invoke t).Seed, order.Invoke t) |> List.chunkBySize size ]
-        { Units = units |> List.sortBy (fun u -> -u.Length, order.Invoke u.Head) |> List.map (fun u -> List.toArray u :> IReadOnlyList<'T>) |> List.toArray
-          Alone = alone }
+            [
+                for _, group in Seq.groupBy key pending do
+                    let trials = List.ofSeq group
+                    let first = config.Invoke trials.Head
+
+                    match Trainer.whyNotPackable first, trials with
+                    | Some why, _ -> alone[TrialConfig.id first] <- why
+                    | None, [ _ ] -> alone[TrialConfig.id first] <- "no other pending trial shares its data, model, optimizer, batch size and stopping rule"
+                    | None, _ -> ()
+
+                    let cap = if isNull fit then maxMembers else fit.Invoke first
+                    let most = max 1 (min maxMembers cap)
+                    let packs = max (min workers trials.Length) ((trials.Length + most - 1) / most)
+                    let size = (trials.Length + packs - 1) / packs
+                    yield! trials |> List.sortBy (fun t -> (config.Invoke t).Seed, order.Invoke t) |> List.chunkBySize size
+            ]
+
+        {
+            Units =
+                units
+                |> List.sortBy (fun u -> -u.Length, order.Invoke u.Head)
+                |> List.map (fun u -> List.toArray u :> IReadOnlyList<'T>)
+                |> List.toArray
+            Alone = alone
+        }

@@ -6,11 +6,12 @@ open Lrbs.Core.Training
 /// stable id (TrialConfig.id) and its configuration. `Searched` marks a trial a learning-rate
 /// search added: shards split those on the id instead, since a search's plan grows round by round.
 type PlannedTrial =
-    { Index: int
-      Id: string
-      Config: TrialConfig
-      Searched: bool }
+    {
+        Index: int
+        Id: string
+        Config: TrialConfig
+        Searched: bool
+    }
 
     /// A trial of a fixed grid at `index`.
-    static member Of(index: int, config: TrialConfig) =
-        { Index = index; Id = TrialConfig.id config; Config = config; Searched = false }
+    static member Of(index: int, config: TrialConfig) = { Index = index; Id = TrialConfig.id config; Config = config; Searched = false }

@@ -33,8 +33,10 @@ type SearchGroup(index: int, label: string, repeats: int, build: Func<float, int
 
 /// A group's search as planned now.
 type GroupSearch =
-    { Group: SearchGroup
-      Plan: LrBracket.Plan }
+    {
+        Group: SearchGroup
+        Plan: LrBracket.Plan
+    }
 
     /// Whether some trials of its current round are not committed yet.
     member g.Running = g.Plan.State.IsRunning
@@ -42,16 +44,17 @@ type GroupSearch =
 /// The plan of a searched sweep at this moment: its trials (every round so far, each with all
 /// its repeats, in group order, then point order, then repeat) and each group's search.
 type SearchPlan =
-    { Trials: IReadOnlyList<PlannedTrial>
-      Groups: IReadOnlyList<GroupSearch> }
+    {
+        Trials: IReadOnlyList<PlannedTrial>
+        Groups: IReadOnlyList<GroupSearch>
+    }
 
     /// The groups whose search has not ended.
     member p.RunningGroups = p.Groups |> Seq.filter (fun g -> g.Running) |> Seq.length
 
     /// The planned trials still to run: those `isOpen` says are not done (not committed, or to be
     /// retried), in plan order.
-    member p.Open(isOpen: Func<PlannedTrial, bool>) : IReadOnlyList<PlannedTrial> =
-        p.Trials |> Seq.filter isOpen.Invoke |> Array.ofSeq :> _
+    member p.Open(isOpen: Func<PlannedTrial, bool>) : IReadOnlyList<PlannedTrial> = p.Trials |> Seq.filter isOpen.Invoke |> Array.ofSeq :> _
 
 /// A sweep file's learning-rate search: its spec and groups.
 [<Sealed>]
@@ -70,15 +73,19 @@ type LrSearch(spec: LrBracket.Spec, groups: IReadOnlyList<SearchGroup>) =
     member _.Plan(outcomes: IReadOnlyDictionary<string, LrBracket.Outcome>) : SearchPlan =
         let trials = ResizeArray<PlannedTrial>()
         let plans = ResizeArray<GroupSearch>()
+
         for g in groups do
             let outcome lr r =
                 match outcomes.TryGetValue((g.Trial(lr, r)).Id) with
                 | true, o -> Some o
                 | _ -> None
+
             let plan = LrBracket.plan spec [ 0 .. g.Repeats - 1 ] outcome
             plans.Add { Group = g; Plan = plan }
+
             for p in plan.Points do
                 for r in 0 .. g.Repeats - 1 do
                     let t = g.Trial(p.Lr, r)
                     trials.Add { Index = trials.Count; Id = t.Id; Config = t.Config; Searched = true }
+
         { Trials = trials; Groups = plans }

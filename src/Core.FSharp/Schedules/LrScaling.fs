@@ -26,18 +26,17 @@ type ScalingRule =
 
 /// A trial's scaling: the rule, the base batch size B0 and a linear warm-up of the learning
 /// rate over the first WarmupEpochs epochs, step by step, from lr0 to the scaled rate.
-type LrScaling =
-    { Rule: ScalingRule
-      BaseBatch: int
-      WarmupEpochs: int }
+type LrScaling = { Rule: ScalingRule; BaseBatch: int; WarmupEpochs: int }
 
 module LrScaling =
     /// Every rule with its name in trial keys and sweep files.
     let rules =
-        [ ScalingRule.Linear, "linear"
-          ScalingRule.SquareRoot, "sqrt"
-          ScalingRule.AdamSqrtSde, "adam-sqrt-sde"
-          ScalingRule.Beta2HalfLife, "beta2-halflife" ]
+        [
+            ScalingRule.Linear, "linear"
+            ScalingRule.SquareRoot, "sqrt"
+            ScalingRule.AdamSqrtSde, "adam-sqrt-sde"
+            ScalingRule.Beta2HalfLife, "beta2-halflife"
+        ]
 
     let ruleName rule = rules |> List.pick (fun (r, n) -> if r = rule then Some n else None)
 
@@ -67,26 +66,31 @@ module LrScaling =
     /// the caller checks the new values against the optimizer's own ranges.
     let optimizerSettings (s: LrScaling) (batch: int) (settings: Map<string, float>) : Result<Map<string, float>, string> =
         let k = kappa s batch
+
         match optimizerKeys s.Rule |> List.filter (settings.ContainsKey >> not) with
         | [] ->
             match s.Rule with
             | ScalingRule.Linear
             | ScalingRule.SquareRoot -> Ok settings
             | ScalingRule.AdamSqrtSde ->
-                Ok(settings
-                   |> Map.add "beta1" (1.0 - k * (1.0 - settings["beta1"]))
-                   |> Map.add "beta2" (1.0 - k * (1.0 - settings["beta2"]))
-                   |> Map.add "epsilon" (settings["epsilon"] / sqrt k))
+                Ok(
+                    settings
+                    |> Map.add "beta1" (1.0 - k * (1.0 - settings["beta1"]))
+                    |> Map.add "beta2" (1.0 - k * (1.0 - settings["beta2"]))
+                    |> Map.add "epsilon" (settings["epsilon"] / sqrt k)
+                )
             | ScalingRule.Beta2HalfLife -> Ok(settings |> Map.add "beta2" (settings["beta2"] ** k))
         | missing ->
-            Error $"""scaling {ruleName s.Rule} rescales {String.concat ", " (optimizerKeys s.Rule)}, which the optimizer does not have (it lacks {String.concat ", " missing}); use an Adam-family optimizer (adam, adamw, lamb)"""
+            Error
+                $"""scaling {ruleName s.Rule} rescales {String.concat ", " (optimizerKeys s.Rule)}, which the optimizer does not have (it lacks {String.concat ", " missing}); use an Adam-family optimizer (adam, adamw, lamb)"""
 
     /// The rate of warm-up step t (0-based) of T: lr0 + (target - lr0) t / T; from step T on, target.
-    let warmup (lr0: float) (target: float) (steps: int) (t: int) =
-        if t >= steps || steps <= 0 then target else lr0 + (target - lr0) * float t / float steps
+    let warmup (lr0: float) (target: float) (steps: int) (t: int) = if t >= steps || steps <= 0 then target else lr0 + (target - lr0) * float t / float steps
 
     let parseRule (text: string) =
         match text, rules |> List.tryFind (fun (_, n) -> n = text) with
         | "none", _ -> Ok None
         | _, Some(r, _) -> Ok(Some r)
-        | other, None -> Error $"""unknown scaling rule '{other}'{Lrbs.Core.Suggest.hint other (rules |> List.map snd)}; allowed: none, {String.concat ", " (rules |> List.map snd)}"""
+        | other, None ->
+            Error
+                $"""unknown scaling rule '{other}'{Lrbs.Core.Suggest.hint other (rules |> List.map snd)}; allowed: none, {String.concat ", " (rules |> List.map snd)}"""

@@ -6,10 +6,7 @@ open System.Globalization
 /// The plateau trigger of Keras's ReduceLROnPlateau on the validation loss: an epoch
 /// improves when loss < best - MinDelta; after Patience epochs without improvement the
 /// schedule acts, then waits Cooldown epochs before counting again.
-type Plateau =
-    { Patience: int
-      MinDelta: float
-      Cooldown: int }
+type Plateau = { Patience: int; MinDelta: float; Cooldown: int }
 
 /// How the learning rate (and possibly the batch size) changes between epochs.
 [<RequireQualifiedAccess>]
@@ -24,12 +21,7 @@ type Schedule =
     | GrowBatchOnPlateau of factor: int * maxBatch: int * Plateau
 
 /// The schedule's state between epochs.
-type ScheduleState =
-    { Lr: float
-      BatchSize: int
-      Best: float
-      Wait: int
-      Cooldown: int }
+type ScheduleState = { Lr: float; BatchSize: int; Best: float; Wait: int; Cooldown: int }
 
 module Schedule =
     /// Keras's defaults for the plateau trigger.
@@ -54,8 +46,11 @@ module Schedule =
     /// Keras's on_epoch_end bookkeeping: the new state and whether the trigger fired.
     let private trigger (p: Plateau) (monitored: float) (s: ScheduleState) =
         let s = if s.Cooldown > 0 then { s with Cooldown = s.Cooldown - 1; Wait = 0 } else s
-        if monitored < s.Best - p.MinDelta then { s with Best = monitored; Wait = 0 }, false
-        elif s.Cooldown > 0 then s, false
+
+        if monitored < s.Best - p.MinDelta then
+            { s with Best = monitored; Wait = 0 }, false
+        elif s.Cooldown > 0 then
+            s, false
         else
             let s = { s with Wait = s.Wait + 1 }
             s, s.Wait >= p.Patience
@@ -71,8 +66,7 @@ module Schedule =
             | s', _ -> s'
         | Schedule.GrowBatchOnPlateau(factor, maxBatch, p) ->
             match trigger p monitored s with
-            | s', true when s'.BatchSize < maxBatch ->
-                { s' with BatchSize = min (s'.BatchSize * factor) maxBatch; Cooldown = p.Cooldown; Wait = 0 }
+            | s', true when s'.BatchSize < maxBatch -> { s' with BatchSize = min (s'.BatchSize * factor) maxBatch; Cooldown = p.Cooldown; Wait = 0 }
             | s', _ -> s'
 
     /// Checks the settings; errors name the field and echo the value.
@@ -82,6 +76,7 @@ module Schedule =
             elif p.MinDelta < 0.0 then Some $"min_delta must be >= 0, got {p.MinDelta}"
             elif p.Cooldown < 0 then Some $"cooldown must be >= 0, got {p.Cooldown}"
             else None
+
         match schedule with
         | Schedule.StepDecay(f, k) when f <= 0.0 || k < 1 -> Error $"step decay needs factor > 0 and every >= 1, got {f}, {k}"
         | Schedule.ReduceOnPlateau(f, _, _) when f <= 0.0 || f >= 1.0 -> Error $"reduce-on-plateau needs 0 < factor < 1, got {f}"
@@ -108,12 +103,21 @@ module Schedule =
     /// Parses the forms of `allowed`; omitted plateau settings take Keras's defaults
     /// (min_lr 0, min_delta 1e-4, cooldown 0). The canonical text parses back to the same value.
     let parse (text: string) : Result<Schedule, string> =
-        let f (s: string) = match Double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture) with | true, v when Double.IsFinite v -> Some v | _ -> None
-        let i (s: string) = match Int32.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture) with | true, v -> Some v | _ -> None
+        let f (s: string) =
+            match Double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture) with
+            | true, v when Double.IsFinite v -> Some v
+            | _ -> None
+
+        let i (s: string) =
+            match Int32.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture) with
+            | true, v -> Some v
+            | _ -> None
+
         let plateau patience minDelta cooldown =
             match i patience, f minDelta, i cooldown with
             | Some p, Some d, Some c -> Some { Patience = p; MinDelta = d; Cooldown = c }
             | _ -> None
+
         let parsed =
             match text.Trim().ToLowerInvariant().Split(':') |> List.ofArray with
             | [ "constant" ] -> Some Schedule.Constant
@@ -125,6 +129,7 @@ module Schedule =
                 let at k d = if rest.Length > k then rest[k] else d
                 Option.map3 (fun x m p -> Schedule.GrowBatchOnPlateau(x, m, p)) (i a) (i c) (plateau b (at 0 "1e-4") (at 1 "0"))
             | _ -> None
+
         match parsed with
         | Some s -> validate s
         | None -> Error $"unknown schedule '{text}'; allowed: {allowed}"

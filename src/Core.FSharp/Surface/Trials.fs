@@ -38,8 +38,7 @@ type Trials =
     static member Id(config: TrialConfig) : string = TrialConfig.id config
 
     /// Every key's canonical text (TrialConfig.values), by key.
-    static member Values(config: TrialConfig) : IReadOnlyDictionary<string, string> =
-        TrialConfig.values config |> dict |> Dictionary :> _
+    static member Values(config: TrialConfig) : IReadOnlyDictionary<string, string> = TrialConfig.values config |> dict |> Dictionary :> _
 
     /// The trial's model, built for the data's input and head (TrialConfig.modelSpec); throws
     /// ConfigException on the `model` key.

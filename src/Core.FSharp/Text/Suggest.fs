@@ -9,30 +9,39 @@ open System
 /// learning rate written out, ...): the key they mean.
 let private aliases =
     dict
-        [ "epochs", "max_epochs"
-          "epoch", "max_epochs"
-          "learning_rate", "lr"
-          "learning-rate", "lr"
-          "learningrate", "lr"
-          "batch", "batch_size"
-          "batchsize", "batch_size"
-          "bs", "batch_size"
-          "seeds", "repeats"
-          "optim", "optimizer"
-          "lr_schedule", "schedule"
-          "patience", "early_stopping_patience"
-          "kernelsize", "kernel"
-          "poolsize", "pool"
-          "strides", "stride" ]
+        [
+            "epochs", "max_epochs"
+            "epoch", "max_epochs"
+            "learning_rate", "lr"
+            "learning-rate", "lr"
+            "learningrate", "lr"
+            "batch", "batch_size"
+            "batchsize", "batch_size"
+            "bs", "batch_size"
+            "seeds", "repeats"
+            "optim", "optimizer"
+            "lr_schedule", "schedule"
+            "patience", "early_stopping_patience"
+            "kernelsize", "kernel"
+            "poolsize", "pool"
+            "strides", "stride"
+        ]
 
 /// Edit distance with adjacent transpositions.
 let private distance (a: string) (b: string) =
-    let d = Array2D.init (a.Length + 1) (b.Length + 1) (fun i j -> if i = 0 then j elif j = 0 then i else 0)
+    let d =
+        Array2D.init (a.Length + 1) (b.Length + 1) (fun i j ->
+            if i = 0 then j
+            elif j = 0 then i
+            else 0)
+
     for i in 1 .. a.Length do
         for j in 1 .. b.Length do
             d[i, j] <- min (min (d[i - 1, j] + 1) (d[i, j - 1] + 1)) (d[i - 1, j - 1] + (if a[i - 1] = b[j - 1] then 0 else 1))
             // two neighbours swapped count as one edit (optimal string alignment)
-            if i > 1 && j > 1 && a[i - 1] = b[j - 2] && a[i - 2] = b[j - 1] then d[i, j] <- min d[i, j] (d[i - 2, j - 2] + 1)
+            if i > 1 && j > 1 && a[i - 1] = b[j - 2] && a[i - 2] = b[j - 1] then
+                d[i, j] <- min d[i, j] (d[i - 2, j - 2] + 1)
+
     d[a.Length, b.Length]
 
 /// A name without case, leading dashes, '-' or '_': `--Batch-Size` and `batch_size` are one.
@@ -44,11 +53,14 @@ let private plain (s: string) = s.TrimStart('-').Replace("-", "").Replace("_", "
 let nearest (name: string) (allowed: string seq) : string option =
     let allowed = allowed |> Seq.distinct |> List.ofSeq
     let byPlain = allowed |> List.tryFind (fun a -> plain a = plain name)
+
     let alias =
         match aliases.TryGetValue(plain name) with
         | true, target -> allowed |> List.tryFind (fun a -> plain a = plain target)
         | _ -> None
+
     let limit = min 3 (max 1 ((plain name).Length / 3))
+
     let close =
         allowed
         |> List.map (fun a -> a, distance (plain name) (plain a))
@@ -56,13 +68,17 @@ let nearest (name: string) (allowed: string seq) : string option =
         |> List.sortBy snd
         |> List.tryHead
         |> Option.map fst
+
     let prefix =
         let p = plain name
-        if p.Length < 4 then None
+
+        if p.Length < 4 then
+            None
         else
             allowed
             |> List.filter (fun a -> (plain a).Length > p.Length && distance p ((plain a).Substring(0, p.Length)) <= 1)
             |> List.tryHead
+
     byPlain |> Option.orElse alias |> Option.orElse close |> Option.orElse prefix
 
 /// " (did you mean 'x'?)", or "" when nothing is near.

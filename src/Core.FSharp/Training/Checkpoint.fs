@@ -9,27 +9,29 @@ open Lrbs.Core.Schedules
 /// never stopped: its finished epochs (the stopping rule reads them), its counters and schedule
 /// state, the state of its random streams, and the engine's state (weights, optimizer state).
 type MemberState =
-    { TrialId: string
-      /// The trials of the pack at the time of the save, in the net's member order: a resumed
-      /// pack of exactly these continues bit for bit (a pack's members are only close to the
-      /// same trials alone).
-      Pack: string list
-      Epochs: EpochRecord list
-      Steps: int
-      Schedule: ScheduleState
-      Noise: NoiseEma
-      /// Seconds spent so far (the result's wall time goes on from here).
-      Seconds: float
-      /// The shuffle generator's state (xoshiro256**).
-      Shuffle: uint64[]
-      /// The engine's optimizer step count (Adam's t), shared by a pack's members.
-      OptimizerSteps: int64
-      /// Every weight array in Keras's order, the moving statistics too.
-      Weights: float32[][]
-      /// Per trainable array, per state slot of the optimizer: its state in Keras's layout.
-      OptimizerState: float32[][]
-      /// The member's dropout generator (libtorch's CPU generator state).
-      Dropout: byte[] }
+    {
+        TrialId: string
+        /// The trials of the pack at the time of the save, in the net's member order: a resumed
+        /// pack of exactly these continues bit for bit (a pack's members are only close to the
+        /// same trials alone).
+        Pack: string list
+        Epochs: EpochRecord list
+        Steps: int
+        Schedule: ScheduleState
+        Noise: NoiseEma
+        /// Seconds spent so far (the result's wall time goes on from here).
+        Seconds: float
+        /// The shuffle generator's state (xoshiro256**).
+        Shuffle: uint64[]
+        /// The engine's optimizer step count (Adam's t), shared by a pack's members.
+        OptimizerSteps: int64
+        /// Every weight array in Keras's order, the moving statistics too.
+        Weights: float32[][]
+        /// Per trainable array, per state slot of the optimizer: its state in Keras's layout.
+        OptimizerState: float32[][]
+        /// The member's dropout generator (libtorch's CPU generator state).
+        Dropout: byte[]
+    }
 
     member s.Epoch = s.Epochs.Length
 
@@ -38,9 +40,11 @@ type MemberState =
 /// net's order, all at the same epoch); `Start` holds each member's saved state, or None to
 /// start at epoch 0. A pack resumes only when all its members start from the same epoch.
 type Checkpointing =
-    { Every: int
-      Start: MemberState option[]
-      Save: MemberState[] -> unit }
+    {
+        Every: int
+        Start: MemberState option[]
+        Save: MemberState[] -> unit
+    }
 
     static member None = { Every = Int32.MaxValue; Start = [||]; Save = ignore }
 
@@ -56,7 +60,10 @@ module Checkpoint =
 
     let private readArray (r: BinaryReader) (read: unit -> 'a) =
         let n = r.ReadInt32()
-        if n < 0 || n > (1 <<< 30) then raise (InvalidDataException $"array length {n}")
+
+        if n < 0 || n > (1 <<< 30) then
+            raise (InvalidDataException $"array length {n}")
+
         Array.init n (fun _ -> read ())
 
     let private writeOption (w: BinaryWriter) (x: float option) =
@@ -86,21 +93,23 @@ module Checkpoint =
         writeOption w e.NoiseBSimple
 
     let private readEpoch (r: BinaryReader) : EpochRecord =
-        { Epoch = r.ReadInt32()
-          TrainLoss = r.ReadDouble()
-          TrainMetric = r.ReadDouble()
-          ValLoss = readOption r
-          ValMetric = readOption r
-          TestLoss = r.ReadDouble()
-          TestMetric = r.ReadDouble()
-          Lr = r.ReadDouble()
-          BatchSize = r.ReadInt32()
-          Steps = r.ReadInt32()
-          Seconds = r.ReadDouble()
-          TrainSeconds = r.ReadDouble()
-          NoiseG2 = readOption r
-          NoiseTrace = readOption r
-          NoiseBSimple = readOption r }
+        {
+            Epoch = r.ReadInt32()
+            TrainLoss = r.ReadDouble()
+            TrainMetric = r.ReadDouble()
+            ValLoss = readOption r
+            ValMetric = readOption r
+            TestLoss = r.ReadDouble()
+            TestMetric = r.ReadDouble()
+            Lr = r.ReadDouble()
+            BatchSize = r.ReadInt32()
+            Steps = r.ReadInt32()
+            Seconds = r.ReadDouble()
+            TrainSeconds = r.ReadDouble()
+            NoiseG2 = readOption r
+            NoiseTrace = readOption r
+            NoiseBSimple = readOption r
+        }
 
     let private writeFloats (w: BinaryWriter) (xs: float32[]) =
         w.Write xs.Length
@@ -108,9 +117,15 @@ module Checkpoint =
 
     let private readFloats (r: BinaryReader) =
         let n = r.ReadInt32()
-        if n < 0 || n > (1 <<< 30) then raise (InvalidDataException $"array length {n}")
+
+        if n < 0 || n > (1 <<< 30) then
+            raise (InvalidDataException $"array length {n}")
+
         let bytes = r.ReadBytes(n * 4)
-        if bytes.Length <> n * 4 then raise (EndOfStreamException())
+
+        if bytes.Length <> n * 4 then
+            raise (EndOfStreamException())
+
         let xs = Array.zeroCreate<float32> n
         Buffer.BlockCopy(bytes, 0, xs, 0, bytes.Length)
         xs
@@ -118,6 +133,7 @@ module Checkpoint =
     /// The file's bytes for a member's state, written by code version `codeVersion`.
     let toBytes (codeVersion: string) (s: MemberState) : byte[] =
         use body = new MemoryStream()
+
         (use w = new BinaryWriter(body, Text.Encoding.UTF8, true)
          w.Write(Text.Encoding.ASCII.GetBytes magic)
          w.Write format
@@ -142,6 +158,7 @@ module Checkpoint =
          writeArray w (writeFloats w) s.OptimizerState
          w.Write s.Dropout.Length
          w.Write s.Dropout)
+
         let content = body.ToArray()
         Array.append content (SHA256.HashData content)
 
@@ -152,6 +169,7 @@ module Checkpoint =
             Error $"it holds {bytes.Length} bytes, too few for a checkpoint (truncated?)"
         else
             let content = bytes[.. bytes.Length - 33]
+
             if not (SHA256.HashData(content).AsSpan().SequenceEqual(ReadOnlySpan(bytes, bytes.Length - 32, 32))) then
                 Error "its checksum does not match its contents (truncated or damaged)"
             else
@@ -161,16 +179,29 @@ module Checkpoint =
                     let f = r.ReadInt32()
                     let version = r.ReadString()
                     let trial = r.ReadString()
-                    if m <> magic then Error "it is not an lrbs checkpoint"
-                    elif f <> format then Error $"it has format {f}, this build reads format {format}"
-                    elif version <> codeVersion then Error $"it was written by code version {version}, this is {codeVersion}"
-                    elif trial <> trialId then Error $"it belongs to trial {trial}"
+
+                    if m <> magic then
+                        Error "it is not an lrbs checkpoint"
+                    elif f <> format then
+                        Error $"it has format {f}, this build reads format {format}"
+                    elif version <> codeVersion then
+                        Error $"it was written by code version {version}, this is {codeVersion}"
+                    elif trial <> trialId then
+                        Error $"it belongs to trial {trial}"
                     else
                         let pack = readArray r (fun () -> r.ReadString()) |> List.ofArray
                         let epochs = readArray r (fun () -> readEpoch r) |> List.ofArray
                         let steps = r.ReadInt32()
+
                         let schedule =
-                            { Lr = r.ReadDouble(); BatchSize = r.ReadInt32(); Best = r.ReadDouble(); Wait = r.ReadInt32(); Cooldown = r.ReadInt32() }
+                            {
+                                Lr = r.ReadDouble()
+                                BatchSize = r.ReadInt32()
+                                Best = r.ReadDouble()
+                                Wait = r.ReadInt32()
+                                Cooldown = r.ReadInt32()
+                            }
+
                         let noise = { G2 = r.ReadDouble(); Trace = r.ReadDouble(); Weight = r.ReadDouble(); Samples = r.ReadInt32() }
                         let seconds = r.ReadDouble()
                         let shuffle = readArray r (fun () -> r.ReadUInt64())
@@ -178,13 +209,27 @@ module Checkpoint =
                         let weights = readArray r (fun () -> readFloats r)
                         let optimizerState = readArray r (fun () -> readFloats r)
                         let dropout = r.ReadBytes(r.ReadInt32())
-                        if r.BaseStream.Position <> r.BaseStream.Length then Error "it has bytes after its state"
-                        elif epochs.IsEmpty then Error "it holds no finished epoch"
+
+                        if r.BaseStream.Position <> r.BaseStream.Length then
+                            Error "it has bytes after its state"
+                        elif epochs.IsEmpty then
+                            Error "it holds no finished epoch"
                         else
                             Ok
-                                { TrialId = trial; Pack = pack; Epochs = epochs; Steps = steps; Schedule = schedule; Noise = noise
-                                  Seconds = seconds; Shuffle = shuffle; OptimizerSteps = optimizerSteps; Weights = weights
-                                  OptimizerState = optimizerState; Dropout = dropout }
+                                {
+                                    TrialId = trial
+                                    Pack = pack
+                                    Epochs = epochs
+                                    Steps = steps
+                                    Schedule = schedule
+                                    Noise = noise
+                                    Seconds = seconds
+                                    Shuffle = shuffle
+                                    OptimizerSteps = optimizerSteps
+                                    Weights = weights
+                                    OptimizerState = optimizerState
+                                    Dropout = dropout
+                                }
                 with
                 | :? EndOfStreamException
                 | :? InvalidDataException

@@ -42,21 +42,27 @@ let private cache = ConditionalWeakTable<float32[], ConcurrentDictionary<string,
 let private compute (k: int) (spec: ModelSpec) (d: Dataset) =
     let prefix = { spec with Layers = List.take k spec.Layers }
     let output: Shape = ModelSpec.outputOf prefix |> Result.defaultWith (fun e -> invalidArg "spec" e)
+
     let shape (rows: int) =
         match d.Input with
         | Shape.Vector f -> [| int64 rows; int64 f |]
         | Shape.Image(c, h, w) -> [| int64 rows; int64 c; int64 h; int64 w |]
+
     let inSize, outSize = d.Input.Size, output.Size
-    let x = Array.zeroCreate<float32> (d.Count * outSize)
+    let x = Array.zeroCreate<float32>(d.Count * outSize)
     let chunk = int Network.EvaluationChunk
-    for start in 0 .. chunk .. d.Count - 1 do
+
+    for start in 0..chunk .. d.Count - 1 do
         let rows = min chunk (d.Count - start)
         use input = T.ofFloat32 (shape rows) d.X[start * inSize .. (start + rows) * inSize - 1]
         use out = Network.ForwardConstant(prefix, input)
         let values = out.ToArray()
+
         if values.Length <> rows * outSize then
             failwith $"the constant prefix gave {values.Length} values for {rows} rows of {output}"
+
         Array.blit values 0 x (start * outSize) values.Length
+
     { d with Input = output; X = x }
 
 /// A dataset through the constant prefix of `spec` (`k` = length spec layers), from this
@@ -77,13 +83,16 @@ let enabled = ref true
 /// else None.
 let stripped (spec: ModelSpec) =
     let k = length spec
+
     match ModelSpec.shapes spec with
     | Ok s when k > 0 && s[k].Size < s[0].Size -> Some s[k].Size
     | _ -> None
 
 let strip (spec: ModelSpec) (data: SplitData) : ModelSpec * SplitData =
     let k = length spec
-    if (stripped spec).IsNone then spec, data
+
+    if (stripped spec).IsNone then
+        spec, data
     else
         let through = rows k spec
         rest k spec, { data with Train = through data.Train; Test = through data.Test; Validation = data.Validation |> Option.map through }

@@ -7,7 +7,8 @@ open System
 
 /// Parses the variable's text: None when empty; an error names the variable and the text.
 let parse (text: string) : Result<(string * int) option, string> =
-    if String.IsNullOrWhiteSpace text then Ok None
+    if String.IsNullOrWhiteSpace text then
+        Ok None
     else
         match text.Trim().Split(':') with
         | [| id; step |] when id.Length = 16 && id |> Seq.forall Uri.IsHexDigit ->

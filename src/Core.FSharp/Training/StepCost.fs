@@ -30,9 +30,12 @@ let ofTrial (c: TrialConfig) (input: Shape) (head: Lrbs.Core.Models.Catalog.Head
                     let o = TrialConfig.optimizerSpec c
                     let s = float (o.Kind.StateSlots o.Settings)
                     let b, p, k, i = float c.BatchSize, float parameters, float output.Size, float input.Size
-                    { Flops = b * (cost.Forward + cost.Backward + 5.0 * k) + p * (2.0 + 5.0 * s)
-                      Bytes = b * (cost.Bytes + 4.0 * i) + 4.0 * p * (6.0 + 2.0 * s)
-                      WorkingSet = 4.0 * p * (2.0 + s) + b * (cost.Bytes / 2.0 + 4.0 * i) }))))
+
+                    {
+                        Flops = b * (cost.Forward + cost.Backward + 5.0 * k) + p * (2.0 + 5.0 * s)
+                        Bytes = b * (cost.Bytes + 4.0 * i) + 4.0 * p * (6.0 + 2.0 * s)
+                        WorkingSet = 4.0 * p * (2.0 + s) + b * (cost.Bytes / 2.0 + 4.0 * i)
+                    }))))
 
 /// The step cost of a trial on its prepared data.
 let ofData (c: TrialConfig) (data: SplitData) = ofTrial c data.Train.Input (Dataset.head data.Train)

@@ -24,13 +24,15 @@ type EarlyStop = { Patience: int; MinDelta: float; Monitor: Monitor }
 
 /// When a trial stops (docs/studies.md; the rules of every sweep).
 type Stopping =
-    { /// Hard limit on epochs.
-      MaxEpochs: int
-      /// Stop once |loss_e - loss_{e-1}| < Delta held for Patience consecutive epochs (the
-      /// studies' sentence read literally: each epoch against the one before).
-      Stabilisation: (float * int) option
-      /// Keras EarlyStopping on the validation or the training loss.
-      EarlyStopping: EarlyStop option }
+    {
+        /// Hard limit on epochs.
+        MaxEpochs: int
+        /// Stop once |loss_e - loss_{e-1}| < Delta held for Patience consecutive epochs (the
+        /// studies' sentence read literally: each epoch against the one before).
+        Stabilisation: (float * int) option
+        /// Keras EarlyStopping on the validation or the training loss.
+        EarlyStopping: EarlyStop option
+    }
 
     static member Epochs n = { MaxEpochs = n; Stabilisation = None; EarlyStopping = None }
 
@@ -52,6 +54,7 @@ module Stopping =
             function
             | a :: (b :: _ as rest) -> if abs (a - b) < delta then go (acc + 1) rest else acc
             | _ -> acc
+
         go 0 (List.rev losses)
 
     /// Epochs since the monitored loss last improved on its best by more than minDelta (Keras's
@@ -59,27 +62,32 @@ module Stopping =
     let epochsWithoutImprovement (minDelta: float) (losses: float list) =
         let mutable best = infinity
         let mutable wait = 0
+
         for v in losses do
             if v < best - minDelta then
                 best <- v
                 wait <- 0
             else
                 wait <- wait + 1
+
         wait
 
     /// Whether to stop after the epochs so far (train losses and validation losses, oldest first).
     let check (rule: Stopping) (trainLosses: float list) (valLosses: float list) : StopReason option =
         let epochs = trainLosses.Length
+
         let stabilised =
             match rule.Stabilisation with
             | Some(delta, patience) -> stableRun delta trainLosses >= patience
             | None -> false
+
         let early =
             match rule.EarlyStopping with
             | Some e ->
                 let watched = if e.Monitor = Monitor.TrainLoss then trainLosses else valLosses
                 not watched.IsEmpty && epochsWithoutImprovement e.MinDelta watched >= e.Patience
             | None -> false
+
         if stabilised then Some StopReason.LossStabilised
         elif early then Some StopReason.EarlyStopped
         elif epochs >= rule.MaxEpochs then Some StopReason.MaxEpochs

@@ -17,33 +17,41 @@ type internal Resident(d: Dataset) =
         match d.Input with
         | Shape.Vector f -> [| int64 d.Count; int64 f |]
         | Shape.Image(c, h, w) -> [| int64 d.Count; int64 c; int64 h; int64 w |]
+
     let x, pin =
         let t, pin = T.viewOfFloat32 shape d.X
         t.Detach(), pin
+
     let y =
         match d.Targets with
         | Targets.Classes(labels, _) -> T.ofInt64 [| int64 d.Count |] (labels |> Array.map int64)
         | Targets.MultiLabel(v, names) -> T.ofFloat32 [| int64 d.Count; int64 names.Length |] v
         | Targets.Boxes v -> T.ofFloat32 [| int64 d.Count; 4L |] v
         |> fun t -> t.Detach()
+
     member _.X = x
     member _.Y = y
     member _.Data = d
+
     interface IDisposable with
         member _.Dispose() =
             (x :> IDisposable).Dispose()
             (y :> IDisposable).Dispose()
-            if pin.IsAllocated then pin.Free()
+
+            if pin.IsAllocated then
+                pin.Free()
 
 /// One member of a training run while it trains.
 type private Member =
-    { Index: int
-      Config: TrialConfig
-      mutable Schedule: ScheduleState
-      Epochs: Collections.Generic.List<EpochRecord>
-      mutable Stop: StopReason option
-      mutable Steps: int
-      mutable Noise: NoiseEma }
+    {
+        Index: int
+        Config: TrialConfig
+        mutable Schedule: ScheduleState
+        Epochs: Collections.Generic.List<EpochRecord>
+        mutable Stop: StopReason option
+        mutable Steps: int
+        mutable Noise: NoiseEma
+    }
 
 module Trainer =
     let lossFor (c: TrialConfig) (d: Dataset) =
@@ -62,8 +70,15 @@ module Trainer =
     let dataKey (c: TrialConfig) =
         String.Join(
             "|",
-            c.Dataset, defaultArg c.DataDir "", c.DataSeed, string c.Pool, Split.describe c.Split, string c.TrainLimit, string c.TestLimit,
-            string c.ImageSize, String.Join(",", c.Labels)
+            c.Dataset,
+            defaultArg c.DataDir "",
+            c.DataSeed,
+            string c.Pool,
+            Split.describe c.Split,
+            string c.TrainLimit,
+            string c.TestLimit,
+            string c.ImageSize,
+            String.Join(",", c.Labels)
         )
 
     let private splits = ConcurrentDictionary<string, Lazy<Result<SplitData, ConfigError list>>>()
@@ -72,31 +87,49 @@ module Trainer =
     /// trials of a sweep share it).
     let private loaded (c: TrialConfig) : Result<SplitData, ConfigError list> =
         let fail field msg = Error [ { Field = field; Message = msg } ]
-        splits.GetOrAdd(
-            dataKey c,
-            fun _ ->
-                lazy
-                    (let request: Registry.LoadRequest = { DataDir = c.DataDir; ImageSize = c.ImageSize; Labels = c.Labels; DataSeed = c.DataSeed }
-                     match Registry.load c.Dataset request with
-                     | Error e -> fail (match e with DataError.Missing _ | DataError.Malformed _ -> "data_dir" | _ -> "dataset") e.Message
-                     | Ok d ->
-                         match Split.apply c.Split (uint64 c.DataSeed) c.Pool c.TrainLimit c.TestLimit d with
-                         | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
-                         | Ok s ->
-                             match Registry.tryInfo c.Dataset with
-                             | Some i when i.MinMax ->
-                                 // fitted on the training part only, applied to every part
-                                 let stats = Dataset.minMax s.Train
-                                 Ok { Train = Dataset.scaleWith stats s.Train
-                                      Validation = s.Validation |> Option.map (Dataset.scaleWith stats)
-                                      Test = Dataset.scaleWith stats s.Test }
-                             | _ -> Ok s)
-        ).Value
+
+        splits
+            .GetOrAdd(
+                dataKey c,
+                fun _ ->
+                    lazy
+                        (let request: Registry.LoadRequest =
+                            { DataDir = c.DataDir; ImageSize = c.ImageSize; Labels = c.Labels; DataSeed = c.DataSeed }
+
+                         match Registry.load c.Dataset request with
+                         | Error e ->
+                             fail
+                                 (match e with
+                                  | DataError.Missing _
+                                  | DataError.Malformed _ -> "data_dir"
+                                  | _ -> "dataset")
+                                 e.Message
+                         | Ok d ->
+                             match Split.apply c.Split (uint64 c.DataSeed) c.Pool c.TrainLimit c.TestLimit d with
+                             | Error e -> fail (if c.Pool.IsSome then "pool" else "split") e
+                             | Ok s ->
+                                 match Registry.tryInfo c.Dataset with
+                                 | Some i when i.MinMax ->
+                                     // fitted on the training part only, applied to every part
+                                     let stats = Dataset.minMax s.Train
+
+                                     Ok
+                                         {
+                                             Train = Dataset.scaleWith stats s.Train
+                                             Validation = s.Validation |> Option.map (Dataset.scaleWith stats)
+                                             Test = Dataset.scaleWith stats s.Test
+                                         }
+                                 | _ -> Ok s)
+            )
+            .Value
 
     /// The partitions as a trial evaluates them: every test row, or with eval_batches whole the
     /// rows that fill whole batches of batch_size, in order (the last partial batch dropped).
     let private evaluated (c: TrialConfig) (s: SplitData) =
-        if c.EvalWholeBatches then { s with Test = Source.rowsOf [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test } else s
+        if c.EvalWholeBatches then
+            { s with Test = Source.rowsOf [| 0 .. s.Test.Count / c.BatchSize * c.BatchSize - 1 |] s.Test }
+        else
+            s
 
     /// The test rows a config evaluates, without the checks of its model and batch size (the
     /// chance level of a trial committed before it was recorded, Collapse.chance).
@@ -105,6 +138,7 @@ module Trainer =
     /// Loads, splits and checks the data a config asks for, with the test rows it evaluates.
     let prepare (c: TrialConfig) : Result<SplitData, ConfigError list> =
         let fail field msg = Error [ { Field = field; Message = msg } ]
+
         loaded c
         |> Result.bind (fun s ->
             if c.BatchSize > s.Train.Count then
@@ -123,41 +157,51 @@ module Trainer =
         TrialConfig.canonical { c with Lr = 1.0; Seed = 0; Schedule = schedule }
 
     /// Why a trial cannot share a packed step, if it cannot.
-    let whyNotPackable (c: TrialConfig) =
-        if Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size" else None
+    let whyNotPackable (c: TrialConfig) = if Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size" else None
 
     /// The result of a trial that failed with `message` after `seconds` (nothing trained counts).
     let failed (c: TrialConfig) (data: SplitData) (message: string) (seconds: float) =
-        { Config = c
-          Status = TrialStatus.Failed message
-          StopReason = None
-          Epochs = []
-          MetricName = metricName data.Train
-          FinalTestMetric = nan
-          FinalTestLoss = nan
-          Steps = 0
-          WallSeconds = seconds
-          ParameterCount = 0
-          TrainCount = data.Train.Count
-          TestCount = data.Test.Count
-          PackSize = 1
-          ResumedEpochs = 0
-          ChanceMetric = Collapse.chance data.Test
-          Collapsed = Some false
-          TestOutputs = None }
+        {
+            Config = c
+            Status = TrialStatus.Failed message
+            StopReason = None
+            Epochs = []
+            MetricName = metricName data.Train
+            FinalTestMetric = nan
+            FinalTestLoss = nan
+            Steps = 0
+            WallSeconds = seconds
+            ParameterCount = 0
+            TrainCount = data.Train.Count
+            TestCount = data.Test.Count
+            PackSize = 1
+            ResumedEpochs = 0
+            ChanceMetric = Collapse.chance data.Test
+            Collapsed = Some false
+            TestOutputs = None
+        }
 
     /// Puts saved states into a fresh net and its members: weights, optimizer state and step
     /// count, dropout generators, shuffle generators, counters, schedules and finished epochs.
     let private restore (net: Network) (members: Member[]) (shufflers: Collections.Generic.IDictionary<uint64, Rng>) (states: MemberState[]) =
         let steps = states |> Array.map (fun s -> s.OptimizerSteps) |> Array.distinct
         let epochs = states |> Array.map (fun s -> s.Epoch) |> Array.distinct
+
         if steps.Length <> 1 || epochs.Length <> 1 then
             invalidArg "checkpointing" $"a pack resumes only when all its members saved at the same point (epochs %A{epochs}, optimizer steps %A{steps})"
+
         net.OptimizerSteps <- steps[0]
+
         Array.iteri2
             (fun position (m: Member) (s: MemberState) ->
-                if s.TrialId <> TrialConfig.id m.Config then invalidArg "checkpointing" $"member {position} is trial {TrialConfig.id m.Config}, its state is trial {s.TrialId}'s"
-                net.SetKerasWeights(position, List.map2 (fun (a: ModelWeight) v -> { Name = a.Name; Shape = a.Def.Shape; Values = v }) net.Arrays (List.ofArray s.Weights))
+                if s.TrialId <> TrialConfig.id m.Config then
+                    invalidArg "checkpointing" $"member {position} is trial {TrialConfig.id m.Config}, its state is trial {s.TrialId}'s"
+
+                net.SetKerasWeights(
+                    position,
+                    List.map2 (fun (a: ModelWeight) v -> { Name = a.Name; Shape = a.Def.Shape; Values = v }) net.Arrays (List.ofArray s.Weights)
+                )
+
                 net.SetOptimizerState(position, s.OptimizerState)
                 net.SetDropoutState(position, s.Dropout)
                 shufflers[uint64 m.Config.Seed].Restore s.Shuffle
@@ -169,38 +213,56 @@ module Trainer =
             states
 
     /// A member's state now (position: its place in the net), to save.
-    let private capture (net: Network) (shufflers: Collections.Generic.IDictionary<uint64, Rng>) (pack: string list) (seconds: float) (position: int) (m: Member) =
-        { TrialId = TrialConfig.id m.Config
-          Pack = pack
-          Epochs = List.ofSeq m.Epochs
-          Steps = m.Steps
-          Schedule = m.Schedule
-          Noise = m.Noise
-          Seconds = seconds
-          Shuffle = shufflers[uint64 m.Config.Seed].State
-          OptimizerSteps = net.OptimizerSteps
-          Weights = net.GetKerasWeights position |> List.map (fun w -> w.Values) |> Array.ofList
-          OptimizerState = net.GetOptimizerState position
-          Dropout = net.GetDropoutState position }
+    let private capture
+        (net: Network)
+        (shufflers: Collections.Generic.IDictionary<uint64, Rng>)
+        (pack: string list)
+        (seconds: float)
+        (position: int)
+        (m: Member)
+        =
+        {
+            TrialId = TrialConfig.id m.Config
+            Pack = pack
+            Epochs = List.ofSeq m.Epochs
+            Steps = m.Steps
+            Schedule = m.Schedule
+            Noise = m.Noise
+            Seconds = seconds
+            Shuffle = shufflers[uint64 m.Config.Seed].State
+            OptimizerSteps = net.OptimizerSteps
+            Weights = net.GetKerasWeights position |> List.map (fun w -> w.Values) |> Array.ofList
+            OptimizerState = net.GetOptimizerState position
+            Dropout = net.GetDropoutState position
+        }
 
     /// The network a pack trains and the data it trains on: the trials' model with its constant
     /// prefix stripped (computed once per partition) where that is on. Raises ArgumentException
     /// where the trials cannot share one net.
     let private packNet (configs: TrialConfig[]) (data: SplitData) =
-        if configs.Length = 0 then invalidArg "configs" "a pack needs at least one trial"
+        if configs.Length = 0 then
+            invalidArg "configs" "a pack needs at least one trial"
+
         let c0 = configs[0]
+
         if configs |> Array.exists (fun c -> packKey c <> packKey c0) then
             invalidArg "configs" "the trials of a pack must differ only in learning rate, learning-rate schedule and seed"
-        if configs.Length > 1 && (whyNotPackable c0).IsSome then invalidArg "configs" $"cannot pack: {(whyNotPackable c0).Value}"
+
+        if configs.Length > 1 && (whyNotPackable c0).IsSome then
+            invalidArg "configs" $"cannot pack: {(whyNotPackable c0).Value}"
+
         let whole =
             match TrialConfig.modelSpec c0 data.Train.Input (Dataset.head data.Train) with
             | Ok s -> s
             | Error e -> invalidArg "configs" e
+
         if ConstantPrefix.enabled.Value then ConstantPrefix.strip whole data else whole, data
 
     /// The members' saved states where the run resumes (every member has one), else None.
     let private resumedStates (checkpointing: Checkpointing) (members: int) =
-        if checkpointing.Every < 1 then invalidArg "checkpointing" $"the checkpoint interval must be >= 1 epoch, got {checkpointing.Every}"
+        if checkpointing.Every < 1 then
+            invalidArg "checkpointing" $"the checkpoint interval must be >= 1 epoch, got {checkpointing.Every}"
+
         match checkpointing.Start with
         | [||] -> None
         | states when states.Length <> members -> invalidArg "checkpointing" $"{states.Length} saved states for {members} trials"
@@ -215,40 +277,38 @@ module Trainer =
         | None -> Array.create configs.Length -1
 
     /// What every result of a pack shares.
-    type private PackFacts =
-        { Data: SplitData
-          Chance: float
-          Parameters: int
-          PackSize: int
-          ResumedEpochs: int }
+    type private PackFacts = { Data: SplitData; Chance: float; Parameters: int; PackSize: int; ResumedEpochs: int }
 
     /// A member's result once it stopped, diverged or ran its epochs.
     let private memberResult (facts: PackFacts) (m: Member) (outputs: float32[] option) (wallSeconds: float) : TrialResult =
         let last = if m.Epochs.Count = 0 then None else Some m.Epochs[m.Epochs.Count - 1]
         let metric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
-        { Config = m.Config
-          Status =
-            match m.Stop with
-            | Some StopReason.Diverged -> TrialStatus.Diverged
-            | Some StopReason.MaxEpochs -> TrialStatus.Ok
-            | _ -> TrialStatus.StoppedEarly
-          StopReason = m.Stop
-          Epochs = List.ofSeq m.Epochs
-          MetricName = metricName facts.Data.Train
-          FinalTestMetric = metric
-          FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
-          Steps = m.Steps
-          WallSeconds = wallSeconds
-          ParameterCount = facts.Parameters
-          TrainCount = facts.Data.Train.Count
-          TestCount = facts.Data.Test.Count
-          PackSize = facts.PackSize
-          ResumedEpochs = facts.ResumedEpochs
-          ChanceMetric = facts.Chance
-          Collapsed =
-            let losses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
-            Collapse.collapsed (m.Stop <> Some StopReason.Diverged) metric facts.Chance facts.Data.Test.Count losses
-          TestOutputs = outputs }
+
+        {
+            Config = m.Config
+            Status =
+                match m.Stop with
+                | Some StopReason.Diverged -> TrialStatus.Diverged
+                | Some StopReason.MaxEpochs -> TrialStatus.Ok
+                | _ -> TrialStatus.StoppedEarly
+            StopReason = m.Stop
+            Epochs = List.ofSeq m.Epochs
+            MetricName = metricName facts.Data.Train
+            FinalTestMetric = metric
+            FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
+            Steps = m.Steps
+            WallSeconds = wallSeconds
+            ParameterCount = facts.Parameters
+            TrainCount = facts.Data.Train.Count
+            TestCount = facts.Data.Test.Count
+            PackSize = facts.PackSize
+            ResumedEpochs = facts.ResumedEpochs
+            ChanceMetric = facts.Chance
+            Collapsed =
+                let losses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
+                Collapse.collapsed (m.Stop <> Some StopReason.Diverged) metric facts.Chance facts.Data.Test.Count losses
+            TestOutputs = outputs
+        }
 
     /// Each active member's learning rate for its next step (a scaling rule's warm-up, else its schedule's).
     let private learningRates (active: Member[]) (firstBatches: int) (lrs: float[]) =
@@ -261,21 +321,23 @@ module Trainer =
 
     /// One epoch's record of member `i` from the epoch's totals.
     let private epochRecord epoch (train: Totals) (validation: Totals option) (test: Totals) lr batch batches seconds trainSeconds noise : EpochRecord =
-        { Epoch = epoch
-          TrainLoss = train.MeanLoss
-          TrainMetric = train.MeanMetric
-          ValLoss = validation |> Option.map (fun v -> v.MeanLoss)
-          ValMetric = validation |> Option.map (fun v -> v.MeanMetric)
-          TestLoss = test.MeanLoss
-          TestMetric = test.MeanMetric
-          Lr = lr
-          BatchSize = batch
-          Steps = batches
-          Seconds = seconds
-          TrainSeconds = trainSeconds
-          NoiseG2 = noise |> Option.map (fun (g, _, _) -> g)
-          NoiseTrace = noise |> Option.map (fun (_, t, _) -> t)
-          NoiseBSimple = noise |> Option.map (fun (_, _, b) -> b) }
+        {
+            Epoch = epoch
+            TrainLoss = train.MeanLoss
+            TrainMetric = train.MeanMetric
+            ValLoss = validation |> Option.map (fun v -> v.MeanLoss)
+            ValMetric = validation |> Option.map (fun v -> v.MeanMetric)
+            TestLoss = test.MeanLoss
+            TestMetric = test.MeanMetric
+            Lr = lr
+            BatchSize = batch
+            Steps = batches
+            Seconds = seconds
+            TrainSeconds = trainSeconds
+            NoiseG2 = noise |> Option.map (fun (g, _, _) -> g)
+            NoiseTrace = noise |> Option.map (fun (_, t, _) -> t)
+            NoiseBSimple = noise |> Option.map (fun (_, _, b) -> b)
+        }
 
     /// Trains the members of a pack (a single trial is a pack of one) through the one
     /// training step. Each member keeps its own learning rate, schedule, seed (weights,
@@ -296,24 +358,40 @@ module Trainer =
         use net = Network.Create(spec, lossFor c0 data.Train, TrialConfig.optimizerSpec c0, seeds, shared)
         let n = data.Train.Count
         let shufflers = seeds |> Array.distinct |> Array.map (fun s -> s, Rng.Derive(s, "shuffle")) |> dict
+
         let members =
             configs
             |> Array.mapi (fun i c ->
-                { Index = i; Config = c; Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
-                  Epochs = Collections.Generic.List(); Stop = None; Steps = 0; Noise = NoiseScale.empty })
+                {
+                    Index = i
+                    Config = c
+                    Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
+                    Epochs = Collections.Generic.List()
+                    Stop = None
+                    Steps = 0
+                    Noise = NoiseScale.empty
+                })
         // a resumed run starts from its members' saved states; its wall time goes on from theirs
         let resumed = resumedStates checkpointing configs.Length
         resumed |> Option.iter (restore net members shufflers)
         let priorSeconds = resumed |> Option.map (fun s -> s[0].Seconds) |> Option.defaultValue 0.0
         let results: TrialResult option[] = Array.create configs.Length None
+
         let facts: PackFacts =
-            { Data = data; Chance = Collapse.chance data.Test; Parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
-              PackSize = configs.Length; ResumedEpochs = resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0 }
+            {
+                Data = data
+                Chance = Collapse.chance data.Test
+                Parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
+                PackSize = configs.Length
+                ResumedEpochs = resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0
+            }
+
         let mutable active = members // in the net's member order
         let faultAt = faultSteps configs
         let faulty = faultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
+
         let finish (position: int) (m: Member) =
             let outputs =
                 if m.Config.Predictions && m.Stop <> Some StopReason.Diverged then
@@ -321,10 +399,13 @@ module Trainer =
                     let values = all.ToArray()
                     let size = values.Length / active.Length
                     Some values[position * size .. (position + 1) * size - 1]
-                else None
+                else
+                    None
+
             let r = memberResult facts m outputs (priorSeconds + clock.Elapsed.TotalSeconds)
             results[m.Index] <- Some r
             progress.OnFinished m.Index r
+
         while active.Length > 0 do
             let epoch = active[0].Epochs.Count + 1
             let epochClock = Stopwatch.StartNew()
@@ -332,67 +413,103 @@ module Trainer =
             let batches = (n + batch - 1) / batch
             // One order per distinct seed, drawn every epoch so each member's order depends only on its seed.
             let perms = shufflers |> Seq.map (fun kv -> kv.Key, kv.Value.Permutation n) |> dict
+
             use order =
-                if shared then T.ofInt64 [| int64 n |] (perms[seeds[0]] |> Array.map int64)
-                else T.ofInt64 [| int64 active.Length; int64 n |] (active |> Array.collect (fun m -> perms[seeds[m.Index]] |> Array.map int64))
+                if shared then
+                    T.ofInt64 [| int64 n |] (perms[seeds[0]] |> Array.map int64)
+                else
+                    T.ofInt64 [| int64 active.Length; int64 n |] (active |> Array.collect (fun m -> perms[seeds[m.Index]] |> Array.map int64))
+
             let source = { X = train.X; Y = train.Y; Order = Some order }
             let lrs = Array.zeroCreate<float> active.Length
             let sample () = (net.Statistics false).[0].MeanLoss
+
             for b in 0 .. batches - 1 do
                 let start = b * batch
                 let size = min batch (n - start) // the last batch may be smaller, as in Keras
                 learningRates active firstBatches lrs
+
                 let noise =
                     match c0.NoiseScale with
                     | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
                     | _ -> 0
+
                 if faulty then
                     for m in active do
-                        if faultAt[m.Index] = m.Steps + 1 then Fault.crash ()
+                        if faultAt[m.Index] = m.Steps + 1 then
+                            Fault.crash ()
+
                 Step.run net source start size lrs noise
+
                 if noise > 0 then
                     net.NoiseMeasurement()
                     |> Array.iteri (fun i (small, big) ->
                         let m = active[i]
                         m.Noise <- NoiseScale.add c0.NoiseScale.Value.Ema (NoiseScale.estimate noise size small big) m.Noise)
+
                 for m in active do
                     m.Steps <- m.Steps + 1
+
                 progress.OnStepLosses |> Option.iter (fun report -> report (active |> Array.map (fun m -> m.Index)) (net.LastLoss()))
                 progress.OnBatch epoch (b + 1) batches sample
+
             let trainSeconds = epochClock.Elapsed.TotalSeconds
             let stats = net.Statistics true
             let valTotals = if isNull validation then None else Some(net.Evaluate(validation.X, validation.Y))
             let testTotals = net.Evaluate(test.X, test.Y)
+
             active
             |> Array.iteri (fun i m ->
                 if not (Double.IsFinite stats[i].LossSum) then
                     m.Stop <- Some StopReason.Diverged
                 else
                     let record =
-                        epochRecord epoch stats[i] (valTotals |> Option.map (fun v -> v[i])) testTotals[i] lrs[i] batch batches
-                            epochClock.Elapsed.TotalSeconds trainSeconds (NoiseScale.read m.Noise)
+                        epochRecord
+                            epoch
+                            stats[i]
+                            (valTotals |> Option.map (fun v -> v[i]))
+                            testTotals[i]
+                            lrs[i]
+                            batch
+                            batches
+                            epochClock.Elapsed.TotalSeconds
+                            trainSeconds
+                            (NoiseScale.read m.Noise)
+
                     m.Epochs.Add record
                     progress.OnEpoch m.Index record
                     let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
                     let valLosses = m.Epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
                     m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
                     m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
+
             let stopped, going = active |> Array.partition (fun m -> m.Stop.IsSome)
-            active |> Array.iteri (fun position m -> if m.Stop.IsSome then finish position m)
+
+            active
+            |> Array.iteri (fun position m ->
+                if m.Stop.IsSome then
+                    finish position m)
+
             if stopped.Length > 0 && going.Length > 0 then
                 net.KeepMembers(going |> Array.map (fun m -> Array.IndexOf(active, m)))
+
             active <- going
+
             if active.Length > 0 && epoch % checkpointing.Every = 0 then
                 let pack = active |> Array.map (fun m -> TrialConfig.id m.Config) |> List.ofArray
                 let seconds = priorSeconds + clock.Elapsed.TotalSeconds
                 checkpointing.Save(active |> Array.mapi (fun position m -> capture net shufflers pack seconds position m))
+
         results |> Array.map Option.get
 
     /// trainPack, then the large blocks its net and data left idle go back to the system: the
     /// next trial may use other sizes, and a batch-4,096 trial's blocks would otherwise stay.
     /// With `checkpointing`, members resume from saved states and save theirs as they go.
     let runPackWith (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
-        try trainPack checkpointing configs data progress finally Runtime.releaseLargeBlocks () |> ignore
+        try
+            trainPack checkpointing configs data progress
+        finally
+            Runtime.releaseLargeBlocks () |> ignore
 
     let runPack configs data progress = runPackWith Checkpointing.None configs data progress
 
@@ -404,7 +521,15 @@ module Trainer =
     let tryRunPackWith (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         let finished = ConcurrentDictionary<int, TrialResult>()
-        let tracking = { progress with OnFinished = fun i r -> finished[i] <- r; progress.OnFinished i r }
+
+        let tracking =
+            { progress with
+                OnFinished =
+                    fun i r ->
+                        finished[i] <- r
+                        progress.OnFinished i r
+            }
+
         try
             runPackWith checkpointing configs data tracking
         with

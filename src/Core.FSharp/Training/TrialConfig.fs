@@ -11,47 +11,49 @@ open Lrbs.Core.Schedules
 /// TrialConfig.build from key = text pairs (the command line, sweep files and tests all
 /// go through it), so the defaults and the checks exist once.
 type TrialConfig =
-    { Dataset: string
-      DataDir: string option
-      /// Seeds the pool draw and the split (repeats vary `Seed`, not the data).
-      DataSeed: int
-      /// A seeded draw of this many rows before the split.
-      Pool: int option
-      Split: Split
-      /// Use only the first N training rows (quick runs).
-      TrainLimit: int option
-      /// Evaluate on a seeded draw of N rows of the test partition (quick runs).
-      TestLimit: int option
-      /// Image-folder datasets: the side images are resized to.
-      ImageSize: int option
-      /// Attribute datasets: the attributes that form the multi-label target.
-      Labels: string list
-      /// The model's name: a catalog model, or a declared model's own name.
-      Model: string
-      /// A declared model's layers (train --model FILE, a sweep's model: FILE or mapping); None
-      /// for a catalog model.
-      ModelDefinition: Lrbs.Core.Models.ModelFile.Definition option
-      LossForm: LossForm
-      /// Box targets: the form of 1 - IoU trained on.
-      BoxLoss: IouForm
-      /// Evaluate the test part in whole batches of batch_size (the last partial batch
-      /// dropped), as S1's study counted (docs/studies.md); otherwise every test row.
-      EvalWholeBatches: bool
-      /// The optimizer's name (OptimizerSpec.names).
-      Optimizer: string
-      /// Hyper-parameters given for it (weight_decay, beta2, ...), over its defaults.
-      OptimizerSettings: (string * float) list
-      /// The learning rate (with Scaling: the base rate lr0 at BaseBatch).
-      Lr: float
-      Scaling: LrScaling option
-      BatchSize: int
-      Schedule: Schedule
-      Stopping: Stopping
-      /// Seeds the initial weights, the shuffling and the dropout masks.
-      Seed: int
-      NoiseScale: NoiseScale option
-      /// Keep the model's outputs on every test example (OUT/predictions/ID.parquet).
-      Predictions: bool }
+    {
+        Dataset: string
+        DataDir: string option
+        /// Seeds the pool draw and the split (repeats vary `Seed`, not the data).
+        DataSeed: int
+        /// A seeded draw of this many rows before the split.
+        Pool: int option
+        Split: Split
+        /// Use only the first N training rows (quick runs).
+        TrainLimit: int option
+        /// Evaluate on a seeded draw of N rows of the test partition (quick runs).
+        TestLimit: int option
+        /// Image-folder datasets: the side images are resized to.
+        ImageSize: int option
+        /// Attribute datasets: the attributes that form the multi-label target.
+        Labels: string list
+        /// The model's name: a catalog model, or a declared model's own name.
+        Model: string
+        /// A declared model's layers (train --model FILE, a sweep's model: FILE or mapping); None
+        /// for a catalog model.
+        ModelDefinition: Lrbs.Core.Models.ModelFile.Definition option
+        LossForm: LossForm
+        /// Box targets: the form of 1 - IoU trained on.
+        BoxLoss: IouForm
+        /// Evaluate the test part in whole batches of batch_size (the last partial batch
+        /// dropped), as S1's study counted (docs/studies.md); otherwise every test row.
+        EvalWholeBatches: bool
+        /// The optimizer's name (OptimizerSpec.names).
+        Optimizer: string
+        /// Hyper-parameters given for it (weight_decay, beta2, ...), over its defaults.
+        OptimizerSettings: (string * float) list
+        /// The learning rate (with Scaling: the base rate lr0 at BaseBatch).
+        Lr: float
+        Scaling: LrScaling option
+        BatchSize: int
+        Schedule: Schedule
+        Stopping: Stopping
+        /// Seeds the initial weights, the shuffling and the dropout masks.
+        Seed: int
+        NoiseScale: NoiseScale option
+        /// Keep the model's outputs on every test example (OUT/predictions/ID.parquet).
+        Predictions: bool
+    }
 
 /// A bad configuration value: the field, and a message with the value and what is allowed.
 type ConfigError = { Field: string; Message: string }
@@ -61,38 +63,42 @@ module TrialConfig =
 
     /// The keys a trial is built from: (key, default as text, meaning). The one place where defaults live.
     let keys: (string * string * string) list =
-        [ "dataset", "", "dataset name (see `lrbs list`); required"
-          "data_dir", "", "read the dataset from this folder or file instead of its default place"
-          "data_seed", "1", "seeds the pool draw and the split"
-          "pool", "", "draw this many rows (seeded) before the split"
-          "split", "", "official, TRAIN/TEST or TRAIN/VAL/TEST percent (e.g. 80/20, 80/10/10); default: the dataset's own"
-          "train_limit", "", "use only the first N training rows"
-          "test_limit", "", "evaluate on a seeded draw of N test rows (quick runs; recorded in the trial row)"
-          "image_size", "", "image folders: resize images to SIZE x SIZE (default 32)"
-          "labels", "", "attribute datasets: comma-separated attributes to predict"
-          "model", "mlp-100-50", "a model name (see `lrbs list`), or a declared model (train --model FILE; a sweep's model: FILE or mapping)"
-          "cross_entropy", "logits", "logits (tf.keras on TensorFlow) or clipped (TensorFlow.js)"
-          "box_loss", "keras-plus-one", "box targets: the 1 - IoU trained on, keras-plus-one (S7's study: + 1 on widths and heights) or exact"
-          "eval_batches", "all", "all (every test row) or whole (whole batches of batch_size, the last partial one dropped, as S1's study)"
-          "optimizer", "sgd", "optimizer name (see `lrbs list`); its hyper-parameters are the keys below, each where it applies"
-          "lr", "0.01", "learning rate (> 0); with scaling, the base rate at base_batch"
-          "scaling", "none", "none, linear (lr0 B/B0), sqrt (lr0 sqrt(B/B0)), adam-sqrt-sde (Malladi et al. 2022: lr, beta1, beta2, epsilon) or beta2-halflife (Marek et al. 2025: beta2^(B/B0)); B0 is base_batch"
-          "base_batch", "", "the batch size at which lr is right (needs scaling)"
-          "warmup_epochs", "0", "with scaling: rise linearly from lr to the scaled rate over these epochs"
-          "batch_size", "32", "batch size (1 .. training rows)"
-          "schedule", "constant", "constant, step:F:K, plateau:F:P[:MIN_LR[:MIN_DELTA[:COOLDOWN]]], grow-batch:F:P:MAX[:MIN_DELTA[:COOLDOWN]]"
-          "max_epochs", "5", "maximum epochs"
-          "stop_when_stable", "false", "stop when the epoch loss changes by < stable_delta for stable_patience epochs"
-          "stable_delta", "0.01", "loss change below which an epoch counts as stable"
-          "stable_patience", "10", "consecutive stable epochs that stop a trial"
-          "early_stopping_patience", "", "stop after this many epochs without an improvement of the monitored loss (Keras EarlyStopping)"
-          "early_stopping_min_delta", "0", "improvement the early stopping rule requires"
-          "early_stopping_monitor", "val_loss", "the loss early stopping watches: val_loss (needs a validation split) or loss (the epoch's training loss)"
-          "seed", "1", "seeds weights, shuffling and dropout"
-          "noise_scale_every", "", "measure the gradient noise scale every N steps"
-          "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
-          "noise_scale_ema", "0.95", "decay of the noise scale's moving averages"
-          "predictions", "false", "keep the outputs on every test example (sweeps: OUT/*_predictions/ID.parquet)" ]
+        [
+            "dataset", "", "dataset name (see `lrbs list`); required"
+            "data_dir", "", "read the dataset from this folder or file instead of its default place"
+            "data_seed", "1", "seeds the pool draw and the split"
+            "pool", "", "draw this many rows (seeded) before the split"
+            "split", "", "official, TRAIN/TEST or TRAIN/VAL/TEST percent (e.g. 80/20, 80/10/10); default: the dataset's own"
+            "train_limit", "", "use only the first N training rows"
+            "test_limit", "", "evaluate on a seeded draw of N test rows (quick runs; recorded in the trial row)"
+            "image_size", "", "image folders: resize images to SIZE x SIZE (default 32)"
+            "labels", "", "attribute datasets: comma-separated attributes to predict"
+            "model", "mlp-100-50", "a model name (see `lrbs list`), or a declared model (train --model FILE; a sweep's model: FILE or mapping)"
+            "cross_entropy", "logits", "logits (tf.keras on TensorFlow) or clipped (TensorFlow.js)"
+            "box_loss", "keras-plus-one", "box targets: the 1 - IoU trained on, keras-plus-one (S7's study: + 1 on widths and heights) or exact"
+            "eval_batches", "all", "all (every test row) or whole (whole batches of batch_size, the last partial one dropped, as S1's study)"
+            "optimizer", "sgd", "optimizer name (see `lrbs list`); its hyper-parameters are the keys below, each where it applies"
+            "lr", "0.01", "learning rate (> 0); with scaling, the base rate at base_batch"
+            "scaling",
+            "none",
+            "none, linear (lr0 B/B0), sqrt (lr0 sqrt(B/B0)), adam-sqrt-sde (Malladi et al. 2022: lr, beta1, beta2, epsilon) or beta2-halflife (Marek et al. 2025: beta2^(B/B0)); B0 is base_batch"
+            "base_batch", "", "the batch size at which lr is right (needs scaling)"
+            "warmup_epochs", "0", "with scaling: rise linearly from lr to the scaled rate over these epochs"
+            "batch_size", "32", "batch size (1 .. training rows)"
+            "schedule", "constant", "constant, step:F:K, plateau:F:P[:MIN_LR[:MIN_DELTA[:COOLDOWN]]], grow-batch:F:P:MAX[:MIN_DELTA[:COOLDOWN]]"
+            "max_epochs", "5", "maximum epochs"
+            "stop_when_stable", "false", "stop when the epoch loss changes by < stable_delta for stable_patience epochs"
+            "stable_delta", "0.01", "loss change below which an epoch counts as stable"
+            "stable_patience", "10", "consecutive stable epochs that stop a trial"
+            "early_stopping_patience", "", "stop after this many epochs without an improvement of the monitored loss (Keras EarlyStopping)"
+            "early_stopping_min_delta", "0", "improvement the early stopping rule requires"
+            "early_stopping_monitor", "val_loss", "the loss early stopping watches: val_loss (needs a validation split) or loss (the epoch's training loss)"
+            "seed", "1", "seeds weights, shuffling and dropout"
+            "noise_scale_every", "", "measure the gradient noise scale every N steps"
+            "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
+            "noise_scale_ema", "0.95", "decay of the noise scale's moving averages"
+            "predictions", "false", "keep the outputs on every test example (sweeps: OUT/*_predictions/ID.parquet)"
+        ]
         @ (OptimizerSpec.hyperKeys
            |> List.map (fun k ->
                let owners = Kinds.all |> List.filter (fun o -> o.Keys |> List.exists (fun h -> h.Name = k))
@@ -147,6 +153,7 @@ module TrialConfig =
             | Some s when LrScaling.optimizerKeys s.Rule |> List.isEmpty -> Ok spec
             | Some s ->
                 let where = $"scaling {LrScaling.ruleName s.Rule} at batch {c.BatchSize} from base_batch {s.BaseBatch}"
+
                 LrScaling.optimizerSettings s c.BatchSize spec.Settings
                 |> Result.mapError (fun e -> $"{where}: {e}")
                 |> Result.bind (fun settings ->
@@ -160,14 +167,19 @@ module TrialConfig =
     let build (fields: (string * string) list) : Result<TrialConfig, ConfigError list> =
         let errors = ResizeArray<ConfigError>()
         let fail field message = errors.Add { Field = field; Message = message }
+
         for k, _ in fields do
             if not (List.contains k keyNames) then
                 fail k $"""unknown key '{k}'{suggest k keyNames}; allowed: {String.concat ", " keyNames}"""
+
         for k, n in fields |> List.countBy fst do
-            if n > 1 then fail k $"given {n} times"
+            if n > 1 then
+                fail k $"given {n} times"
+
         let given = Map.ofList fields
         let text key = given |> Map.tryFind key |> Option.defaultWith (fun () -> defaultOf key)
         let isGiven key = given.ContainsKey key
+
         /// The parsed value of a key (its default when absent), or `fallback` after recording the error.
         let value key (parse: string -> Result<'a, string>) (fallback: 'a) =
             match parse (text key) with
@@ -175,28 +187,43 @@ module TrialConfig =
             | Error e ->
                 fail key e
                 fallback
-        let optional key parse =
-            if (text key) = "" then None else Some(value key parse Unchecked.defaultof<_>)
+
+        let optional key parse = if (text key) = "" then None else Some(value key parse Unchecked.defaultof<_>)
 
         let dataset = text "dataset"
         let info = Registry.tryInfo dataset
-        if dataset = "" then fail "dataset" $"""missing; allowed: {String.concat ", " Registry.names}"""
-        elif info.IsNone then fail "dataset" (DataError.Unknown(dataset, Registry.names)).Message
+
+        if dataset = "" then
+            fail "dataset" $"""missing; allowed: {String.concat ", " Registry.names}"""
+        elif info.IsNone then
+            fail "dataset" (DataError.Unknown(dataset, Registry.names)).Message
+
         let split =
-            if isGiven "split" then value "split" Split.parse Split.Official
-            else info |> Option.map (fun i -> i.DefaultSplit) |> Option.defaultValue Split.Official
+            if isGiven "split" then
+                value "split" Split.parse Split.Official
+            else
+                info |> Option.map (fun i -> i.DefaultSplit) |> Option.defaultValue Split.Official
+
         let modelText = text "model"
+
         let definition =
             if Lrbs.Core.Models.ModelFile.isDefinition modelText then
                 match Lrbs.Core.Models.ModelFile.ofJson modelText with
                 | Ok d -> Some d
-                | Error e -> fail "model" e; None
+                | Error e ->
+                    fail "model" e
+                    None
             else
                 if not (List.contains modelText Lrbs.Core.Models.Catalog.names) then
-                    fail "model" $"""unknown model '{modelText}'{Lrbs.Core.Suggest.hint modelText Lrbs.Core.Models.Catalog.names}; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}, or a model file (.yaml)"""
+                    fail
+                        "model"
+                        $"""unknown model '{modelText}'{Lrbs.Core.Suggest.hint modelText Lrbs.Core.Models.Catalog.names}; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}, or a model file (.yaml)"""
+
                 None
+
         let model = definition |> Option.map (fun d -> d.Name) |> Option.defaultValue modelText
         let optimizer = text "optimizer"
+
         let optimizerSettings =
             OptimizerSpec.hyperKeys
             |> List.filter isGiven
@@ -207,128 +234,189 @@ module TrialConfig =
                 | t ->
                     match number t with
                     | Some v -> Some(k, v)
-                    | None -> fail k $"expected a number (or true/false), got '{t}'"; None)
+                    | None ->
+                        fail k $"expected a number (or true/false), got '{t}'"
+                        None)
+
         match OptimizerSpec.ofName optimizer with
         | Error e -> fail "optimizer" e
         | Ok plain ->
             let own = plain.Kind.Keys |> List.map (fun h -> h.Name)
             let foreign = optimizerSettings |> List.filter (fun (k, _) -> not (List.contains k own))
+
             for k, _ in foreign do
                 fail k $"""does not apply to optimizer {optimizer}; its keys: {String.concat ", " own}"""
+
             if foreign.IsEmpty then
                 match OptimizerSpec.create optimizer optimizerSettings with
                 | Error e -> fail "optimizer" e
                 | Ok _ -> ()
+
         let scalingRule = value "scaling" LrScaling.parseRule None
         let baseBatch = optional "base_batch" (integer 1)
         let warmup = value "warmup_epochs" (integer 0) 0
+
         let scaling =
             match scalingRule, baseBatch with
             | Some rule, Some b -> Some { Rule = rule; BaseBatch = b; WarmupEpochs = warmup }
-            | Some _, None -> fail "base_batch" "scaling needs base_batch, the batch size at which lr is right"; None
-            | None, Some _ -> fail "base_batch" "base_batch needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"; None
-            | None, None ->
-                if warmup > 0 then fail "warmup_epochs" "warm-up rises to a scaled rate: it needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"
+            | Some _, None ->
+                fail "base_batch" "scaling needs base_batch, the batch size at which lr is right"
                 None
-        let stableOn =
-            value "stop_when_stable" boolean false || isGiven "stable_delta" || isGiven "stable_patience"
+            | None, Some _ ->
+                fail "base_batch" "base_batch needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"
+                None
+            | None, None ->
+                if warmup > 0 then
+                    fail "warmup_epochs" "warm-up rises to a scaled rate: it needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"
+
+                None
+
+        let stableOn = value "stop_when_stable" boolean false || isGiven "stable_delta" || isGiven "stable_patience"
+
         let stopping =
-            { MaxEpochs = value "max_epochs" (integer 1) 1
-              Stabilisation =
-                if stableOn then Some(value "stable_delta" positive 0.01, value "stable_patience" (integer 1) 1) else None
-              EarlyStopping =
-                optional "early_stopping_patience" (integer 1)
-                |> Option.map (fun p ->
-                    { Patience = p
-                      MinDelta = value "early_stopping_min_delta" nonNegative 0.0
-                      Monitor =
-                        value "early_stopping_monitor" (function
-                            | "val_loss" -> Ok Monitor.ValLoss
-                            | "loss" -> Ok Monitor.TrainLoss
-                            | other -> Error $"""unknown monitor '{other}'{Lrbs.Core.Suggest.hint other [ "val_loss"; "loss" ]}; allowed: val_loss, loss""") Monitor.ValLoss }) }
+            {
+                MaxEpochs = value "max_epochs" (integer 1) 1
+                Stabilisation = if stableOn then Some(value "stable_delta" positive 0.01, value "stable_patience" (integer 1) 1) else None
+                EarlyStopping =
+                    optional "early_stopping_patience" (integer 1)
+                    |> Option.map (fun p ->
+                        {
+                            Patience = p
+                            MinDelta = value "early_stopping_min_delta" nonNegative 0.0
+                            Monitor =
+                                value
+                                    "early_stopping_monitor"
+                                    (function
+                                    | "val_loss" -> Ok Monitor.ValLoss
+                                    | "loss" -> Ok Monitor.TrainLoss
+                                    | other ->
+                                        Error $"""unknown monitor '{other}'{Lrbs.Core.Suggest.hint other [ "val_loss"; "loss" ]}; allowed: val_loss, loss""")
+                                    Monitor.ValLoss
+                        })
+            }
+
         for key in [ "early_stopping_min_delta"; "early_stopping_monitor" ] do
-            if stopping.EarlyStopping.IsNone && isGiven key then fail key "needs early_stopping_patience"
+            if stopping.EarlyStopping.IsNone && isGiven key then
+                fail key "needs early_stopping_patience"
+
         let noise =
             match optional "noise_scale_every" (integer 1), optional "noise_scale_small" (integer 1) with
             | Some every, Some small -> Some { Every = every; Small = small; Ema = value "noise_scale_ema" fraction 0.95 }
             | None, None ->
-                if isGiven "noise_scale_ema" then fail "noise_scale_ema" "needs noise_scale_every and noise_scale_small"
+                if isGiven "noise_scale_ema" then
+                    fail "noise_scale_ema" "needs noise_scale_every and noise_scale_small"
+
                 None
-            | Some _, None -> fail "noise_scale_every" "the noise scale needs both every and small: give noise_scale_small too"; None
-            | None, Some _ -> fail "noise_scale_small" "the noise scale needs both every and small: give noise_scale_every too"; None
+            | Some _, None ->
+                fail "noise_scale_every" "the noise scale needs both every and small: give noise_scale_small too"
+                None
+            | None, Some _ ->
+                fail "noise_scale_small" "the noise scale needs both every and small: give noise_scale_every too"
+                None
+
         let config =
-            { Dataset = dataset
-              DataDir = optional "data_dir" Ok
-              DataSeed = value "data_seed" (integer 0) 0
-              Pool = optional "pool" (integer 1)
-              Split = split
-              TrainLimit = optional "train_limit" (integer 1)
-              TestLimit = optional "test_limit" (integer 1)
-              ImageSize = optional "image_size" (integer 4)
-              Labels =
-                (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
-              Model = model
-              ModelDefinition = definition
-              LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
-              BoxLoss = value "box_loss" IouForm.parse IouForm.KerasPlusOne
-              EvalWholeBatches =
-                value "eval_batches" (function "all" -> Ok false | "whole" -> Ok true | other -> Error $"""unknown evaluation '{other}'{Lrbs.Core.Suggest.hint other [ "all"; "whole" ]}; allowed: all, whole""") false
-              Optimizer = optimizer
-              OptimizerSettings = optimizerSettings
-              Lr = value "lr" positive 0.01
-              Scaling = scaling
-              BatchSize = value "batch_size" (integer 1) 1
-              Schedule = value "schedule" Schedule.parse Schedule.Constant
-              Stopping = stopping
-              Seed = value "seed" (integer 0) 0
-              NoiseScale = noise
-              Predictions = value "predictions" boolean false }
+            {
+                Dataset = dataset
+                DataDir = optional "data_dir" Ok
+                DataSeed = value "data_seed" (integer 0) 0
+                Pool = optional "pool" (integer 1)
+                Split = split
+                TrainLimit = optional "train_limit" (integer 1)
+                TestLimit = optional "test_limit" (integer 1)
+                ImageSize = optional "image_size" (integer 4)
+                Labels = (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
+                Model = model
+                ModelDefinition = definition
+                LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
+                BoxLoss = value "box_loss" IouForm.parse IouForm.KerasPlusOne
+                EvalWholeBatches =
+                    value
+                        "eval_batches"
+                        (function
+                        | "all" -> Ok false
+                        | "whole" -> Ok true
+                        | other -> Error $"""unknown evaluation '{other}'{Lrbs.Core.Suggest.hint other [ "all"; "whole" ]}; allowed: all, whole""")
+                        false
+                Optimizer = optimizer
+                OptimizerSettings = optimizerSettings
+                Lr = value "lr" positive 0.01
+                Scaling = scaling
+                BatchSize = value "batch_size" (integer 1) 1
+                Schedule = value "schedule" Schedule.parse Schedule.Constant
+                Stopping = stopping
+                Seed = value "seed" (integer 0) 0
+                NoiseScale = noise
+                Predictions = value "predictions" boolean false
+            }
 
         // Checks across keys: an option that cannot apply is an error, never ignored.
         let hasValidation =
             match config.Split with
             | Split.Pooled(_, v) -> v > 0.0
             | Split.Official -> false
+
         let splitText = Split.describe config.Split
+
         match config.Stopping.EarlyStopping with
         // (a monitor that did not parse is reported as such, not also as a missing validation part)
         | Some { Monitor = Monitor.ValLoss } when not hasValidation && not (errors.Exists(fun e -> e.Field = "early_stopping_monitor")) ->
-            fail "early_stopping_patience" $"early stopping watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10, or early_stopping_monitor: loss"
+            fail
+                "early_stopping_patience"
+                $"early stopping watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10, or early_stopping_monitor: loss"
         | _ -> ()
+
         if Schedule.needsValidation config.Schedule && not hasValidation then
-            fail "schedule" $"schedule {Schedule.canonical config.Schedule} watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
+            fail
+                "schedule"
+                $"schedule {Schedule.canonical config.Schedule} watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
+
         match config.Schedule with
         | Schedule.GrowBatchOnPlateau(_, maxBatch, _) when maxBatch < config.BatchSize ->
             fail "schedule" $"grow-batch's max_batch {maxBatch} is below batch_size {config.BatchSize}"
         | _ -> ()
+
         if config.Pool.IsSome && config.Split = Split.Official then
             fail "pool" "a pool is drawn before a pooled split; the official split keeps the publisher's partition (use e.g. split 80/20)"
+
         match config.NoiseScale with
         | Some n when n.Small >= config.BatchSize ->
             fail "noise_scale_small" $"the small batch ({n.Small}) must be smaller than batch_size ({config.BatchSize})"
-        | Some n when config.BatchSize % n.Small <> 0 ->
-            fail "noise_scale_small" $"the small batch ({n.Small}) must divide batch_size ({config.BatchSize})"
+        | Some n when config.BatchSize % n.Small <> 0 -> fail "noise_scale_small" $"the small batch ({n.Small}) must divide batch_size ({config.BatchSize})"
         | Some _ when Schedule.changesBatch config.Schedule ->
             fail "noise_scale_every" "the noise scale needs a fixed batch size; the grow-batch schedule changes it"
         | _ -> ()
+
         if errors.Count = 0 && config.Scaling.IsSome then
             if Schedule.changesBatch config.Schedule && not (LrScaling.optimizerKeys config.Scaling.Value.Rule).IsEmpty then
-                fail "scaling" $"scaling {LrScaling.ruleName config.Scaling.Value.Rule} sets the optimizer for one batch size; the grow-batch schedule changes it"
+                fail
+                    "scaling"
+                    $"scaling {LrScaling.ruleName config.Scaling.Value.Rule} sets the optimizer for one batch size; the grow-batch schedule changes it"
+
             match scaledOptimizer config with
             | Error e -> fail "scaling" e
             | Ok _ -> ()
+
         if config.EvalWholeBatches && Schedule.changesBatch config.Schedule then
             fail "eval_batches" "whole batches of batch_size need a fixed batch size; the grow-batch schedule changes it"
+
         match info with
         | Some i ->
-            if config.ImageSize.IsSome && not i.UsesImageSize then fail "image_size" $"dataset {dataset} has fixed-size images; image_size applies to image folders"
-            if not config.Labels.IsEmpty && not i.UsesLabels then fail "labels" $"dataset {dataset} has no attributes to choose; labels applies to attribute datasets"
+            if config.ImageSize.IsSome && not i.UsesImageSize then
+                fail "image_size" $"dataset {dataset} has fixed-size images; image_size applies to image folders"
+
+            if not config.Labels.IsEmpty && not i.UsesLabels then
+                fail "labels" $"dataset {dataset} has no attributes to choose; labels applies to attribute datasets"
+
             if i.Targets = TargetKind.Boxes && config.LossForm <> LossForm.Logits then
                 fail "cross_entropy" $"dataset {dataset} has box targets (loss 1 - IoU): cross_entropy does not apply"
+
             if i.Targets <> TargetKind.Boxes && isGiven "box_loss" then
                 fail "box_loss" $"dataset {dataset} has no box targets: box_loss applies to box regression (e.g. boxes)"
-            if i.NeedsDataDir && config.DataDir.IsNone then fail "data_dir" $"dataset {dataset} is read from a folder you name: {i.DataHint}"
+
+            if i.NeedsDataDir && config.DataDir.IsNone then
+                fail "data_dir" $"dataset {dataset} is read from a folder you name: {i.DataHint}"
         | None -> ()
+
         if errors.Count = 0 then Ok config else Error(List.ofSeq errors)
 
     /// The resolved optimizer, scaled to the trial's batch size (build checked it).
@@ -348,6 +436,7 @@ module TrialConfig =
         | None -> Lrbs.Core.Models.Catalog.build c.Model input head
         | Some d ->
             let spec: Lrbs.Core.Models.ModelSpec = { Name = d.Name; Input = input; Layers = d.Layers }
+
             Lrbs.Core.Models.ModelSpec.shapes spec
             |> Result.bind (fun _ -> Lrbs.Core.Models.Catalog.checkHead spec head)
             |> Result.mapError (fun e -> $"model '{d.Name}' on input {input}: {e}")
@@ -371,42 +460,47 @@ module TrialConfig =
     let values (c: TrialConfig) =
         let r (v: float) = v.ToString("R", inv)
         let opt f = Option.map f >> Option.defaultValue ""
-        [ "dataset", c.Dataset
-          "data_dir", opt id c.DataDir
-          "data_seed", string c.DataSeed
-          "pool", opt string c.Pool
-          "split", Split.describe c.Split
-          "train_limit", opt string c.TrainLimit
-          "image_size", opt string c.ImageSize
-          "labels", String.concat "," c.Labels
-          "model", (match c.ModelDefinition with
-                    | Some d -> "layers: " + (d.Layers |> List.map (fun l -> l.Canonical) |> String.concat "; ")
-                    | None -> c.Model)
-          "cross_entropy", LossForm.name c.LossForm
-          "optimizer", OptimizerSpec.canonical c.Optimizer c.OptimizerSettings
-          "lr", r c.Lr
-          "scaling", opt (fun (s: LrScaling) -> $"{LrScaling.ruleName s.Rule}:{s.BaseBatch}:{s.WarmupEpochs}") c.Scaling
-          "batch_size", string c.BatchSize
-          "schedule", Schedule.canonical c.Schedule
-          "max_epochs", string c.Stopping.MaxEpochs
-          "stabilisation", opt (fun (d, p) -> $"{r d}:{p}") c.Stopping.Stabilisation
-          "early_stopping", opt (fun (e: EarlyStop) -> $"{e.Patience}:{r e.MinDelta}") c.Stopping.EarlyStopping
-          "seed", string c.Seed
-          "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
-          "predictions", (if c.Predictions then "true" else "false") ]
+
+        [
+            "dataset", c.Dataset
+            "data_dir", opt id c.DataDir
+            "data_seed", string c.DataSeed
+            "pool", opt string c.Pool
+            "split", Split.describe c.Split
+            "train_limit", opt string c.TrainLimit
+            "image_size", opt string c.ImageSize
+            "labels", String.concat "," c.Labels
+            "model",
+            (match c.ModelDefinition with
+             | Some d -> "layers: " + (d.Layers |> List.map (fun l -> l.Canonical) |> String.concat "; ")
+             | None -> c.Model)
+            "cross_entropy", LossForm.name c.LossForm
+            "optimizer", OptimizerSpec.canonical c.Optimizer c.OptimizerSettings
+            "lr", r c.Lr
+            "scaling", opt (fun (s: LrScaling) -> $"{LrScaling.ruleName s.Rule}:{s.BaseBatch}:{s.WarmupEpochs}") c.Scaling
+            "batch_size", string c.BatchSize
+            "schedule", Schedule.canonical c.Schedule
+            "max_epochs", string c.Stopping.MaxEpochs
+            "stabilisation", opt (fun (d, p) -> $"{r d}:{p}") c.Stopping.Stabilisation
+            "early_stopping", opt (fun (e: EarlyStop) -> $"{e.Patience}:{r e.MinDelta}") c.Stopping.EarlyStopping
+            "seed", string c.Seed
+            "noise_scale", opt (fun (n: NoiseScale) -> $"{n.Every}:{n.Small}:{r n.Ema}") c.NoiseScale
+            "predictions", (if c.Predictions then "true" else "false")
+        ]
         @ (match Registry.tryInfo c.Dataset with
            | Some i when i.Targets = TargetKind.Boxes -> [ "box_loss", IouForm.name c.BoxLoss ]
            | _ -> [])
         @ (if c.EvalWholeBatches then [ "eval_batches", "whole" ] else [])
-        @ (match c.TestLimit with Some n -> [ "test_limit", string n ] | None -> [])
+        @ (match c.TestLimit with
+           | Some n -> [ "test_limit", string n ]
+           | None -> [])
         @ (match c.Stopping.EarlyStopping with
            | Some { Monitor = Monitor.TrainLoss } -> [ "early_stopping_monitor", Monitor.TrainLoss.Name ]
            | _ -> [])
 
     /// The canonical text of a config: a version line, then every key of `values` as key=value,
     /// sorted, numbers in round-trip form. Trial ids hash exactly this.
-    let canonical (c: TrialConfig) =
-        CanonicalVersion + "\n" + (values c |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
+    let canonical (c: TrialConfig) = CanonicalVersion + "\n" + (values c |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
 
     /// A stable id: the first 16 hex digits of SHA-256 over the canonical text.
     let id (c: TrialConfig) =

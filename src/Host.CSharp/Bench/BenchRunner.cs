@@ -270,69 +270,69 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         var seeds = options.Quick ? new[] { 1, 2 } : [1, 2, 3, 4, 5];
         var pytorch = options.Peers.OfType<PyTorchEager>().FirstOrDefault();
         foreach (var pc in options.Quick ? PackCases.Take(1) : PackCases)
-        foreach (var b in options.Quick ? [16] : new[] { 4, 16 })
-        {
-            var (lrs, rows) = (pc.Lrs, options.Quick ? pc.QuickRows : pc.Rows);
-            var trials = new List<PlannedTrial>();
-            foreach (var seed in seeds)
-                foreach (var lr in lrs)
-                {
-                    var fields = new List<(string, string)>(pc.Data) { ("optimizer", "sgd"), ("lr", lr.ToString("R")),
+            foreach (var b in options.Quick ? [16] : new[] { 4, 16 })
+            {
+                var (lrs, rows) = (pc.Lrs, options.Quick ? pc.QuickRows : pc.Rows);
+                var trials = new List<PlannedTrial>();
+                foreach (var seed in seeds)
+                    foreach (var lr in lrs)
+                    {
+                        var fields = new List<(string, string)>(pc.Data) { ("optimizer", "sgd"), ("lr", lr.ToString("R")),
                         ("batch_size", b.ToString()), ("max_epochs", "2"), ("train_limit", rows.ToString()), ("seed", seed.ToString()) };
-                    var c = Trials.Build(fields);
-                    trials.Add(PlannedTrial.Of(trials.Count, c));
+                        var c = Trials.Build(fields);
+                        trials.Add(PlannedTrial.Of(trials.Count, c));
+                    }
+                var data = Prepare(trials[0].Config);
+                var memory = PackMemory.bound(trials[0].Config, data).ResultValue;
+                var label = $"{trials.Count} {pc.Label} sgd trials b={b}";
+                foreach (var packed in new[] { false, true })
+                {
+                    log($"{label}: lrbs {(packed ? "packed" : "unpacked")}");
+                    var out_ = Path.Combine(workDir, $"pack-{b}-{packed}");
+                    var runner = new SweepRunner(new Sweep("bench-pack", out_, packed, trials), new ResultsStore(out_), 2, Shard.All, "bench");
+                    var units = packed ? SweepRunner.Packs(trials, 20, 2).Units : SweepRunner.Singles(trials);
+                    var before = PeakRss(reset: true);
+                    var engineBefore = Runtime.memoryLive();
+                    Runtime.memoryPeak(true);
+                    var clock = Stopwatch.StartNew();
+                    runner.Run(units, new Silent(), CancellationToken.None);
+                    var seconds = clock.Elapsed.TotalSeconds;
+                    var peak = PeakRss(reset: false);
+                    var engine = (Runtime.memoryPeak(false) - engineBefore) / Mib;
+                    // the bound: 2 units at a time (2 workers), each PackMemory.bound of its K members
+                    var members = units.Max(u => u.Trials.Count);
+                    var bound = 2 * memory.Total(members) / Mib;
+                    yield return new BenchRow("pack", label, pc.Model, "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count, LrbsVersion,
+                        $"{units.Count} units of up to {members}; engine peak {engine:0.0} MiB, bound {bound:0.0} MiB " +
+                        $"(2 x (data {memory.Data / Mib:0.0} + evaluation {memory.Evaluation / Mib:0.0} + {members} x (state {memory.State / Mib:0.00} + activations {memory.Activations / Mib:0.00} + order {memory.Order / Mib:0.00}))){(engine <= bound ? "" : ": ABOVE the bound")}; " +
+                        $"peak RSS {peak:0} MiB, {peak - before:0} MiB above the start");
                 }
-            var data = Prepare(trials[0].Config);
-            var memory = PackMemory.bound(trials[0].Config, data).ResultValue;
-            var label = $"{trials.Count} {pc.Label} sgd trials b={b}";
-            foreach (var packed in new[] { false, true })
-            {
-                log($"{label}: lrbs {(packed ? "packed" : "unpacked")}");
-                var out_ = Path.Combine(workDir, $"pack-{b}-{packed}");
-                var runner = new SweepRunner(new Sweep("bench-pack", out_, packed, trials), new ResultsStore(out_), 2, Shard.All, "bench");
-                var units = packed ? SweepRunner.Packs(trials, 20, 2).Units : SweepRunner.Singles(trials);
-                var before = PeakRss(reset: true);
-                var engineBefore = Runtime.memoryLive();
-                Runtime.memoryPeak(true);
-                var clock = Stopwatch.StartNew();
-                runner.Run(units, new Silent(), CancellationToken.None);
-                var seconds = clock.Elapsed.TotalSeconds;
-                var peak = PeakRss(reset: false);
-                var engine = (Runtime.memoryPeak(false) - engineBefore) / Mib;
-                // the bound: 2 units at a time (2 workers), each PackMemory.bound of its K members
-                var members = units.Max(u => u.Trials.Count);
-                var bound = 2 * memory.Total(members) / Mib;
-                yield return new BenchRow("pack", label, pc.Model, "sgd", b, packed ? "lrbs packed (2 workers)" : "lrbs unpacked (2 workers)", seconds, trials.Count, LrbsVersion,
-                    $"{units.Count} units of up to {members}; engine peak {engine:0.0} MiB, bound {bound:0.0} MiB " +
-                    $"(2 x (data {memory.Data / Mib:0.0} + evaluation {memory.Evaluation / Mib:0.0} + {members} x (state {memory.State / Mib:0.00} + activations {memory.Activations / Mib:0.00} + order {memory.Order / Mib:0.00}))){(engine <= bound ? "" : ": ABOVE the bound")}; " +
-                    $"peak RSS {peak:0} MiB, {peak - before:0} MiB above the start");
+                if (pytorch is null) continue;
+                var why = pytorch.Unavailable();
+                if (why is not null)
+                {
+                    yield return new BenchRow("pack", label, pc.Model, "sgd", b, "pytorch one process per trial (2 at a time)", null, 0, "", why);
+                    yield return new BenchRow("pack", label, pc.Model, "sgd", b, VmapSystem, null, 0, "", why);
+                    continue;
+                }
+                var dir = Path.Combine(workDir, $"pack-data-{pc.Model}");
+                if (!Directory.Exists(dir)) BenchData.Export(data.Train, dir);
+                log($"{label}: pytorch, one process per trial");
+                var steps = 2 * ((data.Train.Count + b - 1) / b);
+                var wall = Stopwatch.StartNew();
+                var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+                var versions = new System.Collections.Concurrent.ConcurrentBag<string>();
+                Parallel.ForEach(trials, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
+                {
+                    var answer = pytorch.Run(dir, new BenchCase(pc.Model, "sgd", t.Config.Lr, b), steps);
+                    if (answer.Skipped is not null) failures.Add(answer.Skipped);
+                    else versions.Add(answer.Version);
+                });
+                yield return new BenchRow("pack", label, pc.Model, "sgd", b, "pytorch one process per trial (2 at a time)", failures.IsEmpty ? wall.Elapsed.TotalSeconds : null, trials.Count,
+                    versions.FirstOrDefault() ?? "", failures.FirstOrDefault() ?? "a process per trial, startup included");
+                log($"{label}: pytorch, functorch vmap of the stacked models");
+                yield return VmapPack(pytorch, dir, label, pc.Model, b, trials, data.Test.Count);
             }
-            if (pytorch is null) continue;
-            var why = pytorch.Unavailable();
-            if (why is not null)
-            {
-                yield return new BenchRow("pack", label, pc.Model, "sgd", b, "pytorch one process per trial (2 at a time)", null, 0, "", why);
-                yield return new BenchRow("pack", label, pc.Model, "sgd", b, VmapSystem, null, 0, "", why);
-                continue;
-            }
-            var dir = Path.Combine(workDir, $"pack-data-{pc.Model}");
-            if (!Directory.Exists(dir)) BenchData.Export(data.Train, dir);
-            log($"{label}: pytorch, one process per trial");
-            var steps = 2 * ((data.Train.Count + b - 1) / b);
-            var wall = Stopwatch.StartNew();
-            var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
-            var versions = new System.Collections.Concurrent.ConcurrentBag<string>();
-            Parallel.ForEach(trials, new ParallelOptions { MaxDegreeOfParallelism = 2 }, t =>
-            {
-                var answer = pytorch.Run(dir, new BenchCase(pc.Model, "sgd", t.Config.Lr, b), steps);
-                if (answer.Skipped is not null) failures.Add(answer.Skipped);
-                else versions.Add(answer.Version);
-            });
-            yield return new BenchRow("pack", label, pc.Model, "sgd", b, "pytorch one process per trial (2 at a time)", failures.IsEmpty ? wall.Elapsed.TotalSeconds : null, trials.Count,
-                versions.FirstOrDefault() ?? "", failures.FirstOrDefault() ?? "a process per trial, startup included");
-            log($"{label}: pytorch, functorch vmap of the stacked models");
-            yield return VmapPack(pytorch, dir, label, pc.Model, b, trials, data.Test.Count);
-        }
     }
 
     const string VmapSystem = "pytorch vmap packs (2 processes)";

@@ -19,11 +19,11 @@ public static class Figures
     /// learning rate of each batch size traced on it, and the fitted lr ~ B^k line.</summary>
     public static object HeatMap(string title, string metric, IEnumerable<object> cells, IEnumerable<object> best, IEnumerable<object> fit, double middle,
         IReadOnlyList<int> batches, IReadOnlyList<double> lrs) => new Dictionary<string, object>
-    {
-        ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
-        ["title"] = title,
-        ["width"] = Width, ["height"] = Height,
-        ["layer"] = new object[]
+        {
+            ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
+            ["title"] = title,
+            ["width"] = Width, ["height"] = Height,
+            ["layer"] = new object[]
         {
             new
             {
@@ -65,7 +65,7 @@ public static class Figures
                 encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" }, order = new { field = "batch" } },
             },
         },
-    };
+        };
 
     /// <summary>A log-2 batch-size scale that shows the first and last batch sizes run whole (a
     /// margin of 1.5x each way), with ticks at the batch sizes run.</summary>

@@ -52,8 +52,11 @@ static class OptimumSection
             page.Paragraph($"Measured gradient noise scale where training ends: {NoiseScale.Text(end)}; {NoiseScale.Definition}. " +
                 "Li et al.'s B_noise for Adam is defined from sign statistics, not B_simple's, so the two are expected near each other, not equal.");
 
-        var points = best.Select((p, i) => (object)new { x = p.Item1, y = p.Item2, lo = intervals[i]?.Low ?? p.Item2, hi = intervals[i]?.High ?? p.Item2,
-            label = $"B={p.Item1}: lr* {Page.Lr(p.Item2)}" }).ToList();
+        var points = best.Select((p, i) => (object)new
+        {
+            x = p.Item1, y = p.Item2, lo = intervals[i]?.Low ?? p.Item2, hi = intervals[i]?.High ?? p.Item2,
+            label = $"B={p.Item1}: lr* {Page.Lr(p.Item2)}"
+        }).ToList();
         var xs = PowerLaw.logSpaced(best[0].Item1, best[^1].Item1, 40);
         var lines = new List<object>();
         if (PowerLaw.fit(best.Select(p => (double)p.Item1).ToArray(), best.Select(p => p.Item2).ToArray())?.Value is { } law)

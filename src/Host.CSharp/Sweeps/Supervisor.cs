@@ -157,7 +157,8 @@ public static class Supervisor
             {
                 Thread.Sleep(LeaveWithin);
                 if (!Volatile.Read(ref exited)) kill(workerId, 9);
-            }) { IsBackground = true }.Start();
+            })
+            { IsBackground = true }.Start();
         }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Forward);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Forward);

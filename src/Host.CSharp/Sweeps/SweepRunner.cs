@@ -131,7 +131,8 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
             }
             catch (RunAbortedException e) { failures.Add(e.InnerException ?? e); } // the folder cannot be written: no worker starts another unit
             catch (Exception e) { failures.Add(e); } // stop this worker, report after the others
-        }) { IsBackground = true }).ToList();
+        })
+        { IsBackground = true }).ToList();
         threads.ForEach(th => th.Start());
         threads.ForEach(th => th.Join());
         if (!failures.IsEmpty)

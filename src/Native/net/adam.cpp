@@ -13,8 +13,7 @@ namespace lrbs::net {
 namespace {
 class Adam final : public Optimizer {
  public:
-  Adam(Settings& s, bool decoupled)
-      : b1_(s.number("beta1")), b2_(s.number("beta2")), eps_(s.number("epsilon")), bias_corrected_(s.flag("bias_corrected")) {
+  Adam(Settings& s, bool decoupled) : b1_(s.number("beta1")), b2_(s.number("beta2")), eps_(s.number("epsilon")), bias_corrected_(s.flag("bias_corrected")) {
     if (b1_ < 0.0 || b1_ >= 1.0) s.fail("beta1 must be in [0, 1), got " + std::to_string(b1_));
     if (b2_ < 0.0 || b2_ >= 1.0) s.fail("beta2 must be in [0, 1), got " + std::to_string(b2_));
     if (!(eps_ > 0.0)) s.fail("epsilon must be > 0, got " + std::to_string(eps_));
@@ -52,8 +51,8 @@ class Adam final : public Optimizer {
   // The same formulas, in the same order, in one pass over the elements (update_kernels.cpp).
   void update_fused(const Param& p, at::Tensor& m, at::Tensor& v, const Rates& lr, int64_t K, double scale, double inv_sqrt_bc2) {
     const auto step = lr.steps(scale);
-    kernels::adam(p.value.data_ptr<float>(), p.grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.value.numel(),
-                  member_run(p, K), K, step.data(), static_cast<float>(1.0 - b1_), static_cast<float>(1.0 - b2_), static_cast<float>(eps_),
+    kernels::adam(p.value.data_ptr<float>(), p.grad.data_ptr<float>(), m.data_ptr<float>(), v.data_ptr<float>(), p.value.numel(), member_run(p, K), K,
+                  step.data(), static_cast<float>(1.0 - b1_), static_cast<float>(1.0 - b2_), static_cast<float>(eps_),
                   bias_corrected_ ? static_cast<float>(inv_sqrt_bc2) : 1.0f);
   }
 

@@ -37,7 +37,8 @@ class BatchNorm final : public Layer {
     at::Tensor t = x.t;
     if (x.shared) t = image_ ? t.repeat({1, K_, 1, 1}) : t.unsqueeze(0).expand({K_, -1, -1}).contiguous();
     const auto dims = reduced();
-    if (!ctx.training) return {t.sub(shaped(mean_.value)).mul_(shaped(var_.value.add(eps_).rsqrt())).mul_(shaped(gamma_.value)).add_(shaped(beta_.value)), false};
+    if (!ctx.training)
+      return {t.sub(shaped(mean_.value)).mul_(shaped(var_.value.add(eps_).rsqrt())).mul_(shaped(gamma_.value)).add_(shaped(beta_.value)), false};
     const auto mu = t.mean(dims, true);
     const auto centred = t - mu;
     const auto var = centred.square().mean(dims, true);

@@ -17,9 +17,16 @@ namespace {
 class Conv2D final : public WeightedLayer {
  public:
   explicit Conv2D(LayerArgs& a)
-      : WeightedLayer(a), filters_(a.settings.integer("filters")), channels_(a.in_channels), kernel_(a.settings.integer("kernel")),
-        stride_(a.settings.integer("stride")), shared_(a.shared), top_(a.settings.integer("pad_top")), bottom_(a.settings.integer("pad_bottom")),
-        left_(a.settings.integer("pad_left")), right_(a.settings.integer("pad_right")) {
+      : WeightedLayer(a),
+        filters_(a.settings.integer("filters")),
+        channels_(a.in_channels),
+        kernel_(a.settings.integer("kernel")),
+        stride_(a.settings.integer("stride")),
+        shared_(a.shared),
+        top_(a.settings.integer("pad_top")),
+        bottom_(a.settings.integer("pad_bottom")),
+        left_(a.settings.integer("pad_left")),
+        right_(a.settings.integer("pad_right")) {
     const int64_t K = a.members;
     if (!a.image()) a.settings.fail("needs an image input");
     if (filters_ < 1 || kernel_ < 1 || stride_ < 1) a.settings.fail("filters, kernel and stride must be >= 1");
@@ -38,14 +45,12 @@ class Conv2D final : public WeightedLayer {
       z_ = at::conv2d(xp_, w_.value, b_.value, {stride_, stride_}, padding(), {1, 1}, groups());
     } else if (direct()) {
       std::vector<at::Tensor> parts;
-      for (int64_t g = 0; g < groups(); ++g)
-        parts.push_back(narrow::forward(group_input(xp_, g), group_weight(g), group_bias(g), stride_, padding()[0]));
+      for (int64_t g = 0; g < groups(); ++g) parts.push_back(narrow::forward(group_input(xp_, g), group_weight(g), group_bias(g), stride_, padding()[0]));
       z_ = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
     } else {
       std::vector<at::Tensor> parts;
       for (int64_t g = 0; g < groups(); ++g)
-        parts.push_back(at::_slow_conv2d_forward(group_input(xp_, g), group_weight(g), {kernel_, kernel_}, group_bias(g),
-                                                 {stride_, stride_}, padding()));
+        parts.push_back(at::_slow_conv2d_forward(group_input(xp_, g), group_weight(g), {kernel_, kernel_}, group_bias(g), {stride_, stride_}, padding()));
       z_ = parts.size() == 1 ? parts[0] : at::cat(parts, 1);
     }
     a_ = activate(z_);
@@ -56,8 +61,8 @@ class Conv2D final : public WeightedLayer {
     const auto dz = preactivation ? dy : activation_backward(dy);
     at::Tensor dx;
     if (filters_ > kNarrow) {
-      auto [gx, gw, gb] = at::convolution_backward(dz, xp_, w_.value, at::IntArrayRef{K_ * filters_}, {stride_, stride_},
-                                                   padding(), {1, 1}, false, {0, 0}, groups(), {need_dx, true, true});
+      auto [gx, gw, gb] = at::convolution_backward(dz, xp_, w_.value, at::IntArrayRef{K_ * filters_}, {stride_, stride_}, padding(), {1, 1}, false, {0, 0},
+                                                   groups(), {need_dx, true, true});
       dx = gx;
       w_.grad = gw;
       b_.grad = gb;
@@ -66,9 +71,8 @@ class Conv2D final : public WeightedLayer {
       for (int64_t g = 0; g < groups(); ++g) {
         auto [gx, gw, gb] = direct() ? narrow::backward(dz.narrow(1, g * filters_, groups() == 1 ? K_ * filters_ : filters_), group_input(xp_, g),
                                                         group_weight(g), stride_, padding()[0], need_dx)
-                                     : at::_slow_conv2d_backward(dz.narrow(1, g * filters_, groups() == 1 ? K_ * filters_ : filters_),
-                                                      group_input(xp_, g), group_weight(g), {kernel_, kernel_}, {stride_, stride_},
-                                                      padding(), {need_dx, true, true});
+                                     : at::_slow_conv2d_backward(dz.narrow(1, g * filters_, groups() == 1 ? K_ * filters_ : filters_), group_input(xp_, g),
+                                                                 group_weight(g), {kernel_, kernel_}, {stride_, stride_}, padding(), {need_dx, true, true});
         dxs.push_back(gx);
         dws.push_back(gw);
         dbs.push_back(gb);

@@ -8,8 +8,7 @@ namespace lrbs::net {
 namespace {
 class Dense final : public WeightedLayer {
  public:
-  explicit Dense(LayerArgs& a)
-      : WeightedLayer(a), in_(a.in_channels), out_(a.settings.integer("units")), shared_(a.shared) {
+  explicit Dense(LayerArgs& a) : WeightedLayer(a), in_(a.in_channels), out_(a.settings.integer("units")), shared_(a.shared) {
     const int64_t K = a.members;
     const bool shared = a.shared;
     if (a.image()) a.settings.fail("needs a flat input: add Flatten before it");

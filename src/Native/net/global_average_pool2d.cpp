@@ -30,6 +30,5 @@ class GlobalAveragePool2D final : public Layer {
 };
 }  // namespace
 
-LRBS_REGISTER(layers, "global_average_pool2d",
-              [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<GlobalAveragePool2D>(a); });
+LRBS_REGISTER(layers, "global_average_pool2d", [](LayerArgs& a) -> std::unique_ptr<Layer> { return std::make_unique<GlobalAveragePool2D>(a); });
 }  // namespace lrbs::net

@@ -32,8 +32,10 @@ class Lars final : public Optimizer {
     p.by_member(u, K).mul_(ratio * lr.vector(p, K, -1.0));
     auto& b = state[0];
     b.mul_(mu_).add_(u);
-    if (nesterov_) w.add_(b, mu_).add_(u);
-    else w.add_(b);
+    if (nesterov_)
+      w.add_(b, mu_).add_(u);
+    else
+      w.add_(b);
   }
 
  private:

@@ -28,13 +28,9 @@ namespace lrbs::net {
 namespace {
 constexpr double kEps = 1e-7;
 
-at::Tensor per_member(const at::Tensor& y, int64_t K, int64_t dims) {
-  return y.dim() == dims ? y.unsqueeze(0).expand({K, -1}) : y;
-}
+at::Tensor per_member(const at::Tensor& y, int64_t K, int64_t dims) { return y.dim() == dims ? y.unsqueeze(0).expand({K, -1}) : y; }
 
-at::Tensor per_member_rows(const at::Tensor& y, int64_t K) {
-  return y.dim() == 2 ? y.unsqueeze(0).expand({K, -1, -1}) : y;
-}
+at::Tensor per_member_rows(const at::Tensor& y, int64_t K) { return y.dim() == 2 ? y.unsqueeze(0).expand({K, -1, -1}) : y; }
 
 at::Tensor inside(const at::Tensor& p) { return (p >= kEps).logical_and_(p <= 1.0 - kEps); }
 

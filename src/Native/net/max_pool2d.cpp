@@ -65,9 +65,18 @@ void pool_plane_2x2(const float* __restrict x, int64_t h, int64_t w, float* __re
     for (int64_t ox = done; ox < ow; ++ox) {
       float best = r0[2 * ox];
       uint8_t pos = 0;
-      if (wins(r0[2 * ox + 1], best)) { best = r0[2 * ox + 1]; pos = 1; }
-      if (wins(r1[2 * ox], best)) { best = r1[2 * ox]; pos = 2; }
-      if (wins(r1[2 * ox + 1], best)) { best = r1[2 * ox + 1]; pos = 3; }
+      if (wins(r0[2 * ox + 1], best)) {
+        best = r0[2 * ox + 1];
+        pos = 1;
+      }
+      if (wins(r1[2 * ox], best)) {
+        best = r1[2 * ox];
+        pos = 2;
+      }
+      if (wins(r1[2 * ox + 1], best)) {
+        best = r1[2 * ox + 1];
+        pos = 3;
+      }
       out[oy * ow + ox] = best;
       if (where != nullptr) where[oy * ow + ox] = pos;
     }

@@ -65,8 +65,18 @@ struct Geometry {
   int64_t N, C, H, W, F, k, s, p, OH, OW, sN, sC;
   std::vector<Span> spans;
   Geometry(const at::Tensor& x, const at::Tensor& w, int64_t stride, int64_t pad, int64_t oh, int64_t ow)
-      : N(x.size(0)), C(x.size(1)), H(x.size(2)), W(x.size(3)), F(w.size(0)), k(w.size(2)), s(stride), p(pad), OH(oh), OW(ow),
-        sN(x.stride(0)), sC(x.stride(1)) {
+      : N(x.size(0)),
+        C(x.size(1)),
+        H(x.size(2)),
+        W(x.size(3)),
+        F(w.size(0)),
+        k(w.size(2)),
+        s(stride),
+        p(pad),
+        OH(oh),
+        OW(ow),
+        sN(x.stride(0)),
+        sC(x.stride(1)) {
     TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat, "narrow conv: float32 NCHW");
     TORCH_CHECK(x.stride(3) == 1 && x.stride(2) == W, "narrow conv: input planes must be contiguous");
     TORCH_CHECK(w.is_contiguous() && w.size(1) == C && w.size(2) == w.size(3), "narrow conv: weight (F, C, k, k)");
@@ -90,8 +100,8 @@ void pad_planes(const float* x, int64_t sC, int64_t C, int64_t H, int64_t W, int
 // FB filters from f0 of one output row: z[f0 + j][oy][ox] for every ox, from padded planes P
 // (C planes of `rows` rows of `stride` floats) and weights wt[(c k + ky) k + kx][f] (F wide).
 template <int FB>
-LRBS_AVX2_FMA void row_block(const float* P, int64_t rows, int64_t stride, int64_t C, int64_t k, const float* wt, int64_t F, int64_t f0,
-                             const float* bias, int64_t oy, int64_t OW, float* const* zr) {
+LRBS_AVX2_FMA void row_block(const float* P, int64_t rows, int64_t stride, int64_t C, int64_t k, const float* wt, int64_t F, int64_t f0, const float* bias,
+                             int64_t oy, int64_t OW, float* const* zr) {
   for (int64_t ox0 = 0; ox0 < OW; ox0 += 8) {
     __m256 acc[FB];
     for (int j = 0; j < FB; ++j) acc[j] = _mm256_set1_ps(bias[f0 + j]);
@@ -152,8 +162,8 @@ at::Tensor forward_stride1(const at::Tensor& x, const at::Tensor& w, const at::T
 // dw (F, C, k, k) and db (F) at stride 1: per example, dz's rows (zero past OW, so whole vectors
 // may run over the edge) against the padded input's rows, one vector accumulator per kernel
 // column; each thread sums its examples into its own arrays.
-LRBS_AVX2_FMA void weight_grads_example(const float* P, int64_t rows, int64_t stride, const float* D, int64_t dstride, int64_t C,
-                                        int64_t F, int64_t k, int64_t OH, float* dw) {
+LRBS_AVX2_FMA void weight_grads_example(const float* P, int64_t rows, int64_t stride, const float* D, int64_t dstride, int64_t C, int64_t F, int64_t k,
+                                        int64_t OH, float* dw) {
   for (int64_t f = 0; f < F; ++f)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t ky = 0; ky < k; ++ky) {
@@ -249,7 +259,8 @@ at::Tensor forward(const at::Tensor& x, const at::Tensor& w_, const at::Tensor& 
               const float* wr = wd + ((f * g.C + c) * g.k + ky) * g.k;
               for (int64_t kx = 0; kx < g.k; ++kx) {
                 const auto [first, last] = g.spans[kx];
-                if (g.s == 1) axpy(wr[kx], xr + first + kx - g.p, zr + first, last - first);
+                if (g.s == 1)
+                  axpy(wr[kx], xr + first + kx - g.p, zr + first, last - first);
                 else
                   for (int64_t ox = first; ox < last; ++ox) zr[ox] += wr[kx] * xr[ox * g.s + kx - g.p];
               }
@@ -259,8 +270,7 @@ at::Tensor forward(const at::Tensor& x, const at::Tensor& w_, const at::Tensor& 
   return z;
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& dz_, const at::Tensor& x, const at::Tensor& w_, int64_t s,
-                                                        int64_t p, bool need_dx) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& dz_, const at::Tensor& x, const at::Tensor& w_, int64_t s, int64_t p, bool need_dx) {
   const auto dz = dz_.contiguous(), w = w_.contiguous();
   const Geometry g(x, w, s, p, dz.size(2), dz.size(3));
   TORCH_CHECK(dz.size(0) == g.N && dz.size(1) == g.F, "narrow conv: dz (N, F, OH, OW)");
@@ -295,7 +305,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& dz_, c
                 float* dwr = dwt + ((f * g.C + c) * g.k + ky) * g.k;
                 for (int64_t kx = 0; kx < g.k; ++kx) {
                   const auto [first, last] = g.spans[kx];
-                  if (g.s == 1) dwr[kx] += dot(gr + first, xr + first + kx - g.p, last - first);
+                  if (g.s == 1)
+                    dwr[kx] += dot(gr + first, xr + first + kx - g.p, last - first);
                   else
                     for (int64_t ox = first; ox < last; ++ox) dwr[kx] += gr[ox] * xr[ox * g.s + kx - g.p];
                 }
@@ -328,7 +339,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& dz_, c
                 const float* wr = wd + ((f * g.C + c) * g.k + ky) * g.k;
                 for (int64_t kx = 0; kx < g.k; ++kx) {
                   const auto [first, last] = g.spans[kx];
-                  if (g.s == 1) axpy(wr[kx], gr + first, dr + first + kx - g.p, last - first);
+                  if (g.s == 1)
+                    axpy(wr[kx], gr + first, dr + first + kx - g.p, last - first);
                   else
                     for (int64_t ox = first; ox < last; ++ox) dr[ox * g.s + kx - g.p] += wr[kx] * gr[ox];
                 }

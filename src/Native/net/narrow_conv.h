@@ -15,6 +15,6 @@ namespace lrbs::net::narrow {
 // z (N, F, OH, OW) for x (N, C, H, W) whose (H, W) planes are contiguous, w (F, C, k, k), b (F).
 at::Tensor forward(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, int64_t stride, int64_t pad);
 // (dx or undefined, dw, db) for dz (N, F, OH, OW).
-std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& dz, const at::Tensor& x, const at::Tensor& w, int64_t stride,
-                                                        int64_t pad, bool need_dx);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& dz, const at::Tensor& x, const at::Tensor& w, int64_t stride, int64_t pad,
+                                                        bool need_dx);
 }  // namespace lrbs::net::narrow

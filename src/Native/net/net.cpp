@@ -95,8 +95,7 @@ Batch Net::gather(const at::Tensor& x, const at::Tensor& y, const at::Tensor& in
     const auto rows = index.narrow(0, start, size);
     return {{x.index_select(0, rows), true}, y.index_select(0, rows), size};
   }
-  if (index.dim() != 2 || index.size(0) != K_)
-    throw std::invalid_argument("per-member index must be (" + std::to_string(K_) + ", n)");
+  if (index.dim() != 2 || index.size(0) != K_) throw std::invalid_argument("per-member index must be (" + std::to_string(K_) + ", n)");
   const auto rows = index.narrow(1, start, size).reshape({-1});
   auto xs = x.index_select(0, rows);
   auto ys = y.index_select(0, rows);
@@ -127,8 +126,7 @@ LossOutput Net::forward(const Batch& b, bool training, bool gradient, std::vecto
 
 void Net::backward(const at::Tensor& dz) {
   at::Tensor d = dz;
-  for (size_t i = layers_.size(); i-- > first_weighted_;)
-    d = layers_[i]->backward(d, i == layers_.size() - 1, i > first_weighted_);
+  for (size_t i = layers_.size(); i-- > first_weighted_;) d = layers_[i]->backward(d, i == layers_.size() - 1, i > first_weighted_);
 }
 
 at::Tensor Net::grad_sqnorms() const {
@@ -140,8 +138,8 @@ at::Tensor Net::grad_sqnorms() const {
   return total;
 }
 
-void Net::step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index, int64_t start, int64_t size,
-               const std::vector<double>& lrs, int64_t gns_micro) {
+void Net::step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index, int64_t start, int64_t size, const std::vector<double>& lrs,
+               int64_t gns_micro) {
   if (static_cast<int64_t>(lrs.size()) != K_) throw std::invalid_argument("one learning rate per member is needed");
   const Batch b = gather(x, y, index, start, size);
   if (gns_micro > 0) {

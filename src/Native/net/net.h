@@ -32,8 +32,7 @@ class Net {
   // The trainable parameters, in the same order.
   const std::vector<Param*>& params() const { return params_; }
 
-  void step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index, int64_t start, int64_t size,
-            const std::vector<double>& lrs, int64_t gns_micro);
+  void step(const at::Tensor& x, const at::Tensor& y, const at::Tensor& index, int64_t start, int64_t size, const std::vector<double>& lrs, int64_t gns_micro);
   // (K, 3) float64: loss sum, metric sum, examples, over rows of x in chunks, evaluation mode.
   at::Tensor evaluate(const at::Tensor& x, const at::Tensor& y, int64_t chunk);
   at::Tensor predict(const at::Tensor& x, int64_t chunk);  // (K, N, O)

@@ -7,9 +7,7 @@ namespace lrbs::net {
 
 bool fused_updates = true;
 
-int64_t member_run(const Param& p, int64_t K) {
-  return p.kind == ParamKind::DenseKernelWide ? p.value.size(2) : p.value.numel() / K;
-}
+int64_t member_run(const Param& p, int64_t K) { return p.kind == ParamKind::DenseKernelWide ? p.value.size(2) : p.value.numel() / K; }
 
 bool Rates::uniform() const {
   return std::all_of(values.begin(), values.end(), [&](double v) { return v == values.front(); });
@@ -39,8 +37,10 @@ void Optimizer::read_weight_decay(Settings& s) {
 }
 
 void Optimizer::decay(const Param& p, const Rates& lr, int64_t K) const {
-  if (lr.uniform()) p.value.add_(p.value, -lr.values[0] * weight_decay_);
-  else p.by_member(p.value, K).addcmul_(lr.vector(p, K, weight_decay_), p.by_member(p.value, K), -1.0);
+  if (lr.uniform())
+    p.value.add_(p.value, -lr.values[0] * weight_decay_);
+  else
+    p.by_member(p.value, K).addcmul_(lr.vector(p, K, weight_decay_), p.by_member(p.value, K), -1.0);
 }
 
 void Optimizer::ensure_state(const std::vector<Param*>& params) {
@@ -68,8 +68,7 @@ void Optimizer::step(const std::vector<Param*>& params, const Rates& lr, int64_t
   ++iterations_;
   for (size_t i = 0; i < params.size(); ++i) {
     const auto& w = params[i]->value;
-    const bool fused = fused_updates && w.device().is_cpu() && w.scalar_type() == at::kFloat && w.is_contiguous() &&
-                       params[i]->grad.is_contiguous();
+    const bool fused = fused_updates && w.device().is_cpu() && w.scalar_type() == at::kFloat && w.is_contiguous() && params[i]->grad.is_contiguous();
     if (weight_decay_ > 0.0) decay(*params[i], lr, K);
     update(*params[i], state_[i], lr, K, iterations_, fused);
   }

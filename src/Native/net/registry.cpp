@@ -87,20 +87,17 @@ int lrbs_abi_layout(const char* type, int64_t* out, int capacity) {
   LRBS_TRY
   if (type == nullptr) throw std::invalid_argument("null type name");
   const std::string t = type;
-  if (t == "lrbs_setting")
-    return write_layout({sizeof(lrbs_setting), offsetof(lrbs_setting, key), offsetof(lrbs_setting, value)}, out, capacity);
+  if (t == "lrbs_setting") return write_layout({sizeof(lrbs_setting), offsetof(lrbs_setting, key), offsetof(lrbs_setting, value)}, out, capacity);
   if (t == "lrbs_layer")
-    return write_layout({sizeof(lrbs_layer), offsetof(lrbs_layer, kind), offsetof(lrbs_layer, activation), offsetof(lrbs_layer, settings),
-                         offsetof(lrbs_layer, n_settings)},
-                        out, capacity);
+    return write_layout(
+        {sizeof(lrbs_layer), offsetof(lrbs_layer, kind), offsetof(lrbs_layer, activation), offsetof(lrbs_layer, settings), offsetof(lrbs_layer, n_settings)},
+        out, capacity);
   if (t == "lrbs_optimizer")
-    return write_layout({sizeof(lrbs_optimizer), offsetof(lrbs_optimizer, kind), offsetof(lrbs_optimizer, settings),
-                         offsetof(lrbs_optimizer, n_settings)},
-                        out, capacity);
+    return write_layout({sizeof(lrbs_optimizer), offsetof(lrbs_optimizer, kind), offsetof(lrbs_optimizer, settings), offsetof(lrbs_optimizer, n_settings)}, out,
+                        capacity);
   if (t == "lrbs_totals")
-    return write_layout({sizeof(lrbs_totals), offsetof(lrbs_totals, loss_sum), offsetof(lrbs_totals, metric_sum),
-                         offsetof(lrbs_totals, examples)},
-                        out, capacity);
+    return write_layout({sizeof(lrbs_totals), offsetof(lrbs_totals, loss_sum), offsetof(lrbs_totals, metric_sum), offsetof(lrbs_totals, examples)}, out,
+                        capacity);
   throw std::invalid_argument("unknown ABI type '" + t + "'; allowed: lrbs_setting, lrbs_layer, lrbs_optimizer, lrbs_totals");
   LRBS_CATCH(-1)
 }

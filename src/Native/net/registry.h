@@ -60,7 +60,6 @@ class Registry {
 #define LRBS_CONCAT_(a, b) a##b
 #define LRBS_CONCAT(a, b) LRBS_CONCAT_(a, b)
 // Registers `value` under `name` in `registry()` when the library loads.
-#define LRBS_REGISTER(registry, name, value) \
-  static const bool LRBS_CONCAT(lrbs_registered_, __LINE__) = registry().add(name, value)
+#define LRBS_REGISTER(registry, name, value) static const bool LRBS_CONCAT(lrbs_registered_, __LINE__) = registry().add(name, value)
 
 }  // namespace lrbs::net

@@ -26,8 +26,10 @@ class Sgd final : public Optimizer {
     const auto& g = p.grad;
     // x -= scale * lr * y, with one lr per member
     auto minus_lr = [&](const at::Tensor& x, const at::Tensor& y, double scale) {
-      if (lr.uniform()) x.add_(y, -scale * lr.values[0]);
-      else p.by_member(x, K).addcmul_(lr.vector(p, K, scale), p.by_member(y, K), -1.0);
+      if (lr.uniform())
+        x.add_(y, -scale * lr.values[0]);
+      else
+        p.by_member(x, K).addcmul_(lr.vector(p, K, scale), p.by_member(y, K), -1.0);
     };
     if (mu_ == 0.0) return minus_lr(w, g, 1.0);
     auto& buf = state[0];
@@ -62,8 +64,10 @@ class Sgd final : public Optimizer {
     if (mu_ == 0.0) return kernels::sgd(w, g, n, run, K, step.data());
     const float mu = static_cast<float>(mu_);
     float* buffer = state[0].data_ptr<float>();
-    if (pytorch_) kernels::momentum_pytorch(w, g, buffer, n, run, K, step.data(), mu, nesterov_);
-    else kernels::momentum_keras(w, g, buffer, n, run, K, step.data(), mu, nesterov_);
+    if (pytorch_)
+      kernels::momentum_pytorch(w, g, buffer, n, run, K, step.data(), mu, nesterov_);
+    else
+      kernels::momentum_keras(w, g, buffer, n, run, K, step.data(), mu, nesterov_);
   }
 
   double mu_;

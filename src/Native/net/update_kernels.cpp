@@ -16,8 +16,8 @@ void sgd(float* __restrict w, const float* __restrict g, int64_t n, int64_t run,
 }
 
 LRBS_VECTOR_CLONES
-void momentum_keras(float* __restrict w, const float* __restrict g, float* __restrict v, int64_t n, int64_t run, int64_t K,
-                    const float* step, float mu, bool nesterov) {
+void momentum_keras(float* __restrict w, const float* __restrict g, float* __restrict v, int64_t n, int64_t run, int64_t K, const float* step, float mu,
+                    bool nesterov) {
   for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
     const float s = step[c % K];
     if (nesterov) {
@@ -37,8 +37,8 @@ void momentum_keras(float* __restrict w, const float* __restrict g, float* __res
 }
 
 LRBS_VECTOR_CLONES
-void momentum_pytorch(float* __restrict w, const float* __restrict g, float* __restrict b, int64_t n, int64_t run, int64_t K,
-                      const float* step, float mu, bool nesterov) {
+void momentum_pytorch(float* __restrict w, const float* __restrict g, float* __restrict b, int64_t n, int64_t run, int64_t K, const float* step, float mu,
+                      bool nesterov) {
   for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
     const float s = step[c % K];
     if (nesterov) {
@@ -58,8 +58,8 @@ void momentum_pytorch(float* __restrict w, const float* __restrict g, float* __r
 }
 
 LRBS_VECTOR_CLONES
-void adam(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, int64_t run, int64_t K,
-          const float* step, float a1, float a2, float eps, float root_scale) {
+void adam(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t n, int64_t run, int64_t K, const float* step,
+          float a1, float a2, float eps, float root_scale) {
   for (int64_t c = 0, start = 0; start < n; ++c, start += run) {
     const float s = step[c % K];
     for (int64_t i = start; i < start + run; ++i) {

@@ -15,7 +15,6 @@ void momentum_keras(float* w, const float* g, float* v, int64_t n, int64_t run, 
 // PyTorch momentum: b = mu b + g; w += step b (Nesterov: w += step g + step mu b).
 void momentum_pytorch(float* w, const float* g, float* b, int64_t n, int64_t run, int64_t K, const float* step, float mu, bool nesterov);
 // Adam: m += a1 (g - m); v += a2 (g^2 - v); w += step m / (sqrt(v) * root_scale + eps).
-void adam(float* w, const float* g, float* m, float* v, int64_t n, int64_t run, int64_t K, const float* step, float a1, float a2,
-          float eps, float root_scale);
+void adam(float* w, const float* g, float* m, float* v, int64_t n, int64_t run, int64_t K, const float* step, float a1, float a2, float eps, float root_scale);
 
 }  // namespace lrbs::net::kernels

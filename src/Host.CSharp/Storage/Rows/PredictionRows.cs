@@ -101,44 +101,44 @@ public static class PredictionRows
         switch (test.Targets)
         {
             case Targets.Classes c:
-            {
-                var k = c.names.Length;
-                ParquetPart.Write(ResultsSchema.ClassPredictions, Enumerable.Range(0, test.Count).Select(i =>
                 {
-                    var best = Metrics.argmaxRow(outputs, k, i);
-                    return new ClassPredictionRow { Id = id, Row = i, Label = c.names[c.labels[i]], Predicted = c.names[best], Confidence = outputs[i * k + best], Correct = best == c.labels[i] };
-                }).ToList(), path);
-                return;
-            }
-            case Targets.MultiLabel m:
-            {
-                var k = m.names.Length;
-                ParquetPart.Write(ResultsSchema.LabelPredictions, (from i in Enumerable.Range(0, test.Count)
-                                   from j in Enumerable.Range(0, k)
-                                   select new LabelPredictionRow
-                                   {
-                                       Id = id, Row = i, Label = m.names[j], Truth = m.values[i * k + j] > 0.5f,
-                                       Probability = outputs[i * k + j], Predicted = outputs[i * k + j] > 0.5f,
-                                   }).ToList(), path);
-                return;
-            }
-            case Targets.Boxes b:
-            {
-                ParquetPart.Write(ResultsSchema.BoxPredictions, Enumerable.Range(0, test.Count).Select(i =>
-                {
-                    var t = b.values[(i * 4)..(i * 4 + 4)];
-                    var p = outputs[(i * 4)..(i * 4 + 4)];
-                    var iou = TrialRow.Finite(Metrics.boxIoU(p, t));
-                    double w = t[2] - t[0], h = t[3] - t[1];
-                    return new BoxPredictionRow
+                    var k = c.names.Length;
+                    ParquetPart.Write(ResultsSchema.ClassPredictions, Enumerable.Range(0, test.Count).Select(i =>
                     {
-                        Id = id, Row = i, TrueX1 = t[0], TrueY1 = t[1], TrueX2 = t[2], TrueY2 = t[3],
-                        PredX1 = TrialRow.Finite(p[0]), PredY1 = TrialRow.Finite(p[1]), PredX2 = TrialRow.Finite(p[2]), PredY2 = TrialRow.Finite(p[3]),
-                        Iou = iou, Error = 1 - iou, Width = w, Height = h, MinSide = Math.Min(w, h), Level = ResultsSchema.ErrorLevel(1 - (iou ?? 0)),
-                    };
-                }).ToList(), path);
-                return;
-            }
+                        var best = Metrics.argmaxRow(outputs, k, i);
+                        return new ClassPredictionRow { Id = id, Row = i, Label = c.names[c.labels[i]], Predicted = c.names[best], Confidence = outputs[i * k + best], Correct = best == c.labels[i] };
+                    }).ToList(), path);
+                    return;
+                }
+            case Targets.MultiLabel m:
+                {
+                    var k = m.names.Length;
+                    ParquetPart.Write(ResultsSchema.LabelPredictions, (from i in Enumerable.Range(0, test.Count)
+                                                                       from j in Enumerable.Range(0, k)
+                                                                       select new LabelPredictionRow
+                                                                       {
+                                                                           Id = id, Row = i, Label = m.names[j], Truth = m.values[i * k + j] > 0.5f,
+                                                                           Probability = outputs[i * k + j], Predicted = outputs[i * k + j] > 0.5f,
+                                                                       }).ToList(), path);
+                    return;
+                }
+            case Targets.Boxes b:
+                {
+                    ParquetPart.Write(ResultsSchema.BoxPredictions, Enumerable.Range(0, test.Count).Select(i =>
+                    {
+                        var t = b.values[(i * 4)..(i * 4 + 4)];
+                        var p = outputs[(i * 4)..(i * 4 + 4)];
+                        var iou = TrialRow.Finite(Metrics.boxIoU(p, t));
+                        double w = t[2] - t[0], h = t[3] - t[1];
+                        return new BoxPredictionRow
+                        {
+                            Id = id, Row = i, TrueX1 = t[0], TrueY1 = t[1], TrueX2 = t[2], TrueY2 = t[3],
+                            PredX1 = TrialRow.Finite(p[0]), PredY1 = TrialRow.Finite(p[1]), PredX2 = TrialRow.Finite(p[2]), PredY2 = TrialRow.Finite(p[3]),
+                            Iou = iou, Error = 1 - iou, Width = w, Height = h, MinSide = Math.Min(w, h), Level = ResultsSchema.ErrorLevel(1 - (iou ?? 0)),
+                        };
+                    }).ToList(), path);
+                    return;
+                }
             default: throw new NotSupportedException("unknown targets");
         }
     }
