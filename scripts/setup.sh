@@ -11,8 +11,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 #    decode, Fashion-MNIST, numpy and libpython3.11 for the Python reference (the host embeds
 #    libpython through pythonnet; python3 alone does not install the shared library), PyTorch
 #    (the same libtorch) as a peer of `lrbs bench`, Chromium for the report's rendering test,
-#    the C++ toolchain.
-apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy libpython3.11 python3-torch chromium cmake g++ make)
+#    the C++ toolchain, clang-format (the native code's formatting check).
+apt_packages=(libtorch-dev libopenblas0-pthread libopencv-dev dataset-fashion-mnist python3-numpy libpython3.11 python3-torch chromium cmake g++ make clang-format)
 command -v node >/dev/null 2>&1 || apt_packages+=(nodejs npm)
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -38,11 +38,14 @@ if [[ ! -f node_modules/.package-lock.json || "$(cat node_modules/.lrbs-lock.sha
   echo "$lock_hash" > node_modules/.lrbs-lock.sha256
 fi
 
-# 3. Restore and build everything (incremental; the native shim is rebuilt only when its sources change).
+# 3. The .NET tools pinned in .config/dotnet-tools.json (Fantomas, the F# formatting check).
+dotnet tool restore >/dev/null
+
+# 4. Restore and build everything (incremental; the native shim is rebuilt only when its sources change).
 log "building (dotnet build -c Release)"
 dotnet build Hybrid.sln -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 
-# 4. The host precompiled (ReadyToRun) into build/host, from that build: ./lrbs runs it while it
+# 5. The host precompiled (ReadyToRun) into build/host, from that build: ./lrbs runs it while it
 #    is not older than the build (each process then starts about 0.3 s sooner; incremental).
 log "publishing the precompiled host (build/host)"
 dotnet publish src/Host.CSharp/Host.CSharp.csproj -c Release --no-build -o build/host --nologo -v quiet -clp:ErrorsOnly >&2
