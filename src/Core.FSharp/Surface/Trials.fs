@@ -27,6 +27,10 @@ type Trials =
     static member Build(fields: seq<struct (string * string)>) : TrialConfig =
         fields |> Seq.map (fun (struct (k, v)) -> k, v) |> List.ofSeq |> TrialConfig.build |> Trials.Unwrap
 
+    /// A committed trial's configuration from its canonical text (the manifest's `config`
+    /// column, TrialConfig.fieldsOfCanonical); throws ConfigException.
+    static member OfCanonical(text: string) : TrialConfig = TrialConfig.fieldsOfCanonical text |> Result.bind TrialConfig.build |> Trials.Unwrap
+
     /// The trial's data, split and loaded (Trainer.prepare); throws ConfigException naming what
     /// does not load or fit (the batch against the training rows, the data's files).
     static member Prepare(config: TrialConfig) : SplitData = Trainer.prepare config |> Trials.Unwrap

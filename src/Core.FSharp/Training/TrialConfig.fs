@@ -498,6 +498,58 @@ module TrialConfig =
            | Some { Monitor = Monitor.TrainLoss } -> [ "early_stopping_monitor", Monitor.TrainLoss.Name ]
            | _ -> [])
 
+    /// The build fields of a canonical text (`canonical`, the manifest's `config` column): the
+    /// inverse of `values`, so that a committed trial rebuilds into the config its id hashes.
+    /// A key `values` joins (stabilisation, early_stopping, noise_scale, scaling, an optimizer's
+    /// changed settings) is split back into the keys `build` reads; an empty value is a key not
+    /// given. A model file's layers are not a model file: such a trial cannot be rebuilt.
+    let fieldsOfCanonical (text: string) : Result<(string * string) list, ConfigError list> =
+        let lines = text.Replace("\r", "").Split('\n')
+        let bad message = Error [ { Field = "config"; Message = message } ]
+
+        if lines[0] <> CanonicalVersion then
+            bad $"not a canonical trial config: its first line is '{lines[0]}', expected '{CanonicalVersion}'"
+        else
+            let parts (v: string) (names: string list) = List.zip names (List.ofArray (v.Split ':'))
+
+            let field (line: string) =
+                let i = line.IndexOf '='
+                let k, v = line[.. i - 1], line[i + 1 ..]
+
+                match k with
+                | _ when v = "" -> Ok []
+                | "stabilisation" -> Ok(("stop_when_stable", "true") :: parts v [ "stable_delta"; "stable_patience" ])
+                | "early_stopping" -> Ok(parts v [ "early_stopping_patience"; "early_stopping_min_delta" ])
+                | "noise_scale" -> Ok(parts v [ "noise_scale_every"; "noise_scale_small"; "noise_scale_ema" ])
+                | "scaling" -> Ok(parts v [ "scaling"; "base_batch"; "warmup_epochs" ])
+                | "optimizer" when v.EndsWith ")" ->
+                    let open' = v.IndexOf '('
+
+                    let settings =
+                        v[open' + 1 .. v.Length - 2].Split(',') |> Array.map (fun kv -> let j = kv.IndexOf '=' in kv[.. j - 1], kv[j + 1 ..])
+
+                    Ok(("optimizer", v[.. open' - 1]) :: List.ofArray settings)
+                | "model" when v.StartsWith "layers: " -> Error "model: a model file's trial keeps its layers, not its file, and cannot be rebuilt"
+                | _ -> Ok [ k, v ]
+
+            let results = lines[1..] |> Array.filter (fun l -> l.Contains '=') |> Array.map field
+
+            match
+                results
+                |> Array.tryPick (function
+                    | Error e -> Some e
+                    | Ok _ -> None)
+            with
+            | Some e -> bad e
+            | None ->
+                Ok(
+                    results
+                    |> Array.toList
+                    |> List.collect (function
+                        | Ok f -> f
+                        | Error _ -> [])
+                )
+
     /// The canonical text of a config: a version line, then every key of `values` as key=value,
     /// sorted, numbers in round-trip form. Trial ids hash exactly this.
     let canonical (c: TrialConfig) = CanonicalVersion + "\n" + (values c |> List.sortBy fst |> List.map (fun (k, v) -> $"{k}={v}") |> String.concat "\n")
