@@ -162,262 +162,307 @@ module TrialConfig =
                     let shown = changed |> List.map (fun (k, v) -> $"""{k} = {v.ToString("G6", inv)}""") |> String.concat ", "
                     OptimizerSpec.create c.Optimizer given |> Result.mapError (fun e -> $"{where} gives {shown}: {e}")))
 
-    /// Builds a trial from key = text pairs; absent keys take their defaults. Returns every
-    /// problem found, each naming its key, the value and what is allowed.
-    let build (fields: (string * string) list) : Result<TrialConfig, ConfigError list> =
+    /// The key = text pairs of one build, read key by key: each problem is recorded (naming its
+    /// key) and reading goes on with a fallback, so that one build reports every problem at once.
+    type private Fields(fields: (string * string) list) =
         let errors = ResizeArray<ConfigError>()
-        let fail field message = errors.Add { Field = field; Message = message }
+        let given = Map.ofList fields
+        member _.Errors = errors
+        member _.Fail (field: string) (message: string) = errors.Add { Field = field; Message = message }
+        member _.Failed(field: string) = errors.Exists(fun e -> e.Field = field)
+        member _.IsGiven key = given.ContainsKey key
+        /// A key's text, its default when absent.
+        member _.Text key = given |> Map.tryFind key |> Option.defaultWith (fun () -> defaultOf key)
 
+        /// The parsed value of a key (its default when absent), or `fallback` after recording the error.
+        member f.Value key (parse: string -> Result<'a, string>) (fallback: 'a) =
+            match parse (f.Text key) with
+            | Ok v -> v
+            | Error e ->
+                f.Fail key e
+                fallback
+
+        /// None for an empty text, else the parsed value.
+        member f.Optional key parse = if f.Text key = "" then None else Some(f.Value key parse Unchecked.defaultof<_>)
+
+    /// Unknown keys and keys given twice.
+    let private checkKeys (f: Fields) (fields: (string * string) list) =
         for k, _ in fields do
             if not (List.contains k keyNames) then
-                fail k $"""unknown key '{k}'{suggest k keyNames}; allowed: {String.concat ", " keyNames}"""
+                f.Fail k $"""unknown key '{k}'{suggest k keyNames}; allowed: {String.concat ", " keyNames}"""
 
         for k, n in fields |> List.countBy fst do
             if n > 1 then
-                fail k $"given {n} times"
+                f.Fail k $"given {n} times"
 
-        let given = Map.ofList fields
-        let text key = given |> Map.tryFind key |> Option.defaultWith (fun () -> defaultOf key)
-        let isGiven key = given.ContainsKey key
-
-        /// The parsed value of a key (its default when absent), or `fallback` after recording the error.
-        let value key (parse: string -> Result<'a, string>) (fallback: 'a) =
-            match parse (text key) with
-            | Ok v -> v
-            | Error e ->
-                fail key e
-                fallback
-
-        let optional key parse = if (text key) = "" then None else Some(value key parse Unchecked.defaultof<_>)
-
-        let dataset = text "dataset"
+    /// The dataset, its registry entry and its split (the dataset's default split when not given).
+    let private readData (f: Fields) =
+        let dataset = f.Text "dataset"
         let info = Registry.tryInfo dataset
 
         if dataset = "" then
-            fail "dataset" $"""missing; allowed: {String.concat ", " Registry.names}"""
+            f.Fail "dataset" $"""missing; allowed: {String.concat ", " Registry.names}"""
         elif info.IsNone then
-            fail "dataset" (DataError.Unknown(dataset, Registry.names)).Message
+            f.Fail "dataset" (DataError.Unknown(dataset, Registry.names)).Message
 
         let split =
-            if isGiven "split" then
-                value "split" Split.parse Split.Official
+            if f.IsGiven "split" then
+                f.Value "split" Split.parse Split.Official
             else
                 info |> Option.map (fun i -> i.DefaultSplit) |> Option.defaultValue Split.Official
 
-        let modelText = text "model"
+        dataset, info, split
+
+    /// The model's name and, for a model file, its definition.
+    let private readModel (f: Fields) =
+        let modelText = f.Text "model"
+        let catalog = Lrbs.Core.Models.Catalog.names
 
         let definition =
             if Lrbs.Core.Models.ModelFile.isDefinition modelText then
                 match Lrbs.Core.Models.ModelFile.ofJson modelText with
                 | Ok d -> Some d
                 | Error e ->
-                    fail "model" e
+                    f.Fail "model" e
                     None
             else
-                if not (List.contains modelText Lrbs.Core.Models.Catalog.names) then
-                    fail
+                if not (List.contains modelText catalog) then
+                    f.Fail
                         "model"
-                        $"""unknown model '{modelText}'{Lrbs.Core.Suggest.hint modelText Lrbs.Core.Models.Catalog.names}; allowed: {String.concat ", " Lrbs.Core.Models.Catalog.names}, or a model file (.yaml)"""
+                        $"""unknown model '{modelText}'{Lrbs.Core.Suggest.hint modelText catalog}; allowed: {String.concat ", " catalog}, or a model file (.yaml)"""
 
                 None
 
-        let model = definition |> Option.map (fun d -> d.Name) |> Option.defaultValue modelText
-        let optimizer = text "optimizer"
+        (definition |> Option.map (fun d -> d.Name) |> Option.defaultValue modelText), definition
 
-        let optimizerSettings =
+    /// The optimizer's name and the hyper-parameters given (true/false read as 1/0), each checked
+    /// against the optimizer's own keys and ranges (OptimizerSpec.create).
+    let private readOptimizer (f: Fields) =
+        let optimizer = f.Text "optimizer"
+
+        let settings =
             OptimizerSpec.hyperKeys
-            |> List.filter isGiven
+            |> List.filter f.IsGiven
             |> List.choose (fun k ->
-                match (text k).ToLowerInvariant() with
+                match (f.Text k).ToLowerInvariant() with
                 | "true" -> Some(k, 1.0)
                 | "false" -> Some(k, 0.0)
                 | t ->
                     match number t with
                     | Some v -> Some(k, v)
                     | None ->
-                        fail k $"expected a number (or true/false), got '{t}'"
+                        f.Fail k $"expected a number (or true/false), got '{t}'"
                         None)
 
         match OptimizerSpec.ofName optimizer with
-        | Error e -> fail "optimizer" e
+        | Error e -> f.Fail "optimizer" e
         | Ok plain ->
             let own = plain.Kind.Keys |> List.map (fun h -> h.Name)
-            let foreign = optimizerSettings |> List.filter (fun (k, _) -> not (List.contains k own))
+            let foreign = settings |> List.filter (fun (k, _) -> not (List.contains k own))
 
             for k, _ in foreign do
-                fail k $"""does not apply to optimizer {optimizer}; its keys: {String.concat ", " own}"""
+                f.Fail k $"""does not apply to optimizer {optimizer}; its keys: {String.concat ", " own}"""
 
             if foreign.IsEmpty then
-                match OptimizerSpec.create optimizer optimizerSettings with
-                | Error e -> fail "optimizer" e
+                match OptimizerSpec.create optimizer settings with
+                | Error e -> f.Fail "optimizer" e
                 | Ok _ -> ()
 
-        let scalingRule = value "scaling" LrScaling.parseRule None
-        let baseBatch = optional "base_batch" (integer 1)
-        let warmup = value "warmup_epochs" (integer 0) 0
+        optimizer, settings
 
-        let scaling =
-            match scalingRule, baseBatch with
-            | Some rule, Some b -> Some { Rule = rule; BaseBatch = b; WarmupEpochs = warmup }
-            | Some _, None ->
-                fail "base_batch" "scaling needs base_batch, the batch size at which lr is right"
-                None
-            | None, Some _ ->
-                fail "base_batch" "base_batch needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"
-                None
-            | None, None ->
-                if warmup > 0 then
-                    fail "warmup_epochs" "warm-up rises to a scaled rate: it needs scaling (linear, sqrt, adam-sqrt-sde or beta2-halflife)"
+    /// The learning-rate scaling rule with its base batch and warm-up: all or none of them.
+    let private readScaling (f: Fields) =
+        let rules = "linear, sqrt, adam-sqrt-sde or beta2-halflife"
+        let rule = f.Value "scaling" LrScaling.parseRule None
+        let baseBatch = f.Optional "base_batch" (integer 1)
+        let warmup = f.Value "warmup_epochs" (integer 0) 0
 
-                None
+        match rule, baseBatch with
+        | Some rule, Some b -> Some { Rule = rule; BaseBatch = b; WarmupEpochs = warmup }
+        | Some _, None ->
+            f.Fail "base_batch" "scaling needs base_batch, the batch size at which lr is right"
+            None
+        | None, Some _ ->
+            f.Fail "base_batch" $"base_batch needs scaling ({rules})"
+            None
+        | None, None ->
+            if warmup > 0 then
+                f.Fail "warmup_epochs" $"warm-up rises to a scaled rate: it needs scaling ({rules})"
 
-        let stableOn = value "stop_when_stable" boolean false || isGiven "stable_delta" || isGiven "stable_patience"
+            None
+
+    /// The stopping rules: the epoch limit, the stabilisation rule and early stopping.
+    let private readStopping (f: Fields) =
+        let stableOn = f.Value "stop_when_stable" boolean false || f.IsGiven "stable_delta" || f.IsGiven "stable_patience"
+
+        let monitor =
+            function
+            | "val_loss" -> Ok Monitor.ValLoss
+            | "loss" -> Ok Monitor.TrainLoss
+            | other -> Error $"""unknown monitor '{other}'{Lrbs.Core.Suggest.hint other [ "val_loss"; "loss" ]}; allowed: val_loss, loss"""
 
         let stopping =
             {
-                MaxEpochs = value "max_epochs" (integer 1) 1
-                Stabilisation = if stableOn then Some(value "stable_delta" positive 0.01, value "stable_patience" (integer 1) 1) else None
+                MaxEpochs = f.Value "max_epochs" (integer 1) 1
+                Stabilisation = if stableOn then Some(f.Value "stable_delta" positive 0.01, f.Value "stable_patience" (integer 1) 1) else None
                 EarlyStopping =
-                    optional "early_stopping_patience" (integer 1)
+                    f.Optional "early_stopping_patience" (integer 1)
                     |> Option.map (fun p ->
                         {
                             Patience = p
-                            MinDelta = value "early_stopping_min_delta" nonNegative 0.0
-                            Monitor =
-                                value
-                                    "early_stopping_monitor"
-                                    (function
-                                    | "val_loss" -> Ok Monitor.ValLoss
-                                    | "loss" -> Ok Monitor.TrainLoss
-                                    | other ->
-                                        Error $"""unknown monitor '{other}'{Lrbs.Core.Suggest.hint other [ "val_loss"; "loss" ]}; allowed: val_loss, loss""")
-                                    Monitor.ValLoss
+                            MinDelta = f.Value "early_stopping_min_delta" nonNegative 0.0
+                            Monitor = f.Value "early_stopping_monitor" monitor Monitor.ValLoss
                         })
             }
 
         for key in [ "early_stopping_min_delta"; "early_stopping_monitor" ] do
-            if stopping.EarlyStopping.IsNone && isGiven key then
-                fail key "needs early_stopping_patience"
+            if stopping.EarlyStopping.IsNone && f.IsGiven key then
+                f.Fail key "needs early_stopping_patience"
 
-        let noise =
-            match optional "noise_scale_every" (integer 1), optional "noise_scale_small" (integer 1) with
-            | Some every, Some small -> Some { Every = every; Small = small; Ema = value "noise_scale_ema" fraction 0.95 }
-            | None, None ->
-                if isGiven "noise_scale_ema" then
-                    fail "noise_scale_ema" "needs noise_scale_every and noise_scale_small"
+        stopping
 
-                None
-            | Some _, None ->
-                fail "noise_scale_every" "the noise scale needs both every and small: give noise_scale_small too"
-                None
-            | None, Some _ ->
-                fail "noise_scale_small" "the noise scale needs both every and small: give noise_scale_every too"
-                None
+    /// The gradient noise scale measurement: both of every and small, or neither.
+    let private readNoise (f: Fields) =
+        let both = "the noise scale needs both every and small"
 
-        let config =
-            {
-                Dataset = dataset
-                DataDir = optional "data_dir" Ok
-                DataSeed = value "data_seed" (integer 0) 0
-                Pool = optional "pool" (integer 1)
-                Split = split
-                TrainLimit = optional "train_limit" (integer 1)
-                TestLimit = optional "test_limit" (integer 1)
-                ImageSize = optional "image_size" (integer 4)
-                Labels = (text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
-                Model = model
-                ModelDefinition = definition
-                LossForm = value "cross_entropy" LossForm.parse LossForm.Logits
-                BoxLoss = value "box_loss" IouForm.parse IouForm.KerasPlusOne
-                EvalWholeBatches =
-                    value
-                        "eval_batches"
-                        (function
-                        | "all" -> Ok false
-                        | "whole" -> Ok true
-                        | other -> Error $"""unknown evaluation '{other}'{Lrbs.Core.Suggest.hint other [ "all"; "whole" ]}; allowed: all, whole""")
-                        false
-                Optimizer = optimizer
-                OptimizerSettings = optimizerSettings
-                Lr = value "lr" positive 0.01
-                Scaling = scaling
-                BatchSize = value "batch_size" (integer 1) 1
-                Schedule = value "schedule" Schedule.parse Schedule.Constant
-                Stopping = stopping
-                Seed = value "seed" (integer 0) 0
-                NoiseScale = noise
-                Predictions = value "predictions" boolean false
-            }
+        match f.Optional "noise_scale_every" (integer 1), f.Optional "noise_scale_small" (integer 1) with
+        | Some every, Some small -> Some { Every = every; Small = small; Ema = f.Value "noise_scale_ema" fraction 0.95 }
+        | None, None ->
+            if f.IsGiven "noise_scale_ema" then
+                f.Fail "noise_scale_ema" "needs noise_scale_every and noise_scale_small"
 
-        // Checks across keys: an option that cannot apply is an error, never ignored.
+            None
+        | Some _, None ->
+            f.Fail "noise_scale_every" $"{both}: give noise_scale_small too"
+            None
+        | None, Some _ ->
+            f.Fail "noise_scale_small" $"{both}: give noise_scale_every too"
+            None
+
+    /// Options that watch a validation part or need a fixed batch size, where the split or the
+    /// schedule cannot give one: an option that cannot apply is an error, never ignored.
+    let private checkSplitAndBatch (f: Fields) (config: TrialConfig) =
         let hasValidation =
             match config.Split with
             | Split.Pooled(_, v) -> v > 0.0
             | Split.Official -> false
 
         let splitText = Split.describe config.Split
+        let growing = Schedule.changesBatch config.Schedule
 
         match config.Stopping.EarlyStopping with
         // (a monitor that did not parse is reported as such, not also as a missing validation part)
-        | Some { Monitor = Monitor.ValLoss } when not hasValidation && not (errors.Exists(fun e -> e.Field = "early_stopping_monitor")) ->
-            fail
+        | Some { Monitor = Monitor.ValLoss } when not hasValidation && not (f.Failed "early_stopping_monitor") ->
+            f.Fail
                 "early_stopping_patience"
                 $"early stopping watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10, or early_stopping_monitor: loss"
         | _ -> ()
 
         if Schedule.needsValidation config.Schedule && not hasValidation then
-            fail
+            f.Fail
                 "schedule"
                 $"schedule {Schedule.canonical config.Schedule} watches the validation loss, but split {splitText} has no validation part; use e.g. split 80/10/10"
 
         match config.Schedule with
         | Schedule.GrowBatchOnPlateau(_, maxBatch, _) when maxBatch < config.BatchSize ->
-            fail "schedule" $"grow-batch's max_batch {maxBatch} is below batch_size {config.BatchSize}"
+            f.Fail "schedule" $"grow-batch's max_batch {maxBatch} is below batch_size {config.BatchSize}"
         | _ -> ()
 
         if config.Pool.IsSome && config.Split = Split.Official then
-            fail "pool" "a pool is drawn before a pooled split; the official split keeps the publisher's partition (use e.g. split 80/20)"
+            f.Fail "pool" "a pool is drawn before a pooled split; the official split keeps the publisher's partition (use e.g. split 80/20)"
 
         match config.NoiseScale with
         | Some n when n.Small >= config.BatchSize ->
-            fail "noise_scale_small" $"the small batch ({n.Small}) must be smaller than batch_size ({config.BatchSize})"
-        | Some n when config.BatchSize % n.Small <> 0 -> fail "noise_scale_small" $"the small batch ({n.Small}) must divide batch_size ({config.BatchSize})"
-        | Some _ when Schedule.changesBatch config.Schedule ->
-            fail "noise_scale_every" "the noise scale needs a fixed batch size; the grow-batch schedule changes it"
+            f.Fail "noise_scale_small" $"the small batch ({n.Small}) must be smaller than batch_size ({config.BatchSize})"
+        | Some n when config.BatchSize % n.Small <> 0 -> f.Fail "noise_scale_small" $"the small batch ({n.Small}) must divide batch_size ({config.BatchSize})"
+        | Some _ when growing -> f.Fail "noise_scale_every" "the noise scale needs a fixed batch size; the grow-batch schedule changes it"
         | _ -> ()
 
-        if errors.Count = 0 && config.Scaling.IsSome then
-            if Schedule.changesBatch config.Schedule && not (LrScaling.optimizerKeys config.Scaling.Value.Rule).IsEmpty then
-                fail
+        if f.Errors.Count = 0 && config.Scaling.IsSome then
+            if growing && not (LrScaling.optimizerKeys config.Scaling.Value.Rule).IsEmpty then
+                f.Fail
                     "scaling"
                     $"scaling {LrScaling.ruleName config.Scaling.Value.Rule} sets the optimizer for one batch size; the grow-batch schedule changes it"
 
             match scaledOptimizer config with
-            | Error e -> fail "scaling" e
+            | Error e -> f.Fail "scaling" e
             | Ok _ -> ()
 
-        if config.EvalWholeBatches && Schedule.changesBatch config.Schedule then
-            fail "eval_batches" "whole batches of batch_size need a fixed batch size; the grow-batch schedule changes it"
+        if config.EvalWholeBatches && growing then
+            f.Fail "eval_batches" "whole batches of batch_size need a fixed batch size; the grow-batch schedule changes it"
 
+    /// Keys that apply to some datasets only.
+    let private checkDatasetKeys (f: Fields) (info: Registry.DatasetInfo option) (config: TrialConfig) =
         match info with
         | Some i ->
+            let dataset = config.Dataset
+
             if config.ImageSize.IsSome && not i.UsesImageSize then
-                fail "image_size" $"dataset {dataset} has fixed-size images; image_size applies to image folders"
+                f.Fail "image_size" $"dataset {dataset} has fixed-size images; image_size applies to image folders"
 
             if not config.Labels.IsEmpty && not i.UsesLabels then
-                fail "labels" $"dataset {dataset} has no attributes to choose; labels applies to attribute datasets"
+                f.Fail "labels" $"dataset {dataset} has no attributes to choose; labels applies to attribute datasets"
 
             if i.Targets = TargetKind.Boxes && config.LossForm <> LossForm.Logits then
-                fail "cross_entropy" $"dataset {dataset} has box targets (loss 1 - IoU): cross_entropy does not apply"
+                f.Fail "cross_entropy" $"dataset {dataset} has box targets (loss 1 - IoU): cross_entropy does not apply"
 
-            if i.Targets <> TargetKind.Boxes && isGiven "box_loss" then
-                fail "box_loss" $"dataset {dataset} has no box targets: box_loss applies to box regression (e.g. boxes)"
+            if i.Targets <> TargetKind.Boxes && f.IsGiven "box_loss" then
+                f.Fail "box_loss" $"dataset {dataset} has no box targets: box_loss applies to box regression (e.g. boxes)"
 
             if i.NeedsDataDir && config.DataDir.IsNone then
-                fail "data_dir" $"dataset {dataset} is read from a folder you name: {i.DataHint}"
+                f.Fail "data_dir" $"dataset {dataset} is read from a folder you name: {i.DataHint}"
         | None -> ()
 
-        if errors.Count = 0 then Ok config else Error(List.ofSeq errors)
+    /// The evaluation: every test row, or whole batches of batch_size.
+    let private evalWhole =
+        function
+        | "all" -> Ok false
+        | "whole" -> Ok true
+        | other -> Error $"""unknown evaluation '{other}'{Lrbs.Core.Suggest.hint other [ "all"; "whole" ]}; allowed: all, whole"""
+
+    /// Builds a trial from key = text pairs; absent keys take their defaults. Returns every
+    /// problem found, each naming its key, the value and what is allowed.
+    let build (fields: (string * string) list) : Result<TrialConfig, ConfigError list> =
+        let f = Fields fields
+        checkKeys f fields
+        let dataset, info, split = readData f
+        let model, definition = readModel f
+        let optimizer, optimizerSettings = readOptimizer f
+        let scaling = readScaling f
+        let stopping = readStopping f
+        let noise = readNoise f
+
+        let config =
+            {
+                Dataset = dataset
+                DataDir = f.Optional "data_dir" Ok
+                DataSeed = f.Value "data_seed" (integer 0) 0
+                Pool = f.Optional "pool" (integer 1)
+                Split = split
+                TrainLimit = f.Optional "train_limit" (integer 1)
+                TestLimit = f.Optional "test_limit" (integer 1)
+                ImageSize = f.Optional "image_size" (integer 4)
+                Labels = (f.Text "labels").Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries) |> List.ofArray
+                Model = model
+                ModelDefinition = definition
+                LossForm = f.Value "cross_entropy" LossForm.parse LossForm.Logits
+                BoxLoss = f.Value "box_loss" IouForm.parse IouForm.KerasPlusOne
+                EvalWholeBatches = f.Value "eval_batches" evalWhole false
+                Optimizer = optimizer
+                OptimizerSettings = optimizerSettings
+                Lr = f.Value "lr" positive 0.01
+                Scaling = scaling
+                BatchSize = f.Value "batch_size" (integer 1) 1
+                Schedule = f.Value "schedule" Schedule.parse Schedule.Constant
+                Stopping = stopping
+                Seed = f.Value "seed" (integer 0) 0
+                NoiseScale = noise
+                Predictions = f.Value "predictions" boolean false
+            }
+
+        checkSplitAndBatch f config
+        checkDatasetKeys f info config
+        if f.Errors.Count = 0 then Ok config else Error(List.ofSeq f.Errors)
 
     /// The resolved optimizer, scaled to the trial's batch size (build checked it).
     let optimizerSpec (c: TrialConfig) =
