@@ -122,70 +122,8 @@ public static class SweepCommand
                 return code;
             }
             Supervisor.BindToSupervisor();
-            var timing = new StartupTiming();
-            timing.Mark("plan read");
-            var engine = EngineWarmUp.Start(); // loads while the plan and the data are read
-            var runner = new SweepRunner(s, store, n, sh, CodeVersion.Current, parse.GetValue(retry), every);
-            var committed = store.Committed();
-            timing.Mark("committed read");
-            foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
-            var unfinished = runner.Pending(committed);
-            var pending = unfinished.Where(t => onlyIds is null || onlyIds.Contains(t.Id)).ToList();
-            CheckData(s.Search is null ? pending : s.Trials);
-            timing.Mark("data ready");
-            engine.Wait();
-            timing.Mark("engine loaded");
-            CheckWritable(store.OutDir);
-            var packing = (parse.GetValue(pack) || s.Pack) && onlyIds is null;
-            using var claims = new Claims(store.OutDir, leaseTime);
-            var results = new List<TrialResult>();
-            if (s.Search is null)
-            {
-                store.WriteManifest(s.Name, s.Trials.Select(t => (t.Index, t.Id, t.Config)));
-                timing.Mark("manifest written");
-                timing.Report(error);
-                var named = onlyIds is null ? "" : $" (named by --only; {unfinished.Count} unfinished in all)"; // --only picks among these
-                output.WriteLine($"sweep '{s.Name}': {pending.Count} to run{named}, {s.Trials.Count(sh.Owns) - unfinished.Count} already finished, {n} workers, results in {store.OutDir}");
-                results.AddRange(RunTrials(pending, []));
-            }
-            else
-            {
-                // Round by round: the plan is replayed from what is committed, its unfinished trials
-                // run (this shard's first, then any another runner has not claimed), and again,
-                // until every group's search has ended.
-                while (true)
-                {
-                    var plan = s.Search.Plan(store.Outcomes());
-                    store.WriteManifest(s.Name, plan.Trials.Select(t => (t.Index, t.Id, t.Config)), SearchText.Settings(s.Search.Spec));
-                    committed = store.Committed();
-                    var open = plan.Open(t => (!committed.Statuses.TryGetValue(t.Id, out var st) || (parse.GetValue(retry) && st.IsFailed && !results.Any(r => TrialConfigModule.id(r.Config) == t.Id)))
-                        && (onlyIds is null || onlyIds.Contains(t.Id)));
-                    var running = plan.RunningGroups;
-                    output.WriteLine($"sweep '{s.Name}': learning-rate search, {plan.Groups.Count - running} of {plan.Groups.Count} groups done; " +
-                        $"{open.Count} trials to run in this round, {plan.Trials.Count - open.Count} finished, {n} workers, results in {store.OutDir}");
-                    if (open.Count == 0) break;
-                    CheckData(open);
-                    var mine = open.Where(sh.Owns).ToList();
-                    results.AddRange(RunTrials(mine, open.Where(t => !sh.Owns(t)).ToList()));
-                    if (onlyIds is not null) break; // the named trials ran; the next round is another runner's
-                }
-                foreach (var g in s.Search.Plan(store.Outcomes()).Groups)
-                    output.WriteLine($"  {g.Group.Label}: {SearchText.State(g.Plan.State)}");
-            }
-            var byStatus = results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
-            output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
-
-            // This shard's trials first, then others' (a searched round: what their runners have not claimed).
-            IReadOnlyList<TrialResult> RunTrials(IReadOnlyList<PlannedTrial> own, IReadOnlyList<PlannedTrial> others)
-            {
-                IReadOnlyList<WorkUnit> Units(IReadOnlyList<PlannedTrial> ts) =>
-                    packing ? SweepRunner.Packs(ts, most, n, SweepRunner.MemoryCap(n)).Units : SweepRunner.Singles(ts);
-                var units = runner.Resuming(Units(own).Concat(Units(others)).ToList(), w => error.WriteLine($"warning: {w}"));
-                var resuming = units.SelectMany(u => u.Trials).Count(t => CheckpointStore.FilesIn(store.OutDir, t.Id).Count > 0);
-                if (resuming > 0) output.WriteLine($"resuming {resuming} trials from their checkpoints in {CheckpointStore.DirIn(store.OutDir)}");
-                if (packing) output.WriteLine($"packed: {units.Count(u => u.Trials.Count > 1)} packs of {units.Where(u => u.Trials.Count > 1).Sum(u => u.Trials.Count)} trials, {units.Count(u => u.Trials.Count == 1)} alone");
-                return SweepDisplay.Run(runner, units, own.Count + others.Count, Consoles.For(output), claims);
-            }
+            var options = new SweepWorker.Options(n, parse.GetValue(retry), (parse.GetValue(pack) || s.Pack) && onlyIds is null, most, leaseTime, every, onlyIds);
+            new SweepWorker(s, store, sh, options, output, error).Run();
             return ExitCodes.Ok;
         });
         return cmd;
@@ -226,7 +164,7 @@ public static class SweepCommand
     /// <summary>Checks the data-dependent limits of `trials` before anything is written (`sweep
     /// plan` makes the same check): they depend only on the data, split, row limits and model, so
     /// one check per such group, with its largest batch.</summary>
-    static void CheckData(IEnumerable<PlannedTrial> trials)
+    internal static void CheckData(IEnumerable<PlannedTrial> trials)
     {
         foreach (var t in trials.GroupBy(t => (Data: Trainer.dataKey(t.Config), t.Config.Model)).Select(g => g.MaxBy(t => t.Config.BatchSize)!))
             Prepared(t);
@@ -259,7 +197,7 @@ public static class SweepCommand
         return d;
     }
 
-    static void CheckWritable(string dir)
+    internal static void CheckWritable(string dir)
     {
         try
         {
