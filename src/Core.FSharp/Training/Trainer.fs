@@ -339,12 +339,112 @@ module Trainer =
             NoiseBSimple = noise |> Option.map (fun (_, _, b) -> b)
         }
 
+    /// What a pack's epoch loop reads and does not change: the net, its resident rows, the
+    /// members' seeds and shuffle streams, the first member's settings, the fault plan and the
+    /// progress to report to.
+    type private PackLoop =
+        {
+            Net: Network
+            Train: Resident
+            Test: Resident
+            Validation: Resident option
+            Seeds: uint64[]
+            Shared: bool
+            Shufflers: Collections.Generic.IDictionary<uint64, Rng>
+            Rows: int
+            First: TrialConfig
+            FaultAt: int[]
+            FirstBatches: int
+            Progress: Progress
+        }
+
+    /// The steps of one epoch for the active members: a fresh order per distinct seed (so each
+    /// member's order depends only on its seed), then every batch through the one training step,
+    /// with the noise scale measured where asked. Returns the batch size, the batches and each
+    /// member's learning rate of its last step.
+    let private runEpoch (loop: PackLoop) (active: Member[]) (epoch: int) =
+        let n = loop.Rows
+        let batch = active[0].Schedule.BatchSize
+        let batches = (n + batch - 1) / batch
+        let perms = loop.Shufflers |> Seq.map (fun kv -> kv.Key, kv.Value.Permutation n) |> dict
+        let faulty = loop.FaultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
+
+        use order =
+            if loop.Shared then
+                T.ofInt64 [| int64 n |] (perms[loop.Seeds[0]] |> Array.map int64)
+            else
+                T.ofInt64 [| int64 active.Length; int64 n |] (active |> Array.collect (fun m -> perms[loop.Seeds[m.Index]] |> Array.map int64))
+
+        let source = { X = loop.Train.X; Y = loop.Train.Y; Order = Some order }
+        let lrs = Array.zeroCreate<float> active.Length
+        let sample () = (loop.Net.Statistics false).[0].MeanLoss
+
+        for b in 0 .. batches - 1 do
+            let start = b * batch
+            let size = min batch (n - start) // the last batch may be smaller, as in Keras
+            learningRates active loop.FirstBatches lrs
+
+            let noise =
+                match loop.First.NoiseScale with
+                | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
+                | _ -> 0
+
+            if faulty then
+                for m in active do
+                    if loop.FaultAt[m.Index] = m.Steps + 1 then
+                        Fault.crash ()
+
+            Step.run loop.Net source start size lrs noise
+
+            if noise > 0 then
+                loop.Net.NoiseMeasurement()
+                |> Array.iteri (fun i (small, big) ->
+                    let m = active[i]
+                    m.Noise <- NoiseScale.add loop.First.NoiseScale.Value.Ema (NoiseScale.estimate noise size small big) m.Noise)
+
+            for m in active do
+                m.Steps <- m.Steps + 1
+
+            loop.Progress.OnStepLosses
+            |> Option.iter (fun report -> report (active |> Array.map (fun m -> m.Index)) (loop.Net.LastLoss()))
+
+            loop.Progress.OnBatch epoch (b + 1) batches sample
+
+        batch, batches, lrs
+
+    /// The end of an epoch: the members' training totals, the validation and test passes, each
+    /// member's record, then its stopping rule and schedule (a member whose loss is not finite
+    /// diverged).
+    let private closeEpoch (loop: PackLoop) (active: Member[]) epoch batch batches (lrs: float[]) (epochClock: Stopwatch) =
+        let trainSeconds = epochClock.Elapsed.TotalSeconds
+        let stats = loop.Net.Statistics true
+        let valTotals = loop.Validation |> Option.map (fun v -> loop.Net.Evaluate(v.X, v.Y))
+        let testTotals = loop.Net.Evaluate(loop.Test.X, loop.Test.Y)
+
+        active
+        |> Array.iteri (fun i m ->
+            if not (Double.IsFinite stats[i].LossSum) then
+                m.Stop <- Some StopReason.Diverged
+            else
+                let validation = valTotals |> Option.map (fun v -> v[i])
+                let seconds = epochClock.Elapsed.TotalSeconds
+
+                let record =
+                    epochRecord epoch stats[i] validation testTotals[i] lrs[i] batch batches seconds trainSeconds (NoiseScale.read m.Noise)
+
+                m.Epochs.Add record
+                loop.Progress.OnEpoch m.Index record
+                let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
+                let valLosses = m.Epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
+                m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
+                m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
+
     /// Trains the members of a pack (a single trial is a pack of one) through the one
     /// training step. Each member keeps its own learning rate, schedule, seed (weights,
     /// shuffle order, dropout masks), stopping rule and result; a member that stops or
     /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
-    /// loss) is a status, not an exception. (About 100 lines: the epoch loop owns the net, the
-    /// resident rows and the members' mutable state; its parts are the functions above.)
+    /// loss) is a status, not an exception. (About 80 lines: it owns the net, the resident rows
+    /// and the members' mutable state, and disposes of them; an epoch is runEpoch and closeEpoch.)
     let private trainPack (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         let spec, data = packNet configs data
@@ -387,10 +487,24 @@ module Trainer =
             }
 
         let mutable active = members // in the net's member order
-        let faultAt = faultSteps configs
-        let faulty = faultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
+
+        let loop =
+            {
+                Net = net
+                Train = train
+                Test = test
+                Validation = Option.ofObj validation
+                Seeds = seeds
+                Shared = shared
+                Shufflers = shufflers
+                Rows = n
+                First = c0
+                FaultAt = faultSteps configs
+                FirstBatches = firstBatches
+                Progress = progress
+            }
 
         let finish (position: int) (m: Member) =
             let outputs =
@@ -409,80 +523,8 @@ module Trainer =
         while active.Length > 0 do
             let epoch = active[0].Epochs.Count + 1
             let epochClock = Stopwatch.StartNew()
-            let batch = active[0].Schedule.BatchSize
-            let batches = (n + batch - 1) / batch
-            // One order per distinct seed, drawn every epoch so each member's order depends only on its seed.
-            let perms = shufflers |> Seq.map (fun kv -> kv.Key, kv.Value.Permutation n) |> dict
-
-            use order =
-                if shared then
-                    T.ofInt64 [| int64 n |] (perms[seeds[0]] |> Array.map int64)
-                else
-                    T.ofInt64 [| int64 active.Length; int64 n |] (active |> Array.collect (fun m -> perms[seeds[m.Index]] |> Array.map int64))
-
-            let source = { X = train.X; Y = train.Y; Order = Some order }
-            let lrs = Array.zeroCreate<float> active.Length
-            let sample () = (net.Statistics false).[0].MeanLoss
-
-            for b in 0 .. batches - 1 do
-                let start = b * batch
-                let size = min batch (n - start) // the last batch may be smaller, as in Keras
-                learningRates active firstBatches lrs
-
-                let noise =
-                    match c0.NoiseScale with
-                    | Some ns when active[0].Steps % ns.Every = 0 && size = batch -> ns.Small
-                    | _ -> 0
-
-                if faulty then
-                    for m in active do
-                        if faultAt[m.Index] = m.Steps + 1 then
-                            Fault.crash ()
-
-                Step.run net source start size lrs noise
-
-                if noise > 0 then
-                    net.NoiseMeasurement()
-                    |> Array.iteri (fun i (small, big) ->
-                        let m = active[i]
-                        m.Noise <- NoiseScale.add c0.NoiseScale.Value.Ema (NoiseScale.estimate noise size small big) m.Noise)
-
-                for m in active do
-                    m.Steps <- m.Steps + 1
-
-                progress.OnStepLosses |> Option.iter (fun report -> report (active |> Array.map (fun m -> m.Index)) (net.LastLoss()))
-                progress.OnBatch epoch (b + 1) batches sample
-
-            let trainSeconds = epochClock.Elapsed.TotalSeconds
-            let stats = net.Statistics true
-            let valTotals = if isNull validation then None else Some(net.Evaluate(validation.X, validation.Y))
-            let testTotals = net.Evaluate(test.X, test.Y)
-
-            active
-            |> Array.iteri (fun i m ->
-                if not (Double.IsFinite stats[i].LossSum) then
-                    m.Stop <- Some StopReason.Diverged
-                else
-                    let record =
-                        epochRecord
-                            epoch
-                            stats[i]
-                            (valTotals |> Option.map (fun v -> v[i]))
-                            testTotals[i]
-                            lrs[i]
-                            batch
-                            batches
-                            epochClock.Elapsed.TotalSeconds
-                            trainSeconds
-                            (NoiseScale.read m.Noise)
-
-                    m.Epochs.Add record
-                    progress.OnEpoch m.Index record
-                    let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
-                    let valLosses = m.Epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
-                    m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
-                    m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
-
+            let batch, batches, lrs = runEpoch loop active epoch
+            closeEpoch loop active epoch batch batches lrs epochClock
             let stopped, going = active |> Array.partition (fun m -> m.Stop.IsSome)
 
             active
