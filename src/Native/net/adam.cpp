@@ -14,9 +14,6 @@ namespace {
 class Adam final : public Optimizer {
  public:
   Adam(Settings& s, bool decoupled) : b1_(s.number("beta1")), b2_(s.number("beta2")), eps_(s.number("epsilon")), bias_corrected_(s.flag("bias_corrected")) {
-    if (b1_ < 0.0 || b1_ >= 1.0) s.fail("beta1 must be in [0, 1), got " + std::to_string(b1_));
-    if (b2_ < 0.0 || b2_ >= 1.0) s.fail("beta2 must be in [0, 1), got " + std::to_string(b2_));
-    if (!(eps_ > 0.0)) s.fail("epsilon must be > 0, got " + std::to_string(eps_));
     if (decoupled) read_weight_decay(s);
   }
 

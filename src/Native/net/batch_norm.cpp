@@ -18,8 +18,6 @@ class BatchNorm final : public Layer {
  public:
   explicit BatchNorm(LayerArgs& a)
       : momentum_(a.settings.number("momentum")), eps_(a.settings.number("epsilon")), K_(a.members), c_(a.in_channels), image_(a.image()) {
-    if (momentum_ < 0.0 || momentum_ >= 1.0) a.settings.fail("momentum must be in [0, 1), got " + std::to_string(momentum_));
-    if (!(eps_ > 0.0)) a.settings.fail("epsilon must be > 0, got " + std::to_string(eps_));
     for (Param* p : {&gamma_, &beta_, &mean_, &var_}) {
       p->kind = image_ ? ParamKind::ConvBias : ParamKind::DenseBias;
       p->value = image_ ? at::zeros({K_ * c_}) : at::zeros({K_, c_});

@@ -8,9 +8,7 @@ namespace lrbs::net {
 namespace {
 class Dropout final : public Layer {
  public:
-  explicit Dropout(LayerArgs& a) : rate_(a.settings.number("rate")), c_(a.in_channels), image_(a.image()) {
-    if (rate_ < 0.0 || rate_ >= 1.0) a.settings.fail("rate must be in [0, 1), got " + std::to_string(rate_));
-  }
+  explicit Dropout(LayerArgs& a) : rate_(a.settings.number("rate")), c_(a.in_channels), image_(a.image()) {}
 
   Act forward(const Act& x, const Context& ctx) override {
     mask_ = at::Tensor();

@@ -14,12 +14,7 @@ namespace lrbs::net {
 namespace {
 class Lamb final : public Optimizer {
  public:
-  explicit Lamb(Settings& s) : b1_(s.number("beta1")), b2_(s.number("beta2")), eps_(s.number("epsilon")), wd_(s.number("weight_decay")) {
-    if (b1_ < 0.0 || b1_ >= 1.0) s.fail("beta1 must be in [0, 1), got " + std::to_string(b1_));
-    if (b2_ < 0.0 || b2_ >= 1.0) s.fail("beta2 must be in [0, 1), got " + std::to_string(b2_));
-    if (!(eps_ > 0.0)) s.fail("epsilon must be > 0, got " + std::to_string(eps_));
-    if (wd_ < 0.0) s.fail("weight_decay must be >= 0, got " + std::to_string(wd_));
-  }
+  explicit Lamb(Settings& s) : b1_(s.number("beta1")), b2_(s.number("beta2")), eps_(s.number("epsilon")), wd_(s.number("weight_decay")) {}
 
   int state_count() const override { return 2; }
 

@@ -14,12 +14,7 @@ namespace {
 class Lars final : public Optimizer {
  public:
   explicit Lars(Settings& s)
-      : mu_(s.number("momentum")), nesterov_(s.flag("nesterov")), wd_(s.number("weight_decay")), eta_(s.number("eta")), eps_(s.number("epsilon")) {
-    if (mu_ < 0.0 || mu_ >= 1.0) s.fail("momentum must be in [0, 1), got " + std::to_string(mu_));
-    if (wd_ < 0.0) s.fail("weight_decay must be >= 0, got " + std::to_string(wd_));
-    if (!(eta_ > 0.0)) s.fail("eta must be > 0, got " + std::to_string(eta_));
-    if (eps_ < 0.0) s.fail("epsilon must be >= 0, got " + std::to_string(eps_));
-  }
+      : mu_(s.number("momentum")), nesterov_(s.flag("nesterov")), wd_(s.number("weight_decay")), eta_(s.number("eta")), eps_(s.number("epsilon")) {}
 
   int state_count() const override { return 1; }
 

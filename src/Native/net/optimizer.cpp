@@ -31,10 +31,7 @@ at::Tensor member_norms(const Param& p, const at::Tensor& t, int64_t K) {
   return sums.sqrt().to(t.scalar_type()).view(p.member_vector_shape(K));
 }
 
-void Optimizer::read_weight_decay(Settings& s) {
-  weight_decay_ = s.number("weight_decay");
-  if (weight_decay_ < 0.0) s.fail("weight_decay must be >= 0, got " + std::to_string(weight_decay_));
-}
+void Optimizer::read_weight_decay(Settings& s) { weight_decay_ = s.number("weight_decay"); }
 
 void Optimizer::decay(const Param& p, const Rates& lr, int64_t K) const {
   if (lr.uniform())

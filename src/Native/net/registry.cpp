@@ -19,7 +19,13 @@ Settings::Settings(std::string owner, const lrbs_setting* settings, int count) :
   }
 }
 
-void Settings::fail(const std::string& message) const { throw std::invalid_argument(owner_ + ": " + message); }
+// Every setting reaches the engine through the core (Models/Layers, Optimizers/Kinds.fs), which
+// owns the names, defaults and ranges and checks them first: what fails here is an invariant the
+// engine needs to stay safe (a missing setting, a size below 1, an input of the wrong rank), and
+// a failure is an internal error of lrbs, never a message about the user's input.
+void Settings::fail(const std::string& message) const {
+  throw std::invalid_argument("internal error: " + owner_ + ": " + message + " (the core should have refused this before the engine saw it)");
+}
 
 bool Settings::has(const std::string& key) const { return values_.count(key) != 0; }
 

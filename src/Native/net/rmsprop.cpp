@@ -12,9 +12,6 @@ namespace {
 class RmsProp final : public Optimizer {
  public:
   explicit RmsProp(Settings& s) : rho_(s.number("rho")), mu_(s.number("momentum")), eps_(s.number("epsilon")), centered_(s.flag("centered")) {
-    if (rho_ < 0.0 || rho_ >= 1.0) s.fail("rho must be in [0, 1), got " + std::to_string(rho_));
-    if (mu_ < 0.0 || mu_ >= 1.0) s.fail("momentum must be in [0, 1), got " + std::to_string(mu_));
-    if (!(eps_ > 0.0)) s.fail("epsilon must be > 0, got " + std::to_string(eps_));
     read_weight_decay(s);
   }
 

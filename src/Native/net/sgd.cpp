@@ -11,11 +11,7 @@ namespace lrbs::net {
 namespace {
 class Sgd final : public Optimizer {
  public:
-  explicit Sgd(Settings& s) : mu_(s.number("momentum")), nesterov_(s.flag("nesterov")), pytorch_(s.flag("pytorch_form")) {
-    if (mu_ < 0.0 || mu_ >= 1.0) s.fail("momentum must be in [0, 1), got " + std::to_string(mu_));
-    if (nesterov_ && mu_ == 0.0) s.fail("nesterov needs momentum > 0");
-    read_weight_decay(s);
-  }
+  explicit Sgd(Settings& s) : mu_(s.number("momentum")), nesterov_(s.flag("nesterov")), pytorch_(s.flag("pytorch_form")) { read_weight_decay(s); }
 
   int state_count() const override { return mu_ == 0.0 ? 0 : 1; }
 
