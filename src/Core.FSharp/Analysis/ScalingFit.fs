@@ -225,6 +225,21 @@ let fit (cells: Cell[]) (seed: uint64) : Fit option =
             }
 
 /// Whether k is measured at all: two or more batch sizes with a bracketed optimum.
+/// A bracketed batch size's best learning rate (its row's vertex), as the report lists it.
+type BestPoint = { Batch: int; Lr: float }
+
+/// The bracketed batch sizes' vertices, in batch order.
+let bestPoints (f: Fit) = f.Best |> Array.sortBy fst |> Array.map (fun (b, lr) -> { Batch = b; Lr = lr })
+
+/// The 95% percentile interval of batch size b's vertex over the fit's replicates, taken in log
+/// lr (Statistics.percentileInterval); None without replicates or with too few finite ones.
+let bestInterval (f: Fit) (b: int) : Interval option =
+    if f.Replicates.Length = 0 then
+        None
+    else
+        let logs = f.Replicates |> Array.collect (Array.filter (fun (rb, _) -> rb = b) >> Array.map (snd >> log))
+        Statistics.percentileInterval f.Replicates.Length logs |> Option.map (fun (lo, hi) -> { Low = exp lo; High = exp hi })
+
 let measured (f: Fit) = f.Best.Length >= 2
 
 /// The premises of a verdict between the linear and square-root rules that fail, in words

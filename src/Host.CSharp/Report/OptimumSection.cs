@@ -14,10 +14,10 @@ static class OptimumSection
     {
         if (fit is null || fit.Best.Length < 3) return;
         page.Heading(3, "the best learning rate against batch size");
-        var best = fit.Best.OrderBy(p => p.Item1).ToArray();
-        var intervals = best.Select(p => BestInterval(fit, p.Item1)).ToArray();
+        var best = ScalingFit.bestPoints(fit);
+        var intervals = best.Select(p => ScalingFit.bestInterval(fit, p.Batch)?.Value).ToArray();
         var covers = fit.Coverage.IsTestSampling ? " (test-set sampling only: one seed)" : "";
-        page.Table(["batch size", "best lr (vertex)", "95% interval"], best.Select((p, i) => (IReadOnlyList<string>)[p.Item1.ToString(), Page.Lr(p.Item2),
+        page.Table(["batch size", "best lr (vertex)", "95% interval"], best.Select((p, i) => (IReadOnlyList<string>)[p.Batch.ToString(), Page.Lr(p.Lr),
             intervals[i] is { } iv ? $"{Page.Lr(iv.Low)} to {Page.Lr(iv.High)}" : "n/a"]),
             $"the batch sizes whose optimum the grid brackets; intervals: {fit.Method}");
 
@@ -54,32 +54,23 @@ static class OptimumSection
 
         var points = best.Select((p, i) => (object)new
         {
-            x = p.Item1, y = p.Item2, lo = intervals[i]?.Low ?? p.Item2, hi = intervals[i]?.High ?? p.Item2,
-            label = $"B={p.Item1}: lr* {Page.Lr(p.Item2)}"
+            x = p.Batch, y = p.Lr, lo = intervals[i]?.Low ?? p.Lr, hi = intervals[i]?.High ?? p.Lr,
+            label = $"B={p.Batch}: lr* {Page.Lr(p.Lr)}"
         }).ToList();
-        var xs = PowerLaw.logSpaced(best[0].Item1, best[^1].Item1, 40);
+        var xs = PowerLaw.logSpaced(best[0].Batch, best[^1].Batch, 40);
         var lines = new List<object>();
-        if (PowerLaw.fit(best.Select(p => (double)p.Item1).ToArray(), best.Select(p => p.Item2).ToArray())?.Value is { } law)
+        if (PowerLaw.fit(best.Select(p => (double)p.Batch).ToArray(), best.Select(p => p.Lr).ToArray())?.Value is { } law)
             lines.AddRange(xs.Select(x => (object)new { x, y = law.At(x), series = $"power law, k = {fit.K:0.00}" }));
         if (comparison is not null)
             lines.AddRange(xs.Select(x => (object)new { x, y = OptimumShape.surge(comparison.Surge.LrMax, comparison.Surge.BNoise, x), series = "surge (Li et al. 2024)" }));
         var marks = new List<object>();
-        if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Item1 && comparison.Surge.BNoise <= best[^1].Item1)
+        if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Batch && comparison.Surge.BNoise <= best[^1].Batch)
             marks.Add(new { x = comparison.Surge.BNoise, label = "B_noise (surge fit)" });
-        if (end is not null && end.B >= best[0].Item1 / 1.5 && end.B <= best[^1].Item1 * 1.5) marks.Add(new { x = end.B, label = "B_simple (end of training)" });
+        if (end is not null && end.B >= best[0].Batch / 1.5 && end.B <= best[^1].Batch * 1.5) marks.Add(new { x = end.B, label = "B_simple (end of training)" });
         var drawn = new List<string> { "the best learning rate of each batch size with a bracketed optimum (the vertex) with its 95% interval" };
         if (lines.Count > 0) drawn.Add("dashed: the power law" + (comparison is not null ? " and the surge form" : "") + " fitted to them");
         if (marks.Count > 0) drawn.Add("gray: " + string.Join(" and ", marks.Select(m => (string)m.GetType().GetProperty("label")!.GetValue(m)!)));
-        page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, best.Select(p => p.Item1).ToList()),
+        page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, best.Select(p => p.Batch).ToList()),
             "Log-log: " + string.Join("; ", drawn) + "."));
-    }
-
-    /// <summary>The 95% interval of batch size b's vertex over the fit's replicates.</summary>
-    static ScalingFit.Interval? BestInterval(ScalingFit.Fit fit, int b)
-    {
-        if (fit.Replicates.Length == 0) return null;
-        var values = fit.Replicates.SelectMany(r => r.Where(p => p.Item1 == b).Select(p => Math.Log(p.Item2))).ToArray();
-        var interval = Statistics.percentileInterval(fit.Replicates.Length, values)?.Value;
-        return interval is null ? null : new ScalingFit.Interval(Math.Exp(interval.Item1), Math.Exp(interval.Item2));
     }
 }
