@@ -224,7 +224,6 @@ let fit (cells: Cell[]) (seed: uint64) : Fit option =
                 Replicates = replicates
             }
 
-/// Whether k is measured at all: two or more batch sizes with a bracketed optimum.
 /// A bracketed batch size's best learning rate (its row's vertex), as the report lists it.
 type BestPoint = { Batch: int; Lr: float }
 
@@ -240,6 +239,7 @@ let bestInterval (f: Fit) (b: int) : Interval option =
         let logs = f.Replicates |> Array.collect (Array.filter (fun (rb, _) -> rb = b) >> Array.map (snd >> log))
         Statistics.percentileInterval f.Replicates.Length logs |> Option.map (fun (lo, hi) -> { Low = exp lo; High = exp hi })
 
+/// Whether k is measured at all: two or more batch sizes with a bracketed optimum.
 let measured (f: Fit) = f.Best.Length >= 2
 
 /// The premises of a verdict between the linear and square-root rules that fail, in words
