@@ -69,6 +69,8 @@ public static class GridSection
         var fit = ScalingSection.Fit(grid);
         HeatMapSection.Write(page, grid, fit, full, name);
         ScalingSection.Write(page, data, grid, fit);
-        OptimumSection.Write(page, data, trials, fit, name);
+        var bands = OptimumBand.bands(OptimumBand.Tolerance.Noise, ScalingSection.Cells(grid));
+        OptimumSection.Write(page, data, trials, fit, bands, name);
+        BandSection.Write(page, grid, trials, fit, bands);
     }
 }

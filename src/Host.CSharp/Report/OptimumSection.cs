@@ -10,7 +10,7 @@ namespace Lrbs.Host.Report;
 /// form fitted beside the power law, and the gradient noise scale where training ends.</summary>
 static class OptimumSection
 {
-    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, Func<string, string> name)
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands, Func<string, string> name)
     {
         if (fit is null || fit.Best.Length < 3) return;
         page.Heading(3, "the best learning rate against batch size");
@@ -63,12 +63,19 @@ static class OptimumSection
             lines.AddRange(xs.Select(x => (object)new { x, y = law.At(x), series = $"power law, k = {fit.K:0.00}" }));
         if (comparison is not null)
             lines.AddRange(xs.Select(x => (object)new { x, y = OptimumShape.surge(comparison.Surge.LrMax, comparison.Surge.BNoise, x), series = "surge (Li et al. 2024)" }));
+        // the near-optimal band's ends (BandSection), where a batch size's band is closed there
+        foreach (var b in bands)
+        {
+            if (!b.LowOpen) lines.Add(new { x = b.Batch, y = b.Low, series = "near-optimal band (low end)" });
+            if (!b.HighOpen) lines.Add(new { x = b.Batch, y = b.High, series = "near-optimal band (high end)" });
+        }
         var marks = new List<object>();
         if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Batch && comparison.Surge.BNoise <= best[^1].Batch)
             marks.Add(new { x = comparison.Surge.BNoise, label = "B_noise (surge fit)" });
         if (end is not null && end.B >= best[0].Batch / 1.5 && end.B <= best[^1].Batch * 1.5) marks.Add(new { x = end.B, label = "B_simple (end of training)" });
         var drawn = new List<string> { "the best learning rate of each batch size with a bracketed optimum (the vertex) with its 95% interval" };
-        if (lines.Count > 0) drawn.Add("dashed: the power law" + (comparison is not null ? " and the surge form" : "") + " fitted to them");
+        if (lines.Count > 0) drawn.Add("dashed: the power law" + (comparison is not null ? " and the surge form" : "") + " fitted to them" +
+            (bands.Any(b => !b.LowOpen || !b.HighOpen) ? ", and the near-optimal band's ends (learning rates within the noise of the best; see below)" : ""));
         if (marks.Count > 0) drawn.Add("gray: " + string.Join(" and ", marks.Select(m => (string)m.GetType().GetProperty("label")!.GetValue(m)!)));
         page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, best.Select(p => p.Batch).ToList()),
             "Log-log: " + string.Join("; ", drawn) + "."));

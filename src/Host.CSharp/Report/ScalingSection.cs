@@ -12,18 +12,22 @@ static class ScalingSection
     /// <summary>The fit, or null without two batch sizes and two learning rates. Every seed is
     /// kept apart (the interval resamples seeds jointly); a diverged, failed or collapsed seed
     /// scores 0; an accuracy's standard error on its test rows serves a grid of one seed.</summary>
-    public static ScalingFit.Fit? Fit(Grid grid)
+    public static ScalingFit.Fit? Fit(Grid grid) =>
+        grid.Batches.Count < 2 || grid.Lrs.Count < 2 ? null : ScalingFit.fit(Cells(grid), 1UL)?.Value;
+
+    /// <summary>The grid's cells as the core's analyses read them: each seed's final test metric
+    /// (0 for a diverged, failed or collapsed seed) and, for an accuracy, its standard error on the
+    /// test rows.</summary>
+    public static ScalingFit.Cell[] Cells(Grid grid)
     {
-        if (grid.Batches.Count < 2 || grid.Lrs.Count < 2) return null;
         var proportion = grid.Metric is "accuracy" or "exact_match";
-        var cells = grid.Cells.Select(kv =>
+        return grid.Cells.Select(kv =>
         {
             var seeds = kv.Value.OrderBy(t => t.Seed).ToList();
             var values = seeds.Select(t => t.Learned ? t.TestMetric ?? 0 : 0).ToArray();
             var noise = proportion ? Statistics.proportionError(Statistics.mean(values), seeds[0].TestRows) : double.NaN;
             return new ScalingFit.Cell(kv.Key.BatchSize, kv.Key.Lr, values, seeds.Select(t => t.Seed).ToArray(), noise);
         }).ToArray();
-        return ScalingFit.fit(cells, 1UL)?.Value;
     }
 
     public static void Write(Page page, ReportData data, Grid grid, ScalingFit.Fit? fit)

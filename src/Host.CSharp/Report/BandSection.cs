@@ -1,0 +1,93 @@
+using System.Globalization;
+using Lrbs.Core.Analysis;
+using Lrbs.Host.Storage.Rows;
+
+namespace Lrbs.Host.Report;
+
+/// <summary>How flat the optimum is (OptimumBand): per batch size the learning rates within the
+/// noise of the best, with bootstrap intervals on both ends; how the band's width changes with
+/// the batch size; where each scaling rule, started at the smallest batch size, first leaves the
+/// band; and for SGD, whether Smith and Le's noise scale g = lr N / (B (1 - m)) collapses the
+/// grid. Each statement is made only as strongly as its interval allows.</summary>
+static class BandSection
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void Write(Page page, Grid grid, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands)
+    {
+        if (bands.Count(b => b.Closed) == 0) return; // every band runs to the grid's edge: nothing is located
+        page.Heading(3, "the near-optimal band");
+        var cells = ScalingSection.Cells(grid);
+        var replicates = OptimumBand.replicate(5UL, OptimumBand.Tolerance.Noise, cells);
+        var ends = OptimumBand.intervals(replicates).ToDictionary(i => i.Batch);
+        string End(double v, bool open, string side) => open ? (side == "low" ? "≤ " : "≥ ") + Page.Lr(v) : Page.Lr(v);
+        string Ci(OptimumBand.Ends? e) => e is null ? "not bounded" : $"{Page.Lr(e.Low)} to {Page.Lr(e.High)}";
+        page.Table(["batch size", "best lr", "band", "low end 95%", "high end 95%", "width (decades)"],
+            bands.Select(b => (IReadOnlyList<string>)[b.Batch.ToString(Inv), Page.Lr(b.BestLr), $"{End(b.Low, b.LowOpen, "low")} to {End(b.High, b.HighOpen, "high")}",
+                ends.TryGetValue(b.Batch, out var e) ? Ci(e.LowEnd?.Value) : "n/a", ends.TryGetValue(b.Batch, out var f) ? Ci(f.HighEnd?.Value) : "n/a",
+                (b.Closed ? "" : "≥ ") + b.Decades.ToString("0.00", Inv)]),
+            "the learning rates whose mean test metric is within one standard error of the best cell's (its seeds' spread, at least the test rows' sampling error), " +
+            "read linearly in log lr between the points run; ≤/≥: the grid's edge cuts the band there (a bound); intervals: 1000 resamples of the seeds, drawn jointly across cells" +
+            (replicates.Length == 0 ? " (none here: fewer than two seeds in every cell)" : ""));
+        page.Paragraph(WidthSentence(bands, replicates) + " " + RulesSentence(bands, replicates));
+        if (trials[0].Optimizer.StartsWith("sgd", StringComparison.Ordinal) && fit is not null && OptimumBand.collapse(fit, trials[0].TrainRows, Momentum(trials[0].Optimizer))?.Value is { } c)
+            page.Paragraph(CollapseSentence(c, fit));
+    }
+
+    /// <summary>How the band's width changes with the batch size, as strongly as its interval allows.</summary>
+    static string WidthSentence(OptimumBand.Band[] bands, OptimumBand.Band[][] replicates)
+    {
+        var slope = OptimumBand.widthSlope(bands)?.Value;
+        if (slope is not double s) return $"The band is closed at both ends at {bands.Count(b => b.Closed)} batch size(s); a trend of its width needs 3.";
+        var interval = OptimumBand.widthSlopeInterval(bands, replicates)?.Value;
+        var text = $"The band's width changes by {s:+0.00;-0.00} decades of learning rate per decade of batch size";
+        if (interval is null) return text + " (no interval: it needs two or more seeds per cell), so no statement on whether it narrows.";
+        var (lo, hi) = (interval.Item1, interval.Item2);
+        text += $" (95% {lo:0.00} to {hi:0.00})";
+        return hi < 0 ? text + ": the band narrows as the batch grows, so a given error in the learning rate costs more at larger batch sizes."
+            : lo > 0 ? text + ": the band widens as the batch grows, so the learning rate matters less at larger batch sizes."
+            : text + ": the interval holds 0, so these data do not show the band narrowing or widening.";
+    }
+
+    /// <summary>Where each rule, started at the smallest batch size's best lr, first leaves the band.</summary>
+    static string RulesSentence(OptimumBand.Band[] bands, OptimumBand.Band[][] replicates)
+    {
+        var b0 = bands[0].Batch;
+        var largest = bands[^1].Batch;
+        var parts = OptimumBand.rules.Select(rule =>
+        {
+            var br = OptimumBand.breaking(bands, b0, rule)?.Value;
+            if (br is null) return null;
+            var iv = OptimumBand.breakingInterval(replicates, b0, rule, true)?.Value;
+            var where = br.Up is { } up ? $"leaves it at B = {up.Value}" : $"stays inside up to B = {largest} (the largest run, so it holds at least that far)";
+            var how = iv is null ? "" : $" (95% over the seeds: {(iv.Low?.Value is int l ? $"B = {l}" : "never")} to {(iv.High?.Value is int h ? $"B = {h}" : $"beyond {largest}")})";
+            return $"{rule.Name} {where}{how}";
+        }).Where(p => p is not null);
+        return $"Started at B = {b0} with its best learning rate, each rule's learning rate against the band: {string.Join("; ", parts)}. " +
+            "(Adam's SDE rule and the beta2 half-life also change the betas, which a grid at fixed betas does not test: see the scaling arms.)";
+    }
+
+    static string CollapseSentence(OptimumBand.Collapse c, ScalingFit.Fit fit)
+    {
+        var text = $"Smith and Le's noise scale g = lr N / (B (1 - m)): the best g spans {c.SpreadG:0.00} decades over the {fit.Best.Length} bracketed batch sizes, " +
+            $"where the best lr spans {c.SpreadLr:0.00}";
+        if (c.Interval?.Value is { } iv) text += $" (g's spread 95% {iv.Low:0.00} to {iv.High:0.00})";
+        // g = lr N / (B (1 - m)) is the same at every batch size exactly when lr* is linear in B,
+        // so the test is k's own interval (ScalingFit): does it hold 1?
+        if (fit.Interval?.Value is not { } k) return text + "; k has no interval here, so no verdict on whether g collapses the grid.";
+        return k.Low <= 1 && 1 <= k.High
+            ? text + $": k's interval ({k.Low:0.00} to {k.High:0.00}) holds 1, so the data are consistent with one best g at every batch size, as Smith and Le predict."
+            : c.SpreadG < c.SpreadLr
+                ? text + $": g brings the optima closer than lr does, but k's interval ({k.Low:0.00} to {k.High:0.00}) excludes 1, so they do not share one best g."
+                : text + $": g does not collapse the grid better than the learning rate itself (k's interval {k.Low:0.00} to {k.High:0.00} excludes 1).";
+    }
+
+    /// <summary>The momentum of an optimizer's canonical text ("sgd(momentum=0.9)"), 0 when not set.</summary>
+    static double Momentum(string optimizer)
+    {
+        var at = optimizer.IndexOf("momentum=", StringComparison.Ordinal);
+        if (at < 0) return 0;
+        var text = new string(optimizer[(at + 9)..].TakeWhile(ch => ch != ',' && ch != ')').ToArray());
+        return double.Parse(text, Inv);
+    }
+}

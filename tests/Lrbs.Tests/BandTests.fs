@@ -1,0 +1,133 @@
+/// The near-optimal band, each rule's breaking batch size and the noise-scale collapse
+/// (Analysis/OptimumBand.fs) on constructed grids with a known answer.
+module Lrbs.Tests.BandTests
+
+open System
+open NUnit.Framework
+open FsCheck
+open FsCheck.FSharp
+open Lrbs.Core.Analysis
+open Lrbs.Core.Analysis.OptimumBand
+open Lrbs.Tests.Support
+
+/// A row over lr = 1e-4 * 2^j (j = 0..n-1) scoring 0.9 - c |ln lr - ln lr*|, a tent whose tip
+/// is the grid point j*: linear in log lr, so reading it linearly is exact.
+let private tent (n: int) (tip: int) (c: float) =
+    let lr j = 1e-4 * Math.Pow(2.0, float j)
+    [| for j in 0 .. n - 1 -> lr j, 0.9 - c * abs (log (lr j) - log (lr tip)) |], lr tip
+
+[<FsCheck.NUnit.Property(MaxTest = 300)>]
+let ``a tent-shaped row gives the band its slopes and the tolerance set, open where the grid ends`` () =
+    let g =
+        gen {
+            let! n = Gen.choose (2, 9)
+            let! tip = Gen.choose (0, n - 1)
+            let! c = Gen.elements [ 0.01; 0.05; 0.2 ]
+            let! tol = Gen.elements [ 0.001; 0.01; 0.05 ]
+            return n, tip, c, tol
+        }
+
+    Prop.forAll (Arb.fromGen g) (fun (n, tip, c, tol) ->
+        let row, best = tent n tip c
+        let b = (ofRow 64 row tol).Value
+        // the true ends: where the tent falls by tol, ln lr* -+ tol / c, unless the grid ends first
+        let lowTrue, highTrue = best * exp (-tol / c), best * exp (tol / c)
+        let first, last = fst row[0], fst row[n - 1]
+        let lowOk = if lowTrue < first then b.LowOpen && b.Low = first else (not b.LowOpen) && abs (log b.Low - log lowTrue) < 1e-9
+
+        let highOk =
+            if highTrue > last then b.HighOpen && b.High = last else (not b.HighOpen) && abs (log b.High - log highTrue) < 1e-9
+
+        (lowOk && highOk && b.BestLr = best)
+        |> Prop.label $"band {b.Low}..{b.High} open {b.LowOpen}/{b.HighOpen}, true {lowTrue}..{highTrue}")
+
+[<Test>]
+let ``within the noise: the tolerance is the best cell's standard error over its seeds`` () =
+    // three seeds 0.80, 0.82, 0.84 at the best lr: standard error 0.02 / sqrt 3
+    let cell lr (values: float[]) : ScalingFit.Cell = { Batch = 32; Lr = lr; Values = values; Seeds = [| 1; 2; 3 |]; Noise = nan }
+    let cells = [| cell 0.001 [| 0.70; 0.70; 0.70 |]; cell 0.01 [| 0.80; 0.82; 0.84 |]; cell 0.1 [| 0.70; 0.70; 0.70 |] |]
+    let b = (bands Tolerance.Noise cells).[0]
+    Assert.That(b.BestScore - b.Threshold, Is.EqualTo(0.02 / sqrt 3.0).Within(1e-12))
+    let r = (bands (Tolerance.Relative 0.5) cells).[0]
+    Assert.That(r.LowOpen && r.HighOpen, Is.True, "half the best score: every point is within, the band runs to the grid's ends")
+    Assert.That(check (Tolerance.Relative 0.0) |> Result.isError, Is.True)
+    Assert.That(check (Tolerance.Relative -0.1) |> Result.isError, Is.True)
+
+/// Bands centred on lr*(B) = 0.01 (B/16)^k, each a factor w either side, at B = 16 .. 2048.
+let private bandsAlong (k: float) (w: float) =
+    [|
+        for j in 0..7 ->
+            let b = 16 <<< j
+            let centre = 0.01 * Math.Pow(float b / 16.0, k)
+
+            {
+                Batch = b
+                BestLr = centre
+                BestScore = 0.9
+                Threshold = 0.89
+                Low = centre / w
+                High = centre * w
+                LowOpen = false
+                HighOpen = false
+            }
+    |]
+
+[<FsCheck.NUnit.Property(MaxTest = 200)>]
+let ``a rule breaks at the first batch size where its line leaves a band of known width`` () =
+    let g = Gen.zip3 (Gen.elements [ 0.0; 0.5; 1.0 ]) (Gen.elements [ 1.5; 2.0; 4.0 ]) (Gen.elements rules)
+
+    Prop.forAll (Arb.fromGen g) (fun (k, w, rule) ->
+        let bs = bandsAlong k w
+        let br = (breaking bs 16 rule).Value
+        // the rule's lr over the true optimum is (B/16)^(e - k): it leaves when that exceeds w
+        let expected =
+            bs
+            |> Array.tryFind (fun b -> b.Batch > 16 && abs (rule.Exponent - k) * log (float b.Batch / 16.0) > log w + 1e-12)
+            |> Option.map (fun b -> b.Batch)
+
+        (br.Up = expected && br.Down = None) |> Prop.label $"k {k} w {w} {rule.Name}: up {br.Up}, expected {expected}")
+
+[<Test>]
+let ``the width slope reads a band that narrows by a known amount per decade of batch size`` () =
+    let bs =
+        [|
+            for b in [ 16; 64; 256; 1024 ] ->
+                let decades = 2.0 - 0.5 * log10 (float b)
+
+                {
+                    Batch = b
+                    BestLr = 0.01
+                    BestScore = 0.9
+                    Threshold = 0.89
+                    Low = 0.01 / Math.Pow(10.0, decades / 2.0)
+                    High = 0.01 * Math.Pow(10.0, decades / 2.0)
+                    LowOpen = false
+                    HighOpen = false
+                }
+        |]
+
+    Assert.That((widthSlope bs).Value, Is.EqualTo(-0.5).Within(1e-9))
+    Assert.That(widthSlope bs[..1], Is.EqualTo None, "two batch sizes are too few for a slope")
+
+let private fitOf (best: (int * float)[]) : ScalingFit.Fit =
+    {
+        K = nan
+        Interval = None
+        Coverage = ScalingFit.Coverage.None "constructed"
+        Rows = [||]
+        Best = best
+        Method = ""
+        AtEdge = 0
+        Replicates = [||]
+    }
+
+[<Test>]
+let ``the noise scale collapses a linear optimum exactly and leaves half the spread of a square-root one`` () =
+    let linear = fitOf [| for b in [ 16; 128; 1024 ] -> b, 0.001 * float b |]
+    let c = (collapse linear 60000 0.9).Value
+    Assert.That(c.SpreadG, Is.EqualTo(0.0).Within(1e-12))
+    Assert.That(c.SpreadLr, Is.EqualTo(log10 64.0).Within(1e-12))
+    let root = fitOf [| for b in [ 16; 128; 1024 ] -> b, 0.001 * sqrt (float b) |]
+    let r = (collapse root 60000 0.0).Value
+    Assert.That(r.SpreadG, Is.EqualTo(0.5 * log10 64.0).Within(1e-12))
+    Assert.That(noiseScale 0.1 50000 100 0.9, Is.EqualTo(0.1 * 50000.0 / (100.0 * 0.1)).Within(1e-9))
