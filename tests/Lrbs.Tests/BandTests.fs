@@ -131,3 +131,38 @@ let ``the noise scale collapses a linear optimum exactly and leaves half the spr
     let r = (collapse root 60000 0.0).Value
     Assert.That(r.SpreadG, Is.EqualTo(0.5 * log10 64.0).Within(1e-12))
     Assert.That(noiseScale 0.1 50000 100 0.9, Is.EqualTo(0.1 * 50000.0 / (100.0 * 0.1)).Within(1e-9))
+
+/// Pools whose bracketed optima follow lr* = 0.01 B^k (D/1000)^d and B_crit = 5 D^e exactly.
+let private pools (k: float) (d: float) (e: float) : DataScaling.Pool[] =
+    [|
+        for rows in [ 3500; 7000; 14000; 28000; 56000 ] ->
+            let best = [| for b in [ 8; 32; 128; 512 ] -> b, 0.01 * Math.Pow(float b, k) * Math.Pow(float rows / 1000.0, d) |]
+            let bcrit = 5.0 * Math.Pow(float rows, e)
+
+            {
+                Rows = rows
+                Best = best
+                BestReplicates = Array.init 50 (fun _ -> best)
+                BCrit = Some bcrit
+                BCritReplicates = Array.init 50 (fun _ -> bcrit)
+            }
+    |]
+
+[<FsCheck.NUnit.Property(MaxTest = 100)>]
+let ``power laws in B and D built into the pools are the exponents fitted`` () =
+    let g = Gen.zip3 (Gen.elements [ 0.0; 0.5; 1.0 ]) (Gen.elements [ -0.5; -0.2; 0.0; 0.3 ]) (Gen.elements [ 0.0; 0.4; 1.0 ])
+
+    Prop.forAll (Arb.fromGen g) (fun (k, d, e) ->
+        let ps = pools k d e
+        let kFit, dFit = (DataScaling.lrSurface ps).Value
+        let eFit = (DataScaling.criticalBatch ps).Value
+
+        (abs (kFit.Value - k) < 1e-9 && abs (dFit.Value - d) < 1e-9 && abs (eFit.Value - e) < 1e-9 && eFit.Points = 5)
+        |> Prop.label $"k {kFit.Value} d {dFit.Value} e {eFit.Value}")
+
+[<Test>]
+let ``one pool fits no data exponent, and a design with no spread in B is singular`` () =
+    let ps = pools 0.5 -0.2 0.4
+    Assert.That(DataScaling.lrSurface ps[..0], Is.EqualTo None)
+    Assert.That(DataScaling.criticalBatch ps[..0], Is.EqualTo None)
+    Assert.That(DataScaling.regress2 [| 1.0; 1.0; 1.0 |] [| 1.0; 2.0; 3.0 |] [| 1.0; 2.0; 3.0 |], Is.EqualTo None)

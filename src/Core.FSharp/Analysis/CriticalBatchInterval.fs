@@ -35,14 +35,15 @@ let fit (target: float) (runs: Run[]) = fitFound (measured target runs)
 /// Whether the grid has two or more seeds.
 let overSeeds (runs: Run[]) = (runs |> Array.map (fun r -> r.Seed) |> Array.distinct).Length > 1
 
-/// 300 replicates (seed 11) of B_crit. With two or more seeds, the seeds are drawn with
-/// replacement and the same draw serves every cell (a seed that was quick everywhere stays
-/// quick everywhere), and each seed's steps are drawn uniformly inside its evaluation interval
-/// (the target was met somewhere between two evaluations: the interval holds the measurement's
-/// resolution too); otherwise the measured points are drawn with replacement. A replicate with
-/// fewer than 3 measured batch sizes has no fit and is dropped. None when the points themselves
-/// give no fit, or most replicates fail.
-let bootstrap (target: float) (runs: Run[]) : Interval option =
+/// The 300 bootstrap replicates of B_crit (seed 11), with the search range's ends where the data
+/// do not bound a replicate, and the range itself (lowest, highest); None when the points
+/// themselves give no fit. With two or more seeds, the seeds are drawn with replacement and the
+/// same draw serves every cell (a seed that was quick everywhere stays quick everywhere), and each
+/// seed's steps are drawn uniformly inside its evaluation interval (the target was met somewhere
+/// between two evaluations: the interval holds the measurement's resolution too); otherwise the
+/// measured points are drawn with replacement. A replicate with fewer than 3 measured batch
+/// sizes has no fit (NaN).
+let replicates (target: float) (runs: Run[]) : (float[] * float * float) option =
     let found = measured target runs
 
     if (fitFound found).IsNone then
@@ -78,10 +79,17 @@ let bootstrap (target: float) (runs: Run[]) : Interval option =
             | Some p -> p.BCrit
             | None -> nan
 
-        Statistics.bootstrap 11UL 300 replicate
+        Some(Statistics.replicates 11UL 300 replicate, lowest, highest)
+
+/// B_crit's 95% percentile interval over its `replicates`; an end is open where the replicates
+/// run into the search range there.
+let bootstrap (target: float) (runs: Run[]) : Interval option =
+    replicates target runs
+    |> Option.bind (fun (values, lowest, highest) ->
+        Statistics.percentileInterval 300 values
         |> Option.map (fun (lo, hi) ->
             {
                 Low = (if lo <= lowest * 1.5 then None else Some lo)
                 High = (if hi >= highest / 1.5 then None else Some hi)
-                OverSeeds = seeds.Length > 1
-            })
+                OverSeeds = overSeeds runs
+            }))

@@ -37,6 +37,8 @@ public static class ReportBuilder
         }
         foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
             if (ArmsSection.HasArms(family)) ArmsSection.Write(page, data, family.ToList(), options.Target, Name);
+        foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Scaling, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
+            if (DataScalingSection.HasPools(family)) DataScalingSection.Write(page, data, family.ToList());
         if (options.CompareTable is not null) Compare.Section(page, data, options.CompareTable, Name);
         FailuresSection.Write(page, data);
         return page;

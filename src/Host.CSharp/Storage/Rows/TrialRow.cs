@@ -123,7 +123,7 @@ public sealed class TrialRow
     [ParquetIgnore, JsonIgnore] public bool Learned => Finished && Collapsed != true;
     /// <summary>The slice of the study a trial belongs to: one grid per (dataset, model, optimizer,
     /// and scaling rule where one is set).</summary>
-    [ParquetIgnore, JsonIgnore] public string Group => $"{Dataset} / {Model} / {Optimizer}" + (Scaling is null ? "" : $" / scaling {Scaling}");
+    [ParquetIgnore, JsonIgnore] public string Group => $"{Dataset} / {Model} / {Optimizer}" + (Scaling is null ? "" : $" / scaling {Scaling}") + (Pool is null ? "" : $" / pool {Pool}");
 
     /// <summary>The row of a finished trial.</summary>
     public static TrialRow Of(string sweep, TrialResult r, string codeVersion, DateTime finishedAt)

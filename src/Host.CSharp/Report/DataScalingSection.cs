@@ -1,0 +1,69 @@
+using System.Globalization;
+using Lrbs.Core.Analysis;
+using Lrbs.Host.Storage.Rows;
+using static Lrbs.Host.Report.SectionHelpers;
+
+namespace Lrbs.Host.Report;
+
+/// <summary>The amount of data as an axis (DataScaling): the same model and optimizer at two or
+/// more pool sizes D. Per pool, the bracketed best learning rates, k and B_crit (at one target
+/// every pool can reach); across pools, lr*(B, D) = c B^k D^d and B_crit(D) = c D^e with
+/// intervals, and whether B_crit grows with D as Zhang et al. (ICLR 2025) found.</summary>
+static class DataScalingSection
+{
+    static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>Whether these trials (one dataset, model, optimizer, scaling and schedule) ran at
+    /// two or more pool sizes.</summary>
+    public static bool HasPools(IEnumerable<TrialRow> family) => family.Select(t => t.Pool).Where(p => p is not null).Distinct().Count() >= 2;
+
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> family)
+    {
+        var byPool = family.Where(t => t.Pool is not null).GroupBy(t => t.TrainRows).OrderBy(g => g.Key).ToList();
+        page.Heading(2, $"the amount of data: {family[0].Dataset} / {family[0].Model} / {family[0].Optimizer}");
+        // one target for every pool: the lowest of the pools' own default targets, so that each can reach it
+        var goals = byPool.Select(g => StepsToTarget.goal(null, ChanceThreshold(g), StepsSection.Runs(data, g.Where(t => t.Learned))))
+            .Where(g => double.IsFinite(g.Target) && !g.AtChance).Select(g => g.Target).ToList();
+        double? target = goals.Count == byPool.Count ? goals.Min() : null;
+        var pools = byPool.Select(g => Pool(data, g.Key, g.ToList(), target)).ToArray();
+        page.Table(["training rows D", "bracketed batch sizes", "k (lr* ∝ B^k)", "B_crit" + (target is double t ? $" (to test {family[0].Metric} {t:0.0000})" : "")],
+            pools.Select(p => (IReadOnlyList<string>)[p.Pool.Rows.ToString(Inv), p.Pool.Best.Length.ToString(Inv),
+                p.Fit is { } f && ScalingFit.measured(f) ? f.K.ToString("0.00", Inv) : "n/a", p.Pool.BCrit?.Value is double b ? b.ToString("0", Inv) : "not measured"]),
+            "each pool on its own: the vertices of the batch sizes whose optimum the grid brackets, their k, and B_crit = E_min/S_min of the steps to one target " +
+            (target is null ? "(none here: some pool has no target above chance)" : "that every pool reaches"));
+        var sentences = new List<string>();
+        if (DataScaling.lrSurface(pools.Select(p => p.Pool).ToArray())?.Value is { } surface)
+        {
+            var (k, d) = (surface.Item1, surface.Item2);
+            sentences.Add($"Over all {k.Points} bracketed (B, D) points, lr* ∝ B^{k.Value:0.00} D^{d.Value:0.00}{Ci(d.Interval?.Value, "d")}. " +
+                (d.Interval?.Value is not { } di ? "Without an interval, no statement on how the best learning rate moves with the data."
+                    : di.Item2 < 0 ? "The best learning rate falls as the data grow, as Bjorck et al. (ICLR 2025) found for the training horizon of language models."
+                    : di.Item1 > 0 ? "The best learning rate rises with the data, unlike what Bjorck et al. found for the training horizon of language models."
+                    : "The interval of d holds 0: these data do not show the best learning rate moving with the amount of data."));
+        }
+        else sentences.Add("No fit of lr*(B, D): it needs bracketed optima at two or more pools and three or more points.");
+        if (DataScaling.criticalBatch(pools.Select(p => p.Pool).ToArray())?.Value is { } e)
+            sentences.Add($"B_crit ∝ D^{e.Value:0.00} over {e.Points} pools{Ci(e.Interval?.Value, "e")}: " +
+                (e.Interval?.Value is not { } ei ? "without an interval, no statement on whether it grows with the data."
+                    : ei.Item1 > 0 ? "it grows with the amount of data, as Zhang et al. (ICLR 2025) found."
+                    : ei.Item2 < 0 ? "it falls with the amount of data, against Zhang et al.'s finding."
+                    : "the interval holds 0, so these data do not show it growing with the amount of data."));
+        else sentences.Add("No fit of B_crit(D): it needs B_crit at two or more pools.");
+        page.Paragraph(string.Join(" ", sentences));
+    }
+
+    static string Ci(Tuple<double, double>? i, string name) => i is null ? $" (no interval on {name})" : $" ({name}: 95% {i.Item1:0.00} to {i.Item2:0.00})";
+
+    /// <summary>One pool's fit and B_crit, with their bootstrap replicates.</summary>
+    static (DataScaling.Pool Pool, ScalingFit.Fit? Fit) Pool(ReportData data, int rows, IReadOnlyList<TrialRow> trials, double? target)
+    {
+        var grid = new Grid(trials);
+        var fit = ScalingSection.Fit(grid);
+        var runs = StepsSection.Runs(data, trials.Where(t => t.Learned));
+        var bcrit = target is double t ? CriticalBatchInterval.fit(t, runs)?.Value?.BCrit : null;
+        var replicated = target is double u ? CriticalBatchInterval.replicates(u, runs)?.Value : null;
+        // a replicate at the search range's end is not bounded by the data: NaN, left out of the refit
+        var values = replicated is null ? [] : replicated.Item1.Select(v => v <= replicated.Item2 * 1.5 || v >= replicated.Item3 / 1.5 ? double.NaN : v).ToArray();
+        return (new DataScaling.Pool(rows, fit?.Best ?? [], fit?.Replicates ?? [], bcrit is double b ? Microsoft.FSharp.Core.FSharpOption<double>.Some(b) : null, values), fit);
+    }
+}
