@@ -168,6 +168,15 @@ let badReports: obj[] list =
         [| [ "--slice"; "batch_size=33" ]; "--slice 'batch_size=33' matches no trial" |]
         [| [ "--slice"; "width=3" ]; "--slice 'width=3': expected KEY=VALUE" |]
         [| [ "--target"; "high" ]; "--target: expected a number, got 'high'" |]
+        [|
+            [ "--band-tolerance"; "0" ]
+            "--band-tolerance: expected a positive fraction of the best score (0.01 for 1%), got '0'"
+        |]
+        [|
+            [ "--band-tolerance"; "-0.1" ]
+            "--band-tolerance: expected a positive fraction of the best score (0.01 for 1%), got '-0.1'"
+        |]
+        [| [ "--rules-base"; "32" ]; "--rules-base: batch size 32 is not in the grid of" |]
         [| [ "--compare"; "COLUMNS" ]; "unknown column(s) accuracy" |]
         [| [ "--compare"; "OUTSIDE" ]; "line 2: cell (optimizer sgd, batch_size 4096, lr 0.01) is outside the measured grid" |]
     ]

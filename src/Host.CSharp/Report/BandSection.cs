@@ -13,12 +13,12 @@ static class BandSection
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(Page page, Grid grid, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands)
+    public static void Write(Page page, Grid grid, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands, ReportOptions options)
     {
         if (bands.Count(b => b.Closed) == 0) return; // every band runs to the grid's edge: nothing is located
         page.Heading(3, "the near-optimal band");
         var cells = ScalingSection.Cells(grid);
-        var replicates = OptimumBand.replicate(5UL, OptimumBand.Tolerance.Noise, cells);
+        var replicates = OptimumBand.replicate(5UL, options.Tolerance, cells);
         var ends = OptimumBand.intervals(replicates).ToDictionary(i => i.Batch);
         string End(double v, bool open, string side) => open ? (side == "low" ? "≤ " : "≥ ") + Page.Lr(v) : Page.Lr(v);
         string Ci(OptimumBand.Ends? e) => e is null ? "not bounded" : $"{Page.Lr(e.Low)} to {Page.Lr(e.High)}";
@@ -26,10 +26,11 @@ static class BandSection
             bands.Select(b => (IReadOnlyList<string>)[b.Batch.ToString(Inv), Page.Lr(b.BestLr), $"{End(b.Low, b.LowOpen, "low")} to {End(b.High, b.HighOpen, "high")}",
                 ends.TryGetValue(b.Batch, out var e) ? Ci(e.LowEnd?.Value) : "n/a", ends.TryGetValue(b.Batch, out var f) ? Ci(f.HighEnd?.Value) : "n/a",
                 (b.Closed ? "" : "≥ ") + b.Decades.ToString("0.00", Inv)]),
-            "the learning rates whose mean test metric is within one standard error of the best cell's (its seeds' spread, at least the test rows' sampling error), " +
+            (options.BandTolerance is double f ? $"the learning rates whose mean test metric is within {f:0.###%} of the best cell's, "
+                : "the learning rates whose mean test metric is within one standard error of the best cell's (its seeds' spread, at least the test rows' sampling error), ") +
             "read linearly in log lr between the points run; ≤/≥: the grid's edge cuts the band there (a bound); intervals: 1000 resamples of the seeds, drawn jointly across cells" +
             (replicates.Length == 0 ? " (none here: fewer than two seeds in every cell)" : ""));
-        page.Paragraph(WidthSentence(bands, replicates) + " " + RulesSentence(bands, replicates));
+        page.Paragraph(WidthSentence(bands, replicates) + " " + RulesSentence(bands, replicates, options.RulesBase));
         if (trials[0].Optimizer.StartsWith("sgd", StringComparison.Ordinal) && fit is not null && OptimumBand.collapse(fit, trials[0].TrainRows, Momentum(trials[0].Optimizer))?.Value is { } c)
             page.Paragraph(CollapseSentence(c, fit));
     }
@@ -50,18 +51,29 @@ static class BandSection
     }
 
     /// <summary>Where each rule, started at the smallest batch size's best lr, first leaves the band.</summary>
-    static string RulesSentence(OptimumBand.Band[] bands, OptimumBand.Band[][] replicates)
+    static string RulesSentence(OptimumBand.Band[] bands, OptimumBand.Band[][] replicates, int? rulesBase)
     {
-        var b0 = bands[0].Batch;
+        var b0 = rulesBase ?? bands[0].Batch;
+        if (!bands.Any(b => b.Batch == b0)) return $"No rule starts at B = {b0}: this group has no band there (its batch sizes: {string.Join(", ", bands.Select(b => b.Batch))}).";
         var largest = bands[^1].Batch;
+        var smallest = bands[0].Batch;
         var parts = OptimumBand.rules.Select(rule =>
         {
             var br = OptimumBand.breaking(bands, b0, rule)?.Value;
             if (br is null) return null;
-            var iv = OptimumBand.breakingInterval(replicates, b0, rule, true)?.Value;
-            var where = br.Up is { } up ? $"leaves it at B = {up.Value}" : $"stays inside up to B = {largest} (the largest run, so it holds at least that far)";
-            var how = iv is null ? "" : $" (95% over the seeds: {(iv.Low?.Value is int l ? $"B = {l}" : "never")} to {(iv.High?.Value is int h ? $"B = {h}" : $"beyond {largest}")})";
-            return $"{rule.Name} {where}{how}";
+            string Side(bool up)
+            {
+                var at = up ? br.Up : br.Down;
+                var edge = up ? largest : smallest;
+                if (edge == b0) return "";
+                var iv = OptimumBand.breakingInterval(replicates, b0, rule, up)?.Value;
+                var where = at is { } a ? $"leaves it at B = {a.Value}" : $"stays inside {(up ? "up" : "down")} to B = {edge} (the {(up ? "largest" : "smallest")} run, so it holds at least that far)";
+                string At(int? b) => b is int v ? $"B = {v}" : "no break within the grid";
+                var (lo, hi) = (At(iv?.Low?.Value), At(iv?.High?.Value));
+                var how = iv is null ? "" : $" (95% over the seeds: {(lo == hi ? lo : $"{lo} to {hi}")})";
+                return (up ? "upward " : "downward ") + where + how;
+            }
+            return $"{rule.Name}: {string.Join(", ", new[] { Side(true), Side(false) }.Where(x => x.Length > 0))}";
         }).Where(p => p is not null);
         return $"Started at B = {b0} with its best learning rate, each rule's learning rate against the band: {string.Join("; ", parts)}. " +
             "(Adam's SDE rule and the beta2 half-life also change the betas, which a grid at fixed betas does not test: see the scaling arms.)";

@@ -43,7 +43,7 @@ sealed class Grid
 /// training and validation loss, then the grid drawn, the fitted scaling rule and lr*(B).</summary>
 public static class GridSection
 {
-    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, Func<string, string> name)
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, ReportOptions options, Func<string, string> name)
     {
         var grid = new Grid(trials);
         var (batches, lrs, cells) = (grid.Batches, grid.Lrs, grid.Cells);
@@ -69,8 +69,8 @@ public static class GridSection
         var fit = ScalingSection.Fit(grid);
         HeatMapSection.Write(page, grid, fit, full, name);
         ScalingSection.Write(page, data, grid, fit);
-        var bands = OptimumBand.bands(OptimumBand.Tolerance.Noise, ScalingSection.Cells(grid));
+        var bands = OptimumBand.bands(options.Tolerance, ScalingSection.Cells(grid));
         OptimumSection.Write(page, data, trials, fit, bands, name);
-        BandSection.Write(page, grid, trials, fit, bands);
+        BandSection.Write(page, grid, trials, fit, bands, options);
     }
 }

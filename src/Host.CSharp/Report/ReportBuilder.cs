@@ -28,7 +28,7 @@ public static class ReportBuilder
                 var set = bySchedule.ToList();
                 if (set.Select(t => (t.BatchSize, t.Lr)).Distinct().Count() < 2) continue;
                 if (schedules.Count > 1) page.Heading(3, $"schedule {bySchedule.Key}");
-                GridSection.Write(page, data, set, Name);
+                GridSection.Write(page, data, set, options, Name);
             }
             CurvesSection.Write(page, data, trials.Where(slice.Contains).ToList(), slice.Text, Name);
             TimingSection.Write(page, trials, Name);

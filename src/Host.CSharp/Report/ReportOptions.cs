@@ -4,5 +4,12 @@ namespace Lrbs.Host.Report;
 public sealed class ReportException(string message) : Exception(message);
 
 /// <summary>What to report on: a slice of trials for the learning curves (KEY=VALUE,...), the
-/// target metric for steps-to-target, a published table to compare with.</summary>
-public sealed record ReportOptions(string? Slice, double? Target, string? CompareTable);
+/// target metric for steps-to-target, a published table to compare with, the near-optimal band's
+/// tolerance (null: within the noise) and the batch size the rules start from (null: each
+/// group's smallest).</summary>
+public sealed record ReportOptions(string? Slice, double? Target, string? CompareTable, double? BandTolerance = null, int? RulesBase = null)
+{
+    /// <summary>The band's tolerance as the core reads it.</summary>
+    public Lrbs.Core.Analysis.OptimumBand.Tolerance Tolerance =>
+        BandTolerance is double f ? Lrbs.Core.Analysis.OptimumBand.Tolerance.NewRelative(f) : Lrbs.Core.Analysis.OptimumBand.Tolerance.Noise;
+}
