@@ -126,21 +126,10 @@ let sourceFolderPadded (padTo: int option) (name: string) (classNames: string[])
         [ "train-images-idx3-ubyte"; "train-labels-idx1-ubyte"; "t10k-images-idx3-ubyte"; "t10k-labels-idx1-ubyte" ]
         |> List.map need
 
-    match
-        paths
-        |> List.tryPick (function
-            | Error e -> Some e
-            | Ok _ -> None)
-    with
-    | Some e -> Error e
-    | None ->
-        let files =
-            paths
-            |> List.map (function
-                | Ok p -> p
-                | Error _ -> "")
-            |> Array.ofList
-            |> readAll
+    match Lrbs.Core.Results.all paths with
+    | Error e -> Error e
+    | Ok found ->
+        let files = found |> Array.ofList |> readAll
 
         match checkedPair classNames files[0] files[1], checkedPair classNames files[2] files[3] with
         | Error e, _

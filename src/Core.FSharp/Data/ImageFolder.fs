@@ -29,27 +29,11 @@ let loadCounting (name: string) (dir: string) (size: int) : Result<Dataset * int
         else
             let perClass = classes |> Array.map imageFiles
 
-            match
-                perClass
-                |> Array.tryPick (function
-                    | Error e -> Some e
-                    | Ok _ -> None)
-            with
-            | Some e -> Error e
-            | None ->
-                let files =
-                    perClass
-                    |> Array.collect (function
-                        | Ok f -> f
-                        | Error _ -> [||])
-
-                let labels =
-                    perClass
-                    |> Array.mapi (fun c r ->
-                        match r with
-                        | Ok f -> Array.create f.Length c
-                        | Error _ -> [||])
-                    |> Array.concat
+            match Lrbs.Core.Results.all perClass with
+            | Error e -> Error e
+            | Ok lists ->
+                let files = Array.concat lists
+                let labels = lists |> List.mapi (fun c f -> Array.create (Array.length f) c) |> Array.concat
 
                 ImageCache.load files size
                 |> Result.map (fun (pixels, decoded) ->

@@ -95,20 +95,9 @@ module LayerRegistry =
                     | None, Some d -> Ok(k.Name, d)
                     | None, None -> Error $"missing key '{k.Name}' ({k.Doc})")
 
-            match
-                resolved
-                |> List.tryPick (function
-                    | Error e -> Some e
-                    | Ok _ -> None)
-            with
-            | Some e -> Error e
-            | None ->
-                let pairs =
-                    resolved
-                    |> List.map (function
-                        | Ok p -> p
-                        | Error _ -> failwith "unreachable")
-
+            match Lrbs.Core.Results.all resolved with
+            | Error e -> Error e
+            | Ok pairs ->
                 let act = if def.HasActivation then activationKeys givenMap else Ok []
                 act |> Result.map (fun a -> { Def = def; Args = Map.ofList (pairs @ a) })
 

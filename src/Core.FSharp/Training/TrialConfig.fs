@@ -579,21 +579,9 @@ module TrialConfig =
 
             let results = lines[1..] |> Array.filter (fun l -> l.Contains '=') |> Array.map field
 
-            match
-                results
-                |> Array.tryPick (function
-                    | Error e -> Some e
-                    | Ok _ -> None)
-            with
-            | Some e -> bad e
-            | None ->
-                Ok(
-                    results
-                    |> Array.toList
-                    |> List.collect (function
-                        | Ok f -> f
-                        | Error _ -> [])
-                )
+            match Lrbs.Core.Results.all results with
+            | Error e -> bad e
+            | Ok fields -> Ok(List.concat fields)
 
     /// The canonical text of a config: a version line, then every key of `values` as key=value,
     /// sorted, numbers in round-trip form. Trial ids hash exactly this.

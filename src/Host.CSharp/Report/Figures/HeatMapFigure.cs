@@ -40,18 +40,8 @@ public static partial class Figures
                     color = new { condition = new { test = $"datum.value > {middle.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}", value = "black" }, value = "white" },
                 },
             },
-            new
-            {
-                data = new { values = fit },
-                mark = new { type = "line", color = "#ff7f0e", strokeDash = new[] { 6, 3 } },
-                encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" } },
-            },
-            new
-            {
-                data = new { values = best },
-                mark = new { type = "line", color = "red", point = new { color = "red" } },
-                encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" }, order = new { field = "batch" } },
-            },
+            FitLine(fit),
+            BestLine(best, new { color = "red" }),
         },
         };
 
@@ -77,17 +67,23 @@ public static partial class Figures
                     tooltip = new object[] { new { field = "label", type = "nominal" } },
                 },
             },
-            new
-            {
-                data = new { values = fit },
-                mark = new { type = "line", color = "#ff7f0e", strokeDash = new[] { 6, 3 } },
-                encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" } },
-            },
-            new
-            {
-                data = new { values = best },
-                mark = new { type = "line", color = "red", point = new { color = "red", shape = "diamond" } },
-                encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" }, order = new { field = "batch" } },
-            },
+            FitLine(fit),
+            BestLine(best, new { color = "red", shape = "diamond" }),
         });
+
+    /// <summary>The fitted lr*(B) as a dashed line over a grid's (lr, batch) axes.</summary>
+    static object FitLine(IEnumerable<object> fit) => new
+    {
+        data = new { values = fit },
+        mark = new { type = "line", color = "#ff7f0e", strokeDash = new[] { 6, 3 } },
+        encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" } },
+    };
+
+    /// <summary>Each batch size's best learning rate joined in batch order, its points drawn as `point`.</summary>
+    static object BestLine(IEnumerable<object> best, object point) => new
+    {
+        data = new { values = best },
+        mark = new { type = "line", color = "red", point },
+        encoding = new { x = new { field = "lr", type = "quantitative" }, y = new { field = "batch", type = "quantitative" }, order = new { field = "batch" } },
+    };
 }
