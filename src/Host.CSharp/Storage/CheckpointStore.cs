@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Training;
 
 namespace Lrbs.Host.Storage;
@@ -71,9 +72,11 @@ public sealed class CheckpointStore(string outDir, string codeVersion, int every
             byte[] bytes;
             try { bytes = File.ReadAllBytes(path); }
             catch (FileNotFoundException) { continue; } // its pack saved a newer epoch meanwhile
-            var state = Checkpoint.ofBytes(codeVersion, trialId, bytes);
-            if (state.IsOk) { states.Add(state.ResultValue); continue; }
-            warn($"checkpoint {path} is not used: {state.ErrorValue}" + (states.Count == 0 ? $"; trial {trialId} starts again from epoch 0 unless an older checkpoint reads" : ""));
+            try { states.Add(Stored.Checkpoint(codeVersion, trialId, bytes)); continue; }
+            catch (FormatException e)
+            {
+                warn($"checkpoint {path} is not used: {e.Message}" + (states.Count == 0 ? $"; trial {trialId} starts again from epoch 0 unless an older checkpoint reads" : ""));
+            }
             File.Delete(path);
         }
         return states;

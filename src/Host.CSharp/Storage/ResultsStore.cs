@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.Text.Json.Serialization;
 using Lrbs.Core.Data;
 using Lrbs.Core.Training;
@@ -83,9 +84,8 @@ public sealed class ResultsStore(string outDir)
         foreach (var row in db.Rows<CommittedPart>("SELECT filename, trial_id, status, error FROM trials_files"))
         {
             if (Path.GetFileNameWithoutExtension(row.File) != row.Id) throw new ResultsException($"{row.File}: holds trial {row.Id}, not the trial its name says");
-            var status = TrialStatusModule.parse(row.Status, row.Error is null ? null : Microsoft.FSharp.Core.FSharpOption<string>.Some(row.Error));
-            if (status.IsError) throw new ResultsException($"{row.File}: {status.ErrorValue}");
-            statuses[row.Id] = status.ResultValue;
+            try { statuses[row.Id] = Stored.Status(row.Status, row.Error!); }
+            catch (FormatException e) { throw new ResultsException($"{row.File}: {e.Message}"); }
         }
         return new CommittedTrials(statuses, warnings);
     }
@@ -102,8 +102,7 @@ public sealed class ResultsStore(string outDir)
             : "(SELECT trial_id, stddev_samp(test_metric) AS spread FROM (SELECT trial_id, test_metric, " +
               "row_number() OVER (PARTITION BY trial_id ORDER BY epoch DESC) AS k FROM epochs) WHERE k <= 5 GROUP BY trial_id)";
         foreach (var row in db.Rows<OutcomePart>($"SELECT t.trial_id, t.status, t.collapsed, t.metric, t.test_metric, t.test_rows, s.spread FROM trials t LEFT JOIN {spread} s USING (trial_id)"))
-            outcomes[row.Id] = Lrbs.Core.Planning.LrBracket.outcomeOf(row.Status is "ok" or "stopped_early" && row.Collapsed != true, row.Metric,
-                row.TestMetric is double m ? Microsoft.FSharp.Core.FSharpOption<double>.Some(m) : null, row.TestRows, row.Spread ?? double.NaN);
+            outcomes[row.Id] = Stored.Outcome(row.Status is "ok" or "stopped_early" && row.Collapsed != true, row.Metric, row.TestMetric, row.TestRows, row.Spread ?? double.NaN);
         return outcomes;
     }
 

@@ -157,13 +157,11 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
 
     IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)
     {
-        var checkpointing = new Checkpointing(checkpoints.Every,
-            states.Any(s => s is not null) ? states.Select(s => s is null ? null : FSharpOption<MemberState>.Some(s)).ToArray() : [],
-            FuncConvert.FromAction<MemberState[]>(s =>
-            {
-                try { checkpoints.Save(s); }
-                catch (OutputException e) { throw new RunAbortedException(e.Message, e); } // the folder cannot be written: stop the run
-            }));
+        var checkpointing = Stored.Checkpointing(checkpoints.Every, states.Any(s => s is not null) ? states.ToArray()! : [], s =>
+        {
+            try { checkpoints.Save(s); }
+            catch (OutputException e) { throw new RunAbortedException(e.Message, e); } // the folder cannot be written: stop the run
+        });
         var progress = Progress.Of(
             null,
             (i, e) => observer.Epoch(trials[i], e),

@@ -1,0 +1,32 @@
+/// What the host reads back from storage, made into the core's values: C#-shaped (nullable in,
+/// values out, a FormatException naming the problem), each member calling the one F#
+/// definition it names.
+namespace Lrbs.Core.Surface
+
+open System
+open Lrbs.Core.Training
+open Lrbs.Core.Planning
+
+[<AbstractClass; Sealed>]
+type Stored =
+    /// A trial part's status column (TrialStatus.parse); throws FormatException naming it.
+    static member Status(status: string, error: string) : TrialStatus =
+        match TrialStatus.parse status (Option.ofObj error) with
+        | Ok s -> s
+        | Error e -> raise (FormatException e)
+
+    /// What the learning-rate search reads of a committed trial (LrBracket.outcomeOf).
+    static member Outcome(finished: bool, metric: string, testMetric: Nullable<float>, testRows: int, spread: float) : LrBracket.Outcome =
+        LrBracket.outcomeOf finished metric (Option.ofNullable testMetric) testRows spread
+
+    /// A checkpoint file's member state (Checkpoint.ofBytes); throws FormatException saying why
+    /// it cannot be used (another code version or trial, a damaged file).
+    static member Checkpoint(codeVersion: string, trialId: string, bytes: byte[]) : MemberState =
+        match Checkpoint.ofBytes codeVersion trialId bytes with
+        | Ok s -> s
+        | Error e -> raise (FormatException e)
+
+    /// Checkpointing for a pack: save every `every` epochs through `save`; `start` holds each
+    /// member's saved state in pack order (null: it starts afresh), or is empty.
+    static member Checkpointing(every: int, start: MemberState[], save: Action<MemberState[]>) : Checkpointing =
+        { Every = every; Start = start |> Array.map Option.ofObj; Save = save.Invoke }
