@@ -117,12 +117,32 @@ public static class BenchTable
 
     static string F(double? v, string format = "0.000") => v is double d ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
 
+    /// <summary>The bench's tables, part by part, each only where its rows were measured.</summary>
     public static void Print(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
+        PrintMachine(rows, output);
+        PrintRoofline(rows, output);
+        PrintTraining(rows, output);
+        PrintNoiseCost(rows, output);
+        PrintCheckpointCost(rows, output);
+        PrintPacks(rows, output);
+        PrintStartup(rows, output);
+        PrintWholeSweep(rows, output);
+        PrintSweep(rows, output);
+    }
+
+    /// <summary>Prints this machine's compute and bandwidth, per thread count.</summary>
+    static void PrintMachine(IReadOnlyList<BenchRow> rows, TextWriter output)
     {
         foreach (var system in new[] { "1 thread", "2 threads" })
             if (Machine(rows, system) is { } m)
                 output.WriteLine($"this machine, {system}: SGEMM {m.Side}x{m.Side} {F(m.Gflops, "0.0")} GFLOP/s; triad " +
                     string.Join(", ", m.Bandwidth.Select(b => $"{b.Item1.Name} ({F(b.Item1.Bytes / 1048576.0, "0.##")} MiB) {F(b.Item2, "0.0")} GB/s")));
+    }
+
+    /// <summary>Prints each case's roofline bound and the fraction of it reached.</summary>
+    static void PrintRoofline(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var bounds = Bounds(rows);
         if (bounds.Count > 0)
         {
@@ -135,6 +155,11 @@ public static class BenchTable
                     (b.Target is double t ? $"  target >= {t:0.0}: {(b.Fraction >= t ? "met" : "MISSED")}" : "") + (b.Fraction < 0.5 ? "  (below half)" : ""));
             output.WriteLine();
         }
+    }
+
+    /// <summary>Prints seconds per training epoch beside the peers, and the ratios against their targets.</summary>
+    static void PrintTraining(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var training = rows.Where(r => r.Part == "training").ToList();
         if (training.Count > 0)
         {
@@ -148,6 +173,11 @@ public static class BenchTable
             foreach (var r in Ratios(rows))
                 output.WriteLine($"  {r.Peer.Case,-26} vs {r.Peer.System,-10} {F(r.Value),7}  {(r.Target is double t ? $"target <= {t:0.0}" : ""),-14} {r.Verdict}{(r.Peer.Note is null ? "" : $" ({r.Peer.Note})")}");
         }
+    }
+
+    /// <summary>Prints what the gradient noise scale measurement costs.</summary>
+    static void PrintNoiseCost(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var noise = rows.Where(r => r.Part == "noise").GroupBy(r => r.Case).ToList();
         if (noise.Count > 0)
         {
@@ -160,6 +190,11 @@ public static class BenchTable
                 output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with {with.System[7..]}: x{F(with.Seconds / plain, "0.00")}");
             }
         }
+    }
+
+    /// <summary>Prints what a mid-trial checkpoint costs.</summary>
+    static void PrintCheckpointCost(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var checkpoints = rows.Where(r => r.Part == "checkpoints").GroupBy(r => r.Case).ToList();
         if (checkpoints.Count > 0)
         {
@@ -172,6 +207,11 @@ public static class BenchTable
                 output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with its checkpoint ({with.Note}): +{F((with.Seconds / plain - 1) * 100, "0.00")}%");
             }
         }
+    }
+
+    /// <summary>Prints packed trials against unpacked and PyTorch.</summary>
+    static void PrintPacks(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var packs = rows.Where(r => r.Part == "pack").GroupBy(r => r.Case).ToList();
         if (packs.Count > 0)
         {
@@ -185,6 +225,11 @@ public static class BenchTable
                     output.WriteLine($"  {g.Key,-28} {r.System,-44} {F(r.Seconds, "0.0"),8} s  x{F(r.Seconds / packed, "0.00")}  {PackVerdict(r, packed)}{r.Note ?? r.Version}");
             }
         }
+    }
+
+    /// <summary>Prints start-up of a whole command.</summary>
+    static void PrintStartup(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var startup = rows.Where(r => r.Part == "startup").ToList();
         if (startup.Count > 0)
         {
@@ -197,6 +242,11 @@ public static class BenchTable
                 output.WriteLine($"  {r.Case,-14} {r.System,-24} {F(r.Seconds, "0.00")} s  peak {F(r.PeakGb, "0.00")} GB  ({r.Note}: {verdict})");
             }
         }
+    }
+
+    /// <summary>Prints a whole sweep command with 2 workers over 1, and the ceiling the training alone sets.</summary>
+    static void PrintWholeSweep(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var whole = WholeSweepSpeedup(rows);
         if (whole is not null)
         {
@@ -216,6 +266,11 @@ public static class BenchTable
                         : $"  {StartupBench.SweepTarget:0.0}x is out of reach with this training ratio, even with no start-up at all");
             }
         }
+    }
+
+    /// <summary>Prints a sweep's throughput with 2 workers over 1.</summary>
+    static void PrintSweep(IReadOnlyList<BenchRow> rows, TextWriter output)
+    {
         var speedup = SweepSpeedup(rows);
         if (speedup is not null)
         {
@@ -223,6 +278,7 @@ public static class BenchTable
             foreach (var r in rows.Where(r => r.Part == "sweep")) output.WriteLine($"sweep of {r.Case}: {r.System}: {F(r.Seconds, "0.00")} s");
             output.WriteLine($"throughput of 2 workers over 1: {F(speedup, "0.00")}x (target >= 1.8: {(speedup >= 1.8 ? "met" : "MISSED")})");
         }
+
     }
 
     public static void Save(IReadOnlyList<BenchRow> rows, string path, string codeVersion)
