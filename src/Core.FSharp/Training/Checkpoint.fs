@@ -163,7 +163,8 @@ module Checkpoint =
         Array.append content (SHA256.HashData content)
 
     /// The state in a checkpoint file's bytes, if the file is whole, of this format, written by
-    /// `codeVersion`, and for trial `trialId`; else why not.
+    /// `codeVersion`, and for trial `trialId`; else why not. (About 70 lines: it reads the file's
+    /// fields in the order `toBytes` writes them, so that the two read side by side.)
     let ofBytes (codeVersion: string) (trialId: string) (bytes: byte[]) : Result<MemberState, string> =
         if bytes.Length < 32 + magic.Length then
             Error $"it holds {bytes.Length} bytes, too few for a checkpoint (truncated?)"

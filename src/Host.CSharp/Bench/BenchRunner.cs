@@ -264,7 +264,8 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     /// 2 epochs, at batch 4 and 16: unpacked with 2 workers, packed with 2 workers, PyTorch eager
     /// one process per trial 2 at a time, and PyTorch's own packing (functorch.vmap over the
     /// stacked models, reference/bench/torch_vmap_pack.py) in 2 processes of half the trials at
-    /// a time. Seconds for all 20, and peak memory.</summary>
+    /// a time. Seconds for all 20, and peak memory. (About 70 lines: the four ways run side by side
+    /// on the same trials, so that their timings are comparable.)</summary>
     IEnumerable<BenchRow> Packing(string workDir)
     {
         var seeds = options.Quick ? new[] { 1, 2 } : [1, 2, 3, 4, 5];

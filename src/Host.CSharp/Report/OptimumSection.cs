@@ -52,6 +52,14 @@ static class OptimumSection
             page.Paragraph($"Measured gradient noise scale where training ends: {NoiseScale.Text(end)}; {NoiseScale.Definition}. " +
                 "Li et al.'s B_noise for Adam is defined from sign statistics, not B_simple's, so the two are expected near each other, not equal.");
 
+        AddFigure(page, trials, fit, best, intervals, comparison, bands, end, name);
+    }
+
+    /// <summary>lr*(B) drawn: the vertices with their intervals, the fitted power law and surge
+    /// form, the near-optimal band's closed ends, and B_noise and B_simple where they fall on the axis.</summary>
+    static void AddFigure(Page page, IReadOnlyList<TrialRow> trials, ScalingFit.Fit fit, ScalingFit.BestPoint[] best, ScalingFit.Interval?[] intervals,
+        OptimumShape.Comparison? comparison, OptimumBand.Band[] bands, NoiseByLoss.Bin? end, Func<string, string> name)
+    {
         var points = best.Select((p, i) => (object)new
         {
             x = p.Batch, y = p.Lr, lo = intervals[i]?.Low ?? p.Lr, hi = intervals[i]?.High ?? p.Lr,
@@ -75,7 +83,7 @@ static class OptimumSection
         if (end is not null && end.B >= best[0].Batch / 1.5 && end.B <= best[^1].Batch * 1.5) marks.Add(new { x = end.B, label = "B_simple (end of training)" });
         var drawn = new List<string> { "the best learning rate of each batch size with a bracketed optimum (the vertex) with its 95% interval" };
         if (lines.Count > 0) drawn.Add("dashed: the power law" + (comparison is not null ? " and the surge form" : "") + " fitted to them" +
-            (bands.Any(b => !b.LowOpen || !b.HighOpen) ? ", and the near-optimal band's ends (learning rates within the noise of the best; see below)" : ""));
+            (bands.Any(b => !b.LowOpen || !b.HighOpen) ? ", and the near-optimal band's ends (learning rates within the tolerance of the best; see below)" : ""));
         if (marks.Count > 0) drawn.Add("gray: " + string.Join(" and ", marks.Select(m => (string)m.GetType().GetProperty("label")!.GetValue(m)!)));
         page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, best.Select(p => p.Batch).ToList()),
             "Log-log: " + string.Join("; ", drawn) + "."));

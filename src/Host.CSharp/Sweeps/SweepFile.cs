@@ -86,6 +86,8 @@ public static class SweepFile
             return sweep!;
         }
 
+        /// <summary>The whole file, key by key. (About 70 lines: one case per top-level key of a sweep
+        /// file, in the order README "Sweep files" lists them.)</summary>
         Sweep ParseAll(YamlMappingNode root)
         {
             var settings = new Dictionary<string, YamlScalarNode>();

@@ -20,6 +20,8 @@ let padding (args: Args) = if Keys.text args "padding" = "same" then Padding.Sam
 
 let private dims (args: Args) = Keys.int args "filters", Keys.int args "kernel", Keys.int args "stride", padding args
 
+/// The conv2d layer's definition. (A record, not a function: its names, keys and ranges, shapes,
+/// weights, cost formula and TF.js form in one place, as every layer file keeps them.)
 let def: LayerDef =
     {
         Name = "conv2d"
