@@ -504,13 +504,18 @@ let ``a runner killed with -9 leaves its claim, and the next runner takes the tr
     while (not (Directory.Exists claims) || Directory.GetFiles(claims, "*.claim").Length = 0) && sw.Elapsed.TotalSeconds < 60.0 do
         Threading.Thread.Sleep 100
 
-    let held = Directory.GetFiles(claims, "*.claim") |> Array.map Path.GetFileNameWithoutExtension |> Set.ofArray
-    Assert.That(held, Is.Not.Empty, "the runner claimed a trial")
+    // SIGSTOP first, so that the victim cannot commit the claimed trial between the snapshot and the kill
+    // (a loaded machine once let it, and the test then looked for a takeover that had no reason to happen).
+    use stop = Process.Start("kill", [ "-STOP"; string victim.Id ])
+    stop.WaitForExit()
+    let claimed = Directory.GetFiles(claims, "*.claim") |> Array.map Path.GetFileNameWithoutExtension |> Set.ofArray
     victim.Kill() // SIGKILL: no release
     victim.WaitForExit()
+    let orphaned = Set.difference claimed (Set.ofSeq (committed out))
+    Assert.That(orphaned, Is.Not.Empty, "the runner died holding an uncommitted trial")
     let code, o, e = runToEnd (startHost [ "sweep"; "run"; f; "--workers"; "2"; "--lease"; "1h" ])
     Assert.That(code, Is.EqualTo 0, o + e)
-    Assert.That(Set.isSubset held (Set.ofList (finishedIds o)), Is.True, "the dead runner's claimed trial was taken over")
+    Assert.That(Set.isSubset orphaned (Set.ofList (finishedIds o)), Is.True, "the dead runner's claimed trial was taken over")
     assertEq (planIds f) (committed out)
 
 [<Test>]
