@@ -166,3 +166,35 @@ let ``one pool fits no data exponent, and a design with no spread in B is singul
     Assert.That(DataScaling.lrSurface ps[..0], Is.EqualTo None)
     Assert.That(DataScaling.criticalBatch ps[..0], Is.EqualTo None)
     Assert.That(DataScaling.regress2 [| 1.0; 1.0; 1.0 |] [| 1.0; 2.0; 3.0 |] [| 1.0; 2.0; 3.0 |], Is.EqualTo None)
+
+/// The points of a report figure's SVG: vega writes each mark's fields into its aria-label.
+let private marks (svg: string) =
+    Text.RegularExpressions.Regex.Matches(IO.File.ReadAllText svg, "aria-label=\"[^\"]*; batch: (\\d+); lr: ([^;]+); g: ([^;]+); metric: ([^\"]+)\"")
+    |> Seq.map (fun m -> int m.Groups[1].Value, float m.Groups[2].Value, float (m.Groups[3].Value.Replace(",", "")), float m.Groups[4].Value)
+    |> List.ofSeq
+
+[<Test>]
+let ``the committed SGD study's report draws every finished trial at g = lr N / B, and Adam gets no such figure`` () =
+    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s2-bracketed")
+    use tmp = new TempDir()
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let figures = IO.Directory.GetFiles(IO.Path.Combine(out, "figures"), "*-noise-scale.svg")
+    Assert.That(figures.Length, Is.EqualTo 1, "one noise-scale figure: the SGD group's, none for Adam")
+    let drawn = marks figures.[0]
+
+    let finished =
+        Lrbs.Host.Storage.ResultsReader.Query(
+            results,
+            "SELECT count(*), any_value(train_rows) FROM trials WHERE optimizer LIKE 'sgd%' AND status IN ('ok', 'stopped_early') AND test_metric IS NOT NULL"
+        )
+
+    let count, rows = int finished.Rows[0].[0], float finished.Rows[0].[1]
+    Assert.That(drawn.Length, Is.EqualTo count, "every finished SGD trial is a point")
+
+    for b, lr, g, _ in drawn do
+        // vega prints g to 3 significant figures
+        Assert.That(g, Is.EqualTo(lr * rows / float b).Within(1.0).Percent, $"B={b} lr={lr}")
+
+    Assert.That(drawn |> List.map (fun (b, _, _, _) -> b) |> List.distinct |> List.length, Is.GreaterThanOrEqualTo 5)

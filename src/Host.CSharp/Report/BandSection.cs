@@ -13,7 +13,7 @@ static class BandSection
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(Page page, Grid grid, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands, ReportOptions options)
+    public static void Write(Page page, Grid grid, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands, ReportOptions options, Func<string, string> name)
     {
         if (bands.Count(b => b.Closed) == 0) return; // every band runs to the grid's edge: nothing is located
         page.Heading(3, "the near-optimal band");
@@ -31,8 +31,30 @@ static class BandSection
             "read linearly in log lr between the points run; ≤/≥: the grid's edge cuts the band there (a bound); intervals: 1000 resamples of the seeds, drawn jointly across cells" +
             (replicates.Length == 0 ? " (none here: fewer than two seeds in every cell)" : ""));
         page.Paragraph(WidthSentence(bands, replicates) + " " + RulesSentence(bands, replicates, options.RulesBase));
-        if (trials[0].Optimizer.StartsWith("sgd", StringComparison.Ordinal) && fit is not null && OptimumBand.collapse(fit, trials[0].TrainRows, Momentum(trials[0].Optimizer))?.Value is { } c)
+        if (!trials[0].Optimizer.StartsWith("sgd", StringComparison.Ordinal)) return;
+        var momentum = Momentum(trials[0].Optimizer);
+        if (fit is not null && OptimumBand.collapse(fit, trials[0].TrainRows, momentum)?.Value is { } c)
             page.Paragraph(CollapseSentence(c, fit));
+        AddNoiseScaleFigure(page, trials, momentum, name);
+    }
+
+    /// <summary>Every finished trial's test metric against its noise scale g (OptimumBand.noiseScale),
+    /// one colour per batch size: Smith and Le predict the colours peak at one g.</summary>
+    static void AddNoiseScaleFigure(Page page, IReadOnlyList<TrialRow> trials, double momentum, Func<string, string> name)
+    {
+        var shown = trials.Where(t => t.Finished && t.TestMetric is double).ToList();
+        if (shown.Select(t => t.BatchSize).Distinct().Count() < 2) return;
+        var points = shown.Select(t => (object)new
+        {
+            g = OptimumBand.noiseScale(t.Lr, t.TrainRows, t.BatchSize, momentum), metric = t.TestMetric, batch = t.BatchSize, lr = t.Lr,
+        });
+        var batches = shown.Select(t => t.BatchSize).Distinct().Order().ToList();
+        var metric = $"test {trials[0].Metric}";
+        var left = trials.Count - shown.Count;
+        page.Add(new Figure(name("noise-scale"), Figures.NoiseScale($"{metric} against the noise scale g", points, batches, metric),
+            $"Each finished trial's {metric} against Smith and Le's noise scale g = lr N / (B (1 - m)) (N = {trials[0].TrainRows:N0} training rows, m = {momentum.ToString(Inv)}), " +
+            "one colour per batch size; if g collapsed the grid, every colour would peak at the same g" +
+            (left > 0 ? $" ({left} diverged or failed trial(s) have no test metric and are not drawn)." : ".")));
     }
 
     /// <summary>How the band's width changes with the batch size, as strongly as its interval allows.</summary>

@@ -71,6 +71,6 @@ public static class GridSection
         ScalingSection.Write(page, data, grid, fit);
         var bands = OptimumBand.bands(options.Tolerance, ScalingSection.Cells(grid));
         OptimumSection.Write(page, data, trials, fit, bands, name);
-        BandSection.Write(page, grid, trials, fit, bands, options);
+        BandSection.Write(page, grid, trials, fit, bands, options, name);
     }
 }
