@@ -352,3 +352,24 @@ let ``a grid whose trials stopped early gets the losses at its last planned epoc
         "or after 1 epochs in which the validation loss did not improve on its best by more than 10 (Keras EarlyStopping, monitor val_loss)",
         summary
     )
+
+[<Test>]
+let ``a group of one cell gets its seeds' mean, spread and epochs in a table instead of no grid`` () =
+    let results = Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s1-adam-epsilon")
+    use tmp = new TempDir()
+    let summary = summaryOf results (tmp.File "report") []
+    StringAssert.Contains("one learning rate, 0.01, at every batch size.", summary)
+
+    let expected =
+        Lrbs.Host.Storage.ResultsReader.Query(
+            results,
+            "SELECT optimizer, printf('%.4f', avg(test_metric)), string_agg(epochs::VARCHAR, ', ' ORDER BY seed) FROM trials GROUP BY 1"
+        )
+
+    Assert.That(expected.Rows.Count, Is.EqualTo 3)
+
+    for row in expected.Rows do
+        let section = summary.Substring(summary.IndexOf("/ " + row[0] + " /"))
+        let line = section.Split('\n') |> Array.find (fun l -> l.StartsWith "| 4 | 0.01 |")
+        Assert.That(line, Does.StartWith $"| 4 | 0.01 | {row[1]} ± ", row[0])
+        Assert.That(line.TrimEnd(), Does.EndWith $"| {row[2]} |", row[0])

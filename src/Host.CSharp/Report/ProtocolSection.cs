@@ -31,7 +31,7 @@ public static class ProtocolSection
             ? $"searched per batch size (and per every other key of the grid) by `lr: {{bracket: ...}}`: {string.Join("; ", searches)}. Round 0 runs the bracket's log-spaced points; " +
               "while the best is at an end, one step outward (at most max_extend); then golden-section points between the best and its wider side until both neighbours are within refine_to or within noise (at most max_refine)."
             : uneven ? "different learning rates per batch size (a search or a hand-made list; the settings are not recorded in this folder's manifest)."
-            : $"a fixed grid of {t.Select(r => r.Lr).Distinct().Count()} learning rates, the same at every batch size."]);
+            : (t.Select(r => r.Lr).Distinct().Count() is var n && n == 1 ? $"one learning rate, {Page.Lr(t[0].Lr)}, at every batch size." : $"a fixed grid of {n} learning rates, the same at every batch size.")]);
         lines.Add(["Loss", $"{Each(t, Loss)}."]);
         var optimizers = t.GroupBy(r => r.Optimizer).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key);
         lines.Add(["Optimizers, in the sweep's plan order", $"{string.Join(", then ", optimizers)}."]);

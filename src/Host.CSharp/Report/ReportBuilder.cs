@@ -26,9 +26,9 @@ public static class ReportBuilder
             foreach (var bySchedule in trials.GroupBy(t => t.Schedule))
             {
                 var set = bySchedule.ToList();
-                if (set.Select(t => (t.BatchSize, t.Lr)).Distinct().Count() < 2) continue;
                 if (schedules.Count > 1) page.Heading(3, $"schedule {bySchedule.Key}");
-                GridSection.Write(page, data, set, options, Name);
+                if (set.Select(t => (t.BatchSize, t.Lr)).Distinct().Count() < 2) CellSection.Write(page, set);
+                else GridSection.Write(page, data, set, options, Name);
             }
             CurvesSection.Write(page, data, trials.Where(slice.Contains).ToList(), slice.Text, Name);
             TimingSection.Write(page, trials, Name);
