@@ -655,3 +655,17 @@ let ``--only runs the named trials and says how many are unfinished in all`` () 
     Assert.That(code, Is.EqualTo 0, err)
     StringAssert.Contains($"1 to run (named by --only; {plan.Count} unfinished in all), 0 already finished", output)
     assertEq (Set.singleton one) (committed out)
+
+[<Test>]
+let ``every committed example sweep file loads and plans at least one trial`` () =
+    let files = Directory.GetFiles(Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "examples"), "*.yaml")
+    Assert.That(files.Length, Is.GreaterThanOrEqualTo 20)
+
+    for f in files do
+        let s =
+            try
+                SweepFile.Load f
+            with e ->
+                failwith $"{Path.GetFileName f}: {e.Message}"
+
+        Assert.That(s.Trials, Is.Not.Empty, Path.GetFileName f)
