@@ -6,20 +6,19 @@ public static partial class Figures
 {
     /// <summary>Points (g, metric, batch) on a log g axis, one colour per batch size in the
     /// order of the grid: where g collapses the grid, the colours' peaks line up.</summary>
-    public static object NoiseScale(string title, IEnumerable<object> points, IReadOnlyList<int> batches, string metric) => new Dictionary<string, object>
-    {
-        ["$schema"] = "https://vega.github.io/schema/vega-lite/v6.json",
-        ["title"] = title,
-        ["width"] = 460,
-        ["height"] = 260,
-        ["data"] = new { values = points },
-        ["mark"] = new { type = "point", filled = true, opacity = 0.7 },
-        ["encoding"] = new
+    public static object NoiseScale(string title, IEnumerable<object> points, IReadOnlyList<int> batches, string metric) => Layers(title, new object[]
         {
-            x = new { field = "g", type = "quantitative", scale = new { type = "log" }, title = "noise scale g = lr N / (B (1 - m))" },
-            y = new { field = "metric", type = "quantitative", title = metric },
-            color = new { field = "batch", type = "ordinal", sort = batches.ToArray(), title = "batch size", scale = new { scheme = "viridis" } },
-            tooltip = new object[] { new { field = "batch", type = "ordinal" }, new { field = "lr", type = "quantitative" }, new { field = "g", type = "quantitative" }, new { field = "metric", type = "quantitative" } },
-        },
-    };
+            new
+            {
+                data = new { values = points },
+                mark = new { type = "point", filled = true, opacity = 0.7 },
+                encoding = new
+                {
+                    x = new { field = "g", type = "quantitative", scale = new { type = "log" }, title = "noise scale g = lr N / (B (1 - m))" },
+                    y = new { field = "metric", type = "quantitative", title = metric },
+                    color = new { field = "batch", type = "ordinal", sort = batches.ToArray(), title = "batch size", scale = new { scheme = "viridis" } },
+                    tooltip = new object[] { new { field = "batch", type = "ordinal" }, new { field = "lr", type = "quantitative" }, new { field = "g", type = "quantitative" }, new { field = "metric", type = "quantitative" } },
+                },
+            },
+        });
 }
