@@ -83,11 +83,11 @@ let ``a run killed after epoch 2 and resumed from its checkpoint files goes on b
         if states[0].Epoch = 2 then
             raise Killed
 
-    let killed, killedLosses = runWith { Every = 1; Start = [||]; Save = save } cs data
+    let killed, killedLosses = runWith { Checkpointing.None with Every = 1; Start = [||]; Save = save } cs data
     Assert.That(killed, Is.EqualTo None, "the first run was killed")
     let states = cs |> Array.mapi (fun i c -> Checkpoint.ofBytes "v1" (TrialConfig.id c) saved[i] |> Result.toOption)
     Assert.That(states |> Array.forall (fun s -> s.IsSome && s.Value.Epoch = 2), "every member saved epoch 2")
-    let resumed, resumedLosses = runWith { Every = 1; Start = states; Save = ignore } cs data
+    let resumed, resumedLosses = runWith { Checkpointing.None with Every = 1; Start = states; Save = ignore } cs data
 
     for k in 0 .. cs.Length - 1 do
         let stepsPerEpoch = fullLosses[k].Length / 4
@@ -113,17 +113,19 @@ let ``a pack resumes only when every member saved at the same epoch`` () =
         if states[0].Epoch = 2 then
             raise Killed
 
-    runWith { Every = 1; Start = [||]; Save = save } cs data |> ignore
+    runWith { Checkpointing.None with Every = 1; Start = [||]; Save = save } cs data |> ignore
     let mixed = [| Some saved[(0, 1)]; Some saved[(1, 2)] |]
 
     let e =
-        Assert.Throws<ArgumentException>(fun () -> Trainer.runPackWith { Every = 1; Start = mixed; Save = ignore } cs data Progress.None |> ignore)
+        Assert.Throws<ArgumentException>(fun () ->
+            Trainer.runPackWith { Checkpointing.None with Every = 1; Start = mixed; Save = ignore } cs data Progress.None |> ignore)
 
     StringAssert.Contains("same point", e.Message)
     let half = [| Some saved[(0, 2)]; None |]
 
     let e =
-        Assert.Throws<ArgumentException>(fun () -> Trainer.runPackWith { Every = 1; Start = half; Save = ignore } cs data Progress.None |> ignore)
+        Assert.Throws<ArgumentException>(fun () ->
+            Trainer.runPackWith { Checkpointing.None with Every = 1; Start = half; Save = ignore } cs data Progress.None |> ignore)
 
     StringAssert.Contains("every member", e.Message)
 
@@ -137,6 +139,7 @@ let private stateGen =
         let! dropout = Gen.arrayOf (Gen.choose (0, 255) |> Gen.map byte)
         let! pack = Gen.listOf (Gen.elements [ "a1"; "b2"; "ünï" ])
         let! noisy = Gen.elements [ true; false ]
+        let! position = Gen.elements [ 0; 0; 17 ]
 
         return
             {
@@ -164,6 +167,7 @@ let private stateGen =
                             }
                     ]
                 Steps = 20 * epochs
+                Position = position
                 Schedule = { Lr = 0.05; BatchSize = 64; Best = infinity; Wait = 2; Cooldown = 1 }
                 Noise = { G2 = 0.5; Trace = 1.5; Weight = 0.9; Samples = 7 }
                 Seconds = 12.25

@@ -123,3 +123,58 @@ let ``Zhang's closed form is their code's, b - 5 a B + 5 a 1.2 256 = 0, at the d
     let bStar = CriticalBatch.overheadBatch CriticalBatch.defaultOverhead 256.0 p
     Assert.That(b - 5.0 * a * bStar + 5.0 * a * 1.2 * 256.0, Is.EqualTo(0.0).Within(1e-6))
     Assert.That(CriticalBatch.anchorExcess 256.0 p, Is.EqualTo(256.0 / 300.0).Within(1e-12))
+
+/// Distinct values, in random order.
+let private distinctValues =
+    gen {
+        let! n = Gen.choose (3, 12)
+        let! xs = Gen.arrayOfLength n (Gen.choose (1, 100000))
+        return xs |> Array.distinct |> Array.map float
+    }
+    |> Gen.filter (fun xs -> xs.Length >= 3)
+
+[<FsCheck.NUnit.Property(MaxTest = 200)>]
+let ``Spearman's rho is 1 for any increasing transform and -1 for any decreasing one`` () =
+    Prop.forAll (Arb.fromGen distinctValues) (fun xs ->
+        let up = CriticalBatchOverTraining.spearman xs (xs |> Array.map (fun x -> log x + x ** 3.0))
+        let down = CriticalBatchOverTraining.spearman xs (xs |> Array.map (fun x -> 1.0 / x))
+        (abs (up - 1.0) < 1e-12 && abs (down + 1.0) < 1e-12) |> Prop.label $"up {up}, down {down}")
+
+[<FsCheck.NUnit.Property(MaxTest = 200)>]
+let ``a proxy that is c times the measurement tracks it with rho 1 and ratio c, its interval a point`` () =
+    Prop.forAll (Arb.fromGen (Gen.zip distinctValues (Gen.elements [ 0.25; 1.0; 3.0; 40.0 ]))) (fun (cbs, c) ->
+        match CriticalBatchOverTraining.tracking (cbs |> Array.map (fun b -> b, c * b)) with
+        | Some t ->
+            (abs (t.Rho - 1.0) < 1e-12
+             && abs (t.Ratio / c - 1.0) < 1e-12
+             && abs (t.RatioLow / c - 1.0) < 1e-12
+             && abs (t.RatioHigh / c - 1.0) < 1e-12
+             && t.Pairs = cbs.Length)
+            |> Prop.label $"%A{t}"
+        | None -> false |> Prop.label "no tracking")
+
+[<Test>]
+let ``B_simple is read log-log between its measurements, exactly at them, and not outside them`` () =
+    let curve = [| 100.0, 10.0; 400.0, 40.0; 1600.0, 40.0 |]
+    Assert.That(CriticalBatchOverTraining.interpolate curve 400.0, Is.EqualTo(Some 40.0))
+    // halfway in log examples between 100 and 400: sqrt(10 40) = 20
+    Assert.That((CriticalBatchOverTraining.interpolate curve 200.0).Value, Is.EqualTo(20.0).Within(1e-12))
+    Assert.That((CriticalBatchOverTraining.interpolate curve 800.0).Value, Is.EqualTo(40.0).Within(1e-12))
+    Assert.That(CriticalBatchOverTraining.interpolate curve 50.0, Is.EqualTo None)
+    Assert.That(CriticalBatchOverTraining.interpolate curve 3200.0, Is.EqualTo None)
+    Assert.That(CriticalBatchOverTraining.tracking [| 16.0, 20.0; 32.0, 40.0 |], Is.EqualTo None, "two points: no interval")
+
+[<Test>]
+let ``CBS(t) orders its points by t, counts the examples seen, and names a point whose branches do not measure`` () =
+    let one = [ [ { BatchSize = 16; Loss = 1.0 }; { BatchSize = 32; Loss = 1.0 }; { BatchSize = 64; Loss = 2.0 } ] ]
+    let r = CriticalBatchOverTraining.points 0.01 600.0 [ 2.0, one; 0.5, one ]
+
+    match r with
+    | Ok ps ->
+        assertEq [ 0.5, 300.0; 2.0, 1200.0 ] (ps |> List.map (fun p -> p.At, p.Examples))
+        Assert.That(ps.Head.Cbs.Estimate.Point, Is.EqualTo(sqrt (32.0 * 64.0)).Within(1e-9))
+    | Error e -> Assert.Fail e
+
+    match CriticalBatchOverTraining.points 0.01 600.0 [ 1.0, [ [ { BatchSize = 16; Loss = 1.0 } ] ] ] with
+    | Error e -> StringAssert.Contains("branch point 1 epochs", e)
+    | Ok _ -> Assert.Fail "one branch measured a critical batch size"

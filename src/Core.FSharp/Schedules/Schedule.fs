@@ -19,6 +19,11 @@ type Schedule =
     | ReduceOnPlateau of factor: float * minLr: float * Plateau
     /// The same trigger growing the batch: batch <- min(batch * factor, maxBatch), if below maxBatch.
     | GrowBatchOnPlateau of factor: int * maxBatch: int * Plateau
+    /// A batch-size warm-up given as points (Merrill et al. 2025, "Critical Batch Size
+    /// Revisited", §4: "start the batch size small and increase it as the CBS grows"): from epoch
+    /// E on (E >= 2, increasing), batch size B at learning rate LR; before the first point, the
+    /// trial's own batch size and learning rate. BatchWarmup builds it from a measured CBS(t).
+    | BatchPoints of points: (int * int * float) list
 
 /// The schedule's state between epochs.
 type ScheduleState = { Lr: float; BatchSize: int; Best: float; Wait: int; Cooldown: int }
@@ -35,12 +40,14 @@ module Schedule =
         | Schedule.ReduceOnPlateau _
         | Schedule.GrowBatchOnPlateau _ -> true
         | Schedule.Constant
-        | Schedule.StepDecay _ -> false
+        | Schedule.StepDecay _
+        | Schedule.BatchPoints _ -> false
 
     /// Whether the schedule changes the batch size (such trials cannot share a packed step).
     let changesBatch =
         function
-        | Schedule.GrowBatchOnPlateau _ -> true
+        | Schedule.GrowBatchOnPlateau _
+        | Schedule.BatchPoints _ -> true
         | _ -> false
 
     /// Keras's on_epoch_end bookkeeping: the new state and whether the trigger fired.
@@ -68,6 +75,10 @@ module Schedule =
             match trigger p monitored s with
             | s', true when s'.BatchSize < maxBatch -> { s' with BatchSize = min (s'.BatchSize * factor) maxBatch; Cooldown = p.Cooldown; Wait = 0 }
             | s', _ -> s'
+        | Schedule.BatchPoints points ->
+            match points |> List.tryFind (fun (e, _, _) -> e = epoch + 1) with
+            | Some(_, b, lr) -> { s with BatchSize = b; Lr = lr }
+            | None -> s
 
     /// Checks the settings; errors name the field and echo the value.
     let validate (schedule: Schedule) =
@@ -84,6 +95,13 @@ module Schedule =
         | Schedule.ReduceOnPlateau(_, _, p) when (plateau p).IsSome -> Error("reduce-on-plateau: " + (plateau p).Value)
         | Schedule.GrowBatchOnPlateau(f, m, _) when f < 2 || m < 1 -> Error $"grow-batch needs factor >= 2 and max_batch >= 1, got {f}, {m}"
         | Schedule.GrowBatchOnPlateau(_, _, p) when (plateau p).IsSome -> Error("grow-batch: " + (plateau p).Value)
+        | Schedule.BatchPoints [] -> Error "batch-points needs one or more points EPOCH/BATCH/LR"
+        | Schedule.BatchPoints((e, _, _) :: _) when e < 2 ->
+            Error $"batch-points: the first point's epoch must be >= 2 (epoch 1 runs at batch_size and lr), got {e}"
+        | Schedule.BatchPoints ps when ps |> List.pairwise |> List.exists (fun ((a, _, _), (b, _, _)) -> b <= a) ->
+            Error "batch-points: the epochs must increase"
+        | Schedule.BatchPoints ps when ps |> List.exists (fun (_, b, lr) -> b < 1 || not (lr > 0.0)) ->
+            Error "batch-points: every batch size must be >= 1 and every learning rate > 0"
         | s -> Ok s
 
     let private r (v: float) = v.ToString("R", CultureInfo.InvariantCulture)
@@ -95,10 +113,11 @@ module Schedule =
         | Schedule.StepDecay(f, k) -> $"step:{r f}:{k}"
         | Schedule.ReduceOnPlateau(f, m, p) -> $"plateau:{r f}:{p.Patience}:{r m}:{r p.MinDelta}:{p.Cooldown}"
         | Schedule.GrowBatchOnPlateau(f, m, p) -> $"grow-batch:{f}:{p.Patience}:{m}:{r p.MinDelta}:{p.Cooldown}"
+        | Schedule.BatchPoints ps -> "batch-points:" + (ps |> List.map (fun (e, b, lr) -> $"{e}/{b}/{r lr}") |> String.concat ",")
 
     let private allowed =
         "constant, step:FACTOR:EVERY, plateau:FACTOR:PATIENCE[:MIN_LR[:MIN_DELTA[:COOLDOWN]]], "
-        + "grow-batch:FACTOR:PATIENCE:MAX_BATCH[:MIN_DELTA[:COOLDOWN]]"
+        + "grow-batch:FACTOR:PATIENCE:MAX_BATCH[:MIN_DELTA[:COOLDOWN]], batch-points:EPOCH/BATCH/LR,..."
 
     /// Parses the forms of `allowed`; omitted plateau settings take Keras's defaults
     /// (min_lr 0, min_delta 1e-4, cooldown 0). The canonical text parses back to the same value.
@@ -128,6 +147,18 @@ module Schedule =
             | "grow-batch" :: a :: b :: c :: rest when rest.Length <= 2 ->
                 let at k d = if rest.Length > k then rest[k] else d
                 Option.map3 (fun x m p -> Schedule.GrowBatchOnPlateau(x, m, p)) (i a) (i c) (plateau b (at 0 "1e-4") (at 1 "0"))
+            | [ "batch-points"; points ] ->
+                let point (p: string) =
+                    match p.Split('/') with
+                    | [| e; b; lr |] -> Option.map3 (fun e b lr -> e, b, lr) (i e) (i b) (f lr)
+                    | _ -> None
+
+                let ps = points.Split(',') |> Array.map point
+
+                if ps |> Array.forall Option.isSome then
+                    Some(Schedule.BatchPoints(ps |> Array.map Option.get |> List.ofArray))
+                else
+                    None
             | _ -> None
 
         match parsed with

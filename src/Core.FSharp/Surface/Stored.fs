@@ -29,4 +29,9 @@ type Stored =
     /// Checkpointing for a pack: save every `every` epochs through `save`; `start` holds each
     /// member's saved state in pack order (null: it starts afresh), or is empty.
     static member Checkpointing(every: int, start: MemberState[], save: Action<MemberState[]>) : Checkpointing =
-        { Every = every; Start = start |> Array.map Option.ofObj; Save = save.Invoke }
+        { Checkpointing.None with Every = every; Start = start |> Array.map Option.ofObj; Save = save.Invoke }
+
+    /// Checkpointing as above that also saves the members' states at the reference steps
+    /// `branchSteps` through `saveBranch` (a branched study's reference runs).
+    static member Checkpointing(every: int, start: MemberState[], save: Action<MemberState[]>, branchSteps: int seq, saveBranch: Action<MemberState[]>) =
+        { Stored.Checkpointing(every, start, save) with BranchSteps = Set.ofSeq branchSteps; SaveBranch = saveBranch.Invoke }

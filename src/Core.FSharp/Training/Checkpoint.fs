@@ -5,8 +5,8 @@ open System.IO
 open System.Security.Cryptography
 open Lrbs.Core.Schedules
 
-/// Everything one member of a run needs to go on from the end of an epoch exactly as if it had
-/// never stopped: its finished epochs (the stopping rule reads them), its counters and schedule
+/// Everything one member of a run needs to go on from the end of an epoch (or from a branch point
+/// inside one) exactly as if it had never stopped: its finished epochs (the stopping rule reads them), its counters and schedule
 /// state, the state of its random streams, and the engine's state (weights, optimizer state).
 type MemberState =
     {
@@ -17,6 +17,10 @@ type MemberState =
         Pack: string list
         Epochs: EpochRecord list
         Steps: int
+        /// Rows of the current epoch already trained: 0 at an epoch's end; inside an epoch (a
+        /// branch point), where `Shuffle` holds the stream's state before this epoch's order was
+        /// drawn, so that the order is drawn again and training goes on from this row.
+        Position: int
         Schedule: ScheduleState
         Noise: NoiseEma
         /// Seconds spent so far (the result's wall time goes on from here).
@@ -39,20 +43,26 @@ type MemberState =
 /// of the members still training are saved together through `Save` (a pack's members in the
 /// net's order, all at the same epoch); `Start` holds each member's saved state, or None to
 /// start at epoch 0. A pack resumes only when all its members start from the same epoch.
+///
+/// A reference run of a branched study also saves its members' states at `BranchSteps` (steps
+/// counted from the start, an epoch's end or a step inside it) through `SaveBranch`; its branches
+/// start from those states (a branch's `Start` holds its reference run's state).
 type Checkpointing =
     {
         Every: int
         Start: MemberState option[]
         Save: MemberState[] -> unit
+        BranchSteps: Set<int>
+        SaveBranch: MemberState[] -> unit
     }
 
-    static member None = { Every = Int32.MaxValue; Start = [||]; Save = ignore }
+    static member None = { Every = Int32.MaxValue; Start = [||]; Save = ignore; BranchSteps = Set.empty; SaveBranch = ignore }
 
 /// The checkpoint file: a header (format, code version, trial), the member's state, and a
 /// SHA-256 of all that before it, so a truncated or damaged file is told from a good one.
 module Checkpoint =
     let private magic = "LRBSCKPT"
-    let private format = 1
+    let private format = 2
 
     let private writeArray (w: BinaryWriter) (write: 'a -> unit) (xs: 'a[]) =
         w.Write xs.Length
@@ -142,6 +152,7 @@ module Checkpoint =
          writeArray w (fun (p: string) -> w.Write p) (Array.ofList s.Pack)
          writeArray w (writeEpoch w) (Array.ofList s.Epochs)
          w.Write s.Steps
+         w.Write s.Position
          w.Write s.Schedule.Lr
          w.Write s.Schedule.BatchSize
          w.Write s.Schedule.Best
@@ -193,6 +204,7 @@ module Checkpoint =
                         let pack = readArray r (fun () -> r.ReadString()) |> List.ofArray
                         let epochs = readArray r (fun () -> readEpoch r) |> List.ofArray
                         let steps = r.ReadInt32()
+                        let position = r.ReadInt32()
 
                         let schedule =
                             {
@@ -213,7 +225,7 @@ module Checkpoint =
 
                         if r.BaseStream.Position <> r.BaseStream.Length then
                             Error "it has bytes after its state"
-                        elif epochs.IsEmpty then
+                        elif epochs.IsEmpty && position = 0 then
                             Error "it holds no finished epoch"
                         else
                             Ok
@@ -222,6 +234,7 @@ module Checkpoint =
                                     Pack = pack
                                     Epochs = epochs
                                     Steps = steps
+                                    Position = position
                                     Schedule = schedule
                                     Noise = noise
                                     Seconds = seconds

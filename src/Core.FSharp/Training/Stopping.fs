@@ -43,6 +43,8 @@ type StopReason =
     | LossStabilised
     | EarlyStopped
     | Diverged
+    /// A branch trained its window (TrialConfig.BranchPoint).
+    | WindowEnd
 
 module Stopping =
     /// The S1 rule: 200 epochs, or loss changes < 1e-2 for 10 consecutive epochs.

@@ -51,6 +51,11 @@ type private Member =
         mutable Stop: StopReason option
         mutable Steps: int
         mutable Noise: NoiseEma
+        /// A branch: the examples of its window still to train (Int32.MaxValue otherwise).
+        mutable WindowLeft: int
+        /// A branch: the epochs and steps its reference run had trained at the branch point (its
+        /// result holds its own only).
+        mutable Inherited: int * int
     }
 
 module Trainer =
@@ -143,6 +148,16 @@ module Trainer =
         |> Result.bind (fun s ->
             if c.BatchSize > s.Train.Count then
                 fail "batch_size" $"batch size {c.BatchSize} is larger than the training set ({s.Train.Count} rows); allowed: 1..{s.Train.Count}"
+            elif
+                (match c.Schedule with
+                 | Schedule.BatchPoints ps -> ps |> List.exists (fun (_, b, _) -> b > s.Train.Count)
+                 | _ -> false)
+            then
+                fail "schedule" $"a batch size of {Schedule.canonical c.Schedule} is larger than the training set ({s.Train.Count} rows)"
+            elif c.Branch.IsSome && c.Branch.Value.ParentBatch > s.Train.Count then
+                fail
+                    "branch_batch"
+                    $"the reference run's batch size {c.Branch.Value.ParentBatch} is larger than the training set ({s.Train.Count} rows); allowed: 1..{s.Train.Count}"
             elif c.EvalWholeBatches && c.BatchSize > s.Test.Count then
                 fail "eval_batches" $"whole batches of {c.BatchSize} leave nothing of the {s.Test.Count} test rows to evaluate"
             else
@@ -157,7 +172,10 @@ module Trainer =
         TrialConfig.canonical { c with Lr = 1.0; Seed = 0; Schedule = schedule }
 
     /// Why a trial cannot share a packed step, if it cannot.
-    let whyNotPackable (c: TrialConfig) = if Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size" else None
+    let whyNotPackable (c: TrialConfig) =
+        if c.Branch.IsSome then Some "a branch trains alone, from its reference run's state"
+        elif Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size"
+        else None
 
     /// The result of a trial that failed with `message` after `seconds` (nothing trained counts).
     let failed (c: TrialConfig) (data: SplitData) (message: string) (seconds: float) =
@@ -194,8 +212,10 @@ module Trainer =
 
         Array.iteri2
             (fun position (m: Member) (s: MemberState) ->
-                if s.TrialId <> TrialConfig.id m.Config then
-                    invalidArg "checkpointing" $"member {position} is trial {TrialConfig.id m.Config}, its state is trial {s.TrialId}'s"
+                let from = TrialConfig.reference m.Config |> Option.defaultValue m.Config
+
+                if s.TrialId <> TrialConfig.id from then
+                    invalidArg "checkpointing" $"member {position} starts from trial {TrialConfig.id from}, its state is trial {s.TrialId}'s"
 
                 net.SetKerasWeights(
                     position,
@@ -207,8 +227,11 @@ module Trainer =
                 shufflers[uint64 m.Config.Seed].Restore s.Shuffle
                 m.Epochs.AddRange s.Epochs
                 m.Steps <- s.Steps
-                m.Schedule <- s.Schedule
-                m.Noise <- s.Noise)
+                m.Noise <- s.Noise
+
+                match m.Config.Branch with
+                | Some _ -> m.Inherited <- (s.Epochs.Length, s.Steps) // its own schedule starts here
+                | None -> m.Schedule <- s.Schedule)
             members
             states
 
@@ -218,6 +241,7 @@ module Trainer =
         (shufflers: Collections.Generic.IDictionary<uint64, Rng>)
         (pack: string list)
         (seconds: float)
+        (position': int)
         (position: int)
         (m: Member)
         =
@@ -226,6 +250,7 @@ module Trainer =
             Pack = pack
             Epochs = List.ofSeq m.Epochs
             Steps = m.Steps
+            Position = position'
             Schedule = m.Schedule
             Noise = m.Noise
             Seconds = seconds
@@ -281,6 +306,8 @@ module Trainer =
 
     /// A member's result once it stopped, diverged or ran its epochs.
     let private memberResult (facts: PackFacts) (m: Member) (outputs: float32[] option) (wallSeconds: float) : TrialResult =
+        let inheritedEpochs, inheritedSteps = m.Inherited
+        let own = Seq.skip inheritedEpochs m.Epochs |> List.ofSeq
         let last = if m.Epochs.Count = 0 then None else Some m.Epochs[m.Epochs.Count - 1]
         let metric = last |> Option.map (fun e -> e.TestMetric) |> Option.defaultValue nan
 
@@ -289,14 +316,15 @@ module Trainer =
             Status =
                 match m.Stop with
                 | Some StopReason.Diverged -> TrialStatus.Diverged
-                | Some StopReason.MaxEpochs -> TrialStatus.Ok
+                | Some StopReason.MaxEpochs
+                | Some StopReason.WindowEnd -> TrialStatus.Ok
                 | _ -> TrialStatus.StoppedEarly
             StopReason = m.Stop
-            Epochs = List.ofSeq m.Epochs
+            Epochs = own
             MetricName = metricName facts.Data.Train
             FinalTestMetric = metric
             FinalTestLoss = last |> Option.map (fun e -> e.TestLoss) |> Option.defaultValue nan
-            Steps = m.Steps
+            Steps = m.Steps - inheritedSteps
             WallSeconds = wallSeconds
             ParameterCount = facts.Parameters
             TrainCount = facts.Data.Train.Count
@@ -305,7 +333,7 @@ module Trainer =
             ResumedEpochs = facts.ResumedEpochs
             ChanceMetric = facts.Chance
             Collapsed =
-                let losses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
+                let losses = own |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
                 Collapse.collapsed (m.Stop <> Some StopReason.Diverged) metric facts.Chance facts.Data.Test.Count losses
             TestOutputs = outputs
         }
@@ -356,16 +384,24 @@ module Trainer =
             FaultAt: int[]
             FirstBatches: int
             Progress: Progress
+            /// The reference steps at which the members' states are saved for branches.
+            BranchSteps: Set<int>
+            /// Saves the members' states inside an epoch: the row reached, each seed's shuffle
+            /// state before the epoch's order was drawn.
+            SaveBranch: int -> (uint64 -> uint64[]) -> Member[] -> unit
         }
 
     /// The steps of one epoch for the active members: a fresh order per distinct seed (so each
     /// member's order depends only on its seed), then every batch through the one training step,
-    /// with the noise scale measured where asked. Returns the batch size, the batches and each
-    /// member's learning rate of its last step.
-    let private runEpoch (loop: PackLoop) (active: Member[]) (epoch: int) =
+    /// with the noise scale measured where asked. A run resumed inside an epoch starts at
+    /// `startRow` (the order is drawn again from the stream's state before it); a branch stops
+    /// where its window ends. A reference run saves its states at its branch steps. Returns the
+    /// batch size, the batches run and each member's learning rate of its last step.
+    let private runEpoch (loop: PackLoop) (active: Member[]) (epoch: int) (startRow: int) =
         let n = loop.Rows
         let batch = active[0].Schedule.BatchSize
-        let batches = (n + batch - 1) / batch
+        let planned = (n - startRow + batch - 1) / batch
+        let before = loop.Shufflers |> Seq.map (fun kv -> kv.Key, kv.Value.State) |> dict
         let perms = loop.Shufflers |> Seq.map (fun kv -> kv.Key, kv.Value.Permutation n) |> dict
         let faulty = loop.FaultAt |> Array.exists (fun s -> s > 0) // the step loop looks only when a member is named
 
@@ -379,8 +415,10 @@ module Trainer =
         let lrs = Array.zeroCreate<float> active.Length
         let sample () = (loop.Net.Statistics false).[0].MeanLoss
 
-        for b in 0 .. batches - 1 do
-            let start = b * batch
+        let mutable start = startRow
+        let mutable batches = 0
+
+        while start < n && active[0].WindowLeft > 0 do
             let size = min batch (n - start) // the last batch may be smaller, as in Keras
             learningRates active loop.FirstBatches lrs
 
@@ -405,10 +443,19 @@ module Trainer =
             for m in active do
                 m.Steps <- m.Steps + 1
 
+                if m.WindowLeft <> Int32.MaxValue then
+                    m.WindowLeft <- m.WindowLeft - size
+
+            start <- start + size
+            batches <- batches + 1
+
             loop.Progress.OnStepLosses
             |> Option.iter (fun report -> report (active |> Array.map (fun m -> m.Index)) (loop.Net.LastLoss()))
 
-            loop.Progress.OnBatch epoch (b + 1) batches sample
+            loop.Progress.OnBatch epoch batches planned sample
+
+            if start < n && loop.BranchSteps.Contains active[0].Steps then
+                loop.SaveBranch start (fun seed -> before[seed]) active
 
         batch, batches, lrs
 
@@ -434,10 +481,16 @@ module Trainer =
 
                 m.Epochs.Add record
                 loop.Progress.OnEpoch m.Index record
-                let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
-                let valLosses = m.Epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
-                m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
-                m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
+
+                match m.Config.Branch with
+                | Some _ ->
+                    if m.WindowLeft <= 0 then
+                        m.Stop <- Some StopReason.WindowEnd
+                | None ->
+                    let trainLosses = m.Epochs |> Seq.map (fun e -> e.TrainLoss) |> List.ofSeq
+                    let valLosses = m.Epochs |> Seq.choose (fun e -> e.ValLoss) |> List.ofSeq
+                    m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
+                    m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
 
     /// Trains the members of a pack (a single trial is a pack of one) through the one
     /// training step. Each member keeps its own learning rate, schedule, seed (weights,
@@ -470,9 +523,21 @@ module Trainer =
                     Stop = None
                     Steps = 0
                     Noise = NoiseScale.empty
+                    WindowLeft =
+                        match c.Branch with
+                        | Some b -> TrialConfig.windowRows n b
+                        | None -> Int32.MaxValue
+                    Inherited = 0, 0
                 })
         // a resumed run starts from its members' saved states; its wall time goes on from theirs
         let resumed = resumedStates checkpointing configs.Length
+
+        match c0.Branch, resumed with
+        | Some b, Some states when states[0].Steps <> TrialConfig.branchStep n b ->
+            invalidArg "checkpointing" $"the branch starts at reference step {TrialConfig.branchStep n b}; the state given is at step {states[0].Steps}"
+        | Some _, None -> invalidArg "checkpointing" "a branch starts from its reference run's state at the branch point; none was given"
+        | _ -> ()
+
         resumed |> Option.iter (restore net members shufflers)
         let priorSeconds = resumed |> Option.map (fun s -> s[0].Seconds) |> Option.defaultValue 0.0
         let results: TrialResult option[] = Array.create configs.Length None
@@ -483,10 +548,22 @@ module Trainer =
                 Chance = Collapse.chance data.Test
                 Parameters = ModelSpec.parameterCount spec |> Result.defaultValue 0
                 PackSize = configs.Length
-                ResumedEpochs = resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0
+                ResumedEpochs = if c0.Branch.IsSome then 0 else resumed |> Option.map (fun s -> s[0].Epoch) |> Option.defaultValue 0
             }
 
         let mutable active = members // in the net's member order
+
+        /// The members' states now for their branches (`row`: rows of the epoch trained; the
+        /// shuffle streams as `shuffle` gives them).
+        let saveBranch (row: int) (shuffle: uint64 -> uint64[]) (going: Member[]) =
+            let pack = going |> Array.map (fun m -> TrialConfig.id m.Config) |> List.ofArray
+            let seconds = priorSeconds + clock.Elapsed.TotalSeconds
+
+            checkpointing.SaveBranch(
+                going
+                |> Array.mapi (fun position m -> { capture net shufflers pack seconds row position m with Shuffle = shuffle (uint64 m.Config.Seed) })
+            )
+
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
 
@@ -504,6 +581,8 @@ module Trainer =
                 FaultAt = faultSteps configs
                 FirstBatches = firstBatches
                 Progress = progress
+                BranchSteps = checkpointing.BranchSteps
+                SaveBranch = saveBranch
             }
 
         let finish (position: int) (m: Member) =
@@ -520,10 +599,13 @@ module Trainer =
             results[m.Index] <- Some r
             progress.OnFinished m.Index r
 
+        let mutable startRow = resumed |> Option.map (fun s -> s[0].Position) |> Option.defaultValue 0
+
         while active.Length > 0 do
             let epoch = active[0].Epochs.Count + 1
             let epochClock = Stopwatch.StartNew()
-            let batch, batches, lrs = runEpoch loop active epoch
+            let batch, batches, lrs = runEpoch loop active epoch startRow
+            startRow <- 0
             closeEpoch loop active epoch batch batches lrs epochClock
             let stopped, going = active |> Array.partition (fun m -> m.Stop.IsSome)
 
@@ -537,10 +619,13 @@ module Trainer =
 
             active <- going
 
-            if active.Length > 0 && epoch % checkpointing.Every = 0 then
+            if active.Length > 0 && checkpointing.BranchSteps.Contains active[0].Steps then
+                saveBranch 0 (fun seed -> shufflers[seed].State) active
+
+            if active.Length > 0 && epoch % checkpointing.Every = 0 && c0.Branch.IsNone then // a branch is short: it starts again
                 let pack = active |> Array.map (fun m -> TrialConfig.id m.Config) |> List.ofArray
                 let seconds = priorSeconds + clock.Elapsed.TotalSeconds
-                checkpointing.Save(active |> Array.mapi (fun position m -> capture net shufflers pack seconds position m))
+                checkpointing.Save(active |> Array.mapi (fun position m -> capture net shufflers pack seconds 0 position m))
 
         results |> Array.map Option.get
 

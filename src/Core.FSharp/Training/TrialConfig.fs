@@ -7,6 +7,15 @@ open Lrbs.Core.Losses
 open Lrbs.Core.Optimizers
 open Lrbs.Core.Schedules
 
+/// A branch of a reference run (Merrill, Arora, Groeneveld and Hajishirzi 2025, "Critical Batch
+/// Size Revisited", arXiv 2505.23971, §3.1: from "a checkpoint" of the reference run, branches
+/// train at larger batch sizes for "a window of Δ tokens"). The reference run is the branch's own
+/// config at `ParentBatch`, with no scaling rule and no branch (`TrialConfig.reference`); the
+/// branch starts from its exact state `At` epochs in (a fraction of an epoch included: the step
+/// round(At x its steps per epoch)) and trains `Window` epochs of examples at its own batch size,
+/// on the rows the reference run would have seen next.
+type BranchPoint = { At: float; ParentBatch: int; Window: float }
+
 /// Everything that defines one trial: two equal configs train identically. Built only by
 /// TrialConfig.build from key = text pairs (the command line, sweep files and tests all
 /// go through it), so the defaults and the checks exist once.
@@ -51,6 +60,8 @@ type TrialConfig =
         /// Seeds the initial weights, the shuffling and the dropout masks.
         Seed: int
         NoiseScale: NoiseScale option
+        /// A branch of a reference run (None: an ordinary trial).
+        Branch: BranchPoint option
         /// Keep the model's outputs on every test example (OUT/predictions/ID.parquet).
         Predictions: bool
     }
@@ -85,7 +96,9 @@ module TrialConfig =
             "base_batch", "", "the batch size at which lr is right (needs scaling)"
             "warmup_epochs", "0", "with scaling: rise linearly from lr to the scaled rate over these epochs"
             "batch_size", "32", "batch size (1 .. training rows)"
-            "schedule", "constant", "constant, step:F:K, plateau:F:P[:MIN_LR[:MIN_DELTA[:COOLDOWN]]], grow-batch:F:P:MAX[:MIN_DELTA[:COOLDOWN]]"
+            "schedule",
+            "constant",
+            "constant, step:F:K, plateau:F:P[:MIN_LR[:MIN_DELTA[:COOLDOWN]]], grow-batch:F:P:MAX[:MIN_DELTA[:COOLDOWN]], batch-points:EPOCH/BATCH/LR,... (a batch-size warm-up; `lrbs warmup` builds one)"
             "max_epochs", "5", "maximum epochs"
             "stop_when_stable", "false", "stop when the epoch loss changes by < stable_delta for stable_patience epochs"
             "stable_delta", "0.01", "loss change below which an epoch counts as stable"
@@ -98,6 +111,9 @@ module TrialConfig =
             "noise_scale_small", "", "the small batch b of the noise scale measurement (divides batch_size)"
             "noise_scale_ema", "0.95", "decay of the noise scale's moving averages"
             "predictions", "false", "keep the outputs on every test example (sweeps: OUT/*_predictions/ID.parquet)"
+            "branch_at", "", "a branch: start from the reference run (this trial at branch_batch, no scaling) this many epochs in (> 0, fractions allowed)"
+            "branch_batch", "", "a branch: the reference run's batch size"
+            "branch_window", "", "a branch: the epochs of examples it trains from its branch point (> 0, at most max_epochs)"
         ]
         @ (OptimizerSpec.hyperKeys
            |> List.map (fun k ->
@@ -339,6 +355,51 @@ module TrialConfig =
             f.Fail "noise_scale_small" $"{both}: give noise_scale_every too"
             None
 
+    /// A branch of a reference run: all of branch_at, branch_batch and branch_window, or none.
+    let private readBranch (f: Fields) =
+        let keys = [ "branch_at"; "branch_batch"; "branch_window" ]
+
+        match keys |> List.filter f.IsGiven with
+        | [] -> None
+        | given when given.Length < keys.Length ->
+            let missing = keys |> List.except given
+            f.Fail missing.Head $"""a branch needs {String.concat ", " keys}; {String.concat ", " missing} missing"""
+            None
+        | _ ->
+            Some
+                {
+                    At = f.Value "branch_at" positive 1.0
+                    ParentBatch = f.Value "branch_batch" (integer 1) 1
+                    Window = f.Value "branch_window" positive 1.0
+                }
+
+    /// A branch point inside its reference run, a window the run could hold, a reference run
+    /// with a fixed batch size and a scaling rule (if any) from the reference batch size.
+    let private checkBranch (f: Fields) (config: TrialConfig) =
+        match config.Branch with
+        | None -> ()
+        | Some b ->
+            let run = config.Stopping.MaxEpochs
+
+            if b.At >= float run then
+                f.Fail "branch_at" $"the branch point {b.At} epochs is outside the reference run of max_epochs {run}"
+
+            if b.Window > float run then
+                f.Fail "branch_window" $"the window {b.Window} epochs is longer than the reference run of max_epochs {run}"
+
+            if config.Schedule <> Schedule.Constant then
+                f.Fail
+                    "schedule"
+                    $"a branch trains at one learning rate and batch size from its branch point; schedule {Schedule.canonical config.Schedule} changes them"
+
+            match config.Scaling with
+            | Some s when s.BaseBatch <> b.ParentBatch ->
+                f.Fail
+                    "base_batch"
+                    $"a branch scales its learning rate from the reference run's batch size: base_batch {s.BaseBatch} must be branch_batch {b.ParentBatch}"
+            | Some s when s.WarmupEpochs > 0 -> f.Fail "warmup_epochs" "a branch goes on from a trained state: no warm-up applies"
+            | _ -> ()
+
     /// Options that watch a validation part or need a fixed batch size, where the split or the
     /// schedule cannot give one: an option that cannot apply is an error, never ignored.
     let private checkSplitAndBatch (f: Fields) (config: TrialConfig) =
@@ -366,6 +427,8 @@ module TrialConfig =
         match config.Schedule with
         | Schedule.GrowBatchOnPlateau(_, maxBatch, _) when maxBatch < config.BatchSize ->
             f.Fail "schedule" $"grow-batch's max_batch {maxBatch} is below batch_size {config.BatchSize}"
+        | Schedule.BatchPoints _ when config.Scaling.IsSome ->
+            f.Fail "scaling" "batch-points sets the learning rate of each of its batch sizes itself; a scaling rule does not apply"
         | _ -> ()
 
         if config.Pool.IsSome && config.Split = Split.Official then
@@ -458,9 +521,11 @@ module TrialConfig =
                 Seed = f.Value "seed" (integer 0) 0
                 NoiseScale = noise
                 Predictions = f.Value "predictions" boolean false
+                Branch = readBranch f
             }
 
         checkSplitAndBatch f config
+        checkBranch f config
         checkDatasetKeys f info config
         if f.Errors.Count = 0 then Ok config else Error(List.ofSeq f.Errors)
 
@@ -542,6 +607,9 @@ module TrialConfig =
         @ (match c.Stopping.EarlyStopping with
            | Some { Monitor = Monitor.TrainLoss } -> [ "early_stopping_monitor", Monitor.TrainLoss.Name ]
            | _ -> [])
+        @ (match c.Branch with
+           | Some b -> [ "branch", $"{r b.At}:{b.ParentBatch}:{r b.Window}" ]
+           | None -> [])
 
     /// The build fields of a canonical text (`canonical`, the manifest's `config` column): the
     /// inverse of `values`, so that a committed trial rebuilds into the config its id hashes.
@@ -567,6 +635,7 @@ module TrialConfig =
                 | "early_stopping" -> Ok(parts v [ "early_stopping_patience"; "early_stopping_min_delta" ])
                 | "noise_scale" -> Ok(parts v [ "noise_scale_every"; "noise_scale_small"; "noise_scale_ema" ])
                 | "scaling" -> Ok(parts v [ "scaling"; "base_batch"; "warmup_epochs" ])
+                | "branch" -> Ok(parts v [ "branch_at"; "branch_batch"; "branch_window" ])
                 | "optimizer" when v.EndsWith ")" ->
                     let open' = v.IndexOf '('
 
@@ -591,3 +660,16 @@ module TrialConfig =
     let id (c: TrialConfig) =
         let bytes = Security.Cryptography.SHA256.HashData(Text.Encoding.UTF8.GetBytes(canonical c))
         Convert.ToHexString(bytes).ToLowerInvariant().Substring(0, 16)
+
+    /// A branch's reference run: the same config at the reference batch size, with no scaling
+    /// rule and no branch (its learning rate is the branch's base rate). None for an ordinary trial.
+    let reference (c: TrialConfig) = c.Branch |> Option.map (fun b -> { c with BatchSize = b.ParentBatch; Scaling = None; Branch = None })
+
+    /// The reference run's step at which a branch starts: round(At x steps per epoch) at the
+    /// reference batch size on `rows` training rows (the last batch of an epoch may be smaller).
+    let branchStep (rows: int) (b: BranchPoint) =
+        let perEpoch = (rows + b.ParentBatch - 1) / b.ParentBatch
+        max 1 (int (Math.Round(b.At * float perEpoch, MidpointRounding.AwayFromZero)))
+
+    /// The examples a branch trains: round(Window x rows).
+    let windowRows (rows: int) (b: BranchPoint) = int (Math.Round(b.Window * float rows, MidpointRounding.AwayFromZero))

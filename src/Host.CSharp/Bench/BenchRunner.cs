@@ -222,12 +222,12 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             for (var i = 0; i < options.Repeat; i++)
             {
                 var saves = new List<double>();
-                var checkpointing = new Checkpointing(1, [], FuncConvert.FromAction<MemberState[]>(s =>
+                var checkpointing = Stored.Checkpointing(1, [], s =>
                 {
                     var clock = Stopwatch.StartNew();
                     store.Save(s);
                     saves.Add(clock.Elapsed.TotalSeconds);
-                }));
+                });
                 var r = Trainer.runPackWith(checkpointing, [config], data, Progress.None)[0];
                 // the second epoch and its save: the first save made the folder and warmed the file system
                 var epoch = r.Epochs[1].Seconds;

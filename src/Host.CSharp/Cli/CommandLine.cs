@@ -33,6 +33,7 @@ public static class CommandLine
         root.Subcommands.Add(BenchCommand.Build(output, error));
         root.Subcommands.Add(DataCommand.Build(output, error));
         root.Subcommands.Add(ReportCommand.Build(output, error));
+        root.Subcommands.Add(WarmupCommand.Build(output, error));
         return root;
     }
 

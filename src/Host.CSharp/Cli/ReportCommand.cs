@@ -45,6 +45,8 @@ public static class ReportCommand
             var svgs = Figures.Render(page.Figures, Path.Combine(staging, "figures"));
             File.WriteAllText(Path.Combine(staging, "report.html"), page.Html($"lrbs report: {folder}", svgs));
             File.WriteAllText(Path.Combine(staging, "summary.md"), page.Markdown);
+            if (BranchSection.Rows(BranchSection.Families(data)) is { Count: > 0 } cbs)
+                Lrbs.Host.Storage.ParquetPart.Write(cbs, Path.Combine(staging, "critical_batch.parquet"));
             if (Directory.Exists(outPath)) Directory.Delete(outPath, true);
             Directory.Move(staging, outPath);
             output.WriteLine($"wrote {Path.Combine(outPath, "report.html")}, {Path.Combine(outPath, "summary.md")} and {page.Figures.Count} figures");

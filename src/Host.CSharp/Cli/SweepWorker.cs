@@ -29,13 +29,14 @@ sealed class SweepWorker(Sweep sweep, ResultsStore store, Shard shard, SweepWork
         foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
         var unfinished = _runner.Pending(committed);
         var pending = unfinished.Where(Named).ToList();
-        SweepCommand.CheckData(sweep.Search is null ? pending : sweep.Trials);
+        SweepCommand.CheckData(sweep.Search is null && sweep.Branching is null ? pending : sweep.Trials);
         _timing.Mark("data ready");
         engine.Wait();
         _timing.Mark("engine loaded");
         SweepCommand.CheckWritable(store.OutDir);
         using var claims = new Claims(store.OutDir, options.Lease);
-        if (sweep.Search is null) RunGrid(pending, unfinished.Count, claims);
+        if (sweep.Branching is not null) RunBranched(sweep.Branching, claims);
+        else if (sweep.Search is null) RunGrid(pending, unfinished.Count, claims);
         else RunSearch(sweep.Search, claims);
         var byStatus = _results.GroupBy(r => r.Status.Name).Select(g => $"{g.Count()} {g.Key}");
         output.WriteLine($"done: {string.Join(", ", byStatus.DefaultIfEmpty("nothing to run"))}");
@@ -52,6 +53,33 @@ sealed class SweepWorker(Sweep sweep, ResultsStore store, Shard shard, SweepWork
         output.WriteLine($"sweep '{sweep.Name}': {pending.Count} to run{named}, {sweep.Trials.Count(shard.Owns) - unfinished} already finished, " +
             $"{options.Workers} workers, results in {store.OutDir}");
         _results.AddRange(RunTrials(pending, [], claims));
+    }
+
+    /// <summary>A branched sweep in two rounds, as a search runs its rounds: the reference runs
+    /// (each saving its state at its branches' points), then the branches whose start is saved.
+    /// Each round runs this shard's trials, then any of another shard's that no runner has claimed,
+    /// and waits for those claimed, so every shard ends with the whole plan committed. A branch
+    /// whose reference run ended without its state (it stopped or diverged before the point) is
+    /// named and left.</summary>
+    void RunBranched(BranchStudy study, Claims claims)
+    {
+        bool Open(PlannedTrial t, CommittedTrials c) => (!c.Statuses.TryGetValue(t.Id, out var st) || (options.Retry && st.IsFailed && !RanHere(t))) && Named(t);
+        var committed = store.Committed();
+        var references = sweep.Trials.Where(t => t.Config.Branch is null && Open(t, committed)).ToList();
+        store.WriteManifest(sweep.Name, sweep.Trials.Select(t => (t.Index, t.Id, t.Config)), branchSettings: BranchSpecModule.settingsText(study.Spec));
+        _timing.Report(error);
+        output.WriteLine($"sweep '{sweep.Name}': {study.References.Length} reference runs, {study.Branches.Length} branches; " +
+            $"{references.Count} reference runs to run first, {options.Workers} workers, results in {store.OutDir}");
+        _results.AddRange(RunTrials(references.Where(shard.Owns).ToList(), options.Only is null ? references.Where(t => !shard.Owns(t)).ToList() : [], claims));
+        committed = store.Committed();
+        var branches = sweep.Trials.Where(t => t.Config.Branch is not null && Open(t, committed)).ToList();
+        var ready = branches.Where(t => _runner.BranchReady(t, w => error.WriteLine($"warning: {w}"))).ToList();
+        output.WriteLine($"branches: {ready.Count} of {branches.Count} to run have their start saved");
+        foreach (var g in branches.Except(ready).GroupBy(t => study.ReferenceOf(t.Config)))
+            output.WriteLine($"  {g.Count()} branches of reference run {g.Key} cannot run: its state at their points is not saved " +
+                "(it stopped or diverged before them, another runner has not finished it, or it was committed by another code version)");
+        _results.AddRange(RunTrials(ready.Where(shard.Owns).ToList(), options.Only is null ? ready.Where(t => !shard.Owns(t)).ToList() : [], claims));
+        _runner.RemoveUsedBranchStates(store.Committed());
     }
 
     /// <summary>Round by round: the core replays the plan from what is committed, its open trials

@@ -17,7 +17,8 @@ public static class ReportBuilder
         ProtocolSection.Write(page, data);
         InputsSection.Write(page, data);
         // groups in the sweep's plan order: a study's main series first
-        foreach (var group in data.Trials.GroupBy(t => t.Group).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal))
+        // branches are measured by the branched section, not as a grid of their own
+        foreach (var group in data.Trials.Where(t => t.BranchReference is null).GroupBy(t => t.Group).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             page.Heading(2, group.Key);
             var trials = group.ToList();
@@ -33,12 +34,14 @@ public static class ReportBuilder
             CurvesSection.Write(page, data, trials.Where(slice.Contains).ToList(), slice.Text, Name);
             TimingSection.Write(page, trials, Name);
             StepsSection.Write(page, data, trials, options.Target, Name);
+            if (WarmupSection.HasWarmup(trials)) WarmupSection.Write(page, data, trials, options.Target);
             if (data.HasPredictions && trials[0].Metric == "iou") BoxErrorsSection.Write(page, data, trials, Name);
         }
         foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
             if (ArmsSection.HasArms(family)) ArmsSection.Write(page, data, family.ToList(), options.Target, Name);
         foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Scaling, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
             if (DataScalingSection.HasPools(family)) DataScalingSection.Write(page, data, family.ToList());
+        BranchSection.Write(page, data, Name);
         if (options.CompareTable is not null) Compare.Section(page, data, options.CompareTable, Name);
         FailuresSection.Write(page, data);
         return page;

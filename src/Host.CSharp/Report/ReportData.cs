@@ -6,7 +6,8 @@ namespace Lrbs.Host.Report;
 
 /// <summary>Everything the report reads from a results folder, through DuckDB over its Parquet parts.</summary>
 public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, IReadOnlyList<EpochRow> Epochs,
-    IReadOnlyDictionary<string, int> Parts, bool HasPredictions, IReadOnlyDictionary<string, int> PlanIndex, IReadOnlyDictionary<string, string> Searches)
+    IReadOnlyDictionary<string, int> Parts, bool HasPredictions, IReadOnlyDictionary<string, int> PlanIndex, IReadOnlyDictionary<string, string> Searches,
+    IReadOnlyDictionary<string, string> BranchSettings)
 {
     static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -22,7 +23,10 @@ public sealed record ReportData(string Folder, IReadOnlyList<TrialRow> Trials, I
         // each searched sweep's settings, by sweep name
         var searches = parts["manifest"] == 0 ? new Dictionary<string, string>()
             : db.Rows<ManifestRow>("SELECT DISTINCT sweep, search FROM manifest WHERE search IS NOT NULL").ToDictionary(m => m.Sweep, m => m.Search!);
-        return new ReportData(folder, trials, epochs, parts, ResultsSchema.PredictionTables.Any(t => parts[t.Name] > 0), plan, searches);
+        // each branched sweep's settings, by sweep name
+        var branching = parts["manifest"] == 0 ? new Dictionary<string, string>()
+            : db.Rows<ManifestRow>("SELECT DISTINCT sweep, branch_settings FROM manifest WHERE branch_settings IS NOT NULL").ToDictionary(m => m.Sweep, m => m.BranchSettings!);
+        return new ReportData(folder, trials, epochs, parts, ResultsSchema.PredictionTables.Any(t => parts[t.Name] > 0), plan, searches, branching);
     }
 
     /// <summary>The first plan index among some trials (the sweep file's order: S7 plans its main

@@ -19,8 +19,8 @@ public sealed record ResultsTable(string Name, Type Row, string RowIs, string Ke
 public static class ResultsSchema
 {
     public const string Prefix = "lrbs-results/";
-    public const int Current = 5;
-    public const string Version = "lrbs-results/5";
+    public const int Current = 6;
+    public const string Version = "lrbs-results/6";
     /// <summary>The oldest version this lrbs migrates from.</summary>
     public const int Oldest = 2;
     /// <summary>The key of a part's key-value metadata that holds its schema version.</summary>

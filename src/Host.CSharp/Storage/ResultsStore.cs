@@ -108,11 +108,11 @@ public sealed class ResultsStore(string outDir)
 
     /// <summary>Writes OUT/manifest/SWEEP.parquet: one row per planned trial (plan index, id and
     /// config), so tools can tell planned from committed. Shards write identical content.</summary>
-    public void WriteManifest(string sweep, IEnumerable<(int Index, string Id, TrialConfig Config)> trials, string? search = null)
+    public void WriteManifest(string sweep, IEnumerable<(int Index, string Id, TrialConfig Config)> trials, string? search = null, string? branchSettings = null)
     {
         var dir = Path.Combine(OutDir, "manifest");
         Directory.CreateDirectory(dir);
-        ParquetPart.Write(ResultsSchema.Manifest, trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config, search)).ToList(), Path.Combine(dir, sweep + ".parquet"));
+        ParquetPart.Write(ResultsSchema.Manifest, trials.Select(t => ManifestRow.Of(sweep, t.Index, t.Config, search, branchSettings)).ToList(), Path.Combine(dir, sweep + ".parquet"));
     }
 }
 

@@ -4,6 +4,7 @@ using Lrbs.Core.Optimizers;
 using Lrbs.Core.Planning;
 using Lrbs.Core.Training;
 using Microsoft.FSharp.Collections;
+using Microsoft.FSharp.Core;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -14,8 +15,10 @@ public sealed class SweepFileException(string message) : Exception(message);
 
 /// <summary>A parsed sweep: its name, output folder, whether it packs trials, and the trials it
 /// expands to, in plan order. With a learning-rate search, `Trials` is its first round and
-/// `Search` plans the rest from the committed outcomes.</summary>
-public sealed record Sweep(string Name, string Out, bool Pack, IReadOnlyList<PlannedTrial> Trials, LrSearch? Search = null);
+/// `Search` plans the rest from the committed outcomes.
+/// With a branch section, `Trials` are its reference runs, then their branches, and `Branching`
+/// says which is which.</summary>
+public sealed record Sweep(string Name, string Out, bool Pack, IReadOnlyList<PlannedTrial> Trials, LrSearch? Search = null, BranchStudy? Branching = null);
 
 /// <summary>Reads a YAML sweep file (see README "Sweep files") and expands it into trials. It
 /// only turns YAML into key = text pairs: the core's TrialConfig.build parses and checks them.</summary>
@@ -32,7 +35,8 @@ public static class SweepFile
 
     static readonly string[] SweepKeys = ["name", "grid", "grids", "repeats", "out", "pack"];
     static IEnumerable<string> TrialKeys => TrialConfigModule.keyNames;
-    static IEnumerable<string> TopKeys => [.. SweepKeys, .. TrialKeys, "noise_scale", "stopping"];
+    static IEnumerable<string> TopKeys => [.. SweepKeys, .. TrialKeys, "noise_scale", "stopping", "branch"];
+    static readonly string[] BranchKeys = ["at", "batch_sizes", "window", "lr", "tolerance", "loss"];
 
     public static Sweep Load(string path)
     {
@@ -94,6 +98,7 @@ public static class SweepFile
             var grids = new List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>>();
             string? name = null, outDir = null;
             LrBracket.Spec? bracket = null;
+            (BranchSpec Spec, YamlMappingNode Node)? branch = null;
             int repeats = 1;
             var pack = false;
             foreach (var (keyNode, value) in root.Children) Try(() =>
@@ -101,7 +106,9 @@ public static class SweepFile
                 var key = ((YamlScalarNode)keyNode).Value ?? "";
                 if (!TopKeys.Contains(key))
                     throw Fail($"{Where(keyNode, key)}: unknown key '{key}'{TrialConfigModule.suggest(key, TopKeys)}; allowed: {string.Join(", ", SweepKeys)}, " +
-                        "the blocks stopping and noise_scale, and the trial keys (`lrbs train --help` lists them)");
+                        "the blocks stopping, noise_scale and branch, and the trial keys (`lrbs train --help` lists them)");
+                if (key.StartsWith("branch_", StringComparison.Ordinal))
+                    throw Fail($"{Where(keyNode, key)}: a sweep's branches come from its branch section (branch: {{at: [...], batch_sizes: [...], window: W, lr: {{rule: R}}}}), not from {key}");
                 if (value is YamlMappingNode bm && HasBracket(bm))
                 {
                     if (key != "lr") throw NotLr(bm, key);
@@ -117,6 +124,7 @@ public static class SweepFile
                     case "noise_scale":
                     case "stopping": Flatten(value, key, settings); break;
                     case "grid": grids.Add(Grid(value, "grid")); break;
+                    case "branch": branch = (Branch(value), (YamlMappingNode)value); break;
                     case "model" or "optimizer":
                         foreach (var (k, v) in Choice(key, value, key)) settings[k] = v;
                         break;
@@ -141,7 +149,9 @@ public static class SweepFile
             if (grids.All(g => g.Count == 0) && settings.Count == 0)
                 throw Fail($"{path}: empty sweep: give trial keys ({string.Join(", ", TrialKeys)}) at the top or under grid");
 
+            if (bracket is not null && branch is not null) throw Fail($"{path}: give either a learning-rate bracket or a branch section, not both");
             if (bracket is not null) return Searched(name, outDir, pack, repeats, settings, grids, bracket);
+            if (branch is { } b) return Branched(name, outDir, pack, repeats, settings, grids, b.Spec, b.Node);
             var trials = new List<PlannedTrial>();
             var seen = new HashSet<string>();
             foreach (var combo in grids.SelectMany(Cartesian))
@@ -179,6 +189,100 @@ public static class SweepFile
             var search = new LrSearch(bracket, groups);
             return new Sweep(name, outDir, pack, search.Plan(new Dictionary<string, LrBracket.Outcome>()).Trials, search);
         }
+
+        /// <summary>A branched sweep (BranchStudy): every grid combination and repeat is a reference
+        /// run; from each, one branch per branch point and batch size, built from the same keys with
+        /// the branch's (BranchSpec.branchKeys), so that TrialConfig checks each branch as it checks
+        /// any trial. A grid over a key the section sets is an error naming it.</summary>
+        Sweep Branched(string name, string outDir, bool pack, int repeats, Dictionary<string, YamlScalarNode> settings,
+            List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>> grids, BranchSpec spec, YamlMappingNode node)
+        {
+            foreach (var key in BranchSpecModule.setKeys)
+            {
+                if (settings.TryGetValue(key, out var given)) throw Fail($"{Where(given, key)}: the branch section sets {key} for each branch; remove it");
+                if (grids.SelectMany(g => g).FirstOrDefault(k => k.Key == key) is { Key: not null } listed)
+                    throw Fail($"{Where(listed.Values[0][0].Item2, "grid." + key)}: the branch section sets {key} for each branch; a grid cannot vary it");
+            }
+            var references = new List<PlannedTrial>();
+            var branches = new List<TrialConfig>();
+            var seen = new HashSet<string>();
+            foreach (var combo in grids.SelectMany(Cartesian))
+            {
+                var values = new Dictionary<string, YamlScalarNode>(settings);
+                foreach (var (k, v) in combo) values[k] = v;
+                for (var r = 0; r < repeats; r++)
+                {
+                    var reference = Build(values, r);
+                    if (!seen.Add(TrialConfigModule.id(reference))) continue;
+                    references.Add(new PlannedTrial(references.Count, TrialConfigModule.id(reference), reference, false));
+                    foreach (var at in spec.At)
+                        foreach (var batch in spec.BatchSizes)
+                        {
+                            var keys = BranchSpecModule.branchKeys(spec, reference.BatchSize, at, batch);
+                            if (keys.IsError) throw Fail($"{Where(node, "branch." + keys.ErrorValue.Item1)}: {keys.ErrorValue.Item2}");
+                            var withBranch = new Dictionary<string, YamlScalarNode>(values);
+                            foreach (var (k, v) in keys.ResultValue) withBranch[k] = new YamlScalarNode(v);
+                            branches.Add(Build(withBranch, r, node));
+                        }
+                }
+            }
+            var planned = branches.Select((c, i) => new PlannedTrial(references.Count + i, TrialConfigModule.id(c), c, false)).ToList();
+            var study = new BranchStudy(spec, ListModule.OfSeq(references), ListModule.OfSeq(planned));
+            return new Sweep(name, outDir, pack, [.. references, .. planned], Branching: study);
+        }
+
+        /// <summary>branch: {at: [EPOCHS, ...], batch_sizes: [B, ...], window: EPOCHS, lr: {rule: R},
+        /// tolerance: EPS, loss: test|validation|train}, checked (BranchSpec.check).</summary>
+        BranchSpec Branch(YamlNode value)
+        {
+            if (value is not YamlMappingNode m) throw Fail($"{Where(value, "branch")}: expected a mapping ({string.Join(", ", BranchKeys)})");
+            List<double> at = [];
+            List<int> batches = [];
+            double? window = null;
+            Lrbs.Core.Schedules.ScalingRule? rule = null;
+            var ruleGiven = false;
+            var tolerance = BranchSpecModule.defaultTolerance;
+            var loss = BranchLoss.Test;
+            foreach (var (k, v) in m.Children)
+            {
+                var key = ((YamlScalarNode)k).Value ?? "";
+                var where = "branch." + key;
+                switch (key)
+                {
+                    case "at": at = List(v, where).Select(n => Number(n, where)).ToList(); break;
+                    case "batch_sizes": batches = List(v, where).Select(n => Int(n, where, 1)).ToList(); break;
+                    case "window": window = Number(Scalar(v, where), where); break;
+                    case "tolerance": tolerance = Number(Scalar(v, where), where); break;
+                    case "loss":
+                        var parsed = BranchLoss.Parse(Scalar(v, where).Value ?? "");
+                        loss = parsed.IsOk ? parsed.ResultValue : throw Fail($"{Where(v, where)}: {parsed.ErrorValue}");
+                        break;
+                    case "lr":
+                        if (v is not YamlMappingNode lr || lr.Children.Count != 1 || (lr.Children.Keys.First() as YamlScalarNode)?.Value != "rule")
+                            throw Fail($"{Where(v, where)}: expected {{rule: R}}, R one of none, linear, sqrt, adam-sqrt-sde, beta2-halflife (a branch's learning rate from the reference's; a search per branch is not supported)");
+                        var text = Scalar(lr.Children.Values.First(), where + ".rule").Value ?? "";
+                        var r = Lrbs.Core.Schedules.LrScalingModule.parseRule(text);
+                        if (r.IsError) throw Fail($"{Where(lr, where + ".rule")}: {r.ErrorValue}");
+                        rule = r.ResultValue?.Value;
+                        ruleGiven = true;
+                        break;
+                    default:
+                        throw Fail($"{Where(k, where)}: unknown key '{key}'{TrialConfigModule.suggest(key, BranchKeys)}; allowed: {string.Join(", ", BranchKeys)}");
+                }
+            }
+            if (window is null) throw Fail($"{Where(m, "branch")}: missing key 'window' (the epochs of examples each branch trains; the paper's Δ, no default)");
+            if (!ruleGiven) throw Fail($"{Where(m, "branch")}: missing key 'lr' ({{rule: R}}: how a branch's learning rate follows its batch size; no default)");
+            var spec = new BranchSpec(ListModule.OfSeq(at), ListModule.OfSeq(batches), window.Value,
+                rule is null ? FSharpOption<Lrbs.Core.Schedules.ScalingRule>.None : FSharpOption<Lrbs.Core.Schedules.ScalingRule>.Some(rule), tolerance, loss);
+            var checkedSpec = BranchSpecModule.check(spec);
+            if (checkedSpec.IsError) throw Fail($"{Where(m, "branch." + checkedSpec.ErrorValue.Item1)}: {checkedSpec.ErrorValue.Item2}");
+            return spec;
+        }
+
+        List<YamlScalarNode> List(YamlNode node, string key) =>
+            node is YamlSequenceNode seq && seq.Children.Count > 0
+                ? seq.Children.Select(c => Scalar(c, key)).ToList()
+                : throw Fail($"{Where(node, key)}: expected a list of values, e.g. [1, 2]");
 
         static Dictionary<string, YamlScalarNode> WithLr(Dictionary<string, YamlScalarNode> values, double lr) =>
             new(values) { ["lr"] = new YamlScalarNode(lr.ToString("R", CultureInfo.InvariantCulture)) };
@@ -315,7 +419,9 @@ public static class SweepFile
             }
         }
 
-        TrialConfig Build(Dictionary<string, YamlScalarNode> values, int repeat)
+        /// <summary>A trial from the keys given; a problem of a key the file does not give (a branch's
+        /// own keys) is placed at `section`.</summary>
+        TrialConfig Build(Dictionary<string, YamlScalarNode> values, int repeat, YamlNode? section = null)
         {
             var fields = values.Select(kv => (kv.Key, kv.Value.Value ?? "")).ToList();
             if (repeat > 0)
@@ -328,7 +434,9 @@ public static class SweepFile
             catch (ConfigException failed)
             {
                 foreach (var e in failed.Errors)
-                    Note(values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
+                    Note(section is not null && (BranchSpecModule.setKeys.Contains(e.Field) || e.Field == "batch_size")
+                        ? $"{Where(section, "branch")}: {e.Field}: {e.Message}"
+                        : values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
                 throw new Problem(failed.Errors[0].Message);
             }
         }

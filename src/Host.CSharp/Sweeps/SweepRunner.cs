@@ -30,6 +30,22 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     int checkpointEvery = CheckpointStore.DefaultEvery)
 {
     readonly CheckpointStore checkpoints = new(store.OutDir, codeVersion, checkpointEvery);
+    readonly BranchStates branchStates = new(store.OutDir, codeVersion);
+
+    /// <summary>The reference step a branch starts from (its training rows decide the steps per epoch).</summary>
+    public static int BranchStep(TrialConfig branch) => TrialConfigModule.branchStep(Trials.Prepare(branch).Train.Count, branch.Branch.Value);
+
+    /// <summary>Whether a branch's start (its reference run's state at its branch point) is saved and reads.</summary>
+    public bool BranchReady(PlannedTrial t, Action<string> warn) =>
+        branchStates.Load(sweep.Branching!.ReferenceOf(t.Config), BranchStep(t.Config), warn) is not null;
+
+    /// <summary>Removes the branch states whose branches are all committed.</summary>
+    public void RemoveUsedBranchStates(CommittedTrials committed)
+    {
+        if (sweep.Branching is null) return;
+        foreach (var g in sweep.Branching.Branches.GroupBy(b => (sweep.Branching.ReferenceOf(b.Config), BranchStep(b.Config))))
+            if (g.All(b => committed.Statuses.ContainsKey(b.Id))) branchStates.Delete(g.Key.Item1, g.Key.Item2);
+    }
 
     /// <summary>Where a trial resumes: its saved epoch and the pack it saved in (empty: from the start).</summary>
     static string ResumeKey(MemberState? s) => s is null ? "" : $"{s.Epoch}:{string.Join(",", s.Pack)}";
@@ -157,10 +173,19 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
 
     IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)
     {
+        // a branch starts from its reference run's state at its point; a reference run saves its states at its branches' points
+        if (trials[0].Config.Branch is not null)
+            states = [branchStates.Load(sweep.Branching!.ReferenceOf(trials[0].Config), BranchStep(trials[0].Config), observer.Warning)
+                ?? throw new InvalidOperationException($"branch {trials[0].Id}: its reference run's state is not saved")];
+        var branchSteps = sweep.Branching is null ? [] : trials.SelectMany(t => sweep.Branching.StepsFor(t.Id, data.Train.Count)).Distinct().ToList();
         var checkpointing = Stored.Checkpointing(checkpoints.Every, states.Any(s => s is not null) ? states.ToArray()! : [], s =>
         {
             try { checkpoints.Save(s); }
             catch (OutputException e) { throw new RunAbortedException(e.Message, e); } // the folder cannot be written: stop the run
+        }, branchSteps, s =>
+        {
+            try { branchStates.Save(s); }
+            catch (OutputException e) { throw new RunAbortedException(e.Message, e); }
         });
         var progress = Progress.Of(
             null,

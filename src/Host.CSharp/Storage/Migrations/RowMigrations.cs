@@ -29,6 +29,7 @@ public static class RowMigrations
         [2] = (p, _) => V2ToV3.Apply(p),
         [3] = V3ToV4.Apply,
         [4] = (p, _) => V4ToV5.Apply(p),
+        [5] = (p, _) => V5ToV6.Apply(p),
     };
 
     /// <summary>`part`, written in `version`, as the current version writes it.</summary>

@@ -38,15 +38,17 @@ public sealed class ManifestRow
     [JsonPropertyName("config")] public string Config { get; set; } = "";
     [Meaning("How the sweep chose its learning rates: the learning-rate search's settings (a bracket's ends, points, refine_to, max_extend, max_refine: each group's lr searched round by round); null for a fixed grid or where not recorded (parts from before lrbs-results/4)")]
     [JsonPropertyName("search")] public string? Search { get; set; }
+    [Meaning("A branched sweep's settings for its critical batch size: tolerance (the paper's ϵ, a loss difference) and the loss compared (test, validation or train), as tolerance=EPS, loss=NAME; null for a sweep without a branch section or where not recorded (parts from before lrbs-results/6)")]
+    [JsonPropertyName("branch_settings")] public string? BranchSettings { get; set; }
 
-    public static ManifestRow Of(string sweep, int index, TrialConfig c, string? search = null)
+    public static ManifestRow Of(string sweep, int index, TrialConfig c, string? search = null, string? branchSettings = null)
     {
         var v = Trials.Values(c);
         return new()
         {
             Sweep = sweep, PlanIndex = index, Id = TrialConfigModule.id(c), Dataset = c.Dataset, Model = c.Model, Optimizer = TrialConfigModule.optimizerText(c),
             Lr = c.Lr, BatchSize = c.BatchSize, Seed = c.Seed, Split = v["split"], Schedule = v["schedule"], MaxEpochs = c.Stopping.MaxEpochs,
-            Config = TrialConfigModule.canonical(c), Search = search,
+            Config = TrialConfigModule.canonical(c), Search = search, BranchSettings = branchSettings,
         };
     }
 }

@@ -64,9 +64,17 @@ public sealed class TrialRow
     [JsonPropertyName("seed")] public int Seed { get; set; }
     [Meaning("The gradient noise scale measurement as every:small:ema; null when off")]
     [JsonPropertyName("noise_scale")] public string? NoiseScale { get; set; }
+    [Meaning("A branch's reference run: its trial id (the branch starts from its state at branch_at); null for a trial that is not a branch")]
+    [JsonPropertyName("branch_reference")] public string? BranchReference { get; set; }
+    [Meaning("A branch's start: epochs into its reference run (the reference step round(branch_at x its steps per epoch)); null for a trial that is not a branch", Unit = "epochs")]
+    [JsonPropertyName("branch_at")] public double? BranchAt { get; set; }
+    [Meaning("A branch's reference run's batch size; null for a trial that is not a branch", Unit = "examples")]
+    [JsonPropertyName("branch_batch")] public int? BranchBatch { get; set; }
+    [Meaning("The examples a branch trained from its start, in epochs; its loss columns are at the window's end; null for a trial that is not a branch", Unit = "epochs")]
+    [JsonPropertyName("branch_window")] public double? BranchWindow { get; set; }
     [Meaning("How the trial ended: ok, stopped_early, diverged or failed")]
     [JsonPropertyName("status")] public string Status { get; set; } = "";
-    [Meaning("Why training stopped: MaxEpochs, LossStabilised, EarlyStopped or Diverged; null for a failed trial")]
+    [Meaning("Why training stopped: MaxEpochs, LossStabilised, EarlyStopped, Diverged or WindowEnd (a branch trained its window); null for a failed trial")]
     [JsonPropertyName("stop_reason")] public string? StopReason { get; set; }
     [Meaning("A failed trial's error message; null otherwise")]
     [JsonPropertyName("error")] public string? Error { get; set; }
@@ -142,6 +150,8 @@ public sealed class TrialRow
             MaxEpochs = c.Stopping.MaxEpochs, Stabilisation = Opt("stabilisation"), EarlyStopping = Opt("early_stopping"),
             EarlyStoppingMonitor = c.Stopping.EarlyStopping?.Value.Monitor.Name,
             Seed = c.Seed, NoiseScale = Opt("noise_scale"),
+            BranchReference = TrialConfigModule.reference(c) is { } reference ? TrialConfigModule.id(reference.Value) : null,
+            BranchAt = c.Branch?.Value.At, BranchBatch = c.Branch?.Value.ParentBatch, BranchWindow = c.Branch?.Value.Window,
             Status = r.Status.Name, StopReason = r.StopReason?.Value.ToString(), Error = r.Status is TrialStatus.Failed f ? f.message : null,
             Epochs = r.Epochs.Length, Steps = r.Steps, Metric = r.MetricName,
             TestMetric = Finite(r.FinalTestMetric), TestLoss = Finite(r.FinalTestLoss), ChanceMetric = Finite(r.ChanceMetric), Collapsed = r.Collapsed?.Value,
