@@ -79,6 +79,7 @@ let ``a branched sweep runs its reference runs, then every branch from their sav
     Assert.That(code, Is.EqualTo 0, o + e)
     let md = File.ReadAllText(Path.Combine(out, "report", "summary.md"))
     StringAssert.Contains("critical batch size over training (branched)", md)
+    Assert.That(md, Does.Not.Contain("scaling-rule arms"), "branches are not arms of a scaling rule")
     use db = new Sql()
     let table = Path.Combine(out, "report", "critical_batch.parquet")
 

@@ -17,8 +17,9 @@ public static class ReportBuilder
         ProtocolSection.Write(page, data);
         InputsSection.Write(page, data);
         // groups in the sweep's plan order: a study's main series first
-        // branches are measured by the branched section, not as a grid of their own
-        foreach (var group in data.Trials.Where(t => t.BranchReference is null).GroupBy(t => t.Group).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal))
+        // branches are measured by the branched section, not as grids, arms or pools of their own
+        var own = data.Trials.Where(t => t.BranchReference is null).ToList();
+        foreach (var group in own.GroupBy(t => t.Group).OrderBy(g => data.FirstPlanned(g)).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             page.Heading(2, group.Key);
             var trials = group.ToList();
@@ -37,9 +38,9 @@ public static class ReportBuilder
             if (WarmupSection.HasWarmup(trials)) WarmupSection.Write(page, data, trials, options.Target);
             if (data.HasPredictions && trials[0].Metric == "iou") BoxErrorsSection.Write(page, data, trials, Name);
         }
-        foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
+        foreach (var family in own.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
             if (ArmsSection.HasArms(family)) ArmsSection.Write(page, data, family.ToList(), options.Target, Name);
-        foreach (var family in data.Trials.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Scaling, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
+        foreach (var family in own.GroupBy(t => (t.Dataset, t.Model, t.Optimizer, t.Scaling, t.Schedule)).OrderBy(g => data.FirstPlanned(g)))
             if (DataScalingSection.HasPools(family)) DataScalingSection.Write(page, data, family.ToList());
         BranchSection.Write(page, data, Name);
         if (options.CompareTable is not null) Compare.Section(page, data, options.CompareTable, Name);
