@@ -104,7 +104,9 @@ public static class BranchSection
         var bounds = f.Points.Count(p => p.Cbs.Estimate.IsBound);
         if (bounds > 0) facts.Add($"At {bounds} of {f.Points.Count} points the largest branch kept up: there CBS is a lower bound, not a value.");
         facts.Add(f.Tracking is { } tr
-            ? $"B_simple against CBS over the {tr.Pairs} points where both are known: Spearman's ρ = {tr.Rho:0.00} (95% bootstrap over points {tr.RhoLow:0.00} to {tr.RhoHigh:0.00}); " +
+            ? $"B_simple against CBS over the {tr.Pairs} points where both are known: " +
+              (double.IsNaN(tr.Rho) ? "Spearman's ρ is undefined (one of the two takes a single value at every point); "
+                  : $"Spearman's ρ = {tr.Rho:0.00} (95% bootstrap over points {tr.RhoLow:0.00} to {tr.RhoHigh:0.00}); ") +
               $"B_simple / CBS = {tr.Ratio:0.00} as a geometric mean ({tr.RatioLow:0.00} to {tr.RatioHigh:0.00})" +
               (tr.Pairs < 6 ? $"; with {tr.Pairs} points these intervals are wide by construction." : ".")
             : "No comparison with B_simple: it needs the reference runs' noise scale (noise_scale_every, noise_scale_small) at three or more branch points inside the measured epochs.");
