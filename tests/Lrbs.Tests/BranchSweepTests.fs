@@ -158,3 +158,41 @@ let ``three shards with a kill in between commit exactly the trials one runner c
         ]
 
     assertEq (losses one) (losses sharded)
+
+[<Test>]
+let ``sweep plan lists the reference runs, then each branch with its point and its reference`` () =
+    use tmp = new TempDir()
+    let out = Path.Combine(tmp.Path, "out")
+    let f = writeSweep tmp (branchedYaml out goodBranch)
+    let code, o, e = run [] [ "sweep"; "plan"; f ]
+    Assert.That(code, Is.EqualTo 0, o + e)
+    StringAssert.Contains("a branched study: 2 reference runs first, then 32 branches", o)
+    StringAssert.Contains("reference", o)
+    StringAssert.Contains("t = 0.5 from #0", o)
+    StringAssert.Contains("t = 2 from #1", o)
+
+[<Test>]
+let ``branches of one point and batch size pack across repeats, close to the same branches alone`` () =
+    use tmp = new TempDir()
+    let alone = Path.Combine(tmp.Path, "alone")
+    let packed = Path.Combine(tmp.Path, "packed")
+    let fa = writeSweep tmp (branchedYaml alone goodBranch)
+    let fp = tmp.File "packed.yaml"
+    File.WriteAllText(fp, branchedYaml packed goodBranch)
+
+    // one worker: with two, the planner would split each pair of members to use both
+    for f, extra in [ fa, [ "--workers"; "2" ]; fp, [ "--pack"; "--workers"; "1" ] ] do
+        let code, o, e = run [] ([ "sweep"; "run"; f ] @ extra)
+        Assert.That(code, Is.EqualTo 0, o + e)
+
+    assertEq (committed alone) (committed packed)
+    // the two repeats' branches of a point and batch size trained as members of one net
+    Assert.That(scalar packed "SELECT min(pack_size) FROM trials WHERE branch_reference IS NOT NULL", Is.EqualTo "2")
+
+    let pairs =
+        ResultsReader.Query(
+            packed,
+            $"SELECT max(abs(p.test_loss - a.test_loss)) FROM trials p JOIN read_parquet('{alone}/trials/*.parquet') a USING (trial_id)"
+        )
+
+    Assert.That(float (pairs.Rows[0][0]), Is.LessThan 1e-4, "a pack's members are close to the same trials alone")

@@ -598,7 +598,10 @@ let ``polars and DuckDB read every committed results folder and an export, every
         |> Array.filter (fun f -> f.Contains "/bench/" || f.Contains "/parity/")
         |> List.ofArray
 
-    let lines = readWithOthers (folders @ [ export ] @ others)
+    // what `lrbs report` derives, each a file of its own documented table (critical_batch)
+    let derived = Directory.GetFiles(results, "critical_batch.parquet", SearchOption.AllDirectories) |> List.ofArray
+    Assert.That(derived, Is.Not.Empty, "the branched studies' reports")
+    let lines = readWithOthers (folders @ [ export ] @ others @ derived)
     let docs = documented ()
     let mutable checkedColumns = 0
 

@@ -19,7 +19,8 @@ function tablesOf(target) {
   const files = entries.filter(e => e.isFile() && e.name.endsWith('.parquet'));
   if (files.length > 0) return files.map(e => [path.basename(e.name, '.parquet'), path.join(target, e.name)]);
   return entries
-    .filter(e => e.isDirectory() && fs.readdirSync(path.join(target, e.name)).some(f => f.endsWith('.parquet') && !f.startsWith('.')))
+    // report/ holds what `lrbs report` derives (critical_batch.parquet): read as a file of its own, not a table's parts
+    .filter(e => e.isDirectory() && e.name !== 'report' && fs.readdirSync(path.join(target, e.name)).some(f => f.endsWith('.parquet') && !f.startsWith('.')))
     .map(e => [e.name, path.join(target, e.name, '*.parquet')]);
 }
 

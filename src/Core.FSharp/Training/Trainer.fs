@@ -172,10 +172,7 @@ module Trainer =
         TrialConfig.canonical { c with Lr = 1.0; Seed = 0; Schedule = schedule }
 
     /// Why a trial cannot share a packed step, if it cannot.
-    let whyNotPackable (c: TrialConfig) =
-        if c.Branch.IsSome then Some "a branch trains alone, from its reference run's state"
-        elif Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size"
-        else None
+    let whyNotPackable (c: TrialConfig) = if Schedule.changesBatch c.Schedule then Some "its schedule changes the batch size" else None
 
     /// The result of a trial that failed with `message` after `seconds` (nothing trained counts).
     let failed (c: TrialConfig) (data: SplitData) (message: string) (seconds: float) =
@@ -532,9 +529,11 @@ module Trainer =
         // a resumed run starts from its members' saved states; its wall time goes on from theirs
         let resumed = resumedStates checkpointing configs.Length
 
+        // a branch (packed branches share their point: the pack key holds it) starts from its reference run's state there
         match c0.Branch, resumed with
-        | Some b, Some states when states[0].Steps <> TrialConfig.branchStep n b ->
-            invalidArg "checkpointing" $"the branch starts at reference step {TrialConfig.branchStep n b}; the state given is at step {states[0].Steps}"
+        | Some b, Some states when states |> Array.exists (fun s -> s.Steps <> TrialConfig.branchStep n b) ->
+            let steps = states |> Array.map (fun s -> s.Steps) |> Array.distinct
+            invalidArg "checkpointing" $"the branch starts at reference step {TrialConfig.branchStep n b}; the state given is at step %A{steps}"
         | Some _, None -> invalidArg "checkpointing" "a branch starts from its reference run's state at the branch point; none was given"
         | _ -> ()
 

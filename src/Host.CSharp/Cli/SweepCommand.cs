@@ -43,7 +43,12 @@ public static class SweepCommand
             if (search is not null) s = s with { Trials = search.Trials };
             var table = new Table().Border(TableBorder.Simple);
             var packing = parse.GetValue(pack) || s.Pack;
-            foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }.Concat(packing ? ["pack"] : [])) table.AddColumn(c);
+            var branching = s.Branching;
+            foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }.Concat(branching is null ? [] : ["branch"])
+                .Concat(packing ? ["pack"] : [])) table.AddColumn(c);
+            var referenceIndex = s.Trials.ToDictionary(t => t.Id, t => t.Index);
+            string Branch(PlannedTrial t) => t.Config.Branch is null ? "reference"
+                : $"t = {t.Config.Branch.Value.At.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)} from #{referenceIndex.GetValueOrDefault(branching!.ReferenceOf(t.Config), -1)}";
             var mine = s.Trials.Where(sh.Owns).ToList();
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
@@ -54,9 +59,14 @@ public static class SweepCommand
             var packOf = units.Select((u, i) => (u, i)).SelectMany(p => p.u.Trials.Select(t => (t.Id, Label: p.u.Trials.Count > 1 ? $"pack {p.i + 1} ({p.u.Trials.Count} members)" : "alone: " + alone.GetValueOrDefault(t.Id, "")))).ToDictionary(p => p.Id, p => p.Label);
             foreach (var t in mine)
                 table.AddRow([t.Index.ToString(), t.Id, t.Config.Dataset, t.Config.Model, t.Config.Optimizer,
-                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t), .. packing ? [Markup.Escape(packOf.GetValueOrDefault(t.Id, "committed"))] : Array.Empty<string>()]);
+                    t.Config.Lr.ToString("R"), t.Config.BatchSize.ToString(), t.Config.Seed.ToString(), State(t),
+                    .. branching is null ? Array.Empty<string>() : [Branch(t)],
+                    .. packing ? [Markup.Escape(packOf.GetValueOrDefault(t.Id, "committed"))] : Array.Empty<string>()]);
             Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
+            if (branching is not null)
+                output.WriteLine($"a branched study: {branching.References.Length} reference runs first, then {branching.Branches.Length} branches, each from its reference run's state at its point " +
+                    $"({branching.Spec.At.Length} points x {branching.Spec.BatchSizes.Length} batch sizes per reference run); a branch's lr column is the reference's, before its scaling rule");
             if (search is not null)
             {
                 var spec = s.Search!.Spec;

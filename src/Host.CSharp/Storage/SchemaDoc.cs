@@ -64,6 +64,14 @@ public static class SchemaDoc
                 md.Append($"| `{c.Name}` | {c.ParquetType} | {c.Unit} | {(c.Nullable ? "yes" : "no")} | {c.Meaning.Replace("|", "\\|")} |\n");
             md.Append('\n');
         }
+        // a derived table: `lrbs report` writes it beside the report, from the folder's trials
+        md.Append("## critical_batch\n\n`OUT/report/critical_batch.parquet`, written by `lrbs report` for a branched study (a sweep with a branch section) " +
+            "and rewritten with the report: a row is one branch point of one reference family, CBS(t) as the report's table gives it. Not a results table: " +
+            "`lrbs results migrate` leaves it, `lrbs report` writes it again.\n\n");
+        md.Append("| column | type | unit | nullable | meaning |\n|---|---|---|---|---|\n");
+        foreach (var c in Rows.Columns.Of(typeof(Lrbs.Host.Report.CriticalBatchRow)))
+            md.Append($"| `{c.Name}` | {c.ParquetType} | {c.Unit} | {(c.Nullable ? "yes" : "no")} | {c.Meaning.Replace("|", "\\|")} |\n");
+        md.Append('\n');
         md.Append("""
             ## Schema versions
 

@@ -173,10 +173,10 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
 
     IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)
     {
-        // a branch starts from its reference run's state at its point; a reference run saves its states at its branches' points
+        // branches start from their reference runs' states at their point; a reference run saves its states at its branches' points
         if (trials[0].Config.Branch is not null)
-            states = [branchStates.Load(sweep.Branching!.ReferenceOf(trials[0].Config), BranchStep(trials[0].Config), observer.Warning)
-                ?? throw new InvalidOperationException($"branch {trials[0].Id}: its reference run's state is not saved")];
+            states = trials.Select(t => branchStates.Load(sweep.Branching!.ReferenceOf(t.Config), BranchStep(t.Config), observer.Warning)
+                ?? throw new InvalidOperationException($"branch {t.Id}: its reference run's state is not saved")).ToList();
         var branchSteps = sweep.Branching is null ? [] : trials.SelectMany(t => sweep.Branching.StepsFor(t.Id, data.Train.Count)).Distinct().ToList();
         var checkpointing = Stored.Checkpointing(checkpoints.Every, states.Any(s => s is not null) ? states.ToArray()! : [], s =>
         {
