@@ -74,6 +74,14 @@ let ``a branched sweep runs its reference runs, then every branch from their sav
         + "WHERE b.branch_at = 1 AND b.batch_size = 16 AND b.test_loss = r.test_loss"
 
     Assert.That(scalar out same, Is.EqualTo "2", "one per repeat")
+    // each branch carries its reference run's B_simple at its point: at an epoch's end, the epoch row's own
+    Assert.That(scalar out "SELECT count(*) FROM trials WHERE branch_reference IS NOT NULL AND branch_b_simple IS NULL", Is.EqualTo "0")
+
+    let atEpoch =
+        "SELECT count(*) FROM trials b JOIN epochs r ON r.trial_id = b.branch_reference AND r.epoch = b.branch_at "
+        + "WHERE b.branch_at IN (1, 2) AND b.branch_b_simple = r.gns_b_simple"
+
+    Assert.That(scalar out atEpoch, Is.EqualTo "16", "2 points x 4 batch sizes x 2 repeats")
     Assert.That(Directory.EnumerateFiles(BranchStates.DirIn out) |> Seq.length, Is.EqualTo 0, "the used states are gone")
     let code, o, e = run [] [ "report"; out ]
     Assert.That(code, Is.EqualTo 0, o + e)

@@ -81,7 +81,7 @@ let ``a version-2 trial row (a current row less the columns version 2 could lack
 
     v2.Remove "early_stopping_monitor" |> ignore // lrbs-results/5's
 
-    for added in [ "branch_reference"; "branch_at"; "branch_batch"; "branch_window" ] do
+    for added in [ "branch_reference"; "branch_at"; "branch_batch"; "branch_window"; "branch_b_simple" ] do
         v2.Remove added |> ignore // lrbs-results/6's
     // what some version-2 parts lacked, and times in milliseconds without a kind
     let dropped = [ "box_loss"; "eval_batches"; "blas"; "resumed_epochs" ] |> List.filter (fun _ -> rng.Next 2 = 0)
@@ -126,7 +126,7 @@ let ``a version-2 trial row (a current row less the columns version 2 could lack
     expected["early_stopping_monitor"] <- (if isNull current.EarlyStopping then null else box "val_loss")
 
     // lrbs-results/6's: no trial was a branch
-    for added in [ "branch_reference"; "branch_at"; "branch_batch"; "branch_window" ] do
+    for added in [ "branch_reference"; "branch_at"; "branch_batch"; "branch_window"; "branch_b_simple" ] do
         expected[added] <- null
 
     let actual = RowMap.ToRow(ResultsSchema.Trials, back)

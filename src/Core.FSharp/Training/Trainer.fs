@@ -56,6 +56,8 @@ type private Member =
         /// A branch: the epochs and steps its reference run had trained at the branch point (its
         /// result holds its own only).
         mutable Inherited: int * int
+        /// A branch: its reference run's B_simple at the branch point.
+        mutable StartNoise: float option
     }
 
 module Trainer =
@@ -191,6 +193,7 @@ module Trainer =
             TestCount = data.Test.Count
             PackSize = 1
             ResumedEpochs = 0
+            BranchBSimple = None
             ChanceMetric = Collapse.chance data.Test
             Collapsed = Some false
             TestOutputs = None
@@ -227,7 +230,9 @@ module Trainer =
                 m.Noise <- s.Noise
 
                 match m.Config.Branch with
-                | Some _ -> m.Inherited <- (s.Epochs.Length, s.Steps) // its own schedule starts here
+                | Some _ ->
+                    m.Inherited <- (s.Epochs.Length, s.Steps) // its own schedule starts here
+                    m.StartNoise <- NoiseScale.read s.Noise |> Option.map (fun (_, _, b) -> b)
                 | None -> m.Schedule <- s.Schedule)
             members
             states
@@ -328,6 +333,7 @@ module Trainer =
             TestCount = facts.Data.Test.Count
             PackSize = facts.PackSize
             ResumedEpochs = facts.ResumedEpochs
+            BranchBSimple = m.StartNoise
             ChanceMetric = facts.Chance
             Collapsed =
                 let losses = own |> Seq.map (fun e -> e.TrainLoss) |> Array.ofSeq
@@ -525,6 +531,7 @@ module Trainer =
                         | Some b -> TrialConfig.windowRows n b
                         | None -> Int32.MaxValue
                     Inherited = 0, 0
+                    StartNoise = None
                 })
         // a resumed run starts from its members' saved states; its wall time goes on from theirs
         let resumed = resumedStates checkpointing configs.Length

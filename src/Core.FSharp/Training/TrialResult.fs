@@ -82,6 +82,9 @@ type TrialResult =
         Collapsed: bool option
         /// With `predictions`: the outputs on every test example, row-major (rows x outputs).
         TestOutputs: float32[] option
+        /// A branch: its reference run's gradient noise scale B_simple at the branch point (the
+        /// moving averages in the state it started from); None where it had measured none yet.
+        BranchBSimple: float option
     }
 
 /// Raised by a progress callback to stop the whole run, never recorded as a trial's failure:

@@ -12,9 +12,16 @@ namespace Lrbs.Host.Report;
 public static class BranchSection
 {
     /// <summary>One reference family's measurement; `Problem` says why there is none.</summary>
+    /// `Noise` is B_simple of the reference runs against the examples seen: at each branch point
+    /// (the state its branches started from, `branch_b_simple`) and at each epoch's end.
     public sealed record Family(string Label, TrialRow Reference, double Tolerance, BranchLoss Loss, string? SettingsNote,
         IReadOnlyList<CriticalBatchOverTraining.Point> Points, IReadOnlyList<(double Examples, double B)> Noise,
-        CriticalBatchOverTraining.Tracking? Tracking, int Repeats, int Incomplete, string? Problem);
+        CriticalBatchOverTraining.Tracking? Tracking, int Repeats, int Incomplete, string? Problem)
+    {
+        /// B_simple at `examples`: measured there, else read log-log between its neighbours; null outside.
+        public double? NoiseAt(double examples) =>
+            CriticalBatchOverTraining.interpolate(Noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray(), examples)?.Value;
+    }
 
     static double LossOf(TrialRow t, BranchLoss loss) =>
         t.Status == "diverged" ? double.PositiveInfinity
@@ -45,13 +52,14 @@ public static class BranchSection
                 byPoint.Add(Tuple.Create(point.Key, ListOf(complete.Select(r => ListOf(r.Select(t => new CriticalBatchDirect.Branch(t.BatchSize, LossOf(t, loss))))))));
             }
             var points = CriticalBatchOverTraining.points(tolerance, reference.TrainRows, ListOf(byPoint));
-            var noise = NoiseCurve(data, references);
+            var noise = NoiseCurve(data, references, g.ToList());
             if (points.IsError)
             {
                 families.Add(new(label, reference, tolerance, loss, note, [], noise, null, references.Count, incomplete, points.ErrorValue));
                 continue;
             }
-            var pairs = points.ResultValue.Select(p => (p.Cbs.Estimate.Point, CriticalBatchOverTraining.interpolate(noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray(), p.Examples)))
+            var curve = noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray();
+            var pairs = points.ResultValue.Select(p => (p.Cbs.Estimate.Point, CriticalBatchOverTraining.interpolate(curve, p.Examples)))
                 .Where(p => p.Item2 is not null).Select(p => Tuple.Create(p.Point, p.Item2!.Value)).ToArray();
             families.Add(new(label, reference, tolerance, loss, note, [.. points.ResultValue], noise, CriticalBatchOverTraining.tracking(pairs)?.Value,
                 references.Count, incomplete, null));
@@ -74,13 +82,19 @@ public static class BranchSection
         return (BranchSpecModule.defaultTolerance, BranchLoss.Test, "the sweep's branch settings are not in its manifest; the defaults (tolerance 0.01, the test loss) are used");
     }
 
-    /// <summary>B_simple of the reference runs at each epoch's end, the mean over the runs that
-    /// measured it, against the examples seen.</summary>
-    static IReadOnlyList<(double Examples, double B)> NoiseCurve(ReportData data, IReadOnlyList<TrialRow> references)
+    /// <summary>B_simple of the reference runs against the examples seen, the mean over the runs
+    /// that measured it: at each branch point (each reference run's value, which all its branches
+    /// there carry) and at each epoch's end.</summary>
+    static IReadOnlyList<(double Examples, double B)> NoiseCurve(ReportData data, IReadOnlyList<TrialRow> references, IReadOnlyList<TrialRow> branches)
     {
         var ids = references.Select(r => r.Id).ToHashSet();
-        return data.Epochs.Where(e => ids.Contains(e.Id) && e.GnsBSimple is > 0).GroupBy(e => e.Epoch).OrderBy(g => g.Key)
-            .Select(g => ((double)g.Key * references[0].TrainRows, g.Average(e => e.GnsBSimple!.Value))).ToList();
+        var rows = (double)references[0].TrainRows;
+        var atEpochs = data.Epochs.Where(e => ids.Contains(e.Id) && e.GnsBSimple is > 0).GroupBy(e => e.Epoch)
+            .Select(g => (Examples: g.Key * rows, B: g.Average(e => e.GnsBSimple!.Value)));
+        var atPoints = branches.Where(b => b.BranchBSimple is > 0).GroupBy(b => b.BranchAt!.Value)
+            .Select(g => (Examples: g.Key * rows, B: g.DistinctBy(b => b.BranchReference).Average(b => b.BranchBSimple!.Value)));
+        // a point at an epoch's end is measured twice, identically: keep one
+        return atPoints.Concat(atEpochs).DistinctBy(n => n.Examples).OrderBy(n => n.Examples).ToList();
     }
 
     public static void Write(Page page, ReportData data, Func<string, string> name)
@@ -109,24 +123,23 @@ public static class BranchSection
                   : $"Spearman's ρ = {tr.Rho:0.00} (95% bootstrap over points {tr.RhoLow:0.00} to {tr.RhoHigh:0.00}); ") +
               $"B_simple / CBS = {tr.Ratio:0.00} as a geometric mean ({tr.RatioLow:0.00} to {tr.RatioHigh:0.00})" +
               (tr.Pairs < 6 ? $"; with {tr.Pairs} points these intervals are wide by construction." : ".")
-            : "No comparison with B_simple: it needs the reference runs' noise scale (noise_scale_every, noise_scale_small) at three or more branch points inside the measured epochs.");
+            : "No comparison with B_simple: it needs the reference runs' noise scale (noise_scale_every, noise_scale_small) at three or more branch points.");
         page.Paragraph(string.Join(" ", facts));
         string B(double b) => b.ToString(b >= 10 ? "0" : "G2", Inv);
-        var noise = f.Noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray();
         page.Table(["t (epochs)", "examples seen", "CBS(t)", "bracket", "repeats' range", "B_simple(t)"],
             f.Points.Select(p => (IReadOnlyList<string>)[
                 p.At.ToString("G4", Inv), p.Examples.ToString("0", Inv),
                 (p.Cbs.Estimate.IsBound ? "≥ " : "") + B(p.Cbs.Estimate.Point),
                 p.Cbs.Estimate.Upper is { } u ? $"{p.Cbs.Estimate.Lower} to {u.Value}" : $"{p.Cbs.Estimate.Lower} and up",
                 p.Cbs.Repeats > 1 ? $"{B(p.Cbs.Low)} to {B(p.Cbs.High)} ({p.Cbs.Repeats} repeats{(p.Cbs.AnyBound ? ", some bounds" : "")})" : "one repeat",
-                CriticalBatchOverTraining.interpolate(noise, p.Examples) is { } b ? B(b.Value) : "not measured"]),
+                f.NoiseAt(p.Examples) is { } b ? B(b) : "not measured"]),
             "CBS(t) from the mean loss over repeats at each batch size; the range is that of the repeats' own estimates.");
         var rows = f.Points.Select(p => (object)new
         {
             series = "CBS(t), branched", measure = "b", x = p.Examples, epoch = p.At, mean = p.Cbs.Estimate.Point, lo = p.Cbs.Low, hi = p.Cbs.High,
         }).Concat(f.Noise.Select(n => (object)new { series = "B_simple(t), reference runs", measure = "b", x = n.Examples, epoch = n.Examples, mean = n.B, lo = n.B, hi = n.B })).ToList();
         page.Add(new Figure(name("cbs"), Figures.Curves($"critical batch size over training: {f.Label}", rows, [("b", "batch size")], "x", logX: true, logY: true, xTitle: "examples seen"),
-            "CBS(t) measured by branching (points, band: the repeats' range) and the gradient noise scale B_simple of the reference runs at their epochs' ends, against the examples seen (log-log)."));
+            "CBS(t) measured by branching (points, band: the repeats' range) and the gradient noise scale B_simple of the reference runs at the branch points and their epochs' ends, against the examples seen (log-log)."));
     }
 
     /// <summary>The rows of OUT/report/critical_batch.parquet: one per family and branch point.</summary>
@@ -136,7 +149,7 @@ public static class BranchSection
             Family = f.Label, Dataset = f.Reference.Dataset, Model = f.Reference.Model, Optimizer = f.Reference.Optimizer, Lr = f.Reference.Lr,
             ReferenceBatch = f.Reference.BatchSize, At = p.At, Examples = p.Examples, Cbs = p.Cbs.Estimate.Point, Lower = p.Cbs.Estimate.Lower,
             Upper = p.Cbs.Estimate.Upper?.Value, IsBound = p.Cbs.Estimate.IsBound, RepeatsLow = p.Cbs.Low, RepeatsHigh = p.Cbs.High, Repeats = p.Cbs.Repeats,
-            BSimple = CriticalBatchOverTraining.interpolate(f.Noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray(), p.Examples)?.Value,
+            BSimple = f.NoiseAt(p.Examples),
             Tolerance = f.Tolerance, Loss = f.Loss.Name,
         })).ToList();
 }

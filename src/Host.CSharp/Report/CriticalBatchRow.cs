@@ -38,7 +38,7 @@ public sealed class CriticalBatchRow
     [JsonPropertyName("repeats_high")] public double RepeatsHigh { get; set; }
     [Meaning("Repeats with every branch at this point")]
     [JsonPropertyName("repeats")] public int Repeats { get; set; }
-    [Meaning("The reference runs' gradient noise scale B_simple at this point (log-log between their epochs' ends); null where not measured there", Unit = "examples")]
+    [Meaning("The reference runs' gradient noise scale B_simple at this point (the mean over the reference runs of trials.branch_b_simple), or read log-log between their epochs' ends where a run measured none at the point; null where not measured", Unit = "examples")]
     [JsonPropertyName("b_simple")] public double? BSimple { get; set; }
     [Meaning("The tolerance ϵ on the loss (absolute)")]
     [JsonPropertyName("tolerance")] public double Tolerance { get; set; }

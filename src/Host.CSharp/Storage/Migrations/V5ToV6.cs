@@ -1,7 +1,7 @@
 namespace Lrbs.Host.Storage.Migrations;
 
 /// <summary>lrbs-results/5 to lrbs-results/6: trials gain the branch columns `branch_reference`,
-/// `branch_at`, `branch_batch` and `branch_window` (a branch of a reference run, TrialConfig's
+/// `branch_at`, `branch_batch`, `branch_window` and `branch_b_simple` (a branch of a reference run, TrialConfig's
 /// BranchPoint), null in every trial before them: no trial was a branch; the manifest gains
 /// `branch_settings`, null: no sweep had a branch section. Every other table is restamped.</summary>
 public static class V5ToV6
@@ -18,6 +18,7 @@ public static class V5ToV6
             ["branch_at"] = null,
             ["branch_batch"] = null,
             ["branch_window"] = null,
+            ["branch_b_simple"] = null,
         }).ToList();
         return new PartRows("trials", ResultsSchema.Trials.Columns.Select(c => c.Name).ToList(), rows);
     }

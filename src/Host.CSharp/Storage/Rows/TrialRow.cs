@@ -72,6 +72,8 @@ public sealed class TrialRow
     [JsonPropertyName("branch_batch")] public int? BranchBatch { get; set; }
     [Meaning("The examples a branch trained from its start, in epochs; its loss columns are at the window's end; null for a trial that is not a branch", Unit = "epochs")]
     [JsonPropertyName("branch_window")] public double? BranchWindow { get; set; }
+    [Meaning("A branch: its reference run's gradient noise scale B_simple at the branch point (the moving averages of |G|² and tr(Σ) in the state it started from); null for a trial that is not a branch, or where the reference run had measured none yet", Unit = "examples")]
+    [JsonPropertyName("branch_b_simple")] public double? BranchBSimple { get; set; }
     [Meaning("How the trial ended: ok, stopped_early, diverged or failed")]
     [JsonPropertyName("status")] public string Status { get; set; } = "";
     [Meaning("Why training stopped: MaxEpochs, LossStabilised, EarlyStopped, Diverged or WindowEnd (a branch trained its window); null for a failed trial")]
@@ -152,6 +154,7 @@ public sealed class TrialRow
             Seed = c.Seed, NoiseScale = Opt("noise_scale"),
             BranchReference = TrialConfigModule.reference(c) is { } reference ? TrialConfigModule.id(reference.Value) : null,
             BranchAt = c.Branch?.Value.At, BranchBatch = c.Branch?.Value.ParentBatch, BranchWindow = c.Branch?.Value.Window,
+            BranchBSimple = Finite(r.BranchBSimple?.Value),
             Status = r.Status.Name, StopReason = r.StopReason?.Value.ToString(), Error = r.Status is TrialStatus.Failed f ? f.message : null,
             Epochs = r.Epochs.Length, Steps = r.Steps, Metric = r.MetricName,
             TestMetric = Finite(r.FinalTestMetric), TestLoss = Finite(r.FinalTestLoss), ChanceMetric = Finite(r.ChanceMetric), Collapsed = r.Collapsed?.Value,
