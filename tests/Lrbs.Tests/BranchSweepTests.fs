@@ -204,3 +204,28 @@ let ``branches of one point and batch size pack across repeats, close to the sam
         )
 
     Assert.That(float (pairs.Rows[0][0]), Is.LessThan 1e-4, "a pack's members are close to the same trials alone")
+
+[<Test>]
+let ``a grid's report takes a branched study's CBS at the end of training into its four-estimator table`` () =
+    use tmp = new TempDir()
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    let grid, branched = Path.Combine(root, "results", "s2-bracketed"), Path.Combine(root, "results", "cbs-fashion")
+    let code, o, e = run [] [ "report"; grid; "--out"; tmp.File "report"; "--branches"; branched ]
+    Assert.That(code, Is.EqualTo 0, o + e)
+
+    let rows =
+        File.ReadAllLines(tmp.File "report/summary.md")
+        |> Array.filter (fun l -> l.StartsWith "| branched CBS (Merrill et al. 2025)")
+
+    // the SGD and the Adam group of s2-bracketed each match a family of cbs-fashion
+    Assert.That(rows, Has.Length.EqualTo 2)
+
+    for r in rows do
+        StringAssert.Contains("at t = 19 epochs of 3 reference run(s) at batch 16", r)
+        Assert.That(r, Does.Not.Contain "not measured")
+
+    for bad, expected in [ tmp.File "none", "folder not found"; grid, "no branched trials" ] do
+        let code, o, e = run [] [ "report"; grid; "--out"; tmp.File "report2"; "--branches"; bad ]
+        Assert.That(code, Is.EqualTo 2, o + e)
+        StringAssert.Contains("--branches", e)
+        StringAssert.Contains(expected, e)

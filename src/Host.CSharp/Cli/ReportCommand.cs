@@ -19,10 +19,14 @@ public static class ReportCommand
         {
             Description = "The near-optimal band: learning rates whose mean score is within this fraction of the best (0.01: 1%); default: within the noise (the best cell's standard error).",
         };
+        var branches = new Option<string?>("--branches")
+        {
+            Description = "A branched study's results folder (a sweep with a branch section): its CBS at the end of the reference runs fills the branched row of each matching group's critical-batch table.",
+        };
         var rulesBase = new Option<int?>("--rules-base") { Description = "The batch size each scaling rule starts from, with its best learning rate (default: each group's smallest); it must be in the grid." };
         var cmd = new Command("report", "Write the study report of a results folder: grids with the best of each column, heat maps, the fitted scaling rule lr* ~ B^k, learning curves, timings, steps to a target, schedule regimes, box errors, failures; every number from the folder's Parquet.")
         {
-            dir, outDir, compare, slice, target, tolerance, rulesBase,
+            dir, outDir, compare, slice, target, tolerance, rulesBase, branches,
         };
         cmd.SetAction(parse =>
         {
@@ -38,7 +42,8 @@ public static class ReportCommand
             var data = ReportData.Load(folder);
             if (parse.GetValue(rulesBase) is int b0 && !data.Trials.Any(t => t.BatchSize == b0))
                 throw new ReportException($"--rules-base: batch size {b0} is not in the grid of {folder} (its batch sizes: {string.Join(", ", data.Trials.Select(t => t.BatchSize).Distinct().Order())})");
-            var page = ReportBuilder.Build(data, new ReportOptions(parse.GetValue(slice), goal, parse.GetValue(compare), fraction, parse.GetValue(rulesBase)));
+            var page = ReportBuilder.Build(data, new ReportOptions(parse.GetValue(slice), goal, parse.GetValue(compare), fraction, parse.GetValue(rulesBase),
+                parse.GetValue(branches) is string b ? BranchedStudy.Load(b) : null));
             // everything is computed before anything is written
             var staging = outPath + $".tmp-{Environment.ProcessId}";
             if (Directory.Exists(staging)) Directory.Delete(staging, true);

@@ -49,7 +49,7 @@ public static class CriticalBatchSection
     }
 
     public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, StepsToTarget.Run[] runs, double goal,
-        StepsToTarget.Fewest[] found, Func<string, string> name)
+        StepsToTarget.Fewest[] found, Func<string, string> name, BranchedStudy? branches = null)
     {
         var group = trials[0].Group;
         var learned = trials.Where(t => t.Learned).ToList();
@@ -83,7 +83,8 @@ public static class CriticalBatchSection
             if (Outside(pareto.BCrit, smallest, largest) is { } outside) facts.Add(outside);
         }
         page.Paragraph(string.Join(" ", facts));
-        page.Table(["estimator", "definition", "critical batch size", "how sure"], Estimators(pareto, interval, atTarget, smallest, largest));
+        page.Table(["estimator", "definition", "critical batch size", "how sure"],
+            Estimators(pareto, interval, atTarget, smallest, largest, branches, branches?.ByGroup.GetValueOrDefault(group)));
         if (noise.Length > 0)
             page.Add(new Figure(name("noise"), Figures.Curves($"gradient noise scale over training: {group}",
                 noise.Select(n => (object)new
@@ -120,7 +121,7 @@ public static class CriticalBatchSection
     /// smallest batch size with measured steps), B_simple where the target is reached, and the
     /// branched measurement (Merrill et al. 2025), which needs a branched study.</summary>
     public static List<IReadOnlyList<string>> Estimators(CriticalBatch.Pareto? pareto, CriticalBatchInterval.Interval? interval, NoiseByLoss.Bin? atTarget,
-        int smallest, int largest)
+        int smallest, int largest, BranchedStudy? branches = null, BranchSection.Family? branched = null)
     {
         var rows = new List<IReadOnlyList<string>>();
         const string pending = "not measured";
@@ -140,8 +141,19 @@ public static class CriticalBatchSection
         }
         rows.Add(["B_simple (McCandlish et al. 2018)", "tr(Σ) / |G|², the gradient noise scale at the training loss where the target is reached",
             atTarget is null ? pending : B(atTarget.B), atTarget is null ? "needs noise_scale_every and noise_scale_small" : NoiseScale.Text(atTarget)]);
-        rows.Add(["branched CBS (Merrill et al. 2025)", "the largest branch batch size whose loss after the window stays within ϵ of every smaller branch's (CriticalBatchDirect)",
-            pending, "needs a branched study (branches from the reference run's checkpoints); this sweep has none"]);
+        const string branchedDefinition = "the largest branch batch size whose loss after the window stays within ϵ of every smaller branch's (CriticalBatchDirect), at the last branch point";
+        if (branched is { } f)
+        {
+            var p = f.Points[^1];
+            rows.Add(["branched CBS (Merrill et al. 2025)", branchedDefinition, (p.Cbs.Estimate.IsBound ? "≥ " : "") + B(p.Cbs.Estimate.Point),
+                $"at t = {p.At.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)} epochs of {f.Repeats} reference run(s) at batch {f.Reference.BatchSize}, lr {Page.Lr(f.Reference.Lr)} " +
+                $"({branches!.Folder}); bracket {p.Cbs.Estimate.Lower} to {(p.Cbs.Estimate.Upper is { } u ? u.Value.ToString() : "untried")}, repeats' range {B(p.Cbs.Low)} to {B(p.Cbs.High)}; " +
+                $"ϵ {f.Tolerance.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} on the {f.Loss.Name} loss. Measured late in training, not at the target's loss as the rows above"]);
+        }
+        else
+            rows.Add(["branched CBS (Merrill et al. 2025)", branchedDefinition, pending,
+                branches is null ? "needs a branched study of this group (lrbs report DIR --branches BRANCHED, a sweep with a branch section)"
+                    : $"{branches.Folder} has no branched study of this group"]);
         return rows;
     }
 

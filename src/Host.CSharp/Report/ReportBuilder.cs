@@ -34,7 +34,7 @@ public static class ReportBuilder
             }
             CurvesSection.Write(page, data, trials.Where(slice.Contains).ToList(), slice.Text, Name);
             TimingSection.Write(page, trials, Name);
-            StepsSection.Write(page, data, trials, options.Target, Name);
+            StepsSection.Write(page, data, trials, options.Target, Name, options.Branches);
             if (WarmupSection.HasWarmup(trials)) WarmupSection.Write(page, data, trials, options.Target);
             if (data.HasPredictions && trials[0].Metric == "iou") BoxErrorsSection.Write(page, data, trials, Name);
         }

@@ -18,7 +18,7 @@ public static class StepsSection
             epochs[t.Id].OrderBy(e => e.Epoch).Select(e => Tuple.Create(e.Steps, e.TestMetric ?? double.NaN)).ToArray())).ToArray();
     }
 
-    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, double? target, Func<string, string> name)
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, double? target, Func<string, string> name, BranchedStudy? branches = null)
     {
         var learned = trials.Where(t => t.Learned).ToList();
         if (learned.Select(t => t.BatchSize).Distinct().Count() < 2 || trials.Select(t => t.Schedule).Distinct().Count() > 1) return;
@@ -67,6 +67,6 @@ public static class StepsSection
         page.Add(new Figure(name("steps"), Figures.LogLog($"steps to target: {trials[0].Group}", points, lines, "batch size", "steps", batches),
             "Steps to reach the target against batch size, log-log" + (bounds.Count > 0 ? " (bounds, reached at the first evaluation, drawn apart)" : "") +
             (lines.Count > 0 ? $"; dashed: perfect scaling from batch size {first!.Batch}, the smallest measured" : "") + "."));
-        CriticalBatchSection.Write(page, data, trials, runs, goal.Target, found, name);
+        CriticalBatchSection.Write(page, data, trials, runs, goal.Target, found, name, branches);
     }
 }
