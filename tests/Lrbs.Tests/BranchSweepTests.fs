@@ -120,6 +120,31 @@ let ``a bad branch section exits 2 naming the key, and nothing is written`` (bra
     Assert.That(Directory.Exists out, Is.False, "nothing written")
 
 [<Test>]
+let ``lrbs train refuses a branch, which only a sweep's reference run can start, exit 2 naming it`` () =
+    let code, o, e =
+        run
+            []
+            [
+                "train"
+                "--dataset"
+                "mnist"
+                "--train-limit"
+                "640"
+                "--branch-at"
+                "1"
+                "--branch-batch"
+                "16"
+                "--branch-window"
+                "1"
+                "--epochs"
+                "2"
+            ]
+
+    Assert.That(code, Is.EqualTo 2, o + e)
+    StringAssert.Contains("--branch-at", e)
+    StringAssert.Contains("use a sweep file with a branch section", e)
+
+[<Test>]
 let ``a grid over a key the branch section sets exits 2 naming it`` () =
     use tmp = new TempDir()
     let out = Path.Combine(tmp.Path, "out")
