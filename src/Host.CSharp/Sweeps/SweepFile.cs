@@ -154,16 +154,11 @@ public static class SweepFile
             if (branch is { } b) return Branched(name, outDir, pack, repeats, settings, grids, b.Spec, b.Node);
             var trials = new List<PlannedTrial>();
             var seen = new HashSet<string>();
-            foreach (var combo in grids.SelectMany(Cartesian))
+            foreach (var (values, r) in Expand(settings, grids, repeats))
             {
-                var values = new Dictionary<string, YamlScalarNode>(settings);
-                foreach (var (k, v) in combo) values[k] = v;
-                for (var r = 0; r < repeats; r++)
-                {
-                    var config = Build(values, r);
-                    var id = TrialConfigModule.id(config);
-                    if (seen.Add(id)) trials.Add(new PlannedTrial(trials.Count, id, config, false));
-                }
+                var config = Build(values, r);
+                var id = TrialConfigModule.id(config);
+                if (seen.Add(id)) trials.Add(new PlannedTrial(trials.Count, id, config, false));
             }
             return new Sweep(name, outDir, pack, trials);
         }
@@ -206,29 +201,37 @@ public static class SweepFile
             var references = new List<PlannedTrial>();
             var branches = new List<TrialConfig>();
             var seen = new HashSet<string>();
-            foreach (var combo in grids.SelectMany(Cartesian))
+            foreach (var (values, r) in Expand(settings, grids, repeats))
             {
-                var values = new Dictionary<string, YamlScalarNode>(settings);
-                foreach (var (k, v) in combo) values[k] = v;
-                for (var r = 0; r < repeats; r++)
-                {
-                    var reference = Build(values, r);
-                    if (!seen.Add(TrialConfigModule.id(reference))) continue;
-                    references.Add(new PlannedTrial(references.Count, TrialConfigModule.id(reference), reference, false));
-                    foreach (var at in spec.At)
-                        foreach (var batch in spec.BatchSizes)
-                        {
-                            var keys = BranchSpecModule.branchKeys(spec, reference.BatchSize, at, batch);
-                            if (keys.IsError) throw Fail($"{Where(node, "branch." + keys.ErrorValue.Item1)}: {keys.ErrorValue.Item2}");
-                            var withBranch = new Dictionary<string, YamlScalarNode>(values);
-                            foreach (var (k, v) in keys.ResultValue) withBranch[k] = new YamlScalarNode(v);
-                            branches.Add(Build(withBranch, r, node));
-                        }
-                }
+                var reference = Build(values, r);
+                if (!seen.Add(TrialConfigModule.id(reference))) continue;
+                references.Add(new PlannedTrial(references.Count, TrialConfigModule.id(reference), reference, false));
+                foreach (var at in spec.At)
+                    foreach (var batch in spec.BatchSizes)
+                    {
+                        var keys = BranchSpecModule.branchKeys(spec, reference.BatchSize, at, batch);
+                        if (keys.IsError) throw Fail($"{Where(node, "branch." + keys.ErrorValue.Item1)}: {keys.ErrorValue.Item2}");
+                        var withBranch = new Dictionary<string, YamlScalarNode>(values);
+                        foreach (var (k, v) in keys.ResultValue) withBranch[k] = new YamlScalarNode(v);
+                        branches.Add(Build(withBranch, r, node));
+                    }
             }
             var planned = branches.Select((c, i) => new PlannedTrial(references.Count + i, TrialConfigModule.id(c), c, false)).ToList();
             var study = new BranchStudy(spec, ListModule.OfSeq(references), ListModule.OfSeq(planned));
             return new Sweep(name, outDir, pack, [.. references, .. planned], Branching: study);
+        }
+
+        /// <summary>Every grid combination over the top-level keys, with each repeat (0-based):
+        /// the trial keys of one planned trial before its seed is set.</summary>
+        static IEnumerable<(Dictionary<string, YamlScalarNode> Values, int Repeat)> Expand(Dictionary<string, YamlScalarNode> settings,
+            List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>> grids, int repeats)
+        {
+            foreach (var combo in grids.SelectMany(Cartesian))
+            {
+                var values = new Dictionary<string, YamlScalarNode>(settings);
+                foreach (var (k, v) in combo) values[k] = v;
+                for (var r = 0; r < repeats; r++) yield return (values, r);
+            }
         }
 
         /// <summary>branch: {at: [EPOCHS, ...], batch_sizes: [B, ...], window: EPOCHS, lr: {rule: R},
