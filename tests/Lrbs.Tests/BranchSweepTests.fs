@@ -254,3 +254,22 @@ let ``a grid's report takes a branched study's CBS at the end of training into i
         Assert.That(code, Is.EqualTo 2, o + e)
         StringAssert.Contains("--branches", e)
         StringAssert.Contains(expected, e)
+
+[<Test>]
+let ``lrbs warmup prints the schedules the committed warm-up study runs, and says when CBS leaves nothing to warm up`` () =
+    let root = Lrbs.Core.Data.Registry.repositoryRoot ()
+    let code, o, e = run [] [ "warmup"; Path.Combine(root, "results", "cbs-fashion"); "--max-batch"; "1024" ]
+    Assert.That(code, Is.EqualTo 0, o + e)
+    let study = File.ReadAllText(Path.Combine(root, "examples", "cbs-fashion-warmup.yaml"))
+
+    let printed = o.Split('\n') |> Array.filter (fun l -> l.StartsWith "schedule: ") |> Array.map (fun l -> l.Substring 10)
+
+    Assert.That(printed, Has.Length.EqualTo 2, o)
+
+    for s in printed do
+        Assert.That(s, Does.StartWith "batch-points:")
+        Assert.That(study, Does.Contain($"\"{s}\""), "the example runs exactly the printed schedule")
+
+    let code, o, e = run [] [ "warmup"; Path.Combine(root, "results", "cbs-boxes"); "--max-batch"; "512" ]
+    Assert.That(code, Is.EqualTo 0, o + e)
+    StringAssert.Contains("no warm-up: CBS(t) never reaches a grid batch size above 16", o)

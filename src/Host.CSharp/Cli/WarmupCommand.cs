@@ -1,8 +1,6 @@
 using System.CommandLine;
-using Lrbs.Core.Planning;
+using Lrbs.Core.Surface;
 using Lrbs.Host.Report;
-using Microsoft.FSharp.Collections;
-using Microsoft.FSharp.Core;
 
 namespace Lrbs.Host.Cli;
 
@@ -37,14 +35,12 @@ public static class WarmupCommand
                 var branches = data.Trials.Where(t => t.BranchReference is not null && data.Trials.Any(r => r.Id == t.BranchReference && r.Group == f.Reference.Group)
                     && t.Lr == f.Reference.Lr && t.BranchBatch == f.Reference.BatchSize).ToList();
                 var grid = branches.Select(t => t.BatchSize).Distinct().Order().ToList();
-                var ruleName = branches.Select(t => t.Scaling?.Split(':')[0] ?? "none").Distinct().Single();
-                var rule = Lrbs.Core.Schedules.LrScalingModule.parseRule(ruleName).ResultValue;
+                var ruleName = branches.Select(t => Branches.RuleOf(t.Scaling ?? "")).Distinct().Single();
                 var run = parse.GetValue(epochs) ?? f.Reference.MaxEpochs;
-                var cbs = ListModule.OfSeq(f.Points.Select(p => Tuple.Create(p.At, p.Cbs.Estimate.Point)));
-                var schedule = BatchWarmup.schedule(cbs, ListModule.OfSeq(grid), f.Reference.BatchSize, max, f.Reference.Lr, rule, run);
-                if (schedule.IsError) { output.WriteLine($"# no warm-up: {schedule.ErrorValue}"); continue; }
-                var text = Lrbs.Core.Schedules.ScheduleModule.canonical(schedule.ResultValue);
-                var maxLr = rule is null ? f.Reference.Lr : Lrbs.Core.Schedules.LrScalingModule.scaled(new(rule.Value, f.Reference.BatchSize, 0), f.Reference.Lr, max);
+                string text;
+                try { text = Branches.Warmup(f.Points.Select(p => (p.At, p.Cbs.Estimate.Point)), grid, f.Reference.BatchSize, max, f.Reference.Lr, ruleName, run); }
+                catch (ConfigException e) { output.WriteLine($"# no warm-up: {e.Errors[0].Message}"); continue; }
+                var maxLr = Branches.Scaled(ruleName, f.Reference.BatchSize, f.Reference.Lr, max);
                 output.WriteLine($"# CBS(t) from {f.Points.Count} branch points, rule {ruleName} from lr {Page.Lr(f.Reference.Lr)} at batch {f.Reference.BatchSize}, at most {max}, {run} epochs");
                 output.WriteLine($"schedule: {text}");
                 output.WriteLine("# the three arms, as grids of a sweep file with the reference runs' other keys:");

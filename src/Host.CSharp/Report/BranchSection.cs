@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Analysis;
 using Lrbs.Core.Planning;
 using Lrbs.Host.Storage.Rows;
@@ -19,8 +20,7 @@ public static class BranchSection
         CriticalBatchOverTraining.Tracking? Tracking, int Repeats, int Incomplete, string? Problem)
     {
         /// B_simple at `examples`: measured there, else read log-log between its neighbours; null outside.
-        public double? NoiseAt(double examples) =>
-            CriticalBatchOverTraining.interpolate(Noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray(), examples)?.Value;
+        public double? NoiseAt(double examples) => Branches.At(Noise.Select(n => (n.Examples, n.B)), examples);
     }
 
     static double LossOf(TrialRow t, BranchLoss loss) =>
@@ -41,7 +41,7 @@ public static class BranchSection
             var (tolerance, loss, note) = Settings(data, g.First().Sweep);
             // a repeat counts at a point when every branch batch size of the point finished or diverged there
             var sizes = g.Select(t => t.BatchSize).Distinct().Count();
-            var byPoint = new List<Tuple<double, Microsoft.FSharp.Collections.FSharpList<Microsoft.FSharp.Collections.FSharpList<CriticalBatchDirect.Branch>>>>();
+            var byPoint = new List<KeyValuePair<double, IReadOnlyList<IReadOnlyList<(int, double)>>>>();
             var incomplete = 0;
             foreach (var point in g.GroupBy(t => t.BranchAt!.Value).OrderBy(p => p.Key))
             {
@@ -49,25 +49,22 @@ public static class BranchSection
                 var complete = repeats.Where(r => r.Count == sizes).ToList();
                 incomplete += repeats.Count - complete.Count;
                 if (complete.Count == 0) continue;
-                byPoint.Add(Tuple.Create(point.Key, ListOf(complete.Select(r => ListOf(r.Select(t => new CriticalBatchDirect.Branch(t.BatchSize, LossOf(t, loss))))))));
+                byPoint.Add(new(point.Key, complete.Select(r => (IReadOnlyList<(int, double)>)r.Select(t => (t.BatchSize, LossOf(t, loss))).ToList()).ToList()));
             }
-            var points = CriticalBatchOverTraining.points(tolerance, reference.TrainRows, ListOf(byPoint));
             var noise = NoiseCurve(data, references, g.ToList());
-            if (points.IsError)
+            IReadOnlyList<CriticalBatchOverTraining.Point> points;
+            try { points = Branches.CbsOverTraining(tolerance, reference.TrainRows, byPoint); }
+            catch (FormatException e)
             {
-                families.Add(new(label, reference, tolerance, loss, note, [], noise, null, references.Count, incomplete, points.ErrorValue));
+                families.Add(new(label, reference, tolerance, loss, note, [], noise, null, references.Count, incomplete, e.Message));
                 continue;
             }
-            var curve = noise.Select(n => Tuple.Create(n.Examples, n.B)).ToArray();
-            var pairs = points.ResultValue.Select(p => (p.Cbs.Estimate.Point, CriticalBatchOverTraining.interpolate(curve, p.Examples)))
-                .Where(p => p.Item2 is not null).Select(p => Tuple.Create(p.Point, p.Item2!.Value)).ToArray();
-            families.Add(new(label, reference, tolerance, loss, note, [.. points.ResultValue], noise, CriticalBatchOverTraining.tracking(pairs)?.Value,
-                references.Count, incomplete, null));
+            var pairs = points.Select(p => (Cbs: p.Cbs.Estimate.Point, B: Branches.At(noise.Select(n => (n.Examples, n.B)), p.Examples)))
+                .Where(p => p.B is not null).Select(p => (p.Cbs, p.B!.Value));
+            families.Add(new(label, reference, tolerance, loss, note, points, noise, Branches.Tracking(pairs), references.Count, incomplete, null));
         }
         return families;
     }
-
-    static Microsoft.FSharp.Collections.FSharpList<T> ListOf<T>(IEnumerable<T> xs) => Microsoft.FSharp.Collections.ListModule.OfSeq(xs);
 
     /// <summary>The sweep's tolerance and loss from its manifest (BranchSpec.settingsText), or the
     /// defaults with a note saying they were not recorded.</summary>
@@ -75,9 +72,12 @@ public static class BranchSection
     {
         if (data.BranchSettings.TryGetValue(sweep, out var text))
         {
-            var parsed = BranchSpecModule.ofSettingsText(text);
-            if (parsed.IsOk) return (parsed.ResultValue.Item1, parsed.ResultValue.Item2, null);
-            return (BranchSpecModule.defaultTolerance, BranchLoss.Test, $"the manifest's {parsed.ErrorValue}; the defaults are used");
+            try
+            {
+                var (tolerance, loss) = Branches.OfSettings(text);
+                return (tolerance, loss, null);
+            }
+            catch (FormatException e) { return (BranchSpecModule.defaultTolerance, BranchLoss.Test, $"the manifest's {e.Message}; the defaults are used"); }
         }
         return (BranchSpecModule.defaultTolerance, BranchLoss.Test, "the sweep's branch settings are not in its manifest; the defaults (tolerance 0.01, the test loss) are used");
     }

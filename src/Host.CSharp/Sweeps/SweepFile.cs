@@ -195,8 +195,8 @@ public static class SweepFile
             foreach (var key in BranchSpecModule.setKeys)
             {
                 if (settings.TryGetValue(key, out var given)) throw Fail($"{Where(given, key)}: the branch section sets {key} for each branch; remove it");
-                if (grids.SelectMany(g => g).FirstOrDefault(k => k.Key == key) is { Key: not null } listed)
-                    throw Fail($"{Where(listed.Values[0][0].Item2, "grid." + key)}: the branch section sets {key} for each branch; a grid cannot vary it");
+                if (grids.SelectMany(g => g).FirstOrDefault(k => k.Key == key) is { Key: not null } listed && listed.Values[0][0] is var (_, first))
+                    throw Fail($"{Where(first, "grid." + key)}: the branch section sets {key} for each branch; a grid cannot vary it");
             }
             var references = new List<PlannedTrial>();
             var branches = new List<TrialConfig>();
@@ -209,15 +209,16 @@ public static class SweepFile
                 foreach (var at in spec.At)
                     foreach (var batch in spec.BatchSizes)
                     {
-                        var keys = BranchSpecModule.branchKeys(spec, reference.BatchSize, at, batch);
-                        if (keys.IsError) throw Fail($"{Where(node, "branch." + keys.ErrorValue.Item1)}: {keys.ErrorValue.Item2}");
+                        IReadOnlyList<KeyValuePair<string, string>> keys;
+                        try { keys = Branches.Keys(spec, reference.BatchSize, at, batch); }
+                        catch (ConfigException e) { throw Fail($"{Where(node, "branch." + e.Errors[0].Field)}: {e.Errors[0].Message}"); }
                         var withBranch = new Dictionary<string, YamlScalarNode>(values);
-                        foreach (var (k, v) in keys.ResultValue) withBranch[k] = new YamlScalarNode(v);
+                        foreach (var (k, v) in keys) withBranch[k] = new YamlScalarNode(v);
                         branches.Add(Build(withBranch, r, node));
                     }
             }
             var planned = branches.Select((c, i) => new PlannedTrial(references.Count + i, TrialConfigModule.id(c), c, false)).ToList();
-            var study = new BranchStudy(spec, ListModule.OfSeq(references), ListModule.OfSeq(planned));
+            var study = Branches.Study(spec, references, planned);
             return new Sweep(name, outDir, pack, [.. references, .. planned], Branching: study);
         }
 
@@ -235,17 +236,21 @@ public static class SweepFile
         }
 
         /// <summary>branch: {at: [EPOCHS, ...], batch_sizes: [B, ...], window: EPOCHS, lr: {rule: R},
-        /// tolerance: EPS, loss: test|validation|train}, checked (BranchSpec.check).</summary>
+        /// tolerance: EPS, loss: test|validation|train}, checked by the core (Branches.Spec).</summary>
         BranchSpec Branch(YamlNode value)
         {
             if (value is not YamlMappingNode m) throw Fail($"{Where(value, "branch")}: expected a mapping ({string.Join(", ", BranchKeys)})");
             List<double> at = [];
             List<int> batches = [];
             double? window = null;
-            Lrbs.Core.Schedules.ScalingRule? rule = null;
-            var ruleGiven = false;
+            string? rule = null;
             var tolerance = BranchSpecModule.defaultTolerance;
             var loss = BranchLoss.Test;
+            T Checked<T>(YamlNode node, Func<T> read)
+            {
+                try { return read(); }
+                catch (ConfigException e) { throw Fail($"{Where(node, "branch." + e.Errors[0].Field)}: {e.Errors[0].Message}"); }
+            }
             foreach (var (k, v) in m.Children)
             {
                 var key = ((YamlScalarNode)k).Value ?? "";
@@ -256,30 +261,20 @@ public static class SweepFile
                     case "batch_sizes": batches = List(v, where).Select(n => Int(n, where, 1)).ToList(); break;
                     case "window": window = Number(Scalar(v, where), where); break;
                     case "tolerance": tolerance = Number(Scalar(v, where), where); break;
-                    case "loss":
-                        var parsed = BranchLoss.Parse(Scalar(v, where).Value ?? "");
-                        loss = parsed.IsOk ? parsed.ResultValue : throw Fail($"{Where(v, where)}: {parsed.ErrorValue}");
-                        break;
+                    case "loss": loss = Checked(v, () => Branches.Loss(Scalar(v, where).Value ?? "", "loss")); break;
                     case "lr":
                         if (v is not YamlMappingNode lr || lr.Children.Count != 1 || (lr.Children.Keys.First() as YamlScalarNode)?.Value != "rule")
                             throw Fail($"{Where(v, where)}: expected {{rule: R}}, R one of none, linear, sqrt, adam-sqrt-sde, beta2-halflife (a branch's learning rate from the reference's; a search per branch is not supported)");
-                        var text = Scalar(lr.Children.Values.First(), where + ".rule").Value ?? "";
-                        var r = Lrbs.Core.Schedules.LrScalingModule.parseRule(text);
-                        if (r.IsError) throw Fail($"{Where(lr, where + ".rule")}: {r.ErrorValue}");
-                        rule = r.ResultValue?.Value;
-                        ruleGiven = true;
+                        rule = Scalar(lr.Children.Values.First(), where + ".rule").Value ?? "";
+                        Checked(lr, () => { Branches.CheckRule(rule, "lr.rule"); return 0; });
                         break;
                     default:
                         throw Fail($"{Where(k, where)}: unknown key '{key}'{TrialConfigModule.suggest(key, BranchKeys)}; allowed: {string.Join(", ", BranchKeys)}");
                 }
             }
             if (window is null) throw Fail($"{Where(m, "branch")}: missing key 'window' (the epochs of examples each branch trains; the paper's Δ, no default)");
-            if (!ruleGiven) throw Fail($"{Where(m, "branch")}: missing key 'lr' ({{rule: R}}: how a branch's learning rate follows its batch size; no default)");
-            var spec = new BranchSpec(ListModule.OfSeq(at), ListModule.OfSeq(batches), window.Value,
-                rule is null ? FSharpOption<Lrbs.Core.Schedules.ScalingRule>.None : FSharpOption<Lrbs.Core.Schedules.ScalingRule>.Some(rule), tolerance, loss);
-            var checkedSpec = BranchSpecModule.check(spec);
-            if (checkedSpec.IsError) throw Fail($"{Where(m, "branch." + checkedSpec.ErrorValue.Item1)}: {checkedSpec.ErrorValue.Item2}");
-            return spec;
+            if (rule is null) throw Fail($"{Where(m, "branch")}: missing key 'lr' ({{rule: R}}: how a branch's learning rate follows its batch size; no default)");
+            return Checked(m, () => Branches.Spec(at, batches, window.Value, rule, tolerance, loss));
         }
 
         List<YamlScalarNode> List(YamlNode node, string key) =>

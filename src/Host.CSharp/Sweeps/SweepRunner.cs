@@ -43,8 +43,8 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     public void RemoveUsedBranchStates(CommittedTrials committed)
     {
         if (sweep.Branching is null) return;
-        foreach (var g in sweep.Branching.Branches.GroupBy(b => (sweep.Branching.ReferenceOf(b.Config), BranchStep(b.Config))))
-            if (g.All(b => committed.Statuses.ContainsKey(b.Id))) branchStates.Delete(g.Key.Item1, g.Key.Item2);
+        foreach (var g in sweep.Branching.Branches.GroupBy(b => (Reference: sweep.Branching.ReferenceOf(b.Config), Step: BranchStep(b.Config))))
+            if (g.All(b => committed.Statuses.ContainsKey(b.Id))) branchStates.Delete(g.Key.Reference, g.Key.Step);
     }
 
     /// <summary>Where a trial resumes: its saved epoch and the pack it saved in (empty: from the start).</summary>
