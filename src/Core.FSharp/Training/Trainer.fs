@@ -559,16 +559,18 @@ module Trainer =
 
         let mutable active = members // in the net's member order
 
-        /// The members' states now for their branches (`row`: rows of the epoch trained; the
-        /// shuffle streams as `shuffle` gives them).
-        let saveBranch (row: int) (shuffle: uint64 -> uint64[]) (going: Member[]) =
+        /// The members' states now, in the net's order (`row`: rows of the epoch trained; the
+        /// shuffle streams as `shuffle` gives them): what a checkpoint and a branch point save.
+        let statesAt (row: int) (shuffle: uint64 -> uint64[]) (going: Member[]) =
             let pack = going |> Array.map (fun m -> TrialConfig.id m.Config) |> List.ofArray
             let seconds = priorSeconds + clock.Elapsed.TotalSeconds
 
-            checkpointing.SaveBranch(
-                going
-                |> Array.mapi (fun position m -> { capture net shufflers pack seconds row position m with Shuffle = shuffle (uint64 m.Config.Seed) })
-            )
+            going
+            |> Array.mapi (fun position m -> { capture net shufflers pack seconds row position m with Shuffle = shuffle (uint64 m.Config.Seed) })
+
+        let saveBranch row shuffle going = checkpointing.SaveBranch(statesAt row shuffle going)
+
+        let current (seed: uint64) = shufflers[seed].State
 
         let firstBatches = (n + c0.BatchSize - 1) / c0.BatchSize
         progress.OnStart c0.Stopping.MaxEpochs firstBatches
@@ -626,12 +628,10 @@ module Trainer =
             active <- going
 
             if active.Length > 0 && checkpointing.BranchSteps.Contains active[0].Steps then
-                saveBranch 0 (fun seed -> shufflers[seed].State) active
+                saveBranch 0 current active
 
             if active.Length > 0 && epoch % checkpointing.Every = 0 && c0.Branch.IsNone then // a branch is short: it starts again
-                let pack = active |> Array.map (fun m -> TrialConfig.id m.Config) |> List.ofArray
-                let seconds = priorSeconds + clock.Elapsed.TotalSeconds
-                checkpointing.Save(active |> Array.mapi (fun position m -> capture net shufflers pack seconds 0 position m))
+                checkpointing.Save(statesAt 0 current active)
 
         results |> Array.map Option.get
 
