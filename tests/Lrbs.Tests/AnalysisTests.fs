@@ -315,7 +315,7 @@ let ``a cell's steps are the median over its seeds when every seed reaches the t
     // one seed of four never reaches it: the cell is censored, named, and not dropped in silence
     let three = Array.append all [| never |> seeded 4 |]
     assertEq [| 8 |] (StepsToTarget.fewestSteps 0.9 three).Missing
-    assertEq [| 8, 0.1, 3, 4 |] (StepsToTarget.censoredCells 0.9 three)
+    assertEq [| ({ Batch = 8; Lr = 0.1; Reached = 3; Seeds = 4 }: StepsToTarget.CensoredCell) |] (StepsToTarget.censoredCells 0.9 three)
     // pick chooses the seeds a cell is measured on
     assertEq 200.0 (StepsToTarget.stepsToGoal 0.9 (fun c -> [| c[0] |]) three).Found[0].Steps
 

@@ -154,7 +154,8 @@ let ``power laws in B and D built into the pools are the exponents fitted`` () =
 
     Prop.forAll (Arb.fromGen g) (fun (k, d, e) ->
         let ps = pools k d e
-        let kFit, dFit = (DataScaling.lrSurface ps).Value
+        let surface = (DataScaling.lrSurface ps).Value
+        let kFit, dFit = surface.K, surface.D
         let eFit = (DataScaling.criticalBatch ps).Value
 
         (abs (kFit.Value - k) < 1e-9 && abs (dFit.Value - d) < 1e-9 && abs (eFit.Value - e) < 1e-9 && eFit.Points = 5)

@@ -109,26 +109,25 @@ let ``the fixed part a whole-command ratio allows follows from the training span
 
 [<Test>]
 let ``the roofline bound is the larger of compute and the memory level that holds the working set`` () =
-    let level name mib = { Lrbs.Core.Engine.Roofline.Level.Name = name; Lrbs.Core.Engine.Roofline.Level.Bytes = int64 mib * 1048576L }
+    let level name mib gbs : Lrbs.Core.Engine.Roofline.Stream = { Level = { Name = name; Bytes = int64 mib * 1048576L }; GBs = gbs }
 
     let m: Lrbs.Core.Engine.Roofline.Machine =
         {
             Threads = 1
             Side = 2048
             Gflops = 100.0
-            Bandwidth = [ level "L2" 1, 100.0; level "L3" 16, 50.0; level "memory" 256, 10.0 ]
+            Bandwidth = [| level "L2" 1 100.0; level "L3" 16 50.0; level "memory" 256 10.0 |]
         }
     // 1 GFLOP moving 1 MB within L2: compute, 10 ms
-    let t, by = Lrbs.Core.Engine.Roofline.bound m 1e9 1e6 5e5
-    Assert.That(t, Is.EqualTo(0.01).Within(1e-12))
-    Assert.That(by, Is.EqualTo "compute")
+    let b = Lrbs.Core.Engine.Roofline.bound m 1e9 1e6 5e5
+    Assert.That(b.Seconds, Is.EqualTo(0.01).Within(1e-12))
+    Assert.That(b.By, Is.EqualTo "compute")
     // 1 MFLOP moving 100 MB with an 8 MiB working set: L3 at 50 GB/s, 2 ms
-    let t, by = Lrbs.Core.Engine.Roofline.bound m 1e6 1e8 (8.0 * 1048576.0)
-    Assert.That(t, Is.EqualTo(0.002).Within(1e-12))
-    Assert.That(by, Is.EqualTo "L3")
+    let b = Lrbs.Core.Engine.Roofline.bound m 1e6 1e8 (8.0 * 1048576.0)
+    Assert.That(b.Seconds, Is.EqualTo(0.002).Within(1e-12))
+    Assert.That(b.By, Is.EqualTo "L3")
     // a working set beyond every level is served by the last (memory)
-    let _, by = Lrbs.Core.Engine.Roofline.bound m 1.0 1e8 1e12
-    Assert.That(by, Is.EqualTo "memory")
+    Assert.That((Lrbs.Core.Engine.Roofline.bound m 1.0 1e8 1e12).By, Is.EqualTo "memory")
     // the bench reads its machine back from its rows and grades each case against it
     let machine =
         [

@@ -7,6 +7,7 @@ open Lrbs.Tests.Support
 open Lrbs.Core.Engine
 open Lrbs.Core.Optimizers
 open Lrbs.Core.Training
+open Lrbs.Core.Surface
 open Lrbs.Host.Parity
 open Python.Runtime
 
@@ -102,7 +103,7 @@ let ``a wrong update rule makes the comparison fail while the first gradients st
     let cs = cases "| adam |" |> List.filter (fun c -> c.Name.StartsWith "mlp")
     // Adam with beta1 0.8 where the case asks for Keras's 0.9.
     let wrong = Lrbs.Tests.OptimizerOracle.optimizerWith "adam" [ "beta1", 0.8 ]
-    let broken (c: ParityCase) = StepTrace.run wrong c.Spec c.Loss (List.ofSeq c.Weights) (List.ofSeq (ParityRunner.Steps c))
+    let broken (c: ParityCase) = ParityInputs.Trace(wrong, c.Spec, c.Loss, c.Weights, c.Batches, c.LearningRates)
     let results = runAgainst (PythonReference.Create(root ())) cs broken
     Assert.That(results.Count, Is.EqualTo 12)
 
@@ -116,12 +117,7 @@ let ``the two momentum forms are told apart: Keras momentum against the PyTorch-
     let c = cases "mlp-relu (S1/S2) | categorical_crossentropy_logits | sgd-momentum-torch | batch 4" |> List.exactlyOne
 
     let kerasForm (c: ParityCase) =
-        StepTrace.run
-            (Lrbs.Tests.OptimizerOracle.optimizerWith "sgd" [ "momentum", 0.9 ])
-            c.Spec
-            c.Loss
-            (List.ofSeq c.Weights)
-            (List.ofSeq (ParityRunner.Steps c))
+        ParityInputs.Trace(Lrbs.Tests.OptimizerOracle.optimizerWith "sgd" [ "momentum", 0.9 ], c.Spec, c.Loss, c.Weights, c.Batches, c.LearningRates)
 
     let r = runAgainst (PythonReference.Create(root ())) [ c ] kerasForm |> Seq.exactlyOne
     Assert.That(r.Verdict, Is.EqualTo "FAIL", "the learning rate halves mid-case, so the forms must part")

@@ -19,8 +19,25 @@ open System
 /// replicate the data do not bound, or no fit).
 type Pool = { Rows: int; Best: (int * float)[]; BestReplicates: (int * float)[][]; BCrit: float option; BCritReplicates: float[] }
 
-/// A fitted exponent with its interval and the points it rests on.
-type Exponent = { Value: float; Interval: (float * float) option; Points: int }
+/// A fitted exponent with its 95% interval and the points it rests on.
+type Exponent = { Value: float; Interval: ScalingFit.Interval option; Points: int }
+
+/// lr*(B, D) = c B^k D^d: the exponent of the batch size and of the data.
+type Surface = { K: Exponent; D: Exponent }
+
+/// One pool as the fits read it: `best` and `bestReplicates` from its ScalingFit.Fit (empty
+/// without a fit), and B_crit to `target` (CriticalBatchInterval.fit, with its 300 bootstrap
+/// replicates) when there is a target every pool reaches. A replicate that ran into the search
+/// range's end (within a factor 1.5) is not bounded by the data: NaN, left out of the refits.
+let poolOf (rows: int) (best: (int * float)[]) (bestReplicates: (int * float)[][]) (target: float option) (runs: StepsToTarget.Run[]) : Pool =
+    let bcrit = target |> Option.bind (fun t -> CriticalBatchInterval.fit t runs) |> Option.map (fun p -> p.BCrit)
+
+    let replicates =
+        match target |> Option.bind (fun t -> CriticalBatchInterval.replicates t runs) with
+        | None -> [||]
+        | Some(values, lowest, highest) -> values |> Array.map (fun v -> if v <= lowest * 1.5 || v >= highest / 1.5 then nan else v)
+
+    { Rows = rows; Best = best; BestReplicates = bestReplicates; BCrit = bcrit; BCritReplicates = replicates }
 
 /// Least squares of y on x1 and x2 with an intercept: (b1, b2), or None when the design is singular.
 let regress2 (x1: float[]) (x2: float[]) (y: float[]) =
@@ -44,11 +61,15 @@ let private surface (points: (int * float * int)[]) =
             (points |> Array.map (fun (_, _, d) -> log (float d)))
             (points |> Array.map (fun (_, lr, _) -> log lr))
 
-let private interval (values: float[]) (count: int) = if count = 0 then None else Statistics.percentileInterval count values
+let private interval (values: float[]) (count: int) : ScalingFit.Interval option =
+    if count = 0 then
+        None
+    else
+        Statistics.percentileInterval count values |> Option.map (fun (low, high) -> { Low = low; High = high })
 
 /// lr*(B, D) = c B^k D^d: (k, d), each with its interval. Needs two or more pools and
 /// batch sizes, and 3 or more points.
-let lrSurface (pools: Pool[]) : (Exponent * Exponent) option =
+let lrSurface (pools: Pool[]) : Surface option =
     let points (p: Pool) (best: (int * float)[]) = best |> Array.map (fun (b, lr) -> b, lr, p.Rows)
     let all = pools |> Array.collect (fun p -> points p p.Best)
     let pooled = (all |> Array.map (fun (_, _, d) -> d) |> Array.distinct).Length
@@ -70,7 +91,11 @@ let lrSurface (pools: Pool[]) : (Exponent * Exponent) option =
 
             let ks = replicated |> Array.map (Option.map fst >> Option.defaultValue nan)
             let ds = replicated |> Array.map (Option.map snd >> Option.defaultValue nan)
-            { Value = k; Interval = interval ks count; Points = all.Length }, { Value = d; Interval = interval ds count; Points = all.Length })
+
+            {
+                K = { Value = k; Interval = interval ks count; Points = all.Length }
+                D = { Value = d; Interval = interval ds count; Points = all.Length }
+            })
 
 /// B_crit(D) = c D^e: e with its interval; needs B_crit at two or more pools.
 let criticalBatch (pools: Pool[]) : Exponent option =

@@ -202,7 +202,7 @@ let widthSlope (bands: Band[]) =
 
 /// The width slope's 95% interval over the replicates (each replicate's slope over the same
 /// closed batch sizes as the point estimate); None when too few replicates have one.
-let widthSlopeInterval (bands: Band[]) (replicates: Band[][]) =
+let widthSlopeInterval (bands: Band[]) (replicates: Band[][]) : ScalingFit.Interval option =
     let closed = bands |> Array.filter (fun b -> b.Closed) |> Array.map (fun b -> b.Batch) |> set
 
     let slopes =
@@ -215,7 +215,10 @@ let widthSlopeInterval (bands: Band[]) (replicates: Band[][]) =
             else
                 nan)
 
-    if slopes.Length = 0 then None else Statistics.percentileInterval slopes.Length slopes
+    if slopes.Length = 0 then
+        None
+    else
+        Statistics.percentileInterval slopes.Length slopes |> Option.map (fun (low, high) -> { Low = low; High = high })
 
 /// A scaling rule as a line through a base: lr(B) = lr0 (B / B0)^Exponent. The rules a grid with
 /// fixed optimizer settings can test: keeping lr (the null rule), the square-root rule

@@ -10,7 +10,17 @@ open System
 
 /// A finished trial: its batch size, learning rate, seed, final test metric, and per epoch (steps
 /// in that epoch, test metric at its end; NaN where none was measured), in order.
-type Run = { Batch: int; Lr: float; Seed: int; Final: float; Epochs: (int * float)[] }
+type Run =
+    {
+        Batch: int
+        Lr: float
+        Seed: int
+        Final: float
+        Epochs: (int * float)[]
+    }
+
+    /// The metric at each evaluation, in order.
+    member r.Metrics = r.Epochs |> Array.map snd
 
 /// When one trial met the target, as far as its evaluations tell.
 [<RequireQualifiedAccess>]
@@ -159,13 +169,16 @@ let stepsToGoal (target: float) (pick: Run[] -> Run[]) (runs: Run[]) = stepsToGo
 /// stepsToGoal over every seed.
 let fewestSteps (target: float) (runs: Run[]) = stepsToGoal target id runs
 
-/// The cells that did not all reach the target: (batch, lr, seeds that reached, seeds).
-let censoredCells (target: float) (runs: Run[]) =
+/// A cell (batch size, learning rate) some of whose seeds did not reach the target.
+type CensoredCell = { Batch: int; Lr: float; Reached: int; Seeds: int }
+
+/// The cells that did not all reach the target.
+let censoredCells (target: float) (runs: Run[]) : CensoredCell[] =
     [|
         for batch, row in rows runs do
             for cell in cells row do
                 match cellSteps (cell |> Array.map (reach target)) with
-                | CellSteps.Censored(k, n) -> yield batch, cell[0].Lr, k, n
+                | CellSteps.Censored(k, n) -> yield { Batch = batch; Lr = cell[0].Lr; Reached = k; Seeds = n }
                 | _ -> ()
     |]
 

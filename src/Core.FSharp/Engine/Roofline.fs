@@ -12,8 +12,15 @@ open System.IO
 /// A memory level: its name and the bytes the triad's three arrays span together there.
 type Level = { Name: string; Bytes: int64 }
 
-/// The measured bounds at one thread count: GFLOP/s of SGEMM (side `Side`) and GB/s per level.
-type Machine = { Threads: int; Side: int; Gflops: float; Bandwidth: (Level * float) list }
+/// A level's measured triad bandwidth, GB/s.
+type Stream = { Level: Level; GBs: float }
+
+/// The measured bounds at one thread count: GFLOP/s of SGEMM (side `Side`) and the triad's
+/// bandwidth per level, smallest level first.
+type Machine = { Threads: int; Side: int; Gflops: float; Bandwidth: Stream[] }
+
+/// The least time a step can take here, and which bound sets it: "compute" or a level's name.
+type Bound = { Seconds: float; By: string }
 
 /// The size of each cache level of CPU 0 in bytes (from /sys), by level number; empty where
 /// the kernel does not say.
@@ -66,17 +73,25 @@ let triadSeconds (bytes: int64) (threads: int) (repeats: int) =
 /// Measures the bounds at `threads` threads (the caller restores its thread count).
 let measure (side: int) (threads: int) (repeats: int) : Machine =
     let gflops = 2.0 * float side ** 3.0 / sgemmSeconds side threads repeats / 1e9
-    let bandwidth = levels (caches ()) |> List.map (fun l -> l, float l.Bytes / triadSeconds l.Bytes threads repeats / 1e9)
+
+    let bandwidth =
+        levels (caches ())
+        |> List.map (fun l -> { Level = l; GBs = float l.Bytes / triadSeconds l.Bytes threads repeats / 1e9 })
+        |> Array.ofList
+
     { Threads = threads; Side = side; Gflops = gflops; Bandwidth = bandwidth }
 
 /// The level that serves a working set: the first whose triad span holds it, else the last.
 let levelFor (m: Machine) (workingSet: float) =
-    m.Bandwidth |> List.tryFind (fun (l, _) -> workingSet <= float l.Bytes) |> Option.defaultValue (List.last m.Bandwidth)
+    m.Bandwidth
+    |> Array.tryFind (fun s -> workingSet <= float s.Level.Bytes)
+    |> Option.defaultValue (Array.last m.Bandwidth)
 
 /// The least time a step of `flops` FLOPs moving `bytes` bytes with this working set can take
 /// here, and which bound sets it ("compute" or the level's name).
-let bound (m: Machine) (flops: float) (bytes: float) (workingSet: float) =
-    let level, gbs = levelFor m workingSet
+let bound (m: Machine) (flops: float) (bytes: float) (workingSet: float) : Bound =
+    let stream = levelFor m workingSet
     let compute = flops / (m.Gflops * 1e9)
-    let memory = bytes / (gbs * 1e9)
-    if compute >= memory then compute, "compute" else memory, level.Name
+    let memory = bytes / (stream.GBs * 1e9)
+
+    if compute >= memory then { Seconds = compute; By = "compute" } else { Seconds = memory; By = stream.Level.Name }

@@ -50,3 +50,25 @@ type Trials =
         match TrialConfig.modelSpec config data.Train.Input (Dataset.head data.Train) with
         | Ok spec -> spec
         | Error message -> raise (ConfigException("model", message))
+
+    /// The arithmetic of one training step of the trial on its data (StepCost.ofData); throws
+    /// ConfigException on `model`.
+    static member Cost(config: TrialConfig, data: SplitData) : StepCost.StepCost =
+        match StepCost.ofData config data with
+        | Ok cost -> cost
+        | Error message -> raise (ConfigException("model", message))
+
+    /// The engine memory one member of a pack of this trial needs (PackMemory.bound); throws
+    /// ConfigException on `model`.
+    static member PackMemory(config: TrialConfig, data: SplitData) : PackMemory.Bound =
+        match PackMemory.bound config data with
+        | Ok bound -> bound
+        | Error message -> raise (ConfigException("model", message))
+
+    /// The trial the test aid LRBS_FAULT=TRIAL_ID:STEP names (Fault.parse), or null when it is
+    /// unset; throws FormatException saying what is malformed.
+    static member FaultTrial(text: string) : string =
+        match Fault.parse text with
+        | Ok(Some(id, _)) -> id
+        | Ok None -> null
+        | Error message -> raise (FormatException message)

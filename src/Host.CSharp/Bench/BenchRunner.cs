@@ -5,8 +5,6 @@ using Lrbs.Core.Engine;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
-using Microsoft.FSharp.Collections;
-using Microsoft.FSharp.Core;
 using Lrbs.Host.Cli;
 
 namespace Lrbs.Host.Bench;
@@ -50,10 +48,9 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     /// (the catalog's cnn-traffic layers with batch_norm inserted), as the canonical JSON of a trial.</summary>
     public static string BatchNormCnn()
     {
-        var layers = Lrbs.Core.Models.Catalog.build("cnn-traffic", Lrbs.Core.Models.Shape.NewImage(1, 28, 28), Lrbs.Core.Models.Catalog.Head.NewClasses(10));
-        if (layers.IsError) throw new InvalidOperationException(layers.ErrorValue);
-        var withNorm = layers.ResultValue.Layers.SelectMany(l => l.Def.Name == "conv2d" ? new[] { l, Lrbs.Core.Models.Layer.BatchNorm } : new[] { l });
-        return Lrbs.Core.Models.ModelFile.toJson(new Lrbs.Core.Models.ModelFile.Definition("cnn-traffic-bn", ListModule.OfSeq(withNorm)));
+        var layers = ModelText.Catalog("cnn-traffic", Lrbs.Core.Models.Shape.NewImage(1, 28, 28), Lrbs.Core.Models.Catalog.Head.NewClasses(10)).Layers;
+        var withNorm = layers.SelectMany(l => l.Def.Name == "conv2d" ? new[] { l, Lrbs.Core.Models.Layer.BatchNorm } : new[] { l });
+        return ModelText.Json("cnn-traffic-bn", withNorm);
     }
 
     /// <summary>The lrbs trial of a case (the studies' S2 and S7 settings, one epoch).</summary>
@@ -103,7 +100,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var flops = 2.0 * Math.Pow(side, 3);
             yield return new BenchRow("roofline", $"sgemm {side}", "", "", 0, system, flops / (m.Gflops * 1e9), side, "openblas " + Runtime.blasCore(),
                 $"{m.Gflops:0.0} GFLOP/s", Flops: flops);
-            foreach (var (level, gbs) in m.Bandwidth)
+            foreach (var (level, gbs) in m.Bandwidth.Select(b => (b.Level, b.GBs)))
                 yield return new BenchRow("roofline", $"triad {level.Name}", "", "", 0, system, level.Bytes / (gbs * 1e9), 0, "aten add_out",
                     $"{gbs:0.0} GB/s over {level.Bytes / Mib:0.##} MiB", Bytes: level.Bytes);
         }
@@ -123,11 +120,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     }
 
     /// <summary>The arithmetic of one step of a case (StepCost).</summary>
-    static Lrbs.Core.Training.StepCost.StepCost Cost(TrialConfig config, Lrbs.Core.Data.SplitData data)
-    {
-        var cost = Lrbs.Core.Training.StepCost.ofData(config, data);
-        return cost.IsOk ? cost.ResultValue : throw new InvalidOperationException(cost.ErrorValue);
-    }
+    static Lrbs.Core.Training.StepCost.StepCost Cost(TrialConfig config, Lrbs.Core.Data.SplitData data) => Trials.Cost(config, data);
 
     /// <summary>The best of the repeats' first-epoch training seconds of a trial, through Trainer.run.</summary>
     double BestTrainSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data) =>
@@ -284,7 +277,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                         trials.Add(PlannedTrial.Of(trials.Count, c));
                     }
                 var data = Prepare(trials[0].Config);
-                var memory = PackMemory.bound(trials[0].Config, data).ResultValue;
+                var memory = Trials.PackMemory(trials[0].Config, data);
                 var label = $"{trials.Count} {pc.Label} sgd trials b={b}";
                 foreach (var packed in new[] { false, true })
                 {

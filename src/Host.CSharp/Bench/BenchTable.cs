@@ -63,11 +63,11 @@ public static class BenchTable
     {
         var sgemm = rows.FirstOrDefault(r => r.Part == "roofline" && r.System == system && r.Case.StartsWith("sgemm") && r.Seconds > 0);
         var triads = rows.Where(r => r.Part == "roofline" && r.System == system && r.Case.StartsWith("triad ") && r.Seconds > 0 && r.Bytes > 0)
-            .Select(r => Tuple.Create(new Lrbs.Core.Engine.Roofline.Level(r.Case["triad ".Length..], (long)r.Bytes!.Value), r.Bytes!.Value / r.Seconds!.Value / 1e9))
-            .ToList();
-        if (sgemm is null || triads.Count == 0) return null;
+            .Select(r => new Lrbs.Core.Engine.Roofline.Stream(new Lrbs.Core.Engine.Roofline.Level(r.Case["triad ".Length..], (long)r.Bytes!.Value), r.Bytes!.Value / r.Seconds!.Value / 1e9))
+            .ToArray();
+        if (sgemm is null || triads.Length == 0) return null;
         var threads = system == "1 thread" ? 1 : int.Parse(system.Split(' ')[0], CultureInfo.InvariantCulture);
-        return new(threads, sgemm.Steps, sgemm.Flops!.Value / sgemm.Seconds!.Value / 1e9, Microsoft.FSharp.Collections.ListModule.OfSeq(triads));
+        return new(threads, sgemm.Steps, sgemm.Flops!.Value / sgemm.Seconds!.Value / 1e9, triads);
     }
 
     /// <summary>A training case against its bound: achieved GFLOP/s, the least time per step the
@@ -94,7 +94,8 @@ public static class BenchTable
             .Select(r =>
             {
                 var step = r.Seconds!.Value / r.Steps;
-                var (least, by) = Lrbs.Core.Engine.Roofline.bound(m, r.Flops!.Value, r.Bytes!.Value, r.WorkingSet!.Value);
+                var bound = Lrbs.Core.Engine.Roofline.bound(m, r.Flops!.Value, r.Bytes!.Value, r.WorkingSet!.Value);
+                var (least, by) = (bound.Seconds, bound.By);
                 return new Bound(r, step, r.Flops.Value / step / 1e9, least, by, least / step, BoundTarget(r));
             }).ToList();
     }
@@ -137,7 +138,7 @@ public static class BenchTable
         foreach (var system in new[] { "1 thread", "2 threads" })
             if (Machine(rows, system) is { } m)
                 output.WriteLine($"this machine, {system}: SGEMM {m.Side}x{m.Side} {F(m.Gflops, "0.0")} GFLOP/s; triad " +
-                    string.Join(", ", m.Bandwidth.Select(b => $"{b.Item1.Name} ({F(b.Item1.Bytes / 1048576.0, "0.##")} MiB) {F(b.Item2, "0.0")} GB/s")));
+                    string.Join(", ", m.Bandwidth.Select(b => $"{b.Level.Name} ({F(b.Level.Bytes / 1048576.0, "0.##")} MiB) {F(b.GBs, "0.0")} GB/s")));
     }
 
     /// <summary>Prints each case's roofline bound and the fraction of it reached.</summary>

@@ -30,7 +30,7 @@ public static class ListCommand
             foreach (var k in Kinds.all)
                 output.WriteLine($"  {k.Name,-24} {k.Doc} [{string.Join(", ", k.Keys.Select(h => $"{h.Name}={h.Default.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))}]");
             foreach (var (name, kind, keys) in OptimizerSpecModule.presets)
-                output.WriteLine($"  {name,-24} {kind.Name} with {string.Join(", ", keys.Select(p => $"{p.Item1}={p.Item2.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))}");
+                output.WriteLine($"  {name,-24} {kind.Name} with {string.Join(", ", keys.Select(p => { var (key, value) = p; return $"{key}={value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"; }))}");
             return ExitCodes.Ok;
         });
         return cmd;

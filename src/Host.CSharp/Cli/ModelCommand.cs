@@ -4,7 +4,6 @@ using Lrbs.Core.Data;
 using Lrbs.Core.Models;
 using Lrbs.Core.Training;
 using Lrbs.Host.Sweeps;
-using Microsoft.FSharp.Collections;
 
 namespace Lrbs.Host.Cli;
 
@@ -30,10 +29,11 @@ public static class ModelCommand
                 spec = Trials.Model(config, Trials.Prepare(config));
             }
             catch (ConfigException e) { return TrainCommand.Fail(error, e.Errors); }
-            var summary = ModelSpecModule.summary(spec);
-            if (summary.IsError) { error.WriteLine($"error: model: {summary.ErrorValue}"); return ExitCodes.BadInput; }
+            string[] summary;
+            try { summary = ModelText.Summary(spec); }
+            catch (ConfigException e) { error.WriteLine($"error: model: {e.Errors[0].Message}"); return ExitCodes.BadInput; }
             output.WriteLine($"dataset {data}");
-            foreach (var line in summary.ResultValue) output.WriteLine(line);
+            foreach (var line in summary) output.WriteLine(line);
             return ExitCodes.Ok;
         });
         var cmd = new Command("model", "Inspect models: the catalog's and your own (model files).");

@@ -191,10 +191,11 @@ public static class SweepCommand
     static void CheckFault(Sweep s, Func<string, PlannedTrial?> find)
     {
         var text = Environment.GetEnvironmentVariable("LRBS_FAULT");
-        var fault = Lrbs.Core.Training.Fault.parse(text ?? "");
-        if (fault.IsError) throw new InputException(fault.ErrorValue);
-        if (fault.ResultValue?.Value is { } f && find(f.Item1) is null)
-            throw new InputException($"LRBS_FAULT: trial {f.Item1} is not planned in sweep '{s.Name}' ('{text}')");
+        string? id;
+        try { id = Trials.FaultTrial(text ?? ""); }
+        catch (FormatException e) { throw new InputException(e.Message); }
+        if (id is not null && find(id) is null)
+            throw new InputException($"LRBS_FAULT: trial {id} is not planned in sweep '{s.Name}' ('{text}')");
     }
 
     static int CheckPackSize(int n) => n >= 1 ? n : throw new InputException($"--pack-size: expected an integer >= 1, got '{n}'");

@@ -1,7 +1,6 @@
 using Lrbs.Core.Surface;
 using System.CommandLine;
 using Lrbs.Core.Training;
-using Microsoft.FSharp.Collections;
 
 namespace Lrbs.Host.Cli;
 

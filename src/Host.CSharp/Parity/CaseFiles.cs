@@ -2,6 +2,7 @@ using System.Text.Json;
 using Lrbs.Core.Losses;
 using Lrbs.Core.Models;
 using Lrbs.Core.Optimizers;
+using Lrbs.Core.Surface;
 
 namespace Lrbs.Host.Parity;
 
@@ -19,8 +20,7 @@ public static class CaseFiles
             Npy.Write(Path.Combine(dir, $"x{i}.npy"), c.Batches[i].XShape, c.Batches[i].X);
             Npy.Write(Path.Combine(dir, $"y{i}.npy"), c.Batches[i].YShape, c.Batches[i].Y);
         }
-        var arrays = ModelSpecModule.weights(c.Spec);
-        if (arrays.IsError) throw new InvalidOperationException(arrays.ErrorValue);
+        var arrays = ParityInputs.Weights(c.Spec);
         var manifest = new Dictionary<string, object?>
         {
             ["name"] = c.Name,
@@ -28,7 +28,7 @@ public static class CaseFiles
             ["loss"] = LossModule.name(c.Loss),
             ["optimizer"] = Optimizer(c.Optimizer),
             ["learning_rates"] = c.LearningRates,
-            ["weights"] = arrays.ResultValue.Select((w, i) => new Dictionary<string, object>
+            ["weights"] = arrays.Select((w, i) => new Dictionary<string, object>
             {
                 ["name"] = w.Name, ["shape"] = w.Def.Shape, ["file"] = $"w{i}.npy", ["role"] = RoleModule.name(w.Def.Role),
                 ["trainable"] = RoleModule.trainable(w.Def.Role),
@@ -54,25 +54,9 @@ public static class CaseFiles
     {
         var d = new Dictionary<string, object> { ["type"] = l.Def.Name };
         foreach (var (k, v) in l.Args) d[k] = Json(v);
-        var tfjs = l.Def.Tfjs.Invoke(l.Args);
-        if (tfjs.IsError) { d["tfjs_unsupported"] = tfjs.ErrorValue; return d; }
-        var config = tfjs.ResultValue.Config.ToDictionary(p => p.Item1, p => p.Item2);
-        var entry = new Dictionary<string, object> { ["layer"] = tfjs.ResultValue.Layer, ["config"] = config };
-        if (l.Def.HasActivation)
-        {
-            var def = Activations.tryFind(l.Activation).Value;
-            var alpha = l.Args.TryGetValue("alpha", out var a) && a is Value.Number n ? n.Item : 0.0;
-            var act = def.Tfjs.Invoke(alpha);
-            if (act.IsError) { d["tfjs_unsupported"] = act.ErrorValue; return d; }
-            if (act.ResultValue.IsChoice1Of2) config["activation"] = ((Microsoft.FSharp.Core.FSharpChoice<string, Tuple<string, Microsoft.FSharp.Collections.FSharpList<Tuple<string, object>>>>.Choice1Of2)act.ResultValue).Item;
-            else
-            {
-                var layer = ((Microsoft.FSharp.Core.FSharpChoice<string, Tuple<string, Microsoft.FSharp.Collections.FSharpList<Tuple<string, object>>>>.Choice2Of2)act.ResultValue).Item;
-                config["activation"] = "linear";
-                entry["activation"] = new Dictionary<string, object> { ["name"] = layer.Item1, ["config"] = layer.Item2.ToDictionary(p => p.Item1, p => p.Item2) };
-            }
-        }
-        d["tfjs"] = entry;
+        var tfjs = ParityInputs.Tfjs(l);
+        if (tfjs.Unsupported is null) d["tfjs"] = tfjs.Entry;
+        else d["tfjs_unsupported"] = tfjs.Unsupported;
         return d;
     }
 
@@ -80,9 +64,9 @@ public static class CaseFiles
     {
         var d = new Dictionary<string, object> { ["name"] = o.Kind.Name };
         foreach (var (k, v) in o.Settings) d[k] = Number(v);
-        var tfjs = o.Kind.Tfjs.Invoke(o.Settings);
-        if (tfjs.IsError) d["tfjs_unsupported"] = tfjs.ErrorValue;
-        else d["tfjs"] = new Dictionary<string, object> { ["fn"] = tfjs.ResultValue.Fn, ["args"] = tfjs.ResultValue.Args.ToList() };
+        var tfjs = ParityInputs.Tfjs(o);
+        if (tfjs.Unsupported is null) d["tfjs"] = tfjs.Entry;
+        else d["tfjs_unsupported"] = tfjs.Unsupported;
         return d;
     }
 }

@@ -2,8 +2,8 @@ using Lrbs.Core.Engine;
 using Lrbs.Core.Losses;
 using Lrbs.Core.Models;
 using Lrbs.Core.Optimizers;
+using Lrbs.Core.Surface;
 using Lrbs.Core.Training;
-using Microsoft.FSharp.Collections;
 
 namespace Lrbs.Host.Parity;
 
@@ -31,8 +31,8 @@ public static class ParityCases
         // S4's layers on 8x8x3 inputs: TensorFlow.js's CPU backend needs minutes per step at 32x32, batch 64.
         ("cnn (S4, 8x8x3)", () => Build("cnn-animals", Shape.NewImage(3, 8, 8), Catalog.Head.NewClasses(3)), CrossEntropies, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3))),
         ("box-cnn (S7)", () => Build("cnn-box", Shape.NewImage(1, 128, 128), Catalog.Head.Box), [Loss.NewOneMinusIoU(IouForm.KerasPlusOne), Loss.NewOneMinusIoU(IouForm.Exact)], Boxes),
-        ("multi-label head", () => new ModelSpec("multi-label", Shape.NewVector(12),
-            ListModule.OfSeq(new[] { Layer.Dense(16, Activation.Relu), Layer.Dense(3, Activation.Sigmoid) })), BinaryCrossEntropies,
+        ("multi-label head", () => ParityInputs.Model("multi-label", Shape.NewVector(12),
+            [Layer.Dense(16, Activation.Relu), Layer.Dense(3, Activation.Sigmoid)]), BinaryCrossEntropies,
             (r, n) => Vectors(r, n, 12, (Enumerable.Range(0, n * 3).Select(_ => r.NextDouble() < 0.5 ? 1f : 0f).ToArray(), [n, 3]))),
     ];
 
@@ -45,16 +45,13 @@ public static class ParityCases
         var list = new List<(string, OptimizerSpec)>();
         foreach (var name in OptimizerSpecModule.names)
         {
-            list.Add((name, Resolve(OptimizerSpecModule.ofName(name))));
+            list.Add((name, ParityInputs.Optimizer(name)));
             var kind = Kinds.all.FirstOrDefault(k => k.Name == name);
             if (kind is not null && kind.Keys.Any(k => k.Name == "weight_decay" && k.Default == 0.0))
-                list.Add(($"{name} weight_decay 0.01", Resolve(OptimizerSpecModule.create(name, ListModule.OfSeq([Tuple.Create("weight_decay", 0.01)])))));
+                list.Add(($"{name} weight_decay 0.01", ParityInputs.Optimizer(name, "weight_decay", 0.01)));
         }
         return list;
     }
-
-    static OptimizerSpec Resolve(Microsoft.FSharp.Core.FSharpResult<OptimizerSpec, string> r) =>
-        r.IsOk ? r.ResultValue : throw new InvalidOperationException(r.ErrorValue);
 
     public static readonly int[] BatchSizes = [1, 4, 64];
 
@@ -64,40 +61,17 @@ public static class ParityCases
     static IEnumerable<(string Name, Func<ModelSpec> Spec, Loss[] Losses, Func<Rng, int, KerasBatch> Batch)> Probes()
     {
         var clipped = new[] { Loss.NewCrossEntropy(LossForm.Clipped) };
-        foreach (var def in LayerRegistry.all)
+        foreach (var def in ParityInputs.ProbedLayers)
         {
-            if (def.Probe.IsError) continue;
             var d = def;
-            yield return ($"probe {d.Name}", () => Probe(d), clipped, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3)));
+            yield return ($"probe {d.Name}", () => ParityInputs.Probe(d), clipped, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3)));
         }
         foreach (var act in Activations.all.Where(a => a.Name != "softmax"))
         {
             var a = act;
-            yield return ($"probe {a.Name}", () => new ModelSpec($"probe-{a.Name}", Shape.NewVector(8),
-                ListModule.OfSeq(new[] { Layer.Dense(16, a.Name), Layer.Dense(3, Activation.Softmax) })), clipped, (r, n) => Vectors(r, n, 8, Classes(r, n, 3)));
+            yield return ($"probe {a.Name}", () => ParityInputs.Model($"probe-{a.Name}", Shape.NewVector(8),
+                [Layer.Dense(16, a.Name), Layer.Dense(3, Activation.Softmax)]), clipped, (r, n) => Vectors(r, n, 8, Classes(r, n, 3)));
         }
-    }
-
-    /// <summary>8x8x3 images -> conv2d(4, 3x3, same, tanh) [-> flatten, for a layer of vectors] -> the layer (its probe settings) ->
-    /// flatten where the output is an image -> dense(3, softmax). The tanh keeps a batch
-    /// normalisation after it from meeting a linear layer's exactly-zero bias gradient.</summary>
-    static ModelSpec Probe(LayerDef def)
-    {
-        var layer = LayerRegistry.create(def, def.Probe.ResultValue);
-        if (layer.IsError) throw new InvalidOperationException($"probe of {def.Name}: {layer.ErrorValue}");
-        var input = Shape.NewImage(3, 8, 8);
-        var layers = new List<Layer> { Layer.Conv2D(4, 3, 1, Padding.Same, Activation.Tanh), layer.ResultValue };
-        var output = ModelSpecModule.outputOf(new ModelSpec($"probe-{def.Name}", input, ListModule.OfSeq(layers)));
-        if (output.IsError)
-        {
-            // a layer of vectors (Dense) meets the convolution's flattened output
-            layers.Insert(1, Layer.Flatten);
-            output = ModelSpecModule.outputOf(new ModelSpec($"probe-{def.Name}", input, ListModule.OfSeq(layers)));
-            if (output.IsError) throw new InvalidOperationException(output.ErrorValue);
-        }
-        if (output.ResultValue.IsImage) layers.Add(Layer.Flatten);
-        layers.Add(Layer.Dense(3, Activation.Softmax));
-        return new ModelSpec($"probe-{def.Name}", input, ListModule.OfSeq(layers));
     }
 
     /// <summary>Every case, in a fixed order, with data drawn from a fixed seed: the studies'
@@ -119,7 +93,7 @@ public static class ParityCases
         foreach (var b in BatchSizes)
         {
             var s = spec();
-            using var net = Network.Create(s, losses[0], Resolve(OptimizerSpecModule.ofName("sgd")), [1234UL], true);
+            using var net = Network.Create(s, losses[0], ParityInputs.Optimizer("sgd"), [1234UL], true);
             var weights = net.GetKerasWeights(0).ToList();
             if (losses[0].IsOneMinusIoU)
             {
@@ -143,11 +117,7 @@ public static class ParityCases
         }
     }
 
-    static ModelSpec Build(string name, Shape input, Catalog.Head head)
-    {
-        var r = Catalog.build(name, input, head);
-        return r.IsOk ? r.ResultValue : throw new InvalidOperationException(r.ErrorValue);
-    }
+    static ModelSpec Build(string name, Shape input, Catalog.Head head) => ParityInputs.Catalog(name, input, head);
 
     static (float[], int[]) Classes(Rng r, int n, int k)
     {

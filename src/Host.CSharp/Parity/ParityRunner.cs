@@ -1,5 +1,5 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Training;
-using Microsoft.FSharp.Collections;
 
 namespace Lrbs.Host.Parity;
 
@@ -9,10 +9,7 @@ public static class ParityRunner
 {
     /// <summary>Our engine on a case: the training step every trial runs, with the case's optimizer and loss.</summary>
     public static StepTrace Engine(ParityCase c) =>
-        StepTraceModule.run(c.Optimizer, c.Spec, c.Loss, ListModule.OfSeq(c.Weights), Steps(c));
-
-    public static FSharpList<Tuple<KerasBatch, double>> Steps(ParityCase c) =>
-        ListModule.OfSeq(c.Batches.Zip(c.LearningRates, Tuple.Create));
+        ParityInputs.Trace(c.Optimizer, c.Spec, c.Loss, c.Weights, c.Batches, c.LearningRates);
 
     public static IReadOnlyList<CaseResult> Run(IReadOnlyList<ParityCase> cases, IReference bridge, string workDir, Func<ParityCase, StepTrace> engine)
     {

@@ -65,7 +65,7 @@ static class BandSection
         var interval = OptimumBand.widthSlopeInterval(bands, replicates)?.Value;
         var text = $"The band's width changes by {s:+0.00;-0.00} decades of learning rate per decade of batch size";
         if (interval is null) return text + " (no interval: it needs two or more seeds per cell), so no statement on whether it narrows.";
-        var (lo, hi) = (interval.Item1, interval.Item2);
+        var (lo, hi) = (interval.Low, interval.High);
         text += $" (95% {lo:0.00} to {hi:0.00})";
         return hi < 0 ? text + ": the band narrows as the batch grows, so a given error in the learning rate costs more at larger batch sizes."
             : lo > 0 ? text + ": the band widens as the batch grows, so the learning rate matters less at larger batch sizes."

@@ -166,7 +166,7 @@ public static class CriticalBatchSection
         foreach (var f in found)
             foreach (var r in runs.Where(r => r.Batch == f.Batch && r.Lr == f.Lr))
             {
-                var i = Array.FindIndex(r.Epochs, e => e.Item2 >= goal);
+                var i = Array.FindIndex(r.Metrics, m => m >= goal);
                 var trial = trials.FirstOrDefault(t => t.BatchSize == r.Batch && t.Lr == r.Lr && t.Seed == r.Seed);
                 if (i < 0 || trial is null) continue;
                 if (byTrial[trial.Id].OrderBy(e => e.Epoch).ElementAtOrDefault(i)?.TrainLoss is double l && double.IsFinite(l)) losses.Add(l);

@@ -19,7 +19,7 @@ public static class CurvesSection
                 .OrderByDescending(cell => Values(cell, false) is { Length: > 0 } v ? Statistics.mean(v) : double.NegativeInfinity).First()).ToList();
         var schedules = trials.Select(t => t.Schedule).Distinct().Count() > 1;
         var series = chosen.Select(t => ($"B={t.BatchSize} lr={Page.Lr(t.Lr)}" + (schedules ? $" {t.Schedule}" : ""), EpochsOf(data, t.Id))).ToList();
-        var measures = new List<(string, Func<EpochRow, double?>)> { ("train_loss", e => e.TrainLoss) };
+        var measures = new List<(string Column, Func<EpochRow, double?> Read)> { ("train_loss", e => e.TrainLoss) };
         if (data.Epochs.Any(e => e.ValLoss is not null) && chosen.Any(t => EpochsOf(data, t.Id).Any(e => e.ValLoss is not null)))
             measures.Add(("val_loss", e => e.ValLoss));
         measures.Add(("test_metric", e => e.TestMetric));
@@ -28,7 +28,7 @@ public static class CurvesSection
         var title = $"learning curves: {trials[0].Group}" + (slice is null ? " (best lr of each batch size)" : $" ({slice})");
         var seeds = chosen.GroupBy(t => (t.BatchSize, t.Lr, t.Schedule)).Max(c => c.Count());
         page.Add(new Figure(name("curves"),
-            Figures.Curves(title, points, measures.Select(m => (m.Item1, m.Item1.Replace('_', ' ').Replace("metric", metric))).ToList()),
+            Figures.Curves(title, points, measures.Select(m => (m.Column, m.Column.Replace('_', ' ').Replace("metric", metric))).ToList()),
             "Per epoch: training loss" + (measures.Count == 3 ? ", validation loss" : "") +
             $" and test {metric}; " + (seeds > 1 ? $"lines are means and bands ±1 standard deviation over the {seeds} seeds." : "one seed per line, so no band.")));
     }

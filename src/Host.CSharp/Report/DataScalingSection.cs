@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using Lrbs.Host.Storage.Rows;
 using static Lrbs.Host.Report.SectionHelpers;
 
@@ -32,38 +33,34 @@ static class DataScalingSection
             "each pool on its own: the vertices of the batch sizes whose optimum the grid brackets, their k, and B_crit = E_min/S_min of the steps to one target " +
             (target is null ? "(none here: some pool has no target above chance)" : "that every pool reaches"));
         var sentences = new List<string>();
-        if (DataScaling.lrSurface(pools.Select(p => p.Pool).ToArray())?.Value is { } surface)
+        if (Analyses.LrSurface(pools.Select(p => p.Pool).ToArray()) is { } surface)
         {
-            var (k, d) = (surface.Item1, surface.Item2);
-            sentences.Add($"Over all {k.Points} bracketed (B, D) points, lr* ∝ B^{k.Value:0.00} D^{d.Value:0.00}{Ci(d.Interval?.Value, "d")}. " +
-                (d.Interval?.Value is not { } di ? "Without an interval, no statement on how the best learning rate moves with the data."
-                    : di.Item2 < 0 ? "The best learning rate falls as the data grow, as Bjorck et al. (ICLR 2025) found for the training horizon of language models."
-                    : di.Item1 > 0 ? "The best learning rate rises with the data, unlike what Bjorck et al. found for the training horizon of language models."
+            var (k, d) = (surface.K, surface.D);
+            sentences.Add($"Over all {k.Points} bracketed (B, D) points, lr* ∝ B^{k.Value:0.00} D^{d.Value:0.00}{Ci(d, "d")}. " +
+                (Analyses.Interval(d) is not { } di ? "Without an interval, no statement on how the best learning rate moves with the data."
+                    : di.High < 0 ? "The best learning rate falls as the data grow, as Bjorck et al. (ICLR 2025) found for the training horizon of language models."
+                    : di.Low > 0 ? "The best learning rate rises with the data, unlike what Bjorck et al. found for the training horizon of language models."
                     : "The interval of d holds 0: these data do not show the best learning rate moving with the amount of data."));
         }
         else sentences.Add("No fit of lr*(B, D): it needs bracketed optima at two or more pools and three or more points.");
-        if (DataScaling.criticalBatch(pools.Select(p => p.Pool).ToArray())?.Value is { } e)
-            sentences.Add($"B_crit ∝ D^{e.Value:0.00} over {e.Points} pools{Ci(e.Interval?.Value, "e")}: " +
-                (e.Interval?.Value is not { } ei ? "without an interval, no statement on whether it grows with the data."
-                    : ei.Item1 > 0 ? "it grows with the amount of data, as Zhang et al. (ICLR 2025) found."
-                    : ei.Item2 < 0 ? "it falls with the amount of data, against Zhang et al.'s finding."
+        if (Analyses.CriticalBatchOverData(pools.Select(p => p.Pool).ToArray()) is { } e)
+            sentences.Add($"B_crit ∝ D^{e.Value:0.00} over {e.Points} pools{Ci(e, "e")}: " +
+                (Analyses.Interval(e) is not { } ei ? "without an interval, no statement on whether it grows with the data."
+                    : ei.Low > 0 ? "it grows with the amount of data, as Zhang et al. (ICLR 2025) found."
+                    : ei.High < 0 ? "it falls with the amount of data, against Zhang et al.'s finding."
                     : "the interval holds 0, so these data do not show it growing with the amount of data."));
         else sentences.Add("No fit of B_crit(D): it needs B_crit at two or more pools.");
         page.Paragraph(string.Join(" ", sentences));
     }
 
-    static string Ci(Tuple<double, double>? i, string name) => i is null ? $" (no interval on {name})" : $" ({name}: 95% {i.Item1:0.00} to {i.Item2:0.00})";
+    static string Ci(DataScaling.Exponent e, string name) =>
+        Analyses.Interval(e) is { } i ? $" ({name}: 95% {i.Low:0.00} to {i.High:0.00})" : $" (no interval on {name})";
 
     /// <summary>One pool's fit and B_crit, with their bootstrap replicates.</summary>
     static (DataScaling.Pool Pool, ScalingFit.Fit? Fit) Pool(ReportData data, int rows, IReadOnlyList<TrialRow> trials, double? target)
     {
-        var grid = new Grid(trials);
-        var fit = ScalingSection.Fit(grid);
+        var fit = ScalingSection.Fit(new Grid(trials));
         var runs = StepsSection.Runs(data, trials.Where(t => t.Learned));
-        var bcrit = target is double t ? CriticalBatchInterval.fit(t, runs)?.Value?.BCrit : null;
-        var replicated = target is double u ? CriticalBatchInterval.replicates(u, runs)?.Value : null;
-        // a replicate at the search range's end is not bounded by the data: NaN, left out of the refit
-        var values = replicated is null ? [] : replicated.Item1.Select(v => v <= replicated.Item2 * 1.5 || v >= replicated.Item3 / 1.5 ? double.NaN : v).ToArray();
-        return (new DataScaling.Pool(rows, fit?.Best ?? [], fit?.Replicates ?? [], bcrit is double b ? Microsoft.FSharp.Core.FSharpOption<double>.Some(b) : null, values), fit);
+        return (Analyses.DataPool(rows, fit?.Best ?? [], fit?.Replicates ?? [], target, runs), fit);
     }
 }

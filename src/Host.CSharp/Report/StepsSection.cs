@@ -1,6 +1,6 @@
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using Lrbs.Host.Storage.Rows;
-using Microsoft.FSharp.Core;
 using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;
@@ -25,8 +25,7 @@ public static class StepsSection
         var metric = trials[0].Metric;
         var runs = Runs(data, learned);
         var chance = ChanceThreshold(trials);
-        var given = target is double t ? FSharpOption<double>.Some(t) : FSharpOption<double>.None;
-        var goal = StepsToTarget.goal(given, chance, runs);
+        var goal = Analyses.Goal(target, chance, runs);
         if (!double.IsFinite(goal.Target))
         {
             page.Heading(3, "steps to a target");
@@ -54,7 +53,7 @@ public static class StepsSection
             (bounds.Count > 0 ? $" At batch size {string.Join(", ", bounds)} the best learning rate reached it at the first evaluation: a bound, left out of the fits." : "") +
             (missing.Length > 0 ? $" Batch size {string.Join(", ", missing)} has no learning rate all of whose seeds reach it." : "") +
             (censored.Length > 0 ? $" Learning rates where only some seeds reach it (counted as not reaching): " +
-                string.Join(", ", censored.Take(8).Select(c => $"B={c.Item1} lr={Page.Lr(c.Item2)} ({c.Item3} of {c.Item4})")) + (censored.Length > 8 ? $" and {censored.Length - 8} more" : "") + "." : ""));
+                string.Join(", ", censored.Take(8).Select(c => $"B={c.Batch} lr={Page.Lr(c.Lr)} ({c.Reached} of {c.Seeds})")) + (censored.Length > 8 ? $" and {censored.Length - 8} more" : "") + "." : ""));
         if (found.Length == 0) return;
         page.Table(["batch size", "best lr", "steps", "examples", "measured"], found.Select(f => (IReadOnlyList<string>)[f.Batch.ToString(), Page.Lr(f.Lr),
             (f.Exact ? "" : "≤ ") + f.Steps.ToString("0", Inv), (f.Exact ? "" : "≤ ") + (f.Steps * f.Batch).ToString("0", Inv),

@@ -1,5 +1,5 @@
 using Lrbs.Core.Models;
-using Microsoft.FSharp.Collections;
+using Lrbs.Core.Surface;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -36,13 +36,8 @@ public static class ModelFiles
     /// <summary>The canonical JSON of an inline model; `file` names the file for errors (each at its line and column).</summary>
     public static string Json(YamlNode node, string file)
     {
-        var parsed = ModelFile.parse(file, Tree(node));
-        if (parsed.IsError)
-        {
-            var problems = parsed.ErrorValue.Split('\n');
-            throw new ModelFileException(problems.Length == 1 ? problems[0] : $"{problems.Length} problems in {file}:\n" + string.Join("\n", problems.Select(p => "  " + p)));
-        }
-        return ModelFile.toJson(parsed.ResultValue);
+        try { return ModelText.Json(file, Tree(node)); }
+        catch (ModelFileProblems e) { throw new ModelFileException(e.Message); }
     }
 
     /// <summary>A `model` value as a trial key: a catalog name as it is, a file's model as its JSON.
@@ -62,8 +57,8 @@ public static class ModelFiles
     {
         YamlScalarNode s when string.IsNullOrEmpty(s.Value) && s.Style == YamlDotNet.Core.ScalarStyle.Plain => ModelFile.Node.NewEmpty(At(s)),
         YamlScalarNode s => ModelFile.Node.NewScalar(s.Value ?? "", At(s)),
-        YamlSequenceNode q => ModelFile.Node.NewItems(ListModule.OfSeq(q.Children.Select(Tree)), At(q)),
-        YamlMappingNode m => ModelFile.Node.NewFields(ListModule.OfSeq(m.Children.Select(kv => Tuple.Create(((YamlScalarNode)kv.Key).Value ?? "", At(kv.Key), Tree(kv.Value)))), At(m)),
+        YamlSequenceNode q => ModelText.Items(q.Children.Select(Tree), At(q)),
+        YamlMappingNode m => ModelText.Fields(m.Children.Select(kv => ModelText.Field(((YamlScalarNode)kv.Key).Value ?? "", At(kv.Key), Tree(kv.Value))), At(m)),
         _ => ModelFile.Node.NewEmpty(At(node)),
     };
 }

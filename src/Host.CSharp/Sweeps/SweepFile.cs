@@ -3,8 +3,6 @@ using System.Globalization;
 using Lrbs.Core.Optimizers;
 using Lrbs.Core.Planning;
 using Lrbs.Core.Training;
-using Microsoft.FSharp.Collections;
-using Microsoft.FSharp.Core;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -95,7 +93,7 @@ public static class SweepFile
         Sweep ParseAll(YamlMappingNode root)
         {
             var settings = new Dictionary<string, YamlScalarNode>();
-            var grids = new List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>>();
+            var grids = new List<List<(string Key, List<List<(string Key, YamlScalarNode Value)>> Values)>>();
             string? name = null, outDir = null;
             LrBracket.Spec? bracket = null;
             (BranchSpec Spec, YamlMappingNode Node)? branch = null;
@@ -166,7 +164,7 @@ public static class SweepFile
         /// <summary>A sweep whose learning rate is searched per group (every grid combination,
         /// all keys but lr and seed): the groups, and the first round as its trials.</summary>
         Sweep Searched(string name, string outDir, bool pack, int repeats, Dictionary<string, YamlScalarNode> settings,
-            List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>> grids, LrBracket.Spec bracket)
+            List<List<(string Key, List<List<(string Key, YamlScalarNode Value)>> Values)>> grids, LrBracket.Spec bracket)
         {
             var groups = new List<SearchGroup>();
             var seen = new HashSet<string>();
@@ -174,10 +172,10 @@ public static class SweepFile
             {
                 var values = new Dictionary<string, YamlScalarNode>(settings);
                 foreach (var (k, v) in combo) values[k] = v;
-                var first = LrBracket.initial(bracket).Head;
+                var first = Searches.FirstLr(bracket);
                 var probe = Build(WithLr(values, first), 0); // errors of the group's keys surface here, before anything runs
                 if (!seen.Add(TrialConfigModule.id(probe))) continue;
-                var label = string.Join(", ", combo.Where(kv => kv.Item1 != "model").Select(kv => $"{kv.Item1}={kv.Item2.Value}"));
+                var label = string.Join(", ", combo.Where(kv => kv.Key != "model").Select(kv => $"{kv.Key}={kv.Value.Value}"));
                 var frozen = values;
                 groups.Add(new SearchGroup(groups.Count, label.Length > 0 ? label : "all", repeats, (lr, r) => Build(WithLr(frozen, lr), r)));
             }
@@ -190,7 +188,7 @@ public static class SweepFile
         /// the branch's (BranchSpec.branchKeys), so that TrialConfig checks each branch as it checks
         /// any trial. A grid over a key the section sets is an error naming it.</summary>
         Sweep Branched(string name, string outDir, bool pack, int repeats, Dictionary<string, YamlScalarNode> settings,
-            List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>> grids, BranchSpec spec, YamlMappingNode node)
+            List<List<(string Key, List<List<(string Key, YamlScalarNode Value)>> Values)>> grids, BranchSpec spec, YamlMappingNode node)
         {
             foreach (var key in BranchSpecModule.setKeys)
             {
@@ -225,7 +223,7 @@ public static class SweepFile
         /// <summary>Every grid combination over the top-level keys, with each repeat (0-based):
         /// the trial keys of one planned trial before its seed is set.</summary>
         static IEnumerable<(Dictionary<string, YamlScalarNode> Values, int Repeat)> Expand(Dictionary<string, YamlScalarNode> settings,
-            List<List<(string Key, List<List<(string, YamlScalarNode)>> Values)>> grids, int repeats)
+            List<List<(string Key, List<List<(string Key, YamlScalarNode Value)>> Values)>> grids, int repeats)
         {
             foreach (var combo in grids.SelectMany(Cartesian))
             {
@@ -321,8 +319,8 @@ public static class SweepFile
             if (low is null) throw Fail($"{Where(m, "lr")}: missing key 'bracket' ([LOW, HIGH])");
             if (!m.Children.Keys.Any(k => ((YamlScalarNode)k).Value == "points")) throw Fail($"{Where(m, "lr")}: missing key 'points' (log-spaced learning rates in the first round, >= 3)");
             var spec = new LrBracket.Spec(low.Value, high!.Value, points, refineTo, maxExtend, maxRefine);
-            var checkedSpec = LrBracket.check(spec);
-            if (checkedSpec.IsError) throw Fail($"{Where(m, checkedSpec.ErrorValue.Item1)}: {checkedSpec.ErrorValue.Item2}");
+            try { Searches.Check(spec); }
+            catch (ConfigException e) { throw Fail($"{Where(m, e.Errors[0].Field)}: {e.Errors[0].Message}"); }
             return spec;
         }
 
@@ -338,7 +336,7 @@ public static class SweepFile
         /// file (relative to the sweep file) or an inline mapping (name, layers), each as the text
         /// TrialConfig.build reads; optimizer: a name, or a mapping {name: N, KEY: VALUE, ...} whose
         /// keys are the optimizer's hyper-parameters.</summary>
-        List<(string, YamlScalarNode)> Choice(string key, YamlNode node, string at)
+        List<(string Key, YamlScalarNode Value)> Choice(string key, YamlNode node, string at)
         {
             if (key == "model")
             {
@@ -357,7 +355,7 @@ public static class SweepFile
             }
             if (key == "optimizer" && node is YamlMappingNode m)
             {
-                var pairs = new List<(string, YamlScalarNode)>();
+                var pairs = new List<(string Key, YamlScalarNode Value)>();
                 foreach (var (k, v) in m.Children)
                 {
                     var name = ((YamlScalarNode)k).Value ?? "";
@@ -369,16 +367,16 @@ public static class SweepFile
                     }
                     pairs.Add((name == "name" ? "optimizer" : name, Scalar(v, at + "." + name)));
                 }
-                if (!pairs.Any(p => p.Item1 == "optimizer")) throw Fail($"{Where(node, at)}: an optimizer mapping needs its name (name: lamb)");
+                if (!pairs.Any(p => p.Key == "optimizer")) throw Fail($"{Where(node, at)}: an optimizer mapping needs its name (name: lamb)");
                 return pairs;
             }
             return [(key, Scalar(node, at))];
         }
 
-        List<(string, List<List<(string, YamlScalarNode)>>)> Grid(YamlNode value, string name)
+        List<(string, List<List<(string Key, YamlScalarNode Value)>>)> Grid(YamlNode value, string name)
         {
             if (value is not YamlMappingNode g) throw Fail($"{Where(value, name)}: expected a mapping of trial keys to lists");
-            var grid = new List<(string, List<List<(string, YamlScalarNode)>>)>();
+            var grid = new List<(string, List<List<(string Key, YamlScalarNode Value)>>)>();
             foreach (var (gk, gv) in g.Children) Try(() =>
             {
                 var key = ((YamlScalarNode)gk).Value ?? "";
@@ -454,11 +452,11 @@ public static class SweepFile
         };
     }
 
-    static IEnumerable<List<(string, YamlScalarNode)>> Cartesian(List<(string Key, List<List<(string, YamlScalarNode)>> Values)> grid)
+    static IEnumerable<List<(string Key, YamlScalarNode Value)>> Cartesian(List<(string Key, List<List<(string Key, YamlScalarNode Value)>> Values)> grid)
     {
-        IEnumerable<List<(string, YamlScalarNode)>> acc = [[]];
+        IEnumerable<List<(string Key, YamlScalarNode Value)>> acc = [[]];
         foreach (var (_, values) in grid)
-            acc = acc.SelectMany(prefix => values.Select(v => new List<(string, YamlScalarNode)>([.. prefix, .. v])));
+            acc = acc.SelectMany(prefix => values.Select(v => new List<(string Key, YamlScalarNode Value)>([.. prefix, .. v])));
         return acc;
     }
 }

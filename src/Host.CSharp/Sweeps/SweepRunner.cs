@@ -4,7 +4,6 @@ using System.Collections.Concurrent;
 using Lrbs.Core.Engine;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage;
-using Microsoft.FSharp.Core;
 
 namespace Lrbs.Host.Sweeps;
 
