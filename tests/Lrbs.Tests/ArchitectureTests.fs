@@ -73,3 +73,22 @@ let ``every optimizer is defined in Optimizers/Kinds.fs and its update registere
         // a variant (adamw) shares its family's file (adam.cpp)
         let file = registrations |> List.pick (fun (r, n, f) -> if r = "optimizers" && n = k.Name then Some f else None)
         Assert.That(k.Name.StartsWith file, Is.True, $"{k.Name} is registered in {file}.cpp, not in a file named after it")
+
+[<Test>]
+let ``the C# host reaches the core through its surface, never through F#'s plumbing`` () =
+    // Result, option and list types, their modules and positional tuple members: each use in the
+    // host is a fact the core should hand over as a record, an array, null or a named exception
+    // (src/Core.FSharp/Surface/)
+    let plumbing =
+        Regex(@"\b(FSharpResult|FSharpOption|FSharpList|FSharpChoice|ListModule|OptionModule|ResultValue|ErrorValue)\b|\.Item[1-9]\b|using Microsoft\.FSharp")
+
+    let uses =
+        [
+            for f in Directory.GetFiles(Path.Combine(root, "src", "Host.CSharp"), "*.cs", SearchOption.AllDirectories) do
+                if not (f.Contains "/obj/" || f.Contains "/bin/") then
+                    for i, line in File.ReadAllLines f |> Array.indexed do
+                        if plumbing.IsMatch line then
+                            $"{Path.GetRelativePath(root, f)}:{i + 1}: {line.Trim()}"
+        ]
+
+    Assert.That(uses, Is.Empty)
