@@ -199,3 +199,45 @@ let ``the committed SGD study's report draws every finished trial at g = lr N / 
         Assert.That(g, Is.EqualTo(lr * rows / float b).Within(1.0).Percent, $"B={b} lr={lr}")
 
     Assert.That(drawn |> List.map (fun (b, _, _, _) -> b) |> List.distinct |> List.length, Is.GreaterThanOrEqualTo 5)
+
+[<Test>]
+let ``the rules table gives each base's breaking batch sizes, the text's base agrees with it, and the figure draws each rule`` () =
+    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s2-bracketed")
+    use tmp = new TempDir()
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let summary = IO.File.ReadAllText(IO.Path.Combine(out, "summary.md"))
+    let rules = [ "keep lr"; "square-root"; "linear" ]
+    // one table per group (Adam and SGD): a row per rule, a column per batch size with a band
+    let tables = Text.RegularExpressions.Regex.Matches(summary, @"\| rule \\ base B0 \|([^\n]*)\n\|[-|]+\n((?:\|[^\n]*\n)+)")
+    Assert.That(tables.Count, Is.EqualTo 2)
+
+    for t in tables do
+        let bases = t.Groups[1].Value.Split('|', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+
+        let rows =
+            t.Groups[2].Value.Trim().Split('\n')
+            |> Array.map (fun r -> r.Split('|', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries))
+
+        Assert.That((rows |> Array.map (fun r -> r[0]) |> List.ofArray) = rules, "a row per rule, in order")
+        Assert.That(rows |> Array.forall (fun r -> r.Length = bases.Length + 1))
+        // the sentence before the table starts each rule at the smallest base: its upward break is the first column's
+        let sentence = summary.Substring(0, t.Index).Split("Started at B = ") |> Array.last
+
+        for row in rows do
+            let said =
+                Text.RegularExpressions.Regex.Match(sentence, $"{row[0]}: upward (leaves it at B = (\\d+)|stays inside up to B = (\\d+))")
+
+            Assert.That(said.Success, $"{row[0]} in: {sentence}")
+            let cell = if said.Groups[2].Success then $"↑ {said.Groups[2].Value}" else $"↑ holds to {said.Groups[3].Value}"
+            Assert.That(row[1], Is.EqualTo cell, row[0])
+
+    let optimum = IO.Directory.GetFiles(IO.Path.Combine(out, "figures"), "*-optimum.svg")
+    Assert.That(optimum.Length, Is.EqualTo 2)
+
+    for f in optimum do
+        let svg = IO.File.ReadAllText f
+
+        for r in rules do
+            Assert.That(svg, Does.Contain $"{r} from B = ", f)

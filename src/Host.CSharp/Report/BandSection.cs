@@ -31,6 +31,7 @@ static class BandSection
             "read linearly in log lr between the points run; ≤/≥: the grid's edge cuts the band there (a bound); intervals: 1000 resamples of the seeds, drawn jointly across cells" +
             (replicates.Length == 0 ? " (none here: fewer than two seeds in every cell)" : ""));
         page.Paragraph(WidthSentence(bands, replicates) + " " + RulesSentence(bands, replicates, options.RulesBase));
+        RulesTable(page, bands);
         if (!trials[0].Optimizer.StartsWith("sgd", StringComparison.Ordinal)) return;
         var momentum = Momentum(trials[0].Optimizer);
         if (fit is not null && OptimumBand.collapse(fit, trials[0].TrainRows, momentum)?.Value is { } c)
@@ -51,9 +52,17 @@ static class BandSection
         var batches = shown.Select(t => t.BatchSize).Distinct().Order().ToList();
         var metric = $"test {trials[0].Metric}";
         var left = trials.Count - shown.Count;
-        page.Add(new Figure(name("noise-scale"), Figures.NoiseScale($"{metric} against the noise scale g", points, batches, metric),
+        // the axis starts at the lowest learned trial's metric (rounded down to 0.01): collapsed
+        // trials sit at chance, far below, and would flatten every peak
+        var learned = shown.Where(t => t.Learned).Select(t => t.TestMetric!.Value).ToList();
+        var high = shown.Max(t => t.TestMetric!.Value);
+        var low = learned.Count > 0 ? Math.Floor(learned.Min() * 100) / 100 : shown.Min(t => t.TestMetric!.Value);
+        var below = shown.Count(t => t.TestMetric < low);
+        var lowText = low.ToString("0.00", Inv);
+        page.Add(new Figure(name("noise-scale"), Figures.NoiseScale($"{metric} against the noise scale g", points, batches, metric, low, Math.Ceiling(high * 100) / 100 + 0.01),
             $"Each finished trial's {metric} against Smith and Le's noise scale g = lr N / (B (1 - m)) (N = {trials[0].TrainRows:N0} training rows, m = {momentum.ToString(Inv)}), " +
             "one colour per batch size; if g collapsed the grid, every colour would peak at the same g" +
+            (below > 0 ? $"; the axis starts at {lowText}, the lowest learned trial's, so {below} collapsed trial(s) below it are cut off" : "") +
             (left > 0 ? $" ({left} diverged or failed trial(s) have no test metric and are not drawn)." : ".")));
     }
 
@@ -99,6 +108,29 @@ static class BandSection
         }).Where(p => p is not null);
         return $"Started at B = {b0} with its best learning rate, each rule's learning rate against the band: {string.Join("; ", parts)}. " +
             "(Adam's SDE rule and the beta2 half-life also change the betas, which a grid at fixed betas does not test: see the scaling arms.)";
+    }
+
+    /// <summary>Each rule from every base batch size: the batch size where its line first leaves
+    /// the band upward and downward (OptimumBand.breaking), or that it holds to the grid's end.</summary>
+    static void RulesTable(Page page, OptimumBand.Band[] bands)
+    {
+        if (bands.Length < 2) return;
+        string Cell(OptimumBand.Band b0, OptimumBand.Rule rule)
+        {
+            if (OptimumBand.breaking(bands, b0.Batch, rule)?.Value is not { } br) return "n/a";
+            string Side(bool up)
+            {
+                var edge = up ? bands[^1].Batch : bands[0].Batch;
+                if (edge == b0.Batch) return "";
+                var at = up ? br.Up : br.Down;
+                return (up ? "↑ " : "↓ ") + (at is { } a ? a.Value.ToString(Inv) : $"holds to {edge}");
+            }
+            return string.Join(", ", new[] { Side(false), Side(true) }.Where(x => x.Length > 0));
+        }
+        page.Table(["rule \\ base B0", .. bands.Select(b => b.Batch.ToString(Inv))],
+            OptimumBand.rules.Select(r => (IReadOnlyList<string>)[r.Name, .. bands.Select(b => Cell(b, r))]),
+            "each rule's learning rate, started at the base batch size's best, against the band: the first batch size where it leaves the band " +
+            "downward (↓) and upward (↑), or that it holds to the grid's end; point estimates (the seeds' intervals for the smallest base are in the text)");
     }
 
     static string CollapseSentence(OptimumBand.Collapse c, ScalingFit.Fit fit)

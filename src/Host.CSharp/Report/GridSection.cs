@@ -70,7 +70,7 @@ public static class GridSection
         HeatMapSection.Write(page, grid, fit, full, name);
         ScalingSection.Write(page, data, grid, fit);
         var bands = OptimumBand.bands(options.Tolerance, ScalingSection.Cells(grid));
-        OptimumSection.Write(page, data, trials, fit, bands, name);
+        OptimumSection.Write(page, data, trials, fit, bands, options.RulesBase, name);
         BandSection.Write(page, grid, trials, fit, bands, options, name);
     }
 }

@@ -10,7 +10,7 @@ namespace Lrbs.Host.Report;
 /// form fitted beside the power law, and the gradient noise scale where training ends.</summary>
 static class OptimumSection
 {
-    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands, Func<string, string> name)
+    public static void Write(Page page, ReportData data, IReadOnlyList<TrialRow> trials, ScalingFit.Fit? fit, OptimumBand.Band[] bands, int? rulesBase, Func<string, string> name)
     {
         if (fit is null || fit.Best.Length < 3) return;
         page.Heading(3, "the best learning rate against batch size");
@@ -52,13 +52,15 @@ static class OptimumSection
             page.Paragraph($"Measured gradient noise scale where training ends: {NoiseScale.Text(end)}; {NoiseScale.Definition}. " +
                 "Li et al.'s B_noise for Adam is defined from sign statistics, not B_simple's, so the two are expected near each other, not equal.");
 
-        AddFigure(page, trials, fit, best, intervals, comparison, bands, end, name);
+        AddFigure(page, trials, fit, best, intervals, comparison, bands, rulesBase, end, name);
     }
 
     /// <summary>lr*(B) drawn: the vertices with their intervals, the fitted power law and surge
-    /// form, the near-optimal band's closed ends, and B_noise and B_simple where they fall on the axis.</summary>
+    /// form, the near-optimal band's closed ends, each scaling rule's line from the rules' base batch
+    /// size (OptimumBand.rules, through that batch size's best lr, as BandSection tests them), and
+    /// B_noise and B_simple where they fall on the axis.</summary>
     static void AddFigure(Page page, IReadOnlyList<TrialRow> trials, ScalingFit.Fit fit, ScalingFit.BestPoint[] best, ScalingFit.Interval?[] intervals,
-        OptimumShape.Comparison? comparison, OptimumBand.Band[] bands, NoiseByLoss.Bin? end, Func<string, string> name)
+        OptimumShape.Comparison? comparison, OptimumBand.Band[] bands, int? rulesBase, NoiseByLoss.Bin? end, Func<string, string> name)
     {
         var points = best.Select((p, i) => (object)new
         {
@@ -77,13 +79,20 @@ static class OptimumSection
             if (!b.LowOpen) lines.Add(new { x = b.Batch, y = b.Low, series = "near-optimal band (low end)" });
             if (!b.HighOpen) lines.Add(new { x = b.Batch, y = b.High, series = "near-optimal band (high end)" });
         }
+        // each rule's prediction from the base (BandSection.RulesSentence reads the same lines against the band)
+        var b0 = rulesBase ?? bands.FirstOrDefault()?.Batch;
+        var baseBand = bands.FirstOrDefault(b => b.Batch == b0);
+        if (baseBand is not null)
+            foreach (var rule in OptimumBand.rules)
+                lines.AddRange(xs.Select(x => (object)new { x, y = baseBand.BestLr * Math.Pow(x / baseBand.Batch, rule.Exponent), series = $"{rule.Name} from B = {baseBand.Batch}" }));
         var marks = new List<object>();
         if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Batch && comparison.Surge.BNoise <= best[^1].Batch)
             marks.Add(new { x = comparison.Surge.BNoise, label = "B_noise (surge fit)" });
         if (end is not null && end.B >= best[0].Batch / 1.5 && end.B <= best[^1].Batch * 1.5) marks.Add(new { x = end.B, label = "B_simple (end of training)" });
         var drawn = new List<string> { "the best learning rate of each batch size with a bracketed optimum (the vertex) with its 95% interval" };
         if (lines.Count > 0) drawn.Add("dashed: the power law" + (comparison is not null ? " and the surge form" : "") + " fitted to them" +
-            (bands.Any(b => !b.LowOpen || !b.HighOpen) ? ", and the near-optimal band's ends (learning rates within the tolerance of the best; see below)" : ""));
+            (bands.Any(b => !b.LowOpen || !b.HighOpen) ? ", and the near-optimal band's ends (learning rates within the tolerance of the best; see below)" : "") +
+            (baseBand is not null ? $"; keep lr, square-root and linear: each rule's learning rate from B = {baseBand.Batch}'s best (where it leaves the band: below)" : ""));
         if (marks.Count > 0) drawn.Add("gray: " + string.Join(" and ", marks.Select(m => (string)m.GetType().GetProperty("label")!.GetValue(m)!)));
         page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, best.Select(p => p.Batch).ToList()),
             "Log-log: " + string.Join("; ", drawn) + "."));
