@@ -241,3 +241,15 @@ let ``the rules table gives each base's breaking batch sizes, the text's base ag
 
         for r in rules do
             Assert.That(svg, Does.Contain $"{r} from B = ", f)
+
+[<Test>]
+let ``the critical batch verdict names the rule a group follows in words, never as an F# option`` () =
+    // s2-fashion-pools' Adam group follows the square-root rule (k's interval holds 0.5, not 1)
+    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s2-fashion-pools")
+    use tmp = new TempDir()
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+    let summary = IO.File.ReadAllText(IO.Path.Combine(out, "summary.md"))
+    Assert.That(summary, Does.Contain "so the square-root rule this group follows")
+    Assert.That(summary, Does.Not.Contain "Some(")

@@ -29,3 +29,7 @@ type Analyses =
 
     /// An exponent's 95% interval; null without one.
     static member Interval(e: DataScaling.Exponent) : ScalingFit.Interval = Analyses.OrNull e.Interval
+
+    /// The scaling rule a fitted k supports (ScalingFit.rule): "linear", "square-root", or null
+    /// when its interval holds both, neither, or its premises fail.
+    static member FollowedRule(fit: ScalingFit.Fit) : string = Option.toObj (ScalingFit.rule fit)

@@ -1,5 +1,6 @@
 using Lrbs.Host.Storage.Rows;
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 
 namespace Lrbs.Host.Report;
 
@@ -76,7 +77,7 @@ public static class CriticalBatchSection
         if (fails.Count > 0) facts.Add($"No verdict on where larger batches stop paying: {string.Join("; ", fails)}.");
         else
         {
-            var rule = fit is null ? null : ScalingFit.rule(fit);
+            var rule = fit is null ? null : Analyses.FollowedRule(fit);
             facts.Add($"Verdict: beyond about B_crit ≈ {pareto!.BCrit:0} a larger batch stops cutting the steps in proportion (Shallue et al. 2019), so " +
                 (rule is null ? "scaling the learning rate with the batch size stops paying there (the group's own rule is not determined)" : $"the {rule} rule this group follows (k = {fit!.K:0.00}) stops paying there") +
                 (atTarget is not null ? CompareNoise(pareto.BCrit, atTarget.B) : "") + ".");
