@@ -32,9 +32,6 @@ type ParityInputs =
     /// A model of `layers` on `input`.
     static member Model(name: string, input: Shape, layers: Layer seq) : ModelSpec = { Name = name; Input = input; Layers = List.ofSeq layers }
 
-    /// A catalog model for `input` with `head` (Catalog.build).
-    static member Catalog(name: string, input: Shape, head: Catalog.Head) : ModelSpec = ParityInputs.Get(name, Catalog.build name input head)
-
     /// An optimizer or preset at its defaults (OptimizerSpec.ofName).
     static member Optimizer(name: string) : OptimizerSpec = ParityInputs.Get(name, OptimizerSpec.ofName name)
 

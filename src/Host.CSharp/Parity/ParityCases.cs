@@ -117,7 +117,7 @@ public static class ParityCases
         }
     }
 
-    static ModelSpec Build(string name, Shape input, Catalog.Head head) => ParityInputs.Catalog(name, input, head);
+    static ModelSpec Build(string name, Shape input, Catalog.Head head) => ModelText.Catalog(name, input, head);
 
     static (float[], int[]) Classes(Rng r, int n, int k)
     {
