@@ -117,3 +117,18 @@ type Branches =
 
     /// The rule's name of a branch's canonical scaling text ("sqrt:16:0"), "none" for none.
     static member RuleOf(scaling: string) : string = if String.IsNullOrEmpty scaling then "none" else scaling.Split(':')[0]
+
+    /// The settings a branch section sets on its branches (BranchSpec.setKeys).
+    static member SetKeys: string[] = List.toArray BranchSpec.setKeys
+
+    /// The branch points, in epochs (BranchSpec.At).
+    static member Points(spec: BranchSpec) : double[] = List.toArray spec.At
+
+    /// The branch batch sizes (BranchSpec.BatchSizes).
+    static member BatchSizes(spec: BranchSpec) : int[] = List.toArray spec.BatchSizes
+
+    /// A branched study's reference runs (BranchStudy.References).
+    static member References(study: BranchStudy) : PlannedTrial[] = List.toArray study.References
+
+    /// A branched study's branches (BranchStudy.Branches).
+    static member Of(study: BranchStudy) : PlannedTrial[] = List.toArray study.Branches

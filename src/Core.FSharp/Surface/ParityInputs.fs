@@ -115,3 +115,9 @@ type ParityInputs =
     /// (StepTrace.run).
     static member Trace(optimizer: OptimizerSpec, spec: ModelSpec, loss: Loss, weights: KerasWeight seq, batches: KerasBatch seq, lrs: float seq) : StepTrace =
         StepTrace.run optimizer spec loss (List.ofSeq weights) (List.zip (List.ofSeq batches) (List.ofSeq lrs))
+
+    /// A pack member's weights in Keras's order (Network.GetKerasWeights).
+    static member KerasWeights(net: Network, memberIndex: int) : KerasWeight[] = Array.ofList (net.GetKerasWeights memberIndex)
+
+    /// A model's layers, first to last (ModelSpec.Layers).
+    static member Layers(spec: ModelSpec) : Layer[] = Array.ofList spec.Layers

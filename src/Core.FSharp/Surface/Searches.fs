@@ -15,3 +15,18 @@ type Searches =
     /// The first round's lowest learning rate (LrBracket.initial): the one a group's keys are
     /// checked with before anything runs.
     static member FirstLr(spec: LrBracket.Spec) : float = List.head (LrBracket.initial spec)
+
+    /// A group's plan as its points, cells and best cell (LrBracket.Plan), C#-shaped.
+    static member Points(plan: LrBracket.Plan) : LrBracket.Point[] = List.toArray plan.Points
+
+    /// The committed cells of a group's plan.
+    static member Cells(plan: LrBracket.Plan) : LrBracket.Cell[] = List.toArray plan.Cells
+
+    /// The best cell of a finished plan; null while it runs.
+    static member Best(plan: LrBracket.Plan) : LrBracket.Cell = Option.toObj plan.Best
+
+    /// The allowed word nearest a mistyped one (Suggest.nearest); null when none is near.
+    static member Nearest(word: string, allowed: string seq) : string = Lrbs.Core.Suggest.nearest word allowed |> Option.toObj
+
+    /// How many learning rates the first round runs (LrBracket.initial).
+    static member FirstRoundPoints(spec: LrBracket.Spec) : int = List.length (LrBracket.initial spec)

@@ -15,6 +15,11 @@ type Stored =
         | Ok s -> s
         | Error e -> raise (FormatException e)
 
+    /// Whether a stored trial collapsed (Collapse.collapsed); null when neither its metric nor its
+    /// losses can tell.
+    static member Collapsed(finished: bool, testMetric: float, chance: float, rows: int, losses: float[]) : Nullable<bool> =
+        Collapse.collapsed finished testMetric chance rows losses |> Option.toNullable
+
     /// What the learning-rate search reads of a committed trial (LrBracket.outcomeOf).
     static member Outcome(finished: bool, metric: string, testMetric: Nullable<float>, testRows: int, spread: float) : LrBracket.Outcome =
         LrBracket.outcomeOf finished metric (Option.ofNullable testMetric) testRows spread
@@ -35,3 +40,6 @@ type Stored =
     /// `branchSteps` through `saveBranch` (a branched study's reference runs).
     static member Checkpointing(every: int, start: MemberState[], save: Action<MemberState[]>, branchSteps: int seq, saveBranch: Action<MemberState[]>) =
         { Stored.Checkpointing(every, start, save) with BranchSteps = Set.ofSeq branchSteps; SaveBranch = saveBranch.Invoke }
+
+    /// The trial ids of the pack a checkpoint was saved from, in pack order (MemberState.Pack).
+    static member Pack(state: MemberState) : string[] = List.toArray state.Pack

@@ -15,6 +15,9 @@ type ConfigException(errors: IReadOnlyList<ConfigError>) =
     member _.Errors = errors
     new(field: string, message: string) = ConfigException([| { Field = field; Message = message } |])
 
+/// A trial key (TrialConfig.keys): its name, default text ("" when none) and meaning.
+type TrialKey = { Key: string; Default: string; Meaning: string }
+
 [<AbstractClass; Sealed>]
 type Trials =
     static member private Unwrap(r: Result<'T, ConfigError list>) =
@@ -65,6 +68,15 @@ type Trials =
         | Ok bound -> bound
         | Error message -> raise (ConfigException("model", message))
 
+    /// The train and test partitions with their rows copied (so no cache holds them) and no
+    /// validation part: what a bench times a one-off computation on.
+    static member CopyRows(data: SplitData) : SplitData =
+        let copy (d: Dataset) = { d with X = Array.copy d.X }
+        { Train = copy data.Train; Validation = None; Test = copy data.Test }
+
+    /// The branch point of a branched trial (TrialConfig.Branch); null for any other trial.
+    static member BranchPoint(config: TrialConfig) : BranchPoint = Option.toObj config.Branch
+
     /// The trial the test aid LRBS_FAULT=TRIAL_ID:STEP names (Fault.parse), or null when it is
     /// unset; throws FormatException saying what is malformed.
     static member FaultTrial(text: string) : string =
@@ -72,3 +84,10 @@ type Trials =
         | Ok(Some(id, _)) -> id
         | Ok None -> null
         | Error message -> raise (FormatException message)
+
+    /// Every trial key with its default text ("" when none) and meaning (TrialConfig.keys).
+    static member Keys: TrialKey[] = TrialConfig.keys |> List.map (fun (k, d, m) -> { Key = k; Default = d; Meaning = m }) |> List.toArray
+
+    /// The environment variables that set a native library's thread count (ThreadEnvironment.variables):
+    /// what a peer process is started with, each at 1.
+    static member ThreadVariables: string[] = List.toArray Lrbs.Core.Engine.ThreadEnvironment.variables

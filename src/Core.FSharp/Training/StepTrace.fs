@@ -11,7 +11,7 @@ type KerasBatch = { X: float32[]; XShape: int[]; Y: float32[]; YShape: int[] }
 
 /// What a few optimizer steps did: the loss at every step (before its update), the
 /// gradients of the first step and the weights after the last, all in Keras's layout.
-type StepTrace = { Losses: float[]; FirstGradients: KerasWeight list; FinalWeights: KerasWeight list }
+type StepTrace = { Losses: float[]; FirstGradients: KerasWeight[]; FinalWeights: KerasWeight[] }
 
 /// Replays given batches with given learning rates from given weights, through the same
 /// training step every trial runs (Step.run), for the parity checks.
@@ -52,4 +52,4 @@ module StepTrace =
                 (net.LastLoss())[0])
             |> Array.ofList
 
-        { Losses = losses; FirstGradients = first; FinalWeights = net.GetKerasWeights 0 }
+        { Losses = losses; FirstGradients = Array.ofList first; FinalWeights = Array.ofList (net.GetKerasWeights 0) }

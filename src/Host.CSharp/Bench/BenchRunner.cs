@@ -48,7 +48,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     /// (the catalog's cnn-traffic layers with batch_norm inserted), as the canonical JSON of a trial.</summary>
     public static string BatchNormCnn()
     {
-        var layers = ModelText.Catalog("cnn-traffic", Lrbs.Core.Models.Shape.NewImage(1, 28, 28), Lrbs.Core.Models.Catalog.Head.NewClasses(10)).Layers;
+        var layers = ParityInputs.Layers(ModelText.Catalog("cnn-traffic", Lrbs.Core.Models.Shape.NewImage(1, 28, 28), Lrbs.Core.Models.Catalog.Head.NewClasses(10)));
         var withNorm = layers.SelectMany(l => l.Def.Name == "conv2d" ? new[] { l, Lrbs.Core.Models.Layer.BatchNorm } : new[] { l });
         return ModelText.Json("cnn-traffic-bn", withNorm);
     }
@@ -112,11 +112,10 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
     static double? ConstantPrefixSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data)
     {
         var spec = Trials.Model(config, data);
-        static Lrbs.Core.Data.Dataset Copy(Lrbs.Core.Data.Dataset d) => new(d.Name, d.Input, (float[])d.X.Clone(), d.Targets, d.Count, d.OfficialTrain);
-        var copy = new Lrbs.Core.Data.SplitData(Copy(data.Train), null, Copy(data.Test));
+        var copy = Trials.CopyRows(data);
         var clock = Stopwatch.StartNew();
         var (stripped, _) = ConstantPrefix.strip(spec, copy);
-        return stripped.Layers.Length < spec.Layers.Length ? clock.Elapsed.TotalSeconds : null;
+        return ParityInputs.Layers(stripped).Length < ParityInputs.Layers(spec).Length ? clock.Elapsed.TotalSeconds : null;
     }
 
     /// <summary>The arithmetic of one step of a case (StepCost).</summary>
@@ -124,7 +123,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
 
     /// <summary>The best of the repeats' first-epoch training seconds of a trial, through Trainer.run.</summary>
     double BestTrainSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data) =>
-        Enumerable.Range(0, options.Repeat).Select(_ => Trainer.run(config, data, Progress.None).Epochs.Head.TrainSeconds).Min();
+        Enumerable.Range(0, options.Repeat).Select(_ => Recorded.Trial(Trainer.run(config, data, Progress.None)).Epochs[0].Record.TrainSeconds).Min();
 
     IEnumerable<BenchRow> Training(string workDir)
     {
@@ -223,7 +222,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
                 });
                 var r = Trainer.runPackWith(checkpointing, [config], data, Progress.None)[0];
                 // the second epoch and its save: the first save made the folder and warmed the file system
-                var epoch = r.Epochs[1].Seconds;
+                var epoch = Recorded.Trial(r).Epochs[1].Record.Seconds;
                 if (epoch + saves[^1] < best.Epoch + best.Save) best = (epoch, saves[^1]);
             }
             var bytes = new FileInfo(Directory.EnumerateFiles(store.Dir).First()).Length;

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -43,7 +44,7 @@ public abstract class Peer
         var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workDir ?? "" };
         foreach (var a in args) psi.ArgumentList.Add(a);
         // one thread for every peer, as for lrbs
-        foreach (var v in Lrbs.Core.Engine.ThreadEnvironment.variables) psi.Environment[v] = "1";
+        foreach (var v in Trials.ThreadVariables) psi.Environment[v] = "1";
         try
         {
             using var p = Process.Start(psi)!;

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.CommandLine;
 
 namespace Lrbs.Host.Cli;
@@ -46,9 +47,9 @@ public static class CommandLine
         var commands = command.Subcommands.Select(c => c.Name).ToList();
         foreach (var token in parsed.UnmatchedTokens.Distinct())
         {
-            var near = Lrbs.Core.Suggest.nearest(token, token.StartsWith('-') ? options : commands);
-            if (near is { } n && n.Value != token)
-                yield return $"  '{token}': did you mean '{n.Value}'? ('{string.Join(' ', CommandPath(parsed.CommandResult).Prepend("lrbs"))} --help' lists them)";
+            var near = Searches.Nearest(token, token.StartsWith('-') ? options : commands);
+            if (near is { } n && n != token)
+                yield return $"  '{token}': did you mean '{n}'? ('{string.Join(' ', CommandPath(parsed.CommandResult).Prepend("lrbs"))} --help' lists them)";
         }
     }
 

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.CommandLine;
 using Lrbs.Core.Data;
 using Lrbs.Core.Models;
@@ -14,23 +15,19 @@ public static class ListCommand
         cmd.SetAction(_ =>
         {
             output.WriteLine("datasets:");
-            foreach (var d in Registry.datasets) output.WriteLine($"  {d.Name,-24} {d.Description}");
+            foreach (var d in Catalogue.Datasets) output.WriteLine($"  {d.Name,-24} {d.Doc}");
             output.WriteLine("models:");
-            foreach (var (name, description) in Catalog.describe()) output.WriteLine($"  {name,-24} {description}");
+            foreach (var m in Catalogue.Models) output.WriteLine($"  {m.Name,-24} {m.Doc}");
             output.WriteLine("layers (model files: `- KIND: {key: value}`):");
-            foreach (var d in LayerRegistry.all)
-            {
-                var keys = d.Keys.Select(k => k.Default is null ? k.Name : $"{k.Name}={k.Default.Value.Canonical}").ToList();
-                if (d.HasActivation) keys.Add("activation=linear");
-                output.WriteLine($"  {d.Name,-24} {d.Doc}" + (keys.Count > 0 ? $" [{string.Join(", ", keys)}]" : ""));
-            }
+            foreach (var d in Catalogue.Layers)
+                output.WriteLine($"  {d.Name,-24} {d.Doc}" + (d.Keys.Length > 0 ? $" [{string.Join(", ", d.Keys)}]" : ""));
             output.WriteLine("activations:");
-            foreach (var a in Activations.all) output.WriteLine($"  {a.Name,-24} {a.Doc}");
+            foreach (var a in Catalogue.Activations) output.WriteLine($"  {a.Name,-24} {a.Doc}");
             output.WriteLine("optimizers (hyper-parameters: --KEY VALUE, or optimizer: {name: N, KEY: VALUE}):");
-            foreach (var k in Kinds.all)
-                output.WriteLine($"  {k.Name,-24} {k.Doc} [{string.Join(", ", k.Keys.Select(h => $"{h.Name}={h.Default.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))}]");
-            foreach (var (name, kind, keys) in OptimizerSpecModule.presets)
-                output.WriteLine($"  {name,-24} {kind.Name} with {string.Join(", ", keys.Select(p => { var (key, value) = p; return $"{key}={value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"; }))}");
+            foreach (var k in Catalogue.Optimizers)
+                output.WriteLine($"  {k.Name,-24} {k.Doc} [{string.Join(", ", k.Keys)}]");
+            foreach (var p in Catalogue.Presets)
+                output.WriteLine($"  {p.Name,-24} {p.Doc} with {string.Join(", ", p.Keys)}");
             return ExitCodes.Ok;
         });
         return cmd;

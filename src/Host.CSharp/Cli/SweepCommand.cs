@@ -47,8 +47,8 @@ public static class SweepCommand
             foreach (var c in new[] { "#", "trial_id", "dataset", "model", "optimizer", "lr", "batch_size", "seed", "state" }.Concat(branching is null ? [] : ["branch"])
                 .Concat(packing ? ["pack"] : [])) table.AddColumn(c);
             var referenceIndex = s.Trials.ToDictionary(t => t.Id, t => t.Index);
-            string Branch(PlannedTrial t) => t.Config.Branch is null ? "reference"
-                : $"t = {t.Config.Branch.Value.At.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)} from #{referenceIndex.GetValueOrDefault(branching!.ReferenceOf(t.Config), -1)}";
+            string Branch(PlannedTrial t) => Trials.BranchPoint(t.Config) is not { } point ? "reference"
+                : $"t = {point.At.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)} from #{referenceIndex.GetValueOrDefault(branching!.ReferenceOf(t.Config), -1)}";
             var mine = s.Trials.Where(sh.Owns).ToList();
             var committed = store.Committed();
             foreach (var w in committed.Warnings) error.WriteLine($"warning: {w}");
@@ -65,13 +65,13 @@ public static class SweepCommand
             Consoles.For(output).Write(table);
             output.WriteLine($"{mine.Count} trials ({mine.Count(t => committed.Statuses.ContainsKey(t.Id))} committed) of {s.Trials.Count} in sweep '{s.Name}', results in {store.OutDir}");
             if (branching is not null)
-                output.WriteLine($"a branched study: {branching.References.Length} reference runs first, then {branching.Branches.Length} branches, each from its reference run's state at its point " +
-                    $"({branching.Spec.At.Length} points x {branching.Spec.BatchSizes.Length} batch sizes per reference run); a branch's lr column is the reference's, before its scaling rule");
+                output.WriteLine($"a branched study: {Branches.References(branching).Length} reference runs first, then {Branches.Of(branching).Length} branches, each from its reference run's state at its point " +
+                    $"({Branches.Points(branching.Spec).Length} points x {Branches.BatchSizes(branching.Spec).Length} batch sizes per reference run); a branch's lr column is the reference's, before its scaling rule");
             if (search is not null)
             {
                 var spec = s.Search!.Spec;
                 output.WriteLine($"a learning-rate search: {s.Search.FirstRoundTrials} trials in round 0; at most {s.Search.MostTrials} " +
-                    $"if every group of {s.Search.Groups.Count} uses its limits ({LrBracket.initial(spec).Length} points + max_extend {spec.MaxExtend} + max_refine {spec.MaxRefine}, times the repeats)");
+                    $"if every group of {s.Search.Groups.Count} uses its limits ({Searches.FirstRoundPoints(spec)} points + max_extend {spec.MaxExtend} + max_refine {spec.MaxRefine}, times the repeats)");
                 foreach (var line in SearchText.Describe(search, spec)) output.WriteLine(line);
             }
             return ExitCodes.Ok;

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
 using Lrbs.Core.Training;
 using Lrbs.Host.Presentation;
@@ -65,14 +66,14 @@ sealed class SweepWorker(Sweep sweep, ResultsStore store, Shard shard, SweepWork
     {
         bool Open(PlannedTrial t, CommittedTrials c) => (!c.Statuses.TryGetValue(t.Id, out var st) || (options.Retry && st.IsFailed && !RanHere(t))) && Named(t);
         var committed = store.Committed();
-        var references = sweep.Trials.Where(t => t.Config.Branch is null && Open(t, committed)).ToList();
+        var references = sweep.Trials.Where(t => Trials.BranchPoint(t.Config) is null && Open(t, committed)).ToList();
         store.WriteManifest(sweep.Name, sweep.Trials.Select(t => (t.Index, t.Id, t.Config)), branchSettings: BranchSpecModule.settingsText(study.Spec));
         _timing.Report(error);
-        output.WriteLine($"sweep '{sweep.Name}': {study.References.Length} reference runs, {study.Branches.Length} branches; " +
+        output.WriteLine($"sweep '{sweep.Name}': {Branches.References(study).Length} reference runs, {Branches.Of(study).Length} branches; " +
             $"{references.Count} reference runs to run first, {options.Workers} workers, results in {store.OutDir}");
         _results.AddRange(RunTrials(references.Where(shard.Owns).ToList(), options.Only is null ? references.Where(t => !shard.Owns(t)).ToList() : [], claims));
         committed = store.Committed();
-        var branches = sweep.Trials.Where(t => t.Config.Branch is not null && Open(t, committed)).ToList();
+        var branches = sweep.Trials.Where(t => Trials.BranchPoint(t.Config) is not null && Open(t, committed)).ToList();
         var ready = branches.Where(t => _runner.BranchReady(t, w => error.WriteLine($"warning: {w}"))).ToList();
         output.WriteLine($"branches: {ready.Count} of {branches.Count} to run have their start saved");
         foreach (var g in branches.Except(ready).GroupBy(t => study.ReferenceOf(t.Config)))

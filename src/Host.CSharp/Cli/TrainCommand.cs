@@ -28,7 +28,7 @@ public static class TrainCommand
             try { built = Trials.Build(trial.Fields(parse)); }
             catch (ConfigException e) { errors.AddRange(e.Errors); }
             if (errors.Count > 0 || built is not { } config) return Fail(error, errors);
-            if (config.Branch is not null)
+            if (Trials.BranchPoint(config) is not null)
                 return Fail(error, [new ConfigError("branch_at", "a branch starts from its reference run's state, which a sweep with a branch section saves; " +
                     "lrbs train runs no reference run: use a sweep file with a branch section (docs/sweeps.md)")]);
             var store = parse.GetValue(outDir) is { } dir ? new Lrbs.Host.Storage.ResultsStore(dir) : null;

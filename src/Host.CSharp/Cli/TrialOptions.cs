@@ -21,7 +21,7 @@ public sealed class TrialOptions
 
     public TrialOptions()
     {
-        foreach (var (key, fallback, meaning) in TrialConfigModule.keys)
+        foreach (var (key, fallback, meaning) in Trials.Keys.Select(k => (k.Key, k.Default, k.Meaning)))
         {
             if (key == "stop_when_stable") continue;
             var description = meaning + (fallback.Length > 0 ? $" (default {fallback})" : "");

@@ -24,7 +24,7 @@ public static class CaseFiles
         var manifest = new Dictionary<string, object?>
         {
             ["name"] = c.Name,
-            ["model"] = new Dictionary<string, object> { ["input"] = Input(c.Spec.Input), ["layers"] = c.Spec.Layers.Select(Layer).ToList() },
+            ["model"] = new Dictionary<string, object> { ["input"] = Input(c.Spec.Input), ["layers"] = ParityInputs.Layers(c.Spec).Select(Layer).ToList() },
             ["loss"] = LossModule.name(c.Loss),
             ["optimizer"] = Optimizer(c.Optimizer),
             ["learning_rates"] = c.LearningRates,

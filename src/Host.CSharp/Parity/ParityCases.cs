@@ -43,11 +43,10 @@ public static class ParityCases
     public static IReadOnlyList<(string Name, OptimizerSpec Spec)> Optimizers()
     {
         var list = new List<(string, OptimizerSpec)>();
-        foreach (var name in OptimizerSpecModule.names)
+        foreach (var name in Catalogue.OptimizerNames)
         {
             list.Add((name, ParityInputs.Optimizer(name)));
-            var kind = Kinds.all.FirstOrDefault(k => k.Name == name);
-            if (kind is not null && kind.Keys.Any(k => k.Name == "weight_decay" && k.Default == 0.0))
+            if (Catalogue.WeightDecayOffByDefault(name))
                 list.Add(($"{name} weight_decay 0.01", ParityInputs.Optimizer(name, "weight_decay", 0.01)));
         }
         return list;
@@ -66,7 +65,7 @@ public static class ParityCases
             var d = def;
             yield return ($"probe {d.Name}", () => ParityInputs.Probe(d), clipped, (r, n) => Images(r, n, 8, 8, 3, Classes(r, n, 3)));
         }
-        foreach (var act in Activations.all.Where(a => a.Name != "softmax"))
+        foreach (var act in Catalogue.Activations.Where(a => a.Name != "softmax"))
         {
             var a = act;
             yield return ($"probe {a.Name}", () => ParityInputs.Model($"probe-{a.Name}", Shape.NewVector(8),
@@ -94,7 +93,7 @@ public static class ParityCases
         {
             var s = spec();
             using var net = Network.Create(s, losses[0], ParityInputs.Optimizer("sgd"), [1234UL], true);
-            var weights = net.GetKerasWeights(0).ToList();
+            var weights = ParityInputs.KerasWeights(net, 0).ToList();
             if (losses[0].IsOneMinusIoU)
             {
                 // Start from a centred box: with random initial boxes most are inverted, and

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using System.Globalization;
 using Lrbs.Core.Planning;
 using Lrbs.Host.Sweeps;
@@ -29,9 +30,9 @@ public static class SearchText
         foreach (var g in plan.Groups)
         {
             var p = g.Plan;
-            var cells = p.Cells.ToDictionary(c => c.Lr);
+            var cells = Searches.Cells(p).ToDictionary(c => c.Lr);
             yield return $"group {g.Group.Index + 1} ({g.Group.Label}): {State(p.State)}";
-            foreach (var round in p.Points.GroupBy(x => x.Round))
+            foreach (var round in Searches.Points(p).GroupBy(x => x.Round))
             {
                 var lrs = string.Join(", ", round.Select(x => cells.TryGetValue(x.Lr, out var c)
                     ? $"{G(x.Lr)} -> {c.Mean:0.0000}" + (double.IsFinite(c.Error) ? $" ± {c.Error:0.0000}" : "")
@@ -41,8 +42,8 @@ public static class SearchText
             }
             if (p.State.IsRunning)
                 yield return $"  next: round {LrBracket.currentRound(p)} must finish; its points are above, the one after is decided from their scores";
-            else if (p.Best is { } best)
-                yield return $"  best: {G(best.Value.Lr)} ({best.Value.Mean:0.0000})";
+            else if (Searches.Best(p) is { } best)
+                yield return $"  best: {G(best.Lr)} ({best.Mean:0.0000})";
         }
     }
 }

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Data;
 using Lrbs.Core.Training;
 using Spectre.Console;
@@ -36,7 +37,7 @@ public static class TrainDisplay
                     (_, e) =>
                     {
                         task?.StopTask();
-                        var val = e.ValLoss is null ? "" : $"  val_loss {e.ValLoss.Value:F4}";
+                        var val = Recorded.Epoch(e).ValLoss is double v ? $"  val_loss {v:F4}" : "";
                         console.MarkupLine(
                             $"epoch {e.Epoch,3}  loss {e.TrainLoss:F4}  train_{MetricLabel(data)} {e.TrainMetric:F4}{val}  " +
                             $"test_{MetricLabel(data)} {e.TestMetric:F4}  {e.Seconds:F1}s");
@@ -56,9 +57,9 @@ public static class TrainDisplay
             output.WriteLine($"status failed: {failed.message}");
             return;
         }
-        var stop = r.StopReason is null ? "" : $" ({r.StopReason.Value})";
+        var stop = Recorded.Trial(r).StopReason is { } reason ? $" ({reason})" : "";
         output.WriteLine(
-            $"status {r.Status.Name}{stop}; {r.Epochs.Length} epochs, {r.Steps} steps, {r.WallSeconds:F1}s; " +
+            $"status {r.Status.Name}{stop}; {Recorded.Trial(r).Epochs.Length} epochs, {r.Steps} steps, {r.WallSeconds:F1}s; " +
             $"final test {r.MetricName} {r.FinalTestMetric:F4}");
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Lrbs.Core.Surface;
 using Lrbs.Core.Training;
 using Lrbs.Host.Storage.Rows;
 
@@ -16,8 +17,9 @@ public static class TrialJson
     public static void Write(TrialResult r, string codeVersion, TextWriter output)
     {
         var row = TrialRow.Of("", r, codeVersion, DateTime.UtcNow);
-        var epochs = r.Epochs.Select(e => EpochRow.Of(row.Id, e)).ToList();
-        var outputs = r.TestOutputs?.Value.Select(v => float.IsFinite(v) ? (float?)v : null).ToArray();
+        var recorded = Recorded.Trial(r);
+        var epochs = recorded.Epochs.Select(e => EpochRow.Of(row.Id, e)).ToList();
+        var outputs = recorded.TestOutputs?.Select(v => float.IsFinite(v) ? (float?)v : null).ToArray();
         output.WriteLine(outputs is null
             ? JsonSerializer.Serialize(new { trial = row, epochs }, Options)
             : JsonSerializer.Serialize(new { trial = row, epochs, test_outputs = outputs }, Options));

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Analysis;
 using Lrbs.Host.Storage.Rows;
 using static Lrbs.Host.Report.SectionHelpers;
@@ -21,7 +22,7 @@ static class ArmsSection
         var runs = arms.ToDictionary(a => a.Key, a => StepsSection.Runs(data, a));
         var chance = ChanceThreshold(trials);
         // the strictest target some arm holds at every batch size: the highest of the arms' own default targets
-        var own = runs.ToDictionary(kv => kv.Key, kv => StepsToTarget.goal(null, chance, kv.Value).Target);
+        var own = runs.ToDictionary(kv => kv.Key, kv => Analyses.Goal(null, chance, kv.Value).Target);
         var goal = target ?? own.Values.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
         var metric = trials[0].Metric;
         page.Heading(2, $"scaling-rule arms: {trials[0].Dataset} / {trials[0].Model} / {trials[0].Optimizer}");

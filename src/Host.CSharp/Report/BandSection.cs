@@ -1,5 +1,6 @@
 using System.Globalization;
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
@@ -24,7 +25,7 @@ static class BandSection
         string Ci(OptimumBand.Ends? e) => e is null ? "not bounded" : $"{Page.Lr(e.Low)} to {Page.Lr(e.High)}";
         page.Table(["batch size", "best lr", "band", "low end 95%", "high end 95%", "width (decades)"],
             bands.Select(b => (IReadOnlyList<string>)[b.Batch.ToString(Inv), Page.Lr(b.BestLr), $"{End(b.Low, b.LowOpen, "low")} to {End(b.High, b.HighOpen, "high")}",
-                ends.TryGetValue(b.Batch, out var e) ? Ci(e.LowEnd?.Value) : "n/a", ends.TryGetValue(b.Batch, out var f) ? Ci(f.HighEnd?.Value) : "n/a",
+                ends.TryGetValue(b.Batch, out var e) ? Ci(Analyses.End(e, high: false)) : "n/a", ends.TryGetValue(b.Batch, out var f) ? Ci(Analyses.End(f, high: true)) : "n/a",
                 (b.Closed ? "" : "≥ ") + b.Decades.ToString("0.00", Inv)]),
             (options.BandTolerance is double f ? $"the learning rates whose mean test metric is within {f:0.###%} of the best cell's, "
                 : "the learning rates whose mean test metric is within one standard error of the best cell's (its seeds' spread, at least the test rows' sampling error), ") +
@@ -34,7 +35,7 @@ static class BandSection
         RulesTable(page, bands);
         if (!trials[0].Optimizer.StartsWith("sgd", StringComparison.Ordinal)) return;
         var momentum = Momentum(trials[0].Optimizer);
-        if (fit is not null && OptimumBand.collapse(fit, trials[0].TrainRows, momentum)?.Value is { } c)
+        if (fit is not null && Analyses.Collapse(fit, trials[0].TrainRows, momentum) is { } c)
             page.Paragraph(CollapseSentence(c, fit));
         AddNoiseScaleFigure(page, trials, momentum, name);
     }
@@ -69,9 +70,9 @@ static class BandSection
     /// <summary>How the band's width changes with the batch size, as strongly as its interval allows.</summary>
     static string WidthSentence(OptimumBand.Band[] bands, OptimumBand.Band[][] replicates)
     {
-        var slope = OptimumBand.widthSlope(bands)?.Value;
+        var slope = Analyses.WidthSlope(bands);
         if (slope is not double s) return $"The band is closed at both ends at {bands.Count(b => b.Closed)} batch size(s); a trend of its width needs 3.";
-        var interval = OptimumBand.widthSlopeInterval(bands, replicates)?.Value;
+        var interval = Analyses.WidthSlopeInterval(bands, replicates);
         var text = $"The band's width changes by {s:+0.00;-0.00} decades of learning rate per decade of batch size";
         if (interval is null) return text + " (no interval: it needs two or more seeds per cell), so no statement on whether it narrows.";
         var (lo, hi) = (interval.Low, interval.High);
@@ -88,19 +89,19 @@ static class BandSection
         if (!bands.Any(b => b.Batch == b0)) return $"No rule starts at B = {b0}: this group has no band there (its batch sizes: {string.Join(", ", bands.Select(b => b.Batch))}).";
         var largest = bands[^1].Batch;
         var smallest = bands[0].Batch;
-        var parts = OptimumBand.rules.Select(rule =>
+        var parts = Analyses.Rules.Select(rule =>
         {
-            var br = OptimumBand.breaking(bands, b0, rule)?.Value;
+            var br = Analyses.Breaking(bands, b0, rule);
             if (br is null) return null;
             string Side(bool up)
             {
-                var at = up ? br.Up : br.Down;
+                var at = Analyses.BreaksAt(br, up);
                 var edge = up ? largest : smallest;
                 if (edge == b0) return "";
-                var iv = OptimumBand.breakingInterval(replicates, b0, rule, up)?.Value;
-                var where = at is { } a ? $"leaves it at B = {a.Value}" : $"stays inside {(up ? "up" : "down")} to B = {edge} (the {(up ? "largest" : "smallest")} run, so it holds at least that far)";
+                var iv = Analyses.BreakingInterval(replicates, b0, rule, up);
+                var where = at is int a ? $"leaves it at B = {a}" : $"stays inside {(up ? "up" : "down")} to B = {edge} (the {(up ? "largest" : "smallest")} run, so it holds at least that far)";
                 string At(int? b) => b is int v ? $"B = {v}" : "no break within the grid";
-                var (lo, hi) = (At(iv?.Low?.Value), At(iv?.High?.Value));
+                var (lo, hi) = iv is null ? ("", "") : (At(Analyses.End(iv, high: false)), At(Analyses.End(iv, high: true)));
                 var how = iv is null ? "" : $" (95% over the seeds: {(lo == hi ? lo : $"{lo} to {hi}")})";
                 return (up ? "upward " : "downward ") + where + how;
             }
@@ -117,18 +118,18 @@ static class BandSection
         if (bands.Length < 2) return;
         string Cell(OptimumBand.Band b0, OptimumBand.Rule rule)
         {
-            if (OptimumBand.breaking(bands, b0.Batch, rule)?.Value is not { } br) return "n/a";
+            if (Analyses.Breaking(bands, b0.Batch, rule) is not { } br) return "n/a";
             string Side(bool up)
             {
                 var edge = up ? bands[^1].Batch : bands[0].Batch;
                 if (edge == b0.Batch) return "";
-                var at = up ? br.Up : br.Down;
-                return (up ? "↑ " : "↓ ") + (at is { } a ? a.Value.ToString(Inv) : $"holds to {edge}");
+                var at = Analyses.BreaksAt(br, up);
+                return (up ? "↑ " : "↓ ") + (at is int a ? a.ToString(Inv) : $"holds to {edge}");
             }
             return string.Join(", ", new[] { Side(false), Side(true) }.Where(x => x.Length > 0));
         }
         page.Table(["rule \\ base B0", .. bands.Select(b => b.Batch.ToString(Inv))],
-            OptimumBand.rules.Select(r => (IReadOnlyList<string>)[r.Name, .. bands.Select(b => Cell(b, r))]),
+            Analyses.Rules.Select(r => (IReadOnlyList<string>)[r.Name, .. bands.Select(b => Cell(b, r))]),
             "each rule's learning rate, started at the base batch size's best, against the band: the first batch size where it leaves the band " +
             "downward (↓) and upward (↑), or that it holds to the grid's end; point estimates (the seeds' intervals for the smallest base are in the text)");
     }
@@ -137,10 +138,10 @@ static class BandSection
     {
         var text = $"Smith and Le's noise scale g = lr N / (B (1 - m)): the best g spans {c.SpreadG:0.00} decades over the {fit.Best.Length} bracketed batch sizes, " +
             $"where the best lr spans {c.SpreadLr:0.00}";
-        if (c.Interval?.Value is { } iv) text += $" (g's spread 95% {iv.Low:0.00} to {iv.High:0.00})";
+        if (Analyses.Interval(c) is { } iv) text += $" (g's spread 95% {iv.Low:0.00} to {iv.High:0.00})";
         // g = lr N / (B (1 - m)) is the same at every batch size exactly when lr* is linear in B,
         // so the test is k's own interval (ScalingFit): does it hold 1?
-        if (fit.Interval?.Value is not { } k) return text + "; k has no interval here, so no verdict on whether g collapses the grid.";
+        if (Analyses.Interval(fit) is not { } k) return text + "; k has no interval here, so no verdict on whether g collapses the grid.";
         return k.Low <= 1 && 1 <= k.High
             ? text + $": k's interval ({k.Low:0.00} to {k.High:0.00}) holds 1, so the data are consistent with one best g at every batch size, as Smith and Le predict."
             : c.SpreadG < c.SpreadLr

@@ -130,7 +130,7 @@ public static class BranchSection
             f.Points.Select(p => (IReadOnlyList<string>)[
                 p.At.ToString("G4", Inv), p.Examples.ToString("0", Inv),
                 (p.Cbs.Estimate.IsBound ? "≥ " : "") + B(p.Cbs.Estimate.Point),
-                p.Cbs.Estimate.Upper is { } u ? $"{p.Cbs.Estimate.Lower} to {u.Value}" : $"{p.Cbs.Estimate.Lower} and up",
+                Analyses.Upper(p.Cbs.Estimate) is int u ? $"{p.Cbs.Estimate.Lower} to {u}" : $"{p.Cbs.Estimate.Lower} and up",
                 p.Cbs.Repeats > 1 ? $"{B(p.Cbs.Low)} to {B(p.Cbs.High)} ({p.Cbs.Repeats} repeats{(p.Cbs.AnyBound ? ", some bounds" : "")})" : "one repeat",
                 f.NoiseAt(p.Examples) is { } b ? B(b) : "not measured"]),
             "CBS(t) from the mean loss over repeats at each batch size; the range is that of the repeats' own estimates.");
@@ -148,7 +148,7 @@ public static class BranchSection
         {
             Family = f.Label, Dataset = f.Reference.Dataset, Model = f.Reference.Model, Optimizer = f.Reference.Optimizer, Lr = f.Reference.Lr,
             ReferenceBatch = f.Reference.BatchSize, At = p.At, Examples = p.Examples, Cbs = p.Cbs.Estimate.Point, Lower = p.Cbs.Estimate.Lower,
-            Upper = p.Cbs.Estimate.Upper?.Value, IsBound = p.Cbs.Estimate.IsBound, RepeatsLow = p.Cbs.Low, RepeatsHigh = p.Cbs.High, Repeats = p.Cbs.Repeats,
+            Upper = Analyses.Upper(p.Cbs.Estimate), IsBound = p.Cbs.Estimate.IsBound, RepeatsLow = p.Cbs.Low, RepeatsHigh = p.Cbs.High, Repeats = p.Cbs.Repeats,
             BSimple = f.NoiseAt(p.Examples),
             Tolerance = f.Tolerance, Loss = f.Loss.Name,
         })).ToList();

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Host.Storage.Rows;
 using System.Globalization;
 using Lrbs.Core.Analysis;
@@ -32,7 +33,7 @@ public static class Compare
             if (f.Length != header.Count) throw new ReportException($"{path}: line {i + 1}: {f.Length} fields, the header has {header.Count}");
             if (!int.TryParse(At("batch_size"), NumberStyles.Integer, Inv, out var b)) throw new ReportException($"{path}: line {i + 1}: batch_size '{At("batch_size")}' is not an integer");
             if (!double.TryParse(At("lr"), NumberStyles.Float, Inv, out var lr)) throw new ReportException($"{path}: line {i + 1}: lr '{At("lr")}' is not a number");
-            var value = Fractions.ofText(At("value"))?.Value ?? throw new ReportException($"{path}: line {i + 1}: value '{At("value")}' is not a number");
+            var value = Analyses.Printed(At("value")) ?? throw new ReportException($"{path}: line {i + 1}: value '{At("value")}' is not a number");
             var p = new Published(At("optimizer"), b, lr, value, i + 1);
             if (!trials.Any(t => Matches(t, p)))
                 throw new ReportException($"{path}: line {i + 1}: cell (optimizer {p.Optimizer}, batch_size {b}, lr {At("lr")}) is outside the measured grid");

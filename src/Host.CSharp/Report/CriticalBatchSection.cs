@@ -21,11 +21,11 @@ public static class CriticalBatchSection
 
     /// <summary>An interval whose ends may be open (not bounded by the data).</summary>
     public static string IntervalText(CriticalBatchInterval.Interval i, int largest) =>
-        (i.Low, i.High) switch
+        (Analyses.Low(i), Analyses.High(i)) switch
         {
-            ({ } lo, { } hi) => $"95% bootstrap interval {B(lo.Value)} to {B(hi.Value)}",
-            ({ } lo, null) => $"95% bootstrap interval from {B(lo.Value)} up, not bounded above by the data (past {largest}, the largest batch size, nothing measured stops it)",
-            (null, { } hi) => $"95% bootstrap interval up to {B(hi.Value)}, not bounded below by the data",
+            (double lo, double hi) => $"95% bootstrap interval {B(lo)} to {B(hi)}",
+            (double lo, null) => $"95% bootstrap interval from {B(lo)} up, not bounded above by the data (past {largest}, the largest batch size, nothing measured stops it)",
+            (null, double hi) => $"95% bootstrap interval up to {B(hi)}, not bounded below by the data",
             _ => "bootstrap interval not bounded by the data at either end",
         } + (i.OverSeeds ? ", seeds resampled jointly, each seed's steps drawn within its evaluation interval" : ", batch sizes resampled (one seed)");
 
@@ -44,8 +44,8 @@ public static class CriticalBatchSection
                 : $"at {fit.AtEdge} batch size(s) the best learning rate is at the grid's edge, so the steps there may not be at the optimum");
         if (pareto is null) fails.Add("B_crit is not measured");
         else if (interval is null) fails.Add("B_crit has no bootstrap interval (most resamples of the grid give no fit)");
-        else if (interval.Low is null || interval.High is null)
-            fails.Add($"B_crit's interval is not bounded {(interval.Low is null ? "below" : "above")} by the data, so where larger batches stop paying is not located");
+        else if (Analyses.Low(interval) is null || Analyses.High(interval) is null)
+            fails.Add($"B_crit's interval is not bounded {(Analyses.Low(interval) is null ? "below" : "above")} by the data, so where larger batches stop paying is not located");
         return fails;
     }
 
@@ -56,8 +56,8 @@ public static class CriticalBatchSection
         var learned = trials.Where(t => t.Learned).ToList();
         page.Heading(3, "critical batch size");
         var measured = found.Where(f => f.Exact).ToArray();
-        var pareto = CriticalBatchInterval.fit(goal, runs)?.Value;
-        var interval = CriticalBatchInterval.bootstrap(goal, runs)?.Value;
+        var pareto = Analyses.CriticalBatch(goal, runs);
+        var interval = Analyses.CriticalBatchInterval(goal, runs);
         var (smallest, largest) = measured.Length > 0 ? (measured[0].Batch, measured[^1].Batch) : (0, 0);
         var facts = new List<string>();
         if (pareto is not null)
@@ -68,7 +68,7 @@ public static class CriticalBatchSection
 
         // the noise scale where the target is reached: the training loss at each seed's reach, pooled
         var noise = NoiseScale.Bins(data, learned);
-        var atTarget = TargetLoss(data, learned, runs, goal, found) is double loss ? NoiseByLoss.at(loss, noise)?.Value : null;
+        var atTarget = TargetLoss(data, learned, runs, goal, found) is double loss ? Analyses.NoiseAt(loss, noise) : null;
         if (atTarget is not null) facts.Add($"Gradient noise scale at the training loss where the target is reached: {NoiseScale.Text(atTarget)} ({NoiseScale.Definition}).");
         else if (noise.Length == 0) facts.Add("No gradient noise scale: these trials did not measure it (trial keys noise_scale_every and noise_scale_small).");
 
@@ -106,14 +106,14 @@ public static class CriticalBatchSection
         if (atTarget is not null) marks.Add(("B_simple (at the target's loss)", atTarget.B));
         var bestLr = fit?.Rows.Select(r => (object)new { x = r.Batch, y = r.Bound.IsInterior ? r.Vertex : r.BestLr }).ToList() ?? [];
         var band = interval is { } iv
-            ? new { lo = iv.Low?.Value ?? found[0].Batch / 4.0, hi = Math.Min(iv.High?.Value ?? double.PositiveInfinity, found[^1].Batch * 16.0) }
+            ? new { lo = Analyses.Low(iv) ?? found[0].Batch / 4.0, hi = Math.Min(Analyses.High(iv) ?? double.PositiveInfinity, found[^1].Batch * 16.0) }
             : null;
         page.Add(new Figure(name("critical"), Figures.CriticalBatch($"critical batch size: {group}", bestLr,
             found.Select(f => (object)new { x = f.Batch, y = f.Steps }).ToList(), lines,
             marks.Select(m => (object)new { x = m.B, label = m.Label }).ToList(), band),
             "Left: the best learning rate of each batch size. Right: steps to the target (points)" + (pareto is not null ? " with the fitted S(B) = S_min (1 + B_crit/B) (dashed)" : "") +
             ". Vertical lines: " + string.Join(" and ", marks.Select(m => m.Label)) +
-            (band is not null ? "; shaded: B_crit's bootstrap interval, drawn at most to 16 times the largest batch size" + (interval!.High is null ? " (its upper end is not bounded by the data)" : "") : "") + "."));
+            (band is not null ? "; shaded: B_crit's bootstrap interval, drawn at most to 16 times the largest batch size" + (Analyses.High(interval!) is null ? " (its upper end is not bounded by the data)" : "") : "") + "."));
     }
 
     /// <summary>One table, four estimators of the critical batch size for one model and dataset:
@@ -137,7 +137,7 @@ public static class CriticalBatchSection
             string End(double? b) => b is double v ? B(CriticalBatch.overheadBatch(o, smallest, new CriticalBatch.Pareto(pareto.SMin, v))) : "open";
             var excess = CriticalBatch.anchorExcess(smallest, pareto);
             rows.Add(["20% overhead (Zhang et al. 2025)", $"(1 + {o:0.0}) A + {o:0.0} B_crit: the batch size whose steps exceed linear scaling from the anchor A = {smallest} (the smallest batch size measured) by {o:0%}",
-                B(zhang), (interval is { } iv ? $"from B_crit's interval: {End(iv.Low?.Value)} to {End(iv.High?.Value)}; " : "") +
+                B(zhang), (interval is { } iv ? $"from B_crit's interval: {End(Analyses.Low(iv))} to {End(Analyses.High(iv))}; " : "") +
                 $"the anchor itself needs {excess:0%} more examples than E_min" + (excess > 0.25 ? ", so it is not in the linear regime the definition assumes: read as a bound" : "")]);
         }
         rows.Add(["B_simple (McCandlish et al. 2018)", "tr(Σ) / |G|², the gradient noise scale at the training loss where the target is reached",
@@ -148,7 +148,7 @@ public static class CriticalBatchSection
             var p = f.Points[^1];
             rows.Add(["branched CBS (Merrill et al. 2025)", branchedDefinition, (p.Cbs.Estimate.IsBound ? "≥ " : "") + B(p.Cbs.Estimate.Point),
                 $"at t = {p.At.ToString("G4", System.Globalization.CultureInfo.InvariantCulture)} epochs of {f.Repeats} reference run(s) at batch {f.Reference.BatchSize}, lr {Page.Lr(f.Reference.Lr)} " +
-                $"({branches!.Folder}); bracket {p.Cbs.Estimate.Lower} to {(p.Cbs.Estimate.Upper is { } u ? u.Value.ToString() : "untried")}, repeats' range {B(p.Cbs.Low)} to {B(p.Cbs.High)}; " +
+                $"({branches!.Folder}); bracket {p.Cbs.Estimate.Lower} to {(Analyses.Upper(p.Cbs.Estimate) is int u ? u.ToString() : "untried")}, repeats' range {B(p.Cbs.Low)} to {B(p.Cbs.High)}; " +
                 $"ϵ {f.Tolerance.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} on the {f.Loss.Name} loss. Measured late in training, not at the target's loss as the rows above"]);
         }
         else

@@ -23,13 +23,13 @@ static class DataScalingSection
         var byPool = family.Where(t => t.Pool is not null).GroupBy(t => t.TrainRows).OrderBy(g => g.Key).ToList();
         page.Heading(2, $"the amount of data: {family[0].Dataset} / {family[0].Model} / {family[0].Optimizer}");
         // one target for every pool: the lowest of the pools' own default targets, so that each can reach it
-        var goals = byPool.Select(g => StepsToTarget.goal(null, ChanceThreshold(g), StepsSection.Runs(data, g.Where(t => t.Learned))))
+        var goals = byPool.Select(g => Analyses.Goal(null, ChanceThreshold(g), StepsSection.Runs(data, g.Where(t => t.Learned))))
             .Where(g => double.IsFinite(g.Target) && !g.AtChance).Select(g => g.Target).ToList();
         double? target = goals.Count == byPool.Count ? goals.Min() : null;
         var pools = byPool.Select(g => Pool(data, g.Key, g.ToList(), target)).ToArray();
         page.Table(["training rows D", "bracketed batch sizes", "k (lr* ∝ B^k)", "B_crit" + (target is double t ? $" (to test {family[0].Metric} {t:0.0000})" : "")],
             pools.Select(p => (IReadOnlyList<string>)[p.Pool.Rows.ToString(Inv), p.Pool.Best.Length.ToString(Inv),
-                p.Fit is { } f && ScalingFit.measured(f) ? f.K.ToString("0.00", Inv) : "n/a", p.Pool.BCrit?.Value is double b ? b.ToString("0", Inv) : "not measured"]),
+                p.Fit is { } f && ScalingFit.measured(f) ? f.K.ToString("0.00", Inv) : "n/a", Analyses.BCrit(p.Pool) is double b ? b.ToString("0", Inv) : "not measured"]),
             "each pool on its own: the vertices of the batch sizes whose optimum the grid brackets, their k, and B_crit = E_min/S_min of the steps to one target " +
             (target is null ? "(none here: some pool has no target above chance)" : "that every pool reaches"));
         var sentences = new List<string>();

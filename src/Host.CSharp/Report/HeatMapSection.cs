@@ -1,4 +1,5 @@
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;
@@ -14,7 +15,7 @@ static class HeatMapSection
         var (batches, lrs, metric) = (grid.Batches, grid.Lrs, grid.Metric);
         var best = fit?.Rows.Select(r => (object)new { batch = r.Batch, lr = r.Bound.IsInterior ? r.Vertex : r.BestLr }).ToList() ?? [];
         var line = new List<object>();
-        if (fit is not null && ScalingFit.measured(fit) && PowerLaw.fit(ScalingFit.bestPoints(fit).Select(p => (double)p.Batch).ToArray(), ScalingFit.bestPoints(fit).Select(p => p.Lr).ToArray())?.Value is { } law)
+        if (fit is not null && ScalingFit.measured(fit) && Analyses.PowerLaw(ScalingFit.bestPoints(fit).Select(p => (double)p.Batch).ToArray(), ScalingFit.bestPoints(fit).Select(p => p.Lr).ToArray()) is { } law)
             foreach (var b in new[] { batches[0], batches[^1] }) line.Add(new { batch = b, lr = law.At(b) });
         var drawn = new List<string>();
         if (best.Count > 0) drawn.Add("red: the best learning rate of each batch size (the vertex where the optimum is bracketed, else the best point run)");

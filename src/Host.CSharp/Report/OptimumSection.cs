@@ -1,4 +1,5 @@
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using Lrbs.Host.Storage.Rows;
 using static Lrbs.Host.Report.SectionHelpers;
 
@@ -15,24 +16,24 @@ static class OptimumSection
         if (fit is null || fit.Best.Length < 3) return;
         page.Heading(3, "the best learning rate against batch size");
         var best = ScalingFit.bestPoints(fit);
-        var intervals = best.Select(p => ScalingFit.bestInterval(fit, p.Batch)?.Value).ToArray();
+        var intervals = best.Select(p => Analyses.BestInterval(fit, p.Batch)).ToArray();
         var covers = fit.Coverage.IsTestSampling ? " (test-set sampling only: one seed)" : "";
         page.Table(["batch size", "best lr (vertex)", "95% interval"], best.Select((p, i) => (IReadOnlyList<string>)[p.Batch.ToString(), Page.Lr(p.Lr),
             intervals[i] is { } iv ? $"{Page.Lr(iv.Low)} to {Page.Lr(iv.High)}" : "n/a"]),
             $"the batch sizes whose optimum the grid brackets; intervals: {fit.Method}");
 
         var slopes = OptimumShape.localSlopes(fit);
-        var verdictAllowed = ScalingFit.failedPremises(fit).IsEmpty;
+        var verdictAllowed = Analyses.FailedPremises(fit).Length == 0;
         string Against(OptimumShape.Slope s) => double.IsNaN(s.P) ? "no test"
             : !verdictAllowed ? $"Holm-adjusted p = {Math.Min(s.P, 1):0.000} (no verdict: see below)"
             : s.Departs ? $"departs from k = {fit.K:0.00} (Holm-adjusted p = {s.P:0.000})" : $"agrees with k (Holm-adjusted p = {Math.Min(s.P, 1):0.00})";
         page.Table(["batch sizes", "local slope", "95% interval", "beside k"], slopes.Select(s => (IReadOnlyList<string>)[$"{s.From} to {s.To}", s.Slope.ToString("0.00", Inv),
-            s.Interval?.Value is { } i ? $"{i.Low:0.00} to {i.High:0.00}" : "n/a", Against(s)]),
+            Analyses.Interval(s) is { } i ? $"{i.Low:0.00} to {i.High:0.00}" : "n/a", Against(s)]),
             $"local slope d log lr* / d log B between neighbouring batch sizes{covers}; each tested against k over the bootstrap, " +
             $"the {slopes.Length} tests controlled together by Holm's method (5% for the whole family)");
         var departs = slopes.Where(s => s.Departs && verdictAllowed).Select(s => $"{s.From} to {s.To}").ToList();
-        var comparison = OptimumShape.compare(fit)?.Value;
-        var premises = ScalingFit.failedPremises(fit);
+        var comparison = Analyses.CompareShapes(fit);
+        var premises = Analyses.FailedPremises(fit);
         var family = slopes.Any(s => !double.IsNaN(s.P)) && premises.Length > 0
             ? $"No statement on where the local slopes depart from k: {string.Join("; ", premises)}. "
             : slopes.Any(s => !double.IsNaN(s.P))
@@ -69,7 +70,7 @@ static class OptimumSection
         }).ToList();
         var xs = PowerLaw.logSpaced(best[0].Batch, best[^1].Batch, 40);
         var lines = new List<object>();
-        if (PowerLaw.fit(best.Select(p => (double)p.Batch).ToArray(), best.Select(p => p.Lr).ToArray())?.Value is { } law)
+        if (Analyses.PowerLaw(best.Select(p => (double)p.Batch).ToArray(), best.Select(p => p.Lr).ToArray()) is { } law)
             lines.AddRange(xs.Select(x => (object)new { x, y = law.At(x), series = $"power law, k = {fit.K:0.00}" }));
         if (comparison is not null)
             lines.AddRange(xs.Select(x => (object)new { x, y = OptimumShape.surge(comparison.Surge.LrMax, comparison.Surge.BNoise, x), series = "surge (Li et al. 2024)" }));
@@ -83,7 +84,7 @@ static class OptimumSection
         var b0 = rulesBase ?? bands.FirstOrDefault()?.Batch;
         var baseBand = bands.FirstOrDefault(b => b.Batch == b0);
         if (baseBand is not null)
-            foreach (var rule in OptimumBand.rules)
+            foreach (var rule in Analyses.Rules)
                 lines.AddRange(xs.Select(x => (object)new { x, y = baseBand.BestLr * Math.Pow(x / baseBand.Batch, rule.Exponent), series = $"{rule.Name} from B = {baseBand.Batch}" }));
         var marks = new List<object>();
         if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Batch && comparison.Surge.BNoise <= best[^1].Batch)

@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Data;
 using Lrbs.Host.Storage.Rows;
 
@@ -16,7 +17,7 @@ public static class ProtocolSection
         var lines = new List<IReadOnlyList<string>>();
         foreach (var d in t.GroupBy(r => (r.Dataset, r.DataDir)))
         {
-            var source = d.Key.DataDir is { } dir ? $"read from {dir}" : Registry.tryInfo(d.Key.Dataset)?.Value.Description ?? "unknown dataset";
+            var source = d.Key.DataDir is { } dir ? $"read from {dir}" : Analyses.DatasetInfo(d.Key.Dataset)?.Description ?? "unknown dataset";
             lines.Add(["Data", $"{d.Key.Dataset} ({source})."]);
         }
         lines.Add(["Pool and split", $"{Each(t, r => r.Pool is int p ? $"a seeded pool of {p:N0} rows" : "all rows")}, split {Each(t, r => r.Split)} " +

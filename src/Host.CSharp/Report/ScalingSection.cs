@@ -1,4 +1,5 @@
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;
@@ -13,7 +14,7 @@ static class ScalingSection
     /// kept apart (the interval resamples seeds jointly); a diverged, failed or collapsed seed
     /// scores 0; an accuracy's standard error on its test rows serves a grid of one seed.</summary>
     public static ScalingFit.Fit? Fit(Grid grid) =>
-        grid.Batches.Count < 2 || grid.Lrs.Count < 2 ? null : ScalingFit.fit(Cells(grid), 1UL)?.Value;
+        grid.Batches.Count < 2 || grid.Lrs.Count < 2 ? null : Analyses.ScalingFit(Cells(grid), 1UL);
 
     /// <summary>The grid's cells as the core's analyses read them: each seed's final test metric
     /// (0 for a diverged, failed or collapsed seed) and, for an accuracy, its standard error on the
@@ -48,7 +49,7 @@ static class ScalingSection
             "best lr searched: the learning rate with the highest mean test metric (the answer `lrbs sweep plan` gives); vertex: the peak of the parabola " +
             "through it and its two neighbours in log lr, an estimate between the points run (always within half a step of it); (apart): more than a quarter of a step from it");
         var apart = fit.Rows.Where(Apart).Select(r => r.Batch.ToString()).ToList();
-        var interval = fit.Interval?.Value is { } i ? $"95% interval {i.Low:0.00} to {i.High:0.00}; {fit.Method}" : fit.Method;
+        var interval = Analyses.Interval(fit) is { } i ? $"95% interval {i.Low:0.00} to {i.High:0.00}; {fit.Method}" : fit.Method;
         var fitted = ScalingFit.measured(fit)
             ? $"Fitted scaling exponent: k = {fit.K:0.00} ({interval}), the slope of log lr* on log B through the vertices of the {fit.Best.Length} batch size(s) whose optimum the grid brackets. "
             : "";

@@ -1,4 +1,5 @@
 using Lrbs.Core.Analysis;
+using Lrbs.Core.Surface;
 using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
@@ -24,7 +25,7 @@ public static class TimingSection
             var xs = done.Select(t => (double)t.BatchSize).ToArray();
             var ys = done.Select(y).ToArray();
             points.AddRange(done.Select(t => (object)new { x = t.BatchSize, y = y(t), series = s }));
-            if (PowerLaw.fit(xs, ys)?.Value is not { } law) continue;
+            if (Analyses.PowerLaw(xs, ys) is not { } law) continue;
             slopes.Add($"{s}: slope {law.Slope:0.00}");
             foreach (var x in new[] { xs.Min(), xs.Max() }) lines.Add(new { x, y = law.At(x), series = $"fit: {s}" });
         }

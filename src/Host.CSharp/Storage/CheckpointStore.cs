@@ -93,7 +93,7 @@ public sealed class CheckpointStore(string outDir, string codeVersion, int every
         {
             if (list.Count == 0) { points[id] = null; continue; }
             // the newest epoch every member of its last pack that is still to run has saved
-            var epoch = list[0].Pack.Where(states.ContainsKey).Select(u => states[u].Count > 0 ? states[u][0].Epoch : 0).Append(list[0].Epoch).Min();
+            var epoch = Stored.Pack(list[0]).Where(states.ContainsKey).Select(u => states[u].Count > 0 ? states[u][0].Epoch : 0).Append(list[0].Epoch).Min();
             points[id] = list.FirstOrDefault(s => s.Epoch == epoch) ?? list[0];
         }
         return points;

@@ -36,13 +36,14 @@ public sealed class ResultsStore(string outDir)
         Directory.CreateDirectory(TrialsDir);
         Directory.CreateDirectory(EpochsDir);
         var id = TrialConfigModule.id(r.Config);
-        ParquetPart.Write(ResultsSchema.Epochs, r.Epochs.Select(e => EpochRow.Of(id, e)).ToList(), EpochsPath(id));
-        if (r.TestOutputs is not null)
+        var recorded = Recorded.Trial(r);
+        ParquetPart.Write(ResultsSchema.Epochs, recorded.Epochs.Select(e => EpochRow.Of(id, e)).ToList(), EpochsPath(id));
+        if (recorded.TestOutputs is { } outputs)
         {
             if (test is null) throw new ArgumentException("predictions need the test partition they belong to", nameof(test));
             var table = PredictionRows.TableFor(test.Targets);
             Directory.CreateDirectory(Path.Combine(OutDir, table.Name));
-            PredictionRows.Write(id, r.TestOutputs.Value, test, PredictionsPath(table, id));
+            PredictionRows.Write(id, outputs, test, PredictionsPath(table, id));
         }
         ParquetPart.Write(ResultsSchema.Trials, [TrialRow.Of(sweep, r, codeVersion, DateTime.UtcNow)], TrialPath(id));
         CheckpointStore.DeleteIn(OutDir, id); // committed: its mid-way state is not needed any more

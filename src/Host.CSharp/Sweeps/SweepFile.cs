@@ -32,7 +32,7 @@ public static class SweepFile
     };
 
     static readonly string[] SweepKeys = ["name", "grid", "grids", "repeats", "out", "pack"];
-    static IEnumerable<string> TrialKeys => TrialConfigModule.keyNames;
+    static IEnumerable<string> TrialKeys => Trials.Keys.Select(k => k.Key);
     static IEnumerable<string> TopKeys => [.. SweepKeys, .. TrialKeys, "noise_scale", "stopping", "branch"];
     static readonly string[] BranchKeys = ["at", "batch_sizes", "window", "lr", "tolerance", "loss"];
 
@@ -190,7 +190,7 @@ public static class SweepFile
         Sweep Branched(string name, string outDir, bool pack, int repeats, Dictionary<string, YamlScalarNode> settings,
             List<List<(string Key, List<List<(string Key, YamlScalarNode Value)>> Values)>> grids, BranchSpec spec, YamlMappingNode node)
         {
-            foreach (var key in BranchSpecModule.setKeys)
+            foreach (var key in Branches.SetKeys)
             {
                 if (settings.TryGetValue(key, out var given)) throw Fail($"{Where(given, key)}: the branch section sets {key} for each branch; remove it");
                 if (grids.SelectMany(g => g).FirstOrDefault(k => k.Key == key) is { Key: not null } listed && listed.Values[0][0] is var (_, first))
@@ -204,8 +204,8 @@ public static class SweepFile
                 var reference = Build(values, r);
                 if (!seen.Add(TrialConfigModule.id(reference))) continue;
                 references.Add(new PlannedTrial(references.Count, TrialConfigModule.id(reference), reference, false));
-                foreach (var at in spec.At)
-                    foreach (var batch in spec.BatchSizes)
+                foreach (var at in Branches.Points(spec))
+                    foreach (var batch in Branches.BatchSizes(spec))
                     {
                         IReadOnlyList<KeyValuePair<string, string>> keys;
                         try { keys = Branches.Keys(spec, reference.BatchSize, at, batch); }
@@ -359,7 +359,7 @@ public static class SweepFile
                 foreach (var (k, v) in m.Children)
                 {
                     var name = ((YamlScalarNode)k).Value ?? "";
-                    var allowed = new[] { "name" }.Concat(OptimizerSpecModule.hyperKeys).ToList();
+                    var allowed = new[] { "name" }.Concat(Catalogue.HyperKeys).ToList();
                     if (!allowed.Contains(name))
                     {
                         Note($"{Where(k, at + "." + name)}: unknown key '{name}'{TrialConfigModule.suggest(name, allowed)}; allowed: {string.Join(", ", allowed)}");
@@ -430,7 +430,7 @@ public static class SweepFile
             catch (ConfigException failed)
             {
                 foreach (var e in failed.Errors)
-                    Note(section is not null && (BranchSpecModule.setKeys.Contains(e.Field) || e.Field == "batch_size")
+                    Note(section is not null && (Branches.SetKeys.Contains(e.Field) || e.Field == "batch_size")
                         ? $"{Where(section, "branch")}: {e.Field}: {e.Message}"
                         : values.TryGetValue(e.Field, out var node) ? $"{Where(node, e.Field)}: {e.Message}" : $"{path}: {e.Field}: {e.Message}");
                 throw new Problem(failed.Errors[0].Message);

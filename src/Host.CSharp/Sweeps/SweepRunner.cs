@@ -32,7 +32,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     readonly BranchStates branchStates = new(store.OutDir, codeVersion);
 
     /// <summary>The reference step a branch starts from (its training rows decide the steps per epoch).</summary>
-    public static int BranchStep(TrialConfig branch) => TrialConfigModule.branchStep(Trials.Prepare(branch).Train.Count, branch.Branch.Value);
+    public static int BranchStep(TrialConfig branch) => TrialConfigModule.branchStep(Trials.Prepare(branch).Train.Count, Trials.BranchPoint(branch));
 
     /// <summary>Whether a branch's start (its reference run's state at its branch point) is saved and reads.</summary>
     public bool BranchReady(PlannedTrial t, Action<string> warn) =>
@@ -42,18 +42,18 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     public void RemoveUsedBranchStates(CommittedTrials committed)
     {
         if (sweep.Branching is null) return;
-        foreach (var g in sweep.Branching.Branches.GroupBy(b => (Reference: sweep.Branching.ReferenceOf(b.Config), Step: BranchStep(b.Config))))
+        foreach (var g in Branches.Of(sweep.Branching).GroupBy(b => (Reference: sweep.Branching.ReferenceOf(b.Config), Step: BranchStep(b.Config))))
             if (g.All(b => committed.Statuses.ContainsKey(b.Id))) branchStates.Delete(g.Key.Reference, g.Key.Step);
     }
 
     /// <summary>Where a trial resumes: its saved epoch and the pack it saved in (empty: from the start).</summary>
-    static string ResumeKey(MemberState? s) => s is null ? "" : $"{s.Epoch}:{string.Join(",", s.Pack)}";
+    static string ResumeKey(MemberState? s) => s is null ? "" : $"{s.Epoch}:{string.Join(",", Stored.Pack(s))}";
 
     /// <summary>Trials grouped by where they resume, each resumed group in its saved member order
     /// (a packed net's arithmetic depends on it); trials starting afresh keep their given order.</summary>
     static IEnumerable<List<PlannedTrial>> ByResumePoint(IEnumerable<PlannedTrial> trials, IReadOnlyDictionary<string, MemberState?> points) =>
         trials.Select((t, i) => (t, i)).GroupBy(p => ResumeKey(points[p.t.Id]))
-            .Select(g => g.OrderBy(p => points[p.t.Id]?.Pack.ToList().IndexOf(p.t.Id) ?? p.i).Select(p => p.t).ToList());
+            .Select(g => g.OrderBy(p => (points[p.t.Id] is { } state ? Array.IndexOf(Stored.Pack(state), p.t.Id) : p.i)).Select(p => p.t).ToList());
 
     /// <summary>The units with every trial that has a checkpoint moved into a unit of the trials it
     /// saved with, in their saved order: a pack resumed with exactly its members continues bit for
@@ -133,7 +133,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
                     if (Claim([t]) is { Count: 1 } mine)
                     {
                         // a trial taken over goes on with the trials it saved its checkpoint with, where this runner can take them too
-                        var companions = checkpoints.Load(t.Id, observer.Warning).FirstOrDefault()?.Pack.Where(id => id != t.Id && planned.ContainsKey(id))
+                        var companions = (checkpoints.Load(t.Id, observer.Warning).FirstOrDefault() is { } saved ? Stored.Pack(saved) : []).Where(id => id != t.Id && planned.ContainsKey(id))
                             .Select(id => planned[id]).Where(u => !Done(u) && !taken.ContainsKey(u.Id)).ToList() ?? [];
                         var unit = mine.Concat(Claim(companions)).ToList();
                         foreach (var u in unit) taken[u.Id] = true;
@@ -173,7 +173,7 @@ public sealed class SweepRunner(Sweep sweep, ResultsStore store, int workers, Sh
     IEnumerable<TrialResult> RunPack(IReadOnlyList<PlannedTrial> trials, IReadOnlyList<MemberState?> states, Lrbs.Core.Data.SplitData data, ISweepObserver observer, Claims? claims)
     {
         // branches start from their reference runs' states at their point; a reference run saves its states at its branches' points
-        if (trials[0].Config.Branch is not null)
+        if (Trials.BranchPoint(trials[0].Config) is not null)
             states = trials.Select(t => branchStates.Load(sweep.Branching!.ReferenceOf(t.Config), BranchStep(t.Config), observer.Warning)
                 ?? throw new InvalidOperationException($"branch {t.Id}: its reference run's state is not saved")).ToList();
         var branchSteps = sweep.Branching is null ? [] : trials.SelectMany(t => sweep.Branching.StepsFor(t.Id, data.Train.Count)).Distinct().ToList();

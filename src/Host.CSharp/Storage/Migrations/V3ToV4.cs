@@ -1,3 +1,4 @@
+using Lrbs.Core.Surface;
 using Lrbs.Core.Training;
 
 namespace Lrbs.Host.Storage.Migrations;
@@ -31,8 +32,8 @@ public static class V3ToV4
             .OrderBy(e => Convert.ToInt32(e["epoch"]))
             .Select(e => e["train_loss"] is double d ? d : double.NaN).ToList();
         var finished = old["status"] is "ok" or "stopped_early";
-        var collapsed = Collapse.collapsed(finished, old["test_metric"] as double? ?? double.NaN, chance ?? double.NaN,
-            Convert.ToInt32(old["test_rows"]), losses.ToArray())?.Value;
+        var collapsed = Stored.Collapsed(finished, old["test_metric"] as double? ?? double.NaN, chance ?? double.NaN,
+            Convert.ToInt32(old["test_rows"]), losses.ToArray());
         row["collapsed"] = collapsed;
         return row;
     }

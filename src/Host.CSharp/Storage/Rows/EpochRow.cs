@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using Lrbs.Core.Training;
+using Lrbs.Core.Surface;
 
 namespace Lrbs.Host.Storage.Rows;
 
@@ -42,12 +42,16 @@ public sealed class EpochRow
     [Meaning("B_simple = tr(Sigma) / |G|^2 (McCandlish et al. 2018) at the epoch's end; null when not measured", Unit = "examples")]
     [JsonPropertyName("gns_b_simple")] public double? GnsBSimple { get; set; }
 
-    public static EpochRow Of(string id, EpochRecord e) => new()
+    public static EpochRow Of(string id, RecordedEpoch o)
     {
-        Id = id, Epoch = e.Epoch, TrainLoss = TrialRow.Finite(e.TrainLoss), TrainMetric = TrialRow.Finite(e.TrainMetric),
-        ValLoss = TrialRow.Finite(e.ValLoss?.Value), ValMetric = TrialRow.Finite(e.ValMetric?.Value),
-        TestLoss = TrialRow.Finite(e.TestLoss), TestMetric = TrialRow.Finite(e.TestMetric), Lr = e.Lr, BatchSize = e.BatchSize,
-        Steps = e.Steps, Seconds = e.Seconds, TrainSeconds = e.TrainSeconds,
-        GnsG2 = TrialRow.Finite(e.NoiseG2?.Value), GnsTrace = TrialRow.Finite(e.NoiseTrace?.Value), GnsBSimple = TrialRow.Finite(e.NoiseBSimple?.Value),
-    };
+        var e = o.Record;
+        return new()
+        {
+            Id = id, Epoch = e.Epoch, TrainLoss = TrialRow.Finite(e.TrainLoss), TrainMetric = TrialRow.Finite(e.TrainMetric),
+            ValLoss = TrialRow.Finite(o.ValLoss), ValMetric = TrialRow.Finite(o.ValMetric),
+            TestLoss = TrialRow.Finite(e.TestLoss), TestMetric = TrialRow.Finite(e.TestMetric), Lr = e.Lr, BatchSize = e.BatchSize,
+            Steps = e.Steps, Seconds = e.Seconds, TrainSeconds = e.TrainSeconds,
+            GnsG2 = TrialRow.Finite(o.NoiseG2), GnsTrace = TrialRow.Finite(o.NoiseTrace), GnsBSimple = TrialRow.Finite(o.NoiseBSimple),
+        };
+    }
 }

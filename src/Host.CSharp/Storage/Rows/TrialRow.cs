@@ -141,26 +141,27 @@ public sealed class TrialRow
         var c = r.Config;
         var v = Trials.Values(c);
         string? Opt(string key) => v.TryGetValue(key, out var s) && s.Length > 0 ? s : null;
-        var last = r.Epochs.IsEmpty ? null : r.Epochs[^1];
+        var o = Recorded.Trial(r);
+        var last = o.Epochs.Length == 0 ? null : o.Epochs[^1];
         return new TrialRow
         {
             Id = TrialConfigModule.id(c), Sweep = sweep,
-            Dataset = c.Dataset, DataDir = Opt("data_dir"), DataSeed = c.DataSeed, Pool = c.Pool?.Value, Split = v["split"],
-            TrainLimit = c.TrainLimit?.Value, TestLimit = c.TestLimit?.Value, ImageSize = c.ImageSize?.Value, Labels = Opt("labels"),
+            Dataset = c.Dataset, DataDir = Opt("data_dir"), DataSeed = c.DataSeed, Pool = o.Pool, Split = v["split"],
+            TrainLimit = o.TrainLimit, TestLimit = o.TestLimit, ImageSize = o.ImageSize, Labels = Opt("labels"),
             Model = c.Model, CrossEntropy = v["cross_entropy"], BoxLoss = Opt("box_loss"), EvalBatches = c.EvalWholeBatches ? "whole" : "all",
             Optimizer = v["optimizer"], Lr = c.Lr, Scaling = Opt("scaling"), BatchSize = c.BatchSize, Schedule = v["schedule"],
             MaxEpochs = c.Stopping.MaxEpochs, Stabilisation = Opt("stabilisation"), EarlyStopping = Opt("early_stopping"),
-            EarlyStoppingMonitor = c.Stopping.EarlyStopping?.Value.Monitor.Name,
+            EarlyStoppingMonitor = o.EarlyStoppingMonitor,
             Seed = c.Seed, NoiseScale = Opt("noise_scale"),
-            BranchReference = TrialConfigModule.reference(c) is { } reference ? TrialConfigModule.id(reference.Value) : null,
-            BranchAt = c.Branch?.Value.At, BranchBatch = c.Branch?.Value.ParentBatch, BranchWindow = c.Branch?.Value.Window,
-            BranchBSimple = Finite(r.BranchBSimple?.Value),
-            Status = r.Status.Name, StopReason = r.StopReason?.Value.ToString(), Error = r.Status is TrialStatus.Failed f ? f.message : null,
-            Epochs = r.Epochs.Length, Steps = r.Steps, Metric = r.MetricName,
-            TestMetric = Finite(r.FinalTestMetric), TestLoss = Finite(r.FinalTestLoss), ChanceMetric = Finite(r.ChanceMetric), Collapsed = r.Collapsed?.Value,
-            ValMetric = Finite(last?.ValMetric?.Value), ValLoss = Finite(last?.ValLoss?.Value),
-            FinalTrainLoss = Finite(last?.TrainLoss), FinalTrainMetric = Finite(last?.TrainMetric),
-            WallSeconds = r.WallSeconds, TrainSeconds = r.Epochs.Sum(e => e.TrainSeconds),
+            BranchReference = o.BranchReference,
+            BranchAt = o.BranchAt, BranchBatch = o.BranchBatch, BranchWindow = o.BranchWindow,
+            BranchBSimple = Finite(o.BranchBSimple),
+            Status = r.Status.Name, StopReason = o.StopReason, Error = r.Status is TrialStatus.Failed f ? f.message : null,
+            Epochs = o.Epochs.Length, Steps = r.Steps, Metric = r.MetricName,
+            TestMetric = Finite(r.FinalTestMetric), TestLoss = Finite(r.FinalTestLoss), ChanceMetric = Finite(r.ChanceMetric), Collapsed = o.Collapsed,
+            ValMetric = Finite(last?.ValMetric), ValLoss = Finite(last?.ValLoss),
+            FinalTrainLoss = Finite(last?.Record.TrainLoss), FinalTrainMetric = Finite(last?.Record.TrainMetric),
+            WallSeconds = r.WallSeconds, TrainSeconds = o.Epochs.Sum(e => e.Record.TrainSeconds),
             Parameters = r.ParameterCount, TrainRows = r.TrainCount, TestRows = r.TestCount, PackSize = r.PackSize, ResumedEpochs = r.ResumedEpochs,
             Config = TrialConfigModule.canonical(c), CodeVersion = codeVersion, Machine = Environment.MachineName, Blas = Lrbs.Core.Engine.Runtime.blasCore(), FinishedAt = Micros.Of(finishedAt),
         };
