@@ -92,3 +92,69 @@ let ``the C# host reaches the core through its surface, never through F#'s plumb
         ]
 
     Assert.That(uses, Is.Empty)
+
+/// Type names as a member reference's signature spells them, enough to spot F#'s plumbing.
+type private Names() =
+    interface System.Reflection.Metadata.ISignatureTypeProvider<string, obj> with
+        member _.GetPrimitiveType c = string c
+        member _.GetTypeFromDefinition(md, h, _) = md.GetString(md.GetTypeDefinition(h).Name)
+        member _.GetTypeFromReference(md, h, _) = md.GetString(md.GetTypeReference(h).Name)
+        member this.GetTypeFromSpecification(md, ctx, h, _) = md.GetTypeSpecification(h).DecodeSignature(this, ctx)
+        member _.GetSZArrayType e = e + "[]"
+        member _.GetArrayType(e, _) = e + "[,]"
+        member _.GetByReferenceType e = e + "&"
+        member _.GetPointerType e = e + "*"
+        member _.GetGenericInstantiation(g, args) = g + "<" + String.concat "," args + ">"
+        member _.GetGenericTypeParameter(_, i) = $"!{i}"
+        member _.GetGenericMethodParameter(_, i) = $"!!{i}"
+        member _.GetFunctionPointerType _ = "fnptr"
+        member _.GetModifiedType(_, u, _) = u
+        member _.GetPinnedType e = e
+
+[<Test>]
+let ``the compiled host uses no F# option, list, result or choice type, nor their modules`` () =
+    // The text check above misses a use that names no type: `x.Pool?.Value` on an F# option
+    // compiles to a reference to FSharpOption`1::get_Value, and a call to a core function that
+    // takes or returns an option names it in its signature. The host's metadata lists every
+    // member it touches, so this finds each use however it is spelled.
+    let plumbing =
+        Regex(@"\b(FSharpOption|FSharpValueOption|FSharpList|FSharpResult|FSharpChoice)`|\b(ListModule|OptionModule|ResultModule)\b")
+
+    let path = typeof<Lrbs.Host.Report.CriticalBatchSection>.Assembly.Location
+    use stream = File.OpenRead path
+    use pe = new System.Reflection.PortableExecutable.PEReader(stream)
+    let md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader pe
+    let names = Names()
+
+    let parent (m: System.Reflection.Metadata.MemberReference) =
+        match m.Parent.Kind with
+        | System.Reflection.Metadata.HandleKind.TypeReference ->
+            md.GetString(md.GetTypeReference(System.Reflection.Metadata.TypeReferenceHandle.op_Explicit m.Parent).Name)
+        | System.Reflection.Metadata.HandleKind.TypeSpecification ->
+            md.GetTypeSpecification(System.Reflection.Metadata.TypeSpecificationHandle.op_Explicit m.Parent).DecodeSignature(names, null)
+        | _ -> "?"
+
+    let signature (m: System.Reflection.Metadata.MemberReference) =
+        match m.GetKind() with
+        | System.Reflection.Metadata.MemberReferenceKind.Method ->
+            let s = m.DecodeMethodSignature(names, null)
+            $"""({String.concat ", " s.ParameterTypes}) : {s.ReturnType}"""
+        | _ -> " : " + m.DecodeFieldSignature(names, null)
+
+    let found =
+        [
+            for h in md.MemberReferences do
+                let m = md.GetMemberReference h
+                let text = $"{parent m}.{md.GetString m.Name}{signature m}"
+
+                if plumbing.IsMatch text then
+                    text
+        ]
+        |> List.distinct
+        |> List.sort
+
+    Assert.That(
+        String.concat "\n" found,
+        Is.Empty,
+        "Lrbs.Host.dll uses F#'s plumbing: the core's surface (src/Core.FSharp/Surface) should hand these over C#-shaped"
+    )
