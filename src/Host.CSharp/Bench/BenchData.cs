@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Lrbs.Core.Data;
 
 namespace Lrbs.Host.Bench;

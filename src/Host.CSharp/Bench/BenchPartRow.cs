@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Parquet.Serialization.Attributes;
 
 namespace Lrbs.Host.Bench;

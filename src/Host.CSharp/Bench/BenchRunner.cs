@@ -1,9 +1,6 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
 using System.Diagnostics;
 using Lrbs.Core.Engine;
-using Lrbs.Core.Training;
-using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
 using Lrbs.Host.Cli;
 

@@ -1,6 +1,3 @@
-using System.Globalization;
-using Lrbs.Host.Storage;
-
 namespace Lrbs.Host.Bench;
 
 /// <summary>Ratios of lrbs to each peer, the issue's targets, the printed table and the Parquet file.</summary>
@@ -179,34 +176,32 @@ public static class BenchTable
     /// <summary>Prints what the gradient noise scale measurement costs.</summary>
     static void PrintNoiseCost(IReadOnlyList<BenchRow> rows, TextWriter output)
     {
-        var noise = rows.Where(r => r.Part == "noise").GroupBy(r => r.Case).ToList();
-        if (noise.Count > 0)
+        foreach (var g in Part(rows, "noise", "cost of the gradient noise scale measurement (training seconds per epoch):", output))
         {
-            output.WriteLine();
-            output.WriteLine("cost of the gradient noise scale measurement (training seconds per epoch):");
-            foreach (var g in noise)
-            {
-                var plain = g.First(r => r.System == "lrbs").Seconds;
-                var with = g.First(r => r.System != "lrbs");
-                output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with {with.System[7..]}: x{F(with.Seconds / plain, "0.00")}");
-            }
+            var plain = g.First(r => r.System == "lrbs").Seconds;
+            var with = g.First(r => r.System != "lrbs");
+            output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with {with.System[7..]}: x{F(with.Seconds / plain, "0.00")}");
         }
+    }
+
+    /// <summary>One part's rows by case, after a blank line and the heading; nothing printed when the part has no rows.</summary>
+    static List<IGrouping<string, BenchRow>> Part(IReadOnlyList<BenchRow> rows, string part, string heading, TextWriter output)
+    {
+        var groups = rows.Where(r => r.Part == part).GroupBy(r => r.Case).ToList();
+        if (groups.Count == 0) return groups;
+        output.WriteLine();
+        output.WriteLine(heading);
+        return groups;
     }
 
     /// <summary>Prints what a mid-trial checkpoint costs.</summary>
     static void PrintCheckpointCost(IReadOnlyList<BenchRow> rows, TextWriter output)
     {
-        var checkpoints = rows.Where(r => r.Part == "checkpoints").GroupBy(r => r.Case).ToList();
-        if (checkpoints.Count > 0)
+        foreach (var g in Part(rows, "checkpoints", "cost of a mid-trial checkpoint (one epoch, training and evaluation, then its save; target: a few percent):", output))
         {
-            output.WriteLine();
-            output.WriteLine("cost of a mid-trial checkpoint (one epoch, training and evaluation, then its save; target: a few percent):");
-            foreach (var g in checkpoints)
-            {
-                var plain = g.First(r => r.System == "lrbs epoch").Seconds;
-                var with = g.First(r => r.System != "lrbs epoch");
-                output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with its checkpoint ({with.Note}): +{F((with.Seconds / plain - 1) * 100, "0.00")}%");
-            }
+            var plain = g.First(r => r.System == "lrbs epoch").Seconds;
+            var with = g.First(r => r.System != "lrbs epoch");
+            output.WriteLine($"  {g.Key,-26} {F(plain)} s -> {F(with.Seconds)} s with its checkpoint ({with.Note}): +{F((with.Seconds / plain - 1) * 100, "0.00")}%");
         }
     }
 

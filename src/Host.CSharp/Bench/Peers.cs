@@ -1,6 +1,4 @@
-using Lrbs.Core.Surface;
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace Lrbs.Host.Bench;
 

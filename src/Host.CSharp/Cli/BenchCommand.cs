@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Lrbs.Host.Bench;
-using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Cli;
 

@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using System.CommandLine;
-
 namespace Lrbs.Host.Cli;
 
 /// <summary>Exit codes of every lrbs command.</summary>

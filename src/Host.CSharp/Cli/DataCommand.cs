@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Lrbs.Core.Data;
 
 namespace Lrbs.Host.Cli;

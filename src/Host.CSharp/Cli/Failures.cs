@@ -1,6 +1,5 @@
 using Lrbs.Host.Parity;
 using Lrbs.Host.Report;
-using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
 
 namespace Lrbs.Host.Cli;

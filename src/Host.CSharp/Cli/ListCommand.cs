@@ -1,5 +1,3 @@
-using Lrbs.Core.Surface;
-using System.CommandLine;
 using Lrbs.Core.Data;
 using Lrbs.Core.Models;
 using Lrbs.Core.Optimizers;

@@ -1,8 +1,5 @@
-using Lrbs.Core.Surface;
-using System.CommandLine;
 using Lrbs.Core.Data;
 using Lrbs.Core.Models;
-using Lrbs.Core.Training;
 using Lrbs.Host.Sweeps;
 
 namespace Lrbs.Host.Cli;

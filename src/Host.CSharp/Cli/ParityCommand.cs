@@ -1,9 +1,6 @@
-using System.CommandLine;
-using System.Globalization;
 using Lrbs.Core.Data;
 using Lrbs.Host.Parity;
 using Lrbs.Host.Presentation;
-using Lrbs.Host.Storage;
 using Spectre.Console;
 
 namespace Lrbs.Host.Cli;

@@ -1,7 +1,4 @@
-using System.CommandLine;
-using System.Globalization;
 using Lrbs.Host.Report;
-using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Cli;
 

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using Lrbs.Host.Presentation;
-using Lrbs.Host.Storage;
 using Lrbs.Host.Storage.Migrations;
 using Spectre.Console;
 

@@ -1,8 +1,4 @@
-using Lrbs.Core.Surface;
-using System.CommandLine;
 using Lrbs.Core.Planning;
-using Lrbs.Core.Training;
-using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
 using Lrbs.Host.Presentation;
 using Spectre.Console;

@@ -1,8 +1,5 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
-using Lrbs.Core.Training;
 using Lrbs.Host.Presentation;
-using Lrbs.Host.Storage;
 using Lrbs.Host.Sweeps;
 
 namespace Lrbs.Host.Cli;

@@ -1,8 +1,4 @@
-using Lrbs.Core.Surface;
-using System.CommandLine;
-using Lrbs.Core.Training;
 using Lrbs.Host.Presentation;
-using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Cli;
 

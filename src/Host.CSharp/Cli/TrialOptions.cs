@@ -1,7 +1,3 @@
-using Lrbs.Core.Surface;
-using System.CommandLine;
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Cli;
 
 /// <summary>The command-line form of every trial key of <see cref="TrialConfigModule.keys"/>:

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Lrbs.Core.Surface;
 using Lrbs.Host.Report;
 
 namespace Lrbs.Host.Cli;

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using Lrbs.Core.Losses;
 using Lrbs.Core.Models;
 using Lrbs.Core.Optimizers;
-using Lrbs.Core.Surface;
 
 namespace Lrbs.Host.Parity;
 
@@ -54,17 +52,19 @@ public static class CaseFiles
     {
         var d = new Dictionary<string, object> { ["type"] = l.Def.Name };
         foreach (var (k, v) in l.Args) d[k] = Json(v);
-        var tfjs = ParityInputs.Tfjs(l);
-        if (tfjs.Unsupported is null) d["tfjs"] = tfjs.Entry;
-        else d["tfjs_unsupported"] = tfjs.Unsupported;
-        return d;
+        return WithTfjs(d, ParityInputs.Tfjs(l));
     }
 
     static Dictionary<string, object> Optimizer(OptimizerSpec o)
     {
         var d = new Dictionary<string, object> { ["name"] = o.Kind.Name };
         foreach (var (k, v) in o.Settings) d[k] = Number(v);
-        var tfjs = ParityInputs.Tfjs(o);
+        return WithTfjs(d, ParityInputs.Tfjs(o));
+    }
+
+    /// <summary>The entry with how TensorFlow.js builds it ("tfjs"), or why it cannot ("tfjs_unsupported").</summary>
+    static Dictionary<string, object> WithTfjs(Dictionary<string, object> d, TfjsEntry tfjs)
+    {
         if (tfjs.Unsupported is null) d["tfjs"] = tfjs.Entry;
         else d["tfjs_unsupported"] = tfjs.Unsupported;
         return d;

@@ -1,5 +1,3 @@
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Parity;
 
 /// <summary>|ours - theirs| &lt;= Atol + Rtol |theirs|, element-wise.</summary>

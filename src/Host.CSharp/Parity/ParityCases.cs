@@ -2,8 +2,6 @@ using Lrbs.Core.Engine;
 using Lrbs.Core.Losses;
 using Lrbs.Core.Models;
 using Lrbs.Core.Optimizers;
-using Lrbs.Core.Surface;
-using Lrbs.Core.Training;
 
 namespace Lrbs.Host.Parity;
 

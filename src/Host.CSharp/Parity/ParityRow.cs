@@ -1,5 +1,3 @@
-using System.Text.Json.Serialization;
-
 namespace Lrbs.Host.Parity;
 
 /// <summary>results/parity/parity-REFERENCE.parquet: one row per parity case with its verdict and

@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Parity;
 
 /// <summary>Writes the cases, has a reference answer them, runs our engine on the same cases

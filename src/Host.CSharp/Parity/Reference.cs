@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Lrbs.Host.Parity;
 
 /// <summary>A reference implementation that answers parity cases (reference/CASES.md):

@@ -1,7 +1,4 @@
-using System.Globalization;
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using Lrbs.Host.Storage;
 using Spectre.Console;
 
 namespace Lrbs.Host.Presentation;

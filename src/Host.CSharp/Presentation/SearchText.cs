@@ -1,5 +1,3 @@
-using Lrbs.Core.Surface;
-using System.Globalization;
 using Lrbs.Core.Planning;
 using Lrbs.Host.Sweeps;
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Lrbs.Host.Presentation;
 
 /// <summary>What a user waits for before training starts (LRBS_TIMING=1): seconds since the

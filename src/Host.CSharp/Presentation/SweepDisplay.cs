@@ -1,7 +1,5 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
 using System.Collections.Concurrent;
-using Lrbs.Core.Training;
 using Lrbs.Host.Sweeps;
 using Spectre.Console;
 

@@ -1,6 +1,4 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Data;
-using Lrbs.Core.Training;
 using Spectre.Console;
 
 namespace Lrbs.Host.Presentation;

@@ -1,8 +1,4 @@
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using Lrbs.Core.Surface;
-using Lrbs.Core.Training;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Presentation;
 

@@ -1,7 +1,4 @@
-using System.Globalization;
 using Lrbs.Core.Analysis;
-using Lrbs.Core.Surface;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
 

@@ -1,5 +1,3 @@
-using Lrbs.Host.Storage;
-using Lrbs.Host.Storage.Rows;
 using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;

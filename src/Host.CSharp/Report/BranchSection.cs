@@ -1,7 +1,5 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Analysis;
 using Lrbs.Core.Planning;
-using Lrbs.Host.Storage.Rows;
 using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;

@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using Lrbs.Host.Storage.Rows;
-using System.Globalization;
 using Lrbs.Core.Analysis;
 
 namespace Lrbs.Host.Report;

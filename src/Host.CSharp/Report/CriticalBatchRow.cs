@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-using Lrbs.Host.Storage.Rows;
-
 namespace Lrbs.Host.Report;
 
 /// <summary>OUT/report/critical_batch.parquet (written by `lrbs report` for a branched study): the

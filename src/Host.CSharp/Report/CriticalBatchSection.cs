@@ -1,6 +1,4 @@
-using Lrbs.Host.Storage.Rows;
 using Lrbs.Core.Analysis;
-using Lrbs.Core.Surface;
 
 namespace Lrbs.Host.Report;
 

@@ -1,5 +1,4 @@
 using Lrbs.Core.Analysis;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
 

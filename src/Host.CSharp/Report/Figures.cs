@@ -1,6 +1,4 @@
-using Lrbs.Host.Storage.Rows;
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace Lrbs.Host.Report;
 

@@ -1,6 +1,4 @@
 using Lrbs.Core.Losses;
-using Lrbs.Host.Storage;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
 

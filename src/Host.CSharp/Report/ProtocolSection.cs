@@ -1,6 +1,4 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Data;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
 

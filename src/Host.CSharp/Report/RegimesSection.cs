@@ -1,5 +1,4 @@
 using Lrbs.Core.Analysis;
-using Lrbs.Host.Storage.Rows;
 using static Lrbs.Host.Report.SectionHelpers;
 
 namespace Lrbs.Host.Report;

@@ -1,7 +1,3 @@
-using System.Globalization;
-using Lrbs.Host.Storage;
-using Lrbs.Host.Storage.Rows;
-
 namespace Lrbs.Host.Report;
 
 /// <summary>Everything the report reads from a results folder, through DuckDB over its Parquet parts.</summary>

@@ -1,6 +1,4 @@
-using System.Globalization;
 using Lrbs.Core.Analysis;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
 

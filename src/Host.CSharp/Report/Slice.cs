@@ -1,6 +1,3 @@
-using Lrbs.Host.Storage.Rows;
-using System.Globalization;
-
 namespace Lrbs.Host.Report;
 
 /// <summary>A slice of trials for the learning curves: KEY=VALUE pairs joined by commas, over

@@ -1,6 +1,4 @@
 using Lrbs.Core.Analysis;
-using Lrbs.Core.Surface;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Report;
 

@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Storage;
 
 /// <summary>OUT/branch-states/REFERENCE.sSTEP.ckpt: a reference run's state at a branch point

@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Storage;
 
 /// <summary>OUT/checkpoints/ID.eEPOCH.ckpt: the saved states of a trial still training

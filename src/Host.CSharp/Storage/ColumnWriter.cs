@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Reflection;
-using Lrbs.Host.Storage.Rows;
 using Parquet;
 using Parquet.Meta;
 using Parquet.Schema;

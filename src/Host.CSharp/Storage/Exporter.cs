@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Text;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Storage;
 

@@ -1,5 +1,3 @@
-using Lrbs.Host.Storage.Rows;
-
 namespace Lrbs.Host.Storage;
 
 /// <summary>One table of a results folder: its sub-folder (one Parquet part per trial, or per sweep

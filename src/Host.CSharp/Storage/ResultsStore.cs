@@ -1,8 +1,4 @@
-using Lrbs.Core.Surface;
-using System.Text.Json.Serialization;
 using Lrbs.Core.Data;
-using Lrbs.Core.Training;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Storage;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Storage;
 

@@ -1,7 +1,5 @@
 using System.Data.Common;
-using System.Globalization;
 using DuckDB.NET.Data;
-using Lrbs.Host.Storage.Rows;
 
 namespace Lrbs.Host.Storage;
 

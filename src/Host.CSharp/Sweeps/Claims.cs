@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Sweeps;
 

@@ -1,5 +1,4 @@
 using Lrbs.Core.Models;
-using Lrbs.Core.Surface;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

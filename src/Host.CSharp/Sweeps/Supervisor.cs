@@ -2,8 +2,6 @@ using Lrbs.Core.Planning;
 using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using Lrbs.Core.Training;
-using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Sweeps;
 

@@ -1,8 +1,5 @@
-using Lrbs.Core.Surface;
-using System.Globalization;
 using Lrbs.Core.Optimizers;
 using Lrbs.Core.Planning;
-using Lrbs.Core.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -1,9 +1,6 @@
-using Lrbs.Core.Surface;
 using Lrbs.Core.Planning;
 using System.Collections.Concurrent;
 using Lrbs.Core.Engine;
-using Lrbs.Core.Training;
-using Lrbs.Host.Storage;
 
 namespace Lrbs.Host.Sweeps;
 

@@ -1,5 +1,3 @@
-using Lrbs.Core.Surface;
-
 namespace Lrbs.Host.Storage.Migrations;
 
 /// <summary>What a migration of a folder did: parts rewritten, parts already current, warnings

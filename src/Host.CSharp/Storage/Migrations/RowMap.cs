@@ -1,6 +1,3 @@
-using System.Globalization;
-using Lrbs.Host.Storage.Rows;
-
 namespace Lrbs.Host.Storage.Migrations;
 
 /// <summary>Between a row as column name -> value and the row record of its table, strictly: the

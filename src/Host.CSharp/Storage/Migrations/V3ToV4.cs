@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Storage.Migrations;
 
 /// <summary>lrbs-results/3 to lrbs-results/4: trials gain `test_limit` (null: every trial before

@@ -1,6 +1,3 @@
-using System.Text.Json.Serialization;
-using Lrbs.Core.Surface;
-
 namespace Lrbs.Host.Storage.Rows;
 
 /// <summary>OUT/epochs/ID.parquet: one row per epoch of a trial (NaN and infinities stored as null).</summary>

@@ -1,7 +1,3 @@
-using Lrbs.Core.Surface;
-using System.Text.Json.Serialization;
-using Lrbs.Core.Training;
-
 namespace Lrbs.Host.Storage.Rows;
 
 /// <summary>OUT/manifest/SWEEP.parquet: one row per planned trial, so tools can tell planned

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace Lrbs.Host.Storage.Rows;
 
 /// <summary>A time as stored in every table: microseconds since 1970-01-01 UTC in an INT64 marked

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using Lrbs.Core.Data;
 using Lrbs.Core.Losses;
 

@@ -1,6 +1,3 @@
-using Lrbs.Core.Surface;
-using System.Text.Json.Serialization;
-using Lrbs.Core.Training;
 using Parquet.Serialization.Attributes;
 
 namespace Lrbs.Host.Storage.Rows;
