@@ -495,12 +495,42 @@ module Trainer =
                     m.Stop <- Stopping.check m.Config.Stopping trainLosses valLosses
                     m.Schedule <- Schedule.next m.Config.Schedule epoch (defaultArg record.ValLoss nan) m.Schedule)
 
+    /// A member's state before its first epoch: trial `i` of the pack, on `n` training rows.
+    let private startMember (n: int) (i: int) (c: TrialConfig) : Member =
+        {
+            Index = i
+            Config = c
+            Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
+            Epochs = Collections.Generic.List()
+            Stop = None
+            Steps = 0
+            Noise = NoiseScale.empty
+            WindowLeft =
+                match c.Branch with
+                | Some b -> TrialConfig.windowRows n b
+                | None -> Int32.MaxValue
+            Inherited = 0, 0
+            StartNoise = None
+        }
+
+    /// A branch (packed branches share their point: the pack key holds it) starts from its
+    /// reference run's state there: the states given must be at that step, and there must be some.
+    let private checkBranchStart (c0: TrialConfig) (n: int) (resumed: MemberState[] option) =
+        match c0.Branch, resumed with
+        | Some b, Some states when states |> Array.exists (fun s -> s.Steps <> TrialConfig.branchStep n b) ->
+            let steps = states |> Array.map (fun s -> s.Steps) |> Array.distinct
+            invalidArg "checkpointing" $"the branch starts at reference step {TrialConfig.branchStep n b}; the state given is at step %A{steps}"
+        | Some _, None -> invalidArg "checkpointing" "a branch starts from its reference run's state at the branch point; none was given"
+        | _ -> ()
+
     /// Trains the members of a pack (a single trial is a pack of one) through the one
     /// training step. Each member keeps its own learning rate, schedule, seed (weights,
     /// shuffle order, dropout masks), stopping rule and result; a member that stops or
     /// diverges leaves the net and the others go on. Divergence (a NaN or infinite epoch
-    /// loss) is a status, not an exception. (About 80 lines: it owns the net, the resident rows
-    /// and the members' mutable state, and disposes of them; an epoch is runEpoch and closeEpoch.)
+    /// loss) is a status, not an exception. (About 110 lines: it owns the net, the resident rows
+    /// and the members' mutable state, and disposes of them, so the closures that read them
+    /// (statesAt, finish) live here; an epoch is runEpoch and closeEpoch, a member's start
+    /// startMember.)
     let private trainPack (checkpointing: Checkpointing) (configs: TrialConfig[]) (data: SplitData) (progress: Progress) : TrialResult[] =
         let clock = Stopwatch.StartNew()
         let spec, data = packNet configs data
@@ -515,35 +545,10 @@ module Trainer =
         let n = data.Train.Count
         let shufflers = seeds |> Array.distinct |> Array.map (fun s -> s, Rng.Derive(s, "shuffle")) |> dict
 
-        let members =
-            configs
-            |> Array.mapi (fun i c ->
-                {
-                    Index = i
-                    Config = c
-                    Schedule = Schedule.start (TrialConfig.targetLr c) c.BatchSize
-                    Epochs = Collections.Generic.List()
-                    Stop = None
-                    Steps = 0
-                    Noise = NoiseScale.empty
-                    WindowLeft =
-                        match c.Branch with
-                        | Some b -> TrialConfig.windowRows n b
-                        | None -> Int32.MaxValue
-                    Inherited = 0, 0
-                    StartNoise = None
-                })
+        let members = configs |> Array.mapi (startMember n)
         // a resumed run starts from its members' saved states; its wall time goes on from theirs
         let resumed = resumedStates checkpointing configs.Length
-
-        // a branch (packed branches share their point: the pack key holds it) starts from its reference run's state there
-        match c0.Branch, resumed with
-        | Some b, Some states when states |> Array.exists (fun s -> s.Steps <> TrialConfig.branchStep n b) ->
-            let steps = states |> Array.map (fun s -> s.Steps) |> Array.distinct
-            invalidArg "checkpointing" $"the branch starts at reference step {TrialConfig.branchStep n b}; the state given is at step %A{steps}"
-        | Some _, None -> invalidArg "checkpointing" "a branch starts from its reference run's state at the branch point; none was given"
-        | _ -> ()
-
+        checkBranchStart c0 n resumed
         resumed |> Option.iter (restore net members shufflers)
         let priorSeconds = resumed |> Option.map (fun s -> s[0].Seconds) |> Option.defaultValue 0.0
         let results: TrialResult option[] = Array.create configs.Length None
