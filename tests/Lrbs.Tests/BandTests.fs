@@ -174,13 +174,20 @@ let private marks (svg: string) =
     |> Seq.map (fun m -> int m.Groups[1].Value, float m.Groups[2].Value, float (m.Groups[3].Value.Replace(",", "")), float m.Groups[4].Value)
     |> List.ofSeq
 
+/// s2-bracketed's report, written once for the two tests that read it (each write takes most
+/// of a minute), into the test run's temporary cache folder, which goes when the run ends.
+let private bracketed =
+    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s2-bracketed")
+
+    lazy
+        (let out = IO.Path.Combine(Environment.GetEnvironmentVariable "LRBS_CACHE", "s2-bracketed-report")
+         let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+         Assert.That(code, Is.EqualTo 0, err)
+         results, out)
+
 [<Test>]
 let ``the committed SGD study's report draws every finished trial at g = lr N / B, and Adam gets no such figure`` () =
-    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s2-bracketed")
-    use tmp = new TempDir()
-    let out = tmp.File "report"
-    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
-    Assert.That(code, Is.EqualTo 0, err)
+    let results, out = bracketed.Force()
     let figures = IO.Directory.GetFiles(IO.Path.Combine(out, "figures"), "*-noise-scale.svg")
     Assert.That(figures.Length, Is.EqualTo 1, "one noise-scale figure: the SGD group's, none for Adam")
     let drawn = marks figures.[0]
@@ -202,11 +209,7 @@ let ``the committed SGD study's report draws every finished trial at g = lr N / 
 
 [<Test>]
 let ``the rules table gives each base's breaking batch sizes, the text's base agrees with it, and the figure draws each rule`` () =
-    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s2-bracketed")
-    use tmp = new TempDir()
-    let out = tmp.File "report"
-    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
-    Assert.That(code, Is.EqualTo 0, err)
+    let _, out = bracketed.Force()
     let summary = IO.File.ReadAllText(IO.Path.Combine(out, "summary.md"))
     let rules = [ "keep lr"; "square-root"; "linear" ]
     // one table per group (Adam and SGD): a row per rule, a column per batch size with a band
