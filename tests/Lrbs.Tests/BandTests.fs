@@ -144,6 +144,7 @@ let private pools (k: float) (d: float) (e: float) : DataScaling.Pool[] =
                 Best = best
                 BestReplicates = Array.init 50 (fun _ -> best)
                 BCrit = Some bcrit
+                BCritOutside = None
                 BCritReplicates = Array.init 50 (fun _ -> bcrit)
             }
     |]
@@ -160,6 +161,37 @@ let ``power laws in B and D built into the pools are the exponents fitted`` () =
 
         (abs (kFit.Value - k) < 1e-9 && abs (dFit.Value - d) < 1e-9 && abs (eFit.Value - e) < 1e-9 && eFit.Points = 5)
         |> Prop.label $"k {kFit.Value} d {dFit.Value} e {eFit.Value}")
+
+/// One seed per batch size of 8 to 512 whose test metric crosses 0.5 at step `steps b`, evaluated
+/// after every step.
+let private stepRuns (steps: int -> int) : StepsToTarget.Run[] =
+    [|
+        for b in [ 8; 32; 128; 512 ] ->
+            {
+                Batch = b
+                Lr = 0.01
+                Seed = 1
+                Final = 1.0
+                Epochs = Array.init (steps b + 5) (fun i -> 1, (if i + 1 >= steps b then 1.0 else 0.0))
+            }
+    |]
+
+[<Test>]
+let ``a pool's B_crit counts only where its grid locates it: below or above the batch sizes run it is a bound`` () =
+    // S(B) = 100 (1 + 64 / B): B_crit 64, inside 8 to 512
+    let inside = DataScaling.poolOf 5000 [||] [||] (Some 0.5) (stepRuns (fun b -> int (round (100.0 * (1.0 + 64.0 / float b)))))
+    Assert.That(inside.BCrit.Value, Is.EqualTo(64.0).Within(5).Percent)
+    Assert.That(inside.BCritOutside, Is.EqualTo None)
+    // the same steps at every batch size: larger batches never paid, the fit puts B_crit far below 8
+    let below = DataScaling.poolOf 5000 [||] [||] (Some 0.5) (stepRuns (fun _ -> 300))
+    Assert.That(below.BCrit, Is.EqualTo None)
+    Assert.That(below.BCritOutside.Value, Is.LessThan 8.0)
+    // steps in exact proportion to 1 / B: every doubling paid in full, B_crit beyond 512
+    let above = DataScaling.poolOf 5000 [||] [||] (Some 0.5) (stepRuns (fun b -> 51200 / b))
+    Assert.That(above.BCrit, Is.EqualTo None)
+    Assert.That(above.BCritOutside.Value, Is.GreaterThan 512.0)
+    // B_crit(D) reads only the located pools: one located pool fits nothing
+    Assert.That(DataScaling.criticalBatch [| inside; below; above |], Is.EqualTo None)
 
 [<Test>]
 let ``one pool fits no data exponent, and a design with no spread in B is singular`` () =

@@ -5,7 +5,8 @@
 /// training horizon grows, as a power law. Here both are fitted as power laws in D:
 ///  - lr*(B, D) = c B^k D^d: least squares of log lr* on log B and log D over every batch size
 ///    whose optimum the grid brackets at each pool (the vertices of ScalingFit);
-///  - B_crit(D) = c D^e: least squares of log B_crit on log D over the pools with a B_crit.
+///  - B_crit(D) = c D^e: least squares of log B_crit on log D over the pools whose grid locates
+///    B_crit (between its smallest and largest batch size; see Pool).
 /// Each exponent's 95% interval pairs the pools' bootstrap replicates by index (replicate i of
 /// every pool; the pools are independent, so any pairing draws from the joint distribution) and
 /// refits; a replicate the data do not bound at a pool is left out, and with fewer than half of
@@ -16,8 +17,19 @@ open System
 
 /// One pool: its training rows D, its bracketed (batch size, vertex) points and their
 /// replicates (ScalingFit.Fit's Best and Replicates), and its B_crit with replicates (NaN: a
-/// replicate the data do not bound, or no fit).
-type Pool = { Rows: int; Best: (int * float)[]; BestReplicates: (int * float)[][]; BCrit: float option; BCritReplicates: float[] }
+/// replicate the data do not bound, or no fit). `BCrit` is a B_crit the grid locates, between its
+/// smallest and largest batch size; a fitted one outside them is only a bound (the fit
+/// extrapolates: the grid shows that batches had stopped paying in full from the smallest one,
+/// or kept paying up to the largest), kept apart in `BCritOutside` and left out of B_crit(D).
+type Pool =
+    {
+        Rows: int
+        Best: (int * float)[]
+        BestReplicates: (int * float)[][]
+        BCrit: float option
+        BCritOutside: float option
+        BCritReplicates: float[]
+    }
 
 /// A fitted exponent with its 95% interval and the points it rests on.
 type Exponent = { Value: float; Interval: ScalingFit.Interval option; Points: int }
@@ -30,14 +42,23 @@ type Surface = { K: Exponent; D: Exponent }
 /// replicates) when there is a target every pool reaches. A replicate that ran into the search
 /// range's end (within a factor 1.5) is not bounded by the data: NaN, left out of the refits.
 let poolOf (rows: int) (best: (int * float)[]) (bestReplicates: (int * float)[][]) (target: float option) (runs: StepsToTarget.Run[]) : Pool =
-    let bcrit = target |> Option.bind (fun t -> CriticalBatchInterval.fit t runs) |> Option.map (fun p -> p.BCrit)
+    let fitted = target |> Option.bind (fun t -> CriticalBatchInterval.fit t runs) |> Option.map (fun p -> p.BCrit)
+    let batches = runs |> Array.map (fun r -> float r.Batch)
+    let inGrid (b: float) = batches.Length > 0 && Array.min batches <= b && b <= Array.max batches
 
     let replicates =
         match target |> Option.bind (fun t -> CriticalBatchInterval.replicates t runs) with
         | None -> [||]
         | Some(values, lowest, highest) -> values |> Array.map (fun v -> if v <= lowest * 1.5 || v >= highest / 1.5 then nan else v)
 
-    { Rows = rows; Best = best; BestReplicates = bestReplicates; BCrit = bcrit; BCritReplicates = replicates }
+    {
+        Rows = rows
+        Best = best
+        BestReplicates = bestReplicates
+        BCrit = fitted |> Option.filter inGrid
+        BCritOutside = fitted |> Option.filter (inGrid >> not)
+        BCritReplicates = replicates
+    }
 
 /// Least squares of y on x1 and x2 with an intercept: (b1, b2), or None when the design is singular.
 let regress2 (x1: float[]) (x2: float[]) (y: float[]) =

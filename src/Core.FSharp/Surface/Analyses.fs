@@ -75,8 +75,12 @@ type Analyses =
     /// The direct estimate's upper batch size (CriticalBatchDirect.Estimate.Upper); null for a bound.
     static member Upper(e: CriticalBatchDirect.Estimate) : Nullable<int> = Option.toNullable e.Upper
 
-    /// A pool's B_crit (DataScaling.Pool.BCrit); null when not measured.
+    /// A pool's B_crit (DataScaling.Pool.BCrit); null when not measured or outside the grid.
     static member BCrit(pool: DataScaling.Pool) : Nullable<float> = Option.toNullable pool.BCrit
+
+    /// A pool's fitted B_crit outside its grid's batch sizes (DataScaling.Pool.BCritOutside): a
+    /// bound, not located; null otherwise.
+    static member BCritOutside(pool: DataScaling.Pool) : Nullable<float> = Option.toNullable pool.BCritOutside
 
     /// The scaling rules the band is tested against (OptimumBand.rules).
     static member Rules: OptimumBand.Rule[] = List.toArray OptimumBand.rules

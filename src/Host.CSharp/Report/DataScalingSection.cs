@@ -26,9 +26,10 @@ static class DataScalingSection
         var pools = byPool.Select(g => Pool(data, g.Key, g.ToList(), target)).ToArray();
         page.Table(["training rows D", "bracketed batch sizes", "k (lr* ∝ B^k)", "B_crit" + (target is double t ? $" (to test {family[0].Metric} {t:0.0000})" : "")],
             pools.Select(p => (IReadOnlyList<string>)[p.Pool.Rows.ToString(Inv), p.Pool.Best.Length.ToString(Inv),
-                p.Fit is { } f && ScalingFit.measured(f) ? f.K.ToString("0.00", Inv) : "n/a", Analyses.BCrit(p.Pool) is double b ? b.ToString("0", Inv) : "not measured"]),
+                p.Fit is { } f && ScalingFit.measured(f) ? f.K.ToString("0.00", Inv) : "n/a", BCritText(p.Pool, byPool.First(g => g.Key == p.Pool.Rows))]),
             "each pool on its own: the vertices of the batch sizes whose optimum the grid brackets, their k, and B_crit = E_min/S_min of the steps to one target " +
-            (target is null ? "(none here: some pool has no target above chance)" : "that every pool reaches"));
+            (target is null ? "(none here: some pool has no target above chance)" : "that every pool reaches") +
+            "; < or >: the fit puts B_crit outside the batch sizes run, so the grid only bounds it, and B_crit(D) leaves that pool out");
         var sentences = new List<string>();
         if (Analyses.LrSurface(pools.Select(p => p.Pool).ToArray()) is { } surface)
         {
@@ -48,6 +49,15 @@ static class DataScalingSection
                     : "the interval holds 0, so these data do not show it growing with the amount of data."));
         else sentences.Add("No fit of B_crit(D): it needs B_crit at two or more pools.");
         page.Paragraph(string.Join(" ", sentences));
+    }
+
+    /// <summary>A pool's B_crit: located, a bound beyond the grid's batch sizes, or not measured.</summary>
+    static string BCritText(DataScaling.Pool pool, IEnumerable<TrialRow> trials)
+    {
+        if (Analyses.BCrit(pool) is double b) return b.ToString("0", Inv);
+        if (Analyses.BCritOutside(pool) is not double o) return "not measured";
+        var batches = trials.Select(t => t.BatchSize).ToList();
+        return o < batches.Min() ? $"< {batches.Min()} (fit: {o.ToString("G2", Inv)})" : $"> {batches.Max()} (fit: {o.ToString("0", Inv)})";
     }
 
     static string Ci(DataScaling.Exponent e, string name) =>

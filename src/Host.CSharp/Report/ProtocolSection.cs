@@ -18,7 +18,7 @@ public static class ProtocolSection
             var source = d.Key.DataDir is { } dir ? $"read from {dir}" : Analyses.DatasetInfo(d.Key.Dataset)?.Description ?? "unknown dataset";
             lines.Add(["Data", $"{d.Key.Dataset} ({source})."]);
         }
-        lines.Add(["Pool and split", $"{Each(t, r => r.Pool is int p ? $"a seeded pool of {p:N0} rows" : "all rows")}, split {Each(t, r => r.Split)} " +
+        lines.Add(["Pool and split", $"{Each(t.OrderBy(r => r.Pool ?? int.MaxValue), r => r.Pool is int p ? $"a seeded pool of {p:N0} rows" : "all rows")}, split {Each(t, r => r.Split)} " +
                   $"(data seed {Each(t, r => r.DataSeed.ToString())}); {Range(t.Select(r => r.TrainRows))} training rows, " +
                   $"{Range(t.Select(r => r.TestRows))} test rows evaluated."]);
         var evaluation = Each(t, r => (r.EvalBatches == "whole" ? "whole batches of the batch size (the last partial batch dropped)" : "every test row") +
