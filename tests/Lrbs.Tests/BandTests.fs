@@ -288,3 +288,20 @@ let ``the critical batch verdict names the rule a group follows in words, never 
     let summary = IO.File.ReadAllText(IO.Path.Combine(out, "summary.md"))
     Assert.That(summary, Does.Contain "so the square-root rule this group follows")
     Assert.That(summary, Does.Not.Contain "Some(")
+
+[<Test>]
+let ``the optimum figure's axis spans the band's ends beyond the bracketed vertices`` () =
+    // S7's SGD group brackets its optimum at B = 4 to 64 only, and its band's low end is closed up
+    // to B = 4,096: the axis must reach that far, or the line runs past the plot and the legend
+    let results = IO.Path.Combine(Lrbs.Core.Data.Registry.repositoryRoot (), "results", "s7-boxes")
+    use tmp = new TempDir()
+    let out = tmp.File "report"
+    let code, _, err = CliTests.run [ "report"; results; "--out"; out ]
+    Assert.That(code, Is.EqualTo 0, err)
+
+    let sgd =
+        IO.Directory.GetFiles(IO.Path.Combine(out, "figures"), "*-optimum.svg")
+        |> Array.map IO.File.ReadAllText
+        |> Array.find (fun svg -> svg.Contains "cnn-box / sgd")
+
+    Assert.That(sgd, Does.Contain ">4,096</text>", "the axis holds B = 4,096, where the band's low end is drawn")

@@ -93,7 +93,9 @@ static class OptimumSection
             (bands.Any(b => !b.LowOpen || !b.HighOpen) ? ", and the near-optimal band's ends (learning rates within the tolerance of the best; see below)" : "") +
             (baseBand is not null ? $"; keep lr, square-root and linear: each rule's learning rate from B = {baseBand.Batch}'s best (where it leaves the band: below)" : ""));
         if (marks.Count > 0) drawn.Add("gray: " + string.Join(" and ", marks.Select(m => (string)m.GetType().GetProperty("label")!.GetValue(m)!)));
-        page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, best.Select(p => p.Batch).ToList()),
+        // the axis spans every batch size drawn: a band's end can lie beyond the bracketed vertices
+        var axis = best.Select(p => p.Batch).Concat(bands.Where(b => !b.LowOpen || !b.HighOpen).Select(b => b.Batch)).Distinct().Order().ToList();
+        page.Add(new Figure(name("optimum"), Figures.Optimum($"best learning rate: {trials[0].Group}", points, lines, marks, axis),
             "Log-log: " + string.Join("; ", drawn) + "."));
     }
 }

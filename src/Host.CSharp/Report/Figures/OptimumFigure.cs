@@ -39,7 +39,7 @@ public static partial class Figures
             new
             {
                 data = new { values = marks },
-                mark = new { type = "text", align = "right", dx = -3, color = "gray" },
+                mark = new { type = "text", align = "left", dx = 3, color = "gray" },
                 encoding = new { x = new { field = "x", type = "quantitative" }, y = new { value = 8 }, text = new { field = "label" } },
             },
         });
