@@ -81,9 +81,11 @@ static class OptimumSection
         // each rule's prediction from the base (BandSection.RulesSentence reads the same lines against the band)
         var b0 = rulesBase ?? bands.FirstOrDefault()?.Batch;
         var baseBand = bands.FirstOrDefault(b => b.Batch == b0);
+        // from the base itself, which may lie outside the bracketed vertices
+        var ruleXs = baseBand is null ? xs : PowerLaw.logSpaced(Math.Min(baseBand.Batch, best[0].Batch), Math.Max(baseBand.Batch, best[^1].Batch), 40);
         if (baseBand is not null)
             foreach (var rule in Analyses.Rules)
-                lines.AddRange(xs.Select(x => (object)new { x, y = baseBand.BestLr * Math.Pow(x / baseBand.Batch, rule.Exponent), series = $"{rule.Name} from B = {baseBand.Batch}" }));
+                lines.AddRange(ruleXs.Select(x => (object)new { x, y = baseBand.BestLr * Math.Pow(x / baseBand.Batch, rule.Exponent), series = $"{rule.Name} from B = {baseBand.Batch}" }));
         var marks = new List<object>();
         if (comparison is not null && !comparison.Surge.AtSearchEdge && comparison.Surge.BNoise >= best[0].Batch && comparison.Surge.BNoise <= best[^1].Batch)
             marks.Add(new { x = comparison.Surge.BNoise, label = "B_noise (surge fit)" });
