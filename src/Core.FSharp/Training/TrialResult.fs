@@ -87,6 +87,9 @@ type TrialResult =
         BranchBSimple: float option
     }
 
+    /// The epochs recorded (trained, or restored from a checkpoint and trained on).
+    member r.EpochCount = List.length r.Epochs
+
 /// Raised by a progress callback to stop the whole run, never recorded as a trial's failure:
 /// the results folder cannot be written (full, read-only), so committing anything would fail too.
 type RunAbortedException(message: string, inner: exn) =

@@ -55,7 +55,7 @@ public static class SweepDisplay
             if (!_leftToOthers.ContainsKey(t.Id)) overall.Increment(1); // a trial taken over was counted when left
             var error = r.Status is TrialStatus.Failed f ? $": {f.message}" : "";
             var resumed = r.ResumedEpochs > 0 ? $" (resumed after epoch {r.ResumedEpochs})" : "";
-            console.MarkupLine(Markup.Escape($"{t.Id} {r.Status.Name}{error}; {Recorded.Trial(r).Epochs.Length} epochs{resumed}, test {r.MetricName} {r.FinalTestMetric:F4}, {r.WallSeconds:F1}s"));
+            console.MarkupLine(Markup.Escape($"{t.Id} {r.Status.Name}{error}; {r.EpochCount} epochs{resumed}, test {r.MetricName} {r.FinalTestMetric:F4}, {r.WallSeconds:F1}s"));
         }
     }
 }

@@ -57,7 +57,7 @@ public static class TrainDisplay
         }
         var stop = Recorded.Trial(r).StopReason is { } reason ? $" ({reason})" : "";
         output.WriteLine(
-            $"status {r.Status.Name}{stop}; {Recorded.Trial(r).Epochs.Length} epochs, {r.Steps} steps, {r.WallSeconds:F1}s; " +
+            $"status {r.Status.Name}{stop}; {r.EpochCount} epochs, {r.Steps} steps, {r.WallSeconds:F1}s; " +
             $"final test {r.MetricName} {r.FinalTestMetric:F4}");
     }
 }

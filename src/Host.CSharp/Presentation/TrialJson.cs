@@ -12,8 +12,8 @@ public static class TrialJson
 
     public static void Write(TrialResult r, string codeVersion, TextWriter output)
     {
-        var row = TrialRow.Of("", r, codeVersion, DateTime.UtcNow);
         var recorded = Recorded.Trial(r);
+        var row = TrialRow.Of("", r, recorded, codeVersion, DateTime.UtcNow);
         var epochs = recorded.Epochs.Select(e => EpochRow.Of(row.Id, e)).ToList();
         var outputs = recorded.TestOutputs?.Select(v => float.IsFinite(v) ? (float?)v : null).ToArray();
         output.WriteLine(outputs is null

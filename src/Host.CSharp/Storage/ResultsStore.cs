@@ -41,7 +41,7 @@ public sealed class ResultsStore(string outDir)
             Directory.CreateDirectory(Path.Combine(OutDir, table.Name));
             PredictionRows.Write(id, outputs, test, PredictionsPath(table, id));
         }
-        ParquetPart.Write(ResultsSchema.Trials, [TrialRow.Of(sweep, r, codeVersion, DateTime.UtcNow)], TrialPath(id));
+        ParquetPart.Write(ResultsSchema.Trials, [TrialRow.Of(sweep, r, recorded, codeVersion, DateTime.UtcNow)], TrialPath(id));
         CheckpointStore.DeleteIn(OutDir, id); // committed: its mid-way state is not needed any more
     }
 

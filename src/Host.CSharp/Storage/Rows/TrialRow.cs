@@ -133,12 +133,16 @@ public sealed class TrialRow
     [ParquetIgnore, JsonIgnore] public string Group => $"{Dataset} / {Model} / {Optimizer}" + (Scaling is null ? "" : $" / scaling {Scaling}") + (Pool is null ? "" : $" / pool {Pool}");
 
     /// <summary>The row of a finished trial.</summary>
-    public static TrialRow Of(string sweep, TrialResult r, string codeVersion, DateTime finishedAt)
+    public static TrialRow Of(string sweep, TrialResult r, string codeVersion, DateTime finishedAt) =>
+        Of(sweep, r, Recorded.Trial(r), codeVersion, finishedAt);
+
+    /// <summary>The row of a finished trial whose optional facts the caller has already read (`o`
+    /// is Recorded.Trial(r)).</summary>
+    public static TrialRow Of(string sweep, TrialResult r, RecordedTrial o, string codeVersion, DateTime finishedAt)
     {
         var c = r.Config;
         var v = Trials.Values(c);
         string? Opt(string key) => v.TryGetValue(key, out var s) && s.Length > 0 ? s : null;
-        var o = Recorded.Trial(r);
         var last = o.Epochs.Length == 0 ? null : o.Epochs[^1];
         return new TrialRow
         {
