@@ -45,6 +45,11 @@ LRBS_API int lrbs_runtime_vector_pooling(int enabled);
 /* 1 (default): narrow Conv2D layers (at most 8 filters and channels per member) run the direct
  * convolution; 0: ATen's im2col kernels. Returns the previous setting. For tests and the bench. */
 LRBS_API int lrbs_runtime_direct_conv(int enabled);
+/* 1 (default): Dense layers of one member run the direct kernels (BLAS and plain loops, the same
+ * bits); 0: ATen's operations. Returns the previous setting. For tests and the bench. */
+LRBS_API int lrbs_runtime_direct_dense(int enabled);
+/* Forward passes of Dense layers through the direct kernels so far in this process (tests). */
+LRBS_API int64_t lrbs_runtime_direct_dense_passes(void);
 /* The large-block cache (src/Native/cpu_allocator.cpp): bytes idle in it now, and how many
  * allocations it has served from it so far. */
 LRBS_API int64_t lrbs_runtime_large_blocks_idle(void);

@@ -98,6 +98,14 @@ int lrbs_runtime_direct_conv(int enabled) {
   return previous ? 1 : 0;
 }
 
+int lrbs_runtime_direct_dense(int enabled) {
+  const bool previous = lrbs::net::direct_dense;
+  lrbs::net::direct_dense = enabled != 0;
+  return previous ? 1 : 0;
+}
+
+int64_t lrbs_runtime_direct_dense_passes(void) { return lrbs::net::direct_dense_passes.load(); }
+
 int lrbs_runtime_vector_pooling(int enabled) {
   const bool previous = lrbs::net::vector_pooling;
   lrbs::net::vector_pooling = enabled != 0;

@@ -236,6 +236,49 @@ let ``max-pooling's vector kernel trains exactly as the scalar loop: same losses
     Assert.That((curve vector = curve scalar), Is.True, $"%A{curve vector} against %A{curve scalar}")
     Assert.That(scalar.Epochs.Head.TrainLoss, Is.Not.NaN)
 
+/// Dense layers of one member through the direct kernels (BLAS's sgemm_ and plain loops) and
+/// through ATen's operations train the same trial to the same bits: batch 1, 4, 8 and 16 (a last
+/// partial batch of 2), ReLU, sigmoid, a softmax head and a linear box head, SGD and Adam. The
+/// direct path must have run.
+[<TestCase("fashion-mnist", "mlp-100-50", "sgd", 1, 60)>]
+[<TestCase("fashion-mnist", "mlp-100-50", "sgd", 4, 322)>]
+[<TestCase("fashion-mnist", "mlp-100-50", "adam", 16, 320)>]
+[<TestCase("fashion-mnist", "mlp-200-90-50-sigmoid", "sgd", 8, 322)>]
+[<TestCase("boxes", "cnn-box", "adam", 4, 96)>]
+let ``Dense layers train exactly as ATen's operations through the direct kernels, bit for bit``
+    (dataset: string, model: string, opt: string, batch: int, rows: int)
+    =
+    let c =
+        trial
+            [
+                "dataset", dataset
+                "model", model
+                "optimizer", opt
+                "lr", (if opt = "adam" then "0.003" else "0.05")
+                "batch_size", string batch
+                "train_limit", string rows
+                "max_epochs", "2"
+            ]
+
+    let d = prepared c
+
+    let run direct =
+        let previous = Runtime.directDense direct
+
+        try
+            let before = Runtime.directDensePasses ()
+            let r = Lrbs.Core.Training.Trainer.run c d Lrbs.Core.Training.Progress.None
+            r, Runtime.directDensePasses () - before
+        finally
+            Runtime.directDense previous |> ignore
+
+    let (aten, atenPasses), (direct, directPasses) = run false, run true
+    let curve (r: Lrbs.Core.Training.TrialResult) = r.Epochs |> List.map (fun e -> e.TrainLoss, e.TestMetric, e.TestLoss)
+    Assert.That((curve direct = curve aten), Is.True, $"%A{curve direct} against %A{curve aten}")
+    Assert.That(aten.Epochs.Head.TrainLoss, Is.Not.NaN)
+    Assert.That(atenPasses, Is.EqualTo 0L, "with the direct kernels off, none ran")
+    Assert.That(directPasses, Is.GreaterThanOrEqualTo(int64 (2 * rows / batch)), "the direct kernels ran every step")
+
 /// A narrow convolution's outputs and gradients through the direct kernel and through ATen's
 /// im2col kernels, on random rows: same shapes, values equal to float32 rounding.
 [<TestCase(1, 4, 3, 1, "same", 1)>]

@@ -101,6 +101,12 @@ extern int lrbs_runtime_vector_pooling(int enabled)
 extern int lrbs_runtime_direct_conv(int enabled)
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int lrbs_runtime_direct_dense(int enabled)
+
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int64 lrbs_runtime_direct_dense_passes()
+
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int64 lrbs_runtime_large_blocks_idle()
 
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

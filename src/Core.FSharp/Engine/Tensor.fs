@@ -123,6 +123,13 @@ module Runtime =
     /// Narrow convolutions through the direct kernel (true, the default) or ATen's im2col kernels;
     /// returns the previous setting. For tests and the bench that compare the two.
     let directConv (enabled: bool) = Native.lrbs_runtime_direct_conv (if enabled then 1 else 0) = 1
+
+    /// Dense layers of one member through the direct kernels (true, the default: BLAS and plain
+    /// loops, ATen's bits) or ATen's operations; returns the previous setting. For tests and the bench.
+    let directDense (enabled: bool) = Native.lrbs_runtime_direct_dense (if enabled then 1 else 0) = 1
+
+    /// Forward passes of Dense layers through the direct kernels so far in this process.
+    let directDensePasses () = Native.lrbs_runtime_direct_dense_passes ()
     /// The large-block cache (blocks of 16 MiB and more are kept for reuse): (bytes idle now,
     /// allocations served from it so far).
     let largeBlocks () = Native.lrbs_runtime_large_blocks_idle (), Native.lrbs_runtime_large_blocks_reused ()

@@ -139,28 +139,21 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
             var cost = Cost(config, data);
             yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs", lrbs, perEpoch,
                 LrbsVersion, null, Flops: cost.Flops, Bytes: cost.Bytes, WorkingSet: cost.WorkingSet);
+            // the same epoch with one of lrbs's own kernels switched off: what it saves
+            BenchRow Without(string system, Func<bool, bool> set, string note)
+            {
+                log($"{c.Label}: {system}");
+                var previous = set(false);
+                try { return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, system, BestTrainSeconds(config, data), perEpoch, LrbsVersion, note); }
+                finally { set(previous); }
+            }
+            if (c.Model == "mlp")
+                yield return Without("lrbs aten dense", Runtime.directDense, "the Dense layers through ATen's operations instead of the direct kernels");
             if (c.Model == "boxcnn")
-            {
-                // the same epoch with ATen's im2col kernels for the narrow convolutions: what the direct kernel saves
-                log($"{c.Label}: lrbs, im2col convolutions");
-                var previous = Runtime.directConv(false);
-                double im2col;
-                try { im2col = BestTrainSeconds(config, data); }
-                finally { Runtime.directConv(previous); }
-                yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs im2col conv", im2col, perEpoch, LrbsVersion,
-                    "the narrow convolutions through ATen's im2col kernels instead of the direct kernel");
-            }
+                yield return Without("lrbs im2col conv", Runtime.directConv, "the narrow convolutions through ATen's im2col kernels instead of the direct kernel");
             if (ConstantPrefixSeconds(config, data) is double once)
-            {
-                // the same epoch through the whole network: what computing the constant prefix once saves
-                log($"{c.Label}: lrbs, constant prefix not cached");
-                ConstantPrefix.enabled.Value = false;
-                double whole;
-                try { whole = BestTrainSeconds(config, data); }
-                finally { ConstantPrefix.enabled.Value = true; }
-                yield return new BenchRow("training", c.Label, c.Model, c.Optimizer, c.BatchSize, "lrbs whole network", whole, perEpoch, LrbsVersion,
+                yield return Without("lrbs whole network", on => { var was = ConstantPrefix.enabled.Value; ConstantPrefix.enabled.Value = on; return was; },
                     $"the constant prefix computed in every step; cached, it took {once:0.000} s once for the {data.Train.Count + data.Test.Count} rows");
-            }
             foreach (var peer in options.Peers)
             {
                 // full epochs for the native peers; TensorFlow.js times a fraction of one, scaled

@@ -1,10 +1,15 @@
 // Dense(units, activation), as Keras: z = x W + b, a = act(z), W of shape (in, units).
 //   backward: dz = act'(z) * dy;  dW = x^T dz;  db = sum over rows of dz;  dx = dz W^T
 // K members: a shared input meets all members' kernels in one wide matrix product
-// x (N, in) @ W (in, K*units); per-member inputs use batched products.
+// x (N, in) @ W (in, K*units); per-member inputs use batched products. One member on contiguous
+// float32 rows takes the direct kernels (dense_direct.h) unless direct_dense is off.
+#include "dense_direct.h"
 #include "layer.h"
 
 namespace lrbs::net {
+bool direct_dense = true;
+std::atomic<int64_t> direct_dense_passes{0};
+
 namespace {
 class Dense final : public WeightedLayer {
  public:
@@ -23,6 +28,8 @@ class Dense final : public WeightedLayer {
 
   Act forward(const Act& x, const Context&) override {
     x_ = x.t;
+    direct_ = direct_dense && K_ == 1 && x_.scalar_type() == at::kFloat && x_.is_contiguous() && x_.dim() == (shared_ ? 2 : 3);
+    if (direct_) return forward_direct();
     if (shared_) {  // x (N, in): one (N, K*out) product, seen as (K, N, out)
       const int64_t n = x_.size(0);
       z_ = at::addmm(b_.value.view({K_ * out_}), x_, w_.value.view({in_, K_ * out_})).view({n, K_, out_}).transpose(0, 1);
@@ -38,10 +45,11 @@ class Dense final : public WeightedLayer {
   int64_t outputs() const override { return out_; }
 
   at::Tensor backward(const at::Tensor& dy, bool preactivation, bool need_dx) override {
+    if (shared_ && need_dx) throw std::logic_error("a shared input has no gradient");
+    if (direct_) return backward_direct(dy, preactivation, need_dx);
     const auto dz = preactivation ? dy : activation_backward(dy);  // (K, N, out)
     at::sum_out(b_.grad, dz, {1});
     if (shared_) {
-      if (need_dx) throw std::logic_error("a shared input has no gradient");
       auto gw = w_.grad.view({in_, K_ * out_});
       at::mm_out(gw, x_.t(), dz.transpose(0, 1).reshape({x_.size(0), K_ * out_}));
       return {};
@@ -57,8 +65,46 @@ class Dense final : public WeightedLayer {
   }
 
  private:
+  int64_t rows() const { return x_.size(shared_ ? 0 : 1); }
+  bool relu() const { return act_.name == "relu"; }
+
+  Act forward_direct() {
+    direct_dense_passes.fetch_add(1, std::memory_order_relaxed);
+    const int64_t n = rows();
+    z_ = at::empty({1, n, out_});
+    dense_direct::affine(x_.data_ptr<float>(), w_.value.data_ptr<float>(), b_.value.data_ptr<float>(), n, in_, out_, z_.data_ptr<float>());
+    if (relu()) {
+      a_ = at::empty_like(z_);
+      dense_direct::relu(z_.data_ptr<float>(), z_.numel(), a_.data_ptr<float>());
+    } else {
+      a_ = activate(z_);
+    }
+    return {a_, false};
+  }
+
+  at::Tensor backward_direct(const at::Tensor& dy, bool preactivation, bool need_dx) {
+    const int64_t n = rows();
+    at::Tensor dz;
+    if (preactivation) {
+      dz = dy.contiguous();
+    } else if (relu()) {
+      const auto g = dy.contiguous();
+      dz = at::empty_like(z_);
+      dense_direct::relu_backward(g.data_ptr<float>(), z_.data_ptr<float>(), z_.numel(), dz.data_ptr<float>());
+    } else {
+      dz = activation_backward(dy).contiguous();
+    }
+    at::sum_out(b_.grad, dz, {1});  // ATen's reduction, whose order the bias gradient keeps
+    dense_direct::kernel_grad(x_.data_ptr<float>(), dz.data_ptr<float>(), n, in_, out_, w_.grad.data_ptr<float>());
+    if (!need_dx) return {};
+    auto dx = at::empty({1, n, in_});
+    dense_direct::input_grad(dz.data_ptr<float>(), w_.value.data_ptr<float>(), n, in_, out_, dx.data_ptr<float>());
+    return dx;
+  }
+
   int64_t in_, out_;
   bool shared_;
+  bool direct_ = false;  // the last forward took the direct kernels (then so does its backward)
   at::Tensor x_;
 };
 }  // namespace

@@ -3,6 +3,7 @@
 // backward: the step builds no autograd graph).
 #pragma once
 #include <ATen/ATen.h>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -144,5 +145,11 @@ extern bool vector_pooling;
 // 1 (default): Conv2D layers of at most 8 filters and channels per member run the direct
 // convolution (narrow_conv.h); 0: ATen's im2col kernels, as before it. For tests and the bench.
 extern bool direct_conv;
+
+// 1 (default): Dense layers of one member on contiguous float32 rows run the direct kernels
+// (dense_direct.h), bit for bit ATen's results; 0: ATen's operations. For tests and the bench.
+extern bool direct_dense;
+// Forward passes of a Dense layer through the direct kernels so far, in this process.
+extern std::atomic<int64_t> direct_dense_passes;
 
 }  // namespace lrbs::net
