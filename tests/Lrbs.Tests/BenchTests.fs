@@ -34,6 +34,11 @@ let ``the bench measures lrbs through its production code and a missing peer is 
     let im2col = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs im2col conv") |> List.ofSeq
     assertEq [ "boxcnn" ] (im2col |> List.map (fun r -> r.Model) |> List.distinct)
     Assert.That(im2col |> List.forall (fun r -> r.Seconds.HasValue && r.Seconds.Value > 0.0 && r.Note.Contains "im2col"), Is.True)
+    // ... and S2's MLP with its Dense layers through ATen's operations instead of the direct kernels
+    let atenDense = rows |> Seq.filter (fun r -> r.Part = "training" && r.System = "lrbs aten dense") |> List.ofSeq
+    assertEq [ "mlp" ] (atenDense |> List.map (fun r -> r.Model) |> List.distinct)
+    assertEq (lrbs |> List.filter (fun r -> r.Model = "mlp") |> List.length) atenDense.Length
+    Assert.That(atenDense |> List.forall (fun r -> r.Seconds.HasValue && r.Seconds.Value > 0.0 && r.Note.Contains "ATen"), Is.True)
 
     for r in rows |> Seq.filter (fun r -> r.Part = "training" && not (r.System.StartsWith "lrbs")) do
         Assert.That(r.Seconds.HasValue, Is.False)
@@ -46,9 +51,9 @@ let ``the bench measures lrbs through its production code and a missing peer is 
 
     let ratios = BenchTable.Ratios(ResizeArray rows)
     // every missing peer is skipped; the engine's own variants (measured in this run) never are
-    let ownVariants = set [ "lrbs whole network"; "lrbs im2col conv" ]
+    let ownVariants = set [ "lrbs whole network"; "lrbs im2col conv"; "lrbs aten dense" ]
     Assert.That(ratios |> Seq.forall (fun r -> (r.Verdict = "skipped") = not (ownVariants.Contains r.Peer.System)), Is.True)
-    Assert.That(ratios |> Seq.filter (fun r -> ownVariants.Contains r.Peer.System) |> Seq.length, Is.EqualTo(whole.Length + im2col.Length))
+    Assert.That(ratios |> Seq.filter (fun r -> ownVariants.Contains r.Peer.System) |> Seq.length, Is.EqualTo(whole.Length + im2col.Length + atenDense.Length))
     Assert.That((BenchTable.SweepSpeedup(ResizeArray rows)).HasValue, Is.True)
     Assert.That(rows |> Seq.filter (fun r -> r.Part = "noise") |> Seq.length, Is.EqualTo 2, "with and without the noise scale")
     let packs = rows |> Seq.filter (fun r -> r.Part = "pack") |> List.ofSeq
