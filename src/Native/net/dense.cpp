@@ -28,7 +28,8 @@ class Dense final : public WeightedLayer {
 
   Act forward(const Act& x, const Context&) override {
     x_ = x.t;
-    direct_ = direct_dense && K_ == 1 && x_.scalar_type() == at::kFloat && x_.is_contiguous() && x_.dim() == (shared_ ? 2 : 3);
+    direct_ = direct_dense && K_ == 1 && x_.scalar_type() == at::kFloat && x_.is_contiguous() && x_.dim() == (shared_ ? 2 : 3) && w_.value.is_contiguous() &&
+              w_.grad.is_contiguous();
     if (direct_) return forward_direct();
     if (shared_) {  // x (N, in): one (N, K*out) product, seen as (K, N, out)
       const int64_t n = x_.size(0);
@@ -66,14 +67,13 @@ class Dense final : public WeightedLayer {
 
  private:
   int64_t rows() const { return x_.size(shared_ ? 0 : 1); }
-  bool relu() const { return act_.name == "relu"; }
 
   Act forward_direct() {
     direct_dense_passes.fetch_add(1, std::memory_order_relaxed);
     const int64_t n = rows();
     z_ = at::empty({1, n, out_});
     dense_direct::affine(x_.data_ptr<float>(), w_.value.data_ptr<float>(), b_.value.data_ptr<float>(), n, in_, out_, z_.data_ptr<float>());
-    if (relu()) {
+    if (relu_) {
       a_ = at::empty_like(z_);
       dense_direct::relu(z_.data_ptr<float>(), z_.numel(), a_.data_ptr<float>());
     } else {
@@ -87,7 +87,7 @@ class Dense final : public WeightedLayer {
     at::Tensor dz;
     if (preactivation) {
       dz = dy.contiguous();
-    } else if (relu()) {
+    } else if (relu_) {
       const auto g = dy.contiguous();
       dz = at::empty_like(z_);
       dense_direct::relu_backward(g.data_ptr<float>(), z_.data_ptr<float>(), z_.numel(), dz.data_ptr<float>());
@@ -104,6 +104,7 @@ class Dense final : public WeightedLayer {
 
   int64_t in_, out_;
   bool shared_;
+  const bool relu_ = act_.name == "relu";
   bool direct_ = false;  // the last forward took the direct kernels (then so does its backward)
   at::Tensor x_;
 };
