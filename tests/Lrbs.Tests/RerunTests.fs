@@ -1,8 +1,11 @@
 /// The verified path is the production path, and refactoring it changes no number: for each model
-/// kind, its trial in results/rerun-reference (trained alone, on one thread, by
+/// kind, its trial in a results/rerun-reference* folder (trained alone, on one thread, by
 /// scripts/rerun-reference.sh from the commit before a refactoring) is rebuilt from its canonical
 /// config (its id must match), trained again, and its losses and metrics compared bit for bit
-/// with its committed epochs part.
+/// with its committed epochs part. Bits reproduce on OpenBLAS's kernel family the trial ran on
+/// only (its `blas` column): each folder holds one family (rerun-reference: Cooperlake,
+/// rerun-reference-zen: Zen); the folder of this machine's family is compared bit for bit, the
+/// others at float32 rounding (a family with no folder is said so in the test's output).
 module Lrbs.Tests.RerunTests
 
 open System
@@ -90,16 +93,49 @@ let private retrain (dir: string) (where: string) (epochs: int) =
                 $"epoch {e.Epoch} {name}: {value:R} vs {row[name]}", BitConverter.DoubleToInt64Bits value, bits row[name]
     ]
 
+/// The reference folders and the kernel family each one's trials ran on.
+let private references () =
+    Directory.GetDirectories(Path.Combine(root, "results"), "rerun-reference*")
+    |> Array.sort
+    |> Array.map (fun dir ->
+        let families =
+            (Lrbs.Host.Storage.ResultsReader.Query(dir, "SELECT DISTINCT blas FROM trials")).Rows
+            |> Seq.map (fun r -> string r[0])
+            |> List.ofSeq
+
+        Assert.That(families.Length, Is.EqualTo 1, $"{dir}: one kernel family per reference folder")
+        dir, families.Head)
+
+/// Values retrained on another kernel family than the reference's: the same to float32 rounding
+/// amplified over short training (Zen against Cooperlake: 4e-6 relative at the first epoch's
+/// training loss of the MLP, 1.6e-3 at cnn-small's second, 2.8e-3 at the s6 trial's first).
+let private sameAtRounding (value: int64) (committed: int64) =
+    let a, b = BitConverter.Int64BitsToDouble value, BitConverter.Int64BitsToDouble committed
+    abs (a - b) <= 1e-2 * max 1.0 (abs b)
+
 [<TestCaseSource(nameof kinds)>]
 let ``a committed trial of each model kind trains again bit for bit`` (model: string) =
     for path, classes in shapes do
         if not (Directory.Exists(Path.Combine(root, path))) then
             Lrbs.Core.Data.Shapes.write (Path.Combine(root, path)) classes 40 48 1 |> ignore
 
-    let dir = Path.Combine(root, "results", "rerun-reference")
+    let here = Lrbs.Core.Engine.Runtime.blasCore ()
+    let where = $"model = '{model}' AND pack_size = 1 AND resumed_epochs = 0 AND status = 'ok'"
 
-    for label, value, committed in retrain dir $"model = '{model}' AND pack_size = 1 AND resumed_epochs = 0 AND status = 'ok'" epochs do
-        Assert.That(value, Is.EqualTo committed, $"{model} {label}")
+    let refs = references ()
+
+    // bit for bit against the folder of this machine's family; at float32 rounding against the others
+    for dir, family in refs do
+        for label, value, committed in retrain dir where epochs do
+            let context = $"{model} {label} ({Path.GetFileName dir}: {family}; this machine: {here})"
+
+            if family = here then
+                Assert.That(value, Is.EqualTo committed, context)
+            else
+                Assert.That(sameAtRounding value committed, Is.True, context)
+
+    if not (refs |> Array.exists (fun (_, family) -> family = here)) then
+        TestContext.Out.WriteLine $"no reference on this machine's kernel family {here}: compared at float32 rounding only"
 
 /// s6-schedules-fashion's trial 4eab8967 (cnn-small, plain SGD lr 0.05 at batch 32 on
 /// Fashion-MNIST's 56,000 training rows, code 4629f38) predates the fused plain-SGD kernel
@@ -107,11 +143,15 @@ let ``a committed trial of each model kind trains again bit for bit`` (model: st
 /// float32 roundings, where ATen's w.add_(g, -lr), which the trial ran, rounds once (a fused
 /// multiply-add). On ATen's update path the trial trains again bit for bit; on the fused path
 /// its first epoch's training loss moves at the fourth digit (0.59852 against 0.59780 after
-/// 1,750 steps), the engine's arithmetic rather than a lost setting.
+/// 1,750 steps), the engine's arithmetic rather than a lost setting. Bits reproduce on the kernel
+/// family the trial ran on: its row predates the `blas` column, and it retrained bit for bit on
+/// Cooperlake (the CI runs of 2026-12-07); elsewhere both paths are compared at float32 rounding.
 [<Test>]
 let ``the s6 trial before the fused SGD kernel trains again bit for bit on ATen's update path`` () =
     let dir = Path.Combine(root, "results", "s6-schedules-fashion")
     let trial = "trial_id = '4eab8967ddaf3dc1'"
+    let here = Lrbs.Core.Engine.Runtime.blasCore ()
+    let exact = here = "Cooperlake"
     let previous = Lrbs.Core.Engine.Runtime.fusedUpdates false
 
     let aten =
@@ -121,15 +161,20 @@ let ``the s6 trial before the fused SGD kernel trains again bit for bit on ATen'
             Lrbs.Core.Engine.Runtime.fusedUpdates previous |> ignore
 
     for label, value, committed in aten do
-        Assert.That(value, Is.EqualTo committed, $"ATen's update path, {label}")
+        if exact then
+            Assert.That(value, Is.EqualTo committed, $"ATen's update path, {label}")
+        else
+            Assert.That(sameAtRounding value committed, Is.True, $"ATen's update path on {here}, {label}")
 
-    let fused = retrain dir trial 1 |> List.find (fun (label, _, _) -> label.Contains "train_loss")
-    let _, value, committed = fused
-    Assert.That(value, Is.Not.EqualTo committed, "the fused kernel rounds differently, so the first epoch moves")
+    let trainLoss results = results |> List.find (fun (label: string, _, _) -> label.Contains "train_loss")
+
+    let _, atenLoss, committed = trainLoss aten
+    let _, value, _ = trainLoss (retrain dir trial 1)
+    Assert.That(value, Is.Not.EqualTo atenLoss, "the fused kernel rounds differently, so the first epoch moves")
 
     Assert.That(
         BitConverter.Int64BitsToDouble value,
-        Is.EqualTo(BitConverter.Int64BitsToDouble committed).Within(2e-3),
+        Is.EqualTo(BitConverter.Int64BitsToDouble committed).Within(if exact then 2e-3 else 5e-3),
         "at float32 rounding amplified over an epoch"
     )
 
