@@ -69,6 +69,8 @@ class Dense final : public WeightedLayer {
   int64_t rows() const { return x_.size(shared_ ? 0 : 1); }
 
   Act forward_direct() {
+    // ATen's products check their shapes; raw pointers do not
+    if (x_.size(-1) != in_) throw std::invalid_argument("dense: input has " + std::to_string(x_.size(-1)) + " features, expected " + std::to_string(in_));
     direct_dense_passes.fetch_add(1, std::memory_order_relaxed);
     const int64_t n = rows();
     z_ = at::empty({1, n, out_});
@@ -84,6 +86,8 @@ class Dense final : public WeightedLayer {
 
   at::Tensor backward_direct(const at::Tensor& dy, bool preactivation, bool need_dx) {
     const int64_t n = rows();
+    if (dy.numel() != z_.numel())
+      throw std::invalid_argument("dense: the output gradient has " + std::to_string(dy.numel()) + " values, expected " + std::to_string(z_.numel()));
     at::Tensor dz;
     if (preactivation) {
       dz = dy.contiguous();
