@@ -33,13 +33,20 @@ exception private Enough
 /// The first `epochs` epochs of the committed trial of `dir` that `where` selects (an SQL
 /// condition on its trials view), rebuilt from its canonical config (its id must match) and
 /// trained again alone on one thread: per epoch, (label, retrained value, committed value as
-/// float bits) for the train and test loss and metric.
-let private retrain (dir: string) (where: string) (epochs: int) =
+/// float bits) for the train and test loss and metric. With several folders holding the same
+/// trial (one per kernel family), it is trained once and compared with each: (folder, epochs).
+let private retrainAgainst (dirs: string list) (where: string) (epochs: int) =
     let q = Lrbs.Host.Storage.ResultsReader.Query
 
-    let id, config =
-        let row = (q (dir, $"SELECT trial_id, config FROM trials WHERE {where}")).Rows |> Seq.exactlyOne
-        row[0], row[1]
+    let ids, configs =
+        dirs
+        |> List.map (fun dir ->
+            let row = (q (dir, $"SELECT trial_id, config FROM trials WHERE {where}")).Rows |> Seq.exactlyOne
+            row[0], row[1])
+        |> List.unzip
+
+    let id, config = ids.Head, configs.Head
+    Assert.That(ids |> List.forall ((=) id), Is.True, "every reference folder holds the same trial")
 
     let c = Trials.OfCanonical config
     Assert.That(Trials.Id c, Is.EqualTo id, "the canonical config rebuilds the committed trial's id")
@@ -72,12 +79,6 @@ let private retrain (dir: string) (where: string) (epochs: int) =
         ()
 
     use db = new Lrbs.Host.Storage.Sql()
-    let part = Path.Combine(dir, "epochs", $"{id}.parquet")
-
-    let committed =
-        db.Dicts($"SELECT epoch, train_loss, train_metric, test_loss, test_metric FROM read_parquet('{part}') ORDER BY epoch LIMIT {epochs}")
-
-    Assert.That(seen.Count, Is.EqualTo(min epochs committed.Count))
 
     let bits (v: obj) =
         match v with
@@ -86,12 +87,26 @@ let private retrain (dir: string) (where: string) (epochs: int) =
         | other -> failwith $"unexpected {other.GetType()}"
 
     [
-        for e, row in Seq.zip seen committed do
-            Assert.That(e.Epoch, Is.EqualTo(Convert.ToInt32 row["epoch"]))
+        for dir in dirs do
+            let part = Path.Combine(dir, "epochs", $"{id}.parquet")
 
-            for name, value in [ "train_loss", e.TrainLoss; "train_metric", e.TrainMetric; "test_loss", e.TestLoss; "test_metric", e.TestMetric ] do
-                $"epoch {e.Epoch} {name}: {value:R} vs {row[name]}", BitConverter.DoubleToInt64Bits value, bits row[name]
+            let committed =
+                db.Dicts($"SELECT epoch, train_loss, train_metric, test_loss, test_metric FROM read_parquet('{part}') ORDER BY epoch LIMIT {epochs}")
+
+            Assert.That(seen.Count, Is.EqualTo(min epochs committed.Count))
+
+            dir,
+            [
+                for e, row in Seq.zip seen committed do
+                    Assert.That(e.Epoch, Is.EqualTo(Convert.ToInt32 row["epoch"]))
+
+                    for name, value in [ "train_loss", e.TrainLoss; "train_metric", e.TrainMetric; "test_loss", e.TestLoss; "test_metric", e.TestMetric ] do
+                        $"epoch {e.Epoch} {name}: {value:R} vs {row[name]}", BitConverter.DoubleToInt64Bits value, bits row[name]
+            ]
     ]
+
+/// The same for one folder.
+let private retrain (dir: string) (where: string) (epochs: int) = retrainAgainst [ dir ] where epochs |> List.exactlyOne |> snd
 
 /// The reference folders and the kernel family each one's trials ran on.
 let private references () =
@@ -125,8 +140,12 @@ let ``a committed trial of each model kind trains again bit for bit`` (model: st
     let refs = references ()
 
     // bit for bit against the folder of this machine's family; at float32 rounding against the others
-    for dir, family in refs do
-        for label, value, committed in retrain dir where epochs do
+    let family = dict refs
+
+    for dir, results in retrainAgainst (refs |> Array.map fst |> List.ofArray) where epochs do
+        let family = family[dir]
+
+        for label, value, committed in results do
             let context = $"{model} {label} ({Path.GetFileName dir}: {family}; this machine: {here})"
 
             if family = here then

@@ -123,8 +123,7 @@ public sealed class BenchRunner(BenchOptions options, Action<string> log)
         Recorded.Trial(Trainer.run(config, data, Progress.None)).Epochs[0].Record.TrainSeconds;
 
     /// <summary>The best of the repeats' first-epoch training seconds of a trial.</summary>
-    double BestTrainSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data) =>
-        Enumerable.Range(0, options.Repeat).Select(_ => TrainSeconds(config, data)).Min();
+    double BestTrainSeconds(TrialConfig config, Lrbs.Core.Data.SplitData data) => BestInTurns(config, data, [])[0];
 
     /// <summary>The same epoch with one of lrbs's own kernels switched off (Set(false) returns the
     /// previous setting): what that kernel saves.</summary>
